@@ -1,0 +1,26 @@
+# Every dependency is a Debian 12 package (see README "Dependencies"). Nothing is downloaded.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(CURL REQUIRED)
+find_package(Poco REQUIRED COMPONENTS Foundation Net Util Data DataSQLite JSON)
+pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)
+
+# libjsonnet ships no CMake or pkg-config file on Debian 12.
+find_path(JSONNET_INCLUDE_DIR libjsonnet.h REQUIRED)
+find_library(JSONNET_LIBRARY jsonnet REQUIRED)
+add_library(obs_jsonnet INTERFACE)
+target_include_directories(obs_jsonnet SYSTEM INTERFACE ${JSONNET_INCLUDE_DIR})
+target_link_libraries(obs_jsonnet INTERFACE ${JSONNET_LIBRARY})
+
+if(OBS_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(OBS_BUILD_BENCH)
+  find_package(benchmark QUIET)
+  if(NOT benchmark_FOUND)
+    set(OBS_BUILD_BENCH OFF)
+  endif()
+endif()

@@ -1,0 +1,44 @@
+# obs_target_options(<target>): warnings (errors with OBS_WERROR) and sanitizers for our own code.
+set(OBS_WARNINGS -Wall -Wextra -Wpedantic -Wold-style-cast -Woverloaded-virtual -Wsuggest-override
+    -Wextra-semi -Wcast-qual -Wformat=2
+    # Options are aggregates built with designated initializers that leave defaults out on purpose.
+    -Wno-missing-field-initializers)
+if(OBS_SANITIZE)
+  string(REPLACE "," ";" _obs_sanitizers "${OBS_SANITIZE}")
+  foreach(_s IN LISTS _obs_sanitizers)
+    add_compile_options(-fsanitize=${_s})
+    add_link_options(-fsanitize=${_s})
+  endforeach()
+  add_compile_options(-fno-omit-frame-pointer -fno-sanitize-recover=all)
+endif()
+
+function(obs_target_options target)
+  target_compile_options(${target} PRIVATE ${OBS_WARNINGS})
+  if(OBS_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# obs_library(<module> SOURCES... [DEPS ...]): the static library obsforge_<module>.
+function(obs_library module)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(obsforge_${module} STATIC ${ARG_SOURCES})
+  add_library(obsforge::${module} ALIAS obsforge_${module})
+  target_include_directories(obsforge_${module} PUBLIC "${CMAKE_SOURCE_DIR}/src")
+  target_link_libraries(obsforge_${module} PUBLIC ${ARG_DEPS})
+  obs_target_options(obsforge_${module})
+endfunction()
+
+# obs_test(<name> SOURCES... [DEPS ...]): a GoogleTest binary registered with ctest.
+function(obs_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock_main)
+  target_include_directories(${name} PRIVATE "${CMAKE_SOURCE_DIR}/tests" "${CMAKE_SOURCE_DIR}/src")
+  target_compile_definitions(${name} PRIVATE
+    OBS_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    OBS_SHARED_DIR="${OBS_SHARED_DIR}"
+    OBS_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  obs_target_options(${name})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace obsforge::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// One HTTP request to an upstream.
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds timeout{15000};  ///< total, including retries' own attempts each
+};
+
+/// An HTTP response; any status, including 4xx/5xx, is a response, not an error.
+struct Response {
+  int status = 0;
+  Headers headers;
+  std::string body;
+
+  /// The first header named `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+/// Sends HTTP requests. Implementations are thread-safe.
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  /// Sends `request`. Returns the response whatever its status; returns an Error only when no
+  /// response arrived (kTimeout, or kUnavailable for connection refused/reset/DNS), with a
+  /// message naming the method and URL.
+  virtual core::Result<Response> Send(const Request& request) = 0;
+};
+
+}  // namespace obsforge::http
