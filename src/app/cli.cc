@@ -1,0 +1,81 @@
+#include "app/cli.h"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "app/version.h"
+
+namespace obsforge::app {
+namespace {
+
+// Every flag can also come from OBSFORGE_<FLAG> (interfaces.md).
+std::string EnvName(const std::string& flag) {
+  std::string out = "OBSFORGE_";
+  for (const char c : flag) {
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+template <class T>
+CLI::Option* Flag(CLI::App* cmd, const std::string& name, T& target, const std::string& help) {
+  return cmd->add_option("--" + name, target, help)->envname(EnvName(name));
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+  Io io{std::cout, std::cerr};
+  int exit_code = kExitOk;
+
+  ValidateOptions validate;
+  auto* validate_cmd = app.add_subcommand("validate", "Parse and validate stack specs");
+  validate_cmd->add_option("SPEC", validate.specs, "Stack spec files")->required();
+  Flag(validate_cmd, "root", validate.root, "Stack root (default: derived from the spec's path)");
+  Flag(validate_cmd, "templates", validate.templates, "Templates folder (default: built in)");
+  validate_cmd->add_flag("--strict", validate.strict, "Also run promtool and amtool")
+      ->envname(EnvName("strict"));
+  validate_cmd->callback([&] { exit_code = RunValidate(validate, io); });
+
+  RenderCliOptions render;
+  auto* render_cmd = app.add_subcommand("render", "Render one environment of a stack");
+  render_cmd->add_option("SPEC", render.input.spec, "Stack spec file")->required();
+  Flag(render_cmd, "env", render.env, "Environment")->required();
+  Flag(render_cmd, "out", render.out, "Output folder")->required();
+  Flag(render_cmd, "root", render.input.root, "Stack root (default: derived from the spec's path)");
+  Flag(render_cmd, "templates", render.input.templates, "Templates folder (default: built in)");
+  render_cmd->add_flag("--check", render.check, "Compare with --out; print a diff; exit 1 if stale");
+  render_cmd->add_flag("--strict", render.strict, "Also run promtool and amtool");
+  render_cmd->callback([&] { exit_code = RunRender(render, io); });
+
+  auto* version_cmd = app.add_subcommand("version", "Print versions");
+  version_cmd->callback([&] { exit_code = RunVersion(io); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << kVersion << '\n';
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    // A subcommand's --help arrives here too, as CallForHelp raised inside the subcommand.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e);
+    }
+    std::cerr << "obsforge: " << e.what() << "\nRun with --help for usage.\n";
+    return kExitUsage;
+  }
+  return exit_code;
+}
+
+}  // namespace obsforge::app

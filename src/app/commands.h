@@ -1,0 +1,57 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace obsforge::app {
+
+/// Exit codes shared by every command (interfaces.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  ///< invalid spec, template error, differences, failed apply
+inline constexpr int kExitUsage = 2;
+
+/// Where a command writes: `out` for results, `err` for diagnostics and progress.
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+/// Options common to commands that read a spec from disk.
+struct SpecInput {
+  std::filesystem::path spec;                       ///< the spec file
+  std::optional<std::filesystem::path> root;        ///< --root
+  std::optional<std::filesystem::path> templates;   ///< --templates (default: embedded)
+};
+
+struct ValidateOptions {
+  std::vector<std::filesystem::path> specs;
+  std::optional<std::filesystem::path> root;
+  std::optional<std::filesystem::path> templates;
+  bool strict = false;  ///< also run promtool/amtool on every environment's rendered output
+};
+
+struct RenderCliOptions {
+  SpecInput input;
+  std::string env;
+  std::filesystem::path out;
+  bool check = false;   ///< compare with `out` instead of writing; print a unified diff
+  bool strict = false;  ///< also run promtool/amtool on the output
+};
+
+/// `obsforge validate`: parses and validates every spec and renders each of its environments (so
+/// template errors and rule/dashboard problems are found too), printing every finding as
+/// `file:line:col: path: message` to `io.err`. Returns kExitOk or kExitFailed.
+int RunValidate(const ValidateOptions& options, Io io);
+
+/// `obsforge render`: renders one environment into `out` (replacing only what obsforge wrote there
+/// before, as listed in its MANIFEST.json), or with `check` compares and prints a unified diff.
+/// Returns kExitOk, or kExitFailed for an invalid spec, a template error or (with check) a difference.
+int RunRender(const RenderCliOptions& options, Io io);
+
+/// `obsforge version`: obsforge's version and the versions of the libraries it was built with.
+int RunVersion(Io io);
+
+}  // namespace obsforge::app
