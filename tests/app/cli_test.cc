@@ -1,0 +1,190 @@
+// The command line as a user drives it: exit codes, messages, files written.
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "app/cli.h"
+#include "app/commands.h"
+#include "core/fs.h"
+
+namespace obsforge::app {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("obs-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "stacks");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path WriteSpec(const std::string& name, const std::string& text) {
+    const auto path = dir_ / "stacks" / name;
+    core::WriteFileAtomic(path, text);
+    return path;
+  }
+
+  int Validate(const std::vector<fs::path>& specs, bool strict = false) {
+    out_.str("");
+    err_.str("");
+    return RunValidate({.specs = specs, .strict = strict}, Io{out_, err_});
+  }
+
+  int Render(const fs::path& spec, const std::string& env, const fs::path& out, bool check = false) {
+    out_.str("");
+    err_.str("");
+    return RunRender({.input = {.spec = spec}, .env = env, .out = out, .check = check},
+                     Io{out_, err_});
+  }
+
+  static constexpr const char* kMinimal = R"(apiVersion: obsforge/v1
+kind: Stack
+metadata: {name: mini}
+spec:
+  components:
+    prometheus: {}
+    alertmanager:
+      route: {receiver: default}
+      receivers: [{name: default}]
+)";
+
+  fs::path dir_;
+  std::ostringstream out_;
+  std::ostringstream err_;
+};
+
+TEST_F(CliTest, ValidateAcceptsAGoodSpec) {
+  const auto spec = WriteSpec("mini.yaml", kMinimal);
+  EXPECT_EQ(Validate({spec}), kExitOk) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("mini.yaml: ok (1 environment)"));
+}
+
+TEST_F(CliTest, ValidateReportsEveryErrorWithItsPosition) {
+  const auto spec = WriteSpec("bad.yaml", R"(apiVersion: obsforge/v1
+kind: Stack
+metadata: {name: Bad_Name}
+spec:
+  components:
+    prometheus:
+      scrap: []
+)");
+  EXPECT_EQ(Validate({spec}), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("bad.yaml:3:18: metadata.name:"));
+  EXPECT_THAT(err_.str(), HasSubstr("bad.yaml:7:7: spec.components.prometheus.scrap: unknown key "
+                                    "\"scrap\"; did you mean \"scrape\"?"));
+}
+
+TEST_F(CliTest, ValidateChecksEverySpecGiven) {
+  const auto good = WriteSpec("mini.yaml", kMinimal);
+  const auto bad = WriteSpec("bad.yaml", "apiVersion: obsforge/v2\nkind: Stack\nmetadata: {name: b}\n");
+  EXPECT_EQ(Validate({good, bad}), kExitFailed);
+  EXPECT_THAT(out_.str(), HasSubstr("mini.yaml: ok"));
+  EXPECT_THAT(err_.str(), HasSubstr("bad.yaml:1:13: apiVersion:"));
+}
+
+TEST_F(CliTest, RenderWritesTheBundleAndReplacesOnlyWhatItWrote) {
+  const auto spec = WriteSpec("mini.yaml", kMinimal);
+  const auto out = dir_ / "out";
+  fs::create_directories(out);
+  core::WriteFileAtomic(out / "NOTES.txt", "mine");
+  ASSERT_EQ(Render(spec, "default", out), kExitOk) << err_.str();
+  EXPECT_TRUE(fs::exists(out / "prometheus/prometheus.yml"));
+  EXPECT_TRUE(fs::exists(out / "alertmanager/alertmanager.yml"));
+  EXPECT_TRUE(fs::exists(out / "MANIFEST.json"));
+
+  // Drop Alertmanager: its files go, the user's file stays.
+  WriteSpec("mini.yaml", R"(apiVersion: obsforge/v1
+kind: Stack
+metadata: {name: mini}
+spec:
+  components:
+    prometheus: {}
+)");
+  ASSERT_EQ(Render(spec, "default", out), kExitOk) << err_.str();
+  EXPECT_FALSE(fs::exists(out / "alertmanager/alertmanager.yml"));
+  EXPECT_TRUE(fs::exists(out / "prometheus/prometheus.yml"));
+  EXPECT_EQ(core::ReadFile(out / "NOTES.txt"), "mine");
+}
+
+TEST_F(CliTest, RenderCheckPrintsADiffWhenStale) {
+  const auto spec = WriteSpec("mini.yaml", kMinimal);
+  const auto out = dir_ / "out";
+  ASSERT_EQ(Render(spec, "default", out), kExitOk) << err_.str();
+  EXPECT_EQ(Render(spec, "default", out, /*check=*/true), kExitOk) << out_.str();
+
+  std::ofstream(out / "prometheus/prometheus.yml", std::ios::app) << "# hand edit\n";
+  EXPECT_EQ(Render(spec, "default", out, /*check=*/true), kExitFailed);
+  EXPECT_THAT(out_.str(), HasSubstr("--- a/prometheus/prometheus.yml"));
+  EXPECT_THAT(out_.str(), HasSubstr("-# hand edit"));
+  EXPECT_THAT(err_.str(), HasSubstr("is stale"));
+}
+
+TEST_F(CliTest, RenderOfAnUnknownEnvironmentFails) {
+  const auto spec = WriteSpec("mini.yaml", kMinimal);
+  EXPECT_EQ(Render(spec, "qa", dir_ / "out"), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("unknown environment \"qa\""));
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
+}
+
+TEST_F(CliTest, NoSecretValueReachesRenderedFiles) {
+  ::setenv("OBS_CLI_TEST_SLACK", "https://hooks.example.test/T00/B00/very-secret-value", 1);
+  const auto spec = WriteSpec("sec.yaml", R"(apiVersion: obsforge/v1
+kind: Stack
+metadata: {name: sec}
+spec:
+  components:
+    alertmanager:
+      route: {receiver: slack}
+      receivers:
+        - name: slack
+          slack: {channel: "#alerts", webhook: {secret: OBS_CLI_TEST_SLACK}}
+    grafana:
+      admin: {user: admin, password: {secret: OBS_CLI_TEST_SLACK}}
+)");
+  const auto out = dir_ / "out";
+  ASSERT_EQ(Render(spec, "default", out), kExitOk) << err_.str();
+  for (const auto& entry : fs::recursive_directory_iterator(out)) {
+    if (entry.is_regular_file()) {
+      EXPECT_THAT(core::ReadFile(entry.path()), Not(HasSubstr("very-secret-value")))
+          << entry.path();
+    }
+  }
+  EXPECT_THAT(core::ReadFile(out / "alertmanager/alertmanager.yml"),
+              HasSubstr("api_url_file:"));
+}
+
+TEST_F(CliTest, UsageErrorsExitWithTwo) {
+  std::vector<std::string> args = {"obsforge", "render", "x.yaml"};  // no --env/--out
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  EXPECT_EQ(Main(static_cast<int>(argv.size()), argv.data()), kExitUsage);
+  std::vector<std::string> bogus = {"obsforge", "frobnicate"};
+  std::vector<char*> argv2;
+  for (auto& a : bogus) {
+    argv2.push_back(a.data());
+  }
+  EXPECT_EQ(Main(static_cast<int>(argv2.size()), argv2.data()), kExitUsage);
+}
+
+TEST_F(CliTest, VersionNamesTheLibraries) {
+  EXPECT_EQ(RunVersion(Io{out_, err_}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("obsforge "));
+  EXPECT_THAT(out_.str(), HasSubstr("libjsonnet v0.18"));
+  EXPECT_THAT(out_.str(), HasSubstr("poco 1.11"));
+}
+
+}  // namespace
+}  // namespace obsforge::app
