@@ -26,6 +26,9 @@ struct Response {
   int status = 0;
   Headers headers;
   std::string body;
+  /// How many times the request was sent to get this response: 1, or more when a
+  /// RetryingHttpClient retried (DescribeFailure mentions it).
+  int attempts = 1;
 
   /// The first header named `name` (case-insensitive), or "".
   std::string Header(std::string_view name) const;

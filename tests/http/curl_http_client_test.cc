@@ -1,0 +1,313 @@
+#include "http/curl_http_client.h"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "http/test_server.h"
+
+namespace obsforge::http {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadBody;
+using testing::Reply;
+using ::testing::StartsWith;
+using testing::TestServer;
+using namespace std::chrono_literals;
+
+class CurlEnvironment final : public ::testing::Environment {
+ public:
+  void SetUp() override { global_ = std::make_unique<CurlGlobal>(); }
+  void TearDown() override { global_.reset(); }
+
+ private:
+  std::unique_ptr<CurlGlobal> global_;
+};
+
+[[maybe_unused]] ::testing::Environment* const kCurlEnvironment =
+    ::testing::AddGlobalTestEnvironment(new CurlEnvironment);
+
+// Releases handlers that wait on it when the test ends, so the server can stop promptly.
+class Gate {
+ public:
+  // Blocks until Open() or `limit` has passed.
+  void Wait(std::chrono::milliseconds limit = 3s) const {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!open_ && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  void Open() { open_ = true; }
+
+ private:
+  std::atomic<bool> open_{false};
+};
+
+// A port nothing listens on: bound, then closed again.
+std::uint16_t ClosedPort() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  const std::uint16_t port = socket.address().port();
+  socket.close();
+  return port;
+}
+
+TEST(CurlHttpClient, RoundTripsMethodHeadersAndBody) {
+  TestServer server([](auto& request, auto& response) {
+    Reply(response, 201, request.getMethod() + " " + request.getURI() + " " + ReadBody(request),
+          {{"X-Reply", "yes"},
+           {"Content-Type", "text/plain"},
+           {"X-Seen-Test", request.get("X-Test", "")},
+           {"X-Seen-Agent", request.get("User-Agent", "")},
+           {"X-Seen-Type", request.get("Content-Type", "<none>")},
+           {"X-Seen-Expect", request.get("Expect", "<none>")}});
+  });
+  CurlHttpClient client;
+
+  auto result = client.Send({.method = "PUT",
+                             .url = server.Url("/api/x?a=1"),
+                             .headers = {{"X-Test", "hello"}},
+                             .body = R"({"k":1})"});
+
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->status, 201);
+  EXPECT_EQ(result->body, R"(PUT /api/x?a=1 {"k":1})");
+  EXPECT_EQ(result->Header("x-reply"), "yes");
+  EXPECT_EQ(result->Header("X-Seen-Test"), "hello");
+  EXPECT_EQ(result->Header("X-Seen-Agent"), "obsforge/0.1.0");
+  EXPECT_EQ(result->Header("X-Seen-Type"), "<none>");
+  EXPECT_EQ(result->Header("X-Seen-Expect"), "<none>");
+  EXPECT_EQ(result->Header("Content-Length"), "22");
+  EXPECT_EQ(result->attempts, 1);
+}
+
+TEST(CurlHttpClient, SendsEveryMethodWithOrWithoutBody) {
+  TestServer server([](auto& request, auto& response) {
+    Reply(response, 200, request.getMethod() + ":" + ReadBody(request));
+  });
+  CurlHttpClient client;
+  const struct {
+    std::string method;
+    std::string body;
+    std::string expected;
+  } kCases[] = {
+      {"GET", "", "GET:"},
+      {"POST", "", "POST:"},
+      {"POST", "p", "POST:p"},
+      {"DELETE", "", "DELETE:"},
+      {"DELETE", "d", "DELETE:d"},
+      {"PATCH", "x", "PATCH:x"},
+      {"PUT", std::string(1 << 20, 'b'), "PUT:" + std::string(1 << 20, 'b')},
+  };
+  for (const auto& c : kCases) {
+    auto result = client.Send({.method = c.method, .url = server.Url("/"), .body = c.body});
+    ASSERT_TRUE(result.ok()) << c.method << ": " << result.error().message;
+    EXPECT_EQ(result->body, c.expected) << c.method;
+  }
+}
+
+TEST(CurlHttpClient, HeadReturnsHeadersWithoutBody) {
+  TestServer server([](auto& /*request*/, auto& response) {
+    response.setContentLength(5);
+    response.set("X-Head", "1");
+    response.send();
+  });
+  CurlHttpClient client;
+
+  auto result = client.Send({.method = "HEAD", .url = server.Url("/-/healthy")});
+
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->body, "");
+  EXPECT_EQ(result->Header("X-Head"), "1");
+}
+
+TEST(CurlHttpClient, ReturnsErrorStatusesAsResponses) {
+  TestServer server([](auto& /*request*/, auto& response) {
+    Reply(response, 412, R"({"status":"version-mismatch"})");
+  });
+  CurlHttpClient client;
+
+  auto result = client.Send({.method = "POST", .url = server.Url("/api/dashboards/db")});
+
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->status, 412);
+  EXPECT_EQ(result->body, R"({"status":"version-mismatch"})");
+}
+
+TEST(CurlHttpClient, DoesNotFollowRedirects) {
+  std::atomic<int> calls{0};
+  TestServer server([&](auto& /*request*/, auto& response) {
+    ++calls;
+    Reply(response, 302, "", {{"Location", "/elsewhere"}});
+  });
+  CurlHttpClient client;
+
+  auto result = client.Send({.url = server.Url("/login")});
+
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->status, 302);
+  EXPECT_EQ(result->Header("Location"), "/elsewhere");
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(CurlHttpClient, ReusesOneConnectionForSequentialRequests) {
+  TestServer server([](auto& /*request*/, auto& response) { Reply(response, 200, "ok"); });
+  CurlHttpClient client;
+
+  for (int i = 0; i < 5; ++i) {
+    auto result = client.Send({.url = server.Url("/n")});
+    ASSERT_TRUE(result.ok()) << result.error().message;
+  }
+
+  EXPECT_EQ(server.TotalConnections(), 1);
+}
+
+TEST(CurlHttpClient, BoundsConcurrentRequestsPerHost) {
+  std::atomic<int> current{0};
+  std::atomic<int> peak{0};
+  TestServer server([&](auto& /*request*/, auto& response) {
+    const int now = ++current;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(50ms);
+    --current;
+    Reply(response, 200, "ok");
+  });
+  CurlHttpClient client({.max_per_host = 2});
+
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] { ok += client.Send({.url = server.Url("/slow")}).ok() ? 1 : 0; });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+
+  EXPECT_EQ(ok, 6);
+  EXPECT_EQ(peak, 2);
+  EXPECT_LE(server.TotalConnections(), 2);  // the two pooled handles kept their connections
+}
+
+TEST(CurlHttpClient, TimesOutWaitingForAPerHostSlot) {
+  Gate gate;
+  TestServer server([&](auto& /*request*/, auto& response) {
+    gate.Wait();
+    Reply(response, 200, "late");
+  });
+  CurlHttpClient client({.max_per_host = 1});
+  std::thread holder([&] { static_cast<void>(client.Send({.url = server.Url("/hold")})); });
+  std::this_thread::sleep_for(100ms);  // let the holder take the only slot
+
+  auto result = client.Send({.url = server.Url("/next"), .timeout = 50ms});
+  gate.Open();
+  holder.join();
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kTimeout);
+  EXPECT_EQ(result.error().message,
+            "GET " + server.Url("/next") + ": no connection slot to http://127.0.0.1:" +
+                std::to_string(server.port()) + " became free within 50 ms (max_per_host 1)");
+}
+
+TEST(CurlHttpClient, SlowResponseIsTimeout) {
+  Gate gate;
+  TestServer server([&](auto& /*request*/, auto& response) {
+    gate.Wait();
+    Reply(response, 200, "late");
+  });
+  CurlHttpClient client;
+
+  const auto start = std::chrono::steady_clock::now();
+  auto result = client.Send({.url = server.Url("/slow"), .timeout = 200ms});
+  const auto took = std::chrono::steady_clock::now() - start;
+  gate.Open();
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kTimeout);
+  EXPECT_THAT(result.error().message,
+              StartsWith("GET " + server.Url("/slow") + ": Operation timed out after "));
+  EXPECT_LT(took, 2s);
+}
+
+TEST(CurlHttpClient, ClientDefaultTimeoutAppliesWhenRequestSaysZero) {
+  Gate gate;
+  TestServer server([&](auto& /*request*/, auto& response) {
+    gate.Wait();
+    Reply(response, 200, "late");
+  });
+  CurlHttpClient client({.timeout = 100ms});
+
+  auto result = client.Send({.url = server.Url("/slow"), .timeout = 0ms});
+  gate.Open();
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kTimeout);
+}
+
+TEST(CurlHttpClient, ClosedPortIsUnavailableWithRedactedUrl) {
+  const std::uint16_t port = ClosedPort();
+  CurlHttpClient client;
+
+  auto result = client.Send(
+      {.method = "POST",
+       .url = "http://admin:pw@127.0.0.1:" + std::to_string(port) + "/api/x?token=abc&q=1"});
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_THAT(result.error().message,
+              StartsWith("POST http://127.0.0.1:" + std::to_string(port) +
+                         "/api/x?token=<secret>&q=1: Failed to connect to 127.0.0.1 port " +
+                         std::to_string(port)));
+  EXPECT_THAT(result.error().message, ::testing::Not(HasSubstr("pw")));
+  EXPECT_THAT(result.error().message, ::testing::Not(HasSubstr("abc")));
+}
+
+TEST(CurlHttpClient, ConnectionClosedMidResponseIsUnavailable) {
+  TestServer server([](auto& /*request*/, auto& response) {
+    response.setContentLength(1000);
+    response.send() << "only part of it";
+    response.send().flush();
+    throw Poco::IOException("drop the connection");  // Poco closes the socket
+  });
+  CurlHttpClient client;
+
+  auto result = client.Send({.url = server.Url("/partial")});
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_THAT(result.error().message, StartsWith("GET " + server.Url("/partial") + ": "));
+}
+
+TEST(CurlHttpClient, UnsupportedSchemeIsInternal) {
+  CurlHttpClient client;
+
+  auto result = client.Send({.url = "file:///etc/passwd"});
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kInternal);
+  EXPECT_THAT(result.error().message, StartsWith("GET file:///etc/passwd: "));
+}
+
+TEST(CurlHttpClient, RejectsHeaderInjection) {
+  CurlHttpClient client;
+
+  auto result = client.Send({.url = "http://127.0.0.1:1/", .headers = {{"X-A", "v\r\nX-Evil: 1"}}});
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, core::ErrorCode::kInternal);
+  EXPECT_EQ(result.error().message, "GET http://127.0.0.1:1/: header 'X-A' contains a line break");
+}
+
+}  // namespace
+}  // namespace obsforge::http
