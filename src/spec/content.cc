@@ -94,8 +94,10 @@ bool MatchSegment(std::string_view pat, std::string_view s) {
   return p == pat.size();
 }
 
-bool MatchParts(const std::vector<std::string>& pat, std::size_t pi,
-                const std::vector<std::string>& path, std::size_t si) {
+bool MatchParts(const std::vector<std::string>& pat,
+                std::size_t pi,
+                const std::vector<std::string>& path,
+                std::size_t si) {
   if (pi == pat.size()) {
     return si == path.size();
   }
@@ -111,6 +113,24 @@ bool MatchParts(const std::vector<std::string>& pat, std::size_t pi,
     return false;
   }
   return MatchParts(pat, pi + 1, path, si + 1);
+}
+
+// `./dashboards//x/*.json` names the same files as `dashboards/x/*.json`: drop empty and "."
+// segments so they match the relative paths the sources list. Call after LexicallyEscapes().
+std::string NormalizePattern(const std::string& pattern) {
+  std::string out;
+  for (const auto& part : SplitPath(pattern)) {
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part == ".." && !out.empty()) {
+      const auto slash = out.rfind('/');
+      out.erase(slash == std::string::npos ? 0 : slash);
+      continue;
+    }
+    out += (out.empty() ? "" : "/") + part;
+  }
+  return out;
 }
 
 bool GlobMatch(const std::string& pattern, const std::string& rel) {
@@ -153,11 +173,12 @@ class DirectorySource final : public ContentSource {
     return buffer.str();
   }
 
-  std::vector<std::string> Glob(const std::string& pattern) const override {
+  std::vector<std::string> Glob(const std::string& raw_pattern) const override {
     std::vector<std::string> out;
-    if (LexicallyEscapes(pattern)) {
+    if (LexicallyEscapes(raw_pattern)) {
       return out;
     }
+    const auto pattern = NormalizePattern(raw_pattern);
     const auto prefix = FixedPrefix(pattern);
     const auto start = prefix.empty() ? root_ : root_ / prefix;
     std::error_code ec;
@@ -217,11 +238,12 @@ class MemorySource final : public ContentSource {
     return it->second;
   }
 
-  std::vector<std::string> Glob(const std::string& pattern) const override {
+  std::vector<std::string> Glob(const std::string& raw_pattern) const override {
     std::vector<std::string> out;
-    if (LexicallyEscapes(pattern)) {
+    if (LexicallyEscapes(raw_pattern)) {
       return out;
     }
+    const auto pattern = NormalizePattern(raw_pattern);
     for (const auto& [path, content] : files_) {
       if (!LexicallyEscapes(path) && GlobMatch(pattern, path)) {
         out.push_back(path);
