@@ -75,14 +75,13 @@ std::string DiffBundleWithDir(const render::Bundle& bundle, const std::filesyste
   std::string out;
   for (const auto& [path, content] : bundle.files()) {
     const auto* old = existing.Find(path);
-    const std::string before = old == nullptr ? "" : *old;
     if (old == nullptr || *old != content) {
-      out += apply::UnifiedDiff(before, content, old == nullptr ? "" : path, path);
+      out += apply::FileDiff(path, old == nullptr ? "" : *old, content, old != nullptr);
     }
   }
   for (const auto& [path, content] : existing.files()) {
     if (bundle.Find(path) == nullptr) {
-      out += apply::UnifiedDiff(content, "", path, "");
+      out += apply::FileDiff(path, content, "", true, false);
     }
   }
   return out;
