@@ -173,8 +173,11 @@ class CurlHttpClient::Impl {
   EasyHandle Acquire(const std::string& origin, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     Origin& state = origins_[origin];
-    if (!state.freed.wait_for(lock, timeout,
-                              [&] { return state.in_use < options_.max_per_host; })) {
+    const auto has_slot = [&] { return state.in_use < options_.max_per_host; };
+    if (timeout.count() <= 0) {
+      state.freed.wait(lock,
+                       has_slot);  // no timeout configured at all: curl would wait forever too
+    } else if (!state.freed.wait_for(lock, timeout, has_slot)) {
       return nullptr;
     }
     ++state.in_use;

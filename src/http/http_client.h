@@ -17,8 +17,11 @@ struct Request {
   std::string url;
   Headers headers;
   std::string body;
+  /// Limit on establishing the connection; 0 = the client's default.
   std::chrono::milliseconds connect_timeout{3000};
-  std::chrono::milliseconds timeout{15000};  ///< total, including retries' own attempts each
+  /// Limit on one whole exchange (connect, send, receive); 0 = the client's default. A
+  /// RetryingHttpClient applies it to each attempt and bounds the sum with its own max_total.
+  std::chrono::milliseconds timeout{15000};
 };
 
 /// An HTTP response; any status, including 4xx/5xx, is a response, not an error.

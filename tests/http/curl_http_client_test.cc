@@ -18,6 +18,7 @@ namespace obsforge::http {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using testing::ReadBody;
 using testing::Reply;
 using ::testing::StartsWith;
@@ -82,7 +83,8 @@ TEST(CurlHttpClient, RoundTripsMethodHeadersAndBody) {
   EXPECT_EQ(result->body, R"(PUT /api/x?a=1 {"k":1})");
   EXPECT_EQ(result->Header("x-reply"), "yes");
   EXPECT_EQ(result->Header("X-Seen-Test"), "hello");
-  EXPECT_EQ(result->Header("X-Seen-Agent"), "obsforge/0.1.0");
+  EXPECT_EQ(result->Header("X-Seen-Agent"), CurlOptions::DefaultUserAgent());
+  EXPECT_THAT(CurlOptions::DefaultUserAgent(), MatchesRegex(R"(obsforge/[0-9]+\.[0-9]+\.[0-9]+)"));
   EXPECT_EQ(result->Header("X-Seen-Type"), "<none>");
   EXPECT_EQ(result->Header("X-Seen-Expect"), "<none>");
   EXPECT_EQ(result->Header("Content-Length"), "22");
@@ -112,6 +114,25 @@ TEST(CurlHttpClient, SendsEveryMethodWithOrWithoutBody) {
     ASSERT_TRUE(result.ok()) << c.method << ": " << result.error().message;
     EXPECT_EQ(result->body, c.expected) << c.method;
   }
+}
+
+TEST(CurlHttpClient, RequestHeadersOverrideUserAgentAndContentType) {
+  TestServer server([](auto& request, auto& response) {
+    Reply(response, 200, request.get("User-Agent", "") + "|" + request.get("Content-Type", ""));
+  });
+  CurlHttpClient client({.user_agent = "custom/1"});
+
+  auto from_options = client.Send({.url = server.Url("/")});
+  auto from_request =
+      client.Send({.method = "POST",
+                   .url = server.Url("/"),
+                   .headers = {{"User-Agent", "mine/2"}, {"Content-Type", "application/yaml"}},
+                   .body = "a: 1"});
+
+  ASSERT_TRUE(from_options.ok()) << from_options.error().message;
+  ASSERT_TRUE(from_request.ok()) << from_request.error().message;
+  EXPECT_EQ(from_options->body, "custom/1|");
+  EXPECT_EQ(from_request->body, "mine/2|application/yaml");
 }
 
 TEST(CurlHttpClient, HeadReturnsHeadersWithoutBody) {
@@ -179,7 +200,13 @@ TEST(CurlHttpClient, BoundsConcurrentRequestsPerHost) {
     int seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
     }
-    std::this_thread::sleep_for(50ms);
+    // Stay until a second request is in too (or 1 s passed), so the peak reaches the bound
+    // however slowly the threads start; a third could only get in if the bound were broken.
+    const auto end = std::chrono::steady_clock::now() + 1s;
+    while (current < 2 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(2ms);
+    }
+    std::this_thread::sleep_for(20ms);
     --current;
     Reply(response, 200, "ok");
   });
@@ -199,15 +226,50 @@ TEST(CurlHttpClient, BoundsConcurrentRequestsPerHost) {
   EXPECT_LE(server.TotalConnections(), 2);  // the two pooled handles kept their connections
 }
 
+TEST(CurlHttpClient, ManyThreadsOverSeveralOrigins) {
+  std::atomic<int> served{0};
+  const auto handler = [&](auto& request, auto& response) {
+    ++served;
+    Reply(response, 200, request.getURI());
+  };
+  TestServer a(handler);
+  TestServer b(handler);
+  CurlHttpClient client({.max_per_host = 3});
+
+  std::vector<std::thread> threads;
+  std::atomic<int> right{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 10; ++j) {
+        const std::string path = "/t" + std::to_string(i) + "/" + std::to_string(j);
+        auto result = client.Send({.url = ((i + j) % 2 == 0 ? a : b).Url(path)});
+        right += result.ok() && result->body == path ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+
+  EXPECT_EQ(right, 80);
+  EXPECT_EQ(served, 80);
+  EXPECT_LE(a.TotalConnections(), 3);
+  EXPECT_LE(b.TotalConnections(), 3);
+}
+
 TEST(CurlHttpClient, TimesOutWaitingForAPerHostSlot) {
   Gate gate;
+  std::atomic<bool> holding{false};
   TestServer server([&](auto& /*request*/, auto& response) {
+    holding = true;
     gate.Wait();
     Reply(response, 200, "late");
   });
   CurlHttpClient client({.max_per_host = 1});
   std::thread holder([&] { static_cast<void>(client.Send({.url = server.Url("/hold")})); });
-  std::this_thread::sleep_for(100ms);  // let the holder take the only slot
+  while (!holding) {  // the holder has the only slot once its request reached the server
+    std::this_thread::sleep_for(1ms);
+  }
 
   auto result = client.Send({.url = server.Url("/next"), .timeout = 50ms});
   gate.Open();

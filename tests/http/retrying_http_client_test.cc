@@ -1,8 +1,11 @@
 #include "http/retrying_http_client.h"
 
+#include <atomic>
 #include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -201,6 +204,30 @@ TEST_F(RetryingHttpClientTest, LogsEachRetryWithoutSecrets) {
   EXPECT_THAT(log.str(), HasSubstr(R"("outcome":"503")"));
   EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("pw")));
   EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("abc")));
+}
+
+TEST_F(RetryingHttpClientTest, IsThreadSafe) {
+  std::atomic<int> calls{0};
+  fake_.On("GET", "http://h/x",
+           [&](const Request&) { return FakeHttpClient::Reply(++calls % 3 == 0 ? 200 : 503); });
+  RetryingHttpClient client(fake_, clock_, {.max_attempts = 10, .seed = 5});
+
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 25; ++j) {
+        auto result = client.Send({.url = "http://h/x"});
+        ok += result.ok() && result->status == 200 ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(calls, 300);
 }
 
 TEST(ParseRetryAfter, AcceptsSecondsAndTheThreeDateForms) {
