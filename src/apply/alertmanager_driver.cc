@@ -1,0 +1,190 @@
+#include "apply/alertmanager_driver.h"
+
+#include <exception>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "apply/prometheus_driver.h"
+#include "apply/reload_http.h"
+
+namespace obsforge::apply {
+namespace {
+
+constexpr const char* kConfigPath = "alertmanager/alertmanager.yml";
+constexpr const char* kReloadMetric = "alertmanager_config_last_reload_successful";
+
+// Prometheus duration syntax ("1h30m", "300s"), in milliseconds; nullopt if `text` is not one.
+std::optional<long long> ParseDuration(const std::string& text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  long long total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    long long number = 0;
+    const std::size_t digits_start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      number = number * 10 + (text[i] - '0');
+      ++i;
+    }
+    if (i == digits_start) {
+      return std::nullopt;
+    }
+    long long unit = 0;
+    if (text.compare(i, 2, "ms") == 0) {
+      unit = 1;
+      i += 2;
+    } else if (i < text.size()) {
+      switch (text[i]) {
+        case 's':
+          unit = 1000;
+          break;
+        case 'm':
+          unit = 60'000;
+          break;
+        case 'h':
+          unit = 3'600'000;
+          break;
+        case 'd':
+          unit = 86'400'000;
+          break;
+        case 'w':
+          unit = 604'800'000;
+          break;
+        case 'y':
+          unit = 31'536'000'000;
+          break;
+        default:
+          return std::nullopt;
+      }
+      ++i;
+    } else {
+      return std::nullopt;
+    }
+    total += number * unit;
+  }
+  return total;
+}
+
+bool ScalarsMatch(const std::string& written, const std::string& loaded) {
+  if (written == loaded || written == "<secret>" || loaded == "<secret>") {
+    return true;
+  }
+  const auto a = ParseDuration(written);
+  const auto b = ParseDuration(loaded);
+  return a && b && *a == b;
+}
+
+std::optional<std::string> Difference(const YAML::Node& written,
+                                      const YAML::Node& loaded,
+                                      const std::string& path) {
+  if (!written.IsDefined() || written.IsNull()) {
+    return std::nullopt;
+  }
+  if (!loaded.IsDefined() || written.Type() != loaded.Type()) {
+    return path;
+  }
+  if (written.IsScalar()) {
+    return ScalarsMatch(written.Scalar(), loaded.Scalar()) ? std::nullopt
+                                                           : std::optional<std::string>(path);
+  }
+  if (written.IsSequence()) {
+    if (written.size() != loaded.size()) {
+      return path;
+    }
+    for (std::size_t i = 0; i < written.size(); ++i) {
+      if (auto d = Difference(written[i], loaded[i], path + "[" + std::to_string(i) + "]")) {
+        return d;
+      }
+    }
+    return std::nullopt;
+  }
+  for (const auto& entry : written) {
+    const auto key = entry.first.Scalar();
+    if (auto d = Difference(entry.second, loaded[key], path.empty() ? key : path + "." + key)) {
+      return d;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> ConfigDifference(const std::string& written, const std::string& loaded) {
+  try {
+    return Difference(YAML::Load(written), YAML::Load(loaded), "");
+  } catch (const std::exception&) {
+    return std::string();
+  }
+}
+
+AlertmanagerDriver::AlertmanagerDriver(AlertmanagerDriverOptions options,
+                                       http::HttpClient& client,
+                                       core::Clock& clock)
+    : options_(std::move(options)), client_(client), clock_(clock) {
+}
+
+core::Result<void> AlertmanagerDriver::Activate(const render::Bundle& /*bundle*/) {
+  return PostReload(client_, options_.base_url, options_.request_timeout);
+}
+
+core::Result<void> AlertmanagerDriver::Verify(const render::Bundle& bundle) {
+  const auto* written = bundle.Find(kConfigPath);
+  const auto deadline = clock_.Monotonic() + options_.verify_timeout;
+  const auto status_url = JoinUrl(options_.base_url, "/api/v2/status");
+  const auto metrics_url = JoinUrl(options_.base_url, "/metrics");
+  std::string waiting_for;
+  while (true) {
+    auto metrics = Call(client_, "GET", metrics_url, options_.request_timeout);
+    std::optional<std::string> reload_ok;
+    if (metrics && metrics->status == 200) {
+      std::istringstream lines(metrics->body);
+      std::string line;
+      while (std::getline(lines, line)) {
+        if (line.rfind(std::string(kReloadMetric) + " ", 0) == 0) {
+          reload_ok = TrimRight(line.substr(std::string(kReloadMetric).size() + 1));
+        }
+      }
+    }
+    if (reload_ok && *reload_ok == "0") {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             std::string("alertmanager reports ") + kReloadMetric + " 0");
+    }
+    auto status = Call(client_, "GET", status_url, options_.request_timeout);
+    if (!reload_ok) {
+      waiting_for = std::string(kReloadMetric) + " not found at " + metrics_url;
+    } else if (!status) {
+      waiting_for = status.error().message;
+    } else {
+      const auto json = nlohmann::json::parse(status->body, nullptr, false);
+      std::string original;
+      if (status->status == 200 && json.is_object() && json.contains("config") &&
+          json["config"].is_object()) {
+        original = json["config"].value("original", std::string());
+      }
+      if (original.empty()) {
+        waiting_for = "GET " + status_url + " returned HTTP " + std::to_string(status->status) +
+                      " without config.original";
+      } else if (written == nullptr) {
+        return {};
+      } else if (auto diff = ConfigDifference(*written, original); diff) {
+        waiting_for =
+            "/api/v2/status does not show the configuration written (first difference at " +
+            (diff->empty() ? std::string("the root") : *diff) + ")";
+      } else {
+        return {};
+      }
+    }
+    if (clock_.Monotonic() + options_.poll_interval > deadline) {
+      return core::MakeError(core::ErrorCode::kTimeout,
+                             "alertmanager not verified after " +
+                                 std::to_string(options_.verify_timeout.count()) +
+                                 " ms: " + waiting_for);
+    }
+    clock_.SleepFor(options_.poll_interval);
+  }
+}
+
+}  // namespace obsforge::apply

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apply/drivers.h"
+#include "apply/transaction.h"
+#include "core/clock.h"
+#include "http/http_client.h"
+#include "spec/stack.h"
+
+namespace obsforge::apply {
+
+/// Waits for `GET <base_url>/ready` to answer 200 (Loki, Tempo, ... in the external runtime,
+/// where whatever runs them restarts them). Activate does nothing.
+class ReadyDriver final : public ComponentDriver {
+ public:
+  /// `client` and `clock` must outlive the driver.
+  ReadyDriver(std::string component,
+              std::string base_url,
+              http::HttpClient& client,
+              core::Clock& clock,
+              std::chrono::milliseconds poll_interval = std::chrono::milliseconds(100),
+              std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+  std::string Component() const override { return component_; }
+  core::Result<void> Activate(const render::Bundle& bundle) override;
+  /// kTimeout "<component> not ready after N ms: <last status or error>" when /ready never
+  /// answers 200 in time.
+  core::Result<void> Verify(const render::Bundle& bundle) override;
+
+ private:
+  std::string component_;
+  std::string base_url_;
+  http::HttpClient& client_;
+  core::Clock& clock_;
+  std::chrono::milliseconds poll_interval_;
+  std::chrono::milliseconds timeout_;
+};
+
+/// The external runtime's driver for one component: Activate first makes `config_dir` hold
+/// exactly the component's files of the bundle (the component's directory prefix stripped:
+/// `prometheus/rules/a.yaml` -> `<config_dir>/rules/a.yaml`; each file written atomically, and
+/// only when its content differs; files it wrote before and that left the bundle are deleted,
+/// tracked in `state_file`), then calls `inner` (the reload), when there is one. Verify calls
+/// `inner`. Rolling back is Activate with the last good bundle: the old files come back.
+class ExternalComponentDriver final : public ComponentDriver {
+ public:
+  /// `inner` may be null (a component with a config_dir but no URL: files only).
+  ExternalComponentDriver(std::string component,
+                          std::filesystem::path config_dir,
+                          std::filesystem::path state_file,
+                          std::unique_ptr<ComponentDriver> inner);
+
+  std::string Component() const override { return component_; }
+  /// kInternal naming the path when a file cannot be written; else the inner driver's result.
+  core::Result<void> Activate(const render::Bundle& bundle) override;
+  core::Result<void> Verify(const render::Bundle& bundle) override;
+
+ private:
+  core::Result<void> SyncFiles(const render::Bundle& bundle);
+
+  std::string component_;
+  std::filesystem::path config_dir_;
+  std::filesystem::path state_file_;
+  std::unique_ptr<ComponentDriver> inner_;
+};
+
+/// Timing of the external runtime's reload checks.
+struct ExternalRuntimeOptions {
+  std::chrono::milliseconds poll_interval{100};
+  std::chrono::milliseconds verify_timeout{10000};
+  std::chrono::milliseconds request_timeout{5000};
+};
+
+/// The `external` runtime: components run elsewhere (systemd, Kubernetes, ...). For each
+/// component with a `config_dir` its files are written there, then Prometheus and Alertmanager
+/// are reloaded over HTTP and verified, other components only have `/ready` checked. A
+/// component with only a `url` keeps its configuration. Revisions (and so the last good files
+/// for rollback) live in obsforge's data dir; see Applier for the transaction.
+class ExternalRuntime {
+ public:
+  /// `client` and `clock` must outlive the runtime.
+  ExternalRuntime(std::filesystem::path data_dir,
+                  http::HttpClient& client,
+                  core::Clock& clock,
+                  ExternalRuntimeOptions options = {});
+
+  /// The drivers for `env` (one per component with a config_dir, in ComponentNames() order).
+  std::vector<std::unique_ptr<ComponentDriver>> MakeDrivers(const spec::EnvironmentSpec& env) const;
+
+  /// Applies `bundle` (already rendered and validated) to `env`. See Applier::Apply.
+  ApplyResult Apply(const spec::EnvironmentSpec& env,
+                    const render::Bundle& bundle,
+                    const StepCallback& on_step = {});
+
+  /// What Apply would change. See Applier::PlanFor.
+  core::Result<Plan> PlanFor(const spec::EnvironmentSpec& env, const render::Bundle& bundle);
+
+ private:
+  std::filesystem::path data_dir_;
+  http::HttpClient& client_;
+  core::Clock& clock_;
+  ExternalRuntimeOptions options_;
+  Applier applier_;
+};
+
+}  // namespace obsforge::apply

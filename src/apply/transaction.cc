@@ -1,0 +1,250 @@
+#include "apply/transaction.h"
+
+#include <set>
+#include <utility>
+
+#include "apply/lock.h"
+
+namespace obsforge::apply {
+namespace {
+
+std::set<std::string> ComponentsWithFiles(const render::Bundle& bundle) {
+  std::set<std::string> out;
+  for (const auto& [path, content] : bundle.files()) {
+    if (auto c = ComponentOfPath(path); !c.empty()) {
+      out.insert(std::move(c));
+    }
+  }
+  return out;
+}
+
+// Emits a step when it starts and when it ends, timestamped by the injected clock.
+class StepReporter {
+ public:
+  StepReporter(const StepCallback& callback, core::Clock& clock)
+      : callback_(callback), clock_(clock) {}
+
+  core::Result<void> Run(const std::string& name,
+                         const std::string& component,
+                         const std::function<core::Result<void>()>& body,
+                         const std::string& success_message = "") {
+    Step step{.name = name, .component = component};
+    step.started_at = clock_.Now();
+    step.finished_at = step.started_at;
+    Emit(step);
+    auto result = body();
+    step.finished_at = clock_.Now();
+    step.state = result ? StepState::kSucceeded : StepState::kFailed;
+    step.message = result ? success_message : result.error().message;
+    Emit(step);
+    return result;
+  }
+
+ private:
+  void Emit(const Step& step) const {
+    if (callback_) {
+      callback_(step);
+    }
+  }
+  const StepCallback& callback_;
+  core::Clock& clock_;
+};
+
+}  // namespace
+
+const char* StepStateName(StepState state) {
+  switch (state) {
+    case StepState::kRunning:
+      return "running";
+    case StepState::kSucceeded:
+      return "succeeded";
+    case StepState::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kUnchanged:
+      return "unchanged";
+    case Outcome::kApplied:
+      return "applied";
+    case Outcome::kRolledBack:
+      return "rolled_back";
+    case Outcome::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+Applier::Applier(std::filesystem::path data_dir, core::Clock& clock, RevisionStoreOptions options)
+    : data_dir_(std::move(data_dir)), clock_(clock), options_(options) {
+}
+
+std::filesystem::path Applier::EnvRoot(const std::string& stack, const std::string& env) const {
+  return data_dir_ / "stacks" / stack / env;
+}
+
+core::Result<Plan> Applier::PlanFor(const std::string& stack,
+                                    const std::string& env,
+                                    const render::Bundle& bundle) {
+  auto lock = EnvLock::Acquire(stack, env, EnvRoot(stack, env));
+  if (!lock) {
+    return lock.error();
+  }
+  auto store = RevisionStore::Open(EnvRoot(stack, env), options_);
+  if (!store) {
+    return store.error();
+  }
+  std::optional<render::Bundle> applied;
+  if (const auto current = store->Current()) {
+    auto loaded = store->Load(*current);
+    if (!loaded) {
+      return loaded.error();
+    }
+    applied = std::move(loaded).value();
+  }
+  return ComputePlan(bundle, applied);
+}
+
+ApplyResult Applier::Apply(const std::string& stack,
+                           const std::string& env,
+                           const render::Bundle& bundle,
+                           const std::vector<ComponentDriver*>& drivers,
+                           const StepCallback& on_step) {
+  ApplyResult result;
+  StepReporter steps(on_step, clock_);
+  const auto fail = [&](core::Error error) {
+    result.outcome = Outcome::kFailed;
+    result.error = std::move(error);
+    return result;
+  };
+
+  auto lock = EnvLock::Acquire(stack, env, EnvRoot(stack, env));
+  if (!lock) {
+    return fail(lock.error());
+  }
+  auto opened = RevisionStore::Open(EnvRoot(stack, env), options_);
+  if (!opened) {
+    return fail(opened.error());
+  }
+  auto& store = opened.value();
+  const auto current = store.Current();
+  const auto last_good = store.LastGood();
+  const auto desired_hash = bundle.ContentHash();
+  result.revision = current;
+
+  if (current && current == last_good && store.Hash(*current) == desired_hash) {
+    result.outcome = Outcome::kUnchanged;
+    return result;
+  }
+
+  std::optional<render::Bundle> current_bundle;
+  if (current) {
+    auto loaded = store.Load(*current);
+    if (!loaded) {
+      return fail(loaded.error());
+    }
+    current_bundle = std::move(loaded).value();
+  }
+  result.plan = ComputePlan(bundle, current_bundle);
+  // When `current` was never verified (a crash after the swap) what the components run is
+  // unknown, so every component of either bundle is activated.
+  std::set<std::string> affected = result.plan.Components();
+  if (!current || current != last_good) {
+    affected = ComponentsWithFiles(bundle);
+    if (current_bundle) {
+      const auto more = ComponentsWithFiles(*current_bundle);
+      affected.insert(more.begin(), more.end());
+    }
+  }
+
+  // A complete but unverified `current` with the wanted content is reused rather than copied.
+  int target = 0;
+  if (current && store.Hash(*current) == desired_hash) {
+    target = *current;
+  } else {
+    auto written = steps.Run("write", "", [&]() -> core::Result<void> {
+      auto n = store.Write(bundle);
+      if (!n) {
+        return n.error();
+      }
+      target = *n;
+      return store.SetCurrent(target);
+    });
+    if (!written) {
+      result.revision = store.Current();
+      return fail(written.error());
+    }
+  }
+  result.attempted = target;
+  result.revision = target;
+
+  std::vector<ComponentDriver*> activated;
+  std::optional<core::Error> failure;
+  for (auto* driver : drivers) {
+    const auto component = driver->Component();
+    if (affected.count(component) == 0) {
+      continue;
+    }
+    activated.push_back(driver);
+    result.components.push_back(component);
+    auto step = steps.Run("reload", component, [&] { return driver->Activate(bundle); });
+    if (step) {
+      step = steps.Run("verify", component, [&] { return driver->Verify(bundle); });
+    }
+    if (!step) {
+      failure = step.error();
+      result.failed_component = component;
+      break;
+    }
+  }
+
+  if (!failure) {
+    if (auto marked = store.MarkLastGood(target); !marked) {
+      return fail(marked.error());
+    }
+    result.outcome = Outcome::kApplied;
+    return result;
+  }
+
+  result.error = failure;
+  result.outcome = Outcome::kRolledBack;
+  auto rolled = steps.Run(
+      "rollback", "",
+      [&]() -> core::Result<void> {
+        if (!last_good) {
+          return store.ClearCurrent();
+        }
+        if (auto swapped = store.SetCurrent(*last_good); !swapped) {
+          return swapped;
+        }
+        auto good = store.Load(*last_good);
+        if (!good) {
+          return good.error();
+        }
+        for (auto* driver : activated) {
+          auto step =
+              steps.Run("reload", driver->Component(), [&] { return driver->Activate(*good); });
+          if (step) {
+            step = steps.Run("verify", driver->Component(), [&] { return driver->Verify(*good); });
+          }
+          if (!step) {
+            return core::MakeError(
+                step.error().code,
+                driver->Component() +
+                    " did not take the last good revision back: " + step.error().message);
+          }
+        }
+        return {};
+      },
+      last_good ? "back on revision " + std::to_string(*last_good) : "no revision to go back to");
+  result.revision = store.Current();
+  if (!rolled || !last_good) {
+    result.outcome = Outcome::kFailed;
+  }
+  return result;
+}
+
+}  // namespace obsforge::apply
