@@ -34,8 +34,9 @@ function(stack, env)
       endpoint: u.trimSlash(env.urls.loki) + (if lokiV3 then '/otlp' else '/loki/api/v1/push'),
       headers: tenantHeaders,
     }) else null,
-    // A collector needs at least one pipeline; with no backend it logs what it gets.
-    debug: if !traces && !metrics && !logs then {} else null,
+    // Used by the fallback pipeline when no backend is enabled, and available to
+    // `pipelines` overrides (unused exporters are ignored by the collector).
+    debug: {},
   });
 
   local common = ['memory_limiter'];
