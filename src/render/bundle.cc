@@ -12,8 +12,8 @@ void CheckPath(const std::string& path) {
   std::size_t start = 0;
   while (ok && start <= path.size()) {
     auto slash = path.find('/', start);
-    const auto seg = path.substr(start, slash == std::string::npos ? std::string::npos
-                                                                   : slash - start);
+    const auto seg =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     ok = !seg.empty() && seg != "." && seg != "..";
     if (slash == std::string::npos) {
       break;

@@ -1,0 +1,227 @@
+#include "render/check.h"
+
+#include <set>
+#include <vector>
+
+#include "core/diagnostic.h"
+#include "render/yaml_json.h"
+
+namespace obsforge::render {
+namespace {
+
+using core::Diagnostic;
+using core::InputError;
+using nlohmann::ordered_json;
+
+void Fail(std::vector<Diagnostic>& out,
+          const std::string& file,
+          std::string path,
+          std::string message) {
+  out.push_back(Diagnostic{.file = file, .path = std::move(path), .message = std::move(message)});
+}
+
+bool IsStringMap(const ordered_json& v) {
+  if (v.is_null()) {
+    return true;
+  }
+  if (!v.is_object()) {
+    return false;
+  }
+  for (const auto& [k, x] : v.items()) {
+    if (!x.is_string() && !x.is_number() && !x.is_boolean()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void CheckDurationField(std::vector<Diagnostic>& out,
+                        const std::string& file,
+                        const ordered_json& obj,
+                        const char* key,
+                        const std::string& path) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    return;
+  }
+  if (!it->is_string() || !IsDuration(it->get<std::string>())) {
+    Fail(out, file, path + "." + key, it->dump() + " is not a duration");
+  }
+}
+
+void CheckRule(std::vector<Diagnostic>& out,
+               const std::string& file,
+               const ordered_json& rule,
+               const std::string& path) {
+  if (!rule.is_object()) {
+    Fail(out, file, path, "a rule must be a map");
+    return;
+  }
+  const bool alert = rule.contains("alert") && !rule["alert"].is_null();
+  const bool record = rule.contains("record") && !rule["record"].is_null();
+  if (alert == record) {
+    Fail(out, file, path, "a rule needs exactly one of alert and record");
+  }
+  for (const char* key : {"alert", "record"}) {
+    if (rule.contains(key) && !rule[key].is_null() &&
+        (!rule[key].is_string() || rule[key].get<std::string>().empty())) {
+      Fail(out, file, path + "." + key, "must be a non-empty string");
+    }
+  }
+  const auto expr = rule.find("expr");
+  if (expr == rule.end() || expr->is_null() ||
+      (expr->is_string() && expr->get<std::string>().empty()) ||
+      !(expr->is_string() || expr->is_number())) {
+    Fail(out, file, path + ".expr", "a rule needs an expression");
+  }
+  CheckDurationField(out, file, rule, "for", path);
+  CheckDurationField(out, file, rule, "keep_firing_for", path);
+  if (record && (rule.contains("for") || rule.contains("annotations"))) {
+    Fail(out, file, path, "a recording rule cannot have for or annotations");
+  }
+  for (const char* key : {"labels", "annotations"}) {
+    if (rule.contains(key) && !IsStringMap(rule[key])) {
+      Fail(out, file, path + "." + key, "must map names to strings");
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<long long> DurationSeconds(const std::string& text) {
+  if (text == "0") {
+    return 0;
+  }
+  static const std::vector<std::pair<std::string, long long>> kUnits = {{"y", 365LL * 86400},
+                                                                        {"w", 7 * 86400},
+                                                                        {"d", 86400},
+                                                                        {"h", 3600},
+                                                                        {"m", 60},
+                                                                        {"s", 1},
+                                                                        {"ms", 0}};
+  std::size_t i = 0;
+  std::size_t next_unit = 0;
+  long long total = 0;
+  long long ms = 0;
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      ++i;
+    }
+    if (i == start || i - start > 12) {
+      return std::nullopt;
+    }
+    const long long n = std::stoll(text.substr(start, i - start));
+    // Longest unit match first so "ms" is not read as "m" followed by junk.
+    std::size_t u = next_unit;
+    for (; u < kUnits.size(); ++u) {
+      const auto& unit = kUnits[u].first;
+      if (text.compare(i, unit.size(), unit) == 0 &&
+          !(unit == "m" && i + 1 < text.size() && text[i + 1] == 's')) {
+        break;
+      }
+    }
+    if (u == kUnits.size()) {
+      return std::nullopt;
+    }
+    i += kUnits[u].first.size();
+    if (kUnits[u].first == "ms") {
+      ms += n;
+    } else {
+      total += n * kUnits[u].second;
+    }
+    next_unit = u + 1;
+  }
+  return total + ms / 1000;
+}
+
+bool IsDuration(const std::string& text) {
+  return DurationSeconds(text).has_value();
+}
+
+void CheckRuleFile(const ordered_json& doc, const std::string& file) {
+  std::vector<Diagnostic> out;
+  if (doc.is_null()) {
+    return;
+  }
+  if (!doc.is_object()) {
+    throw InputError(InputError::Kind::kRender,
+                     Diagnostic{.file = file, .message = "a rule file must be a map with groups"});
+  }
+  const auto groups = doc.find("groups");
+  if (groups == doc.end() || groups->is_null()) {
+    return;
+  }
+  if (!groups->is_array()) {
+    throw InputError(InputError::Kind::kRender,
+                     Diagnostic{.file = file, .path = "groups", .message = "must be a list"});
+  }
+  std::set<std::string> names;
+  for (std::size_t g = 0; g < groups->size(); ++g) {
+    const auto& group = (*groups)[g];
+    const std::string path = "groups[" + std::to_string(g) + "]";
+    if (!group.is_object()) {
+      Fail(out, file, path, "a group must be a map");
+      continue;
+    }
+    const auto name = group.find("name");
+    if (name == group.end() || !name->is_string() || name->get<std::string>().empty()) {
+      Fail(out, file, path + ".name", "a group needs a name");
+    } else if (!names.insert(name->get<std::string>()).second) {
+      Fail(out, file, path + ".name",
+           "group name \"" + name->get<std::string>() + "\" is used twice");
+    }
+    CheckDurationField(out, file, group, "interval", path);
+    const auto rules = group.find("rules");
+    if (rules == group.end() || rules->is_null()) {
+      continue;
+    }
+    if (!rules->is_array()) {
+      Fail(out, file, path + ".rules", "must be a list");
+      continue;
+    }
+    for (std::size_t r = 0; r < rules->size(); ++r) {
+      CheckRule(out, file, (*rules)[r], path + ".rules[" + std::to_string(r) + "]");
+    }
+  }
+  if (!out.empty()) {
+    throw InputError(InputError::Kind::kRender, std::move(out));
+  }
+}
+
+void CheckDashboard(const ordered_json& dashboard, const std::string& file) {
+  std::vector<Diagnostic> out;
+  if (!dashboard.is_object()) {
+    throw InputError(InputError::Kind::kRender,
+                     Diagnostic{.file = file, .message = "a dashboard must be a JSON object"});
+  }
+  const auto title = dashboard.find("title");
+  if (title == dashboard.end() || !title->is_string() || title->get<std::string>().empty()) {
+    Fail(out, file, "title", "a dashboard needs a title");
+  }
+  const auto panels = dashboard.find("panels");
+  const auto rows = dashboard.find("rows");
+  const bool has_panels = panels != dashboard.end() && panels->is_array();
+  const bool has_rows = rows != dashboard.end() && rows->is_array();
+  if (!has_panels && !has_rows) {
+    Fail(out, file, "panels", "a dashboard needs a panels or rows list");
+  }
+  if (!out.empty()) {
+    throw InputError(InputError::Kind::kRender, std::move(out));
+  }
+}
+
+void CheckYamlParses(const std::string& yaml, const std::string& file) {
+  try {
+    (void)ParseYaml(yaml, file);
+  } catch (const InputError& e) {
+    auto d = e.diagnostics().front();
+    d.message = "rendered YAML does not parse back: " + d.message;
+    throw InputError(InputError::Kind::kRender, std::move(d));
+  }
+}
+
+}  // namespace obsforge::render
