@@ -103,13 +103,27 @@ function(stack, env)
     });
 
   // One file provider per dashboard folder; dashboards without a folder go to
-  // Grafana's General folder from `<config>/dashboards/general`.
+  // Grafana's General folder from `<config>/dashboards/general`. The folder uid is
+  // the one obsforge writes the dashboards under: `folder.uid`, else the title when
+  // it is already a valid uid. A title that is not (obsforge then derives a hashed
+  // uid) gets no file provider: those dashboards are provisioned through the API only.
   local entries = u.get(u.get(stack, 'spec', {}), 'dashboards', []);
+  local uidChars = std.set(std.stringChars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-'));
+  local plainUid(t) =
+    std.length(t) > 0 && std.length(t) <= 40 &&
+    std.length([c for c in std.stringChars(t) if !std.setMember(c, uidChars)]) == 0;
   local folderOf(e) =
-    local f = u.get(e, 'folder');
-    if f == null || u.get(f, 'uid') == null then { uid: 'general', title: null } else { uid: f.uid, title: u.get(f, 'title', f.uid) };
+    local f = u.get(e, 'folder', {});
+    local uid = u.get(f, 'uid', '');
+    local title = u.get(f, 'title', '');
+    if uid != '' then { uid: uid, title: if title != '' then title else uid }
+    else if title == '' then { uid: 'general', title: '' }
+    else if plainUid(title) then { uid: title, title: title }
+    else null;
   local folders = std.foldl(
-    function(acc, e) local f = folderOf(e); if std.objectHas(acc, f.uid) then acc else acc { [f.uid]: f },
+    function(acc, e)
+      local f = folderOf(e);
+      if f == null || std.objectHas(acc, f.uid) then acc else acc { [f.uid]: f },
     entries,
     {}
   );
