@@ -208,8 +208,12 @@ TEST_F(RetryingHttpClientTest, LogsEachRetryWithoutSecrets) {
 
 TEST_F(RetryingHttpClientTest, IsThreadSafe) {
   std::atomic<int> calls{0};
-  fake_.On("GET", "http://h/x",
-           [&](const Request&) { return FakeHttpClient::Reply(++calls % 3 == 0 ? 200 : 503); });
+  fake_.On("GET", "http://h/x", [&](const Request&) {
+    ++calls;
+    // The fake runs handlers on the caller's thread: every Send sees 503, 503, 200.
+    thread_local int per_thread = 0;
+    return FakeHttpClient::Reply(++per_thread % 3 == 0 ? 200 : 503);
+  });
   RetryingHttpClient client(fake_, clock_, {.max_attempts = 10, .seed = 5});
 
   std::vector<std::thread> threads;
