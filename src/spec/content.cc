@@ -191,8 +191,10 @@ class DirectorySource final : public ContentSource {
       if (!it->is_regular_file(ec)) {
         continue;
       }
-      const auto rel = std::filesystem::relative(it->path(), root_, ec).generic_string();
-      if (!ec && GlobMatch(pattern, rel) && !Escapes(rel)) {
+      // lexically_relative, not relative(): the latter resolves symlinks, which would list a
+      // link under its target's name (and hide links that point out of the root from Escapes).
+      const auto rel = it->path().lexically_relative(root_).generic_string();
+      if (GlobMatch(pattern, rel) && !Escapes(rel)) {
         out.push_back(rel);
       }
     }

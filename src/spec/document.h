@@ -1,9 +1,9 @@
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -19,8 +19,8 @@ struct Position {
 /// Where each node of a parsed document was written, by document path
 /// (`spec.components.prometheus.scrape[0].targets[1]`, see ChildPath/IndexPath).
 struct SourceMap {
-  std::map<std::string, Position> values;  ///< position of the value at a path
-  std::map<std::string, Position> keys;    ///< position of the map key that names a path
+  std::unordered_map<std::string, Position> values;  ///< position of the value at a path
+  std::unordered_map<std::string, Position> keys;    ///< position of the map key that names a path
 
   /// The value's position; falls back to the nearest ancestor that has one, else {0, 0}.
   Position Value(const std::string& path) const;

@@ -254,8 +254,15 @@ Check SecretRef() {
                      (v.contains("secret_file") && v["secret_file"].is_string() &&
                       !v["secret_file"].get<std::string>().empty()));
     if (!ok) {
-      ctx.Report(path, "expected {secret: NAME} or {secret_file: PATH}, got " +
-                           (v.is_object() ? v.dump() : TypeName(v)));
+      // Name the keys, never the values: this map may well hold the secret itself.
+      std::string got = TypeName(v);
+      if (v.is_object()) {
+        got = "a map with keys";
+        for (const auto& [key, unused] : v.items()) {
+          got += (got.ends_with("keys") ? " " : ", ") + key;
+        }
+      }
+      ctx.Report(path, "expected {secret: NAME} or {secret_file: PATH}, got " + got);
     }
   };
 }

@@ -368,6 +368,11 @@ std::vector<core::Diagnostic> ValidateStack(const json& document,
                             bool key) { return key ? positions.Key(path) : positions.Value(path); },
               .content = &content,
               .out = &out};
+  if (document.is_null()) {
+    ctx.Report("", "the document is empty; a stack spec starts with apiVersion: " +
+                       std::string(kApiVersion));
+    return out;
+  }
   kDocument(ctx, document, "");
   FindInlineCredentials(ctx, document, "");
 

@@ -18,7 +18,7 @@ using nlohmann::json;
 
 // Aliases can make a small text expand into a huge tree (or a cycle); stop well before that hurts.
 constexpr int kMaxDepth = 128;
-constexpr std::size_t kMaxNodes = 1'000'000;
+constexpr std::size_t kMaxNodes = 100'000;
 
 constexpr std::string_view kCoreTagPrefix = "tag:yaml.org,2002:";
 
@@ -86,7 +86,7 @@ class Converter {
       Fail(node.Mark(), path, "document is nested too deeply (more than 128 levels)");
     }
     if (++nodes_ > kMaxNodes) {
-      Fail(node.Mark(), path, "document is too large (more than 1000000 nodes)");
+      Fail(node.Mark(), path, "document is too large (more than 100000 nodes)");
     }
     if (!positions_.values.contains(path)) {
       positions_.values[path] = ToPosition(node.Mark());
@@ -253,7 +253,11 @@ nlohmann::json TypePlainScalar(std::string_view text) {
     return std::numeric_limits<double>::quiet_NaN();
   }
   const std::string owned(text);
-  if (std::regex_match(owned, kFloat)) {
+  // std::regex is slow; most scalars are words and cannot be floats.
+  const bool may_be_float =
+      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 ||
+                        text[0] == '.' || text[0] == '-' || text[0] == '+');
+  if (may_be_float && std::regex_match(owned, kFloat)) {
     return std::stod(owned);
   }
   return owned;
