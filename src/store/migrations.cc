@@ -1,0 +1,147 @@
+#include "store/migrations.h"
+
+namespace obsforge::store {
+
+// Conventions: every time is INTEGER milliseconds since the epoch (0 = unset); text columns are
+// NOT NULL DEFAULT '' so that rows read back without NULL handling; enums are stored by their
+// wire names so the database stays readable with the sqlite3 shell.
+const std::vector<Migration>& SqliteMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {.version = 1,
+       .name = "stacks and spec revisions",
+       .steps =
+           {
+               R"(CREATE TABLE stacks (
+                    name TEXT PRIMARY KEY,
+                    spec_json TEXT NOT NULL,
+                    spec_hash TEXT NOT NULL DEFAULT '',
+                    revision INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL))",
+               R"(CREATE TABLE spec_revisions (
+                    stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    spec_json TEXT NOT NULL,
+                    spec_hash TEXT NOT NULL DEFAULT '',
+                    source TEXT NOT NULL,
+                    commit_sha TEXT NOT NULL DEFAULT '',
+                    commit_author TEXT NOT NULL DEFAULT '',
+                    commit_message TEXT NOT NULL DEFAULT '',
+                    actor TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (stack, number)))",
+               R"(CREATE TABLE environments (
+                    stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+                    env TEXT NOT NULL,
+                    applied_revision INTEGER NOT NULL DEFAULT 0,
+                    last_good_revision INTEGER NOT NULL DEFAULT 0,
+                    bundle_hash TEXT NOT NULL DEFAULT '',
+                    last_good_bundle_hash TEXT NOT NULL DEFAULT '',
+                    state TEXT NOT NULL DEFAULT '',
+                    last_operation_id TEXT NOT NULL DEFAULT '',
+                    message TEXT NOT NULL DEFAULT '',
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (stack, env)))",
+           }},
+      // Operations outlive their stack (a teardown's record must stay readable after the
+      // stack is gone), so they do not reference stacks.
+      {.version = 2,
+       .name = "operations and steps",
+       .steps =
+           {
+               R"(CREATE TABLE operations (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    stack TEXT NOT NULL DEFAULT '',
+                    env TEXT NOT NULL DEFAULT '',
+                    state TEXT NOT NULL,
+                    revision INTEGER NOT NULL DEFAULT 0,
+                    actor TEXT NOT NULL DEFAULT '',
+                    created_at INTEGER NOT NULL,
+                    started_at INTEGER NOT NULL DEFAULT 0,
+                    finished_at INTEGER NOT NULL DEFAULT 0,
+                    error TEXT NOT NULL DEFAULT '',
+                    result_json TEXT NOT NULL DEFAULT ''))",
+               "CREATE INDEX operations_by_stack_env ON operations(stack, env, seq)",
+               "CREATE INDEX operations_unfinished ON operations(seq) "
+               "WHERE state IN ('queued', 'running')",
+               R"(CREATE TABLE operation_steps (
+                    op_id TEXT NOT NULL REFERENCES operations(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    started_at INTEGER NOT NULL DEFAULT 0,
+                    finished_at INTEGER NOT NULL DEFAULT 0,
+                    message TEXT NOT NULL DEFAULT '',
+                    PRIMARY KEY (op_id, idx)))",
+           }},
+      {.version = 3,
+       .name = "health events",
+       .steps =
+           {
+               R"(CREATE TABLE health_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    stack TEXT NOT NULL,
+                    env TEXT NOT NULL,
+                    component TEXT NOT NULL DEFAULT '',
+                    check_name TEXT NOT NULL DEFAULT '',
+                    from_state TEXT NOT NULL DEFAULT '',
+                    to_state TEXT NOT NULL DEFAULT '',
+                    at INTEGER NOT NULL,
+                    message TEXT NOT NULL DEFAULT ''))",
+               "CREATE INDEX health_events_by_stack_env ON health_events(stack, env, at)",
+               "CREATE INDEX health_events_by_at ON health_events(at)",
+           }},
+      {.version = 4,
+       .name = "provisioned objects",
+       .steps =
+           {
+               R"(CREATE TABLE provisioned_objects (
+                    stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+                    env TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    uid TEXT NOT NULL,
+                    content_hash TEXT NOT NULL DEFAULT '',
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (stack, env, kind, uid)))",
+           }},
+      // AUTOINCREMENT: an id is never reused, so "message N was delivered" stays unambiguous
+      // even after pruning.
+      {.version = 5,
+       .name = "notification outbox",
+       .steps =
+           {
+               R"(CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    channel_key TEXT NOT NULL,
+                    payload_json TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+                    delivered_at INTEGER NOT NULL DEFAULT 0,
+                    dropped_at INTEGER NOT NULL DEFAULT 0,
+                    dropped_reason TEXT NOT NULL DEFAULT '',
+                    last_error TEXT NOT NULL DEFAULT ''))",
+               "CREATE INDEX outbox_pending ON outbox(channel_key, id) "
+               "WHERE delivered_at = 0 AND dropped_at = 0",
+           }},
+      {.version = 6,
+       .name = "gitops state and webhook deliveries",
+       .steps =
+           {
+               R"(CREATE TABLE git_state (
+                    source_key TEXT PRIMARY KEY,
+                    last_seen_sha TEXT NOT NULL DEFAULT '',
+                    last_applied_sha TEXT NOT NULL DEFAULT '',
+                    updated_at INTEGER NOT NULL))",
+               R"(CREATE TABLE webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    received_at INTEGER NOT NULL))",
+               "CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(received_at)",
+           }},
+  };
+  return kMigrations;
+}
+
+}  // namespace obsforge::store

@@ -1,0 +1,220 @@
+#include <cstdio>
+#include <utility>
+
+#include "store/sqlite_db.h"
+#include "store/sqlite_rows.h"
+#include "store/sqlite_store.h"
+
+namespace obsforge::store {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+using core::Result;
+using Poco::Data::Session;
+
+constexpr const char* kOperationColumns =
+    "id, kind, stack, env, state, revision, actor, created_at, started_at, finished_at, error, "
+    "result_json";
+constexpr const char* kStepColumns = "op_id, idx, name, state, started_at, finished_at, message";
+
+// Zero-padded so that ids sort as text in creation order; the sequence makes them unique even
+// when the clock stands still (a fake clock) or steps back.
+std::string OperationId(TimeMs now, std::int64_t seq) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "op-%013lld-%06lld", static_cast<long long>(now),
+                static_cast<long long>(seq));
+  return buf;
+}
+
+Result<Operation> SelectOperation(Session& s, const std::string& id) {
+  auto rs = SqliteDb::Query(
+      s, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE id = ?", id);
+  if (!rs.moveFirst()) {
+    return MakeError(ErrorCode::kNotFound, "operation " + id + " not found");
+  }
+  return OperationFromRow(rs);
+}
+
+// By reference: moving or copying a Poco 1.11 RecordSet frees its columns twice.
+std::vector<Operation> OperationsFrom(Poco::Data::RecordSet& rs) {
+  std::vector<Operation> ops;
+  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+    ops.push_back(OperationFromRow(rs));
+  }
+  return ops;
+}
+
+}  // namespace
+
+Result<Operation> SqliteStore::CreateOperation(const NewOperation& op) {
+  const TimeMs now = Now();
+  return db_->Write<Operation>("create operation", [&](Session& s) -> Result<Operation> {
+    auto rs = SqliteDb::Query(s, "SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM operations");
+    rs.moveFirst();
+    const std::int64_t seq = Int(rs, "next");
+    Operation created{.id = OperationId(now, seq),
+                      .kind = op.kind,
+                      .stack = op.stack,
+                      .env = op.env,
+                      .state = OperationState::kQueued,
+                      .revision = op.revision,
+                      .actor = op.actor,
+                      .created_at = now};
+    SqliteDb::Exec(s,
+                   "INSERT INTO operations (seq, id, kind, stack, env, state, revision, actor, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   seq, created.id, std::string(Name(created.kind)), created.stack, created.env,
+                   std::string(Name(created.state)), created.revision, created.actor, now);
+    return created;
+  });
+}
+
+Result<Operation> SqliteStore::GetOperation(const std::string& id) {
+  return db_->Read<Operation>("get operation " + id, true, [&](Session& s) -> Result<Operation> {
+    Result<Operation> op = SelectOperation(s, id);
+    if (!op) {
+      return op;
+    }
+    auto rs = SqliteDb::Query(s,
+                              std::string("SELECT ") + kStepColumns +
+                                  " FROM operation_steps WHERE op_id = ? "
+                                  "ORDER BY idx",
+                              id);
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      op->steps.push_back(StepFromRow(rs));
+    }
+    return op;
+  });
+}
+
+Result<Operation> SqliteStore::UpdateOperationState(const std::string& id,
+                                                    const OperationUpdate& update) {
+  const TimeMs now = Now();
+  return db_->Write<Operation>("update operation " + id, [&](Session& s) -> Result<Operation> {
+    Result<Operation> current = SelectOperation(s, id);
+    if (!current) {
+      return current;
+    }
+    Operation op = std::move(current).value();
+    if (IsTerminal(op.state)) {
+      return MakeError(ErrorCode::kPrecondition,
+                       "operation " + id + " is already " + Name(op.state));
+    }
+    op.state = update.state;
+    if (update.state == OperationState::kRunning && op.started_at == 0) {
+      op.started_at = now;
+    }
+    if (IsTerminal(update.state)) {
+      op.finished_at = now;
+    }
+    if (!update.error.empty()) {
+      op.error = update.error;
+    }
+    if (update.result_json) {
+      op.result_json = *update.result_json;
+    }
+    SqliteDb::Exec(s,
+                   "UPDATE operations SET state = ?, started_at = ?, finished_at = ?, "
+                   "error = ?, result_json = ? WHERE id = ?",
+                   std::string(Name(op.state)), op.started_at, op.finished_at, op.error,
+                   op.result_json, id);
+    return op;
+  });
+}
+
+Result<int> SqliteStore::AppendStep(const std::string& op_id,
+                                    const std::string& name,
+                                    StepState state) {
+  const TimeMs now = Now();
+  return db_->Write<int>("append step to operation " + op_id, [&](Session& s) -> Result<int> {
+    if (Result<Operation> op = SelectOperation(s, op_id); !op) {
+      return op.error();
+    }
+    auto rs = SqliteDb::Query(
+        s, "SELECT COALESCE(MAX(idx), -1) + 1 AS next FROM operation_steps WHERE op_id = ?", op_id);
+    rs.moveFirst();
+    const int index = static_cast<int>(Int(rs, "next"));
+    const TimeMs started = state == StepState::kPending ? 0 : now;
+    const TimeMs finished = IsTerminal(state) ? now : 0;
+    SqliteDb::Exec(s,
+                   std::string("INSERT INTO operation_steps (") + kStepColumns +
+                       ") VALUES (?, ?, ?, ?, ?, ?, '')",
+                   op_id, index, name, std::string(Name(state)), started, finished);
+    return index;
+  });
+}
+
+Result<OperationStep> SqliteStore::UpdateStep(const std::string& op_id,
+                                              int index,
+                                              StepState state,
+                                              const std::string& message) {
+  const TimeMs now = Now();
+  const std::string what = "step " + std::to_string(index) + " of operation " + op_id;
+  return db_->Write<OperationStep>("update " + what, [&](Session& s) -> Result<OperationStep> {
+    auto rs = SqliteDb::Query(
+        s,
+        std::string("SELECT ") + kStepColumns + " FROM operation_steps WHERE op_id = ? AND idx = ?",
+        op_id, index);
+    if (!rs.moveFirst()) {
+      return MakeError(ErrorCode::kNotFound, what + " not found");
+    }
+    OperationStep step = StepFromRow(rs);
+    if (IsTerminal(step.state)) {
+      return MakeError(ErrorCode::kPrecondition,
+                       what + " (" + step.name + ") is already " + Name(step.state));
+    }
+    step.state = state;
+    if (state != StepState::kPending && step.started_at == 0) {
+      step.started_at = now;
+    }
+    if (IsTerminal(state)) {
+      step.finished_at = now;
+    }
+    if (!message.empty()) {
+      step.message = message;
+    }
+    SqliteDb::Exec(s,
+                   "UPDATE operation_steps SET state = ?, started_at = ?, finished_at = ?, "
+                   "message = ? WHERE op_id = ? AND idx = ?",
+                   std::string(Name(step.state)), step.started_at, step.finished_at, step.message,
+                   op_id, index);
+    return step;
+  });
+}
+
+Result<std::vector<Operation>> SqliteStore::ListOperations(const OperationQuery& query) {
+  return db_->Read<std::vector<Operation>>("list operations", false, [&](Session& s) {
+    // Only the filters in use go into the SQL, so that the (stack, env, seq) index serves them.
+    Poco::Data::Statement st(s);
+    std::string sql = std::string("SELECT ") + kOperationColumns + " FROM operations";
+    const char* glue = " WHERE ";
+    if (!query.stack.empty()) {
+      sql += std::string(glue) + "stack = ?";
+      st.addBind(Poco::Data::Keywords::bind(query.stack));
+      glue = " AND ";
+    }
+    if (!query.env.empty()) {
+      sql += std::string(glue) + "env = ?";
+      st.addBind(Poco::Data::Keywords::bind(query.env));
+    }
+    sql += " ORDER BY seq DESC LIMIT ?";
+    st.addBind(
+        Poco::Data::Keywords::bind(query.limit > 0 ? std::int64_t{query.limit} : std::int64_t{-1}));
+    st << sql;
+    st.execute();
+    Poco::Data::RecordSet rs(st);
+    return Result<std::vector<Operation>>(OperationsFrom(rs));
+  });
+}
+
+Result<std::vector<Operation>> SqliteStore::ListUnfinishedOperations() {
+  return db_->Read<std::vector<Operation>>("list unfinished operations", false, [](Session& s) {
+    auto rs = SqliteDb::Query(s, std::string("SELECT ") + kOperationColumns +
+                                     " FROM operations WHERE state IN ('queued', 'running') "
+                                     "ORDER BY seq");
+    return Result<std::vector<Operation>>(OperationsFrom(rs));
+  });
+}
+
+}  // namespace obsforge::store

@@ -1,0 +1,258 @@
+#include "store/sqlite_store.h"
+
+#include <utility>
+
+#include "store/sqlite_db.h"
+#include "store/sqlite_rows.h"
+
+namespace obsforge::store {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+using core::Result;
+using Poco::Data::Session;
+
+constexpr const char* kStackColumns =
+    "name, spec_json, spec_hash, revision, created_at, updated_at";
+constexpr const char* kRevisionColumns =
+    "stack, number, spec_json, spec_hash, source, commit_sha, commit_author, commit_message, "
+    "actor, created_at";
+constexpr const char* kEnvironmentColumns =
+    "stack, env, applied_revision, last_good_revision, bundle_hash, last_good_bundle_hash, state, "
+    "last_operation_id, message, updated_at";
+
+Result<Stack> SelectStack(Session& s, const std::string& name) {
+  auto rs = SqliteDb::Query(
+      s, std::string("SELECT ") + kStackColumns + " FROM stacks WHERE name = ?", name);
+  if (!rs.moveFirst()) {
+    return MakeError(ErrorCode::kNotFound, "stack " + name + " not found");
+  }
+  return StackFromRow(rs);
+}
+
+bool StackExists(Session& s, const std::string& name) {
+  return SqliteDb::Query(s, "SELECT 1 FROM stacks WHERE name = ?", name).rowCount() > 0;
+}
+
+void InsertRevision(
+    Session& s, const std::string& stack, std::int64_t number, const SpecChange& spec, TimeMs now) {
+  SqliteDb::Exec(s,
+                 std::string("INSERT INTO spec_revisions (") + kRevisionColumns +
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 stack, number, spec.spec_json, spec.spec_hash, std::string(Name(spec.source)),
+                 spec.commit_sha, spec.commit_author, spec.commit_message, spec.actor, now);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options,
+                                                       core::Clock& clock) {
+  std::unique_ptr<SqliteDb> db;
+  try {
+    db = std::make_unique<SqliteDb>(options);
+  } catch (const Poco::Exception& e) {
+    return MakeError(ErrorCode::kInternal,
+                     "cannot open database " + options.path + ": " + e.displayText());
+  }
+  const std::vector<Migration>& migrations =
+      options.migrations != nullptr ? *options.migrations : SqliteMigrations();
+  if (Result<void> migrated = db->Migrate(migrations, ToTimeMs(clock.Now())); !migrated) {
+    return migrated.error();
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), clock));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, core::Clock& clock)
+    : db_(std::move(db)), clock_(clock) {
+}
+
+SqliteStore::~SqliteStore() = default;
+
+TimeMs SqliteStore::Now() {
+  return ToTimeMs(clock_.Now());
+}
+
+Result<std::vector<int>> SqliteStore::AppliedMigrations() {
+  return db_->Read<std::vector<int>>("list migrations", false, [](Session& s) {
+    auto rs = SqliteDb::Query(s, "SELECT version FROM schema_migrations ORDER BY version");
+    std::vector<int> versions;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      versions.push_back(static_cast<int>(Int(rs, "version")));
+    }
+    return Result<std::vector<int>>(std::move(versions));
+  });
+}
+
+Result<void> SqliteStore::Ping() {
+  return db_->Read<void>("ping", false, [](Session& s) {
+    SqliteDb::Query(s, "SELECT 1");
+    return Result<void>();
+  });
+}
+
+// ---- stacks and revisions ----
+
+Result<Stack> SqliteStore::CreateStack(const std::string& name, const SpecChange& spec) {
+  const TimeMs now = Now();
+  return db_->Write<Stack>("create stack " + name, [&](Session& s) -> Result<Stack> {
+    if (StackExists(s, name)) {
+      return MakeError(ErrorCode::kConflict, "stack " + name + " already exists");
+    }
+    SqliteDb::Exec(
+        s, std::string("INSERT INTO stacks (") + kStackColumns + ") VALUES (?, ?, ?, 1, ?, ?)",
+        name, spec.spec_json, spec.spec_hash, now, now);
+    InsertRevision(s, name, 1, spec, now);
+    return Stack{.name = name,
+                 .spec_json = spec.spec_json,
+                 .spec_hash = spec.spec_hash,
+                 .revision = 1,
+                 .created_at = now,
+                 .updated_at = now};
+  });
+}
+
+Result<Stack> SqliteStore::GetStack(const std::string& name) {
+  return db_->Read<Stack>("get stack " + name, false,
+                          [&](Session& s) { return SelectStack(s, name); });
+}
+
+Result<std::vector<Stack>> SqliteStore::ListStacks() {
+  return db_->Read<std::vector<Stack>>("list stacks", false, [](Session& s) {
+    auto rs =
+        SqliteDb::Query(s, std::string("SELECT ") + kStackColumns + " FROM stacks ORDER BY name");
+    std::vector<Stack> stacks;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      stacks.push_back(StackFromRow(rs));
+    }
+    return Result<std::vector<Stack>>(std::move(stacks));
+  });
+}
+
+Result<Stack> SqliteStore::UpdateSpec(const std::string& name,
+                                      const SpecChange& spec,
+                                      std::optional<std::int64_t> expected_revision) {
+  const TimeMs now = Now();
+  return db_->Write<Stack>("update stack " + name, [&](Session& s) -> Result<Stack> {
+    Result<Stack> current = SelectStack(s, name);
+    if (!current) {
+      return current;
+    }
+    if (expected_revision && *expected_revision != current->revision) {
+      return MakeError(ErrorCode::kPrecondition, "stack " + name + " is at revision " +
+                                                     std::to_string(current->revision) + ", not " +
+                                                     std::to_string(*expected_revision));
+    }
+    Stack next = std::move(current).value();
+    next.revision += 1;
+    next.spec_json = spec.spec_json;
+    next.spec_hash = spec.spec_hash;
+    next.updated_at = now;
+    SqliteDb::Exec(s,
+                   "UPDATE stacks SET spec_json = ?, spec_hash = ?, revision = ?, updated_at = ? "
+                   "WHERE name = ?",
+                   next.spec_json, next.spec_hash, next.revision, now, name);
+    InsertRevision(s, name, next.revision, spec, now);
+    return next;
+  });
+}
+
+Result<void> SqliteStore::DeleteStack(const std::string& name) {
+  return db_->Write<void>("delete stack " + name, [&](Session& s) -> Result<void> {
+    // Revisions, environments and provisioned objects go by ON DELETE CASCADE; health events
+    // carry no foreign key (they are appended at a high rate) and are removed here.
+    if (SqliteDb::Exec(s, "DELETE FROM stacks WHERE name = ?", name) == 0) {
+      return MakeError(ErrorCode::kNotFound, "stack " + name + " not found");
+    }
+    SqliteDb::Exec(s, "DELETE FROM health_events WHERE stack = ?", name);
+    return {};
+  });
+}
+
+Result<std::vector<SpecRevision>> SqliteStore::ListRevisions(const std::string& stack, int limit) {
+  return db_->Read<std::vector<SpecRevision>>(
+      "list revisions of " + stack, true, [&](Session& s) -> Result<std::vector<SpecRevision>> {
+        if (!StackExists(s, stack)) {
+          return MakeError(ErrorCode::kNotFound, "stack " + stack + " not found");
+        }
+        auto rs = SqliteDb::Query(s,
+                                  std::string("SELECT ") + kRevisionColumns +
+                                      " FROM spec_revisions WHERE stack = ? "
+                                      "ORDER BY number DESC LIMIT ?",
+                                  stack, limit > 0 ? std::int64_t{limit} : std::int64_t{-1});
+        std::vector<SpecRevision> revisions;
+        for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+          revisions.push_back(RevisionFromRow(rs));
+        }
+        return revisions;
+      });
+}
+
+Result<SpecRevision> SqliteStore::GetRevision(const std::string& stack, std::int64_t number) {
+  return db_->Read<SpecRevision>(
+      "get revision of " + stack, false, [&](Session& s) -> Result<SpecRevision> {
+        auto rs = SqliteDb::Query(s,
+                                  std::string("SELECT ") + kRevisionColumns +
+                                      " FROM spec_revisions WHERE stack = ? AND number = ?",
+                                  stack, number);
+        if (!rs.moveFirst()) {
+          return MakeError(ErrorCode::kNotFound, "revision " + std::to_string(number) +
+                                                     " of stack " + stack + " not found");
+        }
+        return RevisionFromRow(rs);
+      });
+}
+
+// ---- environments ----
+
+Result<EnvironmentState> SqliteStore::UpsertEnvironment(const EnvironmentState& state) {
+  EnvironmentState stored = state;
+  stored.updated_at = Now();
+  return db_->Write<EnvironmentState>(
+      "upsert environment " + state.stack + "/" + state.env,
+      [&](Session& s) -> Result<EnvironmentState> {
+        if (!StackExists(s, state.stack)) {
+          return MakeError(ErrorCode::kNotFound, "stack " + state.stack + " not found");
+        }
+        SqliteDb::Exec(s,
+                       std::string("INSERT OR REPLACE INTO environments (") + kEnvironmentColumns +
+                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       stored.stack, stored.env, stored.applied_revision, stored.last_good_revision,
+                       stored.bundle_hash, stored.last_good_bundle_hash, stored.state,
+                       stored.last_operation_id, stored.message, stored.updated_at);
+        return stored;
+      });
+}
+
+Result<EnvironmentState> SqliteStore::GetEnvironment(const std::string& stack,
+                                                     const std::string& env) {
+  return db_->Read<EnvironmentState>(
+      "get environment " + stack + "/" + env, false, [&](Session& s) -> Result<EnvironmentState> {
+        auto rs = SqliteDb::Query(s,
+                                  std::string("SELECT ") + kEnvironmentColumns +
+                                      " FROM environments WHERE stack = ? AND env = ?",
+                                  stack, env);
+        if (!rs.moveFirst()) {
+          return MakeError(ErrorCode::kNotFound,
+                           "environment " + env + " of stack " + stack + " not found");
+        }
+        return EnvironmentFromRow(rs);
+      });
+}
+
+Result<std::vector<EnvironmentState>> SqliteStore::ListEnvironments(const std::string& stack) {
+  return db_->Read<std::vector<EnvironmentState>>(
+      "list environments of " + stack, false, [&](Session& s) {
+        auto rs = SqliteDb::Query(s,
+                                  std::string("SELECT ") + kEnvironmentColumns +
+                                      " FROM environments WHERE stack = ? ORDER BY env",
+                                  stack);
+        std::vector<EnvironmentState> envs;
+        for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+          envs.push_back(EnvironmentFromRow(rs));
+        }
+        return Result<std::vector<EnvironmentState>>(std::move(envs));
+      });
+}
+
+}  // namespace obsforge::store

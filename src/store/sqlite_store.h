@@ -1,0 +1,135 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+namespace obsforge::store {
+
+class SqliteDb;  // Poco::Data sessions; kept out of this header.
+
+/// Options of SqliteStore::Open.
+struct SqliteStoreOptions {
+  /// Database file (its directory must exist), or ":memory:" for a private in-memory database
+  /// (tests). In memory, every call shares one connection.
+  std::string path;
+  /// Read-only connections used in parallel by reads; writes always use one writer connection,
+  /// so threads of this process never contend for SQLite's write lock.
+  int reader_connections = 2;
+  /// How long a statement waits for another process's lock before failing (busy_timeout).
+  std::chrono::milliseconds busy_timeout{5000};
+  /// synchronous=FULL (a committed write survives power loss, which the outbox's "delivered
+  /// once" relies on) rather than NORMAL (survives a process crash only; faster).
+  bool synchronous_full = true;
+  /// Schema to bring the database to; nullptr means SqliteMigrations(). Tests pass a prefix.
+  const std::vector<Migration>* migrations = nullptr;
+};
+
+/// The Store on SQLite through Poco::Data: WAL journal, foreign keys on, busy_timeout, versioned
+/// migrations recorded in `schema_migrations`. Thread-safe: writes are serialized on one writer
+/// connection inside `BEGIN IMMEDIATE` transactions (so they never fail with SQLITE_BUSY inside
+/// a transaction), reads run in parallel on a small pool of reader connections.
+class SqliteStore final : public Store {
+ public:
+  /// Opens (creating when missing) the database at options.path, sets it up and applies every
+  /// migration it lacks, each in its own transaction. kInternal with SQLite's message when the
+  /// file cannot be opened or a migration fails (that migration is rolled back, earlier ones
+  /// stay); kPrecondition when the database was migrated by a newer obsforge (its highest
+  /// version is unknown here). Never throws.
+  static core::Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options,
+                                                         core::Clock& clock);
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  /// Versions recorded in schema_migrations, ascending.
+  core::Result<std::vector<int>> AppliedMigrations();
+
+  // StackStore
+  core::Result<Stack> CreateStack(const std::string& name, const SpecChange& spec) override;
+  core::Result<Stack> GetStack(const std::string& name) override;
+  core::Result<std::vector<Stack>> ListStacks() override;
+  core::Result<Stack> UpdateSpec(const std::string& name,
+                                 const SpecChange& spec,
+                                 std::optional<std::int64_t> expected_revision) override;
+  core::Result<void> DeleteStack(const std::string& name) override;
+  core::Result<std::vector<SpecRevision>> ListRevisions(const std::string& stack,
+                                                        int limit) override;
+  core::Result<SpecRevision> GetRevision(const std::string& stack, std::int64_t number) override;
+
+  // EnvironmentStore
+  core::Result<EnvironmentState> UpsertEnvironment(const EnvironmentState& state) override;
+  core::Result<EnvironmentState> GetEnvironment(const std::string& stack,
+                                                const std::string& env) override;
+  core::Result<std::vector<EnvironmentState>> ListEnvironments(const std::string& stack) override;
+
+  // OperationStore
+  core::Result<Operation> CreateOperation(const NewOperation& op) override;
+  core::Result<Operation> GetOperation(const std::string& id) override;
+  core::Result<Operation> UpdateOperationState(const std::string& id,
+                                               const OperationUpdate& update) override;
+  core::Result<int> AppendStep(const std::string& op_id,
+                               const std::string& name,
+                               StepState state) override;
+  core::Result<OperationStep> UpdateStep(const std::string& op_id,
+                                         int index,
+                                         StepState state,
+                                         const std::string& message) override;
+  core::Result<std::vector<Operation>> ListOperations(const OperationQuery& query) override;
+  core::Result<std::vector<Operation>> ListUnfinishedOperations() override;
+
+  // HealthStore
+  core::Result<std::int64_t> AppendHealthEvent(const HealthEvent& event) override;
+  core::Result<std::vector<HealthEvent>> ListHealthEvents(const HealthEventQuery& query) override;
+  core::Result<std::int64_t> PruneHealthEvents(TimeMs before) override;
+
+  // ProvisionStore
+  core::Result<void> UpsertProvisionedObject(const ProvisionedObject& object) override;
+  core::Result<void> DeleteProvisionedObject(const std::string& stack,
+                                             const std::string& env,
+                                             ObjectKind kind,
+                                             const std::string& uid) override;
+  core::Result<std::vector<ProvisionedObject>> ListProvisionedObjects(
+      const std::string& stack, const std::string& env, std::optional<ObjectKind> kind) override;
+
+  // OutboxStore
+  core::Result<std::int64_t> EnqueueOutbox(const std::string& channel_key,
+                                           const std::string& payload_json,
+                                           TimeMs not_before) override;
+  core::Result<std::optional<OutboxMessage>> NextDueOutbox(TimeMs now) override;
+  core::Result<void> MarkOutboxDelivered(std::int64_t id) override;
+  core::Result<void> MarkOutboxAttempt(std::int64_t id,
+                                       TimeMs next_attempt_at,
+                                       const std::string& error) override;
+  core::Result<void> MarkOutboxDropped(std::int64_t id, const std::string& reason) override;
+  core::Result<std::vector<OutboxMessage>> ListPendingOutbox(int limit) override;
+  core::Result<OutboxMessage> GetOutbox(std::int64_t id) override;
+  core::Result<std::int64_t> PruneOutbox(TimeMs before) override;
+
+  // GitStore
+  core::Result<GitState> GetGitState(const std::string& source_key) override;
+  core::Result<GitState> PutGitState(const GitState& state) override;
+  core::Result<void> RecordWebhookDelivery(const std::string& delivery_id) override;
+  core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) override;
+
+  // Store
+  core::Result<void> Ping() override;
+
+ private:
+  SqliteStore(std::unique_ptr<SqliteDb> db, core::Clock& clock);
+  TimeMs Now();
+
+  std::unique_ptr<SqliteDb> db_;
+  core::Clock& clock_;
+};
+
+}  // namespace obsforge::store

@@ -1,0 +1,211 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "store/types.h"
+
+namespace obsforge::store {
+
+// The store is split into one narrow interface per concern so that a module depends only on
+// what it uses (notify on OutboxStore, health on HealthStore, ...) and tests fake only that.
+// `Store` joins them; SqliteStore implements it.
+//
+// Common contract of every method below:
+//  - thread-safe: any method may be called from any thread at any time;
+//  - never throws for expected failures; they are returned as core::Result errors:
+//      kNotFound     the named stack/revision/operation/... does not exist,
+//      kConflict     it already exists,
+//      kPrecondition a version check or state rule failed,
+//      kInternal     the database failed (message carries the database's text);
+//  - a method that writes several rows writes all of them or none (one transaction);
+//  - once a write method has returned ok, the write survives a crash or restart;
+//  - strings are stored and returned byte for byte; the store never resolves secrets;
+//  - times are TimeMs; "stamped" times come from the store's injected clock.
+
+/// Stacks and their spec revisions.
+class StackStore {
+ public:
+  virtual ~StackStore() = default;
+
+  /// Creates stack `name` with `spec` as revision 1 (both stamped now). kConflict when a stack
+  /// of that name exists.
+  virtual core::Result<Stack> CreateStack(const std::string& name, const SpecChange& spec) = 0;
+  /// The stack. kNotFound when absent.
+  virtual core::Result<Stack> GetStack(const std::string& name) = 0;
+  /// Every stack, sorted by name.
+  virtual core::Result<std::vector<Stack>> ListStacks() = 0;
+  /// Stores `spec` as the next revision and makes it current, atomically. With
+  /// `expected_revision` set (If-Match), kPrecondition unless it equals the current revision.
+  /// kNotFound when the stack is absent. Returns the updated stack.
+  virtual core::Result<Stack> UpdateSpec(const std::string& name,
+                                         const SpecChange& spec,
+                                         std::optional<std::int64_t> expected_revision) = 0;
+  /// Removes the stack with its revisions, environment states, provisioned-object records and
+  /// health history. Operations are kept (they are the record of the teardown). kNotFound when
+  /// absent.
+  virtual core::Result<void> DeleteStack(const std::string& name) = 0;
+
+  /// Revisions of `stack`, newest first, at most `limit` (<= 0: all). kNotFound when the stack
+  /// is absent.
+  virtual core::Result<std::vector<SpecRevision>> ListRevisions(const std::string& stack,
+                                                                int limit) = 0;
+  /// Revision `number` of `stack`. kNotFound when either is absent.
+  virtual core::Result<SpecRevision> GetRevision(const std::string& stack, std::int64_t number) = 0;
+};
+
+/// Per-environment state of stacks.
+class EnvironmentStore {
+ public:
+  virtual ~EnvironmentStore() = default;
+
+  /// Inserts or replaces the state of (state.stack, state.env); updated_at is stamped.
+  /// kNotFound when the stack is absent.
+  virtual core::Result<EnvironmentState> UpsertEnvironment(const EnvironmentState& state) = 0;
+  /// The state of (stack, env). kNotFound when absent.
+  virtual core::Result<EnvironmentState> GetEnvironment(const std::string& stack,
+                                                        const std::string& env) = 0;
+  /// States of every environment of `stack`, sorted by env (empty when none or no stack).
+  virtual core::Result<std::vector<EnvironmentState>> ListEnvironments(
+      const std::string& stack) = 0;
+};
+
+/// Operations and their steps.
+class OperationStore {
+ public:
+  virtual ~OperationStore() = default;
+
+  /// Creates a queued operation with a fresh id; created_at stamped. Returns it.
+  virtual core::Result<Operation> CreateOperation(const NewOperation& op) = 0;
+  /// The operation with its steps in index order. kNotFound when absent.
+  virtual core::Result<Operation> GetOperation(const std::string& id) = 0;
+  /// Moves operation `id` to `update.state`: started_at is stamped when it first enters
+  /// running, finished_at when it enters a terminal state. kNotFound when absent;
+  /// kPrecondition when it is already terminal ("operation <id> is already <state>").
+  virtual core::Result<Operation> UpdateOperationState(const std::string& id,
+                                                       const OperationUpdate& update) = 0;
+  /// Appends step `name` in `state` to operation `op_id` and returns its index (0, 1, ...).
+  /// started_at is stamped when `state` is not pending. kNotFound when the operation is absent.
+  virtual core::Result<int> AppendStep(const std::string& op_id,
+                                       const std::string& name,
+                                       StepState state) = 0;
+  /// Sets step `index` of `op_id` to `state` with `message` (kept when empty): started_at is
+  /// stamped when it leaves pending, finished_at when it becomes terminal. kNotFound when the
+  /// step is absent.
+  virtual core::Result<OperationStep> UpdateStep(const std::string& op_id,
+                                                 int index,
+                                                 StepState state,
+                                                 const std::string& message) = 0;
+  /// Operations matching `query`, newest first, without steps.
+  virtual core::Result<std::vector<Operation>> ListOperations(const OperationQuery& query) = 0;
+  /// Every queued or running operation, oldest first, without steps: what a restarted server
+  /// must resume or fail.
+  virtual core::Result<std::vector<Operation>> ListUnfinishedOperations() = 0;
+};
+
+/// History of health-check state changes.
+class HealthStore {
+ public:
+  virtual ~HealthStore() = default;
+
+  /// Appends `event` (id ignored; `at` stamped when 0) and returns its id.
+  virtual core::Result<std::int64_t> AppendHealthEvent(const HealthEvent& event) = 0;
+  /// Events matching `query`, newest first (by at, then id), at most query.limit.
+  virtual core::Result<std::vector<HealthEvent>> ListHealthEvents(
+      const HealthEventQuery& query) = 0;
+  /// Deletes events older than `before` (retention); returns how many.
+  virtual core::Result<std::int64_t> PruneHealthEvents(TimeMs before) = 0;
+};
+
+/// Records of the objects obsforge provisioned.
+class ProvisionStore {
+ public:
+  virtual ~ProvisionStore() = default;
+
+  /// Inserts or replaces the record of (stack, env, kind, uid); updated_at stamped.
+  /// kNotFound when the stack is absent.
+  virtual core::Result<void> UpsertProvisionedObject(const ProvisionedObject& object) = 0;
+  /// Forgets (stack, env, kind, uid). kNotFound when there is no such record.
+  virtual core::Result<void> DeleteProvisionedObject(const std::string& stack,
+                                                     const std::string& env,
+                                                     ObjectKind kind,
+                                                     const std::string& uid) = 0;
+  /// Records of (stack, env), of `kind` only when set; sorted by kind name, then uid.
+  virtual core::Result<std::vector<ProvisionedObject>> ListProvisionedObjects(
+      const std::string& stack, const std::string& env, std::optional<ObjectKind> kind) = 0;
+};
+
+/// A durable queue of outgoing notifications, delivered in order per channel.
+///
+/// The sender loop: m = NextDueOutbox(now); send m; then exactly one of MarkOutboxDelivered,
+/// MarkOutboxAttempt (retry later) or MarkOutboxDropped, before taking the next message. Each
+/// mark is durable when it returns, so a restart resends nothing that was marked delivered and
+/// loses nothing that was enqueued. (Only a crash between a successful send and its mark can
+/// repeat that one message.)
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+
+  /// Enqueues `payload_json` for `channel_key`, due at `not_before` (0: now). Returns its id.
+  virtual core::Result<std::int64_t> EnqueueOutbox(const std::string& channel_key,
+                                                   const std::string& payload_json,
+                                                   TimeMs not_before) = 0;
+  /// The next message to send at `now`: among the oldest pending message of each channel,
+  /// those due (next_attempt_at <= now), the earliest due (then lowest id). A later message of
+  /// a channel is never returned while an earlier one is pending, so order per channel holds.
+  /// nullopt when nothing is due.
+  virtual core::Result<std::optional<OutboxMessage>> NextDueOutbox(TimeMs now) = 0;
+  /// Marks message `id` delivered (stamped). kNotFound when absent; kPrecondition when it is
+  /// already delivered or dropped.
+  virtual core::Result<void> MarkOutboxDelivered(std::int64_t id) = 0;
+  /// Records a failed attempt: attempts + 1, `error` kept, retried at `next_attempt_at`.
+  /// kNotFound / kPrecondition as MarkOutboxDelivered.
+  virtual core::Result<void> MarkOutboxAttempt(std::int64_t id,
+                                               TimeMs next_attempt_at,
+                                               const std::string& error) = 0;
+  /// Gives up on message `id` with `reason` (stamped dropped_at). kNotFound / kPrecondition as
+  /// MarkOutboxDelivered.
+  virtual core::Result<void> MarkOutboxDropped(std::int64_t id, const std::string& reason) = 0;
+  /// Messages neither delivered nor dropped, by id, at most `limit` (<= 0: all).
+  virtual core::Result<std::vector<OutboxMessage>> ListPendingOutbox(int limit) = 0;
+  /// Message `id` in whatever state. kNotFound when absent.
+  virtual core::Result<OutboxMessage> GetOutbox(std::int64_t id) = 0;
+  /// Deletes delivered or dropped messages finished before `before`; returns how many.
+  virtual core::Result<std::int64_t> PruneOutbox(TimeMs before) = 0;
+};
+
+/// GitOps bookkeeping: what each source has seen and applied, and webhook idempotence.
+class GitStore {
+ public:
+  virtual ~GitStore() = default;
+
+  /// The state of `source_key`. kNotFound when never stored.
+  virtual core::Result<GitState> GetGitState(const std::string& source_key) = 0;
+  /// Inserts or replaces the state of state.source_key; updated_at stamped.
+  virtual core::Result<GitState> PutGitState(const GitState& state) = 0;
+  /// Records webhook delivery `delivery_id` (e.g. X-GitHub-Delivery) as received now.
+  /// kConflict when it was recorded before: the delivery is a repeat and must not act again.
+  virtual core::Result<void> RecordWebhookDelivery(const std::string& delivery_id) = 0;
+  /// Forgets deliveries received before `before`; returns how many.
+  virtual core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) = 0;
+};
+
+/// Everything obsforge persists. Implementations are thread-safe (see the contract above).
+class Store : public StackStore,
+              public EnvironmentStore,
+              public OperationStore,
+              public HealthStore,
+              public ProvisionStore,
+              public OutboxStore,
+              public GitStore {
+ public:
+  ~Store() override = default;
+
+  /// ok when the database answers a trivial query (for /readyz); kInternal otherwise.
+  virtual core::Result<void> Ping() = 0;
+};
+
+}  // namespace obsforge::store
