@@ -42,12 +42,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 bool HasHeader(const Headers& headers, std::string_view name) {
-  for (const auto& header : headers) {
-    if (EqualsIgnoreCase(header.first, name)) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& header) { return EqualsIgnoreCase(header.first, name); });
 }
 
 std::string_view Trim(std::string_view s) {
@@ -212,7 +208,7 @@ class CurlHttpClient::Impl {
   core::Result<Response> Perform(CURL* curl,
                                  const Request& request,
                                  std::chrono::milliseconds connect_timeout,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout) const {
     std::array<char, CURL_ERROR_SIZE> error_text{};
     Response response;
     Slist headers = BuildHeaders(request);
@@ -239,7 +235,7 @@ class CurlHttpClient::Impl {
       const std::string text = error_text[0] != '\0' ? error_text.data() : curl_easy_strerror(code);
       return MakeError(CodeFor(code), Prefix(request) + text);
     }
-    long status = 0;
+    long status = 0;  // NOLINT(google-runtime-int): the type curl writes
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     response.status = static_cast<int>(status);
     return response;
@@ -256,7 +252,10 @@ class CurlHttpClient::Impl {
     };
     for (const auto& [name, value] : request.headers) {
       // "Name;" is curl's syntax for a header with an empty value ("Name:" would remove it).
-      append(value.empty() ? name + ";" : name + ": " + value);
+      std::string line = name;
+      line += value.empty() ? ";" : ": ";
+      line += value;
+      append(line);
     }
     if (!HasHeader(request.headers, "Expect")) {
       append("Expect:");  // 100-continue costs a round trip (or a 1 s stall) for nothing here

@@ -40,7 +40,12 @@ struct Response {
 /// Sends HTTP requests. Implementations are thread-safe.
 class HttpClient {
  public:
+  HttpClient() = default;
   virtual ~HttpClient() = default;
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+  HttpClient(HttpClient&&) = delete;
+  HttpClient& operator=(HttpClient&&) = delete;
   /// Sends `request`. Returns the response whatever its status; returns an Error only when no
   /// response arrived (kTimeout, or kUnavailable for connection refused/reset/DNS), with a
   /// message naming the method and URL.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <variant>
 #include <vector>
 
 #include "http/url.h"
@@ -20,8 +22,8 @@ bool IsRetryableError(const core::Error& error) {
   return error.code == core::ErrorCode::kTimeout || error.code == core::ErrorCode::kUnavailable;
 }
 
-std::optional<long long> ParseNumber(std::string_view s) {
-  long long value = 0;
+std::optional<std::int64_t> ParseNumber(std::string_view s) {
+  std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size() || s.empty()) {
     return std::nullopt;
@@ -32,12 +34,11 @@ std::optional<long long> ParseNumber(std::string_view s) {
 std::optional<unsigned> MonthNumber(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kMonths = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (size_t i = 0; i < kMonths.size(); ++i) {
-    if (name == kMonths[i]) {
-      return static_cast<unsigned>(i + 1);
-    }
+  const auto* it = std::find(kMonths.begin(), kMonths.end(), name);
+  if (it == kMonths.end()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return static_cast<unsigned>(it - kMonths.begin() + 1);
 }
 
 std::vector<std::string_view> Tokens(std::string_view s) {
@@ -61,9 +62,9 @@ std::vector<std::string_view> Tokens(std::string_view s) {
 // The three HTTP-date forms of RFC 9110 section 5.6.7, all UTC.
 std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view value) {
   const std::vector<std::string_view> t = Tokens(value);
-  std::optional<long long> day;
+  std::optional<std::int64_t> day;
   std::optional<unsigned> month;
-  std::optional<long long> year;
+  std::optional<std::int64_t> year;
   size_t time_at = 0;
   if (t.size() == 7 && MonthNumber(t[1])) {  // asctime: "Sun Nov  6 08:49:37 1994"
     month = MonthNumber(t[1]);
@@ -140,45 +141,46 @@ milliseconds RetryingHttpClient::Backoff(int retry) {
   return milliseconds{pick(rng_)};
 }
 
+std::variant<milliseconds, std::string> RetryingHttpClient::NextWait(
+    const core::Result<Response>& result,
+    int attempt,
+    std::chrono::steady_clock::time_point start) {
+  if (attempt >= std::max(options_.max_attempts, 1)) {
+    return std::string("max_attempts reached");
+  }
+  std::optional<milliseconds> retry_after;
+  if (result.ok() && (result->status == 429 || result->status == 503)) {
+    retry_after = ParseRetryAfter(result->Header("Retry-After"), clock_.Now());
+  }
+  const milliseconds delay = retry_after ? *retry_after : Backoff(attempt);
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(clock_.Monotonic() - start);
+  if (elapsed + delay > options_.max_total) {
+    return "waiting " + std::to_string(delay.count()) + " ms more would exceed max_total " +
+           std::to_string(options_.max_total.count()) + " ms";
+  }
+  return delay;
+}
+
 core::Result<Response> RetryingHttpClient::Send(const Request& request) {
   const auto start = clock_.Monotonic();
-  const int max_attempts = std::max(options_.max_attempts, 1);
-  int attempt = 1;
-  for (;; ++attempt) {
+  for (int attempt = 1;; ++attempt) {
     core::Result<Response> result = inner_.Send(request);
+    if (result.ok()) {
+      result->attempts = attempt;
+    }
     const bool retryable =
         result.ok() ? IsRetryableStatus(result->status) : IsRetryableError(result.error());
     if (!retryable) {
-      if (result.ok()) {
-        result->attempts = attempt;
-      }
       return result;
     }
-
-    std::string give_up;
-    milliseconds delay{0};
-    if (attempt >= max_attempts) {
-      give_up = "max_attempts reached";
-    } else {
-      std::optional<milliseconds> retry_after;
-      if (result.ok() && (result->status == 429 || result->status == 503)) {
-        retry_after = ParseRetryAfter(result->Header("Retry-After"), clock_.Now());
-      }
-      delay = retry_after ? *retry_after : Backoff(attempt);
-      const auto elapsed = std::chrono::duration_cast<milliseconds>(clock_.Monotonic() - start);
-      if (elapsed + delay > options_.max_total) {
-        give_up = "waiting " + std::to_string(delay.count()) + " ms more would exceed max_total " +
-                  std::to_string(options_.max_total.count()) + " ms";
-      }
-    }
-    if (!give_up.empty()) {
+    const auto wait = NextWait(result, attempt, start);
+    if (const auto* reason = std::get_if<std::string>(&wait)) {
       logger_.Warn("http request failed, giving up", {{"method", request.method},
                                                       {"url", RedactUrl(request.url)},
                                                       {"attempts", std::to_string(attempt)},
                                                       {"outcome", Outcome(result)},
-                                                      {"reason", give_up}});
+                                                      {"reason", *reason}});
       if (result.ok()) {
-        result->attempts = attempt;
         return result;
       }
       core::Error error = result.error();
@@ -186,6 +188,7 @@ core::Result<Response> RetryingHttpClient::Send(const Request& request) {
                        (attempt == 1 ? " attempt)" : " attempts)");
       return error;
     }
+    const milliseconds delay = std::get<milliseconds>(wait);
     logger_.Warn("http request failed, retrying", {{"method", request.method},
                                                    {"url", RedactUrl(request.url)},
                                                    {"attempt", std::to_string(attempt)},

@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -55,7 +56,13 @@ class RetryingHttpClient final : public HttpClient {
   core::Result<Response> Send(const Request& request) override;
 
  private:
+  // Jittered backoff before retry number `retry` (1-based).
   std::chrono::milliseconds Backoff(int retry);
+  // How long to wait before attempt `attempt` + 1, or why not to retry at all.
+  std::variant<std::chrono::milliseconds, std::string> NextWait(
+      const core::Result<Response>& result,
+      int attempt,
+      std::chrono::steady_clock::time_point start);
 
   HttpClient& inner_;
   core::Clock& clock_;
