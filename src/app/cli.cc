@@ -2,10 +2,9 @@
 
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "app/commands.h"
 #include "app/version.h"
+#include <CLI/CLI.hpp>
 
 namespace obsforge::app {
 namespace {
@@ -49,7 +48,8 @@ int Main(int argc, char** argv) {
   Flag(render_cmd, "out", render.out, "Output folder")->required();
   Flag(render_cmd, "root", render.input.root, "Stack root (default: derived from the spec's path)");
   Flag(render_cmd, "templates", render.input.templates, "Templates folder (default: built in)");
-  render_cmd->add_flag("--check", render.check, "Compare with --out; print a diff; exit 1 if stale");
+  render_cmd->add_flag("--check", render.check,
+                       "Compare with --out; print a diff; exit 1 if stale");
   render_cmd->add_flag("--strict", render.strict, "Also run promtool and amtool");
   render_cmd->callback([&] { exit_code = RunRender(render, io); });
 

@@ -34,8 +34,9 @@ int RunRender(const RenderCliOptions& options, Io io) {
       return kExitOk;
     }
     io.out << diff;
-    io.err << options.out.string() << " is stale: run `obsforge render " << options.input.spec.string()
-           << " --env " << options.env << " --out " << options.out.string() << "`\n";
+    io.err << options.out.string() << " is stale: run `obsforge render "
+           << options.input.spec.string() << " --env " << options.env << " --out "
+           << options.out.string() << "`\n";
     return kExitFailed;
   }
   try {

@@ -15,8 +15,10 @@ void Print(const std::vector<core::Diagnostic>& diagnostics, std::ostream& err) 
 }
 
 // Validates one spec and renders each environment; returns the number of findings.
-std::size_t ValidateOne(const std::filesystem::path& spec_file, const ValidateOptions& options,
-                        Io io, std::vector<std::string>* missing_tools) {
+std::size_t ValidateOne(const std::filesystem::path& spec_file,
+                        const ValidateOptions& options,
+                        Io io,
+                        std::vector<std::string>* missing_tools) {
   LoadedStack loaded;
   try {
     loaded = LoadStack(spec_file, options.root);
@@ -29,8 +31,8 @@ std::size_t ValidateOne(const std::filesystem::path& spec_file, const ValidateOp
     try {
       const auto bundle = RenderForCli(loaded, env, options.templates);
       if (options.strict) {
-        const auto tool_findings = CheckWithUpstreamTools(
-            bundle, spec_file.string() + "[" + env + "]", missing_tools);
+        const auto tool_findings =
+            CheckWithUpstreamTools(bundle, spec_file.string() + "[" + env + "]", missing_tools);
         Print(tool_findings, io.err);
         findings += tool_findings.size();
       }

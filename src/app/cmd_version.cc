@@ -1,9 +1,14 @@
 #include <Poco/Environment.h>
 #include <curl/curl.h>
 #include <git2.h>
-#include <libjsonnet.h>
 #include <nlohmann/json.hpp>
+
 #include <sqlite3.h>
+
+// libjsonnet.h has no extern "C" guard of its own.
+extern "C" {
+#include <libjsonnet.h>
+}
 
 #include "app/commands.h"
 #include "app/version.h"

@@ -21,9 +21,9 @@ struct Io {
 
 /// Options common to commands that read a spec from disk.
 struct SpecInput {
-  std::filesystem::path spec;                       ///< the spec file
-  std::optional<std::filesystem::path> root;        ///< --root
-  std::optional<std::filesystem::path> templates;   ///< --templates (default: embedded)
+  std::filesystem::path spec;                      ///< the spec file
+  std::optional<std::filesystem::path> root;       ///< --root
+  std::optional<std::filesystem::path> templates;  ///< --templates (default: embedded)
 };
 
 struct ValidateOptions {
@@ -48,7 +48,8 @@ int RunValidate(const ValidateOptions& options, Io io);
 
 /// `obsforge render`: renders one environment into `out` (replacing only what obsforge wrote there
 /// before, as listed in its MANIFEST.json), or with `check` compares and prints a unified diff.
-/// Returns kExitOk, or kExitFailed for an invalid spec, a template error or (with check) a difference.
+/// Returns kExitOk, or kExitFailed for an invalid spec, a template error or (with check) a
+/// difference.
 int RunRender(const RenderCliOptions& options, Io io);
 
 /// `obsforge version`: obsforge's version and the versions of the libraries it was built with.

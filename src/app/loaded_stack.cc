@@ -11,7 +11,8 @@ LoadedStack LoadStack(const std::filesystem::path& spec_file,
   return LoadedStack{.content = std::move(content), .stack = std::move(stack)};
 }
 
-render::Bundle RenderForCli(const LoadedStack& loaded, const std::string& env,
+render::Bundle RenderForCli(const LoadedStack& loaded,
+                            const std::string& env,
                             const std::optional<std::filesystem::path>& templates) {
   render::RenderOptions options;
   if (templates) {

@@ -23,7 +23,8 @@ LoadedStack LoadStack(const std::filesystem::path& spec_file,
 
 /// Renders `env` of `loaded` with the default options (embedded templates unless `templates`).
 /// Throws core::InputError for an unknown environment, a template or a content error.
-render::Bundle RenderForCli(const LoadedStack& loaded, const std::string& env,
+render::Bundle RenderForCli(const LoadedStack& loaded,
+                            const std::string& env,
                             const std::optional<std::filesystem::path>& templates);
 
 }  // namespace obsforge::app

@@ -1,11 +1,5 @@
 #include "app/tool_check.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +7,11 @@
 #include <sstream>
 
 #include "core/fs.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char** environ;  // NOLINT(readability-redundant-declaration)
 
@@ -57,8 +56,9 @@ std::vector<std::string> FindingLines(const std::string& output) {
   std::istringstream in(output);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty() || line.rfind("Checking ", 0) == 0 || line.find("SUCCESS") != std::string::npos ||
-        line.rfind("Found:", 0) == 0 || line.rfind(" - ", 0) == 0) {
+    if (line.empty() || line.rfind("Checking ", 0) == 0 ||
+        line.find("SUCCESS") != std::string::npos || line.rfind("Found:", 0) == 0 ||
+        line.rfind(" - ", 0) == 0) {
       continue;
     }
     lines.push_back(line);
@@ -69,8 +69,11 @@ std::vector<std::string> FindingLines(const std::string& output) {
   return lines;
 }
 
-void AddFindings(const ToolRun& run, const std::string& tool, const std::string& file,
-                 const std::string& label, const std::string& dir,
+void AddFindings(const ToolRun& run,
+                 const std::string& tool,
+                 const std::string& file,
+                 const std::string& label,
+                 const std::string& dir,
                  std::vector<core::Diagnostic>* out) {
   if (run.exit_code == 0) {
     return;
@@ -188,8 +191,8 @@ std::vector<core::Diagnostic> CheckWithUpstreamTools(const render::Bundle& bundl
   }
   if (has_amtool && bundle.Find("alertmanager/alertmanager.yml") != nullptr) {
     const std::string file = "alertmanager/alertmanager.yml";
-    AddFindings(RunTool({"amtool", "check-config", dir + "/" + file}), "amtool check-config",
-                file, label, dir, &findings);
+    AddFindings(RunTool({"amtool", "check-config", dir + "/" + file}), "amtool check-config", file,
+                label, dir, &findings);
   }
   return findings;
 }

@@ -1,5 +1,5 @@
 // The command line as a user drives it: exit codes, messages, files written.
-#include <unistd.h>
+#include "app/cli.h"
 
 #include <fstream>
 #include <sstream>
@@ -7,9 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/cli.h"
 #include "app/commands.h"
 #include "core/fs.h"
+#include <unistd.h>
 
 namespace obsforge::app {
 namespace {
@@ -41,7 +41,10 @@ class CliTest : public ::testing::Test {
     return RunValidate({.specs = specs, .strict = strict}, Io{out_, err_});
   }
 
-  int Render(const fs::path& spec, const std::string& env, const fs::path& out, bool check = false) {
+  int Render(const fs::path& spec,
+             const std::string& env,
+             const fs::path& out,
+             bool check = false) {
     out_.str("");
     err_.str("");
     return RunRender({.input = {.spec = spec}, .env = env, .out = out, .check = check},
@@ -87,7 +90,8 @@ spec:
 
 TEST_F(CliTest, ValidateChecksEverySpecGiven) {
   const auto good = WriteSpec("mini.yaml", kMinimal);
-  const auto bad = WriteSpec("bad.yaml", "apiVersion: obsforge/v2\nkind: Stack\nmetadata: {name: b}\n");
+  const auto bad =
+      WriteSpec("bad.yaml", "apiVersion: obsforge/v2\nkind: Stack\nmetadata: {name: b}\n");
   EXPECT_EQ(Validate({good, bad}), kExitFailed);
   EXPECT_THAT(out_.str(), HasSubstr("mini.yaml: ok"));
   EXPECT_THAT(err_.str(), HasSubstr("bad.yaml:1:13: apiVersion:"));
@@ -160,8 +164,7 @@ spec:
           << entry.path();
     }
   }
-  EXPECT_THAT(core::ReadFile(out / "alertmanager/alertmanager.yml"),
-              HasSubstr("api_url_file:"));
+  EXPECT_THAT(core::ReadFile(out / "alertmanager/alertmanager.yml"), HasSubstr("api_url_file:"));
 }
 
 TEST_F(CliTest, UsageErrorsExitWithTwo) {

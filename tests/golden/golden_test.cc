@@ -91,7 +91,8 @@ TEST_P(Golden, RenderMatchesGoldenFiles) {
     EXPECT_EQ(core::ReadFile(golden), content)
         << path << " differs from " << golden << "; run with OBS_UPDATE_GOLDEN=1 if intended";
   }
-  EXPECT_EQ(FilesUnder(c.GoldenDir()), rendered) << "golden dir has files the render no longer makes";
+  EXPECT_EQ(FilesUnder(c.GoldenDir()), rendered)
+      << "golden dir has files the render no longer makes";
 }
 
 TEST_P(Golden, RenderingTwiceGivesTheSameBytes) {
@@ -119,8 +120,9 @@ TEST_P(Golden, UpstreamToolsAcceptTheGoldenFiles) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Stacks, Golden, ::testing::ValuesIn(AllCases()),
-                         [](const auto& info) { return info.param.Name(); });
+INSTANTIATE_TEST_SUITE_P(Stacks, Golden, ::testing::ValuesIn(AllCases()), [](const auto& info) {
+  return info.param.Name();
+});
 
 }  // namespace
 }  // namespace obsforge::app
