@@ -65,7 +65,8 @@ ExternalComponentDriver::ExternalComponentDriver(std::string component,
 core::Result<void> ExternalComponentDriver::SyncFiles(const render::Bundle& bundle) {
   try {
     std::set<std::string> wanted;
-    for (const auto& [path, content] : ComponentFiles(bundle, component_).files()) {
+    const auto files = ComponentFiles(bundle, component_);
+    for (const auto& [path, content] : files.files()) {
       const auto rel = path.substr(path.find('/') + 1);
       wanted.insert(rel);
       const auto target = config_dir_ / rel;
