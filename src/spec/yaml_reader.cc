@@ -116,8 +116,9 @@ class Converter {
   json Map(const YAML::Node& node, const std::string& path, int depth) {
     CheckCollectionTag(node, path, "map");
     json out = json::object();
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
+    // Each pair is a value: yaml-cpp iterators hand out proxies that die with the expression.
+    for (const auto& pair : node) {
+      const YAML::Node key = pair.first;
       if (!key.IsScalar()) {
         Fail(key.Mark(), path, "map keys must be strings");
       }
@@ -132,7 +133,7 @@ class Converter {
       positions_.keys[child] = ToPosition(key.Mark());
       // An empty value (`key:`) has no token of its own: yaml-cpp marks the next token, which
       // may be lines away. The key is the better place to point at.
-      const YAML::Node& value = it->second;
+      const YAML::Node value = pair.second;
       if (value.IsNull() && value.Mark().line != key.Mark().line) {
         positions_.values[child] = ToPosition(key.Mark());
       }
@@ -255,8 +256,8 @@ nlohmann::json TypePlainScalar(std::string_view text) {
   const std::string owned(text);
   // std::regex is slow; most scalars are words and cannot be floats.
   const bool may_be_float =
-      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 ||
-                        text[0] == '.' || text[0] == '-' || text[0] == '+');
+      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 || text[0] == '.' ||
+                        text[0] == '-' || text[0] == '+');
   if (may_be_float && std::regex_match(owned, kFloat)) {
     return std::stod(owned);
   }
