@@ -1,0 +1,127 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "apply/external_runtime.h"
+#include "apply/local_runtime.h"
+#include "apply/transaction.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/http_client.h"
+#include "render/bundle.h"
+#include "spec/stack.h"
+
+namespace obsforge::apply {
+
+/// Options of an EnvironmentController (an aggregate).
+struct ControllerOptions {
+  std::filesystem::path data_dir = "./var";        ///< revisions, runtime dirs, secrets
+  std::filesystem::path templates_dir;             ///< empty: the templates built into obsforge
+  std::chrono::milliseconds ready_timeout{60000};  ///< a started component must be ready by then
+  std::string path_env = ProcessPath();            ///< where component binaries are looked up
+  SupervisorOptions supervisor;
+};
+
+/// The one code path from a stack spec to a running, verified environment, shared by the CLI
+/// (`plan`, `apply`, `up`) and the server: render → write revision → start or reload → verify →
+/// record, or roll back (see Applier). Local environments run as supervised children of this
+/// process; external ones are written to their config dirs and reloaded over HTTP.
+/// Thread-safe; applies of one (stack, env) are serialized by the Applier's lock.
+class EnvironmentController {
+ public:
+  /// `http`, `clock` and `logger` must outlive the controller.
+  EnvironmentController(ControllerOptions options,
+                        http::HttpClient& http,
+                        core::Clock& clock,
+                        core::Logger& logger);
+  /// Stops every local component it started.
+  ~EnvironmentController();
+  EnvironmentController(const EnvironmentController&) = delete;
+  EnvironmentController& operator=(const EnvironmentController&) = delete;
+
+  /// Renders `env` as it would be applied (local environments with their real ports and
+  /// directories). Throws core::InputError for an unknown environment or a template/content error.
+  render::Bundle Render(const spec::StackSpec& stack,
+                        const std::string& env,
+                        const spec::ContentSource& content);
+
+  /// What an apply would change, against the revision applied now. Throws core::InputError like
+  /// Render(); I/O failures are kInternal.
+  core::Result<Plan> PlanFor(const spec::StackSpec& stack,
+                             const std::string& env,
+                             const spec::ContentSource& content);
+
+  /// Renders and applies `env`. Local: components not running are started (and must get ready)
+  /// once their files are in place; running ones are reloaded or restarted when their files
+  /// changed; an unchanged bundle writes and reloads nothing but still makes sure every component
+  /// runs (this is how a restarted server brings environments back). A component whose binary is
+  /// missing is reported in a step as `unavailable: <binary> not found on PATH`. Never throws:
+  /// a render error is Outcome::kFailed with a failed "render" step.
+  ApplyResult Apply(const spec::StackSpec& stack,
+                    const std::string& env,
+                    const spec::ContentSource& content,
+                    const StepCallback& on_step = {});
+
+  /// Applies the bundle of a former `revision` again (it becomes a new revision).
+  ApplyResult Rollback(const spec::StackSpec& stack,
+                       const std::string& env,
+                       int revision,
+                       const StepCallback& on_step = {});
+
+  /// Stops the environment's local components and forgets its runtime. Revisions stay on disk.
+  core::Result<void> Teardown(const std::string& stack,
+                              const std::string& env,
+                              const StepCallback& on_step = {});
+
+  /// The bundle `current` points at, if anything was applied.
+  std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env);
+
+  /// Runtime status: {runtime, revision, last_good, components: [{name, state, pid, url,
+  /// restarts, last_exit}]}.
+  nlohmann::json Status(const std::string& stack, const std::string& env);
+
+  /// Base URL of each component of `env` (loopback URLs for a local environment, the runtime's
+  /// `url` for an external one).
+  std::map<std::string, std::string> Urls(const spec::StackSpec& stack, const std::string& env);
+
+  /// Stops every local component of every environment.
+  void StopAll();
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+
+  // The local runtime of (stack, env), opened on first use; spec updated on every call.
+  core::Result<LocalRuntime*> Local(const spec::EnvironmentSpec& env);
+  render::Bundle RenderMerged(const spec::EnvironmentSpec& env,
+                              const spec::ContentSource& content,
+                              const PortMap* ports);
+  ApplyResult ApplyLocal(const spec::EnvironmentSpec& env,
+                         const render::Bundle& bundle,
+                         LocalRuntime& runtime,
+                         const StepCallback& on_step);
+  // Starts what is not running yet (after an unchanged apply, or components left out of it).
+  void EnsureRunning(LocalRuntime& runtime,
+                     const std::vector<std::string>& skip,
+                     ApplyResult* result,
+                     const StepCallback& on_step);
+
+  ControllerOptions options_;
+  http::HttpClient& http_;
+  core::Clock& clock_;
+  core::Logger& logger_;
+  Applier applier_;
+  ExternalRuntime external_;
+  std::mutex mu_;  // guards locals_
+  std::map<Key, std::unique_ptr<LocalRuntime>> locals_;
+};
+
+}  // namespace obsforge::apply
