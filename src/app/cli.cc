@@ -1,9 +1,11 @@
 #include "app/cli.h"
 
 #include <iostream>
+#include <map>
 
 #include "app/commands.h"
 #include "app/version.h"
+#include "http/curl_http_client.h"
 #include <CLI/CLI.hpp>
 
 namespace obsforge::app {
@@ -26,6 +28,7 @@ CLI::Option* Flag(CLI::App* cmd, const std::string& name, T& target, const std::
 }  // namespace
 
 int Main(int argc, char** argv) {
+  const http::CurlGlobal curl;  // before any thread starts
   CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
@@ -52,6 +55,29 @@ int Main(int argc, char** argv) {
                        "Compare with --out; print a diff; exit 1 if stale");
   render_cmd->add_flag("--strict", render.strict, "Also run promtool and amtool");
   render_cmd->callback([&] { exit_code = RunRender(render, io); });
+
+  // plan, apply and up share their options.
+  std::map<std::string, EnvCommandOptions> env_options;
+  const std::vector<std::pair<std::string, std::string>> env_commands = {
+      {"plan", "Show what an apply would change"},
+      {"apply", "Apply an environment with the external runtime"},
+      {"up", "Bring a local environment up in the foreground"}};
+  for (const auto& [name, help] : env_commands) {
+    auto& opts = env_options[name];
+    auto* cmd = app.add_subcommand(name, help);
+    cmd->add_option("SPEC", opts.input.spec, "Stack spec file")->required();
+    Flag(cmd, "env", opts.env, "Environment")->required();
+    Flag(cmd, "root", opts.input.root, "Stack root (default: derived from the spec's path)");
+    Flag(cmd, "templates", opts.input.templates, "Templates folder (default: built in)");
+    Flag(cmd, "data-dir", opts.data_dir, "Revisions and runtime folder (default ./var)");
+    const std::string command = name;
+    cmd->callback([&, command] {
+      auto& o = env_options[command];
+      exit_code = command == "plan"    ? RunPlan(o, io)
+                  : command == "apply" ? RunApply(o, io)
+                                       : RunUp(o, io);
+    });
+  }
 
   auto* version_cmd = app.add_subcommand("version", "Print versions");
   version_cmd->callback([&] { exit_code = RunVersion(io); });

@@ -52,6 +52,27 @@ int RunValidate(const ValidateOptions& options, Io io);
 /// difference.
 int RunRender(const RenderCliOptions& options, Io io);
 
+/// Options of the commands that act on one environment (`plan`, `apply`, `up`).
+struct EnvCommandOptions {
+  SpecInput input;
+  std::string env;
+  std::filesystem::path data_dir = "./var";  ///< revisions, runtime dirs, secrets
+};
+
+/// `obsforge plan`: what an apply would change (per file a unified diff, then a summary).
+/// Changes nothing. Returns kExitOk, or kExitFailed for an invalid spec or template error.
+int RunPlan(const EnvCommandOptions& options, Io io);
+
+/// `obsforge apply`: applies an environment with the `external` runtime (the server's code path).
+/// For a `local` environment it says to use `up` or `serve` and fails. Returns kExitOk when
+/// applied or unchanged, kExitFailed when rolled back or failed.
+int RunApply(const EnvCommandOptions& options, Io io);
+
+/// `obsforge up`: brings a `local` environment up in the foreground (start, apply, verify), prints
+/// its URLs and every component state change, and on SIGINT/SIGTERM stops all it started.
+/// Returns kExitOk on a clean stop, kExitFailed when it failed to come up.
+int RunUp(const EnvCommandOptions& options, Io io);
+
 /// `obsforge version`: obsforge's version and the versions of the libraries it was built with.
 int RunVersion(Io io);
 
