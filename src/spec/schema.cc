@@ -97,16 +97,16 @@ Check Bool() {
   };
 }
 
-Check Int(long long min, long long max) {
+Check Int(std::int64_t min, std::int64_t max) {
   return [min, max](Context& ctx, const json& v, const std::string& path) {
     if (!ExpectType(ctx, v, path, v.is_number_integer(), "an integer")) {
       return;
     }
     const bool too_big =
         v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max);
-    const auto n = too_big ? max : v.get<long long>();
+    const auto n = too_big ? max : v.get<std::int64_t>();
     if (too_big || n < min || n > max) {
-      ctx.Report(path, max == std::numeric_limits<long long>::max()
+      ctx.Report(path, max == std::numeric_limits<std::int64_t>::max()
                            ? LastSegment(path) + " must be at least " + std::to_string(min)
                            : LastSegment(path) + " must be between " + std::to_string(min) +
                                  " and " + std::to_string(max));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -52,7 +53,7 @@ Check Any();
 Check String();
 Check Bool();
 /// An integer >= min; below it: `<name> must be at least <min>`.
-Check Int(long long min, long long max);
+Check Int(std::int64_t min, std::int64_t max);
 Check Number();
 /// A string matching `predicate`, else `"<value>" is not <what>`.
 Check Format(std::function<bool(std::string_view)> predicate, std::string what);

@@ -225,7 +225,7 @@ Check Components() {
           {"tempo", Component({{"receivers", ListOf(Enum({"otlp_grpc", "otlp_http", "jaeger_grpc",
                                                           "jaeger_thrift_http", "zipkin"}))}})},
           {"grafana", Component({{"admin", MapOf({{"user", String()}, {"password", SecretRef()}})},
-                                 {"org_id", Int(1, std::numeric_limits<long long>::max())},
+                                 {"org_id", Int(1, std::numeric_limits<std::int64_t>::max())},
                                  {"disable_provenance", Bool()}})},
           {"otel_collector",
            Component({{"sampling", MapOf({{"ratio", Ratio()}})}, {"pipelines", AnyMap()}})},
@@ -249,7 +249,7 @@ std::vector<Field> OverridableFields() {
                                {"config", AnyMap()}}))},
       {"health", MapOf({{"interval", Duration()},
                         {"timeout", Duration()},
-                        {"failure_threshold", Int(1, std::numeric_limits<long long>::max())},
+                        {"failure_threshold", Int(1, std::numeric_limits<std::int64_t>::max())},
                         {"canaries", Bool()},
                         {"slack", MapOf({{"webhook", SecretRef()}, {"channel", String()}})}})},
   };
@@ -332,6 +332,48 @@ void FindInlineCredentials(const Context& ctx, const json& v, const std::string&
   }
 }
 
+// Each environment's merged result, for what only the merge reveals (a receiver an environment
+// removed but a route still names). Findings already reported against the base spec or the
+// environment's own subtree are not repeated.
+void CheckMergedEnvironments(const Check& check_document,
+                             const json& document,
+                             const SourceMap& positions,
+                             const Context& base,
+                             std::vector<core::Diagnostic>& out) {
+  std::set<std::pair<std::string, std::string>> known;
+  for (const auto& d : out) {
+    known.insert({d.path, d.message});
+  }
+  for (const auto& [env, unused] : document["spec"]["environments"].items()) {
+    const std::string env_prefix = ChildPath("spec.environments", env);
+    // spec.X... is where the environment wrote it when it did, else where the base did.
+    auto in_env = [&env_prefix](const std::string& path) {
+      return path.starts_with("spec.") ? env_prefix + path.substr(4) : path;
+    };
+    std::vector<core::Diagnostic> merged_out;
+    Context merged{.file = base.file,
+                   .locate =
+                       [&positions, &in_env](const std::string& path, bool key) {
+                         const auto& table = key ? positions.keys : positions.values;
+                         if (auto it = table.find(in_env(path)); it != table.end()) {
+                           return it->second;
+                         }
+                         return key ? positions.Key(path) : positions.Value(path);
+                       },
+                   .content = base.content,
+                   .out = &merged_out};
+    check_document(merged, MergedDocument(document, env), "");
+    for (auto& d : merged_out) {
+      if (known.contains({d.path, d.message}) || known.contains({in_env(d.path), d.message})) {
+        continue;
+      }
+      known.insert({d.path, d.message});
+      d.message += " (in environment \"" + env + "\")";
+      out.push_back(std::move(d));
+    }
+  }
+}
+
 bool Before(const core::Diagnostic& a, const core::Diagnostic& b) {
   return std::tie(a.line, a.column, a.path, a.message) <
          std::tie(b.line, b.column, b.path, b.message);
@@ -376,46 +418,9 @@ std::vector<core::Diagnostic> ValidateStack(const json& document,
   kDocument(ctx, document, "");
   FindInlineCredentials(ctx, document, "");
 
-  // Each environment's merged result, for what only the merge reveals (a receiver an
-  // environment removed but a route still names). Findings already reported against the base
-  // spec or the environment's own subtree are not repeated.
-  const bool has_envs = document.is_object() && document.contains("spec") &&
-                        document["spec"].is_object() && document["spec"].contains("environments") &&
-                        document["spec"]["environments"].is_object();
-  if (has_envs) {
-    std::set<std::pair<std::string, std::string>> known;
-    for (const auto& d : out) {
-      known.insert({d.path, d.message});
-    }
-    for (const auto& [env, unused] : document["spec"]["environments"].items()) {
-      const std::string env_prefix = ChildPath("spec.environments", env);
-      // spec.X... is where the environment wrote it when it did, else where the base did.
-      auto in_env = [&env_prefix](const std::string& path) {
-        return path.starts_with("spec.") ? env_prefix + path.substr(4) : path;
-      };
-      std::vector<core::Diagnostic> merged_out;
-      Context merged_ctx{.file = file,
-                         .locate =
-                             [&positions, &in_env](const std::string& path, bool key) {
-                               const auto env_path = in_env(path);
-                               const auto& table = key ? positions.keys : positions.values;
-                               if (table.contains(env_path)) {
-                                 return table.at(env_path);
-                               }
-                               return key ? positions.Key(path) : positions.Value(path);
-                             },
-                         .content = &content,
-                         .out = &merged_out};
-      kDocument(merged_ctx, MergedDocument(document, env), "");
-      for (auto& d : merged_out) {
-        if (known.contains({d.path, d.message}) || known.contains({in_env(d.path), d.message})) {
-          continue;
-        }
-        known.insert({d.path, d.message});
-        d.message += " (in environment \"" + env + "\")";
-        out.push_back(std::move(d));
-      }
-    }
+  if (document.is_object() && document.contains("spec") && document["spec"].is_object() &&
+      document["spec"].contains("environments") && document["spec"]["environments"].is_object()) {
+    CheckMergedEnvironments(kDocument, document, positions, ctx, out);
   }
 
   std::sort(out.begin(), out.end(), Before);
