@@ -60,11 +60,20 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   if (Result<void> migrated = db->Migrate(migrations, ToTimeMs(clock.Now())); !migrated) {
     return migrated.error();
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), clock));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), clock, options.cache_stacks));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, core::Clock& clock)
-    : db_(std::move(db)), clock_(clock) {
+SqliteStore::SqliteStore(std::unique_ptr<SqliteDb> db, core::Clock& clock, bool cache_stacks)
+    : db_(std::move(db)), clock_(clock), cache_stacks_(cache_stacks) {
+}
+
+void SqliteStore::Invalidate(const std::string& name) {
+  if (!cache_stacks_) {
+    return;
+  }
+  std::lock_guard lock(cache_mu_);
+  ++cache_generation_;
+  stack_cache_.erase(name);
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -95,6 +104,7 @@ Result<void> SqliteStore::Ping() {
 
 Result<Stack> SqliteStore::CreateStack(const std::string& name, const SpecChange& spec) {
   const TimeMs now = Now();
+  // Nothing to invalidate: the cache never holds an absent stack.
   return db_->Write<Stack>("create stack " + name, [&](Session& s) -> Result<Stack> {
     if (StackExists(s, name)) {
       return MakeError(ErrorCode::kConflict, "stack " + name + " already exists");
@@ -113,8 +123,23 @@ Result<Stack> SqliteStore::CreateStack(const std::string& name, const SpecChange
 }
 
 Result<Stack> SqliteStore::GetStack(const std::string& name) {
-  return db_->Read<Stack>("get stack " + name, false,
-                          [&](Session& s) { return SelectStack(s, name); });
+  std::uint64_t generation = 0;
+  if (cache_stacks_) {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = stack_cache_.find(name); it != stack_cache_.end()) {
+      return it->second;
+    }
+    generation = cache_generation_;
+  }
+  Result<Stack> stack = db_->Read<Stack>("get stack " + name, false,
+                                         [&](Session& s) { return SelectStack(s, name); });
+  if (cache_stacks_ && stack) {
+    std::lock_guard lock(cache_mu_);
+    if (generation == cache_generation_) {
+      stack_cache_.emplace(name, *stack);
+    }
+  }
+  return stack;
 }
 
 Result<std::vector<Stack>> SqliteStore::ListStacks() {
@@ -133,32 +158,39 @@ Result<Stack> SqliteStore::UpdateSpec(const std::string& name,
                                       const SpecChange& spec,
                                       std::optional<std::int64_t> expected_revision) {
   const TimeMs now = Now();
-  return db_->Write<Stack>("update stack " + name, [&](Session& s) -> Result<Stack> {
-    Result<Stack> current = SelectStack(s, name);
-    if (!current) {
-      return current;
-    }
-    if (expected_revision && *expected_revision != current->revision) {
-      return MakeError(ErrorCode::kPrecondition, "stack " + name + " is at revision " +
-                                                     std::to_string(current->revision) + ", not " +
-                                                     std::to_string(*expected_revision));
-    }
-    Stack next = std::move(current).value();
-    next.revision += 1;
-    next.spec_json = spec.spec_json;
-    next.spec_hash = spec.spec_hash;
-    next.updated_at = now;
-    SqliteDb::Exec(s,
-                   "UPDATE stacks SET spec_json = ?, spec_hash = ?, revision = ?, updated_at = ? "
-                   "WHERE name = ?",
-                   next.spec_json, next.spec_hash, next.revision, now, name);
-    InsertRevision(s, name, next.revision, spec, now);
-    return next;
-  });
+  Result<Stack> updated =
+      db_->Write<Stack>("update stack " + name, [&](Session& s) -> Result<Stack> {
+        Result<Stack> current = SelectStack(s, name);
+        if (!current) {
+          return current;
+        }
+        if (expected_revision && *expected_revision != current->revision) {
+          return MakeError(ErrorCode::kPrecondition, "stack " + name + " is at revision " +
+                                                         std::to_string(current->revision) +
+                                                         ", not " +
+                                                         std::to_string(*expected_revision));
+        }
+        Stack next = std::move(current).value();
+        next.revision += 1;
+        next.spec_json = spec.spec_json;
+        next.spec_hash = spec.spec_hash;
+        next.updated_at = now;
+        SqliteDb::Exec(
+            s,
+            "UPDATE stacks SET spec_json = ?, spec_hash = ?, revision = ?, updated_at = ? "
+            "WHERE name = ?",
+            next.spec_json, next.spec_hash, next.revision, now, name);
+        InsertRevision(s, name, next.revision, spec, now);
+        return next;
+      });
+  if (updated) {
+    Invalidate(name);
+  }
+  return updated;
 }
 
 Result<void> SqliteStore::DeleteStack(const std::string& name) {
-  return db_->Write<void>("delete stack " + name, [&](Session& s) -> Result<void> {
+  Result<void> deleted = db_->Write<void>("delete stack " + name, [&](Session& s) -> Result<void> {
     // Revisions, environments and provisioned objects go by ON DELETE CASCADE; health events
     // carry no foreign key (they are appended at a high rate) and are removed here.
     if (SqliteDb::Exec(s, "DELETE FROM stacks WHERE name = ?", name) == 0) {
@@ -167,6 +199,10 @@ Result<void> SqliteStore::DeleteStack(const std::string& name) {
     SqliteDb::Exec(s, "DELETE FROM health_events WHERE stack = ?", name);
     return {};
   });
+  if (deleted) {
+    Invalidate(name);
+  }
+  return deleted;
 }
 
 Result<std::vector<SpecRevision>> SqliteStore::ListRevisions(const std::string& stack, int limit) {

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -29,6 +31,11 @@ struct SqliteStoreOptions {
   /// synchronous=FULL (a committed write survives power loss, which the outbox's "delivered
   /// once" relies on) rather than NORMAL (survives a process crash only; faster).
   bool synchronous_full = true;
+  /// Keep stacks read by GetStack in memory (GET /stacks/{name} is the hottest path; a Poco
+  /// round trip costs ~50 us). Coherent as long as this SqliteStore is the only writer of the
+  /// file, which is how obsforge runs (several replicas use PostgreSQL). Turn off when other
+  /// processes write the same file.
+  bool cache_stacks = true;
   /// Schema to bring the database to; nullptr means SqliteMigrations(). Tests pass a prefix.
   const std::vector<Migration>* migrations = nullptr;
 };
@@ -125,11 +132,18 @@ class SqliteStore final : public Store {
   core::Result<void> Ping() override;
 
  private:
-  SqliteStore(std::unique_ptr<SqliteDb> db, core::Clock& clock);
+  SqliteStore(std::unique_ptr<SqliteDb> db, core::Clock& clock, bool cache_stacks);
   TimeMs Now();
+  // After a committed write of stack `name`: forget it (and bump the generation, so that a
+  // read that started before the write does not put the old value back).
+  void Invalidate(const std::string& name);
 
   std::unique_ptr<SqliteDb> db_;
   core::Clock& clock_;
+  const bool cache_stacks_;
+  std::mutex cache_mu_;
+  std::uint64_t cache_generation_ = 0;
+  std::unordered_map<std::string, Stack> stack_cache_;
 };
 
 }  // namespace obsforge::store

@@ -22,8 +22,14 @@ std::string Work(Store& store, int t) {
     if (auto r = store.CreateStack(name, {.spec_json = "{}"}); !r) {
       return r.error().message;
     }
+    if (auto r = store.GetStack(name); !r || r->revision != 1) {
+      return r ? "stack not at revision 1" : r.error().message;
+    }
     if (auto r = store.UpdateSpec(name, {.spec_json = "{\"v\":2}"}, 1); !r) {
       return r.error().message;
+    }
+    if (auto r = store.GetStack(name); !r || r->revision != 2) {
+      return r ? "a stale stack after UpdateSpec" : r.error().message;
     }
     auto op = store.CreateOperation({.stack = name, .env = "dev"});
     if (!op) {

@@ -269,6 +269,35 @@ TEST_P(StackStoreTest, EnvironmentErrors) {
   EXPECT_EQ(missing.error().message, "environment prod of stack demo not found");
 }
 
+TEST_P(StackStoreTest, GetSeesEveryChangeThroughTheCache) {
+  ASSERT_TRUE(store_->CreateStack("demo", Api("{\"v\":1}")));
+  EXPECT_EQ(store_->GetStack("demo")->spec_json, "{\"v\":1}");
+  ASSERT_TRUE(store_->UpdateSpec("demo", Api("{\"v\":2}"), 1));
+  EXPECT_EQ(store_->GetStack("demo")->spec_json, "{\"v\":2}");
+  EXPECT_EQ(store_->GetStack("demo")->revision, 2);
+  ASSERT_FALSE(store_->UpdateSpec("demo", Api("{\"v\":3}"), 1));
+  EXPECT_EQ(store_->GetStack("demo")->spec_json, "{\"v\":2}");
+  ASSERT_TRUE(store_->DeleteStack("demo"));
+  EXPECT_EQ(store_->GetStack("demo").error().code, core::ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->CreateStack("demo", Api("{\"v\":9}")));
+  EXPECT_EQ(store_->GetStack("demo")->spec_json, "{\"v\":9}");
+  EXPECT_EQ(store_->GetStack("demo")->revision, 1);
+}
+
+TEST(StackStoreUncached, SeesWritesOfAnotherStoreOnTheSameFile) {
+  TempDir dir;
+  obsforge::testing::FakeClock clock;
+  const std::string path = (dir.path() / "obsforge.db").string();
+  auto writer = OpenOrDie(path, clock);
+  auto opened = SqliteStore::Open({.path = path, .cache_stacks = false}, clock);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto reader = std::move(opened).value();
+  ASSERT_TRUE(writer->CreateStack("demo", {.spec_json = "{}"}));
+  EXPECT_EQ(reader->GetStack("demo")->revision, 1);
+  ASSERT_TRUE(writer->UpdateSpec("demo", {.spec_json = "{}"}, 1));
+  EXPECT_EQ(reader->GetStack("demo")->revision, 2);
+}
+
 TEST_P(StackStoreTest, PingAnswers) {
   EXPECT_TRUE(store_->Ping());
 }
