@@ -46,7 +46,12 @@ int Main(int argc, char** argv) {
 
   RenderCliOptions render;
   auto* render_cmd = app.add_subcommand("render", "Render one environment of a stack");
-  render_cmd->add_option("SPEC", render.input.spec, "Stack spec file")->required();
+  auto* render_spec = render_cmd->add_option("SPEC", render.input.spec, "Stack spec file");
+  auto* render_repo =
+      Flag(render_cmd, "repo", render.repo, "Render every stack of this repository (CI mode)");
+  render_spec->excludes(render_repo);
+  Flag(render_cmd, "stacks-path", render.stacks_path, "With --repo: folder of the stacks")
+      ->needs(render_repo);
   Flag(render_cmd, "env", render.env, "Environment")->required();
   Flag(render_cmd, "out", render.out, "Output folder")->required();
   Flag(render_cmd, "root", render.input.root, "Stack root (default: derived from the spec's path)");
@@ -54,7 +59,12 @@ int Main(int argc, char** argv) {
   render_cmd->add_flag("--check", render.check,
                        "Compare with --out; print a diff; exit 1 if stale");
   render_cmd->add_flag("--strict", render.strict, "Also run promtool and amtool");
-  render_cmd->callback([&] { exit_code = RunRender(render, io); });
+  render_cmd->callback([&] {
+    if (render.input.spec.empty() && !render.repo) {
+      throw CLI::RequiredError("SPEC or --repo");
+    }
+    exit_code = RunRender(render, io);
+  });
 
   // plan, apply and up share their options.
   std::map<std::string, EnvCommandOptions> env_options;

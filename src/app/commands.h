@@ -34,7 +34,10 @@ struct ValidateOptions {
 };
 
 struct RenderCliOptions {
-  SpecInput input;
+  SpecInput input;  ///< input.spec is empty in repository mode
+  /// Repository mode (CI): render every `<repo>/<stacks_path>/*.yaml` into `out/<stack>/`.
+  std::optional<std::filesystem::path> repo;
+  std::string stacks_path = "stacks";
   std::string env;
   std::filesystem::path out;
   bool check = false;   ///< compare with `out` instead of writing; print a unified diff
@@ -45,6 +48,11 @@ struct RenderCliOptions {
 /// template errors and rule/dashboard problems are found too), printing every finding as
 /// `file:line:col: path: message` to `io.err`. Returns kExitOk or kExitFailed.
 int RunValidate(const ValidateOptions& options, Io io);
+
+/// `obsforge render --repo`: every stack of a repository (those that have `env`) into
+/// `out/<stack>/`; with check, compares and prints one diff for all. A stack without `env` is
+/// skipped with a note. Returns like RunRender; kExitUsage when the repository has no stacks.
+int RunRenderRepo(const RenderCliOptions& options, Io io);
 
 /// `obsforge render`: renders one environment into `out` (replacing only what obsforge wrote there
 /// before, as listed in its MANIFEST.json), or with `check` compares and prints a unified diff.

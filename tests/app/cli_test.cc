@@ -167,6 +167,44 @@ spec:
   EXPECT_THAT(core::ReadFile(out / "alertmanager/alertmanager.yml"), HasSubstr("api_url_file:"));
 }
 
+TEST_F(CliTest, RepoModeRendersEveryStackThatHasTheEnvironment) {
+  WriteSpec("mini.yaml", kMinimal);
+  WriteSpec("staged.yaml", R"(apiVersion: obsforge/v1
+kind: Stack
+metadata: {name: staged}
+spec:
+  components: {prometheus: {}}
+  environments:
+    dev: {runtime: {type: local}}
+    prod: {runtime: {type: external, prometheus: {config_dir: /etc/prometheus}}}
+)");
+  const auto out = dir_ / "rendered";
+  RenderCliOptions options{.env = "prod", .out = out};
+  options.repo = dir_;
+  out_.str("");
+  err_.str("");
+  ASSERT_EQ(RunRender(options, Io{out_, err_}), kExitOk) << err_.str();
+  EXPECT_TRUE(fs::exists(out / "staged/prometheus/prometheus.yml"));
+  EXPECT_FALSE(fs::exists(out / "mini"));
+  EXPECT_THAT(err_.str(), HasSubstr("mini.yaml has no environment prod; skipped"));
+
+  options.check = true;
+  err_.str("");
+  EXPECT_EQ(RunRender(options, Io{out_, err_}), kExitOk) << err_.str();
+  std::ofstream(out / "staged/prometheus/prometheus.yml", std::ios::app) << "# stale\n";
+  out_.str("");
+  EXPECT_EQ(RunRender(options, Io{out_, err_}), kExitFailed);
+  EXPECT_THAT(out_.str(), HasSubstr("-# stale"));
+  EXPECT_THAT(err_.str(), HasSubstr("rendered output is stale"));
+}
+
+TEST_F(CliTest, RepoModeWithoutStacksIsAUsageError) {
+  RenderCliOptions options{.env = "prod", .out = dir_ / "out"};
+  options.repo = dir_ / "empty";
+  EXPECT_EQ(RunRender(options, Io{out_, err_}), kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("no stacks (*.yaml) in"));
+}
+
 TEST_F(CliTest, UsageErrorsExitWithTwo) {
   std::vector<std::string> args = {"obsforge", "render", "x.yaml"};  // no --env/--out
   std::vector<char*> argv;
