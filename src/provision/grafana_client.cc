@@ -1,0 +1,331 @@
+#include "provision/grafana_client.h"
+
+#include <string>
+#include <utility>
+
+#include "http/retrying_http_client.h"
+#include "http/url.h"
+
+namespace obsforge::provision {
+namespace {
+
+using nlohmann::json;
+
+std::string Base64(const std::string& in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(in[i]) << 16U) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8U) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += kAlphabet[(n >> 6U) & 63U];
+    out += kAlphabet[n & 63U];
+  }
+  if (i + 1 == in.size()) {
+    const unsigned n = static_cast<unsigned char>(in[i]) << 16U;
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const unsigned n =
+        (static_cast<unsigned char>(in[i]) << 16U) | (static_cast<unsigned char>(in[i + 1]) << 8U);
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += kAlphabet[(n >> 6U) & 63U];
+    out += '=';
+  }
+  return out;
+}
+
+core::ErrorCode CodeForStatus(int status) {
+  switch (status) {
+    case 404:
+      return core::ErrorCode::kNotFound;
+    case 409:
+    case 412:
+      return core::ErrorCode::kConflict;
+    default:
+      return core::ErrorCode::kUpstream;
+  }
+}
+
+std::string Quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+std::string Seg(const std::string& s) {
+  return http::EncodePathSegment(s);
+}
+
+core::Result<json> ParseBody(const http::Response& response, const std::string& what) {
+  try {
+    return json::parse(response.body);
+  } catch (const json::parse_error&) {
+    return core::MakeError(core::ErrorCode::kUpstream, what + ": Grafana answered " +
+                                                           std::to_string(response.status) +
+                                                           " with a body that is not JSON");
+  }
+}
+
+}  // namespace
+
+GrafanaClient::GrafanaClient(GrafanaOptions options, http::HttpClient& http)
+    : options_(std::move(options)), http_(http) {
+}
+
+core::Result<http::Response> GrafanaClient::Call(const std::string& method,
+                                                 const std::string& path,
+                                                 const json* body,
+                                                 const std::string& what,
+                                                 std::initializer_list<int> accept,
+                                                 bool provisioning_write) {
+  http::Request request{
+      .method = method, .url = http::JoinUrl(options_.base_url, path), .timeout = options_.timeout};
+  request.headers.emplace_back("Accept", "application/json");
+  if (options_.token) {
+    request.headers.emplace_back("Authorization", "Bearer " + options_.token->Reveal());
+  } else if (!options_.basic_user.empty()) {
+    request.headers.emplace_back(
+        "Authorization",
+        "Basic " + Base64(options_.basic_user + ":" + options_.basic_password.Reveal()));
+  }
+  if (options_.org_id > 0) {
+    request.headers.emplace_back("X-Grafana-Org-Id", std::to_string(options_.org_id));
+  }
+  if (provisioning_write && options_.disable_provenance) {
+    request.headers.emplace_back("X-Disable-Provenance", "true");
+  }
+  if (body != nullptr) {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = body->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  if (method != "GET" && method != "HEAD") {
+    ++writes_;
+  }
+  auto result = http_.Send(request);
+  if (result.ok()) {
+    for (const int status : accept) {
+      if (result->status == status) {
+        return result;
+      }
+    }
+  }
+  core::Error error = http::UpstreamError(request, result);
+  error.message = what + ": " + error.message;
+  if (result.ok()) {
+    error.code = CodeForStatus(result->status);
+  }
+  return error;
+}
+
+core::Result<std::optional<json>> GrafanaClient::GetOptional(const std::string& path,
+                                                             const std::string& what) {
+  auto response = Call("GET", path, nullptr, what, {200, 404});
+  if (!response.ok()) {
+    return response.error();
+  }
+  if (response->status == 404) {
+    return std::optional<json>();
+  }
+  auto parsed = ParseBody(*response, what);
+  if (!parsed.ok()) {
+    return parsed.error();
+  }
+  return std::optional<json>(std::move(*parsed));
+}
+
+core::Result<void> GrafanaClient::Write(const std::string& method,
+                                        const std::string& path,
+                                        const json* body,
+                                        const std::string& what,
+                                        bool provisioning_write,
+                                        bool missing_ok) {
+  auto response =
+      missing_ok ? Call(method, path, body, what, {200, 201, 202, 204, 404}, provisioning_write)
+                 : Call(method, path, body, what, {200, 201, 202, 204}, provisioning_write);
+  if (!response.ok()) {
+    return response.error();
+  }
+  return {};
+}
+
+core::Result<std::optional<json>> GrafanaClient::GetDatasource(const std::string& uid) {
+  return GetOptional("/api/datasources/uid/" + Seg(uid), "datasource " + Quoted(uid));
+}
+
+core::Result<json> GrafanaClient::ListDatasources() {
+  auto response = Call("GET", "/api/datasources", nullptr, "datasources", {200});
+  if (!response.ok()) {
+    return response.error();
+  }
+  return ParseBody(*response, "datasources");
+}
+
+core::Result<void> GrafanaClient::CreateDatasource(const json& body) {
+  return Write("POST", "/api/datasources", &body,
+               "datasource " + Quoted(body.value("uid", std::string())));
+}
+
+core::Result<void> GrafanaClient::UpdateDatasource(const std::string& uid, const json& body) {
+  return Write("PUT", "/api/datasources/uid/" + Seg(uid), &body, "datasource " + Quoted(uid));
+}
+
+core::Result<void> GrafanaClient::DeleteDatasource(const std::string& uid) {
+  return Write("DELETE", "/api/datasources/uid/" + Seg(uid), nullptr, "datasource " + Quoted(uid),
+               false, true);
+}
+
+core::Result<DatasourceHealth> GrafanaClient::CheckDatasourceHealth(const std::string& uid) {
+  const std::string what = "health of datasource " + Quoted(uid);
+  auto response =
+      Call("GET", "/api/datasources/uid/" + Seg(uid) + "/health", nullptr, what, {200, 400});
+  if (!response.ok()) {
+    return response.error();
+  }
+  auto parsed = ParseBody(*response, what);
+  if (!parsed.ok()) {
+    return parsed.error();
+  }
+  const json& body = *parsed;
+  DatasourceHealth health{.uid = uid};
+  health.ok = response->status == 200 && body.value("status", std::string()) == "OK";
+  health.message = body.is_object() ? body.value("message", std::string()) : std::string();
+  return health;
+}
+
+core::Result<std::optional<json>> GrafanaClient::GetFolder(const std::string& uid) {
+  return GetOptional("/api/folders/" + Seg(uid), "folder " + Quoted(uid));
+}
+
+core::Result<void> GrafanaClient::CreateFolder(const json& body) {
+  return Write("POST", "/api/folders", &body, "folder " + Quoted(body.value("uid", std::string())));
+}
+
+core::Result<void> GrafanaClient::UpdateFolder(const std::string& uid, const std::string& title) {
+  const json body = {{"title", title}, {"overwrite", true}};
+  return Write("PUT", "/api/folders/" + Seg(uid), &body, "folder " + Quoted(uid));
+}
+
+core::Result<void> GrafanaClient::MoveFolder(const std::string& uid,
+                                             const std::string& parent_uid) {
+  const json body = {{"parentUid", parent_uid.empty() ? json(nullptr) : json(parent_uid)}};
+  return Write("POST", "/api/folders/" + Seg(uid) + "/move", &body, "folder " + Quoted(uid));
+}
+
+core::Result<void> GrafanaClient::DeleteFolder(const std::string& uid) {
+  return Write("DELETE", "/api/folders/" + Seg(uid) + "?forceDeleteRules=false", nullptr,
+               "folder " + Quoted(uid), false, true);
+}
+
+core::Result<std::optional<json>> GrafanaClient::GetDashboard(const std::string& uid) {
+  return GetOptional("/api/dashboards/uid/" + Seg(uid), "dashboard " + Quoted(uid));
+}
+
+core::Result<json> GrafanaClient::SearchDashboardsByTag(const std::string& tag) {
+  constexpr int kLimit = 5000;
+  json all = json::array();
+  for (int page = 1;; ++page) {
+    const std::string path = "/api/search?" + http::BuildQuery({{"type", "dash-db"},
+                                                                {"tag", tag},
+                                                                {"limit", std::to_string(kLimit)},
+                                                                {"page", std::to_string(page)}});
+    const std::string what = "dashboards tagged " + Quoted(tag);
+    auto response = Call("GET", path, nullptr, what, {200});
+    if (!response.ok()) {
+      return response.error();
+    }
+    auto parsed = ParseBody(*response, what);
+    if (!parsed.ok()) {
+      return parsed.error();
+    }
+    if (!parsed->is_array()) {
+      return core::MakeError(core::ErrorCode::kUpstream, what + ": search did not return an array");
+    }
+    for (auto& hit : *parsed) {
+      all.push_back(std::move(hit));
+    }
+    if (parsed->size() < static_cast<std::size_t>(kLimit)) {
+      return all;
+    }
+  }
+}
+
+core::Result<void> GrafanaClient::SaveDashboard(const json& dashboard,
+                                                const std::string& folder_uid,
+                                                const std::string& message) {
+  const json body = {{"dashboard", dashboard},
+                     {"folderUid", folder_uid},
+                     {"overwrite", true},
+                     {"message", message}};
+  const std::string uid = dashboard.value("uid", std::string());
+  return Write("POST", "/api/dashboards/db", &body,
+               "dashboard " + Quoted(uid) + " in folder " +
+                   Quoted(folder_uid.empty() ? std::string("General") : folder_uid));
+}
+
+core::Result<void> GrafanaClient::DeleteDashboard(const std::string& uid) {
+  return Write("DELETE", "/api/dashboards/uid/" + Seg(uid), nullptr, "dashboard " + Quoted(uid),
+               false, true);
+}
+
+core::Result<std::optional<json>> GrafanaClient::GetRuleGroup(const std::string& folder_uid,
+                                                              const std::string& group) {
+  return GetOptional(
+      "/api/v1/provisioning/folder/" + Seg(folder_uid) + "/rule-groups/" + Seg(group),
+      "rule group " + Quoted(group) + " in folder " + Quoted(folder_uid));
+}
+
+core::Result<void> GrafanaClient::PutRuleGroup(const std::string& folder_uid,
+                                               const std::string& group,
+                                               const json& body) {
+  return Write("PUT",
+               "/api/v1/provisioning/folder/" + Seg(folder_uid) + "/rule-groups/" + Seg(group),
+               &body, "rule group " + Quoted(group) + " in folder " + Quoted(folder_uid), true);
+}
+
+core::Result<void> GrafanaClient::DeleteAlertRule(const std::string& uid) {
+  return Write("DELETE", "/api/v1/provisioning/alert-rules/" + Seg(uid), nullptr,
+               "alert rule " + Quoted(uid), true, true);
+}
+
+core::Result<json> GrafanaClient::ListContactPoints() {
+  auto response =
+      Call("GET", "/api/v1/provisioning/contact-points", nullptr, "contact points", {200});
+  if (!response.ok()) {
+    return response.error();
+  }
+  return ParseBody(*response, "contact points");
+}
+
+core::Result<void> GrafanaClient::CreateContactPoint(const json& body) {
+  return Write("POST", "/api/v1/provisioning/contact-points", &body,
+               "contact point " + Quoted(body.value("uid", std::string())), true);
+}
+
+core::Result<void> GrafanaClient::UpdateContactPoint(const std::string& uid, const json& body) {
+  return Write("PUT", "/api/v1/provisioning/contact-points/" + Seg(uid), &body,
+               "contact point " + Quoted(uid), true);
+}
+
+core::Result<void> GrafanaClient::DeleteContactPoint(const std::string& uid) {
+  return Write("DELETE", "/api/v1/provisioning/contact-points/" + Seg(uid), nullptr,
+               "contact point " + Quoted(uid), true, true);
+}
+
+core::Result<json> GrafanaClient::GetPolicyTree() {
+  auto response =
+      Call("GET", "/api/v1/provisioning/policies", nullptr, "notification policy tree", {200});
+  if (!response.ok()) {
+    return response.error();
+  }
+  return ParseBody(*response, "notification policy tree");
+}
+
+core::Result<void> GrafanaClient::PutPolicyTree(const json& tree) {
+  return Write("PUT", "/api/v1/provisioning/policies", &tree, "notification policy tree", true);
+}
+
+}  // namespace obsforge::provision
