@@ -133,13 +133,14 @@ std::string DoubleQuoted(std::string_view s) {
     // Unicode line breaks and the BOM must be escaped or a parser reads them as structure.
     const auto rest = s.substr(i);
     if (rest.starts_with("\xC2\x85")) {
-      out += "\\N";
+      // Not "\\N": yaml-cpp 0.7 decodes it as a lone 0x85 byte instead of U+0085.
+      out += "\\u0085";
       i += 1;
     } else if (rest.starts_with("\xE2\x80\xA8")) {
-      out += "\\L";
+      out += "\\u2028";
       i += 2;
     } else if (rest.starts_with("\xE2\x80\xA9")) {
-      out += "\\P";
+      out += "\\u2029";
       i += 2;
     } else if (rest.starts_with("\xEF\xBB\xBF")) {
       out += "\\uFEFF";

@@ -1,0 +1,101 @@
+// Renders the repository's example stacks with the embedded default templates.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "core/diagnostic.h"
+#include "render/render.h"
+#include "render/yaml_json.h"
+#include "spec/stack.h"
+
+namespace obsforge::render {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The repository root the example stacks refer to (resolved, so a source tree of symlinks works).
+fs::path root;
+
+std::vector<fs::path> ExampleStacks() {
+  std::vector<fs::path> out;
+  const fs::path dir = fs::path(OBS_SOURCE_DIR) / "stacks";
+  if (!fs::exists(dir)) {
+    return out;
+  }
+  root = fs::canonical(dir).parent_path();
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".yaml") {
+      out.push_back(root / "stacks" / e.path().filename());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(ExampleStacks, EveryEnvironmentRendersWithTheDefaultTemplates) {
+  const auto stacks = ExampleStacks();
+  if (stacks.empty()) {
+    GTEST_SKIP() << "no example stacks yet";
+  }
+  const auto content = spec::MakeDirectorySource(root);
+  for (const auto& file : stacks) {
+    SCOPED_TRACE(file.string());
+    const auto stack = spec::LoadStackFile(file, *content);
+    for (const auto& env : stack.environments) {
+      SCOPED_TRACE(env);
+      try {
+        const auto bundle = RenderEnvironment(spec::ForEnvironment(stack, env), *content, {});
+        EXPECT_NE(bundle.Find("MANIFEST.json"), nullptr);
+        EXPECT_NE(bundle.Find("prometheus/prometheus.yml"), nullptr);
+        const auto again = RenderEnvironment(spec::ForEnvironment(stack, env), *content, {});
+        EXPECT_EQ(bundle.ContentHash(), again.ContentHash());
+      } catch (const core::InputError& e) {
+        ADD_FAILURE() << e.what();
+      }
+    }
+  }
+}
+
+TEST(ExampleStacks, LargestStackRendersFast) {
+  const auto stacks = ExampleStacks();
+  if (stacks.empty()) {
+    GTEST_SKIP() << "no example stacks yet";
+  }
+  const auto content = spec::MakeDirectorySource(root);
+  // The largest stack is the one with the largest rendered bundle.
+  std::optional<spec::EnvironmentSpec> largest;
+  std::size_t largest_size = 0;
+  for (const auto& file : stacks) {
+    const auto stack = spec::LoadStackFile(file, *content);
+    auto env = spec::ForEnvironment(stack, stack.environments.front());
+    std::size_t size = 0;
+    const auto bundle = RenderEnvironment(env, *content, {});
+    for (const auto& [path, text] : bundle.files()) {
+      size += text.size();
+    }
+    if (size > largest_size) {
+      largest_size = size;
+      largest = std::move(env);
+    }
+  }
+  std::vector<double> ms;
+  for (int i = 0; i < 7; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    (void)RenderEnvironment(*largest, *content, {});
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  RecordProperty("median_ms", std::to_string(ms[ms.size() / 2]));
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
+  EXPECT_LE(ms[ms.size() / 2], 50.0) << largest->stack;
+#else
+  // Unoptimized or sanitized builds are several times slower; keep a loose bound there.
+  EXPECT_LE(ms[ms.size() / 2], 1000.0) << largest->stack;
+#endif
+}
+
+}  // namespace
+}  // namespace obsforge::render

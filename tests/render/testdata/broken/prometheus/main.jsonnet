@@ -1,0 +1,4 @@
+function(stack, env) {
+  local x = { a: 1 },
+  "prometheus.yml": x.missing,
+}

@@ -1,0 +1,1 @@
+function(stack, env) { "prometheus.yml": { own: true } }

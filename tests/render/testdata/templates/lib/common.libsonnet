@@ -1,0 +1,3 @@
+{
+  get(o, k, d):: if std.objectHas(o, k) then o[k] else d,
+}
