@@ -9,7 +9,9 @@
 
 namespace obsforge::gitops {
 
-std::string SourceConfig::Key() const { return RedactUrl(repo) + "#" + branch + ":" + path; }
+std::string SourceConfig::Key() const {
+  return RedactUrl(repo) + "#" + branch + ":" + path;
+}
 
 std::optional<std::chrono::milliseconds> ParsePollInterval(const std::string& text) {
   std::chrono::milliseconds total{0};
@@ -59,13 +61,12 @@ std::vector<SourceConfig> ParseSources(const nlohmann::json& gitops, const std::
     return sources;
   }
   if (!gitops.is_array()) {
-    throw core::InputError(core::InputError::Kind::kInvalidSpec,
-                           core::Diagnostic{.file = file,
-                                            .path = "gitops",
-                                            .message = "must be a list of sources"});
+    throw core::InputError(
+        core::InputError::Kind::kInvalidSpec,
+        core::Diagnostic{.file = file, .path = "gitops", .message = "must be a list of sources"});
   }
   static const std::set<std::string> kKeys = {
-      "repo",  "branch",  "path",     "poll",       "auto_apply",     "prune",
+      "repo",  "branch",     "path",    "poll",           "auto_apply",    "prune",
       "token", "token_user", "ssh_key", "ssh_passphrase", "webhook_secret"};
   std::set<std::string> keys_seen;
   for (size_t i = 0; i < gitops.size(); ++i) {
@@ -104,8 +105,8 @@ std::vector<SourceConfig> ParseSources(const nlohmann::json& gitops, const std::
       } else if (key == "token_user") {
         string_field(source.token_user);
       } else if (key == "poll") {
-        const auto poll = value.is_string() ? ParsePollInterval(value.get<std::string>())
-                                            : std::nullopt;
+        const auto poll =
+            value.is_string() ? ParsePollInterval(value.get<std::string>()) : std::nullopt;
         if (!poll) {
           problem(where, "must be a duration like 30s, 5m or 1h");
         } else {

@@ -13,16 +13,16 @@ namespace obsforge::gitops {
 
 /// One entry of the server config's `gitops:` list (interfaces.md "Server configuration").
 struct SourceConfig {
-  std::string repo;                     ///< remote URL or local path (required)
+  std::string repo;  ///< remote URL or local path (required)
   std::string branch = "main";
-  std::string path = ".";               ///< folder whose `*.yaml` files are stacks
+  std::string path = ".";  ///< folder whose `*.yaml` files are stacks
   std::chrono::milliseconds poll{60'000};
   std::vector<std::string> auto_apply;  ///< environments applied; others planned only
   bool prune = false;
   std::optional<core::SecretRef> webhook_secret;
-  std::optional<core::SecretRef> token;           ///< https token
-  std::string token_user = "x-access-token";      ///< "oauth2" for GitLab
-  std::optional<core::SecretRef> ssh_key;         ///< a `{secret_file: ...}` private key
+  std::optional<core::SecretRef> token;       ///< https token
+  std::string token_user = "x-access-token";  ///< "oauth2" for GitLab
+  std::optional<core::SecretRef> ssh_key;     ///< a `{secret_file: ...}` private key
   std::optional<core::SecretRef> ssh_passphrase;
 
   /// "<repo>#<branch>:<path>", with user-info of the URL redacted: the key of the source's

@@ -5,14 +5,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <random>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
 #include <git2.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace obsforge::gitops {
 
@@ -22,8 +23,12 @@ using core::ErrorCode;
 using core::MakeError;
 using core::Result;
 
-GitLibrary::GitLibrary() { git_libgit2_init(); }
-GitLibrary::~GitLibrary() { git_libgit2_shutdown(); }
+GitLibrary::GitLibrary() {
+  git_libgit2_init();
+}
+GitLibrary::~GitLibrary() {
+  git_libgit2_shutdown();
+}
 
 namespace {
 
@@ -51,8 +56,7 @@ std::string LastGitMessage() {
 }
 
 bool IsHexSha(const std::string& sha) {
-  return sha.size() == GIT_OID_HEXSZ &&
-         std::all_of(sha.begin(), sha.end(), [](char c) {
+  return sha.size() == GIT_OID_HEXSZ && std::all_of(sha.begin(), sha.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
 }
@@ -94,8 +98,7 @@ int ProvideCredentials(git_credential** out,
   if ((allowed_types & GIT_CREDENTIAL_USERNAME) != 0) {
     return git_credential_username_new(out, user);
   }
-  git_error_set_str(GIT_ERROR_NET,
-                    "authentication required but no token or ssh key is configured");
+  git_error_set_str(GIT_ERROR_NET, "authentication required but no token or ssh key is configured");
   return GIT_EAUTH;
 }
 
@@ -156,8 +159,8 @@ int WalkEntry(const char* root, const git_tree_entry* entry, void* payload) {
     case GIT_FILEMODE_TREE:
       fs::create_directory(path, ec);
       if (ec) {
-        state->error = MakeError(ErrorCode::kInternal,
-                                 "cannot create " + path.string() + ": " + ec.message());
+        state->error =
+            MakeError(ErrorCode::kInternal, "cannot create " + path.string() + ": " + ec.message());
         return -1;
       }
       state->dirs.push_back(path);
@@ -184,7 +187,8 @@ int WalkEntry(const char* root, const git_tree_entry* entry, void* payload) {
         }
         return 0;
       }
-      auto written = WriteBlob(path, data, size, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0555 : 0444);
+      auto written =
+          WriteBlob(path, data, size, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0555 : 0444);
       if (!written) {
         state->error = written.error();
         return -1;
@@ -213,7 +217,9 @@ void RemoveTree(const fs::path& dir) {
   fs::remove_all(dir, ec);
 }
 
-std::string Marker(const std::string& sha) { return sha + ".complete"; }
+std::string Marker(const std::string& sha) {
+  return sha + ".complete";
+}
 
 }  // namespace
 
@@ -240,7 +246,8 @@ struct GitSource::Repo {
   }
 };
 
-GitSource::GitSource(GitSourceOptions options) : options_(std::move(options)) {}
+GitSource::GitSource(GitSourceOptions options) : options_(std::move(options)) {
+}
 GitSource::~GitSource() = default;
 
 std::string GitSource::Redact(std::string text) const {
@@ -436,8 +443,8 @@ Result<fs::path> GitSource::Checkout(const std::string& sha) {
   fs::rename(tmp, dest, ec);
   if (ec) {
     RemoveTree(tmp);
-    return MakeError(ErrorCode::kInternal, "cannot move checkout to " + dest.string() + ": " +
-                                               ec.message());
+    return MakeError(ErrorCode::kInternal,
+                     "cannot move checkout to " + dest.string() + ": " + ec.message());
   }
   const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {

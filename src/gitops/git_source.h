@@ -23,7 +23,8 @@ class GitLibrary {
 
 /// Where and how to fetch.
 struct GitSourceOptions {
-  /// Remote: `file:///srv/obs.git`, `/srv/obs.git`, `https://host/obs.git`, `ssh://git@host/obs.git`.
+  /// Remote: `file:///srv/obs.git`, `/srv/obs.git`, `https://host/obs.git`,
+  /// `ssh://git@host/obs.git`.
   std::string url;
   std::string branch = "main";
   /// https: token sent as basic-auth password (user `token_user`) when the server asks for one.
@@ -42,11 +43,11 @@ struct GitSourceOptions {
 
 /// One commit, as recorded on revisions.
 struct CommitInfo {
-  std::string sha;           ///< 40 hex digits
+  std::string sha;  ///< 40 hex digits
   std::string author_name;
   std::string author_email;
-  std::string summary;       ///< first line of the message
-  std::string message;       ///< the full message
+  std::string summary;                         ///< first line of the message
+  std::string message;                         ///< the full message
   std::chrono::system_clock::time_point time;  ///< author time
 
   bool operator==(const CommitInfo&) const = default;

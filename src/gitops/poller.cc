@@ -6,9 +6,12 @@
 namespace obsforge::gitops {
 
 Poller::Poller(std::function<void()> sync, core::Clock& clock, PollerOptions options)
-    : sync_(std::move(sync)), clock_(clock), options_(options) {}
+    : sync_(std::move(sync)), clock_(clock), options_(options) {
+}
 
-Poller::~Poller() { Stop(); }
+Poller::~Poller() {
+  Stop();
+}
 
 void Poller::Start() {
   std::lock_guard lock(mu_);
@@ -46,7 +49,7 @@ void Poller::Run() {
     if (!pending_ && now < due) {
       // Real waiting is bounded by `recheck` because the injected clock may not be real time.
       const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(due - now),
-                                  std::chrono::milliseconds(1));
+                                 std::chrono::milliseconds(1));
       cv_.wait_for(lock, std::min(left, options_.recheck), [this] { return stop_ || pending_; });
       continue;
     }

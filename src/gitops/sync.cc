@@ -112,7 +112,8 @@ Syncer::Syncer(SyncOptions options,
       source_(source),
       target_(target),
       state_(state),
-      render_check_(std::move(render_check)) {}
+      render_check_(std::move(render_check)) {
+}
 
 SyncReport Syncer::Sync(bool force) {
   SyncReport report;
@@ -178,10 +179,10 @@ SyncReport Syncer::ApplyCommit(const CommitInfo& commit) {
       try {
         auto stack = spec::ParseStack(core::ReadFile(*checkout / rel), rel, *content);
         if (const auto [it, fresh] = defined_in.emplace(stack.name, rel); !fresh) {
-          report.diagnostics.push_back({.file = rel,
-                                        .path = "metadata.name",
-                                        .message = "stack '" + stack.name +
-                                                   "' is also defined in " + it->second});
+          report.diagnostics.push_back(
+              {.file = rel,
+               .path = "metadata.name",
+               .message = "stack '" + stack.name + "' is also defined in " + it->second});
           continue;
         }
         stacks.push_back(std::move(stack));

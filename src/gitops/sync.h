@@ -82,12 +82,12 @@ struct SyncReport {
     kFailed,     ///< valid, but fetch/checkout or some apply/teardown failed (see `failures`)
   };
   Outcome outcome = Outcome::kUnchanged;
-  CommitInfo commit;                         ///< the head handled (empty when fetch failed)
+  CommitInfo commit;                          ///< the head handled (empty when fetch failed)
   std::vector<core::Diagnostic> diagnostics;  ///< kBroken: every finding, file:line:col
-  std::vector<std::string> applied;          ///< stacks handed to ApplyStack successfully
-  std::vector<std::string> torn_down;        ///< stacks removed (prune: true)
-  std::vector<std::string> orphaned;         ///< stacks gone from the repo but kept (prune: false)
-  std::vector<std::string> failures;         ///< "stack: message" for each failed call
+  std::vector<std::string> applied;           ///< stacks handed to ApplyStack successfully
+  std::vector<std::string> torn_down;         ///< stacks removed (prune: true)
+  std::vector<std::string> orphaned;          ///< stacks gone from the repo but kept (prune: false)
+  std::vector<std::string> failures;          ///< "stack: message" for each failed call
 
   /// One line for logs and notifications, e.g. "abc1234 broken: 2 problems".
   std::string Summary() const;

@@ -9,7 +9,9 @@
 
 namespace obsforge::gitops {
 
-bool VerifyGithubSignature(std::string_view secret, std::string_view body, std::string_view header) {
+bool VerifyGithubSignature(std::string_view secret,
+                           std::string_view body,
+                           std::string_view header) {
   constexpr std::string_view kPrefix = "sha256=";
   if (secret.empty() || header.substr(0, kPrefix.size()) != kPrefix) {
     return false;
@@ -92,9 +94,8 @@ WebhookResponse WebhookHandler::Handle(const WebhookRequest& request) const {
   if (push->after.empty()) {
     return {.status = 200, .outcome = "ignored", .message = "branch deleted: " + push->ref};
   }
-  WebhookResponse response{.status = 200,
-                           .outcome = "ignored",
-                           .message = "no source follows " + push->ref};
+  WebhookResponse response{
+      .status = 200, .outcome = "ignored", .message = "no source follows " + push->ref};
   for (const WebhookSource* source : authenticated) {
     if (push->ref == "refs/heads/" + source->branch) {
       if (source->trigger) {

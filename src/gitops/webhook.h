@@ -71,9 +71,9 @@ struct WebhookResponse {
 
 /// A gitops source as the webhook sees it.
 struct WebhookSource {
-  std::string key;         ///< the source key, for logs and the response
-  std::string branch;      ///< pushes to other branches are ignored
-  core::Secret secret;     ///< webhook_secret
+  std::string key;                ///< the source key, for logs and the response
+  std::string branch;             ///< pushes to other branches are ignored
+  core::Secret secret;            ///< webhook_secret
   std::function<void()> trigger;  ///< e.g. Poller::TriggerNow (must not block)
 };
 
