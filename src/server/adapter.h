@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "core/log.h"
+#include "server/auth.h"
+#include "server/metrics.h"
+#include "server/router.h"
+
+namespace Poco::Net {
+class HTTPServerRequest;
+class HTTPServerResponse;
+}  // namespace Poco::Net
+
+namespace obsforge::server {
+
+/// Options of the ApiAdapter.
+struct AdapterOptions {
+  std::size_t body_limit = 16U << 20U;
+  int write_timeout_ms = 30000;
+};
+
+/// The ONE place that turns an HTTP exchange into a handler call and back: request id, routing
+/// (404/405), auth (401/403), body limit (413), content type (415), body parsing, exception and
+/// error mapping into the envelope, response writing, one JSON log line, metrics.
+/// Thread-safe; shared by all connection threads.
+class ApiAdapter {
+ public:
+  /// All references must outlive the adapter.
+  ApiAdapter(const Router& router,
+             const TokenTable& tokens,
+             Metrics& metrics,
+             core::Logger& logger,
+             AdapterOptions options);
+
+  /// Serves one request. Never throws.
+  void Handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+ private:
+  const Router& router_;
+  const TokenTable& tokens_;
+  Metrics& metrics_;
+  core::Logger& logger_;
+  AdapterOptions options_;
+};
+
+/// A request id: the client's X-Request-ID when it is 1-128 characters of [A-Za-z0-9._:-],
+/// else a fresh random 16-hex-digit id.
+std::string RequestId(const std::string& client_value);
+
+/// Lower-case media type of a Content-Type value without parameters ("application/json").
+std::string MediaType(const std::string& content_type);
+
+}  // namespace obsforge::server

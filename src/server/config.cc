@@ -1,0 +1,233 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/diagnostic.h"
+#include "core/fs.h"
+#include "render/yaml_json.h"
+
+namespace obsforge::server {
+namespace {
+
+using core::Diagnostic;
+using core::InputError;
+
+std::optional<std::uint64_t> ParseNumber(std::string_view text, std::size_t* used) {
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr == text.data()) {
+    return std::nullopt;
+  }
+  *used = static_cast<std::size_t>(ptr - text.data());
+  return value;
+}
+
+std::optional<int> ParsePositiveInt(const std::string& text) {
+  std::size_t used = 0;
+  auto n = ParseNumber(text, &used);
+  if (!n || used != text.size() || *n == 0 || *n > 100000) {
+    return std::nullopt;
+  }
+  return static_cast<int>(*n);
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  std::size_t used = 0;
+  auto n = ParseNumber(text, &used);
+  if (!n) {
+    return std::nullopt;
+  }
+  const std::string_view unit = text.substr(used);
+  const auto value = static_cast<std::int64_t>(*n);
+  if (unit == "ms") {
+    return std::chrono::milliseconds(value);
+  }
+  if (unit == "s") {
+    return std::chrono::seconds(value);
+  }
+  if (unit == "m") {
+    return std::chrono::minutes(value);
+  }
+  if (unit == "h") {
+    return std::chrono::hours(value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> ParseByteSize(std::string_view text) {
+  std::size_t used = 0;
+  auto n = ParseNumber(text, &used);
+  if (!n) {
+    return std::nullopt;
+  }
+  const std::string_view unit = text.substr(used);
+  std::uint64_t factor = 0;
+  if (unit.empty() || unit == "B") {
+    factor = 1;
+  } else if (unit == "KiB") {
+    factor = 1ULL << 10U;
+  } else if (unit == "MiB") {
+    factor = 1ULL << 20U;
+  } else if (unit == "GiB") {
+    factor = 1ULL << 30U;
+  } else {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(*n * factor);
+}
+
+ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file) {
+  const std::string name = file.string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::ParserException& e) {
+    throw InputError(
+        InputError::Kind::kInvalidSpec,
+        Diagnostic{
+            .file = name, .line = e.mark.line + 1, .column = e.mark.column + 1, .message = e.msg});
+  }
+  ServerConfig config;
+  if (!root || root.IsNull()) {
+    return config;
+  }
+  auto at = [&](const YAML::Node& node, const std::string& path, std::string msg) {
+    return Diagnostic{.file = name,
+                      .line = node.Mark().line + 1,
+                      .column = node.Mark().column + 1,
+                      .path = path,
+                      .message = std::move(msg)};
+  };
+  if (!root.IsMap()) {
+    throw InputError(InputError::Kind::kInvalidSpec, at(root, "", "expected a map"));
+  }
+  const std::filesystem::path base = file.parent_path();
+  auto resolve = [&](const std::string& p) {
+    const std::filesystem::path path(p);
+    return path.is_absolute() || base.empty() ? path : base / path;
+  };
+  std::vector<Diagnostic> errors;
+  ServerOptions& o = config.server;
+  for (const auto& item : root) {
+    const std::string key = item.first.as<std::string>();
+    const YAML::Node& value = item.second;
+    if (key == "gitops") {
+      config.gitops_json = render::ParseYaml(YAML::Dump(value), name).dump();
+      continue;
+    }
+    if (!value.IsScalar()) {
+      errors.push_back(at(value, key, "must be a scalar"));
+      continue;
+    }
+    const std::string s = value.Scalar();
+    if (key == "listen") {
+      if (auto parsed = ParseListen(s); !parsed.ok()) {
+        errors.push_back(at(value, key, parsed.error().message));
+      }
+      o.listen = s;
+    } else if (key == "data_dir") {
+      o.data_dir = resolve(s);
+    } else if (key == "content_dir") {
+      o.content_dir = resolve(s);
+    } else if (key == "tokens_file") {
+      o.tokens_file = resolve(s);
+    } else if (key == "store") {
+      if (s != "sqlite" && s.rfind("postgresql://", 0) != 0) {
+        errors.push_back(at(value, key, "must be sqlite or a postgresql:// URL"));
+      }
+      config.store = s;
+    } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
+      auto n = ParsePositiveInt(s);
+      if (!n) {
+        errors.push_back(at(value, key, "must be a positive integer"));
+      } else {
+        (key == "max_threads"  ? o.max_threads
+         : key == "max_queued" ? o.max_queued
+                               : o.operation_workers) = *n;
+      }
+    } else if (key == "body_limit") {
+      auto n = ParseByteSize(s);
+      if (!n || *n == 0) {
+        errors.push_back(at(value, key, "must be a size such as 16MiB"));
+      } else {
+        o.body_limit = *n;
+      }
+    } else if (key == "read_timeout" || key == "write_timeout" || key == "drain_timeout") {
+      auto d = ParseDuration(s);
+      if (!d) {
+        errors.push_back(at(value, key, "must be a duration such as 30s"));
+      } else {
+        (key == "read_timeout"    ? o.read_timeout
+         : key == "write_timeout" ? o.write_timeout
+                                  : o.drain_timeout) = *d;
+      }
+    } else {
+      errors.push_back(at(item.first, key, "unknown setting"));
+    }
+  }
+  if (!errors.empty()) {
+    throw InputError(InputError::Kind::kInvalidSpec, std::move(errors));
+  }
+  return config;
+}
+
+ServerConfig LoadServerConfig(const std::filesystem::path& file) {
+  std::string text;
+  try {
+    text = core::ReadFile(file);
+  } catch (const std::exception& e) {
+    throw InputError(InputError::Kind::kInvalidSpec,
+                     Diagnostic{.file = file.string(), .message = e.what()});
+  }
+  return ParseServerConfig(text, file);
+}
+
+void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
+  std::vector<Diagnostic> errors;
+  auto bad = [&](const std::string& var, const std::string& msg) {
+    errors.push_back(Diagnostic{.file = var, .message = msg});
+  };
+  if (auto v = env("OBSFORGE_LISTEN")) {
+    if (auto parsed = ParseListen(*v); !parsed.ok()) {
+      bad("OBSFORGE_LISTEN", parsed.error().message);
+    }
+    options.listen = *v;
+  }
+  if (auto v = env("OBSFORGE_DATA_DIR")) {
+    options.data_dir = *v;
+  }
+  if (auto v = env("OBSFORGE_CONTENT_DIR")) {
+    options.content_dir = *v;
+  }
+  if (auto v = env("OBSFORGE_TOKENS_FILE")) {
+    options.tokens_file = *v;
+  }
+  if (auto v = env("OBSFORGE_MAX_THREADS")) {
+    auto n = ParsePositiveInt(*v);
+    n ? void(options.max_threads = *n) : bad("OBSFORGE_MAX_THREADS", "must be a positive integer");
+  }
+  if (auto v = env("OBSFORGE_MAX_QUEUED")) {
+    auto n = ParsePositiveInt(*v);
+    n ? void(options.max_queued = *n) : bad("OBSFORGE_MAX_QUEUED", "must be a positive integer");
+  }
+  if (auto v = env("OBSFORGE_BODY_LIMIT")) {
+    auto n = ParseByteSize(*v);
+    n&&* n > 0 ? void(options.body_limit = *n)
+               : bad("OBSFORGE_BODY_LIMIT", "must be a size such as 16MiB");
+  }
+  if (auto v = env("OBSFORGE_DRAIN_TIMEOUT")) {
+    auto d = ParseDuration(*v);
+    d ? void(options.drain_timeout = *d)
+      : bad("OBSFORGE_DRAIN_TIMEOUT", "must be a duration such as 30s");
+  }
+  if (!errors.empty()) {
+    throw InputError(InputError::Kind::kInvalidSpec, std::move(errors));
+  }
+}
+
+}  // namespace obsforge::server

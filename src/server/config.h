@@ -1,0 +1,40 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "core/secret.h"
+#include "server/server.h"
+
+namespace obsforge::server {
+
+/// The server part of obsforge.yaml (interfaces.md "Server configuration").
+struct ServerConfig {
+  ServerOptions server;
+  std::string store = "sqlite";  ///< "sqlite" or a postgresql:// URL (chosen by the app)
+  /// The `gitops` section untouched, as JSON ("null" when absent), for the gitops module.
+  std::string gitops_json = "null";
+};
+
+/// Parses obsforge.yaml: listen, data_dir, content_dir, store, tokens_file, gitops, and the
+/// server's limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"),
+/// read_timeout, write_timeout, drain_timeout ("30s", "500ms", "2m"), operation_workers.
+/// Relative paths resolve against the config file's folder. Unknown keys are errors.
+/// Throws core::InputError (kInvalidSpec) listing every problem with file:line:col.
+ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file);
+
+/// Reads and parses `file`. Throws core::InputError when unreadable or invalid.
+ServerConfig LoadServerConfig(const std::filesystem::path& file);
+
+/// Overrides `options` from OBSFORGE_LISTEN, OBSFORGE_DATA_DIR, OBSFORGE_CONTENT_DIR,
+/// OBSFORGE_TOKENS_FILE, OBSFORGE_MAX_THREADS, OBSFORGE_MAX_QUEUED, OBSFORGE_BODY_LIMIT,
+/// OBSFORGE_DRAIN_TIMEOUT. Throws core::InputError naming the variable for a bad value.
+void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
+
+/// "30s", "500ms", "2m", "1h" → milliseconds; nullopt when malformed.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+/// "1048576", "512KiB", "16MiB", "1GiB" → bytes; nullopt when malformed.
+std::optional<std::size_t> ParseByteSize(std::string_view text);
+
+}  // namespace obsforge::server

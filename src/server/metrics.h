@@ -1,0 +1,60 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace obsforge::server {
+
+/// A cumulative histogram with fixed upper bounds (seconds).
+struct Histogram {
+  std::vector<double> bounds;
+  std::vector<std::uint64_t> counts;  ///< per bucket, not cumulative; size bounds + 1 (+Inf)
+  double sum = 0;
+  std::uint64_t count = 0;
+
+  /// An empty histogram with `bounds` (ascending).
+  explicit Histogram(std::vector<double> bounds);
+  void Observe(double value);
+};
+
+/// obsforge's own metrics, written in the Prometheus text format (version 0.0.4). Thread-safe.
+class Metrics {
+ public:
+  /// `version` goes into obsforge_build_info.
+  explicit Metrics(std::string version);
+
+  /// One HTTP request served: `route` is the route template ("unmatched" when none).
+  void ObserveRequest(const std::string& method,
+                      const std::string& route,
+                      int status,
+                      double seconds);
+  /// One operation finished with `outcome` (succeeded, failed, rolled_back).
+  void ObserveOperation(const std::string& kind, const std::string& outcome);
+  /// Duration of one apply (operations of kind create/update/apply/rollback).
+  void ObserveApply(double seconds);
+  /// Where the stacks gauge reads its value when scraped.
+  void SetStacksSource(std::function<double()> source);
+
+  /// The whole exposition: obsforge_http_requests_total, obsforge_http_request_duration_seconds,
+  /// obsforge_operations_total, obsforge_apply_duration_seconds, obsforge_stacks,
+  /// obsforge_build_info. Label values are escaped.
+  std::string Render() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::string version_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+  std::map<std::pair<std::string, std::string>, Histogram> latency_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> operations_;
+  Histogram apply_;
+  std::function<double()> stacks_;
+};
+
+/// Escapes a label value for the text format (backslash, double quote, newline).
+std::string EscapeLabelValue(const std::string& value);
+
+}  // namespace obsforge::server

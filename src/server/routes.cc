@@ -1,0 +1,320 @@
+#include "server/routes.h"
+
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "core/diagnostic.h"
+#include "server/openapi.h"
+#include "server/tar.h"
+
+namespace obsforge::server {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+using core::Result;
+
+// Statuses every authenticated route can answer besides its own.
+std::map<int, std::string> WithAuth(std::map<int, std::string> responses) {
+  responses.emplace(401, "no or bad token");
+  responses.emplace(403, "token lacks the role");
+  return responses;
+}
+
+std::map<int, std::string> WithSpecBody(std::map<int, std::string> responses) {
+  responses.emplace(400, "invalid spec: every error with path, line and column");
+  responses.emplace(413, "body too large");
+  responses.emplace(415, "unsupported content type");
+  return WithAuth(std::move(responses));
+}
+
+Reply Json(int status, const Result<nlohmann::json>& r) {
+  return Reply::Json(status, *r);
+}
+
+std::optional<std::vector<std::string>> SplitList(const std::optional<std::string>& value) {
+  if (!value) {
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  std::stringstream in(*value);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
+
+// If-Match: "3", W/"3", 3 or *. nullopt: no precondition.
+Result<std::optional<std::int64_t>> ParseIfMatch(const std::string& header) {
+  std::string v = header;
+  if (v.empty() || v == "*") {
+    return std::optional<std::int64_t>();
+  }
+  if (v.rfind("W/", 0) == 0) {
+    v = v.substr(2);
+  }
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+    v = v.substr(1, v.size() - 2);
+  }
+  try {
+    std::size_t used = 0;
+    const std::int64_t n = std::stoll(v, &used);
+    if (used == v.size()) {
+      return std::optional<std::int64_t>(n);
+    }
+  } catch (const std::exception&) {
+  }
+  return MakeError(ErrorCode::kPrecondition, "If-Match " + header + " is not a revision");
+}
+
+std::string Location(const std::string& name) {
+  return "/api/v1/stacks/" + name;
+}
+
+Reply BundleReply(const ApiRequest& req, const render::Bundle& bundle, nlohmann::json extra) {
+  if (req.Header("accept").find("application/x-tar") != std::string::npos) {
+    return Reply::Raw(200, "application/x-tar", WriteUstar(bundle.files()));
+  }
+  nlohmann::json body = StackService::BundleJson(bundle);
+  body.update(extra);
+  return Reply::Json(200, body);
+}
+
+}  // namespace
+
+void RegisterRoutes(Router& router, const RouteDeps& deps) {
+  StackService& service = deps.service;
+  const std::filesystem::path content_dir = deps.content_dir;
+
+  router.Add({.method = "GET",
+              .path = "/healthz",
+              .role = Role::kNone,
+              .summary = "obsforge's own liveness",
+              .responses = {{200, "alive"}},
+              .handler = [](const ApiRequest&) -> Result<Reply> {
+                return Reply::Json(200, {{"status", "ok"}});
+              }});
+  router.Add({.method = "GET",
+              .path = "/readyz",
+              .role = Role::kNone,
+              .summary = "obsforge's own readiness: the store answers and no shutdown began",
+              .responses = {{200, "ready"}, {503, "not ready"}},
+              .handler = [&store = deps.store,
+                          draining = deps.draining](const ApiRequest&) -> Result<Reply> {
+                if (draining && draining()) {
+                  return MakeError(ErrorCode::kUnavailable, "shutting down");
+                }
+                if (auto ping = store.Ping(); !ping.ok()) {
+                  return MakeError(ErrorCode::kUnavailable, "store: " + ping.error().message);
+                }
+                return Reply::Json(200, {{"status", "ready"}});
+              }});
+  router.Add({.method = "GET",
+              .path = "/metrics",
+              .role = Role::kNone,
+              .summary = "Prometheus text exposition of obsforge itself",
+              .responses = {{200, "metrics in the text format 0.0.4"}},
+              .handler = [&metrics = deps.metrics](const ApiRequest&) -> Result<Reply> {
+                return Reply::Raw(200, "text/plain; version=0.0.4; charset=utf-8",
+                                  metrics.Render());
+              }});
+  // Built on first use, once every route is registered.
+  auto openapi = std::make_shared<std::pair<std::once_flag, std::string>>();
+  router.Add(
+      {.method = "GET",
+       .path = "/api/v1/openapi.json",
+       .role = Role::kNone,
+       .summary = "OpenAPI 3 document of this API",
+       .responses = {{200, "the document"}},
+       .handler = [&router, openapi, version = deps.version](const ApiRequest&) -> Result<Reply> {
+         std::call_once(openapi->first,
+                        [&] { openapi->second = BuildOpenApi(router, version).dump(); });
+         return Reply::Raw(200, "application/json", openapi->second);
+       }});
+
+  router.Add({.method = "POST",
+              .path = "/api/v1/stacks",
+              .role = Role::kEditor,
+              .body = BodyKind::kSpec,
+              .summary = "create a stack from a spec and bring up its environments",
+              .query = {{"environments", "comma-separated environments to bring up (default all)"}},
+              .responses = WithSpecBody(
+                  {{202, "created; one operation per environment"}, {409, "the stack exists"}}),
+              .handler = [&service, content_dir](const ApiRequest& req) -> Result<Reply> {
+                const SpecInput input = ParseSpecBody(req.body, "body", content_dir);
+                auto created =
+                    service.Create(input, SplitList(req.Query("environments")), req.actor);
+                if (!created.ok()) {
+                  return created.error();
+                }
+                return Json(202, created).With("Location", Location(input.stack.name));
+              }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks",
+              .role = Role::kViewer,
+              .summary = "list stacks",
+              .responses = WithAuth({{200, "the stacks"}}),
+              .handler = [&service](const ApiRequest&) -> Result<Reply> {
+                auto list = service.List();
+                if (!list.ok()) {
+                  return list.error();
+                }
+                return Json(200, list);
+              }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks/{name}",
+              .role = Role::kViewer,
+              .summary = "one stack: spec (secrets as references), revision, environments",
+              .responses = WithAuth({{200, "the stack; ETag = revision"}, {404, "no such stack"}}),
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto stack = service.Get(req.Param("name"));
+                if (!stack.ok()) {
+                  return stack.error();
+                }
+                const std::string etag =
+                    "\"" + std::to_string((*stack)["revision"].get<int>()) + "\"";
+                return Json(200, stack).With("ETag", etag);
+              }});
+  router.Add({.method = "PUT",
+              .path = "/api/v1/stacks/{name}",
+              .role = Role::kEditor,
+              .body = BodyKind::kSpec,
+              .summary = "replace the spec (If-Match honoured) and apply it to every environment",
+              .responses = WithSpecBody({{202, "updated; one operation per environment"},
+                                         {404, "no such stack"},
+                                         {412, "If-Match is not the current revision"}}),
+              .handler = [&service, content_dir](const ApiRequest& req) -> Result<Reply> {
+                auto if_match = ParseIfMatch(req.Header("if-match"));
+                if (!if_match.ok()) {
+                  return if_match.error();
+                }
+                const SpecInput input = ParseSpecBody(req.body, "body", content_dir);
+                auto updated = service.Update(req.Param("name"), input, *if_match, req.actor);
+                if (!updated.ok()) {
+                  return updated.error();
+                }
+                return Json(202, updated).With("Location", Location(req.Param("name")));
+              }});
+  router.Add({.method = "DELETE",
+              .path = "/api/v1/stacks/{name}",
+              .role = Role::kAdmin,
+              .summary = "tear the stack down and remove it",
+              .responses = WithAuth({{202, "teardown queued"}, {404, "no such stack"}}),
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto deleted = service.Delete(req.Param("name"), req.actor);
+                if (!deleted.ok()) {
+                  return deleted.error();
+                }
+                return Json(202, deleted);
+              }});
+  router.Add(
+      {.method = "POST",
+       .path = "/api/v1/stacks/{name}/environments/{env}/plan",
+       .role = Role::kEditor,
+       .summary = "the diff an apply would make; changes nothing",
+       .responses = WithAuth(
+           {{200, "the plan"}, {404, "no such stack or environment"}, {422, "render error"}}),
+       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+         auto plan = service.Plan(req.Param("name"), req.Param("env"));
+         if (!plan.ok()) {
+           return plan.error();
+         }
+         return Json(200, plan);
+       }});
+  router.Add({.method = "POST",
+              .path = "/api/v1/stacks/{name}/environments/{env}/apply",
+              .role = Role::kEditor,
+              .summary = "apply the current spec to the environment",
+              .responses = WithAuth({{202, "apply queued"}, {404, "no such stack or environment"}}),
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto applied = service.Apply(req.Param("name"), req.Param("env"), req.actor);
+                if (!applied.ok()) {
+                  return applied.error();
+                }
+                return Json(202, applied);
+              }});
+  router.Add(
+      {.method = "GET",
+       .path = "/api/v1/stacks/{name}/environments/{env}/rendered",
+       .role = Role::kViewer,
+       .summary = "the rendered bundle as JSON {files: {path: {sha256, content}}} or a tar "
+                  "(Accept: application/x-tar)",
+       .responses = WithAuth(
+           {{200, "the bundle"}, {404, "no such stack or environment"}, {422, "render error"}}),
+       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+         auto bundle = service.Rendered(req.Param("name"), req.Param("env"));
+         if (!bundle.ok()) {
+           return bundle.error();
+         }
+         return BundleReply(req, *bundle,
+                            {{"stack", req.Param("name")}, {"env", req.Param("env")}});
+       }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks/{name}/revisions",
+              .role = Role::kViewer,
+              .summary = "spec revisions: number, hashes, source, who, when, outcome",
+              .responses = WithAuth({{200, "the revisions, newest first"}, {404, "no such stack"}}),
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto revisions = service.Revisions(req.Param("name"));
+                if (!revisions.ok()) {
+                  return revisions.error();
+                }
+                return Json(200, revisions);
+              }});
+  router.Add(
+      {.method = "POST",
+       .path = "/api/v1/stacks/{name}/environments/{env}/rollback",
+       .role = Role::kAdmin,
+       .body = BodyKind::kJson,
+       .summary = "apply a former spec revision {revision: N} to the environment",
+       .responses = WithAuth({{202, "rollback queued"},
+                              {400, "no revision in the body"},
+                              {404, "no such stack, environment or revision"},
+                              {415, "unsupported content type"}}),
+       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+         if (!req.json.is_object() || !req.json.contains("revision") ||
+             !req.json["revision"].is_number_integer()) {
+           throw core::InputError(
+               core::InputError::Kind::kInvalidSpec,
+               core::Diagnostic{.file = "body", .path = "revision", .message = "required integer"});
+         }
+         auto rolled = service.Rollback(req.Param("name"), req.Param("env"),
+                                        req.json["revision"].get<std::int64_t>(), req.actor);
+         if (!rolled.ok()) {
+           return rolled.error();
+         }
+         return Json(202, rolled);
+       }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/operations/{id}",
+              .role = Role::kViewer,
+              .summary = "an operation with its steps and progress",
+              .responses = WithAuth({{200, "the operation"}, {404, "no such operation"}}),
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto op = service.Operation(req.Param("id"));
+                if (!op.ok()) {
+                  return op.error();
+                }
+                return Json(200, op);
+              }});
+  router.Add(
+      {.method = "POST",
+       .path = "/api/v1/render",
+       .role = Role::kEditor,
+       .body = BodyKind::kSpec,
+       .summary = "stateless render: spec (or {spec, files}) in, rendered bundle out",
+       .query = {{"env", "environment to render (default: the first)"}},
+       .responses = WithSpecBody({{200, "the bundle"}, {422, "render error"}}),
+       .handler = [&backend = deps.backend, content_dir](const ApiRequest& req) -> Result<Reply> {
+         const SpecInput input = ParseSpecBody(req.body, "body", content_dir);
+         const std::string env = req.Query("env").value_or(input.stack.environments.front());
+         const render::Bundle bundle = backend.Render(input.stack, env, *input.content);
+         return BundleReply(req, bundle, {{"stack", input.stack.name}, {"env", env}});
+       }});
+}
+
+}  // namespace obsforge::server

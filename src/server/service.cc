@@ -1,0 +1,546 @@
+#include "server/service.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "core/clock.h"
+#include "core/diagnostic.h"
+#include "core/fs.h"
+#include "core/hash.h"
+
+namespace obsforge::server {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+using store::OperationKind;
+using store::OperationState;
+
+nlohmann::json Time(store::TimeMs ms) {
+  if (ms == 0) {
+    return nullptr;
+  }
+  return core::FormatTime(store::FromTimeMs(ms));
+}
+
+std::string EnvState(apply::Outcome outcome) {
+  switch (outcome) {
+    case apply::Outcome::kApplied:
+    case apply::Outcome::kUnchanged:
+      return "ready";
+    case apply::Outcome::kRolledBack:
+      return "degraded";
+    case apply::Outcome::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+OperationState OpState(apply::Outcome outcome) {
+  switch (outcome) {
+    case apply::Outcome::kApplied:
+    case apply::Outcome::kUnchanged:
+      return OperationState::kSucceeded;
+    case apply::Outcome::kRolledBack:
+      return OperationState::kRolledBack;
+    case apply::Outcome::kFailed:
+      return OperationState::kFailed;
+  }
+  return OperationState::kFailed;
+}
+
+core::Error NoEnvironment(const std::string& stack, const std::string& env) {
+  return MakeError(ErrorCode::kNotFound,
+                   "stack \"" + stack + "\" has no environment \"" + env + "\"");
+}
+
+bool HasEnv(const spec::StackSpec& stack, const std::string& env) {
+  return std::find(stack.environments.begin(), stack.environments.end(), env) !=
+         stack.environments.end();
+}
+
+}  // namespace
+
+StackService::StackService(ServiceOptions options,
+                           store::Store& store,
+                           EnvironmentBackend& backend,
+                           OperationRunner& runner,
+                           core::Logger& logger)
+    : options_(std::move(options)),
+      store_(store),
+      backend_(backend),
+      runner_(runner),
+      logger_(logger) {
+}
+
+std::filesystem::path StackService::ContentDir(const std::string& name,
+                                               const std::string& hash) const {
+  return options_.data_dir / "content" / name / hash;
+}
+
+core::Result<void> StackService::SaveFiles(const std::string& name, const SpecInput& input) {
+  if (input.files.empty()) {
+    return {};
+  }
+  const auto dir = ContentDir(name, input.hash);
+  try {
+    for (const auto& [path, content] : input.files) {
+      core::WriteFileAtomic(dir / path, content, 0600);
+    }
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kInternal,
+                     std::string("cannot store the spec's files: ") + e.what());
+  }
+  return {};
+}
+
+core::Result<SpecInput> StackService::Load(const std::string& name,
+                                           const std::string& spec_json,
+                                           const std::string& spec_hash) {
+  SpecInput input;
+  const auto dir = ContentDir(name, spec_hash);
+  std::error_code ec;
+  input.content = std::filesystem::is_directory(dir, ec)
+                      ? spec::MakeDirectorySource(dir)
+                      : spec::MakeDirectorySource(options_.content_dir);
+  try {
+    input.stack = spec::ParseStack(spec_json, name + ".json", *input.content);
+  } catch (const core::InputError& e) {
+    // The stored spec was valid when stored; its content directory changed since.
+    return MakeError(ErrorCode::kInvalidSpec,
+                     std::string("stored spec no longer valid: ") + e.what());
+  }
+  input.hash = spec_hash;
+  return input;
+}
+
+core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
+                                                         const std::string& name,
+                                                         const std::string& env,
+                                                         std::int64_t revision,
+                                                         const std::string& actor) {
+  return runner_.Submit(
+      {.kind = kind, .stack = name, .env = env, .revision = revision, .actor = actor},
+      [this, name, env, revision](OperationContext& ctx) -> OperationOutcome {
+        auto rev = store_.GetRevision(name, revision);
+        if (!rev.ok()) {
+          return {.state = OperationState::kFailed, .error = rev.error().message};
+        }
+        auto input = Load(name, rev->spec_json, rev->spec_hash);
+        if (!input.ok()) {
+          return {.state = OperationState::kFailed, .error = input.error().message};
+        }
+        const apply::ApplyResult result =
+            backend_.Apply(input->stack, env, *input->content, ctx.Callback());
+        const std::string error = result.error ? result.error->message : "";
+        store::EnvironmentState state;
+        if (auto current = store_.GetEnvironment(name, env); current.ok()) {
+          state = *current;
+        }
+        state.stack = name;
+        state.env = env;
+        state.state = EnvState(result.outcome);
+        state.last_operation_id = ctx.operation().id;
+        state.message = error;
+        if (result.outcome == apply::Outcome::kApplied ||
+            result.outcome == apply::Outcome::kUnchanged) {
+          state.applied_revision = revision;
+          state.last_good_revision = revision;
+          if (auto applied = backend_.Applied(name, env)) {
+            state.bundle_hash = applied->ContentHash();
+            state.last_good_bundle_hash = state.bundle_hash;
+          }
+        }
+        if (auto saved = store_.UpsertEnvironment(state); !saved.ok()) {
+          logger_.Warn("cannot record environment state",
+                       {{"stack", name}, {"env", env}, {"error", saved.error().message}});
+        }
+        nlohmann::json summary = {{"outcome", apply::OutcomeName(result.outcome)},
+                                  {"components", result.components},
+                                  {"plan", result.plan.ToJson()["summary"]}};
+        if (result.revision) {
+          summary["applied_revision"] = *result.revision;
+        }
+        if (!result.failed_component.empty()) {
+          summary["failed_component"] = result.failed_component;
+        }
+        return {.state = OpState(result.outcome), .error = error, .result_json = summary.dump()};
+      });
+}
+
+core::Result<nlohmann::json> StackService::SubmitAll(OperationKind kind,
+                                                     const store::Stack& stack,
+                                                     const std::vector<std::string>& envs,
+                                                     const std::string& actor) {
+  nlohmann::json ops = nlohmann::json::array();
+  for (const std::string& env : envs) {
+    if (auto existing = store_.GetEnvironment(stack.name, env); !existing.ok()) {
+      (void)store_.UpsertEnvironment({.stack = stack.name, .env = env, .state = "pending"});
+    }
+    auto op = SubmitApply(kind, stack.name, env, stack.revision, actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    ops.push_back(OperationJson(*op));
+  }
+  return nlohmann::json{{"stack", stack.name}, {"revision", stack.revision}, {"operations", ops}};
+}
+
+core::Result<nlohmann::json> StackService::Create(
+    const SpecInput& input,
+    const std::optional<std::vector<std::string>>& environments,
+    const std::string& actor) {
+  const std::vector<std::string> envs = environments.value_or(input.stack.environments);
+  for (const std::string& env : envs) {
+    if (!HasEnv(input.stack, env)) {
+      return MakeError(ErrorCode::kInvalidSpec,
+                       "stack \"" + input.stack.name + "\" has no environment \"" + env + "\"");
+    }
+  }
+  if (auto saved = SaveFiles(input.stack.name, input); !saved.ok()) {
+    return saved.error();
+  }
+  auto stack = store_.CreateStack(
+      input.stack.name,
+      {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor});
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  return SubmitAll(OperationKind::kCreate, *stack, envs, actor);
+}
+
+core::Result<nlohmann::json> StackService::List() {
+  auto stacks = store_.ListStacks();
+  if (!stacks.ok()) {
+    return stacks.error();
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::Stack& s : *stacks) {
+    out.push_back({{"name", s.name},
+                   {"revision", s.revision},
+                   {"spec_hash", s.spec_hash},
+                   {"created_at", Time(s.created_at)},
+                   {"updated_at", Time(s.updated_at)}});
+  }
+  return nlohmann::json{{"stacks", out}};
+}
+
+core::Result<nlohmann::json> StackService::Get(const std::string& name) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto envs = store_.ListEnvironments(name);
+  if (!envs.ok()) {
+    return envs.error();
+  }
+  nlohmann::json environments = nlohmann::json::object();
+  for (const store::EnvironmentState& e : *envs) {
+    environments[e.env] = {{"state", e.state},
+                           {"applied_revision", e.applied_revision},
+                           {"last_good_revision", e.last_good_revision},
+                           {"bundle_hash", e.bundle_hash},
+                           {"last_operation_id", e.last_operation_id},
+                           {"message", e.message},
+                           {"updated_at", Time(e.updated_at)},
+                           {"runtime", backend_.Status(name, e.env)}};
+  }
+  return nlohmann::json{{"name", stack->name},
+                        {"revision", stack->revision},
+                        {"spec_hash", stack->spec_hash},
+                        {"spec", nlohmann::json::parse(stack->spec_json, nullptr, false)},
+                        {"created_at", Time(stack->created_at)},
+                        {"updated_at", Time(stack->updated_at)},
+                        {"environments", environments}};
+}
+
+core::Result<nlohmann::json> StackService::Update(const std::string& name,
+                                                  const SpecInput& input,
+                                                  std::optional<std::int64_t> if_match,
+                                                  const std::string& actor) {
+  if (auto existing = store_.GetStack(name); !existing.ok()) {
+    return existing.error();
+  }
+  if (input.stack.name != name) {
+    throw core::InputError(
+        core::InputError::Kind::kInvalidSpec,
+        core::Diagnostic{
+            .file = input.stack.file,
+            .path = "metadata.name",
+            .message = "is \"" + input.stack.name + "\" but the URL names stack \"" + name + "\""});
+  }
+  if (auto saved = SaveFiles(name, input); !saved.ok()) {
+    return saved.error();
+  }
+  auto stack = store_.UpdateSpec(
+      name, {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor},
+      if_match);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  return SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
+}
+
+core::Result<nlohmann::json> StackService::Delete(const std::string& name,
+                                                  const std::string& actor) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto op = runner_.Submit(
+      {.kind = OperationKind::kDelete, .stack = name, .revision = stack->revision, .actor = actor},
+      [this, name](OperationContext& ctx) -> OperationOutcome {
+        runner_.WaitForOthers(name, "");
+        auto envs = store_.ListEnvironments(name);
+        if (!envs.ok()) {
+          return {.state = OperationState::kFailed, .error = envs.error().message};
+        }
+        std::string error;
+        for (const store::EnvironmentState& e : *envs) {
+          auto down = backend_.Teardown(name, e.env, ctx.Callback());
+          if (!down.ok()) {
+            error += (error.empty() ? "" : "; ") + e.env + ": " + down.error().message;
+          }
+        }
+        if (!error.empty()) {
+          return {.state = OperationState::kFailed, .error = error};
+        }
+        if (auto removed = store_.DeleteStack(name); !removed.ok()) {
+          return {.state = OperationState::kFailed, .error = removed.error().message};
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(options_.data_dir / "content" / name, ec);
+        return {};
+      });
+  if (!op.ok()) {
+    return op.error();
+  }
+  return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
+}
+
+core::Result<nlohmann::json> StackService::Plan(const std::string& name, const std::string& env) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto input = Load(name, stack->spec_json, stack->spec_hash);
+  if (!input.ok()) {
+    return input.error();
+  }
+  if (!HasEnv(input->stack, env)) {
+    return NoEnvironment(name, env);
+  }
+  auto plan = backend_.Plan(input->stack, env, *input->content);
+  if (!plan.ok()) {
+    return plan.error();
+  }
+  nlohmann::json out = plan->ToJson();
+  out["stack"] = name;
+  out["env"] = env;
+  out["revision"] = stack->revision;
+  return out;
+}
+
+core::Result<nlohmann::json> StackService::Apply(const std::string& name,
+                                                 const std::string& env,
+                                                 const std::string& actor) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto input = Load(name, stack->spec_json, stack->spec_hash);
+  if (!input.ok()) {
+    return input.error();
+  }
+  if (!HasEnv(input->stack, env)) {
+    return NoEnvironment(name, env);
+  }
+  auto op = SubmitApply(OperationKind::kApply, name, env, stack->revision, actor);
+  if (!op.ok()) {
+    return op.error();
+  }
+  return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
+}
+
+core::Result<nlohmann::json> StackService::Rollback(const std::string& name,
+                                                    const std::string& env,
+                                                    std::int64_t revision,
+                                                    const std::string& actor) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto rev = store_.GetRevision(name, revision);
+  if (!rev.ok()) {
+    return rev.error();
+  }
+  auto input = Load(name, rev->spec_json, rev->spec_hash);
+  if (!input.ok()) {
+    return input.error();
+  }
+  if (!HasEnv(input->stack, env)) {
+    return NoEnvironment(name, env);
+  }
+  auto op = SubmitApply(OperationKind::kRollback, name, env, revision, actor);
+  if (!op.ok()) {
+    return op.error();
+  }
+  return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
+}
+
+core::Result<render::Bundle> StackService::Rendered(const std::string& name,
+                                                    const std::string& env) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto input = Load(name, stack->spec_json, stack->spec_hash);
+  if (!input.ok()) {
+    return input.error();
+  }
+  if (!HasEnv(input->stack, env)) {
+    return NoEnvironment(name, env);
+  }
+  return backend_.Render(input->stack, env, *input->content);
+}
+
+core::Result<nlohmann::json> StackService::Revisions(const std::string& name) {
+  auto revisions = store_.ListRevisions(name, 0);
+  if (!revisions.ok()) {
+    return revisions.error();
+  }
+  auto envs = store_.ListEnvironments(name);
+  auto ops = store_.ListOperations({.stack = name, .limit = 1000});
+  nlohmann::json out = nlohmann::json::array();
+  for (const store::SpecRevision& r : *revisions) {
+    nlohmann::json environments = nlohmann::json::object();
+    if (envs.ok()) {
+      for (const auto& e : *envs) {
+        if (e.applied_revision == r.number) {
+          environments[e.env] = {{"applied", true}, {"bundle_hash", e.bundle_hash}};
+        } else if (e.last_good_revision == r.number) {
+          environments[e.env] = {{"applied", false}, {"bundle_hash", e.last_good_bundle_hash}};
+        }
+      }
+    }
+    std::string outcome = "none";
+    if (ops.ok()) {
+      // Newest first: the latest operation that applied this revision decides.
+      for (const auto& op : *ops) {
+        if (op.revision == r.number && op.kind != OperationKind::kDelete) {
+          outcome = store::Name(op.state);
+          break;
+        }
+      }
+    }
+    nlohmann::json item = {{"number", r.number},
+                           {"spec_hash", r.spec_hash},
+                           {"source", store::Name(r.source)},
+                           {"actor", r.actor},
+                           {"created_at", Time(r.created_at)},
+                           {"outcome", outcome},
+                           {"environments", environments}};
+    if (r.source == store::RevisionSource::kGit) {
+      item["commit"] = {
+          {"sha", r.commit_sha}, {"author", r.commit_author}, {"message", r.commit_message}};
+    }
+    out.push_back(item);
+  }
+  return nlohmann::json{{"stack", name}, {"revisions", out}};
+}
+
+core::Result<nlohmann::json> StackService::Operation(const std::string& id) {
+  auto op = store_.GetOperation(id);
+  if (!op.ok()) {
+    return op.error();
+  }
+  return OperationJson(*op);
+}
+
+core::Result<int> StackService::Recover() {
+  auto unfinished = store_.ListUnfinishedOperations();
+  if (!unfinished.ok()) {
+    return unfinished.error();
+  }
+  for (const store::Operation& op : *unfinished) {
+    (void)store_.UpdateOperationState(
+        op.id, {.state = OperationState::kFailed, .error = "interrupted by restart"});
+  }
+  auto stacks = store_.ListStacks();
+  if (!stacks.ok()) {
+    return stacks.error();
+  }
+  int queued = 0;
+  for (const store::Stack& stack : *stacks) {
+    auto envs = store_.ListEnvironments(stack.name);
+    if (!envs.ok()) {
+      continue;
+    }
+    for (const store::EnvironmentState& e : *envs) {
+      if (e.last_good_revision <= 0) {
+        continue;
+      }
+      auto rev = store_.GetRevision(stack.name, e.last_good_revision);
+      if (!rev.ok()) {
+        continue;
+      }
+      auto input = Load(stack.name, rev->spec_json, rev->spec_hash);
+      if (!input.ok() || !HasEnv(input->stack, e.env)) {
+        continue;
+      }
+      try {
+        if (spec::ForEnvironment(input->stack, e.env).runtime.type != spec::Runtime::Type::kLocal) {
+          continue;
+        }
+      } catch (const core::InputError&) {
+        continue;
+      }
+      if (SubmitApply(OperationKind::kApply, stack.name, e.env, e.last_good_revision, "obsforge")
+              .ok()) {
+        ++queued;
+      }
+    }
+  }
+  return queued;
+}
+
+nlohmann::json StackService::BundleJson(const render::Bundle& bundle) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& [path, content] : bundle.files()) {
+    files[path] = {{"sha256", core::Sha256Hex(content)}, {"content", content}};
+  }
+  return {{"files", files}, {"hash", bundle.ContentHash()}};
+}
+
+nlohmann::json StackService::OperationJson(const store::Operation& op) {
+  nlohmann::json steps = nlohmann::json::array();
+  int done = 0;
+  for (const store::OperationStep& s : op.steps) {
+    done += store::IsTerminal(s.state) ? 1 : 0;
+    steps.push_back({{"name", s.name},
+                     {"state", store::Name(s.state)},
+                     {"started_at", Time(s.started_at)},
+                     {"finished_at", Time(s.finished_at)},
+                     {"message", s.message}});
+  }
+  nlohmann::json out = {
+      {"id", op.id},
+      {"kind", store::Name(op.kind)},
+      {"stack", op.stack},
+      {"env", op.env},
+      {"state", store::Name(op.state)},
+      {"revision", op.revision},
+      {"actor", op.actor},
+      {"created_at", Time(op.created_at)},
+      {"started_at", Time(op.started_at)},
+      {"finished_at", Time(op.finished_at)},
+      {"steps", steps},
+      {"progress", {{"steps_done", done}, {"steps", op.steps.size()}}},
+      {"error", op.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(op.error)}};
+  if (!op.result_json.empty()) {
+    out["result"] = nlohmann::json::parse(op.result_json, nullptr, false);
+  }
+  return out;
+}
+
+}  // namespace obsforge::server

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "server/backend.h"
+#include "server/operations.h"
+#include "server/spec_body.h"
+#include "store/store.h"
+
+namespace obsforge::server {
+
+/// Options of a StackService.
+struct ServiceOptions {
+  std::filesystem::path content_dir = ".";   ///< where specs sent alone find their files
+  std::filesystem::path data_dir = "./var";  ///< files sent with specs: data_dir/content/...
+};
+
+/// What the REST API does, free of HTTP: stacks, environments, operations. Turns requests into
+/// store writes and queued operations that drive the EnvironmentBackend. Thread-safe.
+/// Runtime failures are core::Error values (kNotFound, kConflict, kPrecondition, ...); bad
+/// input throws core::InputError.
+class StackService {
+ public:
+  /// Everything passed must outlive the service.
+  StackService(ServiceOptions options,
+               store::Store& store,
+               EnvironmentBackend& backend,
+               OperationRunner& runner,
+               core::Logger& logger);
+
+  /// Stores `input` as a new stack (revision 1) and queues one create operation per environment
+  /// (all, or `environments` — each must exist). {stack, revision, operations: [...]}.
+  core::Result<nlohmann::json> Create(const SpecInput& input,
+                                      const std::optional<std::vector<std::string>>& environments,
+                                      const std::string& actor);
+  /// {stacks: [{name, revision, spec_hash, created_at, updated_at}]}.
+  core::Result<nlohmann::json> List();
+  /// {name, revision, spec_hash, spec, created_at, updated_at, environments: {env: {...}}}.
+  core::Result<nlohmann::json> Get(const std::string& name);
+  /// Replaces the spec (metadata.name must equal `name`); `if_match` is the expected revision.
+  /// Queues an update operation per environment. {stack, revision, operations}.
+  core::Result<nlohmann::json> Update(const std::string& name,
+                                      const SpecInput& input,
+                                      std::optional<std::int64_t> if_match,
+                                      const std::string& actor);
+  /// Queues the teardown of every environment, then the removal of the stack. {operation}.
+  core::Result<nlohmann::json> Delete(const std::string& name, const std::string& actor);
+  /// The plan of an apply of the current spec to `env`. Plan::ToJson().
+  core::Result<nlohmann::json> Plan(const std::string& name, const std::string& env);
+  /// Queues an apply of the current spec to `env`. {operation}.
+  core::Result<nlohmann::json> Apply(const std::string& name,
+                                     const std::string& env,
+                                     const std::string& actor);
+  /// Queues an apply of spec revision `revision` to `env` (kind rollback). {operation}.
+  core::Result<nlohmann::json> Rollback(const std::string& name,
+                                        const std::string& env,
+                                        std::int64_t revision,
+                                        const std::string& actor);
+  /// The bundle `env` renders to from the current spec.
+  core::Result<render::Bundle> Rendered(const std::string& name, const std::string& env);
+  /// {revisions: [{number, spec_hash, source, actor, created_at, commit..., environments}]}.
+  core::Result<nlohmann::json> Revisions(const std::string& name);
+  /// The operation with its steps and progress.
+  core::Result<nlohmann::json> Operation(const std::string& id);
+
+  /// After a restart: fails every unfinished operation ("interrupted by restart") and queues an
+  /// apply of the last good revision of every `local` environment. Returns operations queued.
+  core::Result<int> Recover();
+
+  /// {files: {path: {sha256, content}}, hash}.
+  static nlohmann::json BundleJson(const render::Bundle& bundle);
+  /// The API view of an operation.
+  static nlohmann::json OperationJson(const store::Operation& op);
+
+ private:
+  // The spec of a stored revision, with its content source.
+  core::Result<SpecInput> Load(const std::string& name,
+                               const std::string& spec_json,
+                               const std::string& spec_hash);
+  core::Result<void> SaveFiles(const std::string& name, const SpecInput& input);
+  core::Result<store::Operation> SubmitApply(store::OperationKind kind,
+                                             const std::string& name,
+                                             const std::string& env,
+                                             std::int64_t revision,
+                                             const std::string& actor);
+  core::Result<nlohmann::json> SubmitAll(store::OperationKind kind,
+                                         const store::Stack& stack,
+                                         const std::vector<std::string>& envs,
+                                         const std::string& actor);
+  std::filesystem::path ContentDir(const std::string& name, const std::string& hash) const;
+
+  ServiceOptions options_;
+  store::Store& store_;
+  EnvironmentBackend& backend_;
+  OperationRunner& runner_;
+  core::Logger& logger_;
+};
+
+}  // namespace obsforge::server
