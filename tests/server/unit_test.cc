@@ -1,0 +1,188 @@
+#include <cstdlib>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/diagnostic.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/errors.h"
+#include "server/harness.h"
+#include "server/metrics.h"
+#include "server/router.h"
+#include "server/tar.h"
+
+namespace obsforge::server::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(Router, MatchesTemplatesAndTellsMethodMismatch) {
+  Router router;
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks/{name}",
+              .summary = "s",
+              .responses = {{200, "ok"}},
+              .handler = {}});
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks/{name}/environments/{env}/rendered",
+              .summary = "s",
+              .responses = {{200, "ok"}},
+              .handler = {}});
+  RouteMatch m = router.Find("GET", "/api/v1/stacks/shop/environments/dev/rendered");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.params.at("name"), "shop");
+  EXPECT_EQ(m.params.at("env"), "dev");
+  EXPECT_EQ(router.Find("GET", "/api/v1/stacks/").route, nullptr);
+  m = router.Find("PUT", "/api/v1/stacks/shop");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_TRUE(m.path_known);
+  EXPECT_FALSE(router.Find("GET", "/api/v1/other").path_known);
+  EXPECT_THROW(router.Add({.method = "GET",
+                           .path = "/api/v1/stacks/{name}",
+                           .summary = "s",
+                           .responses = {{200, "ok"}},
+                           .handler = {}}),
+               std::logic_error);
+}
+
+TEST(Errors, OneMappingFromCodeToStatus) {
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kInvalidSpec), 400);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kRender), 422);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kNotFound), 404);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kConflict), 409);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kPrecondition), 412);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kUpstream), 502);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kTimeout), 504);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kUnavailable), 503);
+  EXPECT_EQ(ErrorToStatus(core::ErrorCode::kInternal), 500);
+  const core::InputError render(
+      core::InputError::Kind::kRender,
+      core::Diagnostic{.file = "t.jsonnet", .line = 2, .column = 5, .message = "boom"});
+  EXPECT_EQ(InputErrorStatus(render), 422);
+  EXPECT_EQ(ErrorBody(render).dump(),
+            R"({"error":{"code":"render_error","details":[{"column":5,"file":"t.jsonnet","line":2,)"
+            R"("message":"boom","path":""}],"message":"render failed: t.jsonnet:2:5: boom"}})");
+}
+
+TEST(Auth, ParsesTokensAndChecksRoles) {
+  const std::string viewer_hash = core::Sha256Hex("v-token");
+  const std::string admin_hash = core::Sha256Hex("a-token");
+  const TokenTable table = TokenTable::Parse(
+      "- {name: v, token_sha256: " + viewer_hash +
+          ", role: viewer}\n- {name: a, token_sha256: " + admin_hash + ", role: admin}\n",
+      "tokens.yaml");
+  ASSERT_EQ(table.entries().size(), 2U);
+  EXPECT_EQ(table.Authorize("Bearer v-token", Role::kViewer).status, 200);
+  EXPECT_EQ(table.Authorize("Bearer v-token", Role::kViewer).actor, "v");
+  EXPECT_EQ(table.Authorize("Bearer v-token", Role::kEditor).status, 403);
+  EXPECT_EQ(table.Authorize("Bearer a-token", Role::kAdmin).status, 200);
+  EXPECT_EQ(table.Authorize("Bearer nope", Role::kViewer).status, 401);
+  EXPECT_EQ(table.Authorize("Basic dXNlcjpwYXNz", Role::kViewer).status, 401);
+  EXPECT_EQ(table.Authorize("", Role::kNone).status, 200);
+}
+
+TEST(Auth, BadTokensFileListsEveryProblem) {
+  try {
+    (void)TokenTable::Parse("- {name: x, token_sha256: abc, role: boss}\n- {role: viewer}\n",
+                            "tokens.yaml");
+    FAIL() << "no exception";
+  } catch (const core::InputError& e) {
+    std::vector<std::string> lines;
+    for (const auto& d : e.diagnostics()) {
+      lines.push_back(d.ToString());
+    }
+    EXPECT_THAT(lines,
+                ElementsAre("tokens.yaml:1:27: [0].token_sha256: must be 64 lower-case hex "
+                            "characters (sha256 of the token)",
+                            "tokens.yaml:1:38: [0].role: must be one of viewer, editor, admin (got "
+                            "\"boss\")",
+                            "tokens.yaml:2:3: [1].name: required string",
+                            "tokens.yaml:2:3: [1].token_sha256: required string"));
+  }
+}
+
+TEST(Tar, ArchiveExtractsWithTar) {
+  TempDir dir;
+  std::map<std::string, std::string> files = {
+      {"a.txt", "hello\n"},
+      {"prometheus/rules/x.yaml", std::string(1000, 'x')},
+      {std::string(60, 'd') + "/" + std::string(60, 'e') + "/f.json", "{}"},
+  };
+  const auto archive = dir.path() / "b.tar";
+  std::ofstream(archive, std::ios::binary) << WriteUstar(files);
+  const std::string cmd = "cd " + dir.path().string() + " && mkdir out && tar -xf b.tar -C out";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  for (const auto& [path, content] : files) {
+    EXPECT_EQ(core::ReadFile(dir.path() / "out" / path), content) << path;
+  }
+  EXPECT_EQ(WriteUstar(files), WriteUstar(files));
+  EXPECT_EQ(WriteUstar({}).size(), 1024U);
+  EXPECT_THROW(WriteUstar({{std::string(300, 'a'), ""}}), std::invalid_argument);
+}
+
+TEST(Metrics, ExpositionFormat) {
+  Metrics metrics("1.2.3");
+  metrics.ObserveRequest("GET", "/a\"b", 200, 0.002);
+  metrics.SetStacksSource([] { return 3.0; });
+  const std::string text = metrics.Render();
+  EXPECT_THAT(
+      text, ::testing::HasSubstr(
+                "obsforge_http_requests_total{method=\"GET\",route=\"/a\\\"b\",code=\"200\"} 1\n"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr(
+                  "obsforge_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\\\"b\","
+                  "le=\"0.0025000000000000001\"} 1\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("obsforge_stacks 3\n"));
+  EXPECT_EQ(EscapeLabelValue("a\\b\n\"c\""), "a\\\\b\\n\\\"c\\\"");
+}
+
+TEST(Config, ParsesFileAndEnvironment) {
+  const ServerConfig config = ParseServerConfig(
+      "listen: 0.0.0.0:9000\ndata_dir: var\ntokens_file: /etc/t.yaml\nbody_limit: 1MiB\n"
+      "drain_timeout: 5s\nmax_threads: 8\ngitops:\n  - {repo: file:///x, branch: main}\n",
+      "/etc/obsforge/obsforge.yaml");
+  EXPECT_EQ(config.server.listen, "0.0.0.0:9000");
+  EXPECT_EQ(config.server.data_dir, "/etc/obsforge/var");
+  EXPECT_EQ(config.server.tokens_file, "/etc/t.yaml");
+  EXPECT_EQ(config.server.body_limit, 1U << 20U);
+  EXPECT_EQ(config.server.drain_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config.server.max_threads, 8);
+  EXPECT_EQ(config.gitops_json, R"([{"repo":"file:///x","branch":"main"}])");
+
+  ServerOptions options = config.server;
+  ApplyEnvironment(options, [](const std::string& name) -> std::optional<std::string> {
+    if (name == "OBSFORGE_LISTEN") {
+      return "127.0.0.1:7000";
+    }
+    return std::nullopt;
+  });
+  EXPECT_EQ(options.listen, "127.0.0.1:7000");
+  EXPECT_EQ(options.data_dir, "/etc/obsforge/var");
+}
+
+TEST(Config, BadSettingsAreListedWithPositions) {
+  try {
+    (void)ParseServerConfig("listen: nowhere\nbody_limit: lots\nfoo: 1\n", "o.yaml");
+    FAIL() << "no exception";
+  } catch (const core::InputError& e) {
+    std::vector<std::string> lines;
+    for (const auto& d : e.diagnostics()) {
+      lines.push_back(d.ToString());
+    }
+    EXPECT_THAT(lines, ElementsAre("o.yaml:1:9: listen: listen \"nowhere\" must be host:port",
+                                   "o.yaml:2:13: body_limit: must be a size such as 16MiB",
+                                   "o.yaml:3:1: foo: unknown setting"));
+  }
+  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(ParseDuration("2m"), std::chrono::minutes(2));
+  EXPECT_EQ(ParseDuration("2"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("16MiB"), 16U << 20U);
+  EXPECT_EQ(ParseByteSize("16MB"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace obsforge::server::testing
