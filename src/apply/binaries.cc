@@ -86,7 +86,7 @@ core::Result<ResolvedBinary> ResolveComponentBinary(std::string_view component,
 }
 
 std::string ProcessPath() {
-  const char* path = std::getenv("PATH");
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): nothing sets env
   return path == nullptr ? std::string() : std::string(path);
 }
 

@@ -225,13 +225,16 @@ core::Result<void> LocalRuntime::WaitReady(const std::string& component,
       }
       last = ready.error().message;
     } else {
-      last = component + " " + state->last_exit + " (restart " + std::to_string(state->restarts) +
-             ", see " + state->log_file.string() + ")";
+      last = component;
+      last.append(" ").append(state->last_exit).append(" (restart ");
+      last.append(std::to_string(state->restarts)).append(", see ");
+      last.append(state->log_file.string()).append(")");
     }
     if (clock_.Monotonic() >= deadline) {
-      return core::MakeError(
-          core::ErrorCode::kTimeout,
-          component + " not ready after " + std::to_string(timeout.count()) + "ms: " + last);
+      std::string message = component;
+      message.append(" not ready after ").append(std::to_string(timeout.count()));
+      message.append("ms: ").append(last);
+      return core::MakeError(core::ErrorCode::kTimeout, std::move(message));
     }
     clock_.SleepFor(options_.ready_poll_interval);
   }

@@ -55,6 +55,8 @@ class LocalRuntime {
   ~LocalRuntime();
   LocalRuntime(const LocalRuntime&) = delete;
   LocalRuntime& operator=(const LocalRuntime&) = delete;
+  LocalRuntime(LocalRuntime&&) = delete;
+  LocalRuntime& operator=(LocalRuntime&&) = delete;
 
   /// `<data_dir>/stacks/<stack>/<env>`.
   const std::filesystem::path& env_root() const { return env_root_; }

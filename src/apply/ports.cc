@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -22,7 +23,7 @@ core::Error Internal(const std::string& message) {
 }
 
 std::string Errno(const std::string& what) {
-  return what + ": " + std::strerror(errno);
+  return what + ": " + std::error_code(errno, std::generic_category()).message();
 }
 
 // Closes a descriptor on scope exit.
@@ -38,7 +39,7 @@ class Fd {
       ::close(fd_);
     }
   }
-  int get() const { return fd_; }
+  int Get() const { return fd_; }
 
  private:
   int fd_;
@@ -48,18 +49,21 @@ class Fd {
 // port) and the port the kernel chose.
 core::Result<std::pair<Fd, int>> BindFreePort() {
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) {
+  if (fd.Get() < 0) {
     return Internal(Errno("socket"));
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (::bind(fd.Get(), reinterpret_cast<sockaddr*>(&addr),  // NOLINT: the sockets API
+             sizeof(addr)) != 0) {
     return Internal(Errno("bind 127.0.0.1:0"));
   }
   socklen_t len = sizeof(addr);
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  if (::getsockname(fd.Get(),
+                    reinterpret_cast<sockaddr*>(&addr),  // NOLINT: the sockets API
+                    &len) != 0) {
     return Internal(Errno("getsockname"));
   }
   int port = ntohs(addr.sin_port);
@@ -113,6 +117,58 @@ PortMap FixedPorts(const spec::Runtime& runtime) {
   return fixed;
 }
 
+namespace {
+
+// Holds the environment's ports lock (released when the descriptor closes).
+core::Result<Fd> LockPorts(const std::filesystem::path& env_root) {
+  const auto lock_path = env_root / "ports.json.lock";
+  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock.Get() < 0) {
+    return Internal(Errno("open " + lock_path.string()));
+  }
+  while (::flock(lock.Get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return Internal(Errno("flock " + lock_path.string()));
+    }
+  }
+  return lock;
+}
+
+core::Result<nlohmann::json> ReadPersisted(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    return nlohmann::json::object();
+  }
+  nlohmann::json persisted;
+  try {
+    persisted = nlohmann::json::parse(core::ReadFile(file));
+  } catch (const std::exception& e) {
+    return Internal(file.string() + ": " + e.what());
+  }
+  if (!persisted.is_object()) {
+    return Internal(file.string() + ": not a JSON object");
+  }
+  return persisted;
+}
+
+// A fresh loopback port not in `used`; its socket goes to `held` so later calls cannot get it.
+core::Result<int> FreshPort(const std::set<int>& used, std::vector<Fd>& held) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto bound = BindFreePort();
+    if (!bound.ok()) {
+      return bound.error();
+    }
+    const int port = bound->second;
+    held.push_back(std::move(bound->first));
+    if (!used.contains(port)) {
+      return port;
+    }
+  }
+  return Internal("no free loopback port");
+}
+
+}  // namespace
+
 core::Result<PortMap> LoadOrAllocatePorts(const std::filesystem::path& env_root,
                                           const PortMap& fixed) {
   std::error_code ec;
@@ -120,71 +176,46 @@ core::Result<PortMap> LoadOrAllocatePorts(const std::filesystem::path& env_root,
   if (ec) {
     return Internal("cannot create " + env_root.string() + ": " + ec.message());
   }
-  const auto lock_path = env_root / "ports.json.lock";
-  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock.get() < 0) {
-    return Internal(Errno("open " + lock_path.string()));
-  }
   // Two runtimes opening the same environment at once must agree on one set of ports.
-  while (::flock(lock.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      return Internal(Errno("flock " + lock_path.string()));
-    }
+  auto lock = LockPorts(env_root);
+  if (!lock.ok()) {
+    return lock.error();
   }
-
   const auto file = env_root / "ports.json";
-  nlohmann::json persisted = nlohmann::json::object();
-  if (std::filesystem::exists(file, ec)) {
-    try {
-      persisted = nlohmann::json::parse(core::ReadFile(file));
-    } catch (const std::exception& e) {
-      return Internal(file.string() + ": " + e.what());
-    }
-    if (!persisted.is_object()) {
-      return Internal(file.string() + ": not a JSON object");
-    }
+  auto persisted = ReadPersisted(file);
+  if (!persisted.ok()) {
+    return persisted.error();
   }
 
-  PortMap result;
+  PortMap result = fixed;
   std::set<int> used;
   for (const auto& [name, port] : fixed) {
-    result[name] = port;
     used.insert(port);
   }
   bool changed = false;
-  std::vector<Fd> held;  // keeps fresh ports bound until all are chosen, so they are distinct
+  std::vector<Fd> held;
   for (const auto& name : PortNames()) {
     if (result.contains(name)) {
       continue;
     }
-    auto it = persisted.find(name);
-    if (it != persisted.end() && ValidPort(*it) && !used.contains(it->get<int>())) {
+    auto it = persisted->find(name);
+    if (it != persisted->end() && ValidPort(*it) && !used.contains(it->get<int>())) {
       result[name] = it->get<int>();
       used.insert(it->get<int>());
       continue;
     }
-    int port = 0;
-    for (int attempt = 0; attempt < 16 && port == 0; ++attempt) {
-      auto bound = BindFreePort();
-      if (!bound.ok()) {
-        return bound.error();
-      }
-      if (!used.contains(bound->second)) {
-        port = bound->second;
-      }
-      held.push_back(std::move(bound->first));
+    auto port = FreshPort(used, held);
+    if (!port.ok()) {
+      return port.error();
     }
-    if (port == 0) {
-      return Internal("no free loopback port for " + name);
-    }
-    result[name] = port;
-    used.insert(port);
-    persisted[name] = port;
+    result[name] = *port;
+    used.insert(*port);
+    (*persisted)[name] = *port;
     changed = true;
   }
   if (changed) {
     try {
-      core::WriteFileAtomic(file, persisted.dump(2) + "\n", 0644);
+      core::WriteFileAtomic(file, persisted->dump(2) + "\n", 0644);
     } catch (const std::exception& e) {
       return Internal(e.what());
     }

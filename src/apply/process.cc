@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <system_error>
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -17,7 +18,8 @@ namespace obsforge::apply {
 namespace {
 
 core::Error Internal(const std::string& what) {
-  return core::MakeError(core::ErrorCode::kInternal, what + ": " + std::strerror(errno));
+  return core::MakeError(core::ErrorCode::kInternal,
+                         what + ": " + std::error_code(errno, std::generic_category()).message());
 }
 
 // What the child reports through the exec-status pipe before _exit when it cannot exec.
@@ -39,7 +41,7 @@ void MarkDescriptorsCloseOnExec() {
   if (::close_range(3, ~0U, kCloseRangeCloexec) == 0) {
     return;
   }
-  long max_fd = ::sysconf(_SC_OPEN_MAX);
+  auto max_fd = ::sysconf(_SC_OPEN_MAX);
   if (max_fd < 0 || max_fd > 65536) {
     max_fd = 65536;
   }
@@ -63,7 +65,8 @@ void MarkDescriptorsCloseOnExec() {
   }
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Single-threaded here (after fork), so the process-wide call is the right one.
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);  // NOLINT(concurrency-mt-unsafe)
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
@@ -100,7 +103,8 @@ std::vector<std::string> BuildEnvironment(const ProcessSpec& spec) {
     }
   }
   for (const auto& [key, value] : spec.env) {
-    env.push_back(key + "=" + value);
+    env.push_back(key);
+    env.back().append("=").append(value);
   }
   return env;
 }
@@ -240,8 +244,9 @@ core::Result<SpawnedProcess> SpawnProcess(const ProcessSpec& spec) {
     std::string what = failure.stage == 1   ? "cannot enter " + dir
                        : failure.stage == 2 ? "cannot execute " + binary
                                             : "cannot set up the output of " + binary;
-    return core::MakeError(core::ErrorCode::kUnavailable,
-                           what + ": " + std::strerror(failure.error));
+    return core::MakeError(
+        core::ErrorCode::kUnavailable,
+        what + ": " + std::error_code(failure.error, std::generic_category()).message());
   }
   ::fcntl(out[0], F_SETFL, ::fcntl(out[0], F_GETFL) | O_NONBLOCK);
   return SpawnedProcess{.pid = pid, .output_fd = out[0]};
@@ -252,7 +257,8 @@ std::string DescribeWaitStatus(int status) {
     return "exited with status " + std::to_string(WEXITSTATUS(status));
   }
   if (WIFSIGNALED(status)) {
-    const char* name = ::strsignal(WTERMSIG(status));
+    // sigdescr_np, unlike strsignal, is thread-safe.
+    const char* name = ::sigdescr_np(WTERMSIG(status));
     return "killed by signal " + std::to_string(WTERMSIG(status)) +
            (name != nullptr ? std::string(" (") + name + ")" : std::string());
   }

@@ -13,7 +13,7 @@
 namespace obsforge::apply {
 
 /// Default bound of a component's log file: rotated at 10 MiB, one `.1` kept.
-inline constexpr std::size_t kDefaultLogMaxBytes = 10 * 1024 * 1024;
+inline constexpr std::size_t kDefaultLogMaxBytes = std::size_t{10} * 1024 * 1024;
 
 /// What to run and where its output goes.
 struct ProcessSpec {
@@ -37,6 +37,8 @@ class RotatingLog {
   ~RotatingLog();
   RotatingLog(const RotatingLog&) = delete;
   RotatingLog& operator=(const RotatingLog&) = delete;
+  RotatingLog(RotatingLog&&) = delete;
+  RotatingLog& operator=(RotatingLog&&) = delete;
 
   /// Appends `data`, rotating as needed; returns kInternal (with the path and errno text) when the
   /// file cannot be opened, written or rotated.

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <future>
+#include <system_error>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -71,7 +72,8 @@ Supervisor::Supervisor(core::Clock& clock, SupervisorOptions options, core::Logg
     : clock_(clock), options_(options), logger_(logger) {
   std::array<int, 2> wake{-1, -1};
   if (::pipe2(wake.data(), O_CLOEXEC | O_NONBLOCK) != 0) {
-    throw std::runtime_error(std::string("supervisor: pipe: ") + std::strerror(errno));
+    throw std::runtime_error("supervisor: pipe: " +
+                             std::error_code(errno, std::generic_category()).message());
   }
   wake_read_ = wake[0];
   wake_write_ = wake[1];
@@ -90,7 +92,7 @@ Supervisor::~Supervisor() {
   ::close(wake_write_);
 }
 
-void Supervisor::Wake() {
+void Supervisor::Wake() const {
   char byte = 1;
   // A full pipe already guarantees a wake-up.
   [[maybe_unused]] auto n = ::write(wake_write_, &byte, 1);

@@ -70,13 +70,16 @@ std::chrono::milliseconds BackoffDelay(int consecutive_failures, const Superviso
 /// The destructor stops everything (StopAll) and joins the thread.
 class Supervisor {
  public:
-  /// `clock` and `logger` must outlive the Supervisor.
+  /// `clock` and `logger` must outlive the Supervisor. Throws std::runtime_error when the OS
+  /// refuses a pipe or thread (descriptor exhaustion).
   explicit Supervisor(core::Clock& clock,
                       SupervisorOptions options = {},
                       core::Logger& logger = core::NullLogger());
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
+  Supervisor(Supervisor&&) = delete;
+  Supervisor& operator=(Supervisor&&) = delete;
 
   /// Starts `spec` under `spec.name` and returns once it is spawned (exec done). The spec is kept
   /// for automatic restarts and Restart(). A no-op returning ok when that name already runs or is
@@ -119,7 +122,7 @@ class Supervisor {
   void CheckExit(Entry& entry);
   void CheckDeadlines(Entry& entry);
   void SetPhase(Entry& entry, ProcessPhase phase);
-  void Wake();
+  void Wake() const;
 
   core::Clock& clock_;
   SupervisorOptions options_;
