@@ -1,0 +1,477 @@
+#include "health/checks.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "http/url.h"
+
+namespace obsforge::health {
+namespace {
+
+using json = nlohmann::json;
+using Answer = core::Result<http::Response>;
+using Steady = std::chrono::steady_clock;
+
+constexpr std::size_t kBodyExcerpt = 200;
+
+std::string Excerpt(std::string_view body) {
+  std::string out(body.substr(0, kBodyExcerpt));
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) {
+    out.pop_back();
+  }
+  if (body.size() > kBodyExcerpt) {
+    out += "…";
+  }
+  return out;
+}
+
+// Wraps a parser of a 200 response: transport errors and other statuses fail generically.
+ResponseParser On200(std::function<ProbeOutcome(const http::Response&)> parse) {
+  return [parse = std::move(parse)](const Answer& answer) {
+    if (!answer.ok() || answer->status != 200) {
+      return ExpectStatus200(answer);
+    }
+    return parse(*answer);
+  };
+}
+
+std::optional<json> ParseJson(const http::Response& response) {
+  auto parsed = json::parse(response.body, nullptr, false);
+  if (parsed.is_discarded()) {
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+ProbeOutcome NotJson() {
+  return ProbeOutcome::Fail("response is not valid JSON");
+}
+
+std::string Str(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+http::Request Get(const std::string& base, std::string_view path, const CheckOptions& options) {
+  http::Request request{.url = http::JoinUrl(base, path)};
+  request.timeout = options.timeout;
+  request.connect_timeout = std::min(options.timeout, std::chrono::milliseconds(3000));
+  return request;
+}
+
+ComponentCheck Make(std::string component,
+                    std::string name,
+                    bool critical,
+                    http::Request request,
+                    ResponseParser parser,
+                    const CheckOptions& options) {
+  return ComponentCheck{.component = std::move(component),
+                        .name = std::move(name),
+                        .critical = critical,
+                        .definition = CheckDefinition{.request = std::move(request),
+                                                      .parser = std::move(parser),
+                                                      .interval = options.interval}};
+}
+
+std::string NowNanos() {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return std::to_string(ns.count());
+}
+
+// A read-back step: 200 with the item found passes; 404 or 200 without it retries until
+// `deadline`, then fails with `missing`; anything else fails at once.
+ResponseParser ReadBack(http::Request request,
+                        std::function<bool(const http::Response&)> found,
+                        Steady::time_point deadline,
+                        std::chrono::milliseconds poll,
+                        std::string missing) {
+  return [request = std::move(request), found = std::move(found), deadline, poll,
+          missing = std::move(missing)](const Answer& answer) -> ProbeOutcome {
+    if (answer.ok() && answer->status == 200 && found(*answer)) {
+      return ProbeOutcome::Ok();
+    }
+    if (answer.ok() && answer->status != 200 && answer->status != 404) {
+      return ExpectStatus200(answer);
+    }
+    if (Steady::now() + poll > deadline) {
+      return ProbeOutcome::Fail(answer.ok() ? missing : answer.error().message);
+    }
+    ProbeOutcome again;
+    again.next = std::make_shared<FollowUp>(
+        FollowUp{.request = request,
+                 .parser = ReadBack(request, found, deadline, poll, missing),
+                 .delay = poll});
+    return again;
+  };
+}
+
+struct CanaryRun {
+  std::string id;
+  std::string timestamp_ns;
+  Steady::time_point deadline;
+};
+
+ComponentCheck LokiCanary(const Endpoints& endpoints, const CheckOptions& options, IdSource ids) {
+  auto run = std::make_shared<CanaryRun>();
+  ComponentCheck check = Make("loki", "canary_logs", false, {}, nullptr, options);
+  check.canary = true;
+  http::Headers tenant;
+  if (!endpoints.loki_tenant.empty()) {
+    tenant.emplace_back("X-Scope-OrgID", endpoints.loki_tenant);
+  }
+  const std::string base = endpoints.loki;
+  check.definition.make_request = [run, ids, base, tenant, options] {
+    run->id = ids(16);
+    run->timestamp_ns = NowNanos();
+    run->deadline = Steady::now() + options.canary_deadline;
+    json body{
+        {"streams",
+         json::array({{{"stream", {{"job", "obsforge-canary"}, {"canary", run->id}}},
+                       {"values", json::array({json::array(
+                                      {run->timestamp_ns, "obsforge canary " + run->id})})}}})}};
+    http::Request request = Get(base, "/loki/api/v1/push", options);
+    request.method = "POST";
+    request.headers = tenant;
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = body.dump();
+    return request;
+  };
+  check.definition.parser = [run, base, tenant, options](const Answer& answer) -> ProbeOutcome {
+    if (!answer.ok()) {
+      return ProbeOutcome::Fail(answer.error().message);
+    }
+    if (answer->status != 204 && answer->status != 200) {
+      return ProbeOutcome::Fail("push: HTTP " + std::to_string(answer->status) + ": " +
+                                Excerpt(answer->body));
+    }
+    const long long ns = std::atoll(run->timestamp_ns.c_str());
+    http::Request query =
+        Get(base,
+            "/loki/api/v1/query_range?" +
+                http::BuildQuery({{"query", "{canary=\"" + run->id + "\"}"},
+                                  {"start", std::to_string(ns - 60'000'000'000LL)},
+                                  {"end", std::to_string(ns + 60'000'000'000LL)},
+                                  {"limit", "5"}}),
+            options);
+    query.headers = tenant;
+    const std::string line = "obsforge canary " + run->id;
+    auto found = [line](const http::Response& response) {
+      const auto body = ParseJson(response);
+      if (!body || !body->contains("data")) {
+        return false;
+      }
+      for (const auto& stream : (*body)["data"].value("result", json::array())) {
+        for (const auto& value : stream.value("values", json::array())) {
+          if (value.is_array() && value.size() >= 2 && value[1] == line) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    ProbeOutcome outcome;
+    outcome.next = std::make_shared<FollowUp>(
+        FollowUp{.request = query,
+                 .parser = ReadBack(query, found, run->deadline, options.canary_poll,
+                                    "canary log line not found in Loki within " +
+                                        std::to_string(options.canary_deadline.count()) + " ms")});
+    return outcome;
+  };
+  return check;
+}
+
+ComponentCheck TempoCanary(const Endpoints& endpoints, const CheckOptions& options, IdSource ids) {
+  auto run = std::make_shared<CanaryRun>();
+  ComponentCheck check = Make("tempo", "canary_traces", false, {}, nullptr, options);
+  check.canary = true;
+  const std::string otlp = endpoints.tempo_otlp.empty() ? endpoints.tempo : endpoints.tempo_otlp;
+  const std::string base = endpoints.tempo;
+  check.definition.make_request = [run, ids, otlp, options] {
+    run->id = ids(32);
+    run->timestamp_ns = NowNanos();
+    run->deadline = Steady::now() + options.canary_deadline;
+    const std::string end = std::to_string(std::atoll(run->timestamp_ns.c_str()) + 1'000'000);
+    json span{
+        {"traceId", run->id}, {"spanId", run->id.substr(0, 16)},        {"name", "obsforge-canary"},
+        {"kind", 1},          {"startTimeUnixNano", run->timestamp_ns}, {"endTimeUnixNano", end}};
+    json body{
+        {"resourceSpans",
+         json::array(
+             {{{"resource",
+                {{"attributes", json::array({{{"key", "service.name"},
+                                              {"value", {{"stringValue", "obsforge-canary"}}}}})}}},
+               {"scopeSpans", json::array({{{"scope", {{"name", "obsforge"}}},
+                                            {"spans", json::array({span})}}})}}})}};
+    http::Request request = Get(otlp, "/v1/traces", options);
+    request.method = "POST";
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = body.dump();
+    return request;
+  };
+  check.definition.parser = [run, base, options](const Answer& answer) -> ProbeOutcome {
+    if (!answer.ok()) {
+      return ProbeOutcome::Fail(answer.error().message);
+    }
+    if (answer->status != 200) {
+      return ProbeOutcome::Fail("push: HTTP " + std::to_string(answer->status) + ": " +
+                                Excerpt(answer->body));
+    }
+    http::Request query = Get(base, "/api/traces/" + run->id, options);
+    ProbeOutcome outcome;
+    outcome.next = std::make_shared<FollowUp>(FollowUp{
+        .request = query,
+        .parser = ReadBack(
+            query, [](const http::Response&) { return true; }, run->deadline, options.canary_poll,
+            "canary trace not found in Tempo within " +
+                std::to_string(options.canary_deadline.count()) + " ms")});
+    return outcome;
+  };
+  return check;
+}
+
+}  // namespace
+
+IdSource RandomIds() {
+  struct Shared {
+    std::mutex mu;
+    std::mt19937_64 rng{std::random_device{}()};
+  };
+  auto shared = std::make_shared<Shared>();
+  return [shared](int digits) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    std::lock_guard lock(shared->mu);
+    while (static_cast<int>(out.size()) < digits) {
+      std::uint64_t bits = shared->rng();
+      for (int i = 0; i < 16 && static_cast<int>(out.size()) < digits; ++i, bits >>= 4u) {
+        out.push_back(kHex[bits & 0xfu]);
+      }
+    }
+    return out;
+  };
+}
+
+ProbeOutcome ExpectStatus200(const core::Result<http::Response>& answer) {
+  if (!answer.ok()) {
+    return ProbeOutcome::Fail(answer.error().message);
+  }
+  if (answer->status == 200) {
+    return ProbeOutcome::Ok();
+  }
+  std::string error = "HTTP " + std::to_string(answer->status);
+  if (const std::string excerpt = Excerpt(answer->body); !excerpt.empty()) {
+    error += ": " + excerpt;
+  }
+  return ProbeOutcome::Fail(std::move(error));
+}
+
+std::optional<double> MetricValue(std::string_view text, std::string_view metric) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.starts_with(metric) || line.size() == metric.size()) {
+      continue;
+    }
+    std::string_view rest = line.substr(metric.size());
+    if (rest.front() == '{') {
+      const auto close = rest.find('}');
+      if (close == std::string_view::npos) {
+        continue;
+      }
+      rest = rest.substr(close + 1);
+    } else if (rest.front() != ' ') {
+      continue;  // a longer metric name with this prefix
+    }
+    while (!rest.empty() && rest.front() == ' ') {
+      rest.remove_prefix(1);
+    }
+    const auto space = rest.find(' ');
+    const std::string value(rest.substr(0, space));
+    char* parsed_end = nullptr;
+    const double v = std::strtod(value.c_str(), &parsed_end);
+    if (value.empty() || parsed_end != value.c_str() + value.size()) {
+      return std::nullopt;
+    }
+    return v;
+  }
+  return std::nullopt;
+}
+
+ProbeOutcome ParseReloadMetric(const http::Response& response, std::string_view metric) {
+  const auto value = MetricValue(response.body, metric);
+  if (!value) {
+    return ProbeOutcome::Fail(std::string(metric) + " not found in /metrics");
+  }
+  if (*value != 1.0) {
+    return ProbeOutcome::Fail(std::string(metric) + " is 0 (the last configuration reload failed)",
+                              *value);
+  }
+  return ProbeOutcome::Ok(*value);
+}
+
+ProbeOutcome ParseTargets(const http::Response& response, double min_share) {
+  const auto body = ParseJson(response);
+  if (!body || !body->is_object() || !body->contains("data")) {
+    return NotJson();
+  }
+  int total = 0;
+  int up = 0;
+  std::vector<std::string> down;
+  for (const auto& target : (*body)["data"].value("activeTargets", json::array())) {
+    const std::string health = Str(target, "health");
+    if (health == "unknown") {
+      continue;  // not scraped yet
+    }
+    ++total;
+    if (health == "up") {
+      ++up;
+    } else {
+      down.push_back(Str(target, "scrapePool") + " " + Str(target, "scrapeUrl") + ": " +
+                     Str(target, "lastError"));
+    }
+  }
+  const double share = total == 0 ? 1.0 : static_cast<double>(up) / total;
+  if (share >= min_share) {
+    return ProbeOutcome::Ok(share);
+  }
+  std::string error =
+      std::to_string(total - up) + " of " + std::to_string(total) + " targets down: ";
+  for (std::size_t i = 0; i < down.size(); ++i) {
+    error += (i == 0 ? "" : "; ") + down[i];
+  }
+  return ProbeOutcome::Fail(std::move(error), share);
+}
+
+ProbeOutcome ParseRules(const http::Response& response) {
+  const auto body = ParseJson(response);
+  if (!body || !body->is_object() || !body->contains("data")) {
+    return NotJson();
+  }
+  std::vector<std::string> failing;
+  for (const auto& group : (*body)["data"].value("groups", json::array())) {
+    for (const auto& rule : group.value("rules", json::array())) {
+      if (Str(rule, "health") == "err") {
+        failing.push_back(Str(group, "file") + "/" + Str(group, "name") + "/" + Str(rule, "name") +
+                          ": " + Str(rule, "lastError"));
+      }
+    }
+  }
+  if (failing.empty()) {
+    return ProbeOutcome::Ok(0);
+  }
+  std::string error = std::to_string(failing.size()) + " rules failing: ";
+  for (std::size_t i = 0; i < failing.size(); ++i) {
+    error += (i == 0 ? "" : "; ") + failing[i];
+  }
+  return ProbeOutcome::Fail(std::move(error), static_cast<double>(failing.size()));
+}
+
+ProbeOutcome ParseAlertmanagerStatus(const http::Response& response) {
+  const auto body = ParseJson(response);
+  if (!body || !body->is_object()) {
+    return NotJson();
+  }
+  const std::string status = Str(body->value("cluster", json::object()), "status");
+  if (status == "ready" || status == "disabled") {
+    return ProbeOutcome::Ok();
+  }
+  return ProbeOutcome::Fail("cluster status is " + (status.empty() ? "missing" : status));
+}
+
+ProbeOutcome ParseDatasourceHealth(const http::Response& response) {
+  const auto body = ParseJson(response);
+  const std::string message = body && body->is_object() ? Str(*body, "message") : "";
+  if (response.status == 200 && body && body->is_object() && Str(*body, "status") == "OK") {
+    return ProbeOutcome::Ok();
+  }
+  return ProbeOutcome::Fail("HTTP " + std::to_string(response.status) + ": " +
+                            (message.empty() ? Excerpt(response.body) : message));
+}
+
+std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
+                                                 const CheckOptions& options,
+                                                 IdSource ids) {
+  std::vector<ComponentCheck> out;
+  if (!endpoints.prometheus.empty()) {
+    const auto& p = endpoints.prometheus;
+    out.push_back(Make("prometheus", "healthy", true, Get(p, "/-/healthy", options),
+                       ExpectStatus200, options));
+    out.push_back(
+        Make("prometheus", "ready", true, Get(p, "/-/ready", options), ExpectStatus200, options));
+    out.push_back(Make("prometheus", "config_reload", false, Get(p, "/metrics", options),
+                       On200([](const http::Response& r) {
+                         return ParseReloadMetric(r, "prometheus_config_last_reload_successful");
+                       }),
+                       options));
+    const double share = options.min_targets_up_share;
+    out.push_back(
+        Make("prometheus", "targets", false, Get(p, "/api/v1/targets?state=active", options),
+             On200([share](const http::Response& r) { return ParseTargets(r, share); }), options));
+    out.push_back(Make("prometheus", "rules", false, Get(p, "/api/v1/rules", options),
+                       On200(ParseRules), options));
+  }
+  if (!endpoints.alertmanager.empty()) {
+    const auto& a = endpoints.alertmanager;
+    out.push_back(
+        Make("alertmanager", "ready", true, Get(a, "/-/ready", options), ExpectStatus200, options));
+    out.push_back(Make("alertmanager", "cluster", false, Get(a, "/api/v2/status", options),
+                       On200(ParseAlertmanagerStatus), options));
+    out.push_back(Make("alertmanager", "config_reload", false, Get(a, "/metrics", options),
+                       On200([](const http::Response& r) {
+                         return ParseReloadMetric(r, "alertmanager_config_last_reload_successful");
+                       }),
+                       options));
+  }
+  if (!endpoints.loki.empty()) {
+    out.push_back(Make("loki", "ready", true, Get(endpoints.loki, "/ready", options),
+                       ExpectStatus200, options));
+    if (options.canaries) {
+      out.push_back(LokiCanary(endpoints, options, ids));
+    }
+  }
+  if (!endpoints.tempo.empty()) {
+    out.push_back(Make("tempo", "ready", true, Get(endpoints.tempo, "/ready", options),
+                       ExpectStatus200, options));
+    if (options.canaries) {
+      out.push_back(TempoCanary(endpoints, options, ids));
+    }
+  }
+  if (!endpoints.grafana.empty()) {
+    out.push_back(Make("grafana", "health", true, Get(endpoints.grafana, "/api/health", options),
+                       ExpectStatus200, options));
+    if (!endpoints.grafana_token.empty()) {
+      for (const auto& uid : endpoints.grafana_datasource_uids) {
+        http::Request request =
+            Get(endpoints.grafana,
+                "/api/datasources/uid/" + http::EncodePathSegment(uid) + "/health", options);
+        request.headers.emplace_back("Authorization", "Bearer " + endpoints.grafana_token.Reveal());
+        out.push_back(Make(
+            "grafana", "datasource:" + uid, false, std::move(request),
+            [](const Answer& answer) {
+              return answer.ok() ? ParseDatasourceHealth(*answer)
+                                 : ProbeOutcome::Fail(answer.error().message);
+            },
+            options));
+      }
+    }
+  }
+  if (!endpoints.otelcol_health.empty()) {
+    http::Request request{.url = endpoints.otelcol_health};
+    request.timeout = options.timeout;
+    out.push_back(Make("otelcol", "health", true, std::move(request), ExpectStatus200, options));
+  }
+  return out;
+}
+
+}  // namespace obsforge::health

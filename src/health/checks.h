@@ -1,0 +1,110 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/secret.h"
+#include "health/prober.h"
+
+namespace obsforge::health {
+
+/// Where the components of one environment answer. An empty URL means "not part of this
+/// environment": its checks are not built. Base URLs have no trailing path ("http://h:9090").
+struct Endpoints {
+  std::string prometheus;
+  std::string alertmanager;
+  std::string loki;
+  /// Sent as X-Scope-OrgID to Loki when non-empty.
+  std::string loki_tenant;
+  std::string tempo;
+  /// Tempo's OTLP/HTTP receiver (port 4318 by default); the trace canary pushes there. Empty:
+  /// `tempo` is used.
+  std::string tempo_otlp;
+  std::string grafana;
+  /// Grafana API token; datasource health checks are built only when it is set.
+  core::Secret grafana_token;
+  /// UIDs of the datasources obsforge provisioned.
+  std::vector<std::string> grafana_datasource_uids;
+  /// Full URL of the collector's health_check extension, e.g. "http://h:13133/".
+  std::string otelcol_health;
+};
+
+/// How checks run (an aggregate: use designated initializers).
+struct CheckOptions {
+  std::chrono::milliseconds interval{15000};
+  /// Per request.
+  std::chrono::milliseconds timeout{5000};
+  /// Build the Loki and Tempo canaries (spec `health.canaries`).
+  bool canaries = false;
+  /// A canary that cannot read its line / span back within this long fails.
+  std::chrono::milliseconds canary_deadline{10000};
+  /// Pause between read-back attempts.
+  std::chrono::milliseconds canary_poll{200};
+  /// The targets check fails when fewer than this share of active targets is up (1.0: any
+  /// down target fails it).
+  double min_targets_up_share = 1.0;
+};
+
+/// One check of one component, ready for the Prober (its definition's id is left empty: the
+/// caller namespaces it, e.g. "stack/env/component/check").
+struct ComponentCheck {
+  std::string component;  ///< "prometheus", "alertmanager", "loki", "tempo", "grafana", "otelcol"
+  std::string name;       ///< "healthy", "ready", "config_reload", "targets", "rules", ...
+  /// A failing critical check (liveness/readiness) makes its component "down"; any other failing
+  /// check makes it "degraded".
+  bool critical = false;
+  /// The run's duration is an end-to-end canary latency.
+  bool canary = false;
+  CheckDefinition definition;
+};
+
+/// Makes unique hex identifiers: a call with `hex_digits` returns that many lower-case hex digits.
+using IdSource = std::function<std::string(int hex_digits)>;
+
+/// Random ids from a thread-safe generator seeded by the random device.
+IdSource RandomIds();
+
+/// The checks of issue 6 item 1 for the components in `endpoints`:
+///   prometheus: healthy (/-/healthy), ready (/-/ready), config_reload (/metrics
+///     prometheus_config_last_reload_successful), targets (/api/v1/targets), rules (/api/v1/rules);
+///   alertmanager: ready, cluster (/api/v2/status: ready or disabled), config_reload (/metrics);
+///   loki: ready; tempo: ready; grafana: health (/api/health) and datasource:<uid> per
+///   provisioned datasource when a token is set; otelcol: health;
+///   canaries when options.canaries: loki canary_logs (push a line with a unique `canary`
+///   label, read it back with query_range), tempo canary_traces (push an OTLP/HTTP JSON span,
+///   GET /api/traces/{id}).
+/// Never throws (except std::bad_alloc).
+std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
+                                                 const CheckOptions& options,
+                                                 IdSource ids = RandomIds());
+
+// Pure parsers, exposed for tests. Each returns the outcome of one response body.
+
+/// 200 → ok; any other status → "HTTP <status>: <first 200 bytes of the body>"; a transport
+/// error → its message.
+ProbeOutcome ExpectStatus200(const core::Result<http::Response>& answer);
+/// The value of the first sample of `metric` (no labels or any labels) in Prometheus text
+/// exposition `text`; nullopt when absent or unparsable.
+std::optional<double> MetricValue(std::string_view text, std::string_view metric);
+/// /metrics text → ok when `metric` is 1; "<metric> is 0 (the last configuration reload failed)"
+/// or "<metric> not found in /metrics".
+ProbeOutcome ParseReloadMetric(const http::Response& response, std::string_view metric);
+/// /api/v1/targets JSON → value = share of active targets up (1 when there are none); fails when
+/// the share is below `min_share`, listing each down target as `<scrapePool> <scrapeUrl>:
+/// <lastError>` joined by "; ", after "<down> of <total> targets down: ".
+ProbeOutcome ParseTargets(const http::Response& response, double min_share);
+/// /api/v1/rules JSON → fails when any rule's health is "err", listing
+/// `<file>/<group>/<rule>: <lastError>` joined by "; ", after "<n> rules failing: ".
+ProbeOutcome ParseRules(const http::Response& response);
+/// /api/v2/status JSON → ok when cluster.status is "ready" or "disabled"; otherwise
+/// "cluster status is <status>".
+ProbeOutcome ParseAlertmanagerStatus(const http::Response& response);
+/// Grafana /api/datasources/uid/{uid}/health → ok on 200 {"status":"OK"}; otherwise
+/// "HTTP <status>: <message>".
+ProbeOutcome ParseDatasourceHealth(const http::Response& response);
+
+}  // namespace obsforge::health

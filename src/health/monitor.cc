@@ -1,0 +1,183 @@
+#include "health/monitor.h"
+
+namespace obsforge::health {
+
+notify::EnvironmentReport ReportOf(const EnvironmentStatus& status,
+                                   const std::string& previous_state,
+                                   const std::string& grafana_url) {
+  notify::EnvironmentReport report{.stack = status.stack,
+                                   .env = status.env,
+                                   .state = StateName(status.state),
+                                   .previous_state = previous_state,
+                                   .at = core::FormatTime(status.since),
+                                   .grafana_url = grafana_url};
+  for (const auto& component : status.components) {
+    int ok = 0;
+    for (const auto& check : component.checks) {
+      ok += check.state == State::kOk ? 1 : 0;
+      if (check.state == State::kFailing) {
+        report.failing.push_back(notify::FailingCheck{.component = component.name,
+                                                      .check = check.name,
+                                                      .error = check.last_error,
+                                                      .since = core::FormatTime(check.since)});
+      }
+    }
+    report.components.push_back(notify::ComponentLine{
+        .name = component.name,
+        .state = StateName(component.state),
+        .detail =
+            std::to_string(ok) + "/" + std::to_string(component.checks.size()) + " checks ok"});
+  }
+  return report;
+}
+
+HealthMonitor::HealthMonitor(MonitorOptions options,
+                             core::Clock& clock,
+                             notify::Notifier* notifier,
+                             TransitionSink* sink,
+                             core::Logger& logger)
+    : options_(options),
+      clock_(clock),
+      notifier_(notifier),
+      sink_(sink),
+      logger_(logger),
+      damper_(options.damping_window),
+      prober_(std::make_unique<Prober>(
+          options.prober, [this](const CheckResult& result) { OnResult(result); }, clock)) {
+}
+
+HealthMonitor::~HealthMonitor() {
+  Stop();
+}
+
+void HealthMonitor::Start() {
+  prober_->Start();
+}
+void HealthMonitor::Stop() {
+  prober_->Stop();
+}
+
+void HealthMonitor::Watch(const EnvironmentWatch& watch) {
+  Unwatch(watch.stack, watch.env);
+  const auto now = clock_.Now();
+  std::vector<CheckDefinition> definitions;
+  {
+    std::lock_guard lock(mu_);
+    envs_[{watch.stack, watch.env}] =
+        EnvInfo{.slack_channel_key = watch.slack_channel_key, .grafana_url = watch.grafana_url};
+    for (auto& check : BuildComponentChecks(watch.endpoints, watch.options)) {
+      CheckKey key{watch.stack, watch.env, check.component, check.name};
+      tracker_.Register(key, check.critical, check.canary, watch.failure_threshold, now);
+      check.definition.id = key.Id();
+      keys_[check.definition.id] = key;
+      definitions.push_back(std::move(check.definition));
+    }
+  }
+  for (auto& definition : definitions) {
+    prober_->Add(std::move(definition));
+  }
+}
+
+void HealthMonitor::Unwatch(const std::string& stack, const std::string& env) {
+  const std::string prefix = stack + "/" + env + "/";
+  prober_->RemovePrefix(prefix);
+  std::lock_guard lock(mu_);
+  std::erase_if(keys_, [&](const auto& item) { return item.first.starts_with(prefix); });
+  envs_.erase({stack, env});
+  tracker_.RemoveEnvironment(stack, env);
+}
+
+std::optional<EnvironmentStatus> HealthMonitor::Status(const std::string& stack,
+                                                       const std::string& env) const {
+  return tracker_.Environment(stack, env);
+}
+
+std::string HealthMonitor::MetricsText() const {
+  return tracker_.MetricsText();
+}
+
+ProberStats HealthMonitor::Stats() const {
+  return prober_->Stats();
+}
+
+void HealthMonitor::OnResult(const CheckResult& result) {
+  CheckKey key;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = keys_.find(result.id);
+    if (it == keys_.end()) {
+      return;
+    }
+    key = it->second;
+  }
+  const auto transitions =
+      tracker_.Record(key, result.ok, result.error, result.value, result.duration, clock_.Now());
+  if (!transitions.empty() && sink_ != nullptr) {
+    sink_->OnTransitions(transitions);
+  }
+  for (const auto& t : transitions) {
+    if (t.scope == Transition::Scope::kEnvironment) {
+      logger_.Info("environment health changed", {{"stack", t.stack},
+                                                  {"env", t.env},
+                                                  {"from", StateName(t.from)},
+                                                  {"to", StateName(t.to)},
+                                                  {"why", t.message}});
+      // Coming up healthy is not news, and "unknown" says nothing worth a message.
+      if (t.to == State::kUnknown || (t.from == State::kUnknown && t.to == State::kOk)) {
+        continue;
+      }
+      bool send = false;
+      {
+        std::lock_guard lock(mu_);
+        send =
+            damper_.Offer(t.stack + "/" + t.env, StateName(t.to), std::chrono::steady_clock::now());
+      }
+      if (send) {
+        Announce(t.stack, t.env, StateName(t.to));
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> due;
+  {
+    std::lock_guard lock(mu_);
+    due = damper_.Due(std::chrono::steady_clock::now());
+  }
+  for (const auto& [where, state] : due) {
+    const auto slash = where.find('/');
+    Announce(where.substr(0, slash), where.substr(slash + 1), state);
+  }
+}
+
+void HealthMonitor::Announce(const std::string& stack,
+                             const std::string& env,
+                             const std::string& state) {
+  EnvInfo info;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = envs_.find({stack, env});
+    if (it == envs_.end()) {
+      return;
+    }
+    info = it->second;
+    if (info.reported_state == state) {
+      return;
+    }
+    it->second.reported_state = state;
+  }
+  if (notifier_ == nullptr || info.slack_channel_key.empty()) {
+    return;
+  }
+  const auto status = tracker_.Environment(stack, env);
+  if (!status) {
+    return;
+  }
+  auto report = ReportOf(*status, info.reported_state, info.grafana_url);
+  report.state = state;  // a damped message reports the state it was held for
+  auto posted = notifier_->Post(info.slack_channel_key, notify::EnvironmentMessage(report));
+  if (!posted.ok()) {
+    logger_.Error("could not enqueue a Slack message",
+                  {{"stack", stack}, {"env", env}, {"error", posted.error().message}});
+  }
+}
+
+}  // namespace obsforge::health

@@ -1,0 +1,125 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "health/checks.h"
+#include "health/prober.h"
+#include "health/state.h"
+#include "notify/damper.h"
+#include "notify/notifier.h"
+#include "notify/slack.h"
+
+namespace obsforge::health {
+
+/// What to watch for one (stack, environment).
+struct EnvironmentWatch {
+  std::string stack;
+  std::string env;
+  Endpoints endpoints;
+  CheckOptions options;
+  /// Spec `health.failure_threshold`.
+  int failure_threshold = 3;
+  /// Outbox channel of the stack's Slack webhook (its secret reference, e.g.
+  /// `{secret: SLACK_HEALTH_WEBHOOK}`); empty: no Slack messages.
+  std::string slack_channel_key;
+  /// Linked from messages when set.
+  std::string grafana_url;
+};
+
+/// Receives every state transition (for the store's health history). Called on the prober's
+/// loop thread: must not block for long.
+class TransitionSink {
+ public:
+  virtual ~TransitionSink() = default;
+  /// `transitions` as HealthTracker::Record returned them (check, component, environment).
+  virtual void OnTransitions(const std::vector<Transition>& transitions) = 0;
+};
+
+/// Options of a HealthMonitor.
+struct MonitorOptions {
+  ProberOptions prober;
+  /// At most one Slack message per environment per window (notify::FlapDamper); a state that
+  /// changed meanwhile is sent when the window ends.
+  std::chrono::milliseconds damping_window{std::chrono::minutes(5)};
+};
+
+/// Continuous health of every watched environment: builds its checks, runs them on one Prober,
+/// feeds the HealthTracker, forwards transitions to the sink, and posts one Slack message per
+/// environment state change (degraded, down, and recovery to ok; the first ok after start-up is
+/// not announced), flap-damped.
+///
+/// Thread-safe. Never throws except std::bad_alloc (and what Prober's constructor throws).
+class HealthMonitor {
+ public:
+  /// `notifier` and `sink` may be null. All references must outlive the monitor.
+  HealthMonitor(MonitorOptions options,
+                core::Clock& clock,
+                notify::Notifier* notifier,
+                TransitionSink* sink,
+                core::Logger& logger);
+  ~HealthMonitor();
+  HealthMonitor(const HealthMonitor&) = delete;
+  HealthMonitor& operator=(const HealthMonitor&) = delete;
+  HealthMonitor(HealthMonitor&&) = delete;
+  HealthMonitor& operator=(HealthMonitor&&) = delete;
+
+  /// Starts probing.
+  void Start();
+  /// Stops probing (idempotent).
+  void Stop();
+
+  /// Watches (or re-watches, replacing the old checks) an environment.
+  void Watch(const EnvironmentWatch& watch);
+  /// Stops watching (stack, env) and forgets its state.
+  void Unwatch(const std::string& stack, const std::string& env);
+
+  /// Current state of (stack, env); nullopt when not watched.
+  std::optional<EnvironmentStatus> Status(const std::string& stack, const std::string& env) const;
+  /// HealthTracker::MetricsText() of everything watched.
+  std::string MetricsText() const;
+  /// The prober's counters.
+  ProberStats Stats() const;
+
+ private:
+  struct Registered {
+    CheckKey key;
+  };
+  struct EnvInfo {
+    std::string slack_channel_key;
+    std::string grafana_url;
+    std::string reported_state = "unknown";
+  };
+
+  void OnResult(const CheckResult& result);
+  void Announce(const std::string& stack, const std::string& env, const std::string& state);
+
+  MonitorOptions options_;
+  core::Clock& clock_;
+  notify::Notifier* notifier_;
+  TransitionSink* sink_;
+  core::Logger& logger_;
+  HealthTracker tracker_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, CheckKey> keys_;  // prober id -> key
+  std::map<std::pair<std::string, std::string>, EnvInfo> envs_;
+  notify::FlapDamper damper_;
+
+  std::unique_ptr<Prober> prober_;  // last: stopped before the rest is destroyed
+};
+
+/// The Slack report of `status` (components with "n/m checks ok", failing checks with their last
+/// error and since).
+notify::EnvironmentReport ReportOf(const EnvironmentStatus& status,
+                                   const std::string& previous_state,
+                                   const std::string& grafana_url);
+
+}  // namespace obsforge::health
