@@ -84,10 +84,10 @@ json StripServerFields(json object) {
     return object;
   }
   static const char* const kServerFields[] = {
-      "id",        "version",     "iteration", "created",      "updated",          "url",
-      "slug",      "orgId",       "orgID",     "readOnly",     "secureJsonFields", "provenance",
-      "hasAcl",    "canSave",     "canEdit",   "canAdmin",     "canDelete",        "createdBy",
-      "updatedBy", "typeLogoUrl", "parents",   "accessControl"};
+      "id",          "version", "iteration",    "created",          "updated",    "slug",
+      "orgId",       "orgID",   "readOnly",     "secureJsonFields", "provenance", "hasAcl",
+      "canSave",     "canEdit", "canAdmin",     "canDelete",        "createdBy",  "updatedBy",
+      "typeLogoUrl", "parents", "accessControl"};
   for (const char* field : kServerFields) {
     object.erase(field);
   }

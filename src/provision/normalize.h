@@ -33,9 +33,10 @@ std::vector<FieldDiff> DiffDesiredFields(const nlohmann::json& remote,
                                          const nlohmann::json& desired);
 
 /// Members every Grafana object may carry that the server manages: id, version, iteration,
-/// created, updated, url, slug, provenance, orgId, orgID (implied by the org header), readOnly,
-/// secureJsonFields, hasAcl, canSave... Removed from the top level of `object` (and of each
-/// alert rule when `object` is a rule group). Never throws.
+/// created, updated, slug, provenance, orgId, orgID (implied by the org header), readOnly,
+/// secureJsonFields, hasAcl, canSave... (not `url`: a datasource's url is
+/// its configuration; a dashboard's or folder's url is never compared) Removed from the top level
+/// of `object` (and of each alert rule when `object` is a rule group). Never throws.
 nlohmann::json StripServerFields(nlohmann::json object);
 
 /// A dashboard as compared: the dashboard model without id, version and iteration (which

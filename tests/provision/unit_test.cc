@@ -67,7 +67,7 @@ TEST(DiffDesiredFields, IgnoresWhatTheServerAdds) {
 
 TEST(Normalize, StripsServerManagedFields) {
   const json remote = json::parse(
-      R"({"id":3,"uid":"u","version":7,"orgId":1,"readOnly":false,"url":"/x","provenance":"api",
+      R"({"id":3,"uid":"u","version":7,"orgId":1,"readOnly":false,"slug":"x","provenance":"api",
           "secureJsonFields":{"p":true},"created":"t","updated":"t","name":"n",
           "rules":[{"id":9,"uid":"r","orgID":1,"updated":"t","provenance":"api","title":"T"}]})");
   EXPECT_EQ(StripServerFields(remote),
