@@ -69,11 +69,18 @@ std::string OidHex(const git_oid* oid) {
 
 struct CredentialState {
   const GitSourceOptions* options = nullptr;
-  int attempts = 0;
+  bool secret_sent = false;
+  int usernames_sent = 0;
 };
 
-// libgit2 calls this again after every rejected credential; one attempt per fetch keeps a wrong
-// token from looping until the server locks the account.
+int AuthFailed(const char* message) {
+  git_error_set_str(GIT_ERROR_NET, message);
+  return GIT_EAUTH;
+}
+
+// libgit2 calls this again after every rejected credential; sending the secret once per fetch
+// keeps a wrong token from looping until the server locks the account. A bare user name (ssh
+// asks for it before the key when the URL has none) does not count as an attempt.
 int ProvideCredentials(git_credential** out,
                        const char* /*url*/,
                        const char* username_from_url,
@@ -81,25 +88,28 @@ int ProvideCredentials(git_credential** out,
                        void* payload) {
   auto* state = static_cast<CredentialState*>(payload);
   const GitSourceOptions& o = *state->options;
-  if (state->attempts++ > 0) {
-    git_error_set_str(GIT_ERROR_NET, "authentication failed: the remote rejected the credentials");
-    return GIT_EAUTH;
-  }
   const char* user =
       username_from_url != nullptr && *username_from_url != '\0' ? username_from_url : "git";
-  if ((allowed_types & GIT_CREDENTIAL_SSH_KEY) != 0 && !o.ssh_key.empty()) {
+  const bool can_key = (allowed_types & GIT_CREDENTIAL_SSH_KEY) != 0 && !o.ssh_key.empty();
+  const bool can_token =
+      (allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 && !o.token.empty();
+  if ((can_key || can_token) && state->secret_sent) {
+    return AuthFailed("authentication failed: the remote rejected the credentials");
+  }
+  if (can_key) {
+    state->secret_sent = true;
     return git_credential_ssh_key_new(out, user, nullptr, o.ssh_key.c_str(),
                                       o.ssh_passphrase.Reveal().c_str());
   }
-  if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 && !o.token.empty()) {
+  if (can_token) {
+    state->secret_sent = true;
     return git_credential_userpass_plaintext_new(out, o.token_user.c_str(),
                                                  o.token.Reveal().c_str());
   }
-  if ((allowed_types & GIT_CREDENTIAL_USERNAME) != 0) {
+  if ((allowed_types & GIT_CREDENTIAL_USERNAME) != 0 && state->usernames_sent++ == 0) {
     return git_credential_username_new(out, user);
   }
-  git_error_set_str(GIT_ERROR_NET, "authentication required but no token or ssh key is configured");
-  return GIT_EAUTH;
+  return AuthFailed("authentication required but no token or ssh key is configured");
 }
 
 // Git forbids these in trees, but a hostile remote can still send them: never let an entry name
@@ -304,7 +314,14 @@ Result<CommitInfo> GitSource::Fetch() {
   }
   const std::string shown_url = RedactUrl(options_.url);
   RemoteHandle remote;
-  if (git_remote_create_anonymous(&remote.ptr, repo_->repo, options_.url.c_str()) != 0) {
+  // An anonymous remote that ignores url.*.insteadOf: the configured URL is the one fetched (and
+  // libgit2 1.5 leaks a regex match block per config entry it tests for insteadOf).
+  git_remote_create_options create_options;
+  git_remote_create_options_init(&create_options, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+  create_options.repository = repo_->repo;
+  create_options.flags =
+      GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  if (git_remote_create_with_opts(&remote.ptr, options_.url.c_str(), &create_options) != 0) {
     return GitError(ErrorCode::kUpstream, "invalid git remote " + shown_url);
   }
   const std::string head_ref = "refs/heads/" + options_.branch;
