@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "app/version.h"
+#include "gitops/git_source.h"
 #include "http/curl_http_client.h"
 #include <CLI/CLI.hpp>
 
@@ -28,7 +29,8 @@ CLI::Option* Flag(CLI::App* cmd, const std::string& name, T& target, const std::
 }  // namespace
 
 int Main(int argc, char** argv) {
-  const http::CurlGlobal curl;  // before any thread starts
+  const http::CurlGlobal curl;        // before any thread starts
+  const gitops::GitLibrary git_library;  // libgit2 is initialised once per process
   CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
