@@ -79,6 +79,12 @@ RenderOptions TestOptions() {
 
 class RenderTest : public testing::Test {
  protected:
+  // The default render, shared by the tests that only read it (rendering is the slow part).
+  const Bundle& Default() {
+    static const Bundle kBundle = Render();
+    return kBundle;
+  }
+
   Bundle Render(const spec::EnvironmentSpec& s = TestSpec(),
                 const RenderOptions& o = TestOptions()) {
     return RenderEnvironment(s, *content_, o);
@@ -87,7 +93,7 @@ class RenderTest : public testing::Test {
 };
 
 TEST_F(RenderTest, TemplatesFilesAreWrittenByExtension) {
-  const auto b = Render();
+  const auto& b = Default();
   ASSERT_NE(b.Find("prometheus/prometheus.yml"), nullptr);
   EXPECT_EQ(ParseYaml(*b.Find("prometheus/prometheus.yml"), "p")["global"]["scrape_interval"],
             "30s");
@@ -146,7 +152,7 @@ TEST_F(RenderTest, ExternalRuntimeUsesItsUrlsAndConfigDirs) {
 }
 
 TEST_F(RenderTest, CorpusRuleFilesRenderIncludingNullAndEmptyGroups) {
-  const auto b = Render();
+  const auto& b = Default();
   for (const auto* name :
        {"awesome-node-exporter", "mixins-website-node-exporter-alerts",
         "awesome-zookeeper-cloudflare", "mixins-website-prometheus-rules.null"}) {
@@ -164,7 +170,7 @@ TEST_F(RenderTest, CorpusRuleFilesRenderIncludingNullAndEmptyGroups) {
 }
 
 TEST_F(RenderTest, LogQlRulesGoToTheLokiRuler) {
-  const auto b = Render();
+  const auto& b = Default();
   // The test templates' Loki runs with auth disabled... but auth_enabled is not set in the spec,
   // so the tenant is the stack's.
   const auto* text = b.Find("loki/rules/teststack/loki-tool-basic.yaml");
@@ -177,7 +183,7 @@ TEST_F(RenderTest, LogQlRulesGoToTheLokiRuler) {
 }
 
 TEST_F(RenderTest, GrafanaRuleGroupsBecomeProvisioningBodies) {
-  const auto b = Render();
+  const auto& b = Default();
   const auto* text = b.Find("grafana/alerting/g/api.json");
   ASSERT_NE(text, nullptr);
   const auto body = json::parse(*text);
@@ -212,7 +218,7 @@ TEST_F(RenderTest, GrafanaRuleGroupsBecomeProvisioningBodies) {
 }
 
 TEST_F(RenderTest, MixinRulesAndDashboardsAreRendered) {
-  const auto b = Render();
+  const auto& b = Default();
   const auto alerts = ParseYaml(*b.Find("prometheus/rules/mixin-x-alerts.yaml"), "a");
   EXPECT_EQ(alerts["groups"][0]["rules"][0]["expr"], "up{job=\"y\"} == 0");
   const auto rules = ParseYaml(*b.Find("prometheus/rules/mixin-x-rules.yaml"), "r");
@@ -226,7 +232,7 @@ TEST_F(RenderTest, MixinRulesAndDashboardsAreRendered) {
 }
 
 TEST_F(RenderTest, DashboardsAndGrafanaObjects) {
-  const auto b = Render();
+  const auto& b = Default();
   EXPECT_NE(b.Find("grafana/dashboards/corpus/rYdddlPWk.json"), nullptr);
   EXPECT_NE(b.Find("grafana/dashboards/corpus/logs.json"), nullptr);
   const auto objects = json::parse(*b.Find("grafana/objects.json"));
@@ -248,7 +254,7 @@ TEST_F(RenderTest, DashboardsAndGrafanaObjects) {
 }
 
 TEST_F(RenderTest, ManifestListsEveryFileWithItsHash) {
-  const auto b = Render();
+  const auto& b = Default();
   const auto manifest = json::parse(*b.Find("MANIFEST.json"));
   EXPECT_EQ(manifest["stack"], "teststack");
   EXPECT_EQ(manifest["environment"], "dev");
