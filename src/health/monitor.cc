@@ -124,6 +124,10 @@ void HealthMonitor::OnResult(const CheckResult& result) {
                                                   {"why", t.message}});
       // Coming up healthy is not news, and "unknown" says nothing worth a message.
       if (t.to == State::kUnknown || (t.from == State::kUnknown && t.to == State::kOk)) {
+        std::lock_guard lock(mu_);
+        if (const auto it = envs_.find({t.stack, t.env}); it != envs_.end()) {
+          it->second.reported_state = StateName(t.to);
+        }
         continue;
       }
       bool send = false;

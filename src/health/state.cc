@@ -91,7 +91,7 @@ std::string Labels(const CheckKey& key) {
 
 std::string Number(double v) {
   std::array<char, 32> buf{};
-  std::snprintf(buf.data(), buf.size(), "%.17g", v);
+  std::snprintf(buf.data(), buf.size(), "%.15g", v);
   return buf.data();
 }
 
