@@ -175,9 +175,8 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
                 if (!stack.ok()) {
                   return stack.error();
                 }
-                const std::string etag =
-                    "\"" + std::to_string((*stack)["revision"].get<int>()) + "\"";
-                return Json(200, stack).With("ETag", etag);
+                return Reply::Raw(200, "application/json", std::move(stack->json))
+                    .With("ETag", "\"" + std::to_string(stack->revision) + "\"");
               }});
   router.Add({.method = "PUT",
               .path = "/api/v1/stacks/{name}",

@@ -225,7 +225,7 @@ core::Result<nlohmann::json> StackService::List() {
   return nlohmann::json{{"stacks", out}};
 }
 
-core::Result<nlohmann::json> StackService::Get(const std::string& name) {
+core::Result<StackService::StackView> StackService::Get(const std::string& name) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
@@ -245,13 +245,17 @@ core::Result<nlohmann::json> StackService::Get(const std::string& name) {
                            {"updated_at", Time(e.updated_at)},
                            {"runtime", backend_.Status(name, e.env)}};
   }
-  return nlohmann::json{{"name", stack->name},
-                        {"revision", stack->revision},
-                        {"spec_hash", stack->spec_hash},
-                        {"spec", nlohmann::json::parse(stack->spec_json, nullptr, false)},
-                        {"created_at", Time(stack->created_at)},
-                        {"updated_at", Time(stack->updated_at)},
-                        {"environments", environments}};
+  nlohmann::json head = {{"name", stack->name},
+                         {"revision", stack->revision},
+                         {"spec_hash", stack->spec_hash},
+                         {"created_at", Time(stack->created_at)},
+                         {"updated_at", Time(stack->updated_at)},
+                         {"environments", environments}};
+  StackView view{.revision = stack->revision, .json = head.dump()};
+  // `{...}` + `,"spec":<stored JSON>}`: the spec is not parsed and re-serialised per request.
+  view.json.pop_back();
+  view.json.append(",\"spec\":").append(stack->spec_json).push_back('}');
+  return view;
 }
 
 core::Result<nlohmann::json> StackService::Update(const std::string& name,

@@ -42,8 +42,14 @@ class StackService {
                                       const std::string& actor);
   /// {stacks: [{name, revision, spec_hash, created_at, updated_at}]}.
   core::Result<nlohmann::json> List();
-  /// {name, revision, spec_hash, spec, created_at, updated_at, environments: {env: {...}}}.
-  core::Result<nlohmann::json> Get(const std::string& name);
+  /// A stack as served: the JSON text and the revision (the ETag).
+  struct StackView {
+    std::int64_t revision = 0;
+    std::string json;  ///< {name, revision, spec_hash, spec, created_at, updated_at, environments}
+  };
+  /// The stack with per-environment state and runtime status. The stored spec JSON is spliced
+  /// in as is (it was serialised by this service), which keeps the hottest endpoint cheap.
+  core::Result<StackView> Get(const std::string& name);
   /// Replaces the spec (metadata.name must equal `name`); `if_match` is the expected revision.
   /// Queues an update operation per environment. {stack, revision, operations}.
   core::Result<nlohmann::json> Update(const std::string& name,

@@ -1,6 +1,6 @@
 // A standalone obsforge REST server for bench/wrk: SQLite store in --data-dir, the in-memory
-// FakeBackend (no components are started), one stack "shop" stored, no tokens (loopback).
-// Prints the bound port on stdout, serves until SIGINT/SIGTERM.
+// FakeBackend (no components are started), --stacks N stacks stored ("shop", "shop-1", ...), no
+// tokens (loopback). Prints the bound port on stdout, serves until SIGINT/SIGTERM.
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -12,12 +12,15 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
   std::filesystem::path data_dir = "/tmp/obsforge-bench";
   int threads = 64;
+  int stacks = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--listen") {
       listen = argv[i + 1];
     } else if (flag == "--data-dir") {
       data_dir = argv[i + 1];
+    } else if (flag == "--stacks") {
+      stacks = std::stoi(argv[i + 1]);
     } else if (flag == "--max-threads") {
       threads = std::stoi(argv[i + 1]);
     }
@@ -35,14 +38,20 @@ int main(int argc, char** argv) {
     std::cerr << store.error().message << "\n";
     return 1;
   }
-  if (!(*store)->GetStack("shop").ok()) {
-    const std::string spec = server::testing::ShopSpec();
+  // "shop", then "shop-1" ... "shop-<stacks-1>": the same spec under other names.
+  for (int i = 0; i < stacks; ++i) {
+    const std::string name = i == 0 ? "shop" : "shop-" + std::to_string(i);
+    if ((*store)->GetStack(name).ok()) {
+      continue;
+    }
+    std::string spec = server::testing::ShopSpec();
+    spec.replace(spec.find("name: shop"), 10, "name: " + name);
     auto content = spec::MakeMemorySource({});
-    const spec::StackSpec parsed = spec::ParseStack(spec, "shop.yaml", *content);
-    (void)(*store)->CreateStack("shop",
+    const spec::StackSpec parsed = spec::ParseStack(spec, name + ".yaml", *content);
+    (void)(*store)->CreateStack(name,
                                 {.spec_json = parsed.document.dump(), .spec_hash = parsed.Hash()});
     for (const std::string& env : parsed.environments) {
-      (void)(*store)->UpsertEnvironment({.stack = "shop", .env = env, .state = "ready"});
+      (void)(*store)->UpsertEnvironment({.stack = name, .env = env, .state = "ready"});
     }
   }
   std::ofstream log_file(data_dir / "server.log", std::ios::app);
