@@ -230,6 +230,9 @@ void FakeServer::Start() {
   params->setKeepAliveTimeout(Poco::Timespan(5, 0));
   params->setMaxThreads(32);
   params->setMaxQueued(128);
+  // A dispatcher thread started during Stop() waits this long for work before it exits; Poco's
+  // 10 s default would stall the join.
+  params->setThreadIdleTime(Poco::Timespan(0, 250000));
   impl_->server_ = std::make_unique<Poco::Net::HTTPServer>(Poco::makeShared<Impl::Factory>(*this),
                                                            impl_->pool_, impl_->socket_, params);
   impl_->server_->start();
