@@ -45,6 +45,13 @@ TEST(ExampleStacks, EveryEnvironmentRendersWithTheDefaultTemplates) {
     const auto stack = spec::LoadStackFile(file, *content);
     for (const auto& env : stack.environments) {
       SCOPED_TRACE(env);
+#if defined(__SANITIZE_ADDRESS__)
+      // Jsonnet allocates heavily and is slow under ASan: one environment per stack is enough
+      // there.
+      if (env != stack.environments.front()) {
+        continue;
+      }
+#endif
       try {
         const auto bundle = RenderEnvironment(spec::ForEnvironment(stack, env), *content, {});
         EXPECT_NE(bundle.Find("MANIFEST.json"), nullptr);
