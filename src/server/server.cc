@@ -1,11 +1,14 @@
 #include "server/server.h"
 
+#include <thread>
+
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/ThreadPool.h>
 
 #include "server/adapter.h"
@@ -105,6 +108,7 @@ core::Result<int> Server::Start() {
     return listen.error();
   }
   const auto& [host, port] = *listen;
+  listen_host_ = host;
   if (!options_.tokens_file.empty()) {
     impl_->tokens = TokenTable::Load(options_.tokens_file);
   }
@@ -182,7 +186,25 @@ void Server::Stop() {
   impl_->stopped = true;
   draining_ = true;
   if (impl_->http) {
+    // Poco's acceptor notices a stop only when its 250 ms poll ends or a connection arrives;
+    // knocking on our own port ends the wait at once.
+    std::atomic<bool> stopped{false};
+    std::thread knocker([&] {
+      const std::string host = IsLoopback(listen_host_) ? listen_host_ : "127.0.0.1";
+      while (!stopped) {
+        try {
+          Poco::Net::StreamSocket knock;
+          knock.connect(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port_)),
+                        Poco::Timespan(0, 50000));
+        } catch (const Poco::Exception&) {
+          // Refused once the socket is closed; retried until stop() returns.
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
     impl_->http->stop();  // no new connections
+    stopped = true;
+    knocker.join();
   }
   if (impl_->runner) {
     const bool finished =

@@ -73,6 +73,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> draining_{false};
   int port_ = 0;
+  std::string listen_host_;
 };
 
 /// Splits "host:port" ("[::1]:8080" for IPv6). kInvalidSpec when malformed.
