@@ -155,6 +155,7 @@ DesiredObject Dashboard(const render::Bundle& bundle,
   model["uid"] = o.uid;
   model["id"] = nullptr;
   model.erase("version");
+  model.erase("iteration");
   json& tags = model["tags"];
   if (!tags.is_array()) {
     tags = json::array();

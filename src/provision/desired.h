@@ -57,7 +57,7 @@ struct DesiredGrafana {
 /// Reads grafana/objects.json and the dashboard and rule-group files it names from `bundle`
 /// and adds the ownership markers of `owner`:
 ///   datasources  jsonData.obsforgeOwner = "<stack>/<env>"
-///   dashboards   tag "obsforge:<stack>/<env>"; id null; version dropped
+///   dashboards   tag "obsforge:<stack>/<env>"; id null; version and iteration dropped
 ///   rule groups  label obsforge_owner = "<stack>/<env>" on every rule (the policy route
 ///                matches it)
 ///   policy       route {receiver, group_by, ..., object_matchers [[obsforge_owner, =, id]]}

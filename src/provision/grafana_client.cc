@@ -82,6 +82,18 @@ core::Result<http::Response> GrafanaClient::Call(const std::string& method,
                                                  const std::string& what,
                                                  std::initializer_list<int> accept,
                                                  bool provisioning_write) {
+  return CallRaw(
+      method, path,
+      body == nullptr ? std::string() : body->dump(-1, ' ', false, json::error_handler_t::replace),
+      what, accept, provisioning_write);
+}
+
+core::Result<http::Response> GrafanaClient::CallRaw(const std::string& method,
+                                                    const std::string& path,
+                                                    std::string body,
+                                                    const std::string& what,
+                                                    std::initializer_list<int> accept,
+                                                    bool provisioning_write) {
   http::Request request{
       .method = method, .url = http::JoinUrl(options_.base_url, path), .timeout = options_.timeout};
   request.headers.emplace_back("Accept", "application/json");
@@ -98,9 +110,9 @@ core::Result<http::Response> GrafanaClient::Call(const std::string& method,
   if (provisioning_write && options_.disable_provenance) {
     request.headers.emplace_back("X-Disable-Provenance", "true");
   }
-  if (body != nullptr) {
+  if (!body.empty()) {
     request.headers.emplace_back("Content-Type", "application/json");
-    request.body = body->dump(-1, ' ', false, json::error_handler_t::replace);
+    request.body = std::move(body);
   }
   if (method != "GET" && method != "HEAD") {
     ++writes_;
@@ -224,16 +236,15 @@ core::Result<std::optional<json>> GrafanaClient::GetDashboard(const std::string&
   return GetOptional("/api/dashboards/uid/" + Seg(uid), "dashboard " + Quoted(uid));
 }
 
-core::Result<json> GrafanaClient::SearchDashboardsByTag(const std::string& tag) {
+core::Result<json> GrafanaClient::Search(
+    const std::vector<std::pair<std::string, std::string>>& query, const std::string& what) {
   constexpr int kLimit = 5000;
   json all = json::array();
   for (int page = 1;; ++page) {
-    const std::string path = "/api/search?" + http::BuildQuery({{"type", "dash-db"},
-                                                                {"tag", tag},
-                                                                {"limit", std::to_string(kLimit)},
-                                                                {"page", std::to_string(page)}});
-    const std::string what = "dashboards tagged " + Quoted(tag);
-    auto response = Call("GET", path, nullptr, what, {200});
+    auto params = query;
+    params.emplace_back("limit", std::to_string(kLimit));
+    params.emplace_back("page", std::to_string(page));
+    auto response = Call("GET", "/api/search?" + http::BuildQuery(params), nullptr, what, {200});
     if (!response.ok()) {
       return response.error();
     }
@@ -253,17 +264,33 @@ core::Result<json> GrafanaClient::SearchDashboardsByTag(const std::string& tag) 
   }
 }
 
+core::Result<json> GrafanaClient::SearchDashboardsByTag(const std::string& tag) {
+  return Search({{"type", "dash-db"}, {"tag", tag}}, "dashboards tagged " + Quoted(tag));
+}
+
+core::Result<json> GrafanaClient::SearchDashboardsInFolder(const std::string& folder_uid) {
+  return Search({{"type", "dash-db"}, {"folderUIDs", folder_uid}},
+                "dashboards in folder " + Quoted(folder_uid));
+}
+
 core::Result<void> GrafanaClient::SaveDashboard(const json& dashboard,
                                                 const std::string& folder_uid,
                                                 const std::string& message) {
-  const json body = {{"dashboard", dashboard},
-                     {"folderUid", folder_uid},
-                     {"overwrite", true},
-                     {"message", message}};
   const std::string uid = dashboard.value("uid", std::string());
-  return Write("POST", "/api/dashboards/db", &body,
-               "dashboard " + Quoted(uid) + " in folder " +
-                   Quoted(folder_uid.empty() ? std::string("General") : folder_uid));
+  const std::string what = "dashboard " + Quoted(uid) + " in folder " +
+                           Quoted(folder_uid.empty() ? std::string("General") : folder_uid);
+  // Serialised around the model: copying a large dashboard into a wrapper object costs more
+  // than the request itself.
+  const json envelope = {{"folderUid", folder_uid}, {"overwrite", true}, {"message", message}};
+  std::string text = envelope.dump(-1, ' ', false, json::error_handler_t::replace);
+  text.pop_back();  // the closing brace
+  text += ",\"dashboard\":" + dashboard.dump(-1, ' ', false, json::error_handler_t::replace) + "}";
+  auto response =
+      CallRaw("POST", "/api/dashboards/db", std::move(text), what, {200, 201, 202, 204}, false);
+  if (!response.ok()) {
+    return response.error();
+  }
+  return {};
 }
 
 core::Result<void> GrafanaClient::DeleteDashboard(const std::string& uid) {

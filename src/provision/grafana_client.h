@@ -4,6 +4,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +84,8 @@ class GrafanaClient {
   core::Result<std::optional<nlohmann::json>> GetDashboard(const std::string& uid);
   /// GET /api/search?type=dash-db&tag=`tag`, every page: [{uid, title, folderUid, tags, ...}].
   core::Result<nlohmann::json> SearchDashboardsByTag(const std::string& tag);
+  /// GET /api/search?type=dash-db&folderUIDs=`folder_uid`: the dashboards directly in a folder.
+  core::Result<nlohmann::json> SearchDashboardsInFolder(const std::string& folder_uid);
   /// POST /api/dashboards/db {dashboard (id null), folderUid, overwrite: true, message}.
   core::Result<void> SaveDashboard(const nlohmann::json& dashboard,
                                    const std::string& folder_uid,
@@ -125,6 +129,14 @@ class GrafanaClient {
                                     const std::string& what,
                                     std::initializer_list<int> accept,
                                     bool provisioning_write = false);
+  core::Result<http::Response> CallRaw(const std::string& method,
+                                       const std::string& path,
+                                       std::string body,
+                                       const std::string& what,
+                                       std::initializer_list<int> accept,
+                                       bool provisioning_write);
+  core::Result<nlohmann::json> Search(const std::vector<std::pair<std::string, std::string>>& query,
+                                      const std::string& what);
   core::Result<std::optional<nlohmann::json>> GetOptional(const std::string& path,
                                                           const std::string& what);
   core::Result<void> Write(const std::string& method,

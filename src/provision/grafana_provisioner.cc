@@ -219,11 +219,10 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
               .title = d.title,
               .folder_uid = d.folder_uid,
               .resolved = std::move(*resolved)};
-    json hashed = item.resolved;
-    if (d.kind == ObjectKind::kDashboard) {
-      hashed = {{"dashboard", std::move(hashed)}, {"folderUid", d.folder_uid}};
-    }
-    item.hash = CanonicalHash(hashed);
+    // Dashboards also hash their folder: a move is a change.
+    item.hash = d.kind == ObjectKind::kDashboard
+                    ? CanonicalHash(json::array({item.resolved, d.folder_uid}))
+                    : CanonicalHash(item.resolved);
     return item;
   };
   auto finish = [&](Item& item) {
@@ -333,12 +332,16 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     if (!remote->has_value()) {
       item->action = ChangeAction::kCreate;
     } else {
-      const json& r = **remote;
-      const json dashboard = r.value("dashboard", json::object());
+      json& r = **remote;
+      // Moved out, not copied: dashboards can be hundreds of kilobytes.
+      json dashboard = r.contains("dashboard") ? std::move(r["dashboard"]) : json::object();
       if (!in_ledger(d.kind, d.uid) && !DashboardOwned(dashboard, owner)) {
         item->conflict = true;
       } else {
-        item->diffs = DiffJson(NormalizeDashboard(dashboard), NormalizeDashboard(d.body));
+        // The desired model has id null and no version/iteration (LoadDesiredGrafana).
+        dashboard = NormalizeDashboard(std::move(dashboard));
+        dashboard["id"] = nullptr;
+        item->diffs = DiffJson(dashboard, d.body);
         const std::string folder =
             r.contains("meta") ? r["meta"].value("folderUid", std::string()) : std::string();
         if (folder != d.folder_uid) {
@@ -573,6 +576,22 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
       Item item = deletion(ObjectKind::kFolder, *it);
       if (!remote->has_value()) {
         item.action.reset();
+        work.deletions.push_back(std::move(item));
+        continue;
+      }
+      // Deleting a folder deletes what is inside: keep it while it holds anything not ours.
+      auto inside = client_.SearchDashboardsInFolder(*it);
+      if (!inside.ok()) {
+        return inside.error();
+      }
+      const bool foreign = std::any_of(inside->begin(), inside->end(), [&](const json& hit) {
+        return dashboards_to_delete.count(hit.value("uid", std::string())) == 0;
+      });
+      if (foreign) {
+        work.plan.notes.push_back(
+            "folder " + Quoted(*it) +
+            " left the spec but holds dashboards obsforge does not own: kept");
+        continue;
       }
       work.deletions.push_back(std::move(item));
     }

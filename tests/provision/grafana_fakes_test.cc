@@ -247,6 +247,25 @@ TEST_F(GrafanaProvision, PruneRemovesOnlyOwnedObjects) {
   EXPECT_FALSE(ledger_.Find(ObjectKind::kDashboard, "drop").has_value());
 }
 
+TEST_F(GrafanaProvision, PrunedFolderHoldingForeignDashboardsIsKept) {
+  auto provisioner = Provisioner(client_, ledger_);
+  auto objects = SmallObjects({"a"});
+  objects["folders"].push_back({{"uid", "old"}, {"title", "Old"}, {"parentUid", ""}});
+  objects["folders"].push_back({{"uid", "gone"}, {"title", "Gone"}, {"parentUid", ""}});
+  ASSERT_TRUE(
+      provisioner.Apply(LoadDesiredGrafana(MakeBundle(objects, SmallDashboards({"a"})), owner_))
+          .ok());
+  grafana_.SeedDashboard({{"uid", "theirs"}, {"title", "Theirs"}}, "old");
+  auto plan = provisioner.Plan(Small({"a"}, owner_));
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_EQ(plan->changes.size(), 1U);
+  EXPECT_EQ(plan->changes[0].Summary(), "delete folder \"gone\"");
+  EXPECT_THAT(plan->notes, ElementsAre("folder \"old\" left the spec but holds dashboards "
+                                       "obsforge does not own: kept"));
+  ASSERT_TRUE(provisioner.Apply(Small({"a"}, owner_)).ok());
+  EXPECT_TRUE(grafana_.Dashboard("theirs").has_value());
+}
+
 TEST_F(GrafanaProvision, PruneFindsMarkedDashboardsTheLedgerForgot) {
   {
     InMemoryLedger first;
