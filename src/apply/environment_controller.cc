@@ -6,6 +6,8 @@
 #include "apply/prometheus_driver.h"
 #include "apply/revisions.h"
 #include "core/diagnostic.h"
+#include "core/fs.h"
+#include "render/env.h"
 #include "render/render.h"
 
 namespace obsforge::apply {
@@ -113,16 +115,51 @@ core::Result<LocalRuntime*> EnvironmentController::Local(const spec::Environment
   return runtime;
 }
 
-render::Bundle EnvironmentController::RenderMerged(const spec::EnvironmentSpec& env,
-                                                   const spec::ContentSource& content,
-                                                   const PortMap* ports) {
+render::RenderOptions EnvironmentController::RenderOptionsFor(const PortMap* ports) const {
   render::RenderOptions options;
   options.templates_dir = options_.templates_dir;
   options.data_root = options_.data_dir;
   if (ports != nullptr) {
     options.ports = *ports;
   }
-  return render::RenderEnvironment(env, content, options);
+  return options;
+}
+
+render::Bundle EnvironmentController::RenderMerged(const spec::EnvironmentSpec& env,
+                                                   const spec::ContentSource& content,
+                                                   const PortMap* ports) {
+  return render::RenderEnvironment(env, content, RenderOptionsFor(ports));
+}
+
+core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSpec& env,
+                                                       const PortMap* ports) {
+  const auto refs = spec::CollectSecretRefs(env.merged);
+  if (refs.empty()) {
+    return {};
+  }
+  const auto dir = render::SecretsDir(env, RenderOptionsFor(ports));
+  std::vector<std::pair<std::string, core::Secret>> values;
+  std::string missing;
+  for (const auto& ref : refs) {
+    auto value = core::ResolveSecret(ref, options_.env_lookup);
+    if (!value.ok()) {
+      missing += (missing.empty() ? "" : "; ") + value.error().message;
+      continue;
+    }
+    logger_.AddRedaction(value->Reveal());
+    values.emplace_back(render::SecretFilePath(ref, dir), std::move(value.value()));
+  }
+  if (!missing.empty()) {
+    return core::MakeError(core::ErrorCode::kNotFound, missing);
+  }
+  try {
+    for (const auto& [path, value] : values) {
+      core::WriteFileAtomic(path, value.Reveal(), 0600);
+    }
+  } catch (const std::exception& e) {
+    return core::MakeError(core::ErrorCode::kInternal, e.what());
+  }
+  return {};
 }
 
 render::Bundle EnvironmentController::Render(const spec::StackSpec& stack,
@@ -260,6 +297,18 @@ ApplyResult EnvironmentController::Apply(const spec::StackSpec& stack,
   step.message = std::to_string(bundle.files().size()) + " files, sha256 " +
                  bundle.ContentHash().substr(0, 12);
   Report(on_step, step);
+  auto secrets = MakeStep(clock_, "secrets", "", StepState::kRunning, "");
+  Report(on_step, secrets);
+  const auto written = WriteSecrets(merged, runtime != nullptr ? &runtime->ports() : nullptr);
+  secrets.finished_at = clock_.Now();
+  secrets.state = written.ok() ? StepState::kSucceeded : StepState::kFailed;
+  secrets.message = written.ok() ? "" : written.error().message;
+  Report(on_step, secrets);
+  if (!written.ok()) {
+    ApplyResult failed;
+    failed.error = written.error();
+    return failed;
+  }
   if (runtime != nullptr) {
     return ApplyLocal(merged, bundle, *runtime, on_step);
   }

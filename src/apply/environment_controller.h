@@ -16,8 +16,10 @@
 #include "apply/transaction.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "http/http_client.h"
 #include "render/bundle.h"
+#include "render/render.h"
 #include "spec/stack.h"
 
 namespace obsforge::apply {
@@ -29,6 +31,7 @@ struct ControllerOptions {
   std::chrono::milliseconds ready_timeout{60000};  ///< a started component must be ready by then
   std::string path_env = ProcessPath();            ///< where component binaries are looked up
   SupervisorOptions supervisor;
+  core::EnvLookup env_lookup = core::ProcessEnv();  ///< where `{secret: NAME}` values come from
 };
 
 /// The one code path from a stack spec to a running, verified environment, shared by the CLI
@@ -101,9 +104,13 @@ class EnvironmentController {
 
   // The local runtime of (stack, env), opened on first use; spec updated on every call.
   core::Result<LocalRuntime*> Local(const spec::EnvironmentSpec& env);
+  render::RenderOptions RenderOptionsFor(const PortMap* ports) const;
   render::Bundle RenderMerged(const spec::EnvironmentSpec& env,
                               const spec::ContentSource& content,
                               const PortMap* ports);
+  // Resolves every secret the spec references and writes each value (0600) where the rendered
+  // files point. A missing secret fails the apply before anything else is written.
+  core::Result<void> WriteSecrets(const spec::EnvironmentSpec& env, const PortMap* ports);
   ApplyResult ApplyLocal(const spec::EnvironmentSpec& env,
                          const render::Bundle& bundle,
                          LocalRuntime& runtime,
