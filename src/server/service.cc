@@ -151,7 +151,7 @@ core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
             state.last_good_bundle_hash = state.bundle_hash;
           }
         }
-        if (auto saved = store_.UpsertEnvironment(state); !saved.ok()) {
+        if (auto saved = UpsertEnvironment(state); !saved.ok()) {
           logger_.Warn("cannot record environment state",
                        {{"stack", name}, {"env", env}, {"error", saved.error().message}});
         }
@@ -175,7 +175,7 @@ core::Result<nlohmann::json> StackService::SubmitAll(OperationKind kind,
   nlohmann::json ops = nlohmann::json::array();
   for (const std::string& env : envs) {
     if (auto existing = store_.GetEnvironment(stack.name, env); !existing.ok()) {
-      (void)store_.UpsertEnvironment({.stack = stack.name, .env = env, .state = "pending"});
+      (void)UpsertEnvironment({.stack = stack.name, .env = env, .state = "pending"});
     }
     auto op = SubmitApply(kind, stack.name, env, stack.revision, actor);
     if (!op.ok()) {
@@ -225,10 +225,28 @@ core::Result<nlohmann::json> StackService::List() {
   return nlohmann::json{{"stacks", out}};
 }
 
+core::Result<store::EnvironmentState> StackService::UpsertEnvironment(
+    const store::EnvironmentState& state) {
+  auto saved = store_.UpsertEnvironment(state);
+  ++env_generation_;  // after the write: a view built before it is never taken as current
+  return saved;
+}
+
 core::Result<StackService::StackView> StackService::Get(const std::string& name) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
+  }
+  const std::uint64_t generation = env_generation_.load();
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = view_cache_.find(name);
+    if (it != view_cache_.end() && it->second.view.revision == stack->revision &&
+        it->second.updated_at == stack->updated_at && it->second.generation == generation &&
+        now - it->second.built < options_.status_max_age) {
+      return it->second.view;
+    }
   }
   auto envs = store_.ListEnvironments(name);
   if (!envs.ok()) {
@@ -255,6 +273,9 @@ core::Result<StackService::StackView> StackService::Get(const std::string& name)
   // `{...}` + `,"spec":<stored JSON>}`: the spec is not parsed and re-serialised per request.
   view.json.pop_back();
   view.json.append(",\"spec\":").append(stack->spec_json).push_back('}');
+  std::lock_guard lock(cache_mu_);
+  view_cache_[name] = CachedView{
+      .updated_at = stack->updated_at, .generation = generation, .built = now, .view = view};
   return view;
 }
 
@@ -311,6 +332,10 @@ core::Result<nlohmann::json> StackService::Delete(const std::string& name,
         }
         if (auto removed = store_.DeleteStack(name); !removed.ok()) {
           return {.state = OperationState::kFailed, .error = removed.error().message};
+        }
+        {
+          std::lock_guard lock(cache_mu_);
+          view_cache_.erase(name);
         }
         std::error_code ec;
         std::filesystem::remove_all(options_.data_dir / "content" / name, ec);

@@ -1,7 +1,11 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +24,9 @@ namespace obsforge::server {
 struct ServiceOptions {
   std::filesystem::path content_dir = ".";   ///< where specs sent alone find their files
   std::filesystem::path data_dir = "./var";  ///< files sent with specs: data_dir/content/...
+  /// GET /stacks/{name} answers from a cached view while the stack and its environment states
+  /// are unchanged and the runtime status in it is younger than this.
+  std::chrono::milliseconds status_max_age{1000};
 };
 
 /// What the REST API does, free of HTTP: stacks, environments, operations. Turns requests into
@@ -101,12 +108,24 @@ class StackService {
                                          const std::vector<std::string>& envs,
                                          const std::string& actor);
   std::filesystem::path ContentDir(const std::string& name, const std::string& hash) const;
+  // Every environment-state write goes through here: it invalidates the cached views.
+  core::Result<store::EnvironmentState> UpsertEnvironment(const store::EnvironmentState& state);
+
+  struct CachedView {
+    store::TimeMs updated_at = 0;
+    std::uint64_t generation = 0;
+    std::chrono::steady_clock::time_point built;
+    StackView view;
+  };
 
   ServiceOptions options_;
   store::Store& store_;
   EnvironmentBackend& backend_;
   OperationRunner& runner_;
   core::Logger& logger_;
+  std::atomic<std::uint64_t> env_generation_{0};
+  std::mutex cache_mu_;
+  std::map<std::string, CachedView> view_cache_;  // by stack name
 };
 
 }  // namespace obsforge::server
