@@ -365,6 +365,7 @@ TEST(ServerApi, RequestIdEchoedOrGeneratedAndNoSecretInLogs) {
   EXPECT_EQ(r.Header("X-Request-ID").size(), 16U);
   CreateShop(h);
   (void)h.Call("GET", "/api/v1/stacks?token=" + std::string(kAdminToken), kAdminToken);
+  h.Close();  // no server thread writes the log while it is read
   const std::string logs = h.logs();
   EXPECT_THAT(logs, HasSubstr("\"request_id\":\"client-id-42\""));
   EXPECT_THAT(logs, HasSubstr("\"route\":\"/api/v1/stacks\""));
@@ -468,6 +469,7 @@ TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
 TEST(ServerApi, NoTokensMeansLoopbackOnly) {
   ServerHarness h(false);
   EXPECT_EQ(h.Call("GET", "/api/v1/stacks", "").status, 200);
+  h.Close();
   EXPECT_THAT(h.logs(), HasSubstr("no API tokens configured: listening on loopback only"));
   core::SystemClock clock;
   auto store = store::SqliteStore::Open({.path = ":memory:"}, clock);

@@ -282,6 +282,7 @@ class ServerHarness {
     return op;
   }
 
+  /// What the server logged. Call after Close(): server threads write it until then.
   std::string logs() const { return log_stream_.str(); }
   store::Store& store() { return *store_; }
   Server& server() { return *server_; }
