@@ -29,7 +29,7 @@ CLI::Option* Flag(CLI::App* cmd, const std::string& name, T& target, const std::
 }  // namespace
 
 int Main(int argc, char** argv) {
-  const http::CurlGlobal curl;        // before any thread starts
+  const http::CurlGlobal curl;           // before any thread starts
   const gitops::GitLibrary git_library;  // libgit2 is initialised once per process
   CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
   app.require_subcommand(1);
@@ -90,6 +90,18 @@ int Main(int argc, char** argv) {
                                        : RunUp(o, io);
     });
   }
+
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the REST server");
+  Flag(serve_cmd, "config", serve.config, "Server configuration file (obsforge.yaml)");
+  Flag(serve_cmd, "listen", serve.listen, "host:port (default 127.0.0.1:8080)");
+  Flag(serve_cmd, "data-dir", serve.data_dir, "Store, revisions, runtime dirs (default ./var)");
+  Flag(serve_cmd, "content-dir", serve.content_dir,
+       "Where posted specs' paths resolve (default .)");
+  Flag(serve_cmd, "tokens-file", serve.tokens_file, "Bearer tokens and roles (YAML)");
+  Flag(serve_cmd, "store", serve.store, "sqlite (default)");
+  Flag(serve_cmd, "bootstrap", serve.bootstrap, "Create these stacks at start unless they exist");
+  serve_cmd->callback([&] { exit_code = RunServe(serve, io); });
 
   auto* version_cmd = app.add_subcommand("version", "Print versions");
   version_cmd->callback([&] { exit_code = RunVersion(io); });

@@ -81,6 +81,24 @@ int RunApply(const EnvCommandOptions& options, Io io);
 /// Returns kExitOk on a clean stop, kExitFailed when it failed to come up.
 int RunUp(const EnvCommandOptions& options, Io io);
 
+/// Options of `obsforge serve` (flags win over OBSFORGE_* variables, which win over --config).
+struct ServeOptions {
+  std::optional<std::filesystem::path> config;
+  std::optional<std::string> listen;
+  std::optional<std::filesystem::path> data_dir;
+  std::optional<std::filesystem::path> content_dir;
+  std::optional<std::filesystem::path> tokens_file;
+  std::optional<std::string> store;
+  /// Stack specs to create (POST /api/v1/stacks) once listening, unless they exist already;
+  /// the run command uses it to bring the demo stack up.
+  std::vector<std::filesystem::path> bootstrap;
+};
+
+/// `obsforge serve`: the REST server with its SQLite store and the local runtime, until SIGTERM or
+/// SIGINT (then it drains and stops every local component). Returns kExitOk on a clean stop,
+/// kExitFailed when it cannot start.
+int RunServe(const ServeOptions& options, Io io);
+
 /// `obsforge version`: obsforge's version and the versions of the libraries it was built with.
 int RunVersion(Io io);
 

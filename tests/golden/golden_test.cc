@@ -53,6 +53,11 @@ std::vector<GoldenCase> AllCases() {
   return cases;
 }
 
+// gtest prints parameters in test names; keep them readable instead of a byte dump.
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+  *os << c.spec.filename().string() << "[" << c.env << "]";
+}
+
 bool UpdateRequested() {
   const char* v = std::getenv("OBS_UPDATE_GOLDEN");  // NOLINT(concurrency-mt-unsafe)
   return v != nullptr && std::string(v) == "1";

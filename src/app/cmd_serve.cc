@@ -1,0 +1,205 @@
+// `obsforge serve`: wires the store, the environment controller and the REST server together.
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "app/commands.h"
+#include "app/version.h"
+#include "apply/environment_controller.h"
+#include "core/diagnostic.h"
+#include "core/fs.h"
+#include "http/curl_http_client.h"
+#include "server/config.h"
+#include "server/controller_backend.h"
+#include "server/server.h"
+#include "store/sqlite_store.h"
+
+namespace obsforge::app {
+namespace {
+
+std::atomic<bool> g_serve_stop{
+    false};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+
+extern "C" void OnServeSignal(int /*signal*/) {
+  g_serve_stop.store(true);
+}
+
+server::ServerOptions ResolveOptions(const ServeOptions& options) {
+  server::ServerConfig config;
+  if (options.config) {
+    config = server::LoadServerConfig(*options.config);
+  }
+  auto resolved = config.server;
+  server::ApplyEnvironment(resolved, core::ProcessEnv());
+  if (options.listen) {
+    resolved.listen = *options.listen;
+  }
+  if (options.data_dir) {
+    resolved.data_dir = *options.data_dir;
+  }
+  if (options.content_dir) {
+    resolved.content_dir = *options.content_dir;
+  }
+  if (options.tokens_file) {
+    resolved.tokens_file = *options.tokens_file;
+  }
+  resolved.version = kVersion;
+  return resolved;
+}
+
+// Creates each bootstrap stack through the server's own API (the same path as a user's POST) and
+// waits for its operations; an existing stack is left as it is (the server re-applies it).
+bool Bootstrap(const std::vector<std::filesystem::path>& specs,
+               const std::string& base,
+               http::HttpClient& http,
+               Io io) {
+  bool ok = true;
+  for (const auto& spec : specs) {
+    std::string body;
+    try {
+      body = core::ReadFile(spec);
+    } catch (const std::exception& e) {
+      io.err << e.what() << '\n';
+      return false;
+    }
+    auto created = http.Send({.method = "POST",
+                              .url = base + "/api/v1/stacks",
+                              .headers = {{"Content-Type", "application/yaml"}},
+                              .body = body,
+                              .timeout = std::chrono::seconds(60)});
+    if (!created.ok()) {
+      io.err << "bootstrap " << spec.string() << ": " << created.error().message << '\n';
+      return false;
+    }
+    if (created->status == 409) {
+      io.err << "bootstrap " << spec.string() << ": stack exists; kept as stored\n";
+      continue;
+    }
+    if (created->status != 202) {
+      io.err << "bootstrap " << spec.string() << ": HTTP " << created->status << ": "
+             << created->body << '\n';
+      return false;
+    }
+    const auto reply = nlohmann::json::parse(created->body, nullptr, false);
+    for (const auto& op : reply.value("operations", nlohmann::json::array())) {
+      const auto id = op.is_object() ? op.value("id", "") : op.get<std::string>();
+      std::string state = "queued";
+      nlohmann::json last;
+      while (!g_serve_stop.load() && (state == "queued" || state == "running")) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        auto got = http.Send({.url = base + "/api/v1/operations/" + id});
+        if (!got.ok() || got->status != 200) {
+          break;
+        }
+        last = nlohmann::json::parse(got->body, nullptr, false);
+        state = last.value("state", "failed");
+      }
+      io.err << "bootstrap " << spec.string() << " [" << last.value("env", "") << "]: " << state;
+      if (last.contains("error") && !last["error"].is_null()) {
+        io.err << ": " << last["error"].dump();
+      }
+      io.err << '\n';
+      ok = ok && state == "succeeded";
+    }
+  }
+  return ok;
+}
+
+void PrintUrls(const std::string& base, http::HttpClient& http, Io io) {
+  io.out << "obsforge: " << base << "  (API " << base << "/api/v1/stacks, metrics " << base
+         << "/metrics)\n";
+  auto list = http.Send({.url = base + "/api/v1/stacks"});
+  if (!list.ok() || list->status != 200) {
+    return;
+  }
+  const auto stacks = nlohmann::json::parse(list->body, nullptr, false);
+  const auto& items = stacks.is_object() ? stacks.value("stacks", nlohmann::json::array()) : stacks;
+  for (const auto& item : items) {
+    const auto name = item.value("name", "");
+    auto one = http.Send({.url = base + "/api/v1/stacks/" + name});
+    if (!one.ok() || one->status != 200) {
+      continue;
+    }
+    const auto stack = nlohmann::json::parse(one->body, nullptr, false);
+    const auto envs = stack.value("environments", nlohmann::json::object());
+    for (const auto& [env, status] : envs.items()) {
+      const auto runtime = status.value("runtime", nlohmann::json::object());
+      for (const auto& c : runtime.value("components", nlohmann::json::array())) {
+        io.out << "  " << name << " [" << env << "] " << c.value("name", "") << ": "
+               << c.value("url", "") << "  (" << c.value("state", "") << ")\n";
+      }
+    }
+  }
+  io.out << std::flush;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& options, Io io) {
+  server::ServerOptions resolved;
+  try {
+    resolved = ResolveOptions(options);
+  } catch (const core::InputError& e) {
+    for (const auto& d : e.diagnostics()) {
+      io.err << d.ToString() << '\n';
+    }
+    return kExitFailed;
+  }
+  if (options.store && *options.store != "sqlite") {
+    io.err << "store " << *options.store << ": only sqlite is available in this build\n";
+    return kExitFailed;
+  }
+  core::Logger logger(io.err);
+  core::SystemClock clock;
+  std::filesystem::create_directories(resolved.data_dir);
+  auto store = store::SqliteStore::Open(
+      store::SqliteStoreOptions{.path = (resolved.data_dir / "obsforge.db").string()}, clock);
+  if (!store.ok()) {
+    io.err << "cannot open the store: " << store.error().message << '\n';
+    return kExitFailed;
+  }
+  http::CurlHttpClient http;
+  apply::ControllerOptions controller_options;
+  controller_options.data_dir = resolved.data_dir;
+  apply::EnvironmentController controller(controller_options, http, clock, logger);
+  server::ControllerBackend backend(controller);
+  server::Server server(resolved, **store, backend, logger);
+  g_serve_stop.store(false);
+  std::signal(SIGINT, OnServeSignal);
+  std::signal(SIGTERM, OnServeSignal);
+  core::Result<int> port = 0;
+  try {
+    port = server.Start();
+  } catch (const core::InputError& e) {
+    for (const auto& d : e.diagnostics()) {
+      io.err << d.ToString() << '\n';
+    }
+    return kExitFailed;
+  }
+  if (!port.ok()) {
+    io.err << "cannot start: " << port.error().message << '\n';
+    return kExitFailed;
+  }
+  const auto host = server::ParseListen(resolved.listen);
+  const std::string base = "http://" +
+                           (host.ok() && host->first != "0.0.0.0" ? host->first : "127.0.0.1") +
+                           ":" + std::to_string(*port);
+  if (!options.bootstrap.empty() && !Bootstrap(options.bootstrap, base, http, io)) {
+    io.err << "bootstrap failed; the server keeps running (see the operations above)\n";
+  }
+  PrintUrls(base, http, io);
+  io.out << "serving; SIGTERM or Ctrl-C stops it" << std::endl;
+  while (!g_serve_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  io.err << "draining\n";
+  server.Stop();
+  controller.StopAll();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  return kExitOk;
+}
+
+}  // namespace obsforge::app
