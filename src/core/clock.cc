@@ -14,7 +14,9 @@ std::chrono::steady_clock::time_point SystemClock::Monotonic() {
   return std::chrono::steady_clock::now();
 }
 
-void SystemClock::SleepFor(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+void SystemClock::SleepFor(std::chrono::milliseconds d) {
+  std::this_thread::sleep_for(d);
+}
 
 std::string FormatTime(std::chrono::system_clock::time_point t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());

@@ -39,9 +39,11 @@ std::string JoinDiagnostics(const std::vector<Diagnostic>& diagnostics) {
 InputError::InputError(Kind kind, std::vector<Diagnostic> diagnostics)
     : std::runtime_error(JoinDiagnostics(diagnostics)),
       kind_(kind),
-      diagnostics_(std::move(diagnostics)) {}
+      diagnostics_(std::move(diagnostics)) {
+}
 
 InputError::InputError(Kind kind, Diagnostic diagnostic)
-    : InputError(kind, std::vector<Diagnostic>{std::move(diagnostic)}) {}
+    : InputError(kind, std::vector<Diagnostic>{std::move(diagnostic)}) {
+}
 
 }  // namespace obsforge::core

@@ -8,10 +8,11 @@ namespace obsforge::core {
 
 /// One finding about user input: where it is and what is wrong.
 struct Diagnostic {
-  std::string file;     ///< file name as the user knows it ("stacks/demo.yaml"); may be empty
-  int line = 0;         ///< 1-based; 0 when unknown
-  int column = 0;       ///< 1-based; 0 when unknown
-  std::string path;     ///< path in the document ("spec.components.prometheus.scrape[0]"); may be empty
+  std::string file;  ///< file name as the user knows it ("stacks/demo.yaml"); may be empty
+  int line = 0;      ///< 1-based; 0 when unknown
+  int column = 0;    ///< 1-based; 0 when unknown
+  std::string
+      path;  ///< path in the document ("spec.components.prometheus.scrape[0]"); may be empty
   std::string message;  ///< what is wrong, starting lower-case
 
   /// "file:line:col: path: message", leaving out the parts that are unknown.

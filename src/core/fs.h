@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+
 #include <sys/types.h>
 
 namespace obsforge::core {
@@ -14,7 +15,8 @@ std::string ReadFile(const std::filesystem::path& path);
 /// same directory, fsync, rename over `path`, fsync of the directory. Creates missing parent
 /// directories. Throws std::runtime_error (with the path and errno text) on failure, leaving
 /// `path` as it was.
-void WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
+void WriteFileAtomic(const std::filesystem::path& path,
+                     std::string_view content,
                      mode_t mode = 0644);
 
 /// fsyncs a directory so a rename inside it is durable. Throws on failure.

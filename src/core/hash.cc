@@ -15,13 +15,16 @@ constexpr std::array<std::uint32_t, 64> kRound = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-constexpr std::uint32_t Rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+constexpr std::uint32_t Rotr(std::uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 }  // namespace
 
 Sha256::Sha256()
-    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-         0x5be0cd19} {}
+    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {
+}
 
 void Sha256::Block(const std::uint8_t* p) {
   std::array<std::uint32_t, 64> w{};
@@ -152,8 +155,8 @@ std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view m
   const auto inner_digest = inner.Finish();
   Sha256 outer;
   outer.Update(std::string_view(opad.data(), opad.size()));
-  outer.Update(std::string_view(reinterpret_cast<const char*>(inner_digest.data()),
-                                inner_digest.size()));
+  outer.Update(
+      std::string_view(reinterpret_cast<const char*>(inner_digest.data()), inner_digest.size()));
   return outer.Finish();
 }
 

@@ -9,7 +9,8 @@
 
 namespace obsforge::core {
 
-Logger::Logger(std::ostream& out, LogLevel min_level) : out_(out), min_level_(min_level) {}
+Logger::Logger(std::ostream& out, LogLevel min_level) : out_(out), min_level_(min_level) {
+}
 
 namespace {
 const char* LevelName(LogLevel level) {

@@ -24,10 +24,14 @@ class Logger {
   explicit Logger(std::ostream& out, LogLevel min_level = LogLevel::kInfo);
 
   void Log(LogLevel level, std::string_view msg, const Fields& fields = {});
-  void Debug(std::string_view msg, const Fields& fields = {}) { Log(LogLevel::kDebug, msg, fields); }
+  void Debug(std::string_view msg, const Fields& fields = {}) {
+    Log(LogLevel::kDebug, msg, fields);
+  }
   void Info(std::string_view msg, const Fields& fields = {}) { Log(LogLevel::kInfo, msg, fields); }
   void Warn(std::string_view msg, const Fields& fields = {}) { Log(LogLevel::kWarn, msg, fields); }
-  void Error(std::string_view msg, const Fields& fields = {}) { Log(LogLevel::kError, msg, fields); }
+  void Error(std::string_view msg, const Fields& fields = {}) {
+    Log(LogLevel::kError, msg, fields);
+  }
 
   /// Never print `value` again (values shorter than 4 characters are ignored: too common).
   void AddRedaction(const std::string& value);

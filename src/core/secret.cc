@@ -25,16 +25,15 @@ Result<Secret> ResolveSecret(const SecretRef& ref, const EnvLookup& env) {
   if (ref.kind == SecretRef::Kind::kEnv) {
     auto value = env(ref.name);
     if (!value) {
-      return MakeError(ErrorCode::kNotFound,
-                       "secret " + ref.ToString() + ": environment variable " + ref.name +
-                           " is not set");
+      return MakeError(
+          ErrorCode::kNotFound,
+          "secret " + ref.ToString() + ": environment variable " + ref.name + " is not set");
     }
     return Secret(*value);
   }
   std::ifstream in(ref.name, std::ios::binary);
   if (!in) {
-    return MakeError(ErrorCode::kNotFound,
-                     "secret " + ref.ToString() + ": file cannot be read");
+    return MakeError(ErrorCode::kNotFound, "secret " + ref.ToString() + ": file cannot be read");
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();

@@ -1,8 +1,8 @@
 #include "core/fs.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 
 namespace obsforge::core {
 namespace {

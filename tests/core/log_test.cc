@@ -15,7 +15,8 @@ TEST(Logger, WritesOneJsonObjectPerLine) {
   std::ostringstream out;
   Logger log(out);
   log.Info("applied", {{"stack", "demo"}, {"env", "dev"}});
-  EXPECT_THAT(out.str(), HasSubstr(R"("level":"info","msg":"applied","stack":"demo","env":"dev"})"));
+  EXPECT_THAT(out.str(),
+              HasSubstr(R"("level":"info","msg":"applied","stack":"demo","env":"dev"})"));
   EXPECT_EQ(out.str().back(), '\n');
 }
 
