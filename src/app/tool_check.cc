@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "apply/binaries.h"
 #include "core/fs.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -87,22 +88,11 @@ void AddFindings(const ToolRun& run,
 }  // namespace
 
 std::optional<std::string> FindOnPath(const std::string& name) {
-  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-  if (path == nullptr) {
+  auto found = apply::FindBinary({name}, apply::ProcessPath());
+  if (!found) {
     return std::nullopt;
   }
-  std::istringstream dirs(path);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) {
-      continue;
-    }
-    const auto candidate = std::filesystem::path(dir) / name;
-    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate)) {
-      return candidate.string();
-    }
-  }
-  return std::nullopt;
+  return found->string();
 }
 
 ToolRun RunTool(const std::vector<std::string>& argv) {
