@@ -67,37 +67,5 @@ TEST(ExampleStacks, EveryEnvironmentRendersWithTheDefaultTemplates) {
   }
 }
 
-TEST(ExampleStacks, LargestStackRendersFast) {
-  const auto stacks = ExampleStacks();
-  if (stacks.empty()) {
-    GTEST_SKIP() << "no example stacks yet";
-  }
-  const auto content = spec::MakeDirectorySource(root);
-  // The largest stack is the one with the largest spec file.
-  const auto largest_file = *std::max_element(
-      stacks.begin(), stacks.end(),
-      [](const fs::path& a, const fs::path& b) { return fs::file_size(a) < fs::file_size(b); });
-  const auto stack = spec::LoadStackFile(largest_file, *content);
-  const auto env = spec::ForEnvironment(stack, stack.environments.front());
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "timing is meaningless under sanitizers";
-#endif
-  std::vector<double> ms;
-  for (int i = 0; i < 5; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    (void)RenderEnvironment(env, *content, {});
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  RecordProperty("median_ms", std::to_string(ms[ms.size() / 2]));
-#if defined(__OPTIMIZE__)
-  EXPECT_LE(ms[ms.size() / 2], 50.0) << stack.name;
-#else
-  // Unoptimized builds (and busy machines) are several times slower; keep a loose bound there.
-  EXPECT_LE(ms[ms.size() / 2], 3000.0) << stack.name;
-#endif
-}
-
 }  // namespace
 }  // namespace obsforge::render
