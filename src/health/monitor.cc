@@ -58,13 +58,22 @@ void HealthMonitor::Stop() {
 }
 
 void HealthMonitor::Watch(const EnvironmentWatch& watch) {
+  std::string reported = "unknown";
+  {
+    std::lock_guard lock(mu_);
+    if (const auto it = envs_.find({watch.stack, watch.env}); it != envs_.end()) {
+      reported = it->second.reported_state;
+    }
+  }
   Unwatch(watch.stack, watch.env);
   const auto now = clock_.Now();
   std::vector<CheckDefinition> definitions;
   {
     std::lock_guard lock(mu_);
-    envs_[{watch.stack, watch.env}] =
-        EnvInfo{.slack_channel_key = watch.slack_channel_key, .grafana_url = watch.grafana_url};
+    envs_[{watch.stack, watch.env}] = EnvInfo{.slack_channel_key = watch.slack_channel_key,
+                                              .slack_channel = watch.slack_channel,
+                                              .grafana_url = watch.grafana_url,
+                                              .reported_state = reported};
     for (auto& check : BuildComponentChecks(watch.endpoints, watch.options)) {
       CheckKey key{watch.stack, watch.env, check.component, check.name};
       tracker_.Register(key, check.critical, check.canary, watch.failure_threshold, now);
@@ -122,13 +131,21 @@ void HealthMonitor::OnResult(const CheckResult& result) {
                                                   {"from", StateName(t.from)},
                                                   {"to", StateName(t.to)},
                                                   {"why", t.message}});
-      // Coming up healthy is not news, and "unknown" says nothing worth a message.
-      if (t.to == State::kUnknown || (t.from == State::kUnknown && t.to == State::kOk)) {
-        std::lock_guard lock(mu_);
-        if (const auto it = envs_.find({t.stack, t.env}); it != envs_.end()) {
-          it->second.reported_state = StateName(t.to);
-        }
+      // "unknown" says nothing worth a message, and coming up healthy is not news unless the
+      // last message said otherwise (a re-watch after an apply that fixed it).
+      if (t.to == State::kUnknown) {
         continue;
+      }
+      if (t.from == State::kUnknown && t.to == State::kOk) {
+        std::lock_guard lock(mu_);
+        const auto it = envs_.find({t.stack, t.env});
+        if (it == envs_.end()) {
+          continue;
+        }
+        if (it->second.reported_state == "unknown" || it->second.reported_state == "ok") {
+          it->second.reported_state = StateName(t.to);
+          continue;
+        }
       }
       bool send = false;
       {
@@ -177,7 +194,11 @@ void HealthMonitor::Announce(const std::string& stack,
   }
   auto report = ReportOf(*status, info.reported_state, info.grafana_url);
   report.state = state;  // a damped message reports the state it was held for
-  auto posted = notifier_->Post(info.slack_channel_key, notify::EnvironmentMessage(report));
+  auto payload = notify::EnvironmentMessage(report);
+  if (!info.slack_channel.empty()) {
+    payload["channel"] = info.slack_channel;
+  }
+  auto posted = notifier_->Post(info.slack_channel_key, payload);
   if (!posted.ok()) {
     logger_.Error("could not enqueue a Slack message",
                   {{"stack", stack}, {"env", env}, {"error", posted.error().message}});

@@ -30,6 +30,8 @@ struct EnvironmentWatch {
   /// Outbox channel of the stack's Slack webhook (its secret reference, e.g.
   /// `{secret: SLACK_HEALTH_WEBHOOK}`); empty: no Slack messages.
   std::string slack_channel_key;
+  /// Spec `health.slack.channel` ("#obs-health"): sent as the payload's `channel` when set.
+  std::string slack_channel;
   /// Linked from messages when set.
   std::string grafana_url;
 };
@@ -76,7 +78,10 @@ class HealthMonitor {
   /// Stops probing (idempotent).
   void Stop();
 
-  /// Watches (or re-watches, replacing the old checks) an environment.
+  /// Watches (or re-watches, replacing the old checks) an environment. A re-watch restarts
+  /// its checks from unknown but remembers the state last announced, so an environment that was
+  /// reported degraded and comes back ok after the re-watch gets its recovery message, and one
+  /// that is still degraded is not announced twice.
   void Watch(const EnvironmentWatch& watch);
   /// Stops watching (stack, env) and forgets its state.
   void Unwatch(const std::string& stack, const std::string& env);
@@ -94,6 +99,7 @@ class HealthMonitor {
   };
   struct EnvInfo {
     std::string slack_channel_key;
+    std::string slack_channel;
     std::string grafana_url;
     std::string reported_state = "unknown";
   };
