@@ -7,6 +7,7 @@
 #include "apply/revisions.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
+#include "provision/file_ledger.h"
 #include "render/env.h"
 #include "render/render.h"
 
@@ -64,6 +65,12 @@ Step MakeStep(core::Clock& clock,
               .finished_at = now,
               .message = std::move(message)};
 }
+
+bool FilesApplied(const ApplyResult& result) {
+  return result.outcome == Outcome::kApplied || result.outcome == Outcome::kUnchanged;
+}
+
+constexpr const char* kProvisionTargetFile = "provision.json";
 
 ApplyResult FailedRender(const core::InputError& e) {
   ApplyResult result;
@@ -182,7 +189,120 @@ core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
                                                   const std::string& env,
                                                   const spec::ContentSource& content) {
   const auto bundle = Render(stack, env, content);
-  return applier_.PlanFor(stack.name, env, bundle);
+  auto plan = applier_.PlanFor(stack.name, env, bundle);
+  if (!plan.ok()) {
+    return plan;
+  }
+  const auto merged = spec::ForEnvironment(stack, env);
+  LocalRuntime* runtime = nullptr;
+  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
+    if (auto local = Local(merged); local.ok()) {
+      runtime = *local;
+    }
+  }
+  const auto target = TargetFor(merged, runtime);
+  if (!target.Any()) {
+    return plan;
+  }
+  auto ledger = OpenLedger(stack.name, env);
+  if (!ledger.ok()) {
+    plan->objects.notes.push_back("cannot plan objects: " + ledger.error().message);
+    return plan;
+  }
+  plan->objects = PlanProvision(target, bundle,
+                                ProvisionContext{.http = http_,
+                                                 .clock = clock_,
+                                                 .env_lookup = options_.env_lookup,
+                                                 .logger = logger_,
+                                                 .ledger = **ledger,
+                                                 .owner = {.stack = stack.name, .env = env},
+                                                 .max_attempts = options_.provision_attempts});
+  return plan;
+}
+
+core::Result<std::unique_ptr<provision::OwnershipLedger>> EnvironmentController::OpenLedger(
+    const std::string& stack, const std::string& env) {
+  if (options_.ledgers) {
+    return options_.ledgers(stack, env);
+  }
+  auto ledger = provision::FileLedger::Open(applier_.EnvRoot(stack, env) / "provisioned.json");
+  if (!ledger.ok()) {
+    return ledger.error();
+  }
+  return std::unique_ptr<provision::OwnershipLedger>(std::move(ledger.value()));
+}
+
+ProvisionTarget EnvironmentController::TargetFor(const spec::EnvironmentSpec& env,
+                                                 LocalRuntime* runtime) const {
+  return ProvisionTargetFor(env, runtime != nullptr ? runtime->BaseUrl("grafana") : "");
+}
+
+void EnvironmentController::Provision(const spec::EnvironmentSpec& env,
+                                      const render::Bundle& bundle,
+                                      LocalRuntime* runtime,
+                                      ApplyResult& result,
+                                      const StepCallback& on_step) {
+  const auto target = TargetFor(env, runtime);
+  if (!target.Any()) {
+    return;
+  }
+  if (target.grafana_local) {
+    // Like the other components: a missing binary is reported, and the rest still applies.
+    if (auto binary = ResolveComponentBinary("grafana", options_.path_env); !binary.ok()) {
+      Report(on_step, MakeStep(clock_, "provision", "grafana", StepState::kFailed,
+                               "unavailable: " + binary.error().message));
+      if (target.loki_url.empty()) {
+        return;
+      }
+    }
+  }
+  // Saved (references only) so that a teardown, which has no spec, can find what to clean up.
+  try {
+    core::WriteFileAtomic(applier_.EnvRoot(env.stack, env.env) / kProvisionTargetFile,
+                          target.ToJson().dump(1) + "\n", 0644);
+  } catch (const std::exception& e) {
+    logger_.Warn("cannot save the provision target",
+                 {{"stack", env.stack}, {"env", env.env}, {"error", e.what()}});
+  }
+  auto step = MakeStep(clock_, "provision", "", StepState::kRunning, "");
+  Report(on_step, step);
+  ProvisionOutcome outcome;
+  auto ledger = OpenLedger(env.stack, env.env);
+  if (!ledger.ok()) {
+    outcome.error = ledger.error();
+    outcome.message = ledger.error().message;
+  } else {
+    outcome = RunProvision(
+        target, bundle,
+        ProvisionContext{.http = http_,
+                         .clock = clock_,
+                         .env_lookup = options_.env_lookup,
+                         .logger = logger_,
+                         .ledger = **ledger,
+                         .owner = {.stack = env.stack, .env = env.env},
+                         .revision = result.revision ? std::to_string(*result.revision) : "",
+                         .max_attempts = options_.provision_attempts});
+    if (auto* file = dynamic_cast<provision::FileLedger*>(ledger->get()); file != nullptr) {
+      if (auto flushed = file->Flush(); !flushed.ok() && !outcome.error) {
+        outcome.error = flushed.error();
+        outcome.message = flushed.error().message;
+      }
+    }
+  }
+  result.plan.objects = std::move(outcome.changes);
+  step.finished_at = clock_.Now();
+  step.state = outcome.error ? StepState::kFailed : StepState::kSucceeded;
+  step.message = outcome.message;
+  if (outcome.error) {
+    step.message += "; the files" +
+                    (result.revision ? " of revision " + std::to_string(*result.revision) : "") +
+                    " stay applied (not rolled back); the next apply retries what is left";
+    result.outcome = Outcome::kFailed;
+    result.failed_component =
+        outcome.error->message.starts_with("loki") || target.grafana == false ? "loki" : "grafana";
+    result.error = std::move(outcome.error);
+  }
+  Report(on_step, step);
 }
 
 void EnvironmentController::EnsureRunning(LocalRuntime& runtime,
@@ -309,10 +429,12 @@ ApplyResult EnvironmentController::Apply(const spec::StackSpec& stack,
     failed.error = written.error();
     return failed;
   }
-  if (runtime != nullptr) {
-    return ApplyLocal(merged, bundle, *runtime, on_step);
+  auto result = runtime != nullptr ? ApplyLocal(merged, bundle, *runtime, on_step)
+                                   : external_.Apply(merged, bundle, on_step);
+  if (FilesApplied(result)) {
+    Provision(merged, bundle, runtime, result, on_step);
   }
-  return external_.Apply(merged, bundle, on_step);
+  return result;
 }
 
 ApplyResult EnvironmentController::Rollback(const spec::StackSpec& stack,
@@ -336,15 +458,21 @@ ApplyResult EnvironmentController::Rollback(const spec::StackSpec& stack,
   } catch (const core::InputError& e) {
     return FailedRender(e);
   }
+  LocalRuntime* runtime = nullptr;
   if (merged.runtime.type == spec::Runtime::Type::kLocal) {
     auto local = Local(merged);
     if (!local.ok()) {
       failed.error = local.error();
       return failed;
     }
-    return ApplyLocal(merged, *bundle, **local, on_step);
+    runtime = *local;
   }
-  return external_.Apply(merged, *bundle, on_step);
+  auto result = runtime != nullptr ? ApplyLocal(merged, *bundle, *runtime, on_step)
+                                   : external_.Apply(merged, *bundle, on_step);
+  if (FilesApplied(result)) {
+    Provision(merged, *bundle, runtime, result, on_step);
+  }
+  return result;
 }
 
 core::Result<void> EnvironmentController::Teardown(const std::string& stack,
@@ -359,6 +487,7 @@ core::Result<void> EnvironmentController::Teardown(const std::string& stack,
       locals_.erase(it);
     }
   }
+  auto deprovisioned = Deprovision(stack, env, runtime.get(), on_step);
   auto step = MakeStep(clock_, "stop", "", StepState::kRunning, "");
   Report(on_step, step);
   if (runtime) {
@@ -368,6 +497,63 @@ core::Result<void> EnvironmentController::Teardown(const std::string& stack,
   step.finished_at = clock_.Now();
   step.message = runtime ? "local components stopped" : "nothing running";
   Report(on_step, step);
+  return deprovisioned;
+}
+
+core::Result<void> EnvironmentController::Deprovision(const std::string& stack,
+                                                      const std::string& env,
+                                                      LocalRuntime* runtime,
+                                                      const StepCallback& on_step) {
+  const auto file = applier_.EnvRoot(stack, env) / kProvisionTargetFile;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    return {};  // nothing was ever provisioned
+  }
+  ProvisionTarget target;
+  try {
+    target = ProvisionTarget::FromJson(nlohmann::json::parse(core::ReadFile(file)));
+  } catch (const std::exception& e) {
+    return core::MakeError(core::ErrorCode::kInternal, file.string() + ": " + e.what());
+  }
+  auto step = MakeStep(clock_, "deprovision", "", StepState::kRunning, "");
+  if (target.grafana_local) {
+    const auto state = runtime != nullptr ? runtime->State("grafana") : std::nullopt;
+    if (!state || state->phase != ProcessPhase::kRunning) {
+      // Its objects live in its own data dir under obsforge's; nothing to reach or clean remotely.
+      target.grafana = false;
+      step.message = "grafana not running: its objects stay in its data dir; ";
+    }
+  }
+  Report(on_step, step);
+  auto ledger = OpenLedger(stack, env);
+  ProvisionOutcome outcome;
+  if (!ledger.ok()) {
+    outcome.error = ledger.error();
+    outcome.message = ledger.error().message;
+  } else {
+    outcome =
+        apply::Deprovision(target, ProvisionContext{.http = http_,
+                                                    .clock = clock_,
+                                                    .env_lookup = options_.env_lookup,
+                                                    .logger = logger_,
+                                                    .ledger = **ledger,
+                                                    .owner = {.stack = stack, .env = env},
+                                                    .max_attempts = options_.provision_attempts});
+    if (auto* f = dynamic_cast<provision::FileLedger*>(ledger->get()); f != nullptr) {
+      (void)f->Flush();
+    }
+  }
+  step.finished_at = clock_.Now();
+  step.state = outcome.error ? StepState::kFailed : StepState::kSucceeded;
+  step.message +=
+      outcome.error ? outcome.message
+                    : std::to_string(outcome.changes.grafana.size() + outcome.changes.loki.size()) +
+                          " owned objects deleted";
+  Report(on_step, step);
+  if (outcome.error) {
+    return *outcome.error;
+  }
+  std::filesystem::remove(file, ec);
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,16 +14,22 @@
 
 #include "apply/external_runtime.h"
 #include "apply/local_runtime.h"
+#include "apply/provision_step.h"
 #include "apply/transaction.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/http_client.h"
+#include "provision/ownership.h"
 #include "render/bundle.h"
 #include "render/render.h"
 #include "spec/stack.h"
 
 namespace obsforge::apply {
+
+/// Opens the ownership ledger of (stack, env): the store in the server, a file for the CLI.
+using LedgerFactory = std::function<core::Result<std::unique_ptr<provision::OwnershipLedger>>(
+    const std::string& stack, const std::string& env)>;
 
 /// Options of an EnvironmentController (an aggregate).
 struct ControllerOptions {
@@ -32,6 +39,11 @@ struct ControllerOptions {
   std::string path_env = ProcessPath();            ///< where component binaries are looked up
   SupervisorOptions supervisor;
   core::EnvLookup env_lookup = core::ProcessEnv();  ///< where `{secret: NAME}` values come from
+  /// Where provisioned objects are recorded; unset: a JSON file per environment,
+  /// `<data_dir>/stacks/<stack>/<env>/provisioned.json` (provision::FileLedger).
+  LedgerFactory ledgers;
+  /// Attempts per provisioning request (retries on connection errors, 5xx and 429 included).
+  int provision_attempts = 4;
 };
 
 /// The one code path from a stack spec to a running, verified environment, shared by the CLI
@@ -57,8 +69,10 @@ class EnvironmentController {
                         const std::string& env,
                         const spec::ContentSource& content);
 
-  /// What an apply would change, against the revision applied now. Throws core::InputError like
-  /// Render(); I/O failures are kInternal.
+  /// What an apply would change, against the revision applied now: files, and the API objects
+  /// the provision step would create, update or delete (Grafana, Loki ruler). An upstream that
+  /// cannot be read makes a note in the plan ("grafana: cannot plan objects: ..."), not an error.
+  /// Throws core::InputError like Render(); I/O failures are kInternal.
   core::Result<Plan> PlanFor(const spec::StackSpec& stack,
                              const std::string& env,
                              const spec::ContentSource& content);
@@ -67,8 +81,14 @@ class EnvironmentController {
   /// once their files are in place; running ones are reloaded or restarted when their files
   /// changed; an unchanged bundle writes and reloads nothing but still makes sure every component
   /// runs (this is how a restarted server brings environments back). A component whose binary is
-  /// missing is reported in a step as `unavailable: <binary> not found on PATH`. Never throws:
-  /// a render error is Outcome::kFailed with a failed "render" step.
+  /// missing is reported in a step as `unavailable: <binary> not found on PATH`.
+  /// Then, when the files are applied or unchanged, the "provision" step (see provision_step.h)
+  /// reconciles Grafana objects and API-managed Loki rule groups; result.plan.objects lists what
+  /// it changed. A provisioning failure makes the outcome kFailed with the upstream's error
+  /// naming the object, and does NOT roll the files back: they are verified and independent of
+  /// the API objects, the API writes already made cannot be undone by restoring files, and
+  /// provisioning is idempotent, so the next apply retries exactly what is left.
+  /// Never throws: a render error is Outcome::kFailed with a failed "render" step.
   ApplyResult Apply(const spec::StackSpec& stack,
                     const std::string& env,
                     const spec::ContentSource& content,
@@ -80,7 +100,10 @@ class EnvironmentController {
                        int revision,
                        const StepCallback& on_step = {});
 
-  /// Stops the environment's local components and forgets its runtime. Revisions stay on disk.
+  /// Removes what obsforge provisioned for the environment (owned objects only; a "deprovision"
+  /// step, skipped for a local Grafana that is not running), then stops the environment's local
+  /// components and forgets its runtime. Revisions stay on disk. A deprovisioning failure is
+  /// returned after the components are stopped.
   core::Result<void> Teardown(const std::string& stack,
                               const std::string& env,
                               const StepCallback& on_step = {});
@@ -120,6 +143,20 @@ class EnvironmentController {
                      const std::vector<std::string>& skip,
                      ApplyResult* result,
                      const StepCallback& on_step);
+  core::Result<std::unique_ptr<provision::OwnershipLedger>> OpenLedger(const std::string& stack,
+                                                                       const std::string& env);
+  // Deletes the owned objects of (stack, env) through the target saved by its last apply.
+  core::Result<void> Deprovision(const std::string& stack,
+                                 const std::string& env,
+                                 LocalRuntime* runtime,
+                                 const StepCallback& on_step);
+  ProvisionTarget TargetFor(const spec::EnvironmentSpec& env, LocalRuntime* runtime) const;
+  // The provision step after files were applied or found unchanged; updates `result`.
+  void Provision(const spec::EnvironmentSpec& env,
+                 const render::Bundle& bundle,
+                 LocalRuntime* runtime,
+                 ApplyResult& result,
+                 const StepCallback& on_step);
 
   ControllerOptions options_;
   http::HttpClient& http_;

@@ -58,16 +58,98 @@ std::set<std::string> Plan::Components() const {
   return out;
 }
 
+namespace {
+
+struct ObjectCounts {
+  int create = 0;
+  int update = 0;
+  int remove = 0;
+  void Add(provision::ChangeAction action) {
+    (action == provision::ChangeAction::kCreate   ? create
+     : action == provision::ChangeAction::kUpdate ? update
+                                                  : remove)++;
+  }
+};
+
+ObjectCounts CountObjects(const ObjectPlan& objects) {
+  ObjectCounts counts;
+  for (const auto& change : objects.grafana) {
+    counts.Add(change.action);
+  }
+  for (const auto& change : objects.loki) {
+    counts.Add(change.action);
+  }
+  return counts;
+}
+
+std::string LokiSummary(const provision::LokiChange& change) {
+  std::string out = std::string(provision::ActionName(change.action)) + " rule group \"" +
+                    change.group + "\" (tenant " + change.tenant + ")";
+  if (change.action == provision::ChangeAction::kUpdate) {
+    out += ": " + std::to_string(change.diffs.size()) +
+           (change.diffs.size() == 1 ? " field" : " fields");
+  }
+  return out;
+}
+
+void AppendDiffs(const std::vector<provision::FieldDiff>& diffs, std::string& out) {
+  for (const auto& diff : diffs) {
+    out += "    " + diff.ToString() + "\n";
+  }
+}
+
+nlohmann::json DiffsJson(const std::vector<provision::FieldDiff>& diffs) {
+  auto list = nlohmann::json::array();
+  for (const auto& diff : diffs) {
+    nlohmann::json d = {{"path", diff.path}};
+    d["before"] = diff.before_absent ? nlohmann::json() : diff.before;
+    d["after"] = diff.after_absent ? nlohmann::json() : diff.after;
+    if (diff.before_absent) {
+      d["before_absent"] = true;
+    }
+    if (diff.after_absent) {
+      d["after_absent"] = true;
+    }
+    list.push_back(std::move(d));
+  }
+  return list;
+}
+
+}  // namespace
+
 std::string Plan::ToText() const {
-  if (files.empty()) {
-    return "No changes.\n";
-  }
   std::string out;
-  for (const auto& file : files) {
-    out += file.diff;
+  if (files.empty()) {
+    out = "No changes.\n";
+  } else {
+    for (const auto& file : files) {
+      out += file.diff;
+    }
+    out += "Plan: " + std::to_string(summary.added) + " to add, " +
+           std::to_string(summary.changed) + " to change, " + std::to_string(summary.removed) +
+           " to remove.\n";
   }
-  out += "Plan: " + std::to_string(summary.added) + " to add, " + std::to_string(summary.changed) +
-         " to change, " + std::to_string(summary.removed) + " to remove.\n";
+  for (const auto& change : objects.grafana) {
+    out += "grafana: " + change.Summary() + "\n";
+    AppendDiffs(change.diffs, out);
+  }
+  for (const auto& change : objects.loki) {
+    out += "loki: " + LokiSummary(change) + "\n";
+    AppendDiffs(change.diffs, out);
+  }
+  for (const auto& conflict : objects.conflicts) {
+    out += std::string("grafana: CONFLICT ") + provision::KindName(conflict.kind) + " \"" +
+           conflict.uid + "\": " + conflict.message + "\n";
+  }
+  for (const auto& note : objects.notes) {
+    out += "note: " + note + "\n";
+  }
+  if (!objects.empty()) {
+    const auto counts = CountObjects(objects);
+    out += "Objects: " + std::to_string(counts.create) + " to create, " +
+           std::to_string(counts.update) + " to update, " + std::to_string(counts.remove) +
+           " to delete.\n";
+  }
   return out;
 }
 
@@ -77,9 +159,40 @@ nlohmann::json Plan::ToJson() const {
     list.push_back(
         {{"path", file.path}, {"change", ChangeKindName(file.change)}, {"diff", file.diff}});
   }
+  auto changes = nlohmann::json::array();
+  for (const auto& change : objects.grafana) {
+    changes.push_back({{"target", "grafana"},
+                       {"kind", provision::KindName(change.kind)},
+                       {"uid", change.uid},
+                       {"title", change.title},
+                       {"action", provision::ActionName(change.action)},
+                       {"diffs", DiffsJson(change.diffs)}});
+  }
+  for (const auto& change : objects.loki) {
+    changes.push_back({{"target", "loki"},
+                       {"kind", provision::KindName(provision::ObjectKind::kLokiGroup)},
+                       {"uid", change.tenant + "/" + change.group},
+                       {"title", change.group},
+                       {"action", provision::ActionName(change.action)},
+                       {"diffs", DiffsJson(change.diffs)}});
+  }
+  auto conflicts = nlohmann::json::array();
+  for (const auto& conflict : objects.conflicts) {
+    conflicts.push_back({{"kind", provision::KindName(conflict.kind)},
+                         {"uid", conflict.uid},
+                         {"message", conflict.message}});
+  }
+  const auto counts = CountObjects(objects);
   return {{"files", std::move(list)},
           {"summary",
-           {{"added", summary.added}, {"changed", summary.changed}, {"removed", summary.removed}}}};
+           {{"added", summary.added},
+            {"changed", summary.changed},
+            {"removed", summary.removed},
+            {"objects",
+             {{"create", counts.create}, {"update", counts.update}, {"delete", counts.remove}}}}},
+          {"objects", std::move(changes)},
+          {"conflicts", std::move(conflicts)},
+          {"notes", objects.notes}};
 }
 
 Plan ComputePlan(const render::Bundle& desired, const std::optional<render::Bundle>& applied) {

@@ -64,7 +64,10 @@ TEST(Plan, IdenticalBundlesPlanNothing) {
   const auto plan = ComputePlan(b, b);
   EXPECT_TRUE(plan.empty());
   EXPECT_EQ(plan.ToText(), "No changes.\n");
-  EXPECT_EQ(plan.ToJson().dump(), R"({"files":[],"summary":{"added":0,"changed":0,"removed":0}})");
+  EXPECT_EQ(
+      plan.ToJson().dump(),
+      R"({"conflicts":[],"files":[],"notes":[],"objects":[],"summary":{"added":0,"changed":0,)"
+      R"("objects":{"create":0,"delete":0,"update":0},"removed":0}})");
 }
 
 TEST(Plan, ComponentOfPath) {
