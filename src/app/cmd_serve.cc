@@ -13,6 +13,7 @@
 #include "http/curl_http_client.h"
 #include "server/config.h"
 #include "server/controller_backend.h"
+#include "server/health_runtime.h"
 #include "server/server.h"
 #include "store/sqlite_store.h"
 
@@ -165,7 +166,14 @@ int RunServe(const ServeOptions& options, Io io) {
   controller_options.data_dir = resolved.data_dir;
   apply::EnvironmentController controller(controller_options, http, clock, logger);
   server::ControllerBackend backend(controller);
-  server::Server server(resolved, **store, backend, logger);
+  // Continuous health and Slack: every environment applied through the server is watched.
+  server::HealthRuntime health({}, **store, backend, http, clock, logger,
+                               [&controller](const spec::StackSpec& stack, const std::string& env) {
+                                 return controller.Urls(stack, env);
+                               });
+  server::Server server(resolved, **store, health.backend(), logger);
+  health.Attach(server, kVersion);
+  health.Start();
   g_serve_stop.store(false);
   std::signal(SIGINT, OnServeSignal);
   std::signal(SIGTERM, OnServeSignal);
@@ -182,6 +190,7 @@ int RunServe(const ServeOptions& options, Io io) {
     io.err << "cannot start: " << port.error().message << '\n';
     return kExitFailed;
   }
+  health.WatchStored();
   const auto host = server::ParseListen(resolved.listen);
   const std::string base = "http://" +
                            (host.ok() && host->first != "0.0.0.0" ? host->first : "127.0.0.1") +
@@ -196,6 +205,7 @@ int RunServe(const ServeOptions& options, Io io) {
   }
   io.err << "draining\n";
   server.Stop();
+  health.Stop();
   controller.StopAll();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

@@ -97,14 +97,25 @@ void Metrics::SetStacksSource(std::function<double()> source) {
   stacks_ = std::move(source);
 }
 
+void Metrics::AddCollector(std::function<std::string()> collector) {
+  std::lock_guard lock(mu_);
+  collectors_.push_back(std::move(collector));
+}
+
 std::string Metrics::Render() const {
   std::function<double()> stacks;
+  std::vector<std::function<std::string()>> collectors;
   {
     std::lock_guard lock(mu_);
     stacks = stacks_;
+    collectors = collectors_;
   }
   // Read outside the lock: the source may query the store.
   const double stack_count = stacks ? stacks() : 0;
+  std::string collected;
+  for (const auto& collector : collectors) {
+    collected += collector();
+  }
 
   std::lock_guard lock(mu_);
   std::ostringstream out;
@@ -137,6 +148,7 @@ std::string Metrics::Render() const {
   out << "# HELP obsforge_build_info Build of this obsforge; always 1.\n"
          "# TYPE obsforge_build_info gauge\n"
       << "obsforge_build_info{version=\"" << EscapeLabelValue(version_) << "\"} 1\n";
+  out << collected;
   return out.str();
 }
 

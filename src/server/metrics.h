@@ -38,10 +38,13 @@ class Metrics {
   void ObserveApply(double seconds);
   /// Where the stacks gauge reads its value when scraped.
   void SetStacksSource(std::function<double()> source);
+  /// Adds `collector`, whose complete metric families (HELP, TYPE and samples in the text
+  /// format) are appended to every Render(); called when scraped, outside the lock.
+  void AddCollector(std::function<std::string()> collector);
 
   /// The whole exposition: obsforge_http_requests_total, obsforge_http_request_duration_seconds,
   /// obsforge_operations_total, obsforge_apply_duration_seconds, obsforge_stacks,
-  /// obsforge_build_info. Label values are escaped.
+  /// obsforge_build_info, then what each collector adds. Label values are escaped.
   std::string Render() const;
 
  private:
@@ -52,6 +55,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, std::uint64_t> operations_;
   Histogram apply_;
   std::function<double()> stacks_;
+  std::vector<std::function<std::string()>> collectors_;
 };
 
 /// Escapes a label value for the text format (backslash, double quote, newline).

@@ -61,6 +61,8 @@ class Server {
   int port() const { return port_; }
   Metrics& metrics() { return *metrics_; }
   const Router& router() const { return *router_; }
+  /// For routes served outside RegisterRoutes (health, status page): add them before Start().
+  Router& router() { return *router_; }
 
  private:
   class Impl;
