@@ -10,7 +10,9 @@
 #include "apply/environment_controller.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
+#include "gitops/config.h"
 #include "http/curl_http_client.h"
+#include "provision/store_ledger.h"
 #include "server/config.h"
 #include "server/controller_backend.h"
 #include "server/health_runtime.h"
@@ -33,6 +35,10 @@ server::ServerOptions ResolveOptions(const ServeOptions& options) {
     config = server::LoadServerConfig(*options.config);
   }
   auto resolved = config.server;
+  if (options.config) {
+    resolved.gitops = gitops::ParseSources(nlohmann::json::parse(config.gitops_json),
+                                           options.config->string());
+  }
   server::ApplyEnvironment(resolved, core::ProcessEnv());
   if (options.listen) {
     resolved.listen = *options.listen;
@@ -164,6 +170,12 @@ int RunServe(const ServeOptions& options, Io io) {
   http::CurlHttpClient http;
   apply::ControllerOptions controller_options;
   controller_options.data_dir = resolved.data_dir;
+  // Ownership of provisioned objects lives in the store (shared by replicas, kept with the stack).
+  controller_options.ledgers = [db = store->get()](const std::string& stack, const std::string& env)
+      -> core::Result<std::unique_ptr<provision::OwnershipLedger>> {
+    return std::unique_ptr<provision::OwnershipLedger>(
+        std::make_unique<provision::StoreLedger>(*db, stack, env));
+  };
   apply::EnvironmentController controller(controller_options, http, clock, logger);
   server::ControllerBackend backend(controller);
   // Continuous health and Slack: every environment applied through the server is watched.

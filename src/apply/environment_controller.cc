@@ -298,8 +298,7 @@ void EnvironmentController::Provision(const spec::EnvironmentSpec& env,
                     (result.revision ? " of revision " + std::to_string(*result.revision) : "") +
                     " stay applied (not rolled back); the next apply retries what is left";
     result.outcome = Outcome::kFailed;
-    result.failed_component =
-        outcome.error->message.starts_with("loki") || target.grafana == false ? "loki" : "grafana";
+    result.failed_component = outcome.failed_target.empty() ? "grafana" : outcome.failed_target;
     result.error = std::move(outcome.error);
   }
   Report(on_step, step);

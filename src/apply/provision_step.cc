@@ -218,7 +218,8 @@ ProvisionOutcome Provision(const ProvisionTarget& target,
                            const ProvisionContext& ctx) {
   ProvisionOutcome out;
   Session session(target, ctx);
-  auto fail = [&](core::Error error) {
+  auto fail = [&](core::Error error, const char* upstream = "grafana") {
+    out.failed_target = upstream;
     out.message = error.message;
     out.error = std::move(error);
     return out;
@@ -252,7 +253,7 @@ ProvisionOutcome Provision(const ProvisionTarget& target,
     provision::LokiRuler ruler(session.LokiOptions(ctx), session.retrying, ctx.ledger);
     auto applied = ruler.Apply(groups);
     if (!applied.ok()) {
-      return fail(applied.error());
+      return fail(applied.error(), "loki");
     }
     out.writes += applied->writes;
     out.changes.loki = std::move(applied->changes);
@@ -279,6 +280,7 @@ ProvisionOutcome RunProvision(const ProvisionTarget& target,
     ProvisionOutcome out;
     out.error = core::Error{.code = core::ErrorCode::kRender, .message = e.what()};
     out.message = e.what();
+    out.failed_target = target.grafana ? "grafana" : "loki";
     return out;
   }
   return Provision(target, desired, groups, ctx);

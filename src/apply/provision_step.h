@@ -74,8 +74,10 @@ struct ProvisionOutcome {
   int writes = 0;      ///< write requests sent
   /// The first failure: upstream status/body and the object named in the message.
   std::optional<core::Error> error;
-  /// One line for the step ("3 objects written", "no changes", the error).
+  /// One line for the step ("3 objects changed (3 writes)", "no changes (0 writes)", the error).
   std::string message;
+  /// Which upstream failed: "grafana" or "loki" ("" on success).
+  std::string failed_target;
 };
 
 /// The API object changes an apply of `bundle` would make. Never fails: what cannot be planned

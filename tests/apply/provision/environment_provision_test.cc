@@ -266,6 +266,19 @@ TEST_F(EnvironmentProvisionTest, UpstreamFailureFailsTheApplyWithStatusAndObject
   EXPECT_TRUE(grafana_.Dashboard("prov-api").has_value());
 }
 
+TEST_F(EnvironmentProvisionTest, LokiRulerFailureNamesLokiAndTheGroup) {
+  Controller();
+  loki_.faults().FailNext(10, 500, "ruler store unavailable", "/loki/api/v1/rules");
+  const auto result = Apply();
+  EXPECT_EQ(result.outcome, Outcome::kFailed);
+  EXPECT_EQ(result.failed_component, "loki");
+  ASSERT_TRUE(result.error.has_value());
+  EXPECT_EQ(result.error->upstream_status, 500);
+  EXPECT_THAT(result.error->message, HasSubstr("ruler store unavailable"));
+  // Grafana was provisioned before the ruler failed.
+  EXPECT_TRUE(grafana_.Dashboard("prov-api").has_value());
+}
+
 TEST_F(EnvironmentProvisionTest, UnreachableGrafanaIsANoteInThePlan) {
   Controller();
   const auto plan = PlanNow("http://127.0.0.1:1");

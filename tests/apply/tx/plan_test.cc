@@ -53,7 +53,11 @@ TEST(Plan, AddedChangedRemovedInPathOrderAndUnchangedLeftOut) {
             "--- /dev/null\n+++ b/otel-collector/config.yaml\n@@ -0,0 +1 @@\n+r: 1\n"
             "Plan: 1 to add, 1 to change, 1 to remove.\n");
   const auto json = plan.ToJson();
-  EXPECT_EQ(json["summary"], (nlohmann::json{{"added", 1}, {"changed", 1}, {"removed", 1}}));
+  EXPECT_EQ(json["summary"],
+            (nlohmann::json{{"added", 1},
+                            {"changed", 1},
+                            {"removed", 1},
+                            {"objects", {{"create", 0}, {"update", 0}, {"delete", 0}}}}));
   EXPECT_EQ(json["files"][1]["change"], "removed");
   EXPECT_EQ(json["files"][1]["path"], "loki/loki.yaml");
   EXPECT_EQ(json["files"][1]["diff"], plan.files[1].diff);
