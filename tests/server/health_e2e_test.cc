@@ -147,6 +147,7 @@ class HealthServer {
   testing::FakeBackend backend;
   HealthRuntime& runtime() { return *runtime_; }
   store::Store& store() { return *store_; }
+  Server& server() { return *server_; }
   std::string logs() const { return log_.str(); }
 
  private:
@@ -373,6 +374,24 @@ TEST(HealthE2eTest, TeardownStopsWatchingAndUnknownEnvironmentsAre404) {
       server.Call("GET", "/api/v1/stacks/shop/environments/dev/health/history?since=x");
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("must be an RFC 3339 time or Unix milliseconds, got \\\"x\\\""));
+
+  // The health routes and the status page are in the OpenAPI document, for viewers.
+  const auto doc = server.Get("/api/v1/openapi.json");
+  for (const std::string path : {"/", "/api/v1/stacks/{name}/environments/{env}/health",
+                                 "/api/v1/stacks/{name}/environments/{env}/health/history"}) {
+    ASSERT_TRUE(doc["paths"].contains(path)) << path;
+    EXPECT_EQ(doc["paths"][path].size(), 1u) << path;
+    EXPECT_TRUE(doc["paths"][path]["get"]["responses"].contains("403")) << path;
+    const RouteMatch match = server.server().router().Find(
+        "GET", path == "/" ? "/"
+                           : "/api/v1/stacks/a/environments/b/health" +
+                                 std::string(path.ends_with("history") ? "/history" : ""));
+    ASSERT_NE(match.route, nullptr) << path;
+    EXPECT_EQ(match.route->role, Role::kViewer) << path;
+  }
+  EXPECT_TRUE(
+      doc["paths"]["/api/v1/stacks/{name}/environments/{env}/health/history"]["get"].dump().find(
+          "since") != std::string::npos);
 
   const auto deleted = server.Call("DELETE", "/api/v1/stacks/shop");
   ASSERT_EQ(deleted.status, 202) << deleted.body;
