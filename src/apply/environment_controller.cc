@@ -10,6 +10,7 @@
 #include "provision/file_ledger.h"
 #include "render/env.h"
 #include "render/render.h"
+#include "render/render_cache.h"
 
 namespace obsforge::apply {
 namespace {
@@ -135,7 +136,9 @@ render::RenderOptions EnvironmentController::RenderOptionsFor(const PortMap* por
 render::Bundle EnvironmentController::RenderMerged(const spec::EnvironmentSpec& env,
                                                    const spec::ContentSource& content,
                                                    const PortMap* ports) {
-  return render::RenderEnvironment(env, content, RenderOptionsFor(ports));
+  // The shared cache re-renders only when the spec, a content file or a template changed, so an
+  // unchanged apply costs reading the files, not evaluating Jsonnet (bench/README.md "Apply").
+  return render::SharedRenderCache().Render(env, content, RenderOptionsFor(ports));
 }
 
 core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSpec& env,

@@ -11,6 +11,7 @@ extern "C" {
 #include <sstream>
 
 #include "render/embedded.h"
+#include "render/jsonnet_inline.h"
 
 namespace obsforge::render {
 namespace {
@@ -310,26 +311,209 @@ Diagnostic ParseJsonnetError(const std::string& raw, const std::string& program_
   return d;
 }
 
+namespace {
+
+std::unique_ptr<JsonnetVm, VmDeleter> MakeVm(const std::map<std::string, std::string>& ext_code,
+                                             const std::map<std::string, std::string>& ext_str) {
+  std::unique_ptr<JsonnetVm, VmDeleter> vm(jsonnet_make());
+  for (const auto& [key, code] : ext_code) {
+    jsonnet_ext_code(vm.get(), key.c_str(), code.c_str());
+  }
+  for (const auto& [key, value] : ext_str) {
+    jsonnet_ext_var(vm.get(), key.c_str(), value.c_str());
+  }
+  return vm;
+}
+
+// Runs the VM on `program`; nullopt with the error text in `*error_text` on failure.
+std::optional<std::string> Run(JsonnetVm* vm,
+                               const std::string& program_name,
+                               const std::string& program,
+                               std::string* error_text) {
+  int error = 0;
+  char* out = jsonnet_evaluate_snippet(vm, program_name.c_str(), program.c_str(), &error);
+  std::string text(out == nullptr ? "" : out);
+  jsonnet_realloc(vm, out, 0);
+  if (error != 0) {
+    *error_text = std::move(text);
+    return std::nullopt;
+  }
+  return text;
+}
+
+// One file inlined into the single program.
+struct InlinedFile {
+  std::string name;     // virtual name
+  std::string content;  // as read, recorded in `reads` when the program touches it
+  bool is_string = false;
+};
+
+// Builds ONE Jsonnet program out of `program` and every file it imports, transitively: each
+// file becomes a top-level `local __obs_imp_N = ...` and each import of it a reference to that
+// local. libjsonnet 0.18 parses and desugars its whole standard library for every file it
+// evaluates (~20 ms each), so one file instead of one per template and library is most of the
+// render time. Locals are lazy and mutually recursive, which keeps Jsonnet's import semantics:
+// a file is evaluated only when used, import cycles behave as they do with real imports. A file
+// is recorded as read when its local is first forced (through the `obsforge_mark` native), so
+// `reads` matches what libjsonnet would have imported.
+class Inliner {
+ public:
+  explicit Inliner(Resolver* resolver) : resolver_(resolver) {}
+
+  // nullopt when some file cannot be scanned reliably: the caller then uses real imports.
+  std::optional<std::string> Build(const std::string& program_name, const std::string& program) {
+    auto main = Rewrite(program, ImportBase(program_name));
+    if (!main) {
+      return std::nullopt;
+    }
+    // Files appended while rewriting are rewritten in turn (breadth first).
+    std::vector<std::string> bodies;
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      if (files_[i].is_string) {
+        // JSON string syntax is valid Jsonnet; invalid UTF-8 cannot be written as JSON.
+        try {
+          bodies.push_back(nlohmann::json(files_[i].content).dump());
+        } catch (const nlohmann::json::exception&) {
+          return std::nullopt;
+        }
+        continue;
+      }
+      const std::string content = files_[i].content;
+      auto body = Rewrite(content, ImportBase(files_[i].name));
+      if (!body) {
+        return std::nullopt;
+      }
+      // The file starts on its own line so text blocks and line comments keep their meaning.
+      bodies.push_back("(\n" + *body + "\n)");
+    }
+    if (files_.empty()) {
+      return *main;
+    }
+    std::string out = "local __obs_mark = std.native('obsforge_mark');\nlocal\n";
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      out += "  __obs_imp_" + std::to_string(i) + " = if __obs_mark(" + std::to_string(i) +
+             ") then " + bodies[i] + " else null" + (i + 1 < bodies.size() ? ",\n" : ";\n");
+    }
+    out += *main;
+    return out;
+  }
+
+  const std::vector<InlinedFile>& files() const { return files_; }
+
+ private:
+  std::optional<std::string> Rewrite(const std::string& text, const std::string& base) {
+    const auto sites = FindImports(text);
+    if (!sites) {
+      return std::nullopt;
+    }
+    std::string out;
+    std::size_t at = 0;
+    for (const auto& site : *sites) {
+      out.append(text, at, site.begin - at);
+      out += Reference(base, site);
+      at = site.end;
+    }
+    out.append(text, at, std::string::npos);
+    return out;
+  }
+
+  std::string Reference(const std::string& base, const ImportSite& site) {
+    const auto found = resolver_->Find(base, site.path);
+    if (!found) {
+      // Real imports fail only when evaluated; so does this, and the caller then re-runs with
+      // real imports for libjsonnet's own message.
+      return "(error 'obsforge: unresolved import')";
+    }
+    const auto key = std::make_pair(site.is_string, found->first);
+    auto it = ids_.find(key);
+    if (it == ids_.end()) {
+      it = ids_.emplace(key, files_.size()).first;
+      files_.push_back(
+          InlinedFile{.name = found->first, .content = found->second, .is_string = site.is_string});
+    }
+    return "(__obs_imp_" + std::to_string(it->second) + ")";
+  }
+
+  Resolver* resolver_;
+  std::map<std::pair<bool, std::string>, std::size_t> ids_;
+  std::vector<InlinedFile> files_;
+};
+
+struct MarkContext {
+  JsonnetVm* vm;
+  const std::vector<InlinedFile>* files;
+  std::map<std::string, std::string>* reads;
+};
+
+JsonnetJsonValue* MarkCallback(void* ctx, const JsonnetJsonValue* const* argv, int* success) {
+  auto* c = static_cast<MarkContext*>(ctx);
+  double index = -1;
+  if (jsonnet_json_extract_number(c->vm, argv[0], &index) != 0 && index >= 0 &&
+      static_cast<std::size_t>(index) < c->files->size()) {
+    const auto& file = (*c->files)[static_cast<std::size_t>(index)];
+    (*c->reads)[file.name] = file.content;
+  }
+  *success = 1;
+  return jsonnet_json_make_bool(c->vm, 1);
+}
+
+// The fast path: one file for libjsonnet. nullopt when it cannot be used or the program fails
+// (the caller re-runs with real imports, which gives libjsonnet's own error and locations).
+std::optional<std::string> EvaluateInlined(const std::string& program_name,
+                                           const std::string& program,
+                                           const std::map<std::string, std::string>& ext_code,
+                                           const std::map<std::string, std::string>& ext_str,
+                                           const JsonnetInputs& inputs,
+                                           std::map<std::string, std::string>* reads) {
+  Resolver resolver(inputs, nullptr);
+  Inliner inliner(&resolver);
+  std::optional<std::string> inlined;
+  try {
+    inlined = inliner.Build(program_name, program);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!inlined) {
+    return std::nullopt;
+  }
+  auto vm = MakeVm(ext_code, ext_str);
+  std::map<std::string, std::string> touched;
+  MarkContext mark{.vm = vm.get(), .files = &inliner.files(), .reads = &touched};
+  static const char* const kMarkParams[] = {"index", nullptr};
+  jsonnet_native_callback(vm.get(), "obsforge_mark", &MarkCallback, &mark, kMarkParams);
+  std::string error_text;
+  auto out = Run(vm.get(), program_name, *inlined, &error_text);
+  if (out && reads != nullptr) {
+    for (auto& [name, content] : touched) {
+      (*reads)[name] = std::move(content);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 nlohmann::ordered_json EvaluateJsonnet(const std::string& program_name,
                                        const std::string& program,
                                        const std::map<std::string, std::string>& ext_code,
                                        const JsonnetInputs& inputs,
-                                       std::map<std::string, std::string>* reads) {
-  std::unique_ptr<JsonnetVm, VmDeleter> vm(jsonnet_make());
+                                       std::map<std::string, std::string>* reads,
+                                       const std::map<std::string, std::string>& ext_str) {
+  if (auto out = EvaluateInlined(program_name, program, ext_code, ext_str, inputs, reads)) {
+    return nlohmann::ordered_json::parse(*out);
+  }
+  // Real imports: slower, but every error comes with libjsonnet's own message and the location
+  // in the file the user wrote.
+  auto vm = MakeVm(ext_code, ext_str);
   Resolver resolver(inputs, reads);
   CallbackContext ctx{.vm = vm.get(), .resolver = &resolver};
   jsonnet_import_callback(vm.get(), &ImportCallback, &ctx);
-  for (const auto& [key, code] : ext_code) {
-    jsonnet_ext_code(vm.get(), key.c_str(), code.c_str());
+  std::string error_text;
+  auto out = Run(vm.get(), program_name, program, &error_text);
+  if (!out) {
+    throw InputError(InputError::Kind::kRender, ParseJsonnetError(error_text, program_name));
   }
-  int error = 0;
-  char* out = jsonnet_evaluate_snippet(vm.get(), program_name.c_str(), program.c_str(), &error);
-  std::string text(out == nullptr ? "" : out);
-  jsonnet_realloc(vm.get(), out, 0);
-  if (error != 0) {
-    throw InputError(InputError::Kind::kRender, ParseJsonnetError(text, program_name));
-  }
-  return nlohmann::ordered_json::parse(text);
+  return nlohmann::ordered_json::parse(*out);
 }
 
 }  // namespace obsforge::render

@@ -267,8 +267,8 @@ class Renderer {
 
   ordered_json Evaluate() {
     std::string program =
-        "local stack = std.extVar('stack');\n"
-        "local env = std.extVar('env');\n"
+        "local stack = std.parseJson(std.extVar('stack'));\n"
+        "local env = std.parseJson(std.extVar('env'));\n"
         "local mixin(m, config) =\n"
         "  local c = if config == null then m else m + { _config+:: config };\n"
         "  {\n"
@@ -300,8 +300,10 @@ class Renderer {
                          .templates_dir = options_.templates_dir,
                          .mixin_dirs = mixin_dirs_,
                          .jsonnet_paths = options_.jsonnet_paths};
-    return EvaluateJsonnet(kProgramName, program, {{"stack", stack_.dump()}, {"env", env_.dump()}},
-                           inputs, &reads_);
+    // Strings, not code: libjsonnet 0.18 would parse each code variable as a file of its own
+    // (with its standard library, ~20 ms); std.parseJson is native.
+    return EvaluateJsonnet(kProgramName, program, {}, inputs, &reads_,
+                           {{"stack", stack_.dump()}, {"env", env_.dump()}});
   }
 
   std::string TemplateFile(const std::string& component) const {

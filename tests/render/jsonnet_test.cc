@@ -3,6 +3,7 @@
 #include "core/diagnostic.h"
 #include "render/embedded.h"
 #include "render/jsonnet_eval.h"
+#include "render/jsonnet_inline.h"
 
 namespace obsforge::render {
 namespace {
@@ -70,6 +71,58 @@ TEST_F(Evaluate, SyntaxErrorsInImportedFilesNameThem) {
   } catch (const core::InputError& e) {
     EXPECT_EQ(e.diagnostics()[0].file, "bad.libsonnet");
     EXPECT_EQ(e.diagnostics()[0].line, 2);
+  }
+}
+
+TEST_F(Evaluate, ImportsAreLazyAndOnlyEvaluatedFilesAreRecorded) {
+  const auto out =
+      Run("local unused = import 'missing.libsonnet';\n"
+          "{ a: if false then import 'bad.libsonnet' else 1, t: importstr 'top.libsonnet',\n"
+          "  d: (import 'stack://mixins/m/vendor/dep.libsonnet').dep }");
+  EXPECT_EQ(out["a"], 1);
+  EXPECT_EQ(out["t"], "'top'");
+  EXPECT_EQ(out["d"], "vendor");
+  std::vector<std::string> names;
+  for (const auto& [name, text] : reads_) {
+    names.push_back(name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"stack://mixins/m/vendor/dep.libsonnet",
+                                             "stack://top.libsonnet"}));
+}
+
+TEST_F(Evaluate, ImportCyclesBehaveAsInJsonnet) {
+  content_ = spec::MakeMemorySource({
+      {"a.libsonnet", "{ x: 1, y: (import 'b.libsonnet').y }"},
+      {"b.libsonnet", "{ y: 2, x: (import 'a.libsonnet').x }"},
+  });
+  const auto out = Run("[(import 'a.libsonnet').y, (import 'b.libsonnet').x]");
+  EXPECT_EQ(out, nlohmann::ordered_json::parse("[2, 1]"));
+}
+
+TEST_F(Evaluate, RuntimeErrorsInImportedFilesKeepTheirLocation) {
+  content_ = spec::MakeMemorySource({
+      {"lib/u.libsonnet", "// helpers\n{\n  f(x):: x.missing,\n}\n"},
+  });
+  try {
+    Run("local u = import 'lib/u.libsonnet';\n{ v: u.f({}) }");
+    FAIL();
+  } catch (const core::InputError& e) {
+    EXPECT_EQ(e.diagnostics()[0].ToString(), "lib/u.libsonnet:3:10: field does not exist: missing");
+  }
+}
+
+TEST_F(Evaluate, StringVariablesArePassedAsStrings) {
+  JsonnetInputs in{.content = content_.get()};
+  const auto out = EvaluateJsonnet("main.jsonnet", "std.parseJson(std.extVar('s')).k", {}, in,
+                                   nullptr, {{"s", R"({"k": [1, "on"]})"}});
+  EXPECT_EQ(out, nlohmann::ordered_json::parse(R"([1, "on"])"));
+}
+
+TEST(EmbeddedTemplates, CanAllBeInlined) {
+  for (const auto& [path, text] : EmbeddedTemplates()) {
+    if (path.ends_with("sonnet")) {
+      EXPECT_TRUE(FindImports(text).has_value()) << path;
+    }
   }
 }
 
