@@ -398,6 +398,22 @@ TEST(HealthE2eTest, TeardownStopsWatchingAndUnknownEnvironmentsAre404) {
   ASSERT_TRUE(WaitUntil([&] { return !server.runtime().monitor().Status("shop", "dev"); }));
 }
 
+TEST(HealthE2eTest, RolledBackApplyIsAnnouncedWithItsReason) {
+  TempDir dir;
+  fakes::FakeSlack slack;
+  HealthServer server(dir.path(), slack.WebhookUrl(), {{"prometheus", "http://127.0.0.1:9"}});
+  server.backend.fail_env = "dev";
+  server.Create(HealthSpec());
+  ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
+  const auto message = slack.Messages()[0];
+  EXPECT_EQ(message["text"],
+            ":leftwards_arrow_with_hook: shop/dev: apply rolled back: prometheus: reload refused");
+  EXPECT_EQ(message["blocks"][0]["text"]["text"],
+            ":leftwards_arrow_with_hook: shop/dev: apply rolled back");
+  // The environment still runs its last good revision: it stays watched.
+  EXPECT_TRUE(server.runtime().monitor().Status("shop", "dev").has_value());
+}
+
 TEST(HealthE2eTest, ExternalEnvironmentsAreWatchedAgainAfterARestart) {
   TempDir dir;
   auto server = std::make_unique<HealthServer>(
