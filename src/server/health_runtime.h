@@ -48,8 +48,11 @@ class HealthRuntime {
 
   /// The backend to give the Server: the real one, watched.
   EnvironmentBackend& backend() { return *monitored_; }
+  /// The monitor (current health, metrics).
   health::HealthMonitor& monitor() { return *monitor_; }
+  /// The watcher (what the backend calls after applies and teardowns).
   HealthWatcher& watcher() { return *watcher_; }
+  /// The Slack notifier over the store's outbox.
   notify::Notifier& notifier() { return *notifier_; }
 
   /// Registers the health routes and the status page on `server` and adds the monitor's

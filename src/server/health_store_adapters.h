@@ -39,16 +39,20 @@ class StoreOutbox final : public notify::Outbox {
   /// `store` must outlive the adapter.
   explicit StoreOutbox(store::OutboxStore& store) : store_(store) {}
 
+  /// EnqueueOutbox.
   core::Result<std::int64_t> Enqueue(const std::string& channel_key,
                                      const std::string& payload_json,
                                      notify::TimeMs not_before) override;
   /// The oldest pending message of `channel_key` (from ListPendingOutbox), when due.
   core::Result<std::optional<notify::OutboxEntry>> NextDue(const std::string& channel_key,
                                                            notify::TimeMs now) override;
+  /// MarkOutboxDelivered.
   core::Result<void> MarkDelivered(std::int64_t id) override;
+  /// MarkOutboxAttempt.
   core::Result<void> MarkAttempt(std::int64_t id,
                                  notify::TimeMs next_attempt_at,
                                  const std::string& error) override;
+  /// MarkOutboxDropped.
   core::Result<void> MarkDropped(std::int64_t id, const std::string& reason) override;
 
  private:
