@@ -493,6 +493,14 @@ std::optional<std::string> EvaluateInlined(const std::string& program_name,
 
 }  // namespace
 
+std::optional<std::string> InlineImports(const std::string& program_name,
+                                         const std::string& program,
+                                         const JsonnetInputs& inputs) {
+  Resolver resolver(inputs, nullptr);
+  Inliner inliner(&resolver);
+  return inliner.Build(program_name, program);
+}
+
 nlohmann::ordered_json EvaluateJsonnet(const std::string& program_name,
                                        const std::string& program,
                                        const std::map<std::string, std::string>& ext_code,

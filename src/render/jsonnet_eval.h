@@ -42,6 +42,13 @@ nlohmann::ordered_json EvaluateJsonnet(const std::string& program_name,
                                        std::map<std::string, std::string>* reads,
                                        const std::map<std::string, std::string>& ext_str = {});
 
+/// The single program EvaluateJsonnet hands to libjsonnet for `program`: every file it imports
+/// inlined as a top-level local. nullopt when some file cannot be scanned (EvaluateJsonnet then
+/// uses real imports). Exposed for tests. Throws what the content source throws.
+std::optional<std::string> InlineImports(const std::string& program_name,
+                                         const std::string& program,
+                                         const JsonnetInputs& inputs);
+
 /// Turns libjsonnet's error text into a diagnostic: message from the first line, location from
 /// the first trace frame outside `program_name` (or the static error's location). Exposed for
 /// tests.

@@ -118,6 +118,18 @@ TEST_F(Evaluate, StringVariablesArePassedAsStrings) {
   EXPECT_EQ(out, nlohmann::ordered_json::parse(R"([1, "on"])"));
 }
 
+TEST_F(Evaluate, TheProgramIsHandedToJsonnetAsOneFile) {
+  JsonnetInputs in{.content = content_.get(), .mixin_dirs = {"mixins/m"}};
+  const auto one = InlineImports("main.jsonnet", "import 'stack://mixins/m/mixin.libsonnet'", in);
+  ASSERT_TRUE(one.has_value());
+  // The mixin, its vendored dependency, its relative import and what that imports: 4 files.
+  EXPECT_NE(one->find("__obs_imp_3 = if __obs_mark(3) then (\n'top'\n) else null;"),
+            std::string::npos)
+      << *one;
+  EXPECT_EQ(one->find("import '"), std::string::npos) << *one;
+  EXPECT_FALSE(InlineImports("main.jsonnet", "import 'top.libsonnet' + '", in).has_value());
+}
+
 TEST(EmbeddedTemplates, CanAllBeInlined) {
   for (const auto& [path, text] : EmbeddedTemplates()) {
     if (path.ends_with("sonnet")) {
