@@ -291,4 +291,21 @@ Result<std::vector<EnvironmentState>> SqliteStore::ListEnvironments(const std::s
       });
 }
 
+Result<void> SqliteStore::DeleteEnvironment(const std::string& stack, const std::string& env) {
+  return db_->Write<void>(
+      "delete environment " + stack + "/" + env, [&](Session& s) -> Result<void> {
+        if (SqliteDb::Exec(s, "DELETE FROM environments WHERE stack = ? AND env = ?", stack, env) ==
+            0) {
+          return MakeError(ErrorCode::kNotFound,
+                           "environment " + env + " of stack " + stack + " not found");
+        }
+        // Health history of an environment that no longer exists would show on the status page
+        // under a name the spec no longer has.
+        SqliteDb::Exec(s, "DELETE FROM health_events WHERE stack = ? AND env = ?", stack, env);
+        SqliteDb::Exec(s, "DELETE FROM provisioned_objects WHERE stack = ? AND env = ?", stack,
+                       env);
+        return {};
+      });
+}
+
 }  // namespace obsforge::store

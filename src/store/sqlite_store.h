@@ -78,6 +78,7 @@ class SqliteStore final : public Store {
   core::Result<EnvironmentState> GetEnvironment(const std::string& stack,
                                                 const std::string& env) override;
   core::Result<std::vector<EnvironmentState>> ListEnvironments(const std::string& stack) override;
+  core::Result<void> DeleteEnvironment(const std::string& stack, const std::string& env) override;
 
   // OperationStore
   core::Result<Operation> CreateOperation(const NewOperation& op) override;

@@ -71,6 +71,10 @@ class EnvironmentStore {
   /// States of every environment of `stack`, sorted by env (empty when none or no stack).
   virtual core::Result<std::vector<EnvironmentState>> ListEnvironments(
       const std::string& stack) = 0;
+  /// Forgets the state of (stack, env) and its provisioned-object records (the environment left
+  /// the spec and was torn down). kNotFound when absent.
+  virtual core::Result<void> DeleteEnvironment(const std::string& stack,
+                                               const std::string& env) = 0;
 };
 
 /// Operations and their steps.

@@ -269,6 +269,29 @@ TEST_P(StackStoreTest, EnvironmentErrors) {
   EXPECT_EQ(missing.error().message, "environment prod of stack demo not found");
 }
 
+TEST_P(StackStoreTest, DeleteEnvironmentForgetsItsStateHistoryAndOwnedObjectsOnly) {
+  ASSERT_TRUE(store_->CreateStack("demo", Api("{}")));
+  for (const char* env : {"dev", "prod"}) {
+    ASSERT_TRUE(store_->UpsertEnvironment({.stack = "demo", .env = env, .state = "ready"}));
+    ASSERT_TRUE(store_->AppendHealthEvent({.stack = "demo", .env = env, .check = "ready"}));
+    ASSERT_TRUE(store_->UpsertProvisionedObject(
+        {.stack = "demo", .env = env, .kind = ObjectKind::kDashboard, .uid = "d1"}));
+  }
+  ASSERT_TRUE(store_->DeleteEnvironment("demo", "prod"));
+
+  EXPECT_EQ(store_->GetEnvironment("demo", "prod").error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(store_->ListHealthEvents({.stack = "demo", .env = "prod"})->size(), 0U);
+  EXPECT_EQ(store_->ListProvisionedObjects("demo", "prod", std::nullopt)->size(), 0U);
+  ASSERT_TRUE(store_->GetEnvironment("demo", "dev"));
+  EXPECT_EQ(store_->ListHealthEvents({.stack = "demo", .env = "dev"})->size(), 1U);
+  EXPECT_EQ(store_->ListProvisionedObjects("demo", "dev", std::nullopt)->size(), 1U);
+
+  auto again = store_->DeleteEnvironment("demo", "prod");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(again.error().message, "environment prod of stack demo not found");
+}
+
 TEST_P(StackStoreTest, GetSeesEveryChangeThroughTheCache) {
   ASSERT_TRUE(store_->CreateStack("demo", Api("{\"v\":1}")));
   EXPECT_EQ(store_->GetStack("demo")->spec_json, "{\"v\":1}");
