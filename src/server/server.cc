@@ -13,6 +13,7 @@
 
 #include "server/adapter.h"
 #include "server/auth.h"
+#include "server/gitops_service.h"
 #include "server/operations.h"
 #include "server/routes.h"
 #include "server/service.h"
@@ -51,6 +52,7 @@ class Server::Impl {
   TokenTable tokens;
   std::unique_ptr<OperationRunner> runner;
   std::unique_ptr<StackService> service;
+  std::unique_ptr<GitOpsService> gitops;
   std::unique_ptr<ApiAdapter> adapter;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> http;
@@ -139,6 +141,13 @@ core::Result<int> Server::Start() {
                                      .version = options_.version,
                                      .draining = [this] { return draining_.load(); }});
 
+  impl_->gitops = std::make_unique<GitOpsService>(
+      GitOpsOptions{.sources = options_.gitops,
+                    .cache_dir = options_.data_dir / "gitops",
+                    .env = options_.secret_env},
+      *impl_->service, store_, logger_);
+  RegisterGitOpsRoutes(*router_, *impl_->gitops);
+
   auto recovered = impl_->service->Recover();
   if (!recovered.ok()) {
     logger_.Error("recovery after restart failed", {{"error", recovered.error().message}});
@@ -170,6 +179,11 @@ core::Result<int> Server::Start() {
   } catch (const Poco::Exception& e) {
     return core::MakeError(core::ErrorCode::kUnavailable,
                            "cannot listen on " + options_.listen + ": " + e.displayText());
+  }
+  // After recovery and once the API answers: a first sync queues behind re-applies.
+  if (auto gitops = impl_->gitops->Start(); !gitops.ok()) {
+    Stop();
+    return gitops.error();
   }
   logger_.Info("obsforge server listening",
                {{"listen", host + ":" + std::to_string(port_)},
@@ -205,6 +219,9 @@ void Server::Stop() {
     impl_->http->stop();  // no new connections
     stopped = true;
     knocker.join();
+  }
+  if (impl_->gitops) {
+    impl_->gitops->Stop();  // no sync starts new operations while the runner drains
   }
   if (impl_->runner) {
     const bool finished =

@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/secret.h"
+#include "gitops/config.h"
 #include "server/backend.h"
 #include "server/metrics.h"
 #include "server/router.h"
@@ -31,6 +33,10 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{30000};  ///< Stop() waits this long for operations
   int operation_workers = 4;                       ///< operations running at once
   std::string version = "dev";                     ///< shown in /metrics and OpenAPI
+  /// The `gitops:` sources (gitops::ParseSources); their caches go under data_dir/gitops.
+  std::vector<gitops::SourceConfig> gitops;
+  /// Resolves the gitops sources' secrets; empty: the process environment.
+  core::EnvLookup secret_env;
 };
 
 /// The REST server: Poco HTTP server → Router → one adapter → thin handlers → StackService.
@@ -47,10 +53,10 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   /// Loads the tokens, recovers from a previous run (unfinished operations → failed; local
-  /// environments re-applied), then listens. Returns the bound port.
+  /// environments re-applied), starts the gitops sources, then listens. Returns the bound port.
   /// Throws core::InputError for a bad tokens file. Errors: kPrecondition when there are no
   /// tokens and `listen` is not loopback; kInvalidSpec for a bad `listen`; kUnavailable when
-  /// the address cannot be bound.
+  /// the address cannot be bound; kNotFound when a gitops secret cannot be resolved.
   core::Result<int> Start();
 
   /// Graceful stop: /readyz turns 503, new operations are refused, running ones may finish until

@@ -186,6 +186,103 @@ core::Result<nlohmann::json> StackService::SubmitAll(OperationKind kind,
   return nlohmann::json{{"stack", stack.name}, {"revision", stack.revision}, {"operations", ops}};
 }
 
+core::Result<store::Operation> StackService::SubmitPlan(const std::string& name,
+                                                        const std::string& env,
+                                                        std::int64_t revision,
+                                                        const std::string& actor) {
+  return runner_.Submit(
+      {.kind = OperationKind::kPlan,
+       .stack = name,
+       .env = env,
+       .revision = revision,
+       .actor = actor},
+      [this, name, env, revision](OperationContext& /*ctx*/) -> OperationOutcome {
+        auto rev = store_.GetRevision(name, revision);
+        if (!rev.ok()) {
+          return {.state = OperationState::kFailed, .error = rev.error().message};
+        }
+        auto input = Load(name, rev->spec_json, rev->spec_hash);
+        if (!input.ok()) {
+          return {.state = OperationState::kFailed, .error = input.error().message};
+        }
+        try {
+          auto plan = backend_.Plan(input->stack, env, *input->content);
+          if (!plan.ok()) {
+            return {.state = OperationState::kFailed, .error = plan.error().message};
+          }
+          return {.result_json = plan->ToJson().dump()};
+        } catch (const core::InputError& e) {
+          return {.state = OperationState::kFailed, .error = e.what()};
+        }
+      });
+}
+
+core::Result<nlohmann::json> StackService::SyncSpec(const SpecInput& input,
+                                                    const store::SpecChange& origin,
+                                                    const std::vector<std::string>& apply_envs,
+                                                    const std::vector<std::string>& plan_envs) {
+  const std::string& name = input.stack.name;
+  store::SpecChange change = origin;
+  change.spec_json = input.stack.document.dump();
+  change.spec_hash = input.hash;
+  auto existing = store_.GetStack(name);
+  if (!existing.ok() && existing.error().code != ErrorCode::kNotFound) {
+    return existing.error();
+  }
+  const bool changed = !existing.ok() || existing->spec_hash != input.hash;
+  core::Result<store::Stack> stack = existing;
+  if (changed) {
+    if (auto saved = SaveFiles(name, input); !saved.ok()) {
+      return saved.error();
+    }
+    stack = existing.ok() ? store_.UpdateSpec(name, change, std::nullopt)
+                          : store_.CreateStack(name, change);
+    if (!stack.ok()) {
+      return stack.error();
+    }
+  }
+  nlohmann::json ops = nlohmann::json::array();
+  for (const std::string& env : apply_envs) {
+    auto current = store_.GetEnvironment(name, env);
+    if (!changed && current.ok() && current->applied_revision == stack->revision &&
+        current->state == "ready") {
+      continue;  // a commit that did not touch this stack leaves it alone
+    }
+    if (!current.ok()) {
+      (void)UpsertEnvironment({.stack = name, .env = env, .state = "pending"});
+    }
+    auto op = SubmitApply(OperationKind::kSync, name, env, stack->revision, origin.actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    ops.push_back(OperationJson(*op));
+  }
+  for (const std::string& env : changed ? plan_envs : std::vector<std::string>{}) {
+    auto op = SubmitPlan(name, env, stack->revision, origin.actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    ops.push_back(OperationJson(*op));
+  }
+  if (changed) {
+    auto known = store_.ListEnvironments(name);
+    if (!known.ok()) {
+      return known.error();
+    }
+    for (const store::EnvironmentState& e : *known) {
+      if (!HasEnv(input.stack, e.env)) {
+        auto op = SubmitTeardown(name, e.env, stack->revision, origin.actor);
+        if (!op.ok()) {
+          return op.error();
+        }
+        ops.push_back(OperationJson(*op));
+      }
+    }
+  }
+  return nlohmann::json{
+      {"stack", name}, {"revision", stack->revision}, {"changed", changed}, {"operations", ops}};
+}
+
 core::Result<nlohmann::json> StackService::Create(
     const SpecInput& input,
     const std::optional<std::vector<std::string>>& environments,
@@ -303,7 +400,48 @@ core::Result<nlohmann::json> StackService::Update(const std::string& name,
   if (!stack.ok()) {
     return stack.error();
   }
-  return SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
+  auto reply = SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
+  if (!reply.ok()) {
+    return reply;
+  }
+  // An environment the new spec no longer has must not keep running unseen: tear it down.
+  auto known = store_.ListEnvironments(name);
+  if (!known.ok()) {
+    return known.error();
+  }
+  for (const store::EnvironmentState& e : *known) {
+    if (HasEnv(input.stack, e.env)) {
+      continue;
+    }
+    auto op = SubmitTeardown(name, e.env, stack->revision, actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    (*reply)["operations"].push_back(OperationJson(*op));
+  }
+  return reply;
+}
+
+core::Result<store::Operation> StackService::SubmitTeardown(const std::string& name,
+                                                            const std::string& env,
+                                                            std::int64_t revision,
+                                                            const std::string& actor) {
+  return runner_.Submit(
+      {.kind = OperationKind::kTeardown,
+       .stack = name,
+       .env = env,
+       .revision = revision,
+       .actor = actor},
+      [this, name, env](OperationContext& ctx) -> OperationOutcome {
+        if (auto down = backend_.Teardown(name, env, ctx.Callback()); !down.ok()) {
+          return {.state = OperationState::kFailed, .error = down.error().message};
+        }
+        if (auto forgot = store_.DeleteEnvironment(name, env); !forgot.ok()) {
+          return {.state = OperationState::kFailed, .error = forgot.error().message};
+        }
+        ++env_generation_;
+        return {};
+      });
 }
 
 core::Result<nlohmann::json> StackService::Delete(const std::string& name,
@@ -456,7 +594,8 @@ core::Result<nlohmann::json> StackService::Revisions(const std::string& name) {
     if (ops.ok()) {
       // Newest first: the latest operation that applied this revision decides.
       for (const auto& op : *ops) {
-        if (op.revision == r.number && op.kind != OperationKind::kDelete) {
+        if (op.revision == r.number && op.kind != OperationKind::kDelete &&
+            op.kind != OperationKind::kPlan) {
           outcome = store::Name(op.state);
           break;
         }

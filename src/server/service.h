@@ -83,6 +83,18 @@ class StackService {
   /// The operation with its steps and progress.
   core::Result<nlohmann::json> Operation(const std::string& id);
 
+  /// GitOps: makes `input` the spec of its stack as recorded by `origin` (source, commit,
+  /// actor; spec_json/spec_hash are taken from `input`), creating the stack when absent and
+  /// adding no revision when the hash is unchanged. Then queues an apply (kind sync) of each of
+  /// `apply_envs` not already ready at the current revision, a plan (kind plan, the diff kept as
+  /// the operation's result) of each of `plan_envs` when the spec changed, and a teardown of
+  /// environments that left the spec. Ownership is the caller's business.
+  /// {stack, revision, changed, operations: [...]}.
+  core::Result<nlohmann::json> SyncSpec(const SpecInput& input,
+                                        const store::SpecChange& origin,
+                                        const std::vector<std::string>& apply_envs,
+                                        const std::vector<std::string>& plan_envs);
+
   /// After a restart: fails every unfinished operation ("interrupted by restart") and queues an
   /// apply of the last good revision of every `local` environment. Returns operations queued.
   core::Result<int> Recover();
@@ -103,6 +115,16 @@ class StackService {
                                              const std::string& env,
                                              std::int64_t revision,
                                              const std::string& actor);
+  // Computes the plan of `revision` for `env` and keeps it as the operation's result.
+  core::Result<store::Operation> SubmitPlan(const std::string& name,
+                                            const std::string& env,
+                                            std::int64_t revision,
+                                            const std::string& actor);
+  // Stops and forgets an environment that left the spec (kind teardown).
+  core::Result<store::Operation> SubmitTeardown(const std::string& name,
+                                                const std::string& env,
+                                                std::int64_t revision,
+                                                const std::string& actor);
   core::Result<nlohmann::json> SubmitAll(store::OperationKind kind,
                                          const store::Stack& stack,
                                          const std::vector<std::string>& envs,

@@ -542,7 +542,9 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
                                           "GET /api/v1/stacks/{name}/revisions",
                                           "POST /api/v1/stacks/{name}/environments/{env}/rollback",
                                           "GET /api/v1/operations/{id}",
-                                          "POST /api/v1/render"};
+                                          "POST /api/v1/render",
+                                          "POST /api/v1/gitops/webhook",
+                                          "GET /api/v1/gitops"};
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);
