@@ -218,7 +218,8 @@ std::optional<std::vector<ImportSite>> FindImports(std::string_view text) {
     }
     const std::size_t begin = s.pos();
     const auto word = s.ReadIdentifier();
-    if (word == "importbin") {
+    // `std.thisFile` names the file being evaluated: inlined, it would name the generated one.
+    if (word == "importbin" || word == "thisFile") {
       return std::nullopt;
     }
     if (word != "import" && word != "importstr") {

@@ -19,7 +19,8 @@ struct ImportSite {
 /// Finds every import in `text`, skipping strings, verbatim strings, text blocks (`|||`) and
 /// comments. Returns nullopt when the text cannot be scanned reliably (an unterminated string or
 /// comment, an import of something other than a plain string literal, `importbin`, an escape
-/// other than \\ \" \' \/): the caller then lets libjsonnet read the file itself. Throws nothing.
+/// other than \\ \" \' \/, a use of `std.thisFile`): the caller then lets libjsonnet read the file
+/// itself. Throws nothing.
 std::optional<std::vector<ImportSite>> FindImports(std::string_view text);
 
 /// The directory part of a virtual file name, as libjsonnet computes the base of relative

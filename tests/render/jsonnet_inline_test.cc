@@ -48,6 +48,7 @@ TEST(FindImports, GivesUpOnWhatItCannotScan) {
   EXPECT_EQ(Paths("import ('a')"), (std::vector<std::string>{"<nullopt>"}));
   EXPECT_EQ(Paths("import 'a\\u0041'"), (std::vector<std::string>{"<nullopt>"}));
   EXPECT_EQ(Paths("importbin 'a'"), (std::vector<std::string>{"<nullopt>"}));
+  EXPECT_EQ(Paths("{ f: std.thisFile }"), (std::vector<std::string>{"<nullopt>"}));
   EXPECT_EQ(Paths("|||\nno indent\n|||"), (std::vector<std::string>{"<nullopt>"}));
 }
 

@@ -111,6 +111,11 @@ TEST_F(Evaluate, RuntimeErrorsInImportedFilesKeepTheirLocation) {
   }
 }
 
+TEST_F(Evaluate, StdThisFileStillNamesTheImportedFile) {
+  content_ = spec::MakeMemorySource({{"lib/f.libsonnet", "std.thisFile"}});
+  EXPECT_EQ(Run("import 'lib/f.libsonnet'"), "stack://lib/f.libsonnet");
+}
+
 TEST_F(Evaluate, StringVariablesArePassedAsStrings) {
   JsonnetInputs in{.content = content_.get()};
   const auto out = EvaluateJsonnet("main.jsonnet", "std.parseJson(std.extVar('s')).k", {}, in,
