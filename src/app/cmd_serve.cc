@@ -36,8 +36,8 @@ server::ServerOptions ResolveOptions(const ServeOptions& options) {
   }
   auto resolved = config.server;
   if (options.config) {
-    resolved.gitops = gitops::ParseSources(nlohmann::json::parse(config.gitops_json),
-                                           options.config->string());
+    resolved.gitops =
+        gitops::ParseSources(nlohmann::json::parse(config.gitops_json), options.config->string());
   }
   server::ApplyEnvironment(resolved, core::ProcessEnv());
   if (options.listen) {

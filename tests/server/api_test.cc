@@ -91,6 +91,32 @@ TEST(ServerApi, CreateGetUpdateDeleteLifecycle) {
   EXPECT_THAT(h.backend.calls(), ::testing::Contains("teardown shop/staging"));
 }
 
+// Regression: a PUT that drops an environment used to leave it running and listed forever.
+TEST(ServerApi, PutThatDropsAnEnvironmentTearsItDown) {
+  ServerHarness h;
+  CreateShop(h);
+  std::string dev_only = ShopSpec("{tier: 3}");
+  dev_only.erase(dev_only.find("    staging:"));
+  const http::Response put = h.Call("PUT", "/api/v1/stacks/shop", kEditorToken, dev_only);
+  ASSERT_EQ(put.status, 202) << put.body;
+  const nlohmann::json body = ServerHarness::Json(put);
+  ASSERT_EQ(body["operations"].size(), 2U);
+  EXPECT_EQ(body["operations"][0]["kind"], "update");
+  EXPECT_EQ(body["operations"][0]["env"], "dev");
+  EXPECT_EQ(body["operations"][1]["kind"], "teardown");
+  EXPECT_EQ(body["operations"][1]["env"], "staging");
+  for (const auto& o : body["operations"]) {
+    EXPECT_EQ(h.WaitOperation(o["id"])["state"], "succeeded");
+  }
+  EXPECT_THAT(h.backend.calls(), ::testing::Contains("teardown shop/staging"));
+  EXPECT_THAT(h.backend.calls(), Not(::testing::Contains("teardown shop/dev")));
+  const nlohmann::json got =
+      ServerHarness::Json(h.Call("GET", "/api/v1/stacks/shop", kViewerToken));
+  EXPECT_TRUE(got["environments"].contains("dev"));
+  EXPECT_FALSE(got["environments"].contains("staging")) << got["environments"].dump();
+  EXPECT_EQ(h.store().GetEnvironment("shop", "staging").error().code, core::ErrorCode::kNotFound);
+}
+
 TEST(ServerApi, JsonSpecWithFilesAndRenderedBundle) {
   ServerHarness h;
   const nlohmann::json spec = {
