@@ -5,22 +5,24 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace obsforge::core {
 
-/// Incremental SHA-256 (FIPS 180-4).
+/// Incremental SHA-256 (OpenSSL's EVP digest). Throws std::bad_alloc when OpenSSL cannot
+/// allocate its context.
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void Update(std::string_view data);
   /// The 32-byte digest. The object must not be updated afterwards.
   std::array<std::uint8_t, 32> Finish();
 
  private:
-  void Block(const std::uint8_t* p);
-  std::array<std::uint32_t, 8> h_;
-  std::array<std::uint8_t, 64> buf_{};
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
+  evp_md_ctx_st* ctx_;
 };
 
 /// Lower-case hex SHA-256 of `data`.

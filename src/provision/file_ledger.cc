@@ -36,7 +36,8 @@ core::Result<std::unique_ptr<FileLedger>> FileLedger::Open(std::filesystem::path
       }
       OwnedObject object{.kind = *kind,
                          .uid = o.at("uid").get<std::string>(),
-                         .content_hash = o.value("content_hash", "")};
+                         .content_hash = o.value("content_hash", ""),
+                         .remote_version = o.value("remote_version", std::int64_t{0})};
       ledger->records_[{object.kind, object.uid}] = std::move(object);
     }
   } catch (const std::exception& e) {
@@ -85,9 +86,12 @@ core::Result<void> FileLedger::Flush() {
   }
   auto objects = nlohmann::json::array();
   for (const auto& [key, object] : records_) {
-    objects.push_back({{"kind", KindName(key.first)},
-                       {"uid", object.uid},
-                       {"content_hash", object.content_hash}});
+    nlohmann::json entry = {
+        {"kind", KindName(key.first)}, {"uid", object.uid}, {"content_hash", object.content_hash}};
+    if (object.remote_version != 0) {
+      entry["remote_version"] = object.remote_version;
+    }
+    objects.push_back(std::move(entry));
   }
   try {
     std::filesystem::create_directories(path_.parent_path());

@@ -236,6 +236,18 @@ core::Result<std::optional<json>> GrafanaClient::GetDashboard(const std::string&
   return GetOptional("/api/dashboards/uid/" + Seg(uid), "dashboard " + Quoted(uid));
 }
 
+core::Result<std::optional<std::string>> GrafanaClient::GetDashboardText(const std::string& uid) {
+  auto response = Call("GET", "/api/dashboards/uid/" + Seg(uid), nullptr,
+                       "dashboard " + Quoted(uid), {200, 404});
+  if (!response.ok()) {
+    return response.error();
+  }
+  if (response->status == 404) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(std::move(response->body));
+}
+
 core::Result<json> GrafanaClient::Search(
     const std::vector<std::pair<std::string, std::string>>& query, const std::string& what) {
   constexpr int kLimit = 5000;
@@ -273,9 +285,9 @@ core::Result<json> GrafanaClient::SearchDashboardsInFolder(const std::string& fo
                 "dashboards in folder " + Quoted(folder_uid));
 }
 
-core::Result<void> GrafanaClient::SaveDashboard(const json& dashboard,
-                                                const std::string& folder_uid,
-                                                const std::string& message) {
+core::Result<std::int64_t> GrafanaClient::SaveDashboard(const json& dashboard,
+                                                        const std::string& folder_uid,
+                                                        const std::string& message) {
   const std::string uid = dashboard.value("uid", std::string());
   const std::string what = "dashboard " + Quoted(uid) + " in folder " +
                            Quoted(folder_uid.empty() ? std::string("General") : folder_uid);
@@ -290,7 +302,13 @@ core::Result<void> GrafanaClient::SaveDashboard(const json& dashboard,
   if (!response.ok()) {
     return response.error();
   }
-  return {};
+  // The version only speeds up the next resync: an answer without one is not an error.
+  const json answer = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  const auto version = answer.is_object() ? answer.find("version") : answer.end();
+  if (version != answer.end() && version->is_number_integer()) {
+    return version->get<std::int64_t>();
+  }
+  return std::int64_t{0};
 }
 
 core::Result<void> GrafanaClient::DeleteDashboard(const std::string& uid) {

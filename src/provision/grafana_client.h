@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -82,14 +83,17 @@ class GrafanaClient {
 
   /// GET /api/dashboards/uid/{uid}: {dashboard, meta}; nullopt on 404.
   core::Result<std::optional<nlohmann::json>> GetDashboard(const std::string& uid);
+  /// The same answer as GetDashboard, unparsed (see PeekDashboard); nullopt on 404.
+  core::Result<std::optional<std::string>> GetDashboardText(const std::string& uid);
   /// GET /api/search?type=dash-db&tag=`tag`, every page: [{uid, title, folderUid, tags, ...}].
   core::Result<nlohmann::json> SearchDashboardsByTag(const std::string& tag);
   /// GET /api/search?type=dash-db&folderUIDs=`folder_uid`: the dashboards directly in a folder.
   core::Result<nlohmann::json> SearchDashboardsInFolder(const std::string& folder_uid);
   /// POST /api/dashboards/db {dashboard (id null), folderUid, overwrite: true, message}.
-  core::Result<void> SaveDashboard(const nlohmann::json& dashboard,
-                                   const std::string& folder_uid,
-                                   const std::string& message);
+  /// Returns the dashboard's new version from Grafana's answer (0 when it has none).
+  core::Result<std::int64_t> SaveDashboard(const nlohmann::json& dashboard,
+                                           const std::string& folder_uid,
+                                           const std::string& message);
   /// DELETE /api/dashboards/uid/{uid}; a 404 counts as done.
   core::Result<void> DeleteDashboard(const std::string& uid);
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/hash.h"
+#include "provision/dashboard_peek.h"
 #include "provision/parallel.h"
 
 namespace obsforge::provision {
@@ -24,15 +26,21 @@ struct Item {
   std::string uid;
   std::string title;
   std::string folder_uid;
-  json resolved;  // body with secret values: only ever sent, never shown
+  // The body with its secret values, for objects that have secrets: only ever sent, never shown.
+  // Others send the desired body itself (dashboards can be hundreds of kilobytes: no copy).
+  std::optional<json> with_secrets;
   std::string hash;
   std::optional<ChangeAction> action;
   std::vector<FieldDiff> diffs;
   bool conflict = false;
   bool owned_unrecorded = false;       // ledger lacks or has a stale hash although Grafana matches
+  std::int64_t remote_version = 0;     // dashboards: Grafana's version, as last read or written
   bool title_changed = false;          // folders
   bool parent_changed = false;         // folders
   std::vector<std::string> rule_uids;  // rule groups to delete
+
+  // What a create or update sends.
+  const json& Body() const { return with_secrets ? *with_secrets : desired->body; }
 };
 
 std::string Quoted(const std::string& s) {
@@ -137,7 +145,7 @@ struct GrafanaProvisioner::Work {
   std::optional<Item> policy;  // set when the tree must be written
   json policy_tree;            // the merged tree to PUT
   std::vector<Item> deletions;
-  std::map<std::pair<ObjectKind, std::string>, std::string> ledger;
+  std::map<std::pair<ObjectKind, std::string>, OwnedObject> ledger;
   GrafanaPlan plan;
 };
 
@@ -183,14 +191,14 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     return records.error();
   }
   for (const auto& r : *records) {
-    work.ledger[{r.kind, r.uid}] = r.content_hash;
+    work.ledger[{r.kind, r.uid}] = r;
   }
   auto in_ledger = [&](ObjectKind kind, const std::string& uid) {
     return work.ledger.count({kind, uid}) != 0;
   };
   auto ledger_hash = [&](ObjectKind kind, const std::string& uid) {
     const auto it = work.ledger.find({kind, uid});
-    return it == work.ledger.end() ? std::string() : it->second;
+    return it == work.ledger.end() ? std::string() : it->second.content_hash;
   };
   auto conflict = [&](Item& item, const std::string& why) {
     item.conflict = true;
@@ -209,24 +217,31 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     }
   };
   auto make_item = [&](const DesiredObject& d) -> core::Result<Item> {
-    auto resolved = ResolveBody(d, env_);
-    if (!resolved.ok()) {
-      return resolved.error();
+    Item item{
+        .desired = &d, .kind = d.kind, .uid = d.uid, .title = d.title, .folder_uid = d.folder_uid};
+    if (!d.secrets.empty()) {
+      auto resolved = ResolveBody(d, env_);
+      if (!resolved.ok()) {
+        return resolved.error();
+      }
+      item.with_secrets = std::move(*resolved);
     }
-    Item item{.desired = &d,
-              .kind = d.kind,
-              .uid = d.uid,
-              .title = d.title,
-              .folder_uid = d.folder_uid,
-              .resolved = std::move(*resolved)};
-    // Dashboards also hash their folder: a move is a change.
+    // Dashboards also hash their folder: a move is a change. The text is that of
+    // CanonicalHash([body, folder]), built without copying the body into an array.
     item.hash = d.kind == ObjectKind::kDashboard
-                    ? CanonicalHash(json::array({item.resolved, d.folder_uid}))
-                    : CanonicalHash(item.resolved);
+                    ? core::Sha256Hex("[" + CanonicalText(item.Body()) + "," +
+                                      CanonicalText(json(d.folder_uid)) + "]")
+                    : CanonicalHash(item.Body());
     return item;
   };
+  auto ledger_version = [&](ObjectKind kind, const std::string& uid) {
+    const auto it = work.ledger.find({kind, uid});
+    return it == work.ledger.end() ? std::int64_t{0} : it->second.remote_version;
+  };
   auto finish = [&](Item& item) {
-    if (!item.conflict && !item.action && ledger_hash(item.kind, item.uid) != item.hash) {
+    if (!item.conflict && !item.action &&
+        (ledger_hash(item.kind, item.uid) != item.hash ||
+         ledger_version(item.kind, item.uid) != item.remote_version)) {
       item.owned_unrecorded = true;
     }
   };
@@ -324,20 +339,45 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
       failures.Add(i, item.error());
       return;
     }
-    auto remote = client_.GetDashboard(d.uid);
-    if (!remote.ok()) {
-      failures.Add(i, remote.error());
+    auto text = client_.GetDashboardText(d.uid);
+    if (!text.ok()) {
+      failures.Add(i, text.error());
       return;
     }
-    if (!remote->has_value()) {
+    if (!text->has_value()) {
       item->action = ChangeAction::kCreate;
-    } else {
-      json& r = **remote;
+      work.dashboards[i] = std::move(*item);
+      return;
+    }
+    // Fast path: what we wrote last is still what we want (hash) and nobody saved the dashboard
+    // since (Grafana bumps the version on every save, moves included): nothing to compare.
+    const std::int64_t known_version = ledger_version(d.kind, d.uid);
+    if (known_version > 0 && ledger_hash(d.kind, d.uid) == item->hash) {
+      const auto peek = PeekDashboard(**text);
+      if (peek && peek->version == known_version && peek->folder_uid == d.folder_uid) {
+        item->remote_version = known_version;
+        work.dashboards[i] = std::move(*item);
+        return;
+      }
+    }
+    json r = json::parse(**text, nullptr, /*allow_exceptions=*/false);
+    if (!r.is_object()) {
+      failures.Add(i, core::MakeError(core::ErrorCode::kUpstream,
+                                      "dashboard " + Quoted(d.uid) +
+                                          ": Grafana answered with a body that is not a JSON "
+                                          "object"));
+      return;
+    }
+    {
       // Moved out, not copied: dashboards can be hundreds of kilobytes.
       json dashboard = r.contains("dashboard") ? std::move(r["dashboard"]) : json::object();
       if (!in_ledger(d.kind, d.uid) && !DashboardOwned(dashboard, owner)) {
         item->conflict = true;
       } else {
+        const auto version = dashboard.find("version");
+        if (version != dashboard.end() && version->is_number_integer()) {
+          item->remote_version = version->get<std::int64_t>();
+        }
         // The desired model has id null and no version/iteration (LoadDesiredGrafana).
         dashboard = NormalizeDashboard(std::move(dashboard));
         dashboard["id"] = nullptr;
@@ -483,7 +523,7 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
       }
       // Ours goes first: Grafana matches top-level routes in order, and the owner matcher only
       // catches this stack's alerts.
-      kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(position.value_or(0)), item->resolved);
+      kept.insert(kept.begin() + static_cast<std::ptrdiff_t>(position.value_or(0)), item->Body());
       finish(*item);
       if (item->action || item->owned_unrecorded) {
         work.policy = std::move(*item);
@@ -661,7 +701,10 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
   const int writes_before = client_.writes();
   ApplyReport report;
   auto record = [&](const Item& item) -> core::Result<void> {
-    return ledger_.Record({.kind = item.kind, .uid = item.uid, .content_hash = item.hash});
+    return ledger_.Record({.kind = item.kind,
+                           .uid = item.uid,
+                           .content_hash = item.hash,
+                           .remote_version = item.remote_version});
   };
   // Runs `write` for every item that needs it, recording each success in the ledger.
   auto phase = [&](std::vector<Item>& items, int parallel,
@@ -693,8 +736,8 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
   if (auto r = phase(work.datasources, 1,
                      [&](Item& item) {
                        return item.action == ChangeAction::kCreate
-                                  ? client_.CreateDatasource(item.resolved)
-                                  : client_.UpdateDatasource(item.uid, item.resolved);
+                                  ? client_.CreateDatasource(item.Body())
+                                  : client_.UpdateDatasource(item.uid, item.Body());
                      });
       !r.ok()) {
     return r.error();
@@ -719,7 +762,7 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
   if (auto r = phase(work.folders, 1,
                      [&](Item& item) -> core::Result<void> {
                        if (item.action == ChangeAction::kCreate) {
-                         return client_.CreateFolder(item.resolved);
+                         return client_.CreateFolder(item.Body());
                        }
                        if (item.title_changed) {
                          if (auto u = client_.UpdateFolder(item.uid, item.desired->title);
@@ -739,8 +782,13 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
       "obsforge " + options_.owner.Id() +
       (options_.revision.empty() ? std::string() : " revision " + options_.revision);
   if (auto r = phase(work.dashboards, options_.max_parallel,
-                     [&](Item& item) {
-                       return client_.SaveDashboard(item.resolved, item.folder_uid, message);
+                     [&](Item& item) -> core::Result<void> {
+                       auto saved = client_.SaveDashboard(item.Body(), item.folder_uid, message);
+                       if (!saved.ok()) {
+                         return saved.error();
+                       }
+                       item.remote_version = *saved;
+                       return {};
                      });
       !r.ok()) {
     return r.error();
@@ -748,7 +796,7 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
   if (auto r = phase(work.rule_groups, 1,
                      [&](Item& item) {
                        return client_.PutRuleGroup(item.folder_uid, item.desired->title,
-                                                   item.resolved);
+                                                   item.Body());
                      });
       !r.ok()) {
     return r.error();
@@ -756,8 +804,8 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
   if (auto r = phase(work.contact_points, 1,
                      [&](Item& item) {
                        return item.action == ChangeAction::kCreate
-                                  ? client_.CreateContactPoint(item.resolved)
-                                  : client_.UpdateContactPoint(item.uid, item.resolved);
+                                  ? client_.CreateContactPoint(item.Body())
+                                  : client_.UpdateContactPoint(item.uid, item.Body());
                      });
       !r.ok()) {
     return r.error();

@@ -123,8 +123,12 @@ std::string EscapePointerToken(const std::string& token) {
   return out;
 }
 
+std::string CanonicalText(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string CanonicalHash(const json& value) {
-  return core::Sha256Hex(value.dump(-1, ' ', false, json::error_handler_t::replace));
+  return core::Sha256Hex(CanonicalText(value));
 }
 
 }  // namespace obsforge::provision

@@ -46,7 +46,9 @@ nlohmann::json NormalizeDashboard(nlohmann::json dashboard);
 /// Escapes one JSON-pointer reference token ("~" -> "~0", "/" -> "~1").
 std::string EscapePointerToken(const std::string& token);
 
-/// sha256 (hex) of the canonical serialisation of `value` (sorted keys, no spaces).
+/// The canonical serialisation of `value`: sorted keys, no spaces, invalid UTF-8 replaced.
+std::string CanonicalText(const nlohmann::json& value);
+/// sha256 (hex) of CanonicalText(value).
 std::string CanonicalHash(const nlohmann::json& value);
 
 }  // namespace obsforge::provision

@@ -36,7 +36,8 @@ core::Result<std::vector<OwnedObject>> StoreLedger::List(std::optional<ObjectKin
   for (auto& row : *rows) {
     out.push_back({.kind = static_cast<ObjectKind>(row.kind),
                    .uid = std::move(row.uid),
-                   .content_hash = std::move(row.content_hash)});
+                   .content_hash = std::move(row.content_hash),
+                   .remote_version = row.remote_version});
   }
   return out;
 }
@@ -46,7 +47,8 @@ core::Result<void> StoreLedger::Record(const OwnedObject& object) {
                                          .env = env_,
                                          .kind = ToStore(object.kind),
                                          .uid = object.uid,
-                                         .content_hash = object.content_hash});
+                                         .content_hash = object.content_hash,
+                                         .remote_version = object.remote_version});
 }
 
 core::Result<void> StoreLedger::Forget(ObjectKind kind, const std::string& uid) {

@@ -140,6 +140,15 @@ const std::vector<Migration>& SqliteMigrations() {
                     received_at INTEGER NOT NULL))",
                "CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(received_at)",
            }},
+      // Grafana's version of a dashboard right after obsforge wrote it: with the content hash,
+      // it lets a resync skip comparing dashboards that changed on neither side.
+      {.version = 7,
+       .name = "remote version of provisioned objects",
+       .steps =
+           {
+               "ALTER TABLE provisioned_objects ADD COLUMN remote_version INTEGER NOT NULL "
+               "DEFAULT 0",
+           }},
   };
   return kMigrations;
 }

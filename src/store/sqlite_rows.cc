@@ -102,7 +102,8 @@ ProvisionedObject ProvisionedObjectFromRow(RecordSet& rs) {
                            .kind = Enum(rs, "kind", &ParseObjectKind),
                            .uid = Text(rs, "uid"),
                            .content_hash = Text(rs, "content_hash"),
-                           .updated_at = Int(rs, "updated_at")};
+                           .updated_at = Int(rs, "updated_at"),
+                           .remote_version = Int(rs, "remote_version")};
 }
 
 OutboxMessage OutboxFromRow(RecordSet& rs) {

@@ -202,6 +202,9 @@ struct ProvisionedObject {
   std::string uid;
   std::string content_hash;
   TimeMs updated_at = 0;
+  /// The upstream's version of the object right after obsforge wrote it (Grafana dashboards);
+  /// 0 when unknown.
+  std::int64_t remote_version = 0;
 };
 
 /// A notification waiting in (or delivered from) the outbox.

@@ -367,6 +367,8 @@ void FakeGrafana::EditDashboard(const std::string& uid,
   std::lock_guard lock(state_->mutex);
   auto& d = state_->Org(org).dashboards.at(uid);
   edit(d.model);
+  d.model_text.clear();
+  d.slug.clear();
   d.version += 1;
   d.model["version"] = d.version;
   d.model["id"] = d.id;

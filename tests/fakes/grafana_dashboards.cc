@@ -166,13 +166,13 @@ bool IdIsNull(const json& dashboard) {
   return !dashboard.contains("id") || dashboard["id"].is_null();
 }
 
-FakeResponse SaveDashboard(GrafanaState& state, FakeRequest& request, GrafanaOrg& org) {
-  auto body = JsonBody(request);
+// `body` is the request parsed before the state lock was taken (parsing is the slow part).
+FakeResponse SaveDashboard(GrafanaState& state, std::optional<json>& body, GrafanaOrg& org) {
   if (!body || !body->is_object() || !body->contains("dashboard") ||
       !(*body)["dashboard"].is_object()) {
     return GrafanaError(400, "bad request data");
   }
-  json model = (*body)["dashboard"];
+  json model = std::move((*body)["dashboard"]);
   const std::string title = model.contains("title") && model["title"].is_string()
                                 ? model["title"].get<std::string>()
                                 : "";
@@ -209,9 +209,15 @@ FakeResponse SaveDashboard(GrafanaState& state, FakeRequest& request, GrafanaOrg
       return VersionMismatch("dashboard");
     }
   }
-  for (const auto& [other_uid, other] : org.dashboards) {
-    if (other_uid != uid && other.folder_uid == folder_uid &&
-        Slugify(other.model.value("title", "")) == Slugify(title)) {
+  const std::string slug = Slugify(title);
+  for (auto& [other_uid, other] : org.dashboards) {
+    if (other_uid == uid || other.folder_uid != folder_uid) {
+      continue;
+    }
+    if (other.slug.empty()) {
+      other.slug = Slugify(other.model.value("title", ""));
+    }
+    if (other.slug == slug) {
       return FakeResponse::Json(
           412, json{{"status", "name-exists"},
                     {"message", "A dashboard with the same name in the folder already exists"}});
@@ -231,7 +237,9 @@ FakeResponse SaveDashboard(GrafanaState& state, FakeRequest& request, GrafanaOrg
   model["id"] = d.id;
   model["uid"] = uid;
   model["version"] = d.version;
-  d.model = model;
+  d.model = std::move(model);
+  d.model_text = d.model.dump(-1, ' ', false, json::error_handler_t::replace);
+  d.slug = slug;
   d.folder_uid = folder_uid;  // Left out means the root, even for an update.
   d.message = message;
   return FakeResponse::Json(200, json{{"id", d.id},
@@ -269,7 +277,13 @@ FakeResponse GetDashboard(FakeRequest& request, GrafanaOrg& org) {
             {"version", d.version},
             {"canSave", true},
             {"canEdit", true}};
-  return FakeResponse::Json(200, json{{"dashboard", d.model}, {"meta", meta}});
+  GrafanaDashboard& cached = it->second;
+  if (cached.model_text.empty()) {
+    cached.model_text = d.model.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  FakeResponse response = FakeResponse::Json(200, json::object());
+  response.body = "{\"dashboard\":" + cached.model_text + ",\"meta\":" + meta.dump() + "}";
+  return response;
 }
 
 FakeResponse DeleteDashboard(FakeRequest& request, GrafanaOrg& org) {
@@ -422,10 +436,12 @@ void AddFolderDashboardRoutes(FakeServer& server, GrafanaState& state) {
   server.Route(
       "DELETE", "/api/folders/{uid}",
       Locked(state, [](FakeRequest& r, GrafanaOrg& org, int) { return DeleteFolder(r, org); }));
-  server.Route("POST", "/api/dashboards/db",
-               Locked(state, [&state](FakeRequest& r, GrafanaOrg& org, int) {
-                 return SaveDashboard(state, r, org);
-               }));
+  server.Route("POST", "/api/dashboards/db", [&state](FakeRequest& request) {
+    std::optional<json> body = JsonBody(request);  // outside the lock, as Grafana would
+    return Locked(state, [&](FakeRequest&, GrafanaOrg& org, int) {
+      return SaveDashboard(state, body, org);
+    })(request);
+  });
   server.Route(
       "GET", "/api/dashboards/uid/{uid}",
       Locked(state, [](FakeRequest& r, GrafanaOrg& org, int) { return GetDashboard(r, org); }));

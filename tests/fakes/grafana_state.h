@@ -27,6 +27,11 @@ struct GrafanaDashboard {
   int id = 0;
   std::string uid;
   nlohmann::json model;
+  /// `model` serialised: written on save (Grafana, too, stores a dashboard as JSON text when it
+  /// is saved), or by the first GET after a seed or a hand edit ("" = not yet).
+  std::string model_text;
+  /// Slugify(title), likewise filled on first use ("" = not yet); compared on every save.
+  std::string slug;
   std::string folder_uid;
   int version = 1;
   bool provisioned = false;

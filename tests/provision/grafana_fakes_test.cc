@@ -193,6 +193,52 @@ TEST_F(GrafanaProvision, HandEditIsDriftInPlanAndOverwrittenByApply) {
   EXPECT_TRUE(after->empty());
 }
 
+// The resync fast path: a dashboard whose desired hash and Grafana version both match the ledger
+// is not compared; any save in Grafana (even one that changes nothing) bumps the version, so the
+// dashboard is compared again and the ledger learns the new version without a write.
+TEST_F(GrafanaProvision, LedgerKeepsGrafanasVersionAndASaveByHandIsComparedAgain) {
+  auto provisioner = Provisioner(client_, ledger_);
+  const auto desired = Small({"api"}, owner_);
+  ASSERT_TRUE(provisioner.Apply(desired).ok());
+  const auto version = [&] { return (*grafana_.Dashboard("api"))["version"].get<std::int64_t>(); };
+  auto record = ledger_.Find(ObjectKind::kDashboard, "api");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->remote_version, version());
+
+  grafana_.EditDashboard("api", [](json&) {});  // saved unchanged: version + 1
+  grafana_.ResetCounters();
+  auto resync = provisioner.Apply(desired);
+  ASSERT_TRUE(resync.ok()) << resync.error().message;
+  EXPECT_EQ(grafana_.TotalWrites(), 0);
+  EXPECT_TRUE(resync->plan.empty());
+  EXPECT_EQ(ledger_.Find(ObjectKind::kDashboard, "api")->remote_version, version());
+
+  // A ledger from before remote versions were kept (0) also learns it without a write.
+  ASSERT_TRUE(ledger_
+                  .Record({.kind = ObjectKind::kDashboard,
+                           .uid = "api",
+                           .content_hash = record->content_hash,
+                           .remote_version = 0})
+                  .ok());
+  ASSERT_TRUE(provisioner.Apply(desired).ok());
+  EXPECT_EQ(grafana_.TotalWrites(), 0);
+  EXPECT_EQ(ledger_.Find(ObjectKind::kDashboard, "api")->remote_version, version());
+
+  // A stale hash with a matching version (the spec changed) is still compared and written.
+  grafana_.EditDashboard("api", [](json& d) { d["title"] = "Edited by hand"; });
+  ASSERT_TRUE(ledger_
+                  .Record({.kind = ObjectKind::kDashboard,
+                           .uid = "api",
+                           .content_hash = "stale",
+                           .remote_version = version()})
+                  .ok());
+  auto fixed = provisioner.Apply(desired);
+  ASSERT_TRUE(fixed.ok()) << fixed.error().message;
+  EXPECT_EQ(grafana_.Writes("POST /api/dashboards/db"), 1);
+  EXPECT_EQ((*grafana_.Dashboard("api"))["title"], "Dashboard api");
+  EXPECT_EQ(ledger_.Find(ObjectKind::kDashboard, "api")->content_hash, record->content_hash);
+}
+
 TEST_F(GrafanaProvision, ServerErrorBurstIsRetried) {
   auto provisioner = Provisioner(client_, ledger_);
   grafana_.faults().FailNext(2, 503, "overloaded", "/api/dashboards/db");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/diagnostic.h"
+#include "provision/dashboard_peek.h"
 #include "provision/desired.h"
 #include "provision/grafana_client.h"
 #include "provision/grafana_provisioner.h"
@@ -158,6 +159,39 @@ TEST(ResolveBody, MissingSecretNamesTheReferenceNeverAValue) {
   });
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ((*ok)["settings"]["url"], "https://hooks.example/T1");
+}
+
+TEST(PeekDashboard, ReadsOnlyTheDashboardVersionAndTheMetaFolder) {
+  const auto peek =
+      PeekDashboard(R"({"meta":{"version":99,"folderUid":"ops","nested":{"folderUid":"no"}},)"
+                    R"("dashboard":{"panels":[{"version":5,"folderUid":"no"}],"version":7,)"
+                    R"("templating":{"version":3}}})");
+  ASSERT_TRUE(peek.has_value());
+  EXPECT_EQ(peek->version, 7);
+  EXPECT_EQ(peek->folder_uid, "ops");
+
+  const auto general = PeekDashboard(R"({"dashboard":{"title":"x"},"meta":{}})");
+  ASSERT_TRUE(general.has_value());
+  EXPECT_EQ(general->version, 0);
+  EXPECT_EQ(general->folder_uid, "");
+
+  EXPECT_FALSE(PeekDashboard("[1,2]").has_value());
+  EXPECT_FALSE(PeekDashboard(R"({"dashboard":{"version":7})").has_value());  // truncated
+  EXPECT_FALSE(PeekDashboard("<html>502 Bad Gateway</html>").has_value());
+}
+
+TEST(GrafanaClient, SaveDashboardReturnsGrafanasNewVersion) {
+  FakeHttpClient http;
+  http.Enqueue("POST", std::string(kBase) + "/api/dashboards/db",
+               FakeHttpClient::Json(200, R"({"id":3,"uid":"d","status":"success","version":4})"));
+  http.Enqueue("POST", std::string(kBase) + "/api/dashboards/db", FakeHttpClient::Json(200, "{}"));
+  GrafanaClient client({.base_url = kBase}, http);
+  auto saved = client.SaveDashboard({{"uid", "d"}}, "f", "m");
+  ASSERT_TRUE(saved.ok()) << saved.error().message;
+  EXPECT_EQ(*saved, 4);
+  auto no_version = client.SaveDashboard({{"uid", "d"}}, "f", "m");
+  ASSERT_TRUE(no_version.ok());
+  EXPECT_EQ(*no_version, 0);
 }
 
 TEST(GrafanaClient, SendsTokenOrgAndProvenanceAlways) {

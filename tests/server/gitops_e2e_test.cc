@@ -206,10 +206,12 @@ TEST_F(GitOpsServerTest, BrokenCommitAppliesNothingAndTheNextGoodCommitIs) {
 
   const std::string broken =
       remote_.Commit({{"stacks/shop.yaml", ShopSpec("{tier: 2}") + "  bogus: 1\n"}}, "broken");
-  ASSERT_TRUE(WaitFor([&] { return Source()["last_seen_sha"] == broken; }));
+  // last_seen_sha moves when the commit is fetched, last_sync when its sync ends: wait for that.
+  const nlohmann::json sync = SyncOf(broken);
+  EXPECT_EQ(Source()["last_seen_sha"], broken);
   EXPECT_EQ(Source()["last_good_sha"], good);
-  EXPECT_EQ(Source()["last_sync"]["outcome"], "broken");
-  const auto op = server().WaitOperation(Source()["last_sync"]["operation"].get<std::string>());
+  EXPECT_EQ(sync["outcome"], "broken");
+  const auto op = server().WaitOperation(sync["operation"].get<std::string>());
   EXPECT_EQ(op["state"], "failed");
   EXPECT_EQ(op["kind"], "sync");
   EXPECT_EQ(op["result"]["commit"]["sha"], broken);

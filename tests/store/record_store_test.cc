@@ -76,8 +76,11 @@ TEST_P(RecordStoreTest, ProvisionedObjectsUpsertListAndDelete) {
                                                .content_hash = "h-f1"}));
   ASSERT_TRUE(store_->UpsertProvisionedObject(
       {.stack = "demo", .env = "dev", .kind = ObjectKind::kDashboard, .uid = "d2"}));
-  ASSERT_TRUE(store_->UpsertProvisionedObject(
-      {.stack = "demo", .env = "dev", .kind = ObjectKind::kDashboard, .uid = "d1"}));
+  ASSERT_TRUE(store_->UpsertProvisionedObject({.stack = "demo",
+                                               .env = "dev",
+                                               .kind = ObjectKind::kDashboard,
+                                               .uid = "d1",
+                                               .remote_version = 7}));
   ASSERT_TRUE(store_->UpsertProvisionedObject(
       {.stack = "demo", .env = "prod", .kind = ObjectKind::kDashboard, .uid = "d1"}));
   clock_.Advance(std::chrono::seconds(1));
@@ -92,7 +95,9 @@ TEST_P(RecordStoreTest, ProvisionedObjectsUpsertListAndDelete) {
   ASSERT_EQ(all->size(), 3U);
   EXPECT_EQ(all->at(0).uid, "d1");
   EXPECT_EQ(all->at(0).kind, ObjectKind::kDashboard);
+  EXPECT_EQ(all->at(0).remote_version, 7);
   EXPECT_EQ(all->at(1).uid, "d2");
+  EXPECT_EQ(all->at(1).remote_version, 0);
   EXPECT_EQ(all->at(2).uid, "f1");
   EXPECT_EQ(all->at(2).kind, ObjectKind::kFolder);
   EXPECT_EQ(all->at(2).content_hash, "h-f1-v2");
