@@ -244,4 +244,26 @@ json ApplyMessage(const ApplyReport& report, const SlackLimits& limits) {
   return Finish(std::move(fallback), std::move(blocks), limits);
 }
 
+json SyncFailureMessage(const SyncFailureReport& report, const SlackLimits& limits) {
+  const std::string sha = report.sha.substr(0, 12);
+  const std::string title = ":x: " + report.stack + ": commit " + sha +
+                            (report.broken ? " is broken" : " failed to apply");
+  std::string summary = "Commit `" + EscapeMrkdwn(sha) + "` of gitops source `" +
+                        EscapeMrkdwn(report.source) + "`: " + EscapeMrkdwn(report.summary) + ".";
+  summary += report.broken ? " Nothing was applied; the last good commit stays live."
+                           : " Stacks that did apply keep the new commit.";
+  if (!report.operation_id.empty()) {
+    summary += " Operation `" + EscapeMrkdwn(report.operation_id) + "`.";
+  }
+  json blocks = json::array();
+  blocks.push_back(Header(title, limits));
+  blocks.push_back(Section(summary, limits));
+  if (!report.reason.empty()) {
+    const std::string head = report.broken ? "*Findings*\n" : "*Failures*\n";
+    blocks.push_back(
+        Section(head + CodeBlock(report.reason, limits.section_text - head.size()), limits));
+  }
+  return Finish(title + ": " + report.summary, std::move(blocks), limits);
+}
+
 }  // namespace obsforge::notify

@@ -59,6 +59,18 @@ struct ApplyReport {
   std::string grafana_url;          ///< optional link
 };
 
+/// A gitops commit that was not applied (broken: invalid spec, template error, rejected config;
+/// or failed: fetch, checkout or an apply failed), for one stack the source manages.
+struct SyncFailureReport {
+  std::string stack;
+  std::string source;        ///< the gitops source key
+  std::string sha;           ///< the commit
+  bool broken = true;        ///< broken commit (nothing applied) vs failed sync
+  std::string summary;       ///< SyncReport::Summary()
+  std::string reason;        ///< findings or failures, one per line
+  std::string operation_id;  ///< the sync operation, optional
+};
+
 /// Cuts `text` to at most `max_chars` code points; when cut, the last one is "…". UTF-8 aware
 /// (never splits a character). Never throws except std::bad_alloc.
 std::string TruncateChars(std::string_view text, std::size_t max_chars);
@@ -76,5 +88,10 @@ nlohmann::json EnvironmentMessage(const EnvironmentReport& report, const SlackLi
 /// The payload for an apply outcome: succeeded, rolled back (with the reason and the revision
 /// running now) or failed (with the reason). Same limits and fallback guarantees.
 nlohmann::json ApplyMessage(const ApplyReport& report, const SlackLimits& limits = {});
+
+/// The payload for a gitops commit that was not applied: which commit of which source, that the
+/// last good commit stays live (broken) or what failed, and the findings. Same limits and
+/// fallback guarantees.
+nlohmann::json SyncFailureMessage(const SyncFailureReport& report, const SlackLimits& limits = {});
 
 }  // namespace obsforge::notify

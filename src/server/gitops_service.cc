@@ -203,6 +203,11 @@ void GitOpsService::SyncOnce(Source& source) {
   } else {
     logger_.Error("gitops sync did not apply", fields);
   }
+  if (!good && !report.commit.sha.empty() && options_.on_not_applied) {
+    options_.on_not_applied(
+        source.key, report,
+        last["operation"].is_string() ? last["operation"].get<std::string>() : std::string());
+  }
   std::lock_guard lock(mu_);
   source.last_sync = std::move(last);
 }

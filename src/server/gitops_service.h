@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "gitops/config.h"
+#include "gitops/sync.h"
 #include "gitops/webhook.h"
 #include "server/router.h"
 #include "server/service.h"
@@ -20,11 +22,18 @@
 namespace obsforge::server {
 
 /// Options of a GitOpsService.
+/// (source key, report, sync operation id) of a sync that did not apply.
+using GitOpsFailureHook =
+    std::function<void(const std::string&, const gitops::SyncReport&, const std::string&)>;
+
 struct GitOpsOptions {
   std::vector<gitops::SourceConfig> sources;  ///< the server config's `gitops:` list
   /// Each source keeps its mirror and checkouts in `cache_dir/<sha256(key) prefix>/`.
   std::filesystem::path cache_dir = "./var/gitops";
   core::EnvLookup env;  ///< resolves the sources' secrets (default: the process environment)
+  /// Called after a sync of a new head that applied nothing (broken) or failed, with the source
+  /// key, the report and the id of its sync operation (Slack). May be empty.
+  GitOpsFailureHook on_not_applied;
 };
 
 /// Runs the `gitops:` sources inside the server: per source one GitSource, one Syncer over a

@@ -1,5 +1,6 @@
 #include "server/health_runtime.h"
 
+#include "server/gitops_target.h"
 #include "server/health_routes.h"
 
 namespace obsforge::server {
@@ -52,6 +53,38 @@ void HealthRuntime::WatchStored() {
     logger_.Error("cannot watch stored environments", {{"error", watched.error().message}});
   } else if (*watched > 0) {
     logger_.Info("watching external environments", {{"count", std::to_string(*watched)}});
+  }
+}
+
+void HealthRuntime::ReportGitOps(const std::string& source_key,
+                                 const gitops::SyncReport& report,
+                                 const std::string& operation_id) {
+  notify::SyncFailureReport message{
+      .source = source_key,
+      .sha = report.commit.sha,
+      .broken = report.outcome == gitops::SyncReport::Outcome::kBroken,
+      .summary = report.Summary(),
+      .operation_id = operation_id};
+  for (const auto& d : report.diagnostics) {
+    message.reason += d.ToString() + "\n";
+  }
+  for (const auto& f : report.failures) {
+    message.reason += f + "\n";
+  }
+  auto stacks = store_.ListStacks();
+  if (!stacks.ok()) {
+    logger_.Error("cannot announce a gitops sync", {{"error", stacks.error().message}});
+    return;
+  }
+  for (const auto& stored : *stacks) {
+    auto managed = ManagedBy(store_, stored.name, source_key);
+    if (!managed.ok() || !*managed) {
+      continue;
+    }
+    auto stack = StoredSpec(stored.name, stored.spec_json);
+    if (stack.ok()) {
+      watcher_->ReportSync(*stack, message);
+    }
   }
 }
 

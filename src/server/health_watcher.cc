@@ -1,6 +1,8 @@
 #include "server/health_watcher.h"
 
 #include <cctype>
+#include <set>
+#include <utility>
 
 #include "core/diagnostic.h"
 
@@ -271,6 +273,31 @@ void HealthWatcher::ReportApply(const spec::StackSpec& stack,
   if (!posted.ok()) {
     logger_.Error("could not enqueue a Slack message",
                   {{"stack", stack.name}, {"env", env}, {"error", posted.error().message}});
+  }
+}
+
+void HealthWatcher::ReportSync(const spec::StackSpec& stack, notify::SyncFailureReport report) {
+  if (notifier_ == nullptr) {
+    return;
+  }
+  report.stack = stack.name;
+  // Environments usually share one webhook and channel: say it once there.
+  std::set<std::pair<std::string, std::string>> sent;
+  for (const std::string& env : stack.environments) {
+    auto settings = Settings(stack, env);
+    if (!settings || settings->watch.slack_channel_key.empty() ||
+        !sent.emplace(settings->watch.slack_channel_key, settings->watch.slack_channel).second) {
+      continue;
+    }
+    auto payload = notify::SyncFailureMessage(report);
+    if (!settings->watch.slack_channel.empty()) {
+      payload["channel"] = settings->watch.slack_channel;
+    }
+    auto posted = notifier_->Post(settings->watch.slack_channel_key, payload);
+    if (!posted.ok()) {
+      logger_.Error("could not enqueue a Slack message",
+                    {{"stack", stack.name}, {"error", posted.error().message}});
+    }
   }
 }
 

@@ -144,7 +144,8 @@ core::Result<int> Server::Start() {
   impl_->gitops =
       std::make_unique<GitOpsService>(GitOpsOptions{.sources = options_.gitops,
                                                     .cache_dir = options_.data_dir / "gitops",
-                                                    .env = options_.secret_env},
+                                                    .env = options_.secret_env,
+                                                    .on_not_applied = options_.gitops_failure},
                                       *impl_->service, store_, logger_);
   RegisterGitOpsRoutes(*router_, *impl_->gitops);
 

@@ -12,6 +12,7 @@
 #include "core/secret.h"
 #include "gitops/config.h"
 #include "server/backend.h"
+#include "server/gitops_service.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "store/store.h"
@@ -37,6 +38,8 @@ struct ServerOptions {
   std::vector<gitops::SourceConfig> gitops;
   /// Resolves the gitops sources' secrets; empty: the process environment.
   core::EnvLookup secret_env;
+  /// Told about every gitops sync that did not apply (serve: Slack through HealthRuntime).
+  GitOpsFailureHook gitops_failure;
 };
 
 /// The REST server: Poco HTTP server → Router → one adapter → thin handlers → StackService.

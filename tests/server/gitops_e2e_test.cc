@@ -2,7 +2,10 @@
 // with the fake backend (the apply outcome is not the subject here).
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -50,6 +53,12 @@ class GitOpsServerTest : public ::testing::Test {
   // Starts the server with one source on `remote_` (auto_apply dev, staging planned only).
   void StartServer(std::chrono::milliseconds poll, bool prune = false) {
     server_ = std::make_unique<ServerHarness>(true, [&](ServerOptions& options) {
+      options.gitops_failure = [this](const std::string& source, const gitops::SyncReport& report,
+                                      const std::string& operation) {
+        std::lock_guard lock(failures_mu_);
+        failures_.push_back(source + " " + report.commit.sha + " " +
+                            gitops::OutcomeName(report.outcome) + " " + operation);
+      };
       gitops::SourceConfig source;
       source.repo = remote_.Url();
       source.path = "stacks";
@@ -68,6 +77,10 @@ class GitOpsServerTest : public ::testing::Test {
   }
 
   ServerHarness& server() { return *server_; }
+  std::vector<std::string> Failures() {
+    std::lock_guard lock(failures_mu_);
+    return failures_;
+  }
 
   nlohmann::json Revisions(const std::string& stack = "shop") {
     return ServerHarness::Json(
@@ -125,6 +138,9 @@ class GitOpsServerTest : public ::testing::Test {
 
   testing::TempDir dir_;
   TestRepo remote_{dir_.path() / "remote.git"};
+  // Declared before server_: the hook writes here until the server is gone.
+  std::mutex failures_mu_;
+  std::vector<std::string> failures_;
   std::unique_ptr<ServerHarness> server_;
 };
 
@@ -207,17 +223,21 @@ TEST_F(GitOpsServerTest, BrokenCommitAppliesNothingAndTheNextGoodCommitIs) {
   const std::string broken =
       remote_.Commit({{"stacks/shop.yaml", ShopSpec("{tier: 2}") + "  bogus: 1\n"}}, "broken");
   // last_seen_sha moves when the commit is fetched, last_sync when its sync ends: wait for that.
-  const nlohmann::json sync = SyncOf(broken);
+  const nlohmann::json last_sync = SyncOf(broken);
   EXPECT_EQ(Source()["last_seen_sha"], broken);
   EXPECT_EQ(Source()["last_good_sha"], good);
-  EXPECT_EQ(sync["outcome"], "broken");
-  const auto op = server().WaitOperation(sync["operation"].get<std::string>());
+  EXPECT_EQ(last_sync["outcome"], "broken");
+  const auto op = server().WaitOperation(last_sync["operation"].get<std::string>());
   EXPECT_EQ(op["state"], "failed");
   EXPECT_EQ(op["kind"], "sync");
   EXPECT_EQ(op["result"]["commit"]["sha"], broken);
   EXPECT_FALSE(op["result"]["diagnostics"].empty());
   EXPECT_EQ(ApplyCalls(), applies);
   EXPECT_TRUE(DevLive(good));
+  // Announced once (serve turns this into Slack messages), naming the sync operation.
+  const std::string announced = remote_.Url() + "#main:stacks " + broken + " broken " +
+                                last_sync["operation"].get<std::string>();
+  EXPECT_THAT(Failures(), ::testing::ElementsAre(announced));
 
   const std::string fixed = remote_.Commit({{"stacks/shop.yaml", ShopSpec("{tier: 3}")}}, "fixed");
   ASSERT_TRUE(WaitFor([&] { return DevLive(fixed); }));

@@ -10,10 +10,12 @@
 
 #include "core/fs.h"
 #include "fakes/fake_slack.h"
+#include "gitops/sync.h"
 #include "server/harness.h"
 #include "server/health_routes.h"
 #include "server/health_runtime.h"
 #include "server/status_page.h"
+#include "spec/stack.h"
 #include "support/real_upstreams.h"
 
 namespace obsforge::server {
@@ -412,6 +414,45 @@ TEST(HealthE2eTest, RolledBackApplyIsAnnouncedWithItsReason) {
             ":leftwards_arrow_with_hook: shop/dev: apply rolled back");
   // The environment still runs its last good revision: it stays watched.
   EXPECT_TRUE(server.runtime().monitor().Status("shop", "dev").has_value());
+}
+
+// A broken gitops commit goes to the Slack webhook of each stack the source manages, from the
+// stored spec; stacks of other sources (or of the API) hear nothing.
+TEST(HealthE2eTest, BrokenGitOpsCommitIsAnnouncedOnTheManagedStacksWebhook) {
+  TempDir dir;
+  fakes::FakeSlack slack;
+  HealthServer server(dir.path(), slack.WebhookUrl(), {{"prometheus", "http://127.0.0.1:9"}});
+  auto stored = [&](const std::string& name, const std::string& actor) {
+    auto content = spec::MakeMemorySource({});
+    const spec::StackSpec parsed = spec::ParseStack(HealthSpec(name), name + ".yaml", *content);
+    ASSERT_TRUE(server.store()
+                    .CreateStack(name, {.spec_json = parsed.document.dump(),
+                                        .spec_hash = parsed.Hash(),
+                                        .source = store::RevisionSource::kGit,
+                                        .commit_sha = "1111111",
+                                        .actor = actor})
+                    .ok());
+  };
+  stored("shop", "file:///repo#main:stacks");
+  stored("other", "file:///elsewhere#main:stacks");
+  gitops::SyncReport report;
+  report.outcome = gitops::SyncReport::Outcome::kBroken;
+  report.commit.sha = "2222222222222222";
+  report.diagnostics.push_back({.file = "stacks/shop.yaml",
+                                .line = 9,
+                                .column = 3,
+                                .path = "spec.bogus",
+                                .message = "unknown key"});
+  server.runtime().ReportGitOps("file:///repo#main:stacks", report, "op-7");
+  ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
+  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_EQ(slack.Messages().size(), 1u);
+  const auto message = slack.Messages()[0];
+  EXPECT_EQ(message["channel"], "#obs-health");
+  EXPECT_THAT(message["text"].get<std::string>(),
+              ::testing::StartsWith(":x: shop: commit 222222222222 is broken: "));
+  EXPECT_THAT(message["blocks"][2]["text"]["text"].get<std::string>(),
+              HasSubstr("stacks/shop.yaml:9:3"));
 }
 
 TEST(HealthE2eTest, ExternalEnvironmentsAreWatchedAgainAfterARestart) {
