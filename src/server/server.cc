@@ -53,6 +53,8 @@ class Server::Impl {
   std::unique_ptr<OperationRunner> runner;
   std::unique_ptr<StackService> service;
   std::unique_ptr<GitOpsService> gitops;
+  core::SystemClock clock;
+  std::unique_ptr<Retention> retention;
   std::unique_ptr<ApiAdapter> adapter;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> http;
@@ -186,6 +188,8 @@ core::Result<int> Server::Start() {
     Stop();
     return gitops.error();
   }
+  impl_->retention = std::make_unique<Retention>(options_.retention, store_, impl_->clock, logger_);
+  impl_->retention->Start();
   logger_.Info("obsforge server listening",
                {{"listen", host + ":" + std::to_string(port_)},
                 {"data_dir", options_.data_dir.string()},
@@ -223,6 +227,9 @@ void Server::Stop() {
   }
   if (impl_->gitops) {
     impl_->gitops->Stop();  // no sync starts new operations while the runner drains
+  }
+  if (impl_->retention) {
+    impl_->retention->Stop();
   }
   if (impl_->runner) {
     const bool finished =

@@ -14,6 +14,7 @@
 #include "server/backend.h"
 #include "server/gitops_service.h"
 #include "server/metrics.h"
+#include "server/retention.h"
 #include "server/router.h"
 #include "store/store.h"
 
@@ -40,6 +41,8 @@ struct ServerOptions {
   core::EnvLookup secret_env;
   /// Told about every gitops sync that did not apply (serve: Slack through HealthRuntime).
   GitOpsFailureHook gitops_failure;
+  /// How long health history, sent Slack messages and webhook delivery ids are kept.
+  RetentionOptions retention;
 };
 
 /// The REST server: Poco HTTP server → Router → one adapter → thin handlers → StackService.

@@ -1,5 +1,7 @@
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,13 +14,17 @@
 #include "server/errors.h"
 #include "server/harness.h"
 #include "server/metrics.h"
+#include "server/retention.h"
 #include "server/router.h"
 #include "server/tar.h"
+#include "store/sqlite_store.h"
+#include "support/fake_clock.h"
 
 namespace obsforge::server::testing {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 TEST(Router, MatchesTemplatesAndTellsMethodMismatch) {
   Router router;
@@ -103,6 +109,57 @@ TEST(Auth, BadTokensFileListsEveryProblem) {
                             "tokens.yaml:2:3: [1].name: required string",
                             "tokens.yaml:2:3: [1].token_sha256: required string"));
   }
+}
+
+TEST(Retention, PrunesOnlyWhatOutlivedItsRetention) {
+  TempDir dir;
+  obsforge::testing::FakeClock clock;
+  auto opened = store::SqliteStore::Open({.path = (dir.path() / "db").string()}, clock);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  store::Store& db = **opened;
+  const auto day = std::chrono::hours(24);
+  const store::TimeMs t0 = store::ToTimeMs(clock.Now());
+  const store::TimeMs day_ms = 24LL * 3600 * 1000;
+  ASSERT_TRUE(
+      db.AppendHealthEvent({.stack = "s", .env = "e", .check = "old", .at = t0 - 31 * day_ms})
+          .ok());
+  ASSERT_TRUE(db.AppendHealthEvent({.stack = "s", .env = "e", .check = "recent", .at = t0}).ok());
+  const auto delivered = db.EnqueueOutbox("k", "{}", 0);
+  ASSERT_TRUE(delivered.ok());
+  ASSERT_TRUE(db.MarkOutboxDelivered(*delivered).ok());
+  const auto pending = db.EnqueueOutbox("k", "{}", 0);  // never sent: never pruned
+  ASSERT_TRUE(db.RecordWebhookDelivery("d-old").ok());
+  clock.Advance(8 * day);
+  ASSERT_TRUE(db.RecordWebhookDelivery("d-new").ok());
+
+  std::ostringstream log;
+  core::Logger logger(log, core::LogLevel::kDebug);
+  Retention retention({}, db, clock, logger);  // 30 days, 7 days, 7 days
+  const auto pruned = retention.RunOnce();
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_EQ(pruned->health_events, 1);
+  EXPECT_EQ(pruned->outbox, 1);
+  EXPECT_EQ(pruned->webhook_deliveries, 1);
+  const auto events = db.ListHealthEvents({.stack = "s"});
+  ASSERT_EQ(events->size(), 1U);
+  EXPECT_EQ((*events)[0].check, "recent");
+  EXPECT_EQ(db.ListPendingOutbox(0)->size(), 1U);
+  EXPECT_EQ(db.ListPendingOutbox(0)->front().id, *pending);
+  EXPECT_TRUE(db.RecordWebhookDelivery("d-old").ok());  // forgotten: no longer a repeat
+  EXPECT_FALSE(db.RecordWebhookDelivery("d-new").ok());
+  const auto again = retention.RunOnce();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->health_events + again->outbox + again->webhook_deliveries, 0);
+
+  // The background loop runs a pass at once and stops promptly.
+  clock.Advance(31 * day);
+  retention.Start();
+  for (int i = 0; i < 250 && !db.ListHealthEvents({.stack = "s"})->empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  retention.Stop();
+  EXPECT_TRUE(db.ListHealthEvents({.stack = "s"})->empty());
+  EXPECT_THAT(log.str(), HasSubstr("retention: pruned the store"));
 }
 
 TEST(Tar, ArchiveExtractsWithTar) {
