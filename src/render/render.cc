@@ -565,7 +565,8 @@ class Renderer {
       } else if (std::string(type) == "alertmanager") {
         data["implementation"] = "prometheus";
         data["handleGrafanaManagedAlerts"] = false;
-      } else if (std::string(type) == "loki" && components["loki"].value("auth_enabled", false)) {
+      } else if (std::string(type) == "loki" && components["loki"].value("auth_enabled", true)) {
+        // Same default as templates/loki and LokiTenant(): multi-tenant unless turned off.
         data["httpHeaderName1"] = "X-Scope-OrgID";
         o["secureJsonData"] = {{"httpHeaderValue1", env_["tenant"]}};
       } else if (std::string(type) == "tempo" && env_["datasources"].contains("loki")) {

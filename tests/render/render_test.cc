@@ -1,5 +1,6 @@
 #include "render/render.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -239,6 +240,14 @@ TEST_F(RenderTest, DashboardsAndGrafanaObjects) {
   EXPECT_EQ(objects["datasources"].size(), 3U);  // prometheus, loki, alertmanager
   EXPECT_EQ(objects["datasources"][0]["uid"], "teststack-prometheus");
   EXPECT_EQ(objects["datasources"][0]["isDefault"], true);
+  // Regression: Loki is multi-tenant unless auth_enabled is false (the template's default), so
+  // the datasource must send the tenant; it used to do so only when auth_enabled was set.
+  const auto loki_it = std::find_if(objects["datasources"].begin(), objects["datasources"].end(),
+                                    [](const json& ds) { return ds["type"] == "loki"; });
+  ASSERT_NE(loki_it, objects["datasources"].end());
+  const json& loki = *loki_it;
+  EXPECT_EQ(loki["jsonData"]["httpHeaderName1"], "X-Scope-OrgID");
+  EXPECT_FALSE(loki["secureJsonData"]["httpHeaderValue1"].get<std::string>().empty());
   EXPECT_EQ(objects["folders"],
             json::parse(R"([{"uid": "corpus", "title": "Corpus", "parentUid": ""},
                             {"uid": "g", "title": "G", "parentUid": ""},
