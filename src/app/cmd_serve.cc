@@ -183,10 +183,11 @@ int RunServe(const ServeOptions& options, Io io) {
                                [&controller](const spec::StackSpec& stack, const std::string& env) {
                                  return controller.Urls(stack, env);
                                });
-  // A broken or failed gitops commit is announced where the stacks' own messages go.
-  resolved.gitops_failure = [&health](const std::string& source, const gitops::SyncReport& report,
-                                      const std::string& operation) {
-    health.ReportGitOps(source, report, operation);
+  // A broken gitops commit is announced where the stacks' own messages go.
+  resolved.gitops_broken_commit = [&health](const std::string& source,
+                                            const gitops::SyncReport& report,
+                                            const std::string& operation) {
+    health.ReportBrokenCommit(source, report, operation);
   };
   server::Server server(resolved, **store, health.backend(), logger);
   health.Attach(server, kVersion);

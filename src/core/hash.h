@@ -10,7 +10,8 @@ struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 namespace obsforge::core {
 
 /// Incremental SHA-256 (OpenSSL's EVP digest). Throws std::bad_alloc when OpenSSL cannot
-/// allocate its context.
+/// allocate its context, std::runtime_error (with OpenSSL's reason) when a digest call fails, and
+/// std::logic_error when used after Finish().
 class Sha256 {
  public:
   Sha256();
@@ -23,6 +24,7 @@ class Sha256 {
 
  private:
   evp_md_ctx_st* ctx_;
+  bool finished_ = false;
 };
 
 /// Lower-case hex SHA-256 of `data`.

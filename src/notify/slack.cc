@@ -244,24 +244,28 @@ json ApplyMessage(const ApplyReport& report, const SlackLimits& limits) {
   return Finish(std::move(fallback), std::move(blocks), limits);
 }
 
-json SyncFailureMessage(const SyncFailureReport& report, const SlackLimits& limits) {
+json BrokenCommitMessage(const BrokenCommitReport& report, const SlackLimits& limits) {
   const std::string sha = report.sha.substr(0, 12);
-  const std::string title = ":x: " + report.stack + ": commit " + sha +
-                            (report.broken ? " is broken" : " failed to apply");
+  const std::string title = ":x: gitops: commit " + sha + " is broken";
+  std::string stacks;
+  for (const auto& name : report.stacks) {
+    stacks += (stacks.empty() ? "*" : ", *") + EscapeMrkdwn(name) + "*";
+  }
   std::string summary = "Commit `" + EscapeMrkdwn(sha) + "` of gitops source `" +
-                        EscapeMrkdwn(report.source) + "`: " + EscapeMrkdwn(report.summary) + ".";
-  summary += report.broken ? " Nothing was applied; the last good commit stays live."
-                           : " Stacks that did apply keep the new commit.";
+                        EscapeMrkdwn(report.source) + "`: " + EscapeMrkdwn(report.summary) +
+                        ". Nothing was applied";
+  summary += stacks.empty() ? "" : " to " + stacks;
+  summary += "; the last good commit stays live.";
   if (!report.operation_id.empty()) {
     summary += " Operation `" + EscapeMrkdwn(report.operation_id) + "`.";
   }
   json blocks = json::array();
   blocks.push_back(Header(title, limits));
   blocks.push_back(Section(summary, limits));
-  if (!report.reason.empty()) {
-    const std::string head = report.broken ? "*Findings*\n" : "*Failures*\n";
+  if (!report.findings.empty()) {
+    const std::string head = "*Findings*\n";
     blocks.push_back(
-        Section(head + CodeBlock(report.reason, limits.section_text - head.size()), limits));
+        Section(head + CodeBlock(report.findings, limits.section_text - head.size()), limits));
   }
   return Finish(title + ": " + report.summary, std::move(blocks), limits);
 }

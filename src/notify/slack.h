@@ -59,16 +59,15 @@ struct ApplyReport {
   std::string grafana_url;          ///< optional link
 };
 
-/// A gitops commit that was not applied (broken: invalid spec, template error, rejected config;
-/// or failed: fetch, checkout or an apply failed), for one stack the source manages.
-struct SyncFailureReport {
-  std::string stack;
-  std::string source;        ///< the gitops source key
-  std::string sha;           ///< the commit
-  bool broken = true;        ///< broken commit (nothing applied) vs failed sync
-  std::string summary;       ///< SyncReport::Summary()
-  std::string reason;        ///< findings or failures, one per line
-  std::string operation_id;  ///< the sync operation, optional
+/// A gitops commit that was not applied because it is broken (invalid spec, template error,
+/// rejected config): nothing was applied anywhere and the last good commit stays live.
+struct BrokenCommitReport {
+  std::string source;               ///< the gitops source key
+  std::string sha;                  ///< the commit
+  std::vector<std::string> stacks;  ///< the stacks this message is for (they share the webhook)
+  std::string summary;              ///< SyncReport::Summary()
+  std::string findings;             ///< one per line, file:line:col: path: message
+  std::string operation_id;         ///< the sync operation, optional
 };
 
 /// Cuts `text` to at most `max_chars` code points; when cut, the last one is "…". UTF-8 aware
@@ -89,9 +88,9 @@ nlohmann::json EnvironmentMessage(const EnvironmentReport& report, const SlackLi
 /// running now) or failed (with the reason). Same limits and fallback guarantees.
 nlohmann::json ApplyMessage(const ApplyReport& report, const SlackLimits& limits = {});
 
-/// The payload for a gitops commit that was not applied: which commit of which source, that the
-/// last good commit stays live (broken) or what failed, and the findings. Same limits and
-/// fallback guarantees.
-nlohmann::json SyncFailureMessage(const SyncFailureReport& report, const SlackLimits& limits = {});
+/// The payload for a broken gitops commit: which commit of which source, the stacks concerned,
+/// that the last good commit stays live, and the findings. Same limits and fallback guarantees.
+nlohmann::json BrokenCommitMessage(const BrokenCommitReport& report,
+                                   const SlackLimits& limits = {});
 
 }  // namespace obsforge::notify

@@ -18,11 +18,11 @@ class PeekHandler final : public nlohmann::json_sax<json> {
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
   bool number_integer(number_integer_t v) override {
-    SetVersion(v);
+    SetNumber(v);
     return true;
   }
   bool number_unsigned(number_unsigned_t v) override {
-    SetVersion(static_cast<std::int64_t>(v));
+    SetNumber(static_cast<std::int64_t>(v));
     return true;
   }
   bool number_float(number_float_t, const string_t&) override { return true; }
@@ -67,9 +67,11 @@ class PeekHandler final : public nlohmann::json_sax<json> {
   bool At(const char* outer, const char* inner) const {
     return path_.size() == 2 && path_[0] == outer && path_[1] == inner;
   }
-  void SetVersion(std::int64_t v) {
+  void SetNumber(std::int64_t v) {
     if (At("dashboard", "version")) {
       out_.version = v;
+    } else if (At("dashboard", "id")) {
+      out_.id = v;
     }
   }
 

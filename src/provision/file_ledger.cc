@@ -37,7 +37,8 @@ core::Result<std::unique_ptr<FileLedger>> FileLedger::Open(std::filesystem::path
       OwnedObject object{.kind = *kind,
                          .uid = o.at("uid").get<std::string>(),
                          .content_hash = o.value("content_hash", ""),
-                         .remote_version = o.value("remote_version", std::int64_t{0})};
+                         .remote_version = o.value("remote_version", std::int64_t{0}),
+                         .remote_id = o.value("remote_id", std::int64_t{0})};
       ledger->records_[{object.kind, object.uid}] = std::move(object);
     }
   } catch (const std::exception& e) {
@@ -90,6 +91,9 @@ core::Result<void> FileLedger::Flush() {
         {"kind", KindName(key.first)}, {"uid", object.uid}, {"content_hash", object.content_hash}};
     if (object.remote_version != 0) {
       entry["remote_version"] = object.remote_version;
+    }
+    if (object.remote_id != 0) {
+      entry["remote_id"] = object.remote_id;
     }
     objects.push_back(std::move(entry));
   }

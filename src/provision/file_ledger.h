@@ -14,7 +14,8 @@
 namespace obsforge::provision {
 
 /// An OwnershipLedger kept in one JSON file (the CLI's data dir has no store):
-/// `{"objects": [{"kind", "uid", "content_hash"}]}`, sorted by kind then uid. Records are held in
+/// `{"objects": [{"kind", "uid", "content_hash", "remote_version"?, "remote_id"?}]}` (the last
+/// two only when known), sorted by kind then uid. Records are held in
 /// memory and written (atomically: temp file + fsync + rename) by Flush() and by the destructor,
 /// so provisioning 1,000 dashboards does not rewrite the file 1,000 times. A crash before Flush()
 /// loses records of that run only; dashboards and datasources still carry obsforge's marker and

@@ -285,9 +285,9 @@ core::Result<json> GrafanaClient::SearchDashboardsInFolder(const std::string& fo
                 "dashboards in folder " + Quoted(folder_uid));
 }
 
-core::Result<std::int64_t> GrafanaClient::SaveDashboard(const json& dashboard,
-                                                        const std::string& folder_uid,
-                                                        const std::string& message) {
+core::Result<SavedDashboard> GrafanaClient::SaveDashboard(const json& dashboard,
+                                                          const std::string& folder_uid,
+                                                          const std::string& message) {
   const std::string uid = dashboard.value("uid", std::string());
   const std::string what = "dashboard " + Quoted(uid) + " in folder " +
                            Quoted(folder_uid.empty() ? std::string("General") : folder_uid);
@@ -302,13 +302,14 @@ core::Result<std::int64_t> GrafanaClient::SaveDashboard(const json& dashboard,
   if (!response.ok()) {
     return response.error();
   }
-  // The version only speeds up the next resync: an answer without one is not an error.
+  // Id and version only speed up the next resync: an answer without them is not an error.
   const json answer = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  const auto version = answer.is_object() ? answer.find("version") : answer.end();
-  if (version != answer.end() && version->is_number_integer()) {
-    return version->get<std::int64_t>();
-  }
-  return std::int64_t{0};
+  const auto number = [&](const char* key) {
+    const auto it = answer.is_object() ? answer.find(key) : answer.end();
+    return it != answer.end() && it->is_number_integer() ? it->get<std::int64_t>()
+                                                         : std::int64_t{0};
+  };
+  return SavedDashboard{.id = number("id"), .version = number("version")};
 }
 
 core::Result<void> GrafanaClient::DeleteDashboard(const std::string& uid) {

@@ -42,6 +42,12 @@ struct DatasourceHealth {
   std::string message;  ///< Grafana's message ("Data source is working", or why not)
 };
 
+/// What Grafana answered to a dashboard save.
+struct SavedDashboard {
+  std::int64_t id = 0;
+  std::int64_t version = 0;
+};
+
 /// Typed calls to Grafana's HTTP API over an injected HttpClient (wrap it in a
 /// RetryingHttpClient for retries). Thread-safe when the client is.
 ///
@@ -90,10 +96,10 @@ class GrafanaClient {
   /// GET /api/search?type=dash-db&folderUIDs=`folder_uid`: the dashboards directly in a folder.
   core::Result<nlohmann::json> SearchDashboardsInFolder(const std::string& folder_uid);
   /// POST /api/dashboards/db {dashboard (id null), folderUid, overwrite: true, message}.
-  /// Returns the dashboard's new version from Grafana's answer (0 when it has none).
-  core::Result<std::int64_t> SaveDashboard(const nlohmann::json& dashboard,
-                                           const std::string& folder_uid,
-                                           const std::string& message);
+  /// Returns the dashboard's id and new version from Grafana's answer (0 when absent).
+  core::Result<SavedDashboard> SaveDashboard(const nlohmann::json& dashboard,
+                                             const std::string& folder_uid,
+                                             const std::string& message);
   /// DELETE /api/dashboards/uid/{uid}; a 404 counts as done.
   core::Result<void> DeleteDashboard(const std::string& uid);
 

@@ -35,6 +35,7 @@ struct Item {
   bool conflict = false;
   bool owned_unrecorded = false;       // ledger lacks or has a stale hash although Grafana matches
   std::int64_t remote_version = 0;     // dashboards: Grafana's version, as last read or written
+  std::int64_t remote_id = 0;          // dashboards: Grafana's id, likewise
   bool title_changed = false;          // folders
   bool parent_changed = false;         // folders
   std::vector<std::string> rule_uids;  // rule groups to delete
@@ -234,14 +235,15 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
                     : CanonicalHash(item.Body());
     return item;
   };
-  auto ledger_version = [&](ObjectKind kind, const std::string& uid) {
+  auto ledger_record = [&](ObjectKind kind, const std::string& uid) -> const OwnedObject* {
     const auto it = work.ledger.find({kind, uid});
-    return it == work.ledger.end() ? std::int64_t{0} : it->second.remote_version;
+    return it == work.ledger.end() ? nullptr : &it->second;
   };
   auto finish = [&](Item& item) {
+    const OwnedObject* known = ledger_record(item.kind, item.uid);
     if (!item.conflict && !item.action &&
-        (ledger_hash(item.kind, item.uid) != item.hash ||
-         ledger_version(item.kind, item.uid) != item.remote_version)) {
+        (known == nullptr || known->content_hash != item.hash ||
+         known->remote_version != item.remote_version || known->remote_id != item.remote_id)) {
       item.owned_unrecorded = true;
     }
   };
@@ -349,13 +351,17 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
       work.dashboards[i] = std::move(*item);
       return;
     }
-    // Fast path: what we wrote last is still what we want (hash) and nobody saved the dashboard
-    // since (Grafana bumps the version on every save, moves included): nothing to compare.
-    const std::int64_t known_version = ledger_version(d.kind, d.uid);
-    if (known_version > 0 && ledger_hash(d.kind, d.uid) == item->hash) {
+    // Fast path: what we wrote last is still what we want (hash), and it is still the same
+    // dashboard (id: a dashboard deleted and recreated starts again at version 1) that nobody
+    // saved since (Grafana bumps the version on every save, moves included): nothing to compare.
+    const OwnedObject* known = ledger_record(d.kind, d.uid);
+    if (known != nullptr && known->remote_version > 0 && known->remote_id > 0 &&
+        known->content_hash == item->hash) {
       const auto peek = PeekDashboard(**text);
-      if (peek && peek->version == known_version && peek->folder_uid == d.folder_uid) {
-        item->remote_version = known_version;
+      if (peek && peek->version == known->remote_version && peek->id == known->remote_id &&
+          peek->folder_uid == d.folder_uid) {
+        item->remote_version = known->remote_version;
+        item->remote_id = known->remote_id;
         work.dashboards[i] = std::move(*item);
         return;
       }
@@ -374,16 +380,24 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
       if (!in_ledger(d.kind, d.uid) && !DashboardOwned(dashboard, owner)) {
         item->conflict = true;
       } else {
-        const auto version = dashboard.find("version");
-        if (version != dashboard.end() && version->is_number_integer()) {
-          item->remote_version = version->get<std::int64_t>();
-        }
+        const auto number = [&](const char* key) {
+          const auto it = dashboard.find(key);
+          return it != dashboard.end() && it->is_number_integer() ? it->get<std::int64_t>()
+                                                                  : std::int64_t{0};
+        };
+        item->remote_version = number("version");
+        item->remote_id = number("id");
         // The desired model has id null and no version/iteration (LoadDesiredGrafana).
         dashboard = NormalizeDashboard(std::move(dashboard));
         dashboard["id"] = nullptr;
         item->diffs = DiffJson(dashboard, d.body);
-        const std::string folder =
-            r.contains("meta") ? r["meta"].value("folderUid", std::string()) : std::string();
+        // Never throws on an odd answer: this runs on a ParallelFor worker.
+        std::string folder;
+        if (const auto meta = r.find("meta"); meta != r.end() && meta->is_object()) {
+          if (const auto f = meta->find("folderUid"); f != meta->end() && f->is_string()) {
+            folder = f->get<std::string>();
+          }
+        }
         if (folder != d.folder_uid) {
           item->diffs.push_back(
               {.path = "/meta/folderUid", .before = folder, .after = d.folder_uid});
@@ -704,7 +718,8 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
     return ledger_.Record({.kind = item.kind,
                            .uid = item.uid,
                            .content_hash = item.hash,
-                           .remote_version = item.remote_version});
+                           .remote_version = item.remote_version,
+                           .remote_id = item.remote_id});
   };
   // Runs `write` for every item that needs it, recording each success in the ledger.
   auto phase = [&](std::vector<Item>& items, int parallel,
@@ -787,7 +802,8 @@ core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desire
                        if (!saved.ok()) {
                          return saved.error();
                        }
-                       item.remote_version = *saved;
+                       item.remote_version = saved->version;
+                       item.remote_id = saved->id;
                        return {};
                      });
       !r.ok()) {

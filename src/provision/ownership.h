@@ -53,9 +53,10 @@ struct OwnedObject {
   /// CanonicalHash of what was last written (secret values included), to detect a change of a
   /// secret that Grafana never echoes.
   std::string content_hash;
-  /// Grafana's version of the object right after obsforge wrote it (dashboards; 0 = unknown).
-  /// When neither the content hash nor the remote version moved, there is nothing to compare.
+  /// Grafana's version and id of the object right after obsforge wrote it (dashboards; 0 =
+  /// unknown). When neither the content hash nor these moved, there is nothing to compare.
   std::int64_t remote_version = 0;
+  std::int64_t remote_id = 0;
   bool operator==(const OwnedObject&) const = default;
 };
 

@@ -37,7 +37,8 @@ core::Result<std::vector<OwnedObject>> StoreLedger::List(std::optional<ObjectKin
     out.push_back({.kind = static_cast<ObjectKind>(row.kind),
                    .uid = std::move(row.uid),
                    .content_hash = std::move(row.content_hash),
-                   .remote_version = row.remote_version});
+                   .remote_version = row.remote_version,
+                   .remote_id = row.remote_id});
   }
   return out;
 }
@@ -48,7 +49,8 @@ core::Result<void> StoreLedger::Record(const OwnedObject& object) {
                                          .kind = ToStore(object.kind),
                                          .uid = object.uid,
                                          .content_hash = object.content_hash,
-                                         .remote_version = object.remote_version});
+                                         .remote_version = object.remote_version,
+                                         .remote_id = object.remote_id});
 }
 
 core::Result<void> StoreLedger::Forget(ObjectKind kind, const std::string& uid) {

@@ -25,6 +25,7 @@ struct GitOpsService::Source {
   std::unique_ptr<gitops::Syncer> syncer;
   std::unique_ptr<gitops::Poller> poller;
   nlohmann::json last_sync = nullptr;  // guarded by GitOpsService::mu_
+  std::string announced_sha;           // last broken head announced; only its poller touches it
 };
 
 namespace {
@@ -203,8 +204,12 @@ void GitOpsService::SyncOnce(Source& source) {
   } else {
     logger_.Error("gitops sync did not apply", fields);
   }
-  if (!good && !report.commit.sha.empty() && options_.on_not_applied) {
-    options_.on_not_applied(
+  // Once per head: a repeated sync of the same broken head (e.g. after a failed state save)
+  // must not announce it again.
+  if (report.outcome == gitops::SyncReport::Outcome::kBroken && !report.commit.sha.empty() &&
+      options_.on_broken_commit && source.announced_sha != report.commit.sha) {
+    source.announced_sha = report.commit.sha;
+    options_.on_broken_commit(
         source.key, report,
         last["operation"].is_string() ? last["operation"].get<std::string>() : std::string());
   }

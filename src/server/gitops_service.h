@@ -21,19 +21,21 @@
 
 namespace obsforge::server {
 
-/// Options of a GitOpsService.
-/// (source key, report, sync operation id) of a sync that did not apply.
-using GitOpsFailureHook =
+/// Told about a broken commit: (source key, report, sync operation id).
+using BrokenCommitHook =
     std::function<void(const std::string&, const gitops::SyncReport&, const std::string&)>;
 
+/// Options of a GitOpsService.
 struct GitOpsOptions {
   std::vector<gitops::SourceConfig> sources;  ///< the server config's `gitops:` list
   /// Each source keeps its mirror and checkouts in `cache_dir/<sha256(key) prefix>/`.
   std::filesystem::path cache_dir = "./var/gitops";
   core::EnvLookup env;  ///< resolves the sources' secrets (default: the process environment)
-  /// Called after a sync of a new head that applied nothing (broken) or failed, with the source
-  /// key, the report and the id of its sync operation (Slack). May be empty.
-  GitOpsFailureHook on_not_applied;
+  /// Called once per broken head (invalid spec, template error, rejected config: nothing
+  /// applied), with the source key, the report and its sync operation's id (Slack). Failed
+  /// applies are announced by the environments themselves; fetch errors are only logged and
+  /// recorded. May be empty.
+  BrokenCommitHook on_broken_commit;
 };
 
 /// Runs the `gitops:` sources inside the server: per source one GitSource, one Syncer over a

@@ -56,36 +56,32 @@ void HealthRuntime::WatchStored() {
   }
 }
 
-void HealthRuntime::ReportGitOps(const std::string& source_key,
-                                 const gitops::SyncReport& report,
-                                 const std::string& operation_id) {
-  notify::SyncFailureReport message{
-      .source = source_key,
-      .sha = report.commit.sha,
-      .broken = report.outcome == gitops::SyncReport::Outcome::kBroken,
-      .summary = report.Summary(),
-      .operation_id = operation_id};
+void HealthRuntime::ReportBrokenCommit(const std::string& source_key,
+                                       const gitops::SyncReport& report,
+                                       const std::string& operation_id) {
+  notify::BrokenCommitReport message{.source = source_key,
+                                     .sha = report.commit.sha,
+                                     .summary = report.Summary(),
+                                     .operation_id = operation_id};
   for (const auto& d : report.diagnostics) {
-    message.reason += d.ToString() + "\n";
+    message.findings += d.ToString() + "\n";
   }
-  for (const auto& f : report.failures) {
-    message.reason += f + "\n";
-  }
-  auto stacks = store_.ListStacks();
-  if (!stacks.ok()) {
-    logger_.Error("cannot announce a gitops sync", {{"error", stacks.error().message}});
+  auto stored = store_.ListStacks();
+  if (!stored.ok()) {
+    logger_.Error("cannot announce a broken gitops commit", {{"error", stored.error().message}});
     return;
   }
-  for (const auto& stored : *stacks) {
-    auto managed = ManagedBy(store_, stored.name, source_key);
+  std::vector<spec::StackSpec> stacks;
+  for (const auto& s : *stored) {
+    auto managed = ManagedBy(store_, s.name, source_key);
     if (!managed.ok() || !*managed) {
       continue;
     }
-    auto stack = StoredSpec(stored.name, stored.spec_json);
-    if (stack.ok()) {
-      watcher_->ReportSync(*stack, message);
+    if (auto stack = StoredSpec(s.name, s.spec_json); stack.ok()) {
+      stacks.push_back(std::move(*stack));
     }
   }
+  watcher_->ReportBrokenCommit(stacks, std::move(message));
 }
 
 void HealthRuntime::Stop() {

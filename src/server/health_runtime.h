@@ -63,12 +63,12 @@ class HealthRuntime {
   void Start();
   /// Watches the external environments stored (see HealthWatcher::WatchStored); logs errors.
   void WatchStored();
-  /// Announces a gitops sync that applied nothing (broken commit) or failed on the Slack
-  /// webhooks of every stack the source manages (HealthWatcher::ReportSync). `operation_id` is
-  /// the sync operation. Store errors are logged. Thread-safe.
-  void ReportGitOps(const std::string& source_key,
-                    const gitops::SyncReport& report,
-                    const std::string& operation_id);
+  /// Announces a broken gitops commit on the Slack webhooks of the stacks the source manages
+  /// (HealthWatcher::ReportBrokenCommit), with its findings; `operation_id` is the sync
+  /// operation. Store errors are logged. Thread-safe.
+  void ReportBrokenCommit(const std::string& source_key,
+                          const gitops::SyncReport& report,
+                          const std::string& operation_id);
   /// Stops probing and the Slack senders; undelivered messages stay in the store. Idempotent.
   void Stop();
 

@@ -1,8 +1,9 @@
 #include "server/health_watcher.h"
 
 #include <cctype>
-#include <set>
+#include <map>
 #include <utility>
+#include <vector>
 
 #include "core/diagnostic.h"
 
@@ -276,27 +277,35 @@ void HealthWatcher::ReportApply(const spec::StackSpec& stack,
   }
 }
 
-void HealthWatcher::ReportSync(const spec::StackSpec& stack, notify::SyncFailureReport report) {
+void HealthWatcher::ReportBrokenCommit(const std::vector<spec::StackSpec>& stacks,
+                                       notify::BrokenCommitReport report) {
   if (notifier_ == nullptr) {
     return;
   }
-  report.stack = stack.name;
-  // Environments usually share one webhook and channel: say it once there.
-  std::set<std::pair<std::string, std::string>> sent;
-  for (const std::string& env : stack.environments) {
-    auto settings = Settings(stack, env);
-    if (!settings || settings->watch.slack_channel_key.empty() ||
-        !sent.emplace(settings->watch.slack_channel_key, settings->watch.slack_channel).second) {
-      continue;
+  // (channel key, channel) → the stacks whose environments post there; stacks usually share one.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> channels;
+  for (const auto& stack : stacks) {
+    for (const std::string& env : stack.environments) {
+      auto settings = Settings(stack, env);
+      if (!settings || settings->watch.slack_channel_key.empty()) {
+        continue;
+      }
+      auto& names = channels[{settings->watch.slack_channel_key, settings->watch.slack_channel}];
+      if (names.empty() || names.back() != stack.name) {
+        names.push_back(stack.name);
+      }
     }
-    auto payload = notify::SyncFailureMessage(report);
-    if (!settings->watch.slack_channel.empty()) {
-      payload["channel"] = settings->watch.slack_channel;
+  }
+  for (const auto& [channel, names] : channels) {
+    report.stacks = names;
+    auto payload = notify::BrokenCommitMessage(report);
+    if (!channel.second.empty()) {
+      payload["channel"] = channel.second;
     }
-    auto posted = notifier_->Post(settings->watch.slack_channel_key, payload);
+    auto posted = notifier_->Post(channel.first, payload);
     if (!posted.ok()) {
       logger_.Error("could not enqueue a Slack message",
-                    {{"stack", stack.name}, {"error", posted.error().message}});
+                    {{"source", report.source}, {"error", posted.error().message}});
     }
   }
 }

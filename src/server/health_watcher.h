@@ -79,10 +79,11 @@ class HealthWatcher {
   void ReportApply(const spec::StackSpec& stack,
                    const std::string& env,
                    const apply::ApplyResult& result);
-  /// Posts a gitops commit that was not applied to the Slack webhook of `stack` (the stored spec:
-  /// a broken commit's own may not even parse), once per distinct webhook of its environments.
-  /// No-op without a webhook.
-  void ReportSync(const spec::StackSpec& stack, notify::SyncFailureReport report);
+  /// Posts a broken gitops commit to the Slack webhooks of `stacks` (their stored specs: the
+  /// commit's own may not even parse): one message per distinct webhook and channel, naming the
+  /// stacks that use it (report.stacks is filled here). No-op without webhooks.
+  void ReportBrokenCommit(const std::vector<spec::StackSpec>& stacks,
+                          notify::BrokenCommitReport report);
   /// After a restart: watches every environment of every stored stack that has a last good
   /// revision and an `external` runtime (local ones are watched when the server re-applies
   /// them). Returns how many it watches; store errors are returned.

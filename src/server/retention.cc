@@ -50,13 +50,15 @@ void Retention::Start() {
 }
 
 void Retention::Stop() {
+  std::thread thread;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    thread = std::move(thread_);  // taken under the lock: two Stop()s never join one thread
   }
   wake_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
+  if (thread.joinable()) {
+    thread.join();
   }
 }
 

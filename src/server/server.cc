@@ -143,12 +143,12 @@ core::Result<int> Server::Start() {
                                      .version = options_.version,
                                      .draining = [this] { return draining_.load(); }});
 
-  impl_->gitops =
-      std::make_unique<GitOpsService>(GitOpsOptions{.sources = options_.gitops,
-                                                    .cache_dir = options_.data_dir / "gitops",
-                                                    .env = options_.secret_env,
-                                                    .on_not_applied = options_.gitops_failure},
-                                      *impl_->service, store_, logger_);
+  impl_->gitops = std::make_unique<GitOpsService>(
+      GitOpsOptions{.sources = options_.gitops,
+                    .cache_dir = options_.data_dir / "gitops",
+                    .env = options_.secret_env,
+                    .on_broken_commit = options_.gitops_broken_commit},
+      *impl_->service, store_, logger_);
   RegisterGitOpsRoutes(*router_, *impl_->gitops);
 
   auto recovered = impl_->service->Recover();

@@ -39,8 +39,8 @@ struct ServerOptions {
   std::vector<gitops::SourceConfig> gitops;
   /// Resolves the gitops sources' secrets; empty: the process environment.
   core::EnvLookup secret_env;
-  /// Told about every gitops sync that did not apply (serve: Slack through HealthRuntime).
-  GitOpsFailureHook gitops_failure;
+  /// Told about every broken gitops commit (serve: Slack through HealthRuntime).
+  BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   RetentionOptions retention;
 };

@@ -140,14 +140,16 @@ const std::vector<Migration>& SqliteMigrations() {
                     received_at INTEGER NOT NULL))",
                "CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(received_at)",
            }},
-      // Grafana's version of a dashboard right after obsforge wrote it: with the content hash,
-      // it lets a resync skip comparing dashboards that changed on neither side.
+      // Grafana's id and version of a dashboard right after obsforge wrote it: with the content
+      // hash, they let a resync skip comparing dashboards that changed on neither side (the id
+      // catches a dashboard deleted and recreated, whose version starts again at 1).
       {.version = 7,
-       .name = "remote version of provisioned objects",
+       .name = "remote id and version of provisioned objects",
        .steps =
            {
                "ALTER TABLE provisioned_objects ADD COLUMN remote_version INTEGER NOT NULL "
                "DEFAULT 0",
+               "ALTER TABLE provisioned_objects ADD COLUMN remote_id INTEGER NOT NULL DEFAULT 0",
            }},
   };
   return kMigrations;

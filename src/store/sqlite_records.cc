@@ -17,7 +17,7 @@ using Poco::Data::Session;
 constexpr const char* kHealthColumns =
     "id, stack, env, component, check_name, from_state, to_state, at, message";
 constexpr const char* kObjectColumns =
-    "stack, env, kind, uid, content_hash, updated_at, remote_version";
+    "stack, env, kind, uid, content_hash, updated_at, remote_version, remote_id";
 constexpr const char* kGitColumns = "source_key, last_seen_sha, last_applied_sha, updated_at";
 
 std::int64_t SqlLimit(int limit) {
@@ -91,9 +91,9 @@ Result<void> SqliteStore::UpsertProvisionedObject(const ProvisionedObject& objec
         }
         SqliteDb::Exec(s,
                        std::string("INSERT OR REPLACE INTO provisioned_objects (") +
-                           kObjectColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           kObjectColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        object.stack, object.env, std::string(Name(object.kind)), object.uid,
-                       object.content_hash, now, object.remote_version);
+                       object.content_hash, now, object.remote_version, object.remote_id);
         return {};
       });
 }

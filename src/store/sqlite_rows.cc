@@ -103,7 +103,8 @@ ProvisionedObject ProvisionedObjectFromRow(RecordSet& rs) {
                            .uid = Text(rs, "uid"),
                            .content_hash = Text(rs, "content_hash"),
                            .updated_at = Int(rs, "updated_at"),
-                           .remote_version = Int(rs, "remote_version")};
+                           .remote_version = Int(rs, "remote_version"),
+                           .remote_id = Int(rs, "remote_id")};
 }
 
 OutboxMessage OutboxFromRow(RecordSet& rs) {

@@ -202,9 +202,10 @@ struct ProvisionedObject {
   std::string uid;
   std::string content_hash;
   TimeMs updated_at = 0;
-  /// The upstream's version of the object right after obsforge wrote it (Grafana dashboards);
-  /// 0 when unknown.
+  /// The upstream's version and id of the object right after obsforge wrote it (Grafana
+  /// dashboards); 0 when unknown.
   std::int64_t remote_version = 0;
+  std::int64_t remote_id = 0;
 };
 
 /// A notification waiting in (or delivered from) the outbox.

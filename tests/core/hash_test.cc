@@ -1,5 +1,7 @@
 #include "core/hash.h"
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 
 namespace obsforge::core {
@@ -25,6 +27,14 @@ TEST(Sha256, IncrementalEqualsOneShot) {
     sha.Update(std::string_view(data).substr(i, 7));
   }
   EXPECT_EQ(HexOf(sha.Finish()), Sha256Hex(data));
+}
+
+TEST(Sha256, UseAfterFinishIsAnErrorNotAWrongDigest) {
+  Sha256 sha;
+  sha.Update("abc");
+  (void)sha.Finish();
+  EXPECT_THROW(sha.Update("more"), std::logic_error);
+  EXPECT_THROW((void)sha.Finish(), std::logic_error);
 }
 
 TEST(HmacSha256, Rfc4231Vectors) {

@@ -361,6 +361,16 @@ std::optional<json> FakeGrafana::AlertRule(const std::string& uid, int org) cons
   return it->second;
 }
 
+void FakeGrafana::EditDashboardKeepingVersion(const std::string& uid,
+                                              const std::function<void(json&)>& edit,
+                                              int org) {
+  std::lock_guard lock(state_->mutex);
+  auto& d = state_->Org(org).dashboards.at(uid);
+  edit(d.model);
+  d.model_text.clear();
+  d.slug.clear();
+}
+
 void FakeGrafana::EditDashboard(const std::string& uid,
                                 const std::function<void(json&)>& edit,
                                 int org) {

@@ -100,6 +100,11 @@ class FakeGrafana {
   void EditDashboard(const std::string& uid,
                      const std::function<void(nlohmann::json&)>& edit,
                      int org = 1);
+  /// Changes a dashboard WITHOUT bumping its version, which Grafana never does: tests use it to
+  /// show what a resync trusts. Throws std::out_of_range when the dashboard does not exist.
+  void EditDashboardKeepingVersion(const std::string& uid,
+                                   const std::function<void(nlohmann::json&)>& edit,
+                                   int org = 1);
   void EditDatasource(const std::string& uid,
                       const std::function<void(nlohmann::json&)>& edit,
                       int org = 1);

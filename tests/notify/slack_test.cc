@@ -125,30 +125,30 @@ TEST(ApplyMessage, Succeeded) {
   EXPECT_EQ(message["blocks"].size(), 2u);
 }
 
-TEST(SyncFailureMessage, BrokenCommitSaysTheLastGoodStaysAndListsFindings) {
+TEST(BrokenCommitMessage, SaysTheLastGoodStaysAndListsFindings) {
   std::string findings;
   for (int i = 0; i < 400; ++i) {
     findings += "stacks/shop.yaml:" + std::to_string(i + 1) + ":3: spec.bogus: unknown key\n";
   }
-  const json message = SyncFailureMessage({.stack = "shop",
-                                           .source = "file:///repo#main:stacks",
-                                           .sha = "0123456789abcdef0123",
-                                           .summary = "0123456 broken: 400 problems",
-                                           .reason = findings,
-                                           .operation_id = "op-9"});
+  const json message = BrokenCommitMessage({.source = "file:///repo#main:stacks",
+                                            .sha = "0123456789abcdef0123",
+                                            .stacks = {"cart", "shop"},
+                                            .summary = "0123456 broken: 400 problems",
+                                            .findings = findings,
+                                            .operation_id = "op-9"});
   ExpectWithinLimits(message);
   EXPECT_EQ(message["text"],
-            ":x: shop: commit 0123456789ab is broken: 0123456 broken: 400 problems");
-  EXPECT_EQ(
-      message["blocks"][1]["text"]["text"],
-      "Commit `0123456789ab` of gitops source `file:///repo#main:stacks`: 0123456 broken: "
-      "400 problems. Nothing was applied; the last good commit stays live. Operation `op-9`.");
+            ":x: gitops: commit 0123456789ab is broken: 0123456 broken: 400 problems");
+  EXPECT_EQ(message["blocks"][1]["text"]["text"],
+            "Commit `0123456789ab` of gitops source `file:///repo#main:stacks`: 0123456 broken: "
+            "400 problems. Nothing was applied to *cart*, *shop*; the last good commit stays live. "
+            "Operation `op-9`.");
   EXPECT_THAT(message["blocks"][2]["text"]["text"].get<std::string>(),
               HasSubstr("*Findings*\n```stacks/shop.yaml:1:3: spec.bogus: unknown key"));
 
-  const json failed = SyncFailureMessage({.stack = "shop", .sha = "abc", .broken = false});
-  EXPECT_EQ(failed["blocks"][0]["text"]["text"], ":x: shop: commit abc failed to apply");
-  EXPECT_EQ(failed["blocks"].size(), 2u);
+  const json bare = BrokenCommitMessage({.sha = "abc", .summary = "abc broken"});
+  EXPECT_EQ(bare["blocks"][0]["text"]["text"], ":x: gitops: commit abc is broken");
+  EXPECT_EQ(bare["blocks"].size(), 2u);
 }
 
 }  // namespace

@@ -204,6 +204,17 @@ TEST_F(GrafanaProvision, LedgerKeepsGrafanasVersionAndASaveByHandIsComparedAgain
   auto record = ledger_.Find(ObjectKind::kDashboard, "api");
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->remote_version, version());
+  EXPECT_EQ(record->remote_id, (*grafana_.Dashboard("api"))["id"].get<std::int64_t>());
+  EXPECT_GT(record->remote_id, 0);
+
+  // What the resync trusts: an unchanged hash, id and version mean an unchanged dashboard, so a
+  // change that (unlike any save in Grafana) kept the version is not even looked at.
+  grafana_.EditDashboardKeepingVersion("api", [](json& d) { d["title"] = "Not looked at"; });
+  grafana_.ResetCounters();
+  ASSERT_TRUE(provisioner.Apply(desired).ok());
+  EXPECT_EQ(grafana_.TotalWrites(), 0);
+  EXPECT_EQ((*grafana_.Dashboard("api"))["title"], "Not looked at");
+  grafana_.EditDashboardKeepingVersion("api", [](json& d) { d["title"] = "Dashboard api"; });
 
   grafana_.EditDashboard("api", [](json&) {});  // saved unchanged: version + 1
   grafana_.ResetCounters();
@@ -237,6 +248,21 @@ TEST_F(GrafanaProvision, LedgerKeepsGrafanasVersionAndASaveByHandIsComparedAgain
   EXPECT_EQ(grafana_.Writes("POST /api/dashboards/db"), 1);
   EXPECT_EQ((*grafana_.Dashboard("api"))["title"], "Dashboard api");
   EXPECT_EQ(ledger_.Find(ObjectKind::kDashboard, "api")->content_hash, record->content_hash);
+
+  // Deleted and recreated by hand with the same uid: a new id, the version may match again.
+  json recreated = *grafana_.Dashboard("api");
+  recreated["title"] = "Recreated by hand";
+  recreated["version"] = version();
+  recreated.erase("id");
+  const std::int64_t old_id = ledger_.Find(ObjectKind::kDashboard, "api")->remote_id;
+  grafana_.SeedDashboard(recreated, "tokpulse");
+  ASSERT_EQ((*grafana_.Dashboard("api"))["version"].get<std::int64_t>(),
+            ledger_.Find(ObjectKind::kDashboard, "api")->remote_version);
+  ASSERT_NE((*grafana_.Dashboard("api"))["id"].get<std::int64_t>(), old_id);
+  grafana_.ResetCounters();
+  ASSERT_TRUE(provisioner.Apply(desired).ok());
+  EXPECT_EQ(grafana_.Writes("POST /api/dashboards/db"), 1);
+  EXPECT_EQ((*grafana_.Dashboard("api"))["title"], "Dashboard api");
 }
 
 TEST_F(GrafanaProvision, ServerErrorBurstIsRetried) {

@@ -162,17 +162,19 @@ TEST(ResolveBody, MissingSecretNamesTheReferenceNeverAValue) {
 }
 
 TEST(PeekDashboard, ReadsOnlyTheDashboardVersionAndTheMetaFolder) {
-  const auto peek =
-      PeekDashboard(R"({"meta":{"version":99,"folderUid":"ops","nested":{"folderUid":"no"}},)"
-                    R"("dashboard":{"panels":[{"version":5,"folderUid":"no"}],"version":7,)"
-                    R"("templating":{"version":3}}})");
+  const auto peek = PeekDashboard(
+      R"({"meta":{"version":99,"folderUid":"ops","nested":{"folderUid":"no"}},)"
+      R"("dashboard":{"panels":[{"version":5,"id":4,"folderUid":"no"}],"version":7,"id":31,)"
+      R"("templating":{"version":3}}})");
   ASSERT_TRUE(peek.has_value());
   EXPECT_EQ(peek->version, 7);
+  EXPECT_EQ(peek->id, 31);
   EXPECT_EQ(peek->folder_uid, "ops");
 
   const auto general = PeekDashboard(R"({"dashboard":{"title":"x"},"meta":{}})");
   ASSERT_TRUE(general.has_value());
   EXPECT_EQ(general->version, 0);
+  EXPECT_EQ(general->id, 0);
   EXPECT_EQ(general->folder_uid, "");
 
   EXPECT_FALSE(PeekDashboard("[1,2]").has_value());
@@ -180,7 +182,7 @@ TEST(PeekDashboard, ReadsOnlyTheDashboardVersionAndTheMetaFolder) {
   EXPECT_FALSE(PeekDashboard("<html>502 Bad Gateway</html>").has_value());
 }
 
-TEST(GrafanaClient, SaveDashboardReturnsGrafanasNewVersion) {
+TEST(GrafanaClient, SaveDashboardReturnsGrafanasIdAndNewVersion) {
   FakeHttpClient http;
   http.Enqueue("POST", std::string(kBase) + "/api/dashboards/db",
                FakeHttpClient::Json(200, R"({"id":3,"uid":"d","status":"success","version":4})"));
@@ -188,10 +190,12 @@ TEST(GrafanaClient, SaveDashboardReturnsGrafanasNewVersion) {
   GrafanaClient client({.base_url = kBase}, http);
   auto saved = client.SaveDashboard({{"uid", "d"}}, "f", "m");
   ASSERT_TRUE(saved.ok()) << saved.error().message;
-  EXPECT_EQ(*saved, 4);
+  EXPECT_EQ(saved->id, 3);
+  EXPECT_EQ(saved->version, 4);
   auto no_version = client.SaveDashboard({{"uid", "d"}}, "f", "m");
   ASSERT_TRUE(no_version.ok());
-  EXPECT_EQ(*no_version, 0);
+  EXPECT_EQ(no_version->id, 0);
+  EXPECT_EQ(no_version->version, 0);
 }
 
 TEST(GrafanaClient, SendsTokenOrgAndProvenanceAlways) {

@@ -53,8 +53,9 @@ class GitOpsServerTest : public ::testing::Test {
   // Starts the server with one source on `remote_` (auto_apply dev, staging planned only).
   void StartServer(std::chrono::milliseconds poll, bool prune = false) {
     server_ = std::make_unique<ServerHarness>(true, [&](ServerOptions& options) {
-      options.gitops_failure = [this](const std::string& source, const gitops::SyncReport& report,
-                                      const std::string& operation) {
+      options.gitops_broken_commit = [this](const std::string& source,
+                                            const gitops::SyncReport& report,
+                                            const std::string& operation) {
         std::lock_guard lock(failures_mu_);
         failures_.push_back(source + " " + report.commit.sha + " " +
                             gitops::OutcomeName(report.outcome) + " " + operation);

@@ -416,8 +416,8 @@ TEST(HealthE2eTest, RolledBackApplyIsAnnouncedWithItsReason) {
   EXPECT_TRUE(server.runtime().monitor().Status("shop", "dev").has_value());
 }
 
-// A broken gitops commit goes to the Slack webhook of each stack the source manages, from the
-// stored spec; stacks of other sources (or of the API) hear nothing.
+// A broken gitops commit goes to the Slack webhooks of the stacks the source manages (from their
+// stored specs), once per webhook and channel; stacks of other sources hear nothing.
 TEST(HealthE2eTest, BrokenGitOpsCommitIsAnnouncedOnTheManagedStacksWebhook) {
   TempDir dir;
   fakes::FakeSlack slack;
@@ -434,6 +434,7 @@ TEST(HealthE2eTest, BrokenGitOpsCommitIsAnnouncedOnTheManagedStacksWebhook) {
                     .ok());
   };
   stored("shop", "file:///repo#main:stacks");
+  stored("cart", "file:///repo#main:stacks");  // same webhook and channel: the same message
   stored("other", "file:///elsewhere#main:stacks");
   gitops::SyncReport report;
   report.outcome = gitops::SyncReport::Outcome::kBroken;
@@ -443,14 +444,16 @@ TEST(HealthE2eTest, BrokenGitOpsCommitIsAnnouncedOnTheManagedStacksWebhook) {
                                 .column = 3,
                                 .path = "spec.bogus",
                                 .message = "unknown key"});
-  server.runtime().ReportGitOps("file:///repo#main:stacks", report, "op-7");
+  server.runtime().ReportBrokenCommit("file:///repo#main:stacks", report, "op-7");
   ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
   std::this_thread::sleep_for(milliseconds(300));
   ASSERT_EQ(slack.Messages().size(), 1u);
   const auto message = slack.Messages()[0];
   EXPECT_EQ(message["channel"], "#obs-health");
   EXPECT_THAT(message["text"].get<std::string>(),
-              ::testing::StartsWith(":x: shop: commit 222222222222 is broken: "));
+              ::testing::StartsWith(":x: gitops: commit 222222222222 is broken: "));
+  EXPECT_THAT(message["blocks"][1]["text"]["text"].get<std::string>(),
+              HasSubstr("Nothing was applied to *cart*, *shop*; the last good commit stays live."));
   EXPECT_THAT(message["blocks"][2]["text"]["text"].get<std::string>(),
               HasSubstr("stacks/shop.yaml:9:3"));
 }

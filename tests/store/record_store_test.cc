@@ -80,7 +80,8 @@ TEST_P(RecordStoreTest, ProvisionedObjectsUpsertListAndDelete) {
                                                .env = "dev",
                                                .kind = ObjectKind::kDashboard,
                                                .uid = "d1",
-                                               .remote_version = 7}));
+                                               .remote_version = 7,
+                                               .remote_id = 42}));
   ASSERT_TRUE(store_->UpsertProvisionedObject(
       {.stack = "demo", .env = "prod", .kind = ObjectKind::kDashboard, .uid = "d1"}));
   clock_.Advance(std::chrono::seconds(1));
@@ -96,6 +97,7 @@ TEST_P(RecordStoreTest, ProvisionedObjectsUpsertListAndDelete) {
   EXPECT_EQ(all->at(0).uid, "d1");
   EXPECT_EQ(all->at(0).kind, ObjectKind::kDashboard);
   EXPECT_EQ(all->at(0).remote_version, 7);
+  EXPECT_EQ(all->at(0).remote_id, 42);
   EXPECT_EQ(all->at(1).uid, "d2");
   EXPECT_EQ(all->at(1).remote_version, 0);
   EXPECT_EQ(all->at(2).uid, "f1");

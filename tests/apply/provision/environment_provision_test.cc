@@ -175,6 +175,7 @@ TEST_F(EnvironmentProvisionTest, ApplyProvisionsAndASecondApplyWritesNothing) {
   EXPECT_EQ((*owned)[0].uid, "prov-api");
   // With Grafana's version of it, so the next resync need not compare it.
   EXPECT_EQ((*owned)[0].remote_version, (*grafana_.Dashboard("prov-api"))["version"]);
+  EXPECT_EQ((*owned)[0].remote_id, (*grafana_.Dashboard("prov-api"))["id"]);
 
   grafana_.ResetCounters();
   const int loki_before = LokiWrites();
