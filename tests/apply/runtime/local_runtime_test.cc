@@ -152,11 +152,18 @@ TEST_F(FakeLokiTest, RestartDriverRestartsAndWaitsReady) {
   ASSERT_TRUE(runtime_->Start("loki").ok());
   const pid_t first = runtime_->State("loki")->pid;
   // The shell script may or may not have exec'd sleep yet; its argv is the one obsforge built.
-  const std::string cmdline = CommandLine(first);
-  EXPECT_TRUE(cmdline.find("sleep 1000") != std::string::npos ||
-              cmdline.find("/loki -config.file=" +
-                           (runtime_->Layout("loki").config_dir / "loki.yaml").string()) !=
-                  std::string::npos)
+  // Between fork and exec the child still shows this test's argv (or an empty one while exec
+  // replaces it): poll until it has exec'd (flaked in CI when read at once).
+  const std::string expected =
+      "/loki -config.file=" + (runtime_->Layout("loki").config_dir / "loki.yaml").string();
+  std::string cmdline;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        cmdline = CommandLine(first);
+        return cmdline.find("sleep 1000") != std::string::npos ||
+               cmdline.find(expected) != std::string::npos;
+      },
+      3s))
       << cmdline;
   auto driver = MakeRestartDriver(*runtime_, "loki");
   ASSERT_NE(driver, nullptr);
