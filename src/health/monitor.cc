@@ -194,15 +194,8 @@ void HealthMonitor::Announce(const std::string& stack,
   }
   auto report = ReportOf(*status, info.reported_state, info.grafana_url);
   report.state = state;  // a damped message reports the state it was held for
-  auto payload = notify::EnvironmentMessage(report);
-  if (!info.slack_channel.empty()) {
-    payload["channel"] = info.slack_channel;
-  }
-  auto posted = notifier_->Post(info.slack_channel_key, payload);
-  if (!posted.ok()) {
-    logger_.Error("could not enqueue a Slack message",
-                  {{"stack", stack}, {"env", env}, {"error", posted.error().message}});
-  }
+  notifier_->PostToChannel(info.slack_channel_key, info.slack_channel,
+                           notify::EnvironmentMessage(report), {{"stack", stack}, {"env", env}});
 }
 
 }  // namespace obsforge::health

@@ -231,6 +231,21 @@ void Notifier::AddWebhook(const std::string& channel_key, core::Secret url) {
   }
 }
 
+void Notifier::PostToChannel(const std::string& channel_key,
+                             const std::string& channel,
+                             nlohmann::json payload,
+                             const core::Logger::Fields& context) {
+  if (!channel.empty()) {
+    payload["channel"] = channel;
+  }
+  auto posted = Post(channel_key, payload);
+  if (!posted.ok()) {
+    core::Logger::Fields fields = context;
+    fields.emplace_back("error", posted.error().message);
+    logger_.Error("could not enqueue a Slack message", fields);
+  }
+}
+
 core::Result<std::int64_t> Notifier::Post(const std::string& channel_key,
                                           const nlohmann::json& payload) {
   const auto now = std::chrono::duration_cast<milliseconds>(clock_.Now().time_since_epoch());

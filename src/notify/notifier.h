@@ -66,6 +66,12 @@ class Notifier {
   /// Enqueues `payload` for `channel_key` (durably: returns the outbox's error when it could not)
   /// and wakes its sender. The key need not be registered yet.
   core::Result<std::int64_t> Post(const std::string& channel_key, const nlohmann::json& payload);
+  /// Post() with `payload.channel` set to `channel` when it is not empty. A message that could
+  /// not be enqueued is logged as an error with `context` (the caller reports and moves on).
+  void PostToChannel(const std::string& channel_key,
+                     const std::string& channel,
+                     nlohmann::json payload,
+                     const core::Logger::Fields& context);
   /// Stops the senders after their current send; unsent messages stay in the outbox. Idempotent.
   void Stop();
 

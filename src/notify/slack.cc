@@ -55,6 +55,17 @@ std::string CodeBlock(std::string_view text, std::size_t max_chars) {
          "```";
 }
 
+// A section "<head>" then `text` as a code block, cut to fit the section.
+json CodeSection(const std::string& head, std::string_view text, const SlackLimits& limits) {
+  const std::string first = head + "\n";
+  return Section(first + CodeBlock(text, limits.section_text - first.size()), limits);
+}
+
+// " Operation `<id>`." or nothing.
+std::string OperationNote(const std::string& operation_id) {
+  return operation_id.empty() ? std::string() : " Operation `" + EscapeMrkdwn(operation_id) + "`.";
+}
+
 json Finish(std::string fallback, json blocks, const SlackLimits& limits) {
   if (blocks.size() > limits.max_blocks) {
     blocks.erase(blocks.begin() + static_cast<std::ptrdiff_t>(limits.max_blocks), blocks.end());
@@ -223,16 +234,12 @@ json ApplyMessage(const ApplyReport& report, const SlackLimits& limits) {
       summary = "Applying " + revision + " to *" + EscapeMrkdwn(where) + "* failed.";
       break;
   }
-  if (!report.operation_id.empty()) {
-    summary += " Operation `" + EscapeMrkdwn(report.operation_id) + "`.";
-  }
+  summary += OperationNote(report.operation_id);
   json blocks = json::array();
   blocks.push_back(Header(title, limits));
   blocks.push_back(Section(summary, limits));
   if (!report.reason.empty()) {
-    const std::string head = "*Reason*\n";
-    blocks.push_back(
-        Section(head + CodeBlock(report.reason, limits.section_text - head.size()), limits));
+    blocks.push_back(CodeSection("*Reason*", report.reason, limits));
   }
   if (!report.grafana_url.empty()) {
     blocks.push_back(Section("<" + report.grafana_url + "|Open Grafana>", limits));
@@ -256,16 +263,12 @@ json BrokenCommitMessage(const BrokenCommitReport& report, const SlackLimits& li
                         ". Nothing was applied";
   summary += stacks.empty() ? "" : " to " + stacks;
   summary += "; the last good commit stays live.";
-  if (!report.operation_id.empty()) {
-    summary += " Operation `" + EscapeMrkdwn(report.operation_id) + "`.";
-  }
+  summary += OperationNote(report.operation_id);
   json blocks = json::array();
   blocks.push_back(Header(title, limits));
   blocks.push_back(Section(summary, limits));
   if (!report.findings.empty()) {
-    const std::string head = "*Findings*\n";
-    blocks.push_back(
-        Section(head + CodeBlock(report.findings, limits.section_text - head.size()), limits));
+    blocks.push_back(CodeSection("*Findings*", report.findings, limits));
   }
   return Finish(title + ": " + report.summary, std::move(blocks), limits);
 }

@@ -5,6 +5,7 @@
 
 #include "http/retrying_http_client.h"
 #include "http/url.h"
+#include "provision/normalize.h"
 
 namespace obsforge::provision {
 namespace {
@@ -304,12 +305,8 @@ core::Result<SavedDashboard> GrafanaClient::SaveDashboard(const json& dashboard,
   }
   // Id and version only speed up the next resync: an answer without them is not an error.
   const json answer = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  const auto number = [&](const char* key) {
-    const auto it = answer.is_object() ? answer.find(key) : answer.end();
-    return it != answer.end() && it->is_number_integer() ? it->get<std::int64_t>()
-                                                         : std::int64_t{0};
-  };
-  return SavedDashboard{.id = number("id"), .version = number("version")};
+  return SavedDashboard{.id = IntegerMember(answer, "id"),
+                        .version = IntegerMember(answer, "version")};
 }
 
 core::Result<void> GrafanaClient::DeleteDashboard(const std::string& uid) {

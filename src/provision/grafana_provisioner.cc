@@ -380,13 +380,8 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
       if (!in_ledger(d.kind, d.uid) && !DashboardOwned(dashboard, owner)) {
         item->conflict = true;
       } else {
-        const auto number = [&](const char* key) {
-          const auto it = dashboard.find(key);
-          return it != dashboard.end() && it->is_number_integer() ? it->get<std::int64_t>()
-                                                                  : std::int64_t{0};
-        };
-        item->remote_version = number("version");
-        item->remote_id = number("id");
+        item->remote_version = IntegerMember(dashboard, "version");
+        item->remote_id = IntegerMember(dashboard, "id");
         // The desired model has id null and no version/iteration (LoadDesiredGrafana).
         dashboard = NormalizeDashboard(std::move(dashboard));
         dashboard["id"] = nullptr;

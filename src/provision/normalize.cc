@@ -123,6 +123,14 @@ std::string EscapePointerToken(const std::string& token) {
   return out;
 }
 
+std::int64_t IntegerMember(const json& value, const char* key) {
+  if (!value.is_object()) {
+    return 0;
+  }
+  const auto it = value.find(key);
+  return it != value.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
 std::string CanonicalText(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }

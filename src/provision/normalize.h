@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ nlohmann::json NormalizeDashboard(nlohmann::json dashboard);
 
 /// Escapes one JSON-pointer reference token ("~" -> "~0", "/" -> "~1").
 std::string EscapePointerToken(const std::string& token);
+
+/// `value[key]` when `value` is an object and that member an integer, else 0. Never throws.
+std::int64_t IntegerMember(const nlohmann::json& value, const char* key);
 
 /// The canonical serialisation of `value`: sorted keys, no spaces, invalid UTF-8 replaced.
 std::string CanonicalText(const nlohmann::json& value);

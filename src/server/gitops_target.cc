@@ -42,6 +42,22 @@ core::Result<bool> ManagedBy(store::StackStore& store,
   return first.source == store::RevisionSource::kGit && first.actor == source_key;
 }
 
+core::Result<std::vector<store::Stack>> StacksManagedBy(store::StackStore& store,
+                                                        const std::string& source_key) {
+  auto stacks = store.ListStacks();
+  if (!stacks.ok()) {
+    return stacks.error();
+  }
+  std::vector<store::Stack> managed;
+  for (store::Stack& stack : *stacks) {
+    auto owned = ManagedBy(store, stack.name, source_key);
+    if (owned.ok() && *owned) {
+      managed.push_back(std::move(stack));
+    }
+  }
+  return managed;
+}
+
 GitSyncTarget::GitSyncTarget(StackService& service,
                              store::Store& store,
                              std::string source_key,
@@ -154,17 +170,14 @@ core::Result<void> GitSyncTarget::TeardownStack(const std::string& name,
 }
 
 std::vector<std::string> GitSyncTarget::ManagedStacks(const std::string& source_key) {
-  std::vector<std::string> names;
-  auto stacks = store_.ListStacks();
+  auto stacks = StacksManagedBy(store_, source_key);
   if (!stacks.ok()) {
     // Pruning must not act on a partial picture; the Syncer reports the exception.
     throw std::runtime_error("cannot list stacks: " + stacks.error().message);
   }
+  std::vector<std::string> names;
   for (const store::Stack& stack : *stacks) {
-    auto managed = ManagedBy(store_, stack.name, source_key);
-    if (managed.ok() && *managed) {
-      names.push_back(stack.name);
-    }
+    names.push_back(stack.name);
   }
   return names;
 }

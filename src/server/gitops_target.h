@@ -20,6 +20,11 @@ core::Result<bool> ManagedBy(store::StackStore& store,
                              const std::string& name,
                              const std::string& source_key);
 
+/// Every stored stack that `source_key` manages (ManagedBy), sorted by name. Store errors are
+/// returned; a stack whose revisions cannot be read is skipped.
+core::Result<std::vector<store::Stack>> StacksManagedBy(store::StackStore& store,
+                                                        const std::string& source_key);
+
 /// gitops::SyncTarget over the server's own operations: the same StackService, operation
 /// runner and backend that serve the REST API. ApplyStack records the spec as a git revision
 /// (commit SHA, author, message; actor = the source key) with every file of the checkout but

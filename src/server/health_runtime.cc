@@ -66,17 +66,13 @@ void HealthRuntime::ReportBrokenCommit(const std::string& source_key,
   for (const auto& d : report.diagnostics) {
     message.findings += d.ToString() + "\n";
   }
-  auto stored = store_.ListStacks();
-  if (!stored.ok()) {
-    logger_.Error("cannot announce a broken gitops commit", {{"error", stored.error().message}});
+  auto managed = StacksManagedBy(store_, source_key);
+  if (!managed.ok()) {
+    logger_.Error("cannot announce a broken gitops commit", {{"error", managed.error().message}});
     return;
   }
   std::vector<spec::StackSpec> stacks;
-  for (const auto& s : *stored) {
-    auto managed = ManagedBy(store_, s.name, source_key);
-    if (!managed.ok() || !*managed) {
-      continue;
-    }
+  for (const auto& s : *managed) {
     if (auto stack = StoredSpec(s.name, s.spec_json); stack.ok()) {
       stacks.push_back(std::move(*stack));
     }

@@ -266,15 +266,8 @@ void HealthWatcher::ReportApply(const spec::StackSpec& stack,
       report.reason = result.failed_component + ": " + report.reason;
     }
   }
-  auto payload = notify::ApplyMessage(report);
-  if (!settings->watch.slack_channel.empty()) {
-    payload["channel"] = settings->watch.slack_channel;
-  }
-  auto posted = notifier_->Post(settings->watch.slack_channel_key, payload);
-  if (!posted.ok()) {
-    logger_.Error("could not enqueue a Slack message",
-                  {{"stack", stack.name}, {"env", env}, {"error", posted.error().message}});
-  }
+  notifier_->PostToChannel(settings->watch.slack_channel_key, settings->watch.slack_channel,
+                           notify::ApplyMessage(report), {{"stack", stack.name}, {"env", env}});
 }
 
 void HealthWatcher::ReportBrokenCommit(const std::vector<spec::StackSpec>& stacks,
@@ -298,15 +291,8 @@ void HealthWatcher::ReportBrokenCommit(const std::vector<spec::StackSpec>& stack
   }
   for (const auto& [channel, names] : channels) {
     report.stacks = names;
-    auto payload = notify::BrokenCommitMessage(report);
-    if (!channel.second.empty()) {
-      payload["channel"] = channel.second;
-    }
-    auto posted = notifier_->Post(channel.first, payload);
-    if (!posted.ok()) {
-      logger_.Error("could not enqueue a Slack message",
-                    {{"source", report.source}, {"error", posted.error().message}});
-    }
+    notifier_->PostToChannel(channel.first, channel.second, notify::BrokenCommitMessage(report),
+                             {{"source", report.source}});
   }
 }
 

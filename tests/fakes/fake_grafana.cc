@@ -361,24 +361,34 @@ std::optional<json> FakeGrafana::AlertRule(const std::string& uid, int org) cons
   return it->second;
 }
 
+namespace {
+
+// Applies `edit` to the stored model and forgets what was derived from it. Caller holds the lock.
+GrafanaDashboard& EditModel(GrafanaState& state,
+                            const std::string& uid,
+                            const std::function<void(json&)>& edit,
+                            int org) {
+  auto& d = state.Org(org).dashboards.at(uid);
+  edit(d.model);
+  d.model_text.clear();
+  d.slug.clear();
+  return d;
+}
+
+}  // namespace
+
 void FakeGrafana::EditDashboardKeepingVersion(const std::string& uid,
                                               const std::function<void(json&)>& edit,
                                               int org) {
   std::lock_guard lock(state_->mutex);
-  auto& d = state_->Org(org).dashboards.at(uid);
-  edit(d.model);
-  d.model_text.clear();
-  d.slug.clear();
+  EditModel(*state_, uid, edit, org);
 }
 
 void FakeGrafana::EditDashboard(const std::string& uid,
                                 const std::function<void(json&)>& edit,
                                 int org) {
   std::lock_guard lock(state_->mutex);
-  auto& d = state_->Org(org).dashboards.at(uid);
-  edit(d.model);
-  d.model_text.clear();
-  d.slug.clear();
+  auto& d = EditModel(*state_, uid, edit, org);
   d.version += 1;
   d.model["version"] = d.version;
   d.model["id"] = d.id;

@@ -42,7 +42,9 @@ std::map<std::string, std::string> ContentFiles() {
   }
   files["rules/grafana/api.yaml"] = Slurp(kTestdata / "grafana-rules.yaml");
   files["mixins/x/mixin.libsonnet"] = Slurp(kTestdata / "mixin/mixin.libsonnet");
-  files["mixins/x/vendor/lib.libsonnet"] = Slurp(kTestdata / "mixin/vendor/lib.libsonnet");
+  // Served from vendor/ (where jsonnet-bundler puts a mixin's dependencies) without tracking a
+  // vendor/ folder.
+  files["mixins/x/vendor/lib.libsonnet"] = Slurp(kTestdata / "mixin/dep.libsonnet");
   files["own/prometheus/main.jsonnet"] = Slurp(kTestdata / "own/prometheus/main.jsonnet");
   return files;
 }

@@ -1,6 +1,5 @@
-// obsforge's own test fixture, written for this repository (not third-party code): it sits in
-// vendor/ because mixins' jsonnet-bundler dependencies live there, and the renderer must find
-// imports in that folder (render_test.cc).
+// Test fixture: render_test.cc serves it as mixins/x/vendor/lib.libsonnet (the folder where
+// jsonnet-bundler puts a mixin's dependencies), where the mixin's import must find it.
 {
   dashboard(title):: {
     title: title,
