@@ -3,9 +3,9 @@
 #include <ctime>
 #include <regex>
 
+#include "control/health_store_adapters.h"
+#include "control/health_watcher.h"
 #include "core/diagnostic.h"
-#include "server/health_store_adapters.h"
-#include "server/health_watcher.h"
 
 namespace obsforge::server {
 namespace {

@@ -3,9 +3,9 @@
 #include <optional>
 #include <string>
 
+#include "control/backend.h"
 #include "core/clock.h"
 #include "health/monitor.h"
-#include "server/backend.h"
 #include "server/router.h"
 #include "server/status_page.h"
 #include "store/store.h"

@@ -4,10 +4,10 @@
 #include <functional>
 #include <string>
 
-#include "server/backend.h"
+#include "control/backend.h"
+#include "control/stack_service.h"
 #include "server/metrics.h"
 #include "server/router.h"
-#include "server/service.h"
 #include "store/store.h"
 
 namespace obsforge::server {

@@ -11,12 +11,12 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/ThreadPool.h>
 
+#include "control/gitops_service.h"
+#include "control/operations.h"
+#include "control/stack_service.h"
 #include "server/adapter.h"
 #include "server/auth.h"
-#include "server/gitops_service.h"
-#include "server/operations.h"
 #include "server/routes.h"
-#include "server/service.h"
 
 namespace obsforge::server {
 namespace {

@@ -7,14 +7,14 @@
 #include <memory>
 #include <string>
 
+#include "control/backend.h"
+#include "control/gitops_service.h"
+#include "control/retention.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "gitops/config.h"
-#include "server/backend.h"
-#include "server/gitops_service.h"
 #include "server/metrics.h"
-#include "server/retention.h"
 #include "server/router.h"
 #include "store/store.h"
 

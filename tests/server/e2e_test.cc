@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "apply/environment_controller.h"
+#include "control/controller_backend.h"
 #include "core/fs.h"
-#include "server/controller_backend.h"
 #include "server/harness.h"
 #include <signal.h>
 

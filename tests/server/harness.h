@@ -16,12 +16,12 @@
 #include <gtest/gtest.h>
 
 #include "apply/plan.h"
+#include "control/backend.h"
 #include "core/clock.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "http/curl_http_client.h"
-#include "server/backend.h"
 #include "server/server.h"
 #include "store/sqlite_store.h"
 #include <unistd.h>

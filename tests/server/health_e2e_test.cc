@@ -8,12 +8,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "control/health_runtime.h"
 #include "core/fs.h"
 #include "fakes/fake_slack.h"
 #include "gitops/sync.h"
 #include "server/harness.h"
 #include "server/health_routes.h"
-#include "server/health_runtime.h"
 #include "server/status_page.h"
 #include "spec/stack.h"
 #include "support/real_upstreams.h"

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "control/retention.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
 #include "core/hash.h"
@@ -14,7 +15,6 @@
 #include "server/errors.h"
 #include "server/harness.h"
 #include "server/metrics.h"
-#include "server/retention.h"
 #include "server/router.h"
 #include "server/tar.h"
 #include "store/sqlite_store.h"

@@ -1,4 +1,4 @@
-#include "server/gitops_store.h"
+#include "control/gitops_store.h"
 
 namespace obsforge::server {
 

@@ -1,4 +1,4 @@
-#include "server/spec_body.h"
+#include "control/spec_body.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "server/operations.h"
+#include "control/operations.h"
 
 #include <algorithm>
 #include <exception>

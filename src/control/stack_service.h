@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/backend.h"
+#include "control/operations.h"
+#include "control/spec_body.h"
 #include "core/log.h"
-#include "server/backend.h"
-#include "server/operations.h"
-#include "server/spec_body.h"
 #include "store/store.h"
 
 namespace obsforge::server {

@@ -1,10 +1,10 @@
-#include "server/gitops_target.h"
+#include "control/gitops_target.h"
 
 #include <thread>
 #include <utility>
 
+#include "control/spec_body.h"
 #include "core/hash.h"
-#include "server/spec_body.h"
 
 namespace obsforge::server {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "apply/environment_controller.h"
-#include "server/backend.h"
+#include "control/backend.h"
 
 namespace obsforge::server {
 

@@ -1,4 +1,4 @@
-#include "server/monitored_backend.h"
+#include "control/monitored_backend.h"
 
 namespace obsforge::server {
 

@@ -3,16 +3,16 @@
 #include <memory>
 #include <string>
 
+#include "control/backend.h"
+#include "control/health_store_adapters.h"
+#include "control/health_watcher.h"
+#include "control/monitored_backend.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "gitops/sync.h"
 #include "health/monitor.h"
 #include "http/http_client.h"
 #include "notify/notifier.h"
-#include "server/backend.h"
-#include "server/health_store_adapters.h"
-#include "server/health_watcher.h"
-#include "server/monitored_backend.h"
 #include "server/server.h"
 #include "store/store.h"
 

@@ -1,4 +1,4 @@
-#include "server/health_watcher.h"
+#include "control/health_watcher.h"
 
 #include <cctype>
 #include <map>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "server/backend.h"
-#include "server/health_watcher.h"
+#include "control/backend.h"
+#include "control/health_watcher.h"
 
 namespace obsforge::server {
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/stack_service.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -16,7 +17,6 @@
 #include "gitops/sync.h"
 #include "gitops/webhook.h"
 #include "server/router.h"
-#include "server/service.h"
 #include "store/store.h"
 
 namespace obsforge::server {

@@ -1,4 +1,4 @@
-#include "server/service.h"
+#include "control/stack_service.h"
 
 #include <algorithm>
 #include <exception>

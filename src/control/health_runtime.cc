@@ -1,6 +1,6 @@
-#include "server/health_runtime.h"
+#include "control/health_runtime.h"
 
-#include "server/gitops_target.h"
+#include "control/gitops_target.h"
 #include "server/health_routes.h"
 
 namespace obsforge::server {

@@ -1,8 +1,10 @@
-#include "server/gitops_service.h"
+#include "control/gitops_service.h"
 
 #include <algorithm>
 #include <cctype>
 
+#include "control/gitops_store.h"
+#include "control/gitops_target.h"
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/hash.h"
@@ -11,8 +13,6 @@
 #include "gitops/sync.h"
 #include "render/render.h"
 #include "server/errors.h"
-#include "server/gitops_store.h"
-#include "server/gitops_target.h"
 
 namespace obsforge::server {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "control/stack_service.h"
 #include "gitops/sync.h"
-#include "server/service.h"
 #include "store/store.h"
 
 namespace obsforge::server {

@@ -1,4 +1,4 @@
-#include "server/retention.h"
+#include "control/retention.h"
 
 #include <optional>
 #include <string>

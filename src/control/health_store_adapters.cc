@@ -1,4 +1,4 @@
-#include "server/health_store_adapters.h"
+#include "control/health_store_adapters.h"
 
 #include <chrono>
 
