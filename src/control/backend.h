@@ -2,8 +2,7 @@
 
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "apply/plan.h"
 #include "apply/transaction.h"
@@ -11,15 +10,37 @@
 #include "render/bundle.h"
 #include "spec/stack.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
-/// What the REST server drives for each (stack, environment). The server owns HTTP, auth, the
-/// store and the operation queue; a backend owns rendering and the runtime. The production
-/// implementation wraps apply::EnvironmentController; unit tests use a fake.
+/// One component of an environment as its runtime reports it.
+struct RuntimeComponent {
+  std::string name;       ///< "prometheus", "otel_collector", ...
+  std::string state;      ///< "running", "restarting", "unavailable: <reason>", ...
+  int pid = 0;            ///< the live process (0 when none)
+  int restarts = 0;       ///< automatic restarts after unexpected exits
+  std::string url;        ///< base URL the component answers on
+  std::string last_exit;  ///< "exited with status 1", ...; "" when it never exited
+};
+
+/// What runs an environment now (GET /api/v1/stacks/{name}: environments.*.runtime).
+struct RuntimeStatus {
+  /// Revisions of the bundle on disk, when the environment has a revision history.
+  struct Revisions {
+    std::optional<int> current;    ///< the revision applied now
+    std::optional<int> last_good;  ///< the last revision that applied and verified
+  };
+  std::string runtime;  ///< which runtime reports ("local", ...)
+  std::optional<Revisions> revisions;
+  std::vector<RuntimeComponent> components;
+};
+
+/// What the application drives for each (stack, environment): rendering and the runtime. The
+/// application owns the store and the operation queue; the production implementation wraps
+/// apply::EnvironmentController (ControllerBackend); unit tests use a fake.
 ///
-/// Contract: thread-safe. The server never runs two calls that change the same (stack, env) at
-/// once (its OperationRunner serializes them), but calls for different environments run in
-/// parallel, and the read-only calls (Render, Plan, Applied, Status) may run at any time.
+/// Contract: thread-safe. The application never runs two calls that change the same (stack,
+/// env) at once (its OperationRunner serializes them), but calls for different environments run
+/// in parallel, and the read-only calls (Render, Plan, Applied, Status) may run at any time.
 /// Runtime failures are returned as values; only bad user input throws core::InputError.
 class EnvironmentBackend {
  public:
@@ -60,9 +81,8 @@ class EnvironmentBackend {
   virtual std::optional<render::Bundle> Applied(const std::string& stack,
                                                 const std::string& env) = 0;
 
-  /// Runtime status shown by GET /api/v1/stacks/{name}: {runtime, revision, last_good,
-  /// components: [{name, state, pid, url, ...}]}. Never throws.
-  virtual nlohmann::json Status(const std::string& stack, const std::string& env) = 0;
+  /// What runs `env` now. Never throws except std::bad_alloc.
+  virtual RuntimeStatus Status(const std::string& stack, const std::string& env) = 0;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -3,10 +3,11 @@
 #include "apply/environment_controller.h"
 #include "control/backend.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// The production EnvironmentBackend: forwards every call to an apply::EnvironmentController
-/// (render + Applier + local/external runtime). Thread-safety is the controller's.
+/// (render + Applier + local/external runtime), and reads its status report into a
+/// RuntimeStatus. Thread-safety is the controller's.
 class ControllerBackend final : public EnvironmentBackend {
  public:
   /// `controller` must outlive the backend.
@@ -42,12 +43,11 @@ class ControllerBackend final : public EnvironmentBackend {
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env) override {
     return controller_.Applied(stack, env);
   }
-  nlohmann::json Status(const std::string& stack, const std::string& env) override {
-    return controller_.Status(stack, env);
-  }
+  /// The controller's status report as a RuntimeStatus.
+  RuntimeStatus Status(const std::string& stack, const std::string& env) override;
 
  private:
   apply::EnvironmentController& controller_;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

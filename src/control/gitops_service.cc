@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 #include "control/gitops_store.h"
 #include "control/gitops_target.h"
 #include "core/clock.h"
@@ -12,9 +14,8 @@
 #include "gitops/poller.h"
 #include "gitops/sync.h"
 #include "render/render.h"
-#include "server/errors.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 struct GitOpsService::Source {
   gitops::SourceConfig config;
@@ -24,8 +25,8 @@ struct GitOpsService::Source {
   std::unique_ptr<StoreSourceStateStore> state;
   std::unique_ptr<gitops::Syncer> syncer;
   std::unique_ptr<gitops::Poller> poller;
-  nlohmann::json last_sync = nullptr;  // guarded by GitOpsService::mu_
-  std::string announced_sha;           // last broken head announced; only its poller touches it
+  std::optional<GitOpsSync> last_sync;  // guarded by GitOpsService::mu_
+  std::string announced_sha;            // last broken head announced; only its poller touches it
 };
 
 namespace {
@@ -173,11 +174,10 @@ void GitOpsService::SyncOnce(Source& source) {
   if (report.outcome == gitops::SyncReport::Outcome::kUnchanged) {
     return;
   }
-  nlohmann::json last = {{"outcome", gitops::OutcomeName(report.outcome)},
-                         {"summary", report.Summary()},
-                         {"sha", report.commit.sha},
-                         {"at", core::FormatTime(std::chrono::system_clock::now())},
-                         {"operation", nullptr}};
+  GitOpsSync last{.outcome = gitops::OutcomeName(report.outcome),
+                  .summary = report.Summary(),
+                  .sha = report.commit.sha,
+                  .at = core::FormatTime(std::chrono::system_clock::now())};
   const bool good = report.outcome == gitops::SyncReport::Outcome::kApplied;
   if (!report.commit.sha.empty()) {
     // The record of this commit: a broken or failed one is a failed operation with the report.
@@ -190,7 +190,7 @@ void GitOpsService::SyncOnce(Source& source) {
           {.state = good ? store::OperationState::kSucceeded : store::OperationState::kFailed,
            .error = good ? "" : report.Summary(),
            .result_json = ReportJson(source.key, report).dump()});
-      last["operation"] = op->id;
+      last.operation = op->id;
     } else {
       logger_.Warn("cannot record the gitops sync", {{"error", op.error().message}});
     }
@@ -209,9 +209,7 @@ void GitOpsService::SyncOnce(Source& source) {
   if (report.outcome == gitops::SyncReport::Outcome::kBroken && !report.commit.sha.empty() &&
       options_.on_broken_commit && source.announced_sha != report.commit.sha) {
     source.announced_sha = report.commit.sha;
-    options_.on_broken_commit(
-        source.key, report,
-        last["operation"].is_string() ? last["operation"].get<std::string>() : std::string());
+    options_.on_broken_commit(source.key, report, last.operation.value_or(""));
   }
   std::lock_guard lock(mu_);
   source.last_sync = std::move(last);
@@ -224,72 +222,29 @@ gitops::WebhookResponse GitOpsService::HandleWebhook(const gitops::WebhookReques
   return webhook_->Handle(request);
 }
 
-nlohmann::json GitOpsService::Status() {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<GitOpsSourceStatus> GitOpsService::Status() {
+  std::vector<GitOpsSourceStatus> out;
   for (const gitops::SourceConfig& config : options_.sources) {
-    const std::string key = config.Key();
-    nlohmann::json item = {{"key", key},
-                           {"repo", gitops::RedactUrl(config.repo)},
-                           {"branch", config.branch},
-                           {"path", config.path},
-                           {"poll_ms", config.poll.count()},
-                           {"auto_apply", config.auto_apply},
-                           {"prune", config.prune},
-                           {"last_seen_sha", nullptr},
-                           {"last_good_sha", nullptr},
-                           {"last_sync", nullptr}};
-    if (auto state = store_.GetGitState(key); state.ok()) {
-      item["last_seen_sha"] = state->last_seen_sha;
-      item["last_good_sha"] = state->last_applied_sha;
+    GitOpsSourceStatus item{.key = config.Key(),
+                            .repo = gitops::RedactUrl(config.repo),
+                            .branch = config.branch,
+                            .path = config.path,
+                            .poll = config.poll,
+                            .auto_apply = config.auto_apply,
+                            .prune = config.prune};
+    if (auto state = store_.GetGitState(item.key); state.ok()) {
+      item.last_seen_sha = state->last_seen_sha;
+      item.last_good_sha = state->last_applied_sha;
     }
     std::lock_guard lock(mu_);
     for (const auto& source : sources_) {
-      if (source->key == key) {
-        item["last_sync"] = source->last_sync;
+      if (source->key == item.key) {
+        item.last_sync = source->last_sync;
       }
     }
     out.push_back(std::move(item));
   }
-  return {{"sources", out}};
+  return out;
 }
 
-void RegisterGitOpsRoutes(Router& router, GitOpsService& gitops) {
-  router.Add({.method = "POST",
-              .path = "/api/v1/gitops/webhook",
-              .role = Role::kNone,
-              .summary = "push notification from a git host, verified by X-Hub-Signature-256 "
-                         "(HMAC-SHA256 of the body) or X-Gitlab-Token; triggers a sync at once",
-              .responses = {{202, "a sync was triggered"},
-                            {200, "ignored: a repeated delivery, a ping, or another branch"},
-                            {401, "no source's secret verifies the request; nothing started"},
-                            {413, "body too large"}},
-              .handler = [&gitops](const ApiRequest& req) -> core::Result<Reply> {
-                const gitops::WebhookRequest request{
-                    .header =
-                        [&req](const std::string& name) {
-                          std::string lower = name;
-                          std::transform(
-                              lower.begin(), lower.end(), lower.begin(),
-                              [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-                          return req.Header(lower);
-                        },
-                    .body = req.body};
-                const gitops::WebhookResponse response = gitops.HandleWebhook(request);
-                if (response.status == 401) {
-                  return Reply::Json(401, ErrorBody("unauthorized", response.message));
-                }
-                return Reply::Json(response.status, {{"outcome", response.outcome},
-                                                     {"message", response.message},
-                                                     {"sources", response.sources}});
-              }});
-  router.Add({.method = "GET",
-              .path = "/api/v1/gitops",
-              .role = Role::kViewer,
-              .summary = "gitops sources: last seen and last good commit, last sync",
-              .responses = {{200, "the sources"}, {401, "no or bad token"}},
-              .handler = [&gitops](const ApiRequest&) -> core::Result<Reply> {
-                return Reply::Json(200, gitops.Status());
-              }});
-}
-
-}  // namespace obsforge::server
+}  // namespace obsforge::control

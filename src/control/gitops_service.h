@@ -1,13 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "control/stack_service.h"
 #include "core/clock.h"
@@ -16,10 +16,9 @@
 #include "gitops/config.h"
 #include "gitops/sync.h"
 #include "gitops/webhook.h"
-#include "server/router.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// Told about a broken commit: (source key, report, sync operation id).
 using BrokenCommitHook =
@@ -27,7 +26,7 @@ using BrokenCommitHook =
 
 /// Options of a GitOpsService.
 struct GitOpsOptions {
-  std::vector<gitops::SourceConfig> sources;  ///< the server config's `gitops:` list
+  std::vector<gitops::SourceConfig> sources;  ///< the `gitops:` list of obsforge.yaml
   /// Each source keeps its mirror and checkouts in `cache_dir/<sha256(key) prefix>/`.
   std::filesystem::path cache_dir = "./var/gitops";
   core::EnvLookup env;  ///< resolves the sources' secrets (default: the process environment)
@@ -38,9 +37,32 @@ struct GitOpsOptions {
   BrokenCommitHook on_broken_commit;
 };
 
-/// Runs the `gitops:` sources inside the server: per source one GitSource, one Syncer over a
-/// GitSyncTarget (the server's own operations) and one Poller (first sync at Start(), then every
-/// `poll`, at once on a webhook). Every sync that handled a new head is recorded as an
+/// The last sync of a source that handled a new head.
+struct GitOpsSync {
+  std::string outcome;  ///< gitops::OutcomeName
+  std::string summary;
+  std::string sha;
+  std::string at;                        ///< RFC 3339
+  std::optional<std::string> operation;  ///< the sync operation recording it, when stored
+};
+
+/// One gitops source as configured and as it stands.
+struct GitOpsSourceStatus {
+  std::string key;
+  std::string repo;  ///< with user-info redacted
+  std::string branch;
+  std::string path;
+  std::chrono::milliseconds poll{0};
+  std::vector<std::string> auto_apply;
+  bool prune = false;
+  std::optional<std::string> last_seen_sha;  ///< nullopt until the source's state was stored
+  std::optional<std::string> last_good_sha;
+  std::optional<GitOpsSync> last_sync;  ///< nullopt until a sync handled a new head
+};
+
+/// Runs the `gitops:` sources of the application: per source one GitSource, one Syncer over a
+/// GitSyncTarget (the application's own operations) and one Poller (first sync at Start(), then
+/// every `poll`, at once on a webhook). Every sync that handled a new head is recorded as an
 /// operation of kind sync (stack "", actor = the source key) whose result is the report
 /// (commit, outcome, applied, torn_down, orphaned, failures, diagnostics); a broken commit or a
 /// failed sync is that operation failed. Thread-safe.
@@ -64,11 +86,10 @@ class GitOpsService {
   /// operations; they finish in the runner). Idempotent.
   void Stop();
 
-  /// POST /api/v1/gitops/webhook, free of HTTP (see gitops::WebhookHandler).
+  /// A push notification from a git host, free of HTTP (see gitops::WebhookHandler).
   gitops::WebhookResponse HandleWebhook(const gitops::WebhookRequest& request) const;
-  /// {sources: [{key, repo, branch, path, poll_ms, auto_apply, prune, last_seen_sha,
-  /// last_good_sha, last_sync: {operation, outcome, summary, at} | null}]}.
-  nlohmann::json Status();
+  /// Every configured source, in configuration order.
+  std::vector<GitOpsSourceStatus> Status();
 
  private:
   struct Source;
@@ -86,8 +107,4 @@ class GitOpsService {
   bool started_ = false;
 };
 
-/// Registers POST /api/v1/gitops/webhook (open route: the signature is its authentication)
-/// and GET /api/v1/gitops (viewer). `gitops` must outlive the router.
-void RegisterGitOpsRoutes(Router& router, GitOpsService& gitops);
-
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -1,6 +1,6 @@
 #include "control/gitops_store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 core::Result<gitops::SourceState> StoreSourceStateStore::Load(const std::string& source_key) {
   auto state = store_.GetGitState(source_key);
@@ -38,4 +38,4 @@ bool StoreDeliveryLog::Seen(const std::string& id) {
   return false;
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

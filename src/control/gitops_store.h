@@ -7,7 +7,7 @@
 #include "gitops/webhook.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// gitops::SourceStateStore over store::GitStore: last_good_sha is kept as last_applied_sha.
 /// Store failures are returned as they come (a never-saved source loads as an empty state).
@@ -36,4 +36,4 @@ class StoreDeliveryLog final : public gitops::DeliveryLog {
   core::Logger& logger_;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

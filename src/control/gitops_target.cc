@@ -6,7 +6,7 @@
 #include "control/spec_body.h"
 #include "core/hash.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 namespace {
 
 using core::ErrorCode;
@@ -135,16 +135,16 @@ core::Result<void> GitSyncTarget::ApplyStack(const spec::StackSpec& stack,
     return synced.error();
   }
   std::string failures;
-  for (const auto& op : (*synced)["operations"]) {
-    auto outcome = Wait(op["id"].get<std::string>());
+  for (const store::Operation& op : synced->operations) {
+    auto outcome = Wait(op.id);
     if (!outcome.ok()) {
       return outcome.error();
     }
     // A failed plan is reported too: the commit is not "good" until every environment could
     // at least be planned.
     if (!outcome->empty()) {
-      failures += (failures.empty() ? "" : "; ") + op["env"].get<std::string>() + " " +
-                  op["kind"].get<std::string>() + " " + *outcome;
+      failures +=
+          (failures.empty() ? "" : "; ") + op.env + " " + store::Name(op.kind) + " " + *outcome;
     }
   }
   if (!failures.empty()) {
@@ -159,7 +159,7 @@ core::Result<void> GitSyncTarget::TeardownStack(const std::string& name,
   if (!deleted.ok()) {
     return deleted.error();
   }
-  auto outcome = Wait((*deleted)["operation"]["id"].get<std::string>());
+  auto outcome = Wait(deleted->operation.id);
   if (!outcome.ok()) {
     return outcome.error();
   }
@@ -182,4 +182,4 @@ std::vector<std::string> GitSyncTarget::ManagedStacks(const std::string& source_
   return names;
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -9,7 +9,7 @@
 #include "gitops/sync.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// True when stack `name` was created by gitops source `source_key` (its revision 1 has
 /// source git and that actor). Such a stack is "managed" by the source: later commits update it
@@ -25,8 +25,8 @@ core::Result<bool> ManagedBy(store::StackStore& store,
 core::Result<std::vector<store::Stack>> StacksManagedBy(store::StackStore& store,
                                                         const std::string& source_key);
 
-/// gitops::SyncTarget over the server's own operations: the same StackService, operation
-/// runner and backend that serve the REST API. ApplyStack records the spec as a git revision
+/// gitops::SyncTarget over the application's own operations: the same StackService, operation
+/// runner and backend that the REST API drives. ApplyStack records the spec as a git revision
 /// (commit SHA, author, message; actor = the source key) with every file of the checkout but
 /// the other stacks' specs, queues an apply (kind sync) of each auto-applied environment and a
 /// plan of the others, and waits until they finish: any apply that does not succeed makes it an
@@ -65,4 +65,4 @@ class GitSyncTarget final : public gitops::SyncTarget {
   std::atomic<bool> stopping_{false};
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -1,54 +1,35 @@
 #include "control/health_runtime.h"
 
+#include <algorithm>
+
 #include "control/gitops_target.h"
-#include "server/health_routes.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
-HealthRuntime::HealthRuntime(HealthRuntimeOptions options,
-                             store::Store& store,
+HealthRuntime::HealthRuntime(store::Store& store,
                              EnvironmentBackend& backend,
-                             http::HttpClient& http,
-                             core::Clock& clock,
-                             core::Logger& logger,
-                             UrlsFunction urls)
+                             health::HealthMonitor& monitor,
+                             notify::Notifier& notifier,
+                             HealthWatcher& watcher,
+                             core::Logger& logger)
     : store_(store),
-      inner_(backend),
-      clock_(clock),
+      monitor_(monitor),
+      notifier_(notifier),
+      watcher_(watcher),
       logger_(logger),
-      outbox_(store),
-      sink_(store, logger),
-      notifier_(std::make_unique<notify::Notifier>(options.notifier, outbox_, http, clock, logger)),
-      monitor_(std::make_unique<health::HealthMonitor>(
-          options.monitor, clock, notifier_.get(), &sink_, logger)),
-      watcher_(std::make_unique<HealthWatcher>(std::move(options.defaults),
-                                               *monitor_,
-                                               notifier_.get(),
-                                               std::move(urls),
-                                               &store,
-                                               logger)),
-      monitored_(std::make_unique<MonitoredBackend>(backend, *watcher_)) {
+      monitored_(backend, watcher) {
 }
 
 HealthRuntime::~HealthRuntime() {
   Stop();
 }
 
-void HealthRuntime::Attach(Server& server, const std::string& version) {
-  RegisterHealthRoutes(server.router(), HealthRouteDeps{.monitor = *monitor_,
-                                                        .store = store_,
-                                                        .backend = inner_,
-                                                        .clock = clock_,
-                                                        .version = version});
-  server.metrics().AddCollector([monitor = monitor_.get()] { return monitor->MetricsText(); });
-}
-
 void HealthRuntime::Start() {
-  monitor_->Start();
+  monitor_.Start();
 }
 
 void HealthRuntime::WatchStored() {
-  auto watched = watcher_->WatchStored(store_);
+  auto watched = watcher_.WatchStored(store_);
   if (!watched.ok()) {
     logger_.Error("cannot watch stored environments", {{"error", watched.error().message}});
   } else if (*watched > 0) {
@@ -77,13 +58,47 @@ void HealthRuntime::ReportBrokenCommit(const std::string& source_key,
       stacks.push_back(std::move(*stack));
     }
   }
-  watcher_->ReportBrokenCommit(stacks, std::move(message));
+  watcher_.ReportBrokenCommit(stacks, std::move(message));
 }
 
 void HealthRuntime::Stop() {
   // Probing first: a transition must not enqueue into a stopped notifier's outbox unseen.
-  monitor_->Stop();
-  notifier_->Stop();
+  monitor_.Stop();
+  notifier_.Stop();
 }
 
-}  // namespace obsforge::server
+core::Result<void> HealthRuntime::CheckEnvironment(const std::string& stack,
+                                                   const std::string& env) {
+  auto stored = store_.GetStack(stack);
+  if (!stored.ok()) {
+    return stored.error();
+  }
+  auto spec = StoredSpec(stored->name, stored->spec_json);
+  if (!spec.ok()) {
+    return spec.error();
+  }
+  if (std::find(spec->environments.begin(), spec->environments.end(), env) ==
+      spec->environments.end()) {
+    return core::MakeError(core::ErrorCode::kNotFound,
+                           "stack " + stack + " has no environment " + env);
+  }
+  return {};
+}
+
+core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Current(
+    const std::string& stack, const std::string& env) {
+  if (auto known = CheckEnvironment(stack, env); !known.ok()) {
+    return known.error();
+  }
+  return monitor_.Status(stack, env);
+}
+
+core::Result<std::vector<store::HealthEvent>> HealthRuntime::History(
+    const store::HealthEventQuery& query) {
+  if (auto known = CheckEnvironment(query.stack, query.env); !known.ok()) {
+    return known.error();
+  }
+  return store_.ListHealthEvents(query);
+}
+
+}  // namespace obsforge::control

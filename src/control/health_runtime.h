@@ -1,88 +1,82 @@
 #pragma once
 
-#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "control/backend.h"
-#include "control/health_store_adapters.h"
 #include "control/health_watcher.h"
 #include "control/monitored_backend.h"
-#include "core/clock.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "gitops/sync.h"
 #include "health/monitor.h"
-#include "http/http_client.h"
 #include "notify/notifier.h"
-#include "server/server.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
-/// Options of a HealthRuntime (an aggregate).
-struct HealthRuntimeOptions {
-  notify::NotifierOptions notifier;
-  health::MonitorOptions monitor;
-  HealthDefaults defaults;
-};
-
-/// Continuous health and Slack reporting for `obsforge serve`, assembled in one place: a
-/// store-backed outbox and Notifier, a HealthMonitor writing its transitions to the store's
-/// health history, a HealthWatcher, and a MonitoredBackend around the real backend. Attach()
-/// adds the health endpoints, the status page and the check metrics to a Server.
+/// Continuous health and Slack reporting of the application, over parts wired by the caller (in
+/// obsforge, app::HealthWiring): the HealthMonitor probing every watched environment, the
+/// Notifier sending Slack messages from its outbox, and the HealthWatcher keeping both in step
+/// with what is applied. Adds the watched backend (MonitoredBackend around the real one) that
+/// the application's operations go through, and answers the health queries.
 ///
-/// Lifecycle: construct → Attach(server) → Start() → server.Start() → WatchStored() … then
-/// server.Stop() → Stop(). Never throws except std::bad_alloc and what Prober's constructor
-/// throws (curl multi handle).
+/// Lifecycle: Start() → WatchStored() … → Stop() (the Application does this). Thread-safe.
+/// Never throws except std::bad_alloc.
 class HealthRuntime {
  public:
-  /// Everything passed must outlive the runtime. `backend` is the real one; serve backend().
-  HealthRuntime(HealthRuntimeOptions options,
-                store::Store& store,
+  /// Everything passed must outlive the runtime. `backend` is the real one.
+  HealthRuntime(store::Store& store,
                 EnvironmentBackend& backend,
-                http::HttpClient& http,
-                core::Clock& clock,
-                core::Logger& logger,
-                UrlsFunction urls);
+                health::HealthMonitor& monitor,
+                notify::Notifier& notifier,
+                HealthWatcher& watcher,
+                core::Logger& logger);
   ~HealthRuntime();
   HealthRuntime(const HealthRuntime&) = delete;
   HealthRuntime& operator=(const HealthRuntime&) = delete;
 
-  /// The backend to give the Server: the real one, watched.
-  EnvironmentBackend& backend() { return *monitored_; }
+  /// The backend operations must use: the real one, watched (see MonitoredBackend).
+  EnvironmentBackend& backend() { return monitored_; }
   /// The monitor (current health, metrics).
-  health::HealthMonitor& monitor() { return *monitor_; }
+  health::HealthMonitor& monitor() { return monitor_; }
   /// The watcher (what the backend calls after applies and teardowns).
-  HealthWatcher& watcher() { return *watcher_; }
-  /// The Slack notifier over the store's outbox.
-  notify::Notifier& notifier() { return *notifier_; }
+  HealthWatcher& watcher() { return watcher_; }
+  /// The Slack notifier.
+  notify::Notifier& notifier() { return notifier_; }
 
-  /// Registers the health routes and the status page on `server` and adds the monitor's
-  /// metrics to its /metrics. Call before server.Start().
-  void Attach(Server& server, const std::string& version);
   /// Starts probing.
   void Start();
   /// Watches the external environments stored (see HealthWatcher::WatchStored); logs errors.
   void WatchStored();
   /// Announces a broken gitops commit on the Slack webhooks of the stacks the source manages
   /// (HealthWatcher::ReportBrokenCommit), with its findings; `operation_id` is the sync
-  /// operation. Store errors are logged. Thread-safe.
+  /// operation. Store errors are logged.
   void ReportBrokenCommit(const std::string& source_key,
                           const gitops::SyncReport& report,
                           const std::string& operation_id);
-  /// Stops probing and the Slack senders; undelivered messages stay in the store. Idempotent.
+  /// Stops probing and the Slack senders; undelivered messages stay in the outbox. Idempotent.
   void Stop();
 
+  /// The current health of `env` of `stack`; nullopt when it is not watched. kNotFound when
+  /// the stack does not exist or its spec has no such environment; store errors as returned.
+  core::Result<std::optional<health::EnvironmentStatus>> Current(const std::string& stack,
+                                                                 const std::string& env);
+  /// The stored state changes `query` selects (its stack and env must exist, as for
+  /// Current()), newest first.
+  core::Result<std::vector<store::HealthEvent>> History(const store::HealthEventQuery& query);
+
  private:
+  // kNotFound unless `stack` is stored and its spec has `env`.
+  core::Result<void> CheckEnvironment(const std::string& stack, const std::string& env);
+
   store::Store& store_;
-  EnvironmentBackend& inner_;
-  core::Clock& clock_;
+  health::HealthMonitor& monitor_;
+  notify::Notifier& notifier_;
+  HealthWatcher& watcher_;
   core::Logger& logger_;
-  StoreOutbox outbox_;
-  StoreTransitionSink sink_;
-  std::unique_ptr<notify::Notifier> notifier_;
-  std::unique_ptr<health::HealthMonitor> monitor_;
-  std::unique_ptr<HealthWatcher> watcher_;
-  std::unique_ptr<MonitoredBackend> monitored_;
+  MonitoredBackend monitored_;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

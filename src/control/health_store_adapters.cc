@@ -4,7 +4,7 @@
 
 #include "core/clock.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 store::HealthEvent ToHealthEvent(const health::Transition& transition) {
   return store::HealthEvent{
@@ -18,31 +18,6 @@ store::HealthEvent ToHealthEvent(const health::Transition& transition) {
                 .count(),
       .message = transition.message,
   };
-}
-
-nlohmann::json HealthEventJson(const store::HealthEvent& event) {
-  // The scope is not stored: it follows from which names are set.
-  const char* scope = event.component.empty() ? "environment"
-                      : event.check.empty()   ? "component"
-                                              : "check";
-  nlohmann::json out = {
-      {"id", event.id},
-      {"scope", scope},
-      {"stack", event.stack},
-      {"env", event.env},
-      {"from", event.from_state},
-      {"to", event.to_state},
-      {"message", event.message},
-      {"at", core::FormatTime(
-                 std::chrono::system_clock::time_point(std::chrono::milliseconds(event.at)))},
-  };
-  if (!event.component.empty()) {
-    out["component"] = event.component;
-  }
-  if (!event.check.empty()) {
-    out["check"] = event.check;
-  }
-  return out;
 }
 
 void StoreTransitionSink::OnTransitions(const std::vector<health::Transition>& transitions) {
@@ -103,4 +78,4 @@ core::Result<void> StoreOutbox::MarkDropped(std::int64_t id, const std::string& 
   return store_.MarkOutboxDropped(id, reason);
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

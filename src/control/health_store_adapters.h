@@ -5,14 +5,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/log.h"
 #include "health/monitor.h"
 #include "notify/outbox.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// Health history in the store: every transition the HealthMonitor reports becomes one
 /// store::HealthEvent (an environment transition has empty component and check; a component
@@ -62,9 +60,4 @@ class StoreOutbox final : public notify::Outbox {
 /// The store form of `transition`.
 store::HealthEvent ToHealthEvent(const health::Transition& transition);
 
-/// The API view of a stored event (interfaces.md .../health/history): {id, scope
-/// (environment/component/check), stack, env, component?, check?, from, to, at (RFC 3339),
-/// message}.
-nlohmann::json HealthEventJson(const store::HealthEvent& event);
-
-}  // namespace obsforge::server
+}  // namespace obsforge::control

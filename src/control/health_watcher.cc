@@ -7,7 +7,7 @@
 
 #include "core/diagnostic.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 namespace {
 
 using nlohmann::json;
@@ -332,4 +332,4 @@ core::Result<int> HealthWatcher::WatchStored(store::Store& store) {
   return watched;
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

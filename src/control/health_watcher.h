@@ -15,7 +15,7 @@
 #include "spec/stack.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// Base URL of each component of an environment, by component name ("prometheus",
 /// "otel_collector", ...): apply::EnvironmentController::Urls in production.
@@ -85,7 +85,7 @@ class HealthWatcher {
   void ReportBrokenCommit(const std::vector<spec::StackSpec>& stacks,
                           notify::BrokenCommitReport report);
   /// After a restart: watches every environment of every stored stack that has a last good
-  /// revision and an `external` runtime (local ones are watched when the server re-applies
+  /// revision and an `external` runtime (local ones are watched when recovery re-applies
   /// them). Returns how many it watches; store errors are returned.
   core::Result<int> WatchStored(store::Store& store);
 
@@ -105,4 +105,4 @@ class HealthWatcher {
 /// kInvalidSpec when `spec_json` is not a JSON object.
 core::Result<spec::StackSpec> StoredSpec(const std::string& name, const std::string& spec_json);
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

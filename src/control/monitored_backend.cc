@@ -1,6 +1,6 @@
 #include "control/monitored_backend.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 apply::ApplyResult MonitoredBackend::Apply(const spec::StackSpec& stack,
                                            const std::string& env,
@@ -39,4 +39,4 @@ void MonitoredBackend::After(const spec::StackSpec& stack,
   watcher_.ReportApply(stack, env, result);
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

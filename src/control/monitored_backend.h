@@ -3,7 +3,7 @@
 #include "control/backend.h"
 #include "control/health_watcher.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// An EnvironmentBackend that keeps health watching in step with the real backend it wraps:
 /// after an apply or rollback that leaves the environment running (applied, unchanged, rolled
@@ -43,7 +43,7 @@ class MonitoredBackend final : public EnvironmentBackend {
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env) override {
     return inner_.Applied(stack, env);
   }
-  nlohmann::json Status(const std::string& stack, const std::string& env) override {
+  RuntimeStatus Status(const std::string& stack, const std::string& env) override {
     return inner_.Status(stack, env);
   }
 
@@ -54,4 +54,4 @@ class MonitoredBackend final : public EnvironmentBackend {
   HealthWatcher& watcher_;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

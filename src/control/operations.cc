@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <exception>
 
-namespace obsforge::server {
+namespace obsforge::control {
 namespace {
 
 store::StepState ToStoreState(apply::StepState state) {
@@ -18,20 +18,19 @@ store::StepState ToStoreState(apply::StepState state) {
   return store::StepState::kFailed;
 }
 
-bool IsApplyKind(store::OperationKind kind) {
-  return kind == store::OperationKind::kCreate || kind == store::OperationKind::kUpdate ||
-         kind == store::OperationKind::kApply || kind == store::OperationKind::kRollback;
-}
-
 }  // namespace
 
 OperationContext::OperationContext(store::OperationStore& store,
                                    const store::Operation& op,
-                                   core::Logger& logger)
-    : store_(store), op_(op), logger_(logger) {
+                                   core::Logger& logger,
+                                   std::function<void(const apply::Step&)> on_step)
+    : store_(store), op_(op), logger_(logger), on_step_(std::move(on_step)) {
 }
 
 void OperationContext::OnStep(const apply::Step& step) {
+  if (on_step_) {
+    on_step_(step);
+  }
   const std::string name = step.component.empty() ? step.name : step.name + ":" + step.component;
   auto it = indexes_.find(name);
   if (it == indexes_.end()) {
@@ -56,10 +55,9 @@ apply::StepCallback OperationContext::Callback() {
 }
 
 OperationRunner::OperationRunner(store::OperationStore& store,
-                                 Metrics& metrics,
                                  core::Logger& logger,
                                  OperationRunnerOptions options)
-    : store_(store), metrics_(metrics), logger_(logger) {
+    : store_(store), logger_(logger) {
   const int workers = options.workers > 0 ? options.workers : 1;
   for (int i = 0; i < workers; ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
@@ -140,7 +138,12 @@ void OperationRunner::Run(Task& task) {
   const auto started = std::chrono::steady_clock::now();
   OperationOutcome outcome;
   try {
-    OperationContext context(store_, op, logger_);
+    OperationContext context(store_, op, logger_, [this, &op](const apply::Step& step) {
+      std::shared_lock lock(observers_mu_);
+      for (OperationObserver* observer : observers_) {
+        observer->OnStep(op, step);
+      }
+    });
     outcome = task.work(context);
   } catch (const std::exception& e) {
     outcome = {.state = store::OperationState::kFailed, .error = e.what()};
@@ -153,9 +156,11 @@ void OperationRunner::Run(Task& task) {
     logger_.Error("cannot record operation outcome",
                   {{"op", op.id}, {"error", done.error().message}});
   }
-  metrics_.ObserveOperation(store::Name(op.kind), store::Name(outcome.state));
-  if (IsApplyKind(op.kind)) {
-    metrics_.ObserveApply(seconds);
+  {
+    std::shared_lock lock(observers_mu_);
+    for (OperationObserver* observer : observers_) {
+      observer->OnFinished(op, outcome, seconds);
+    }
   }
   logger_.Info("operation finished", {{"op", op.id},
                                       {"kind", store::Name(op.kind)},
@@ -202,4 +207,14 @@ int OperationRunner::pending() const {
   return pending_;
 }
 
-}  // namespace obsforge::server
+void OperationRunner::AddObserver(OperationObserver& observer) {
+  std::unique_lock lock(observers_mu_);
+  observers_.push_back(&observer);
+}
+
+void OperationRunner::RemoveObserver(OperationObserver& observer) {
+  std::unique_lock lock(observers_mu_);
+  std::erase(observers_, &observer);
+}
+
+}  // namespace obsforge::control

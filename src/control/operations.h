@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -14,10 +15,9 @@
 
 #include "apply/transaction.h"
 #include "core/log.h"
-#include "server/metrics.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// How an operation's work ended.
 struct OperationOutcome {
@@ -26,11 +26,27 @@ struct OperationOutcome {
   std::optional<std::string> result_json;
 };
 
+/// Told about the progress of every operation (metrics, a terminal). Called on the worker
+/// thread that runs the operation: must be quick and must not throw.
+class OperationObserver {
+ public:
+  virtual ~OperationObserver() = default;
+  /// A step of `op` started or ended (as the work reported it).
+  virtual void OnStep(const store::Operation& op, const apply::Step& step) = 0;
+  /// `op` ended with `outcome` after `seconds` of work.
+  virtual void OnFinished(const store::Operation& op,
+                          const OperationOutcome& outcome,
+                          double seconds) = 0;
+};
+
 /// Handed to an operation's work: the operation and a sink for its steps.
 class OperationContext {
  public:
-  /// `op` must outlive the context.
-  OperationContext(store::OperationStore& store, const store::Operation& op, core::Logger& logger);
+  /// `op` must outlive the context; `on_step` (may be empty) hears every step as it is reported.
+  OperationContext(store::OperationStore& store,
+                   const store::Operation& op,
+                   core::Logger& logger,
+                   std::function<void(const apply::Step&)> on_step = {});
   const store::Operation& operation() const { return op_; }
   /// Records an apply step: the first report of (name, component) appends a step, later ones
   /// update it. Store failures are logged, not thrown (progress is best effort).
@@ -42,6 +58,7 @@ class OperationContext {
   store::OperationStore& store_;
   const store::Operation& op_;
   core::Logger& logger_;
+  std::function<void(const apply::Step&)> on_step_;
   std::map<std::string, int> indexes_;  // "name[:component]" -> step index
 };
 
@@ -56,12 +73,12 @@ struct OperationRunnerOptions {
 
 /// Runs operations on a bounded pool of workers. Operations with the same (stack, env) key run
 /// one at a time in submission order; different keys run in parallel. Every state change is
-/// persisted through the OperationStore (queued → running → terminal). Thread-safe.
+/// persisted through the OperationStore (queued → running → terminal), and every step and end is
+/// told to the observers. Thread-safe.
 class OperationRunner {
  public:
-  /// `store`, `metrics` and `logger` must outlive the runner. Starts the workers.
+  /// `store` and `logger` must outlive the runner. Starts the workers.
   OperationRunner(store::OperationStore& store,
-                  Metrics& metrics,
                   core::Logger& logger,
                   OperationRunnerOptions options = {});
   /// Drain(no deadline wait beyond running work), then joins the workers.
@@ -85,6 +102,12 @@ class OperationRunner {
   /// Operations queued or running now.
   int pending() const;
 
+  /// Tells `observer` about every step and end from now on; it must outlive the runner or be
+  /// removed first.
+  void AddObserver(OperationObserver& observer);
+  /// Stops telling `observer`; returns once no call to it is running.
+  void RemoveObserver(OperationObserver& observer);
+
  private:
   struct Task {
     store::Operation op;
@@ -96,8 +119,9 @@ class OperationRunner {
   void Run(Task& task);
 
   store::OperationStore& store_;
-  Metrics& metrics_;
   core::Logger& logger_;
+  std::shared_mutex observers_mu_;  // shared while telling, exclusive to add or remove
+  std::vector<OperationObserver*> observers_;
   mutable std::mutex mu_;
   std::condition_variable ready_cv_;        // a key became ready, or stopping
   std::condition_variable idle_cv_;         // a task finished
@@ -110,4 +134,4 @@ class OperationRunner {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 Retention::Retention(RetentionOptions options,
                      store::Store& store,
@@ -80,4 +80,4 @@ void Retention::Loop() {
   }
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

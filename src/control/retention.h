@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "store/store.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
 /// How long the store keeps what only matters for a while (an aggregate).
 struct RetentionOptions {
@@ -68,4 +68,4 @@ class Retention {
   std::thread thread_;
 };
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -8,7 +8,7 @@
 #include "core/hash.h"
 #include "render/yaml_json.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 namespace {
 
 using core::Diagnostic;
@@ -122,4 +122,4 @@ SpecInput ParseSpecBody(const std::string& body,
   return input;
 }
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

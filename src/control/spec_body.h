@@ -7,14 +7,15 @@
 
 #include "spec/stack.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 
-/// A spec received over HTTP, parsed and validated, with where its files come from.
+/// A spec as received (a request body, a spec file), parsed and validated, with where its files
+/// come from.
 struct SpecInput {
   spec::StackSpec stack;
   /// Files sent with the spec ({"spec", "files"}); empty when the spec came alone.
   std::map<std::string, std::string> files;
-  /// `files` as a source, or the server's content directory when none were sent.
+  /// `files` as a source, or the content directory when none were sent.
   std::unique_ptr<spec::ContentSource> content;
   /// The hash the store keeps: the spec's hash, combined with the files' when files were sent.
   std::string hash;
@@ -32,4 +33,4 @@ SpecInput ParseSpecBody(const std::string& body,
 /// Canonical hash of a set of files (sorted path/content pairs).
 std::string FilesHash(const std::map<std::string, std::string>& files);
 
-}  // namespace obsforge::server
+}  // namespace obsforge::control

@@ -3,25 +3,20 @@
 #include <algorithm>
 #include <exception>
 
+#include <nlohmann/json.hpp>
+
 #include "core/clock.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
 #include "core/hash.h"
 
-namespace obsforge::server {
+namespace obsforge::control {
 namespace {
 
 using core::ErrorCode;
 using core::MakeError;
 using store::OperationKind;
 using store::OperationState;
-
-nlohmann::json Time(store::TimeMs ms) {
-  if (ms == 0) {
-    return nullptr;
-  }
-  return core::FormatTime(store::FromTimeMs(ms));
-}
 
 std::string EnvState(apply::Outcome outcome) {
   switch (outcome) {
@@ -59,6 +54,12 @@ bool HasEnv(const spec::StackSpec& stack, const std::string& env) {
          stack.environments.end();
 }
 
+bool IsApplyKind(OperationKind kind) {
+  return kind == OperationKind::kCreate || kind == OperationKind::kUpdate ||
+         kind == OperationKind::kApply || kind == OperationKind::kRollback ||
+         kind == OperationKind::kSync;
+}
+
 }  // namespace
 
 StackService::StackService(ServiceOptions options,
@@ -71,6 +72,14 @@ StackService::StackService(ServiceOptions options,
       backend_(backend),
       runner_(runner),
       logger_(logger) {
+}
+
+SpecInput StackService::ParseSpec(const std::string& body, const std::string& file) const {
+  return ParseSpecBody(body, file, options_.content_dir);
+}
+
+render::Bundle StackService::Render(const SpecInput& input, const std::string& env) {
+  return backend_.Render(input.stack, env, *input.content);
 }
 
 std::filesystem::path StackService::ContentDir(const std::string& name,
@@ -168,11 +177,11 @@ core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
       });
 }
 
-core::Result<nlohmann::json> StackService::SubmitAll(OperationKind kind,
-                                                     const store::Stack& stack,
-                                                     const std::vector<std::string>& envs,
-                                                     const std::string& actor) {
-  nlohmann::json ops = nlohmann::json::array();
+core::Result<Submitted> StackService::SubmitAll(OperationKind kind,
+                                                const store::Stack& stack,
+                                                const std::vector<std::string>& envs,
+                                                const std::string& actor) {
+  Submitted submitted{.stack = stack.name, .revision = stack.revision};
   for (const std::string& env : envs) {
     if (auto existing = store_.GetEnvironment(stack.name, env); !existing.ok()) {
       (void)UpsertEnvironment({.stack = stack.name, .env = env, .state = "pending"});
@@ -181,9 +190,31 @@ core::Result<nlohmann::json> StackService::SubmitAll(OperationKind kind,
     if (!op.ok()) {
       return op.error();
     }
-    ops.push_back(OperationJson(*op));
+    submitted.operations.push_back(std::move(*op));
   }
-  return nlohmann::json{{"stack", stack.name}, {"revision", stack.revision}, {"operations", ops}};
+  return submitted;
+}
+
+core::Result<void> StackService::TeardownLeft(const std::string& name,
+                                              const spec::StackSpec& stack,
+                                              std::int64_t revision,
+                                              const std::string& actor,
+                                              Submitted& submitted) {
+  auto known = store_.ListEnvironments(name);
+  if (!known.ok()) {
+    return known.error();
+  }
+  for (const store::EnvironmentState& e : *known) {
+    if (HasEnv(stack, e.env)) {
+      continue;
+    }
+    auto op = SubmitTeardown(name, e.env, revision, actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    submitted.operations.push_back(std::move(*op));
+  }
+  return {};
 }
 
 core::Result<store::Operation> StackService::SubmitPlan(const std::string& name,
@@ -217,10 +248,10 @@ core::Result<store::Operation> StackService::SubmitPlan(const std::string& name,
       });
 }
 
-core::Result<nlohmann::json> StackService::SyncSpec(const SpecInput& input,
-                                                    const store::SpecChange& origin,
-                                                    const std::vector<std::string>& apply_envs,
-                                                    const std::vector<std::string>& plan_envs) {
+core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
+                                               const store::SpecChange& origin,
+                                               const std::vector<std::string>& apply_envs,
+                                               const std::vector<std::string>& plan_envs) {
   const std::string& name = input.stack.name;
   store::SpecChange change = origin;
   change.spec_json = input.stack.document.dump();
@@ -241,7 +272,7 @@ core::Result<nlohmann::json> StackService::SyncSpec(const SpecInput& input,
       return stack.error();
     }
   }
-  nlohmann::json ops = nlohmann::json::array();
+  Submitted submitted{.stack = name, .revision = stack->revision, .changed = changed};
   for (const std::string& env : apply_envs) {
     auto current = store_.GetEnvironment(name, env);
     if (!changed && current.ok() && current->applied_revision == stack->revision &&
@@ -255,35 +286,26 @@ core::Result<nlohmann::json> StackService::SyncSpec(const SpecInput& input,
     if (!op.ok()) {
       return op.error();
     }
-    ops.push_back(OperationJson(*op));
+    submitted.operations.push_back(std::move(*op));
   }
-  for (const std::string& env : changed ? plan_envs : std::vector<std::string>{}) {
+  if (!changed) {
+    return submitted;
+  }
+  for (const std::string& env : plan_envs) {
     auto op = SubmitPlan(name, env, stack->revision, origin.actor);
     if (!op.ok()) {
       return op.error();
     }
-    ops.push_back(OperationJson(*op));
+    submitted.operations.push_back(std::move(*op));
   }
-  if (changed) {
-    auto known = store_.ListEnvironments(name);
-    if (!known.ok()) {
-      return known.error();
-    }
-    for (const store::EnvironmentState& e : *known) {
-      if (!HasEnv(input.stack, e.env)) {
-        auto op = SubmitTeardown(name, e.env, stack->revision, origin.actor);
-        if (!op.ok()) {
-          return op.error();
-        }
-        ops.push_back(OperationJson(*op));
-      }
-    }
+  if (auto left = TeardownLeft(name, input.stack, stack->revision, origin.actor, submitted);
+      !left.ok()) {
+    return left.error();
   }
-  return nlohmann::json{
-      {"stack", name}, {"revision", stack->revision}, {"changed", changed}, {"operations", ops}};
+  return submitted;
 }
 
-core::Result<nlohmann::json> StackService::Create(
+core::Result<Submitted> StackService::Create(
     const SpecInput& input,
     const std::optional<std::vector<std::string>>& environments,
     const std::string& actor) {
@@ -306,20 +328,12 @@ core::Result<nlohmann::json> StackService::Create(
   return SubmitAll(OperationKind::kCreate, *stack, envs, actor);
 }
 
-core::Result<nlohmann::json> StackService::List() {
+core::Result<StackList> StackService::List() {
   auto stacks = store_.ListStacks();
   if (!stacks.ok()) {
     return stacks.error();
   }
-  nlohmann::json out = nlohmann::json::array();
-  for (const store::Stack& s : *stacks) {
-    out.push_back({{"name", s.name},
-                   {"revision", s.revision},
-                   {"spec_hash", s.spec_hash},
-                   {"created_at", Time(s.created_at)},
-                   {"updated_at", Time(s.updated_at)}});
-  }
-  return nlohmann::json{{"stacks", out}};
+  return StackList{.stacks = std::move(*stacks)};
 }
 
 core::Result<store::EnvironmentState> StackService::UpsertEnvironment(
@@ -329,7 +343,7 @@ core::Result<store::EnvironmentState> StackService::UpsertEnvironment(
   return saved;
 }
 
-core::Result<StackService::StackView> StackService::Get(const std::string& name) {
+core::Result<std::shared_ptr<const StackDetail>> StackService::Get(const std::string& name) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
@@ -339,7 +353,7 @@ core::Result<StackService::StackView> StackService::Get(const std::string& name)
   {
     std::lock_guard lock(cache_mu_);
     auto it = view_cache_.find(name);
-    if (it != view_cache_.end() && it->second.view.revision == stack->revision &&
+    if (it != view_cache_.end() && it->second.view->stack.revision == stack->revision &&
         it->second.updated_at == stack->updated_at && it->second.generation == generation &&
         now - it->second.built < options_.status_max_age) {
       return it->second.view;
@@ -349,37 +363,23 @@ core::Result<StackService::StackView> StackService::Get(const std::string& name)
   if (!envs.ok()) {
     return envs.error();
   }
-  nlohmann::json environments = nlohmann::json::object();
-  for (const store::EnvironmentState& e : *envs) {
-    environments[e.env] = {{"state", e.state},
-                           {"applied_revision", e.applied_revision},
-                           {"last_good_revision", e.last_good_revision},
-                           {"bundle_hash", e.bundle_hash},
-                           {"last_operation_id", e.last_operation_id},
-                           {"message", e.message},
-                           {"updated_at", Time(e.updated_at)},
-                           {"runtime", backend_.Status(name, e.env)}};
+  auto view = std::make_shared<StackDetail>();
+  view->stack = std::move(*stack);
+  for (store::EnvironmentState& e : *envs) {
+    RuntimeStatus runtime = backend_.Status(name, e.env);
+    view->environments.push_back(
+        EnvironmentView{.state = std::move(e), .runtime = std::move(runtime)});
   }
-  nlohmann::json head = {{"name", stack->name},
-                         {"revision", stack->revision},
-                         {"spec_hash", stack->spec_hash},
-                         {"created_at", Time(stack->created_at)},
-                         {"updated_at", Time(stack->updated_at)},
-                         {"environments", environments}};
-  StackView view{.revision = stack->revision, .json = head.dump()};
-  // `{...}` + `,"spec":<stored JSON>}`: the spec is not parsed and re-serialised per request.
-  view.json.pop_back();
-  view.json.append(",\"spec\":").append(stack->spec_json).push_back('}');
   std::lock_guard lock(cache_mu_);
   view_cache_[name] = CachedView{
-      .updated_at = stack->updated_at, .generation = generation, .built = now, .view = view};
-  return view;
+      .updated_at = view->stack.updated_at, .generation = generation, .built = now, .view = view};
+  return std::shared_ptr<const StackDetail>(std::move(view));
 }
 
-core::Result<nlohmann::json> StackService::Update(const std::string& name,
-                                                  const SpecInput& input,
-                                                  std::optional<std::int64_t> if_match,
-                                                  const std::string& actor) {
+core::Result<Submitted> StackService::Update(const std::string& name,
+                                             const SpecInput& input,
+                                             std::optional<std::int64_t> if_match,
+                                             const std::string& actor) {
   if (auto existing = store_.GetStack(name); !existing.ok()) {
     return existing.error();
   }
@@ -400,26 +400,15 @@ core::Result<nlohmann::json> StackService::Update(const std::string& name,
   if (!stack.ok()) {
     return stack.error();
   }
-  auto reply = SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
-  if (!reply.ok()) {
-    return reply;
+  auto submitted = SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
+  if (!submitted.ok()) {
+    return submitted;
   }
   // An environment the new spec no longer has must not keep running unseen: tear it down.
-  auto known = store_.ListEnvironments(name);
-  if (!known.ok()) {
-    return known.error();
+  if (auto left = TeardownLeft(name, input.stack, stack->revision, actor, *submitted); !left.ok()) {
+    return left.error();
   }
-  for (const store::EnvironmentState& e : *known) {
-    if (HasEnv(input.stack, e.env)) {
-      continue;
-    }
-    auto op = SubmitTeardown(name, e.env, stack->revision, actor);
-    if (!op.ok()) {
-      return op.error();
-    }
-    (*reply)["operations"].push_back(OperationJson(*op));
-  }
-  return reply;
+  return submitted;
 }
 
 core::Result<store::Operation> StackService::SubmitTeardown(const std::string& name,
@@ -444,8 +433,7 @@ core::Result<store::Operation> StackService::SubmitTeardown(const std::string& n
       });
 }
 
-core::Result<nlohmann::json> StackService::Delete(const std::string& name,
-                                                  const std::string& actor) {
+core::Result<Queued> StackService::Delete(const std::string& name, const std::string& actor) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
@@ -482,57 +470,60 @@ core::Result<nlohmann::json> StackService::Delete(const std::string& name,
   if (!op.ok()) {
     return op.error();
   }
-  return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
+  return Queued{.stack = name, .operation = std::move(*op)};
 }
 
-core::Result<nlohmann::json> StackService::Plan(const std::string& name, const std::string& env) {
-  auto stack = store_.GetStack(name);
-  if (!stack.ok()) {
-    return stack.error();
-  }
-  auto input = Load(name, stack->spec_json, stack->spec_hash);
+core::Result<SpecInput> StackService::LoadWithEnv(const store::Stack& stack,
+                                                  const std::string& spec_json,
+                                                  const std::string& spec_hash,
+                                                  const std::string& env) {
+  auto input = Load(stack.name, spec_json, spec_hash);
   if (!input.ok()) {
     return input.error();
   }
   if (!HasEnv(input->stack, env)) {
-    return NoEnvironment(name, env);
+    return NoEnvironment(stack.name, env);
+  }
+  return input;
+}
+
+core::Result<PlanView> StackService::Plan(const std::string& name, const std::string& env) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env);
+  if (!input.ok()) {
+    return input.error();
   }
   auto plan = backend_.Plan(input->stack, env, *input->content);
   if (!plan.ok()) {
     return plan.error();
   }
-  nlohmann::json out = plan->ToJson();
-  out["stack"] = name;
-  out["env"] = env;
-  out["revision"] = stack->revision;
-  return out;
+  return PlanView{.stack = name, .env = env, .revision = stack->revision, .plan = std::move(*plan)};
 }
 
-core::Result<nlohmann::json> StackService::Apply(const std::string& name,
-                                                 const std::string& env,
-                                                 const std::string& actor) {
+core::Result<Queued> StackService::Apply(const std::string& name,
+                                         const std::string& env,
+                                         const std::string& actor) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
   }
-  auto input = Load(name, stack->spec_json, stack->spec_hash);
-  if (!input.ok()) {
+  if (auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env); !input.ok()) {
     return input.error();
-  }
-  if (!HasEnv(input->stack, env)) {
-    return NoEnvironment(name, env);
   }
   auto op = SubmitApply(OperationKind::kApply, name, env, stack->revision, actor);
   if (!op.ok()) {
     return op.error();
   }
-  return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
+  return Queued{.stack = name, .operation = std::move(*op)};
 }
 
-core::Result<nlohmann::json> StackService::Rollback(const std::string& name,
-                                                    const std::string& env,
-                                                    std::int64_t revision,
-                                                    const std::string& actor) {
+core::Result<Queued> StackService::Rollback(const std::string& name,
+                                            const std::string& env,
+                                            std::int64_t revision,
+                                            const std::string& actor) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
@@ -541,18 +532,14 @@ core::Result<nlohmann::json> StackService::Rollback(const std::string& name,
   if (!rev.ok()) {
     return rev.error();
   }
-  auto input = Load(name, rev->spec_json, rev->spec_hash);
-  if (!input.ok()) {
+  if (auto input = LoadWithEnv(*stack, rev->spec_json, rev->spec_hash, env); !input.ok()) {
     return input.error();
-  }
-  if (!HasEnv(input->stack, env)) {
-    return NoEnvironment(name, env);
   }
   auto op = SubmitApply(OperationKind::kRollback, name, env, revision, actor);
   if (!op.ok()) {
     return op.error();
   }
-  return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
+  return Queued{.stack = name, .operation = std::move(*op)};
 }
 
 core::Result<render::Bundle> StackService::Rendered(const std::string& name,
@@ -561,68 +548,50 @@ core::Result<render::Bundle> StackService::Rendered(const std::string& name,
   if (!stack.ok()) {
     return stack.error();
   }
-  auto input = Load(name, stack->spec_json, stack->spec_hash);
+  auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env);
   if (!input.ok()) {
     return input.error();
-  }
-  if (!HasEnv(input->stack, env)) {
-    return NoEnvironment(name, env);
   }
   return backend_.Render(input->stack, env, *input->content);
 }
 
-core::Result<nlohmann::json> StackService::Revisions(const std::string& name) {
+core::Result<RevisionList> StackService::Revisions(const std::string& name) {
   auto revisions = store_.ListRevisions(name, 0);
   if (!revisions.ok()) {
     return revisions.error();
   }
   auto envs = store_.ListEnvironments(name);
   auto ops = store_.ListOperations({.stack = name, .limit = 1000});
-  nlohmann::json out = nlohmann::json::array();
-  for (const store::SpecRevision& r : *revisions) {
-    nlohmann::json environments = nlohmann::json::object();
+  RevisionList out{.stack = name};
+  for (store::SpecRevision& r : *revisions) {
+    RevisionView view;
     if (envs.ok()) {
       for (const auto& e : *envs) {
         if (e.applied_revision == r.number) {
-          environments[e.env] = {{"applied", true}, {"bundle_hash", e.bundle_hash}};
+          view.environments[e.env] = {.applied = true, .bundle_hash = e.bundle_hash};
         } else if (e.last_good_revision == r.number) {
-          environments[e.env] = {{"applied", false}, {"bundle_hash", e.last_good_bundle_hash}};
+          view.environments[e.env] = {.applied = false, .bundle_hash = e.last_good_bundle_hash};
         }
       }
     }
-    std::string outcome = "none";
     if (ops.ok()) {
       // Newest first: the latest operation that applied this revision decides.
       for (const auto& op : *ops) {
         if (op.revision == r.number && op.kind != OperationKind::kDelete &&
             op.kind != OperationKind::kPlan) {
-          outcome = store::Name(op.state);
+          view.outcome = store::Name(op.state);
           break;
         }
       }
     }
-    nlohmann::json item = {{"number", r.number},
-                           {"spec_hash", r.spec_hash},
-                           {"source", store::Name(r.source)},
-                           {"actor", r.actor},
-                           {"created_at", Time(r.created_at)},
-                           {"outcome", outcome},
-                           {"environments", environments}};
-    if (r.source == store::RevisionSource::kGit) {
-      item["commit"] = {
-          {"sha", r.commit_sha}, {"author", r.commit_author}, {"message", r.commit_message}};
-    }
-    out.push_back(item);
+    view.revision = std::move(r);
+    out.revisions.push_back(std::move(view));
   }
-  return nlohmann::json{{"stack", name}, {"revisions", out}};
+  return out;
 }
 
-core::Result<nlohmann::json> StackService::Operation(const std::string& id) {
-  auto op = store_.GetOperation(id);
-  if (!op.ok()) {
-    return op.error();
-  }
-  return OperationJson(*op);
+core::Result<store::Operation> StackService::Operation(const std::string& id) {
+  return store_.GetOperation(id);
 }
 
 core::Result<int> StackService::Recover() {
@@ -672,43 +641,23 @@ core::Result<int> StackService::Recover() {
   return queued;
 }
 
-nlohmann::json StackService::BundleJson(const render::Bundle& bundle) {
-  nlohmann::json files = nlohmann::json::object();
-  for (const auto& [path, content] : bundle.files()) {
-    files[path] = {{"sha256", core::Sha256Hex(content)}, {"content", content}};
+std::optional<ApplySummary> StackService::ApplySummaryOf(const store::Operation& op) {
+  if (!IsApplyKind(op.kind) || !store::IsTerminal(op.state) || op.result_json.empty()) {
+    return std::nullopt;
   }
-  return {{"files", files}, {"hash", bundle.ContentHash()}};
+  // The summary SubmitApply stored; a result that does not parse (or another writer's) is none.
+  const auto result = nlohmann::json::parse(op.result_json, nullptr, false);
+  if (!result.is_object() || !result.contains("outcome") || !result["outcome"].is_string()) {
+    return std::nullopt;
+  }
+  ApplySummary summary{.outcome = result["outcome"].get<std::string>()};
+  if (auto it = result.find("applied_revision"); it != result.end() && it->is_number_integer()) {
+    summary.revision = it->get<std::int64_t>();
+  }
+  if (auto it = result.find("failed_component"); it != result.end() && it->is_string()) {
+    summary.failed_component = it->get<std::string>();
+  }
+  return summary;
 }
 
-nlohmann::json StackService::OperationJson(const store::Operation& op) {
-  nlohmann::json steps = nlohmann::json::array();
-  int done = 0;
-  for (const store::OperationStep& s : op.steps) {
-    done += store::IsTerminal(s.state) ? 1 : 0;
-    steps.push_back({{"name", s.name},
-                     {"state", store::Name(s.state)},
-                     {"started_at", Time(s.started_at)},
-                     {"finished_at", Time(s.finished_at)},
-                     {"message", s.message}});
-  }
-  nlohmann::json out = {
-      {"id", op.id},
-      {"kind", store::Name(op.kind)},
-      {"stack", op.stack},
-      {"env", op.env},
-      {"state", store::Name(op.state)},
-      {"revision", op.revision},
-      {"actor", op.actor},
-      {"created_at", Time(op.created_at)},
-      {"started_at", Time(op.started_at)},
-      {"finished_at", Time(op.finished_at)},
-      {"steps", steps},
-      {"progress", {{"steps_done", done}, {"steps", op.steps.size()}}},
-      {"error", op.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(op.error)}};
-  if (!op.result_json.empty()) {
-    out["result"] = nlohmann::json::parse(op.result_json, nullptr, false);
-  }
-  return out;
-}
-
-}  // namespace obsforge::server
+}  // namespace obsforge::control

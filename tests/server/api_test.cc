@@ -501,7 +501,8 @@ TEST(ServerApi, NoTokensMeansLoopbackOnly) {
   auto store = store::SqliteStore::Open({.path = ":memory:"}, clock);
   ASSERT_TRUE(store.ok());
   FakeBackend backend;
-  Server exposed({.listen = "0.0.0.0:0"}, **store, backend, core::NullLogger());
+  control::Application app({}, **store, backend, clock, core::NullLogger());
+  Server exposed({.listen = "0.0.0.0:0"}, app, core::NullLogger());
   auto started = exposed.Start();
   ASSERT_FALSE(started.ok());
   EXPECT_EQ(started.error().code, core::ErrorCode::kPrecondition);

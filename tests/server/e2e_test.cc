@@ -26,20 +26,22 @@ class EndToEnd : public ::testing::Test {
     }
     controller_ = std::make_unique<apply::EnvironmentController>(
         apply::ControllerOptions{.data_dir = dir_.path() / "var"}, http_, clock_, logger_);
-    backend_ = std::make_unique<ControllerBackend>(*controller_);
+    backend_ = std::make_unique<control::ControllerBackend>(*controller_);
     auto store = store::SqliteStore::Open({.path = (dir_.path() / "obsforge.db").string()}, clock_);
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
-    server_ = std::make_unique<Server>(ServerOptions{.listen = "127.0.0.1:0",
-                                                     .data_dir = dir_.path() / "var",
-                                                     .content_dir = OBS_SOURCE_DIR},
-                                       *store_, *backend_, logger_);
+    const ServerOptions options{
+        .listen = "127.0.0.1:0", .data_dir = dir_.path() / "var", .content_dir = OBS_SOURCE_DIR};
+    app_ = std::make_unique<control::Application>(ApplicationOptionsFrom(options), *store_,
+                                                  *backend_, clock_, logger_);
+    server_ = std::make_unique<Server>(options, *app_, logger_);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.error().message;
     base_ = "http://127.0.0.1:" + std::to_string(*port);
   }
   void TearDown() override {
     server_.reset();
+    app_.reset();
     if (controller_) {
       controller_->StopAll();
     }
@@ -88,8 +90,9 @@ class EndToEnd : public ::testing::Test {
   core::Logger& logger_ = core::NullLogger();
   http::CurlHttpClient http_{http::CurlOptions{}};
   std::unique_ptr<apply::EnvironmentController> controller_;
-  std::unique_ptr<ControllerBackend> backend_;
+  std::unique_ptr<control::ControllerBackend> backend_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<control::Application> app_;
   std::unique_ptr<Server> server_;
   std::string base_;
 };

@@ -134,7 +134,7 @@ TEST(Retention, PrunesOnlyWhatOutlivedItsRetention) {
 
   std::ostringstream log;
   core::Logger logger(log, core::LogLevel::kDebug);
-  Retention retention({}, db, clock, logger);  // 30 days, 7 days, 7 days
+  control::Retention retention({}, db, clock, logger);  // 30 days, 7 days, 7 days
   const auto pruned = retention.RunOnce();
   ASSERT_TRUE(pruned.ok()) << pruned.error().message;
   EXPECT_EQ(pruned->health_events, 1);
