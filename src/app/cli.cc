@@ -8,6 +8,7 @@
 #include "gitops/git_source.h"
 #include "http/curl_http_client.h"
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 namespace obsforge::app {
 namespace {
@@ -34,7 +35,7 @@ int Main(int argc, char** argv) {
   CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
-  Io io{std::cout, std::cerr};
+  Io io{std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1};
   int exit_code = kExitOk;
 
   ValidateOptions validate;

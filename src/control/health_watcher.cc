@@ -120,6 +120,11 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
   watch.options.interval = DurationOr(section, "interval", defaults.interval);
   watch.options.timeout = DurationOr(section, "timeout", defaults.timeout);
   watch.options.canaries = section.value("canaries", false);
+  if (const auto notify = section.value("notify", json::object()); notify.is_object()) {
+    if (auto it = notify.find("flap_window"); it != notify.end() && it->is_string()) {
+      watch.flap_window = ParseSpecDuration(it->get<std::string>());  // "0s" turns damping off
+    }
+  }
   watch.failure_threshold = defaults.failure_threshold;
   if (auto it = section.find("failure_threshold"); it != section.end() && it->is_number_integer()) {
     watch.failure_threshold = std::max(1, static_cast<int>(it->get<std::int64_t>()));

@@ -39,10 +39,10 @@ struct WatchSettings {
 };
 
 /// The watch of `env` of `stack` from the merged spec's `health:` section (interval, timeout,
-/// failure_threshold, canaries, slack.webhook, slack.channel; durations as in the spec, e.g.
-/// "200ms", "1m30s") and `urls` (components without a URL get no checks; otel_collector's URL is
-/// its health_check extension). The Grafana token comes from the runtime's `grafana.token`
-/// (unresolvable: no datasource checks), the Loki tenant from `loki.tenant`. Throws
+/// failure_threshold, canaries, notify.flap_window, slack.webhook, slack.channel; durations as in
+/// the spec, e.g. "200ms", "1m30s") and `urls` (components without a URL get no checks;
+/// otel_collector's URL is its health_check extension). The Grafana token comes from the runtime's
+/// `grafana.token` (unresolvable: no datasource checks), the Loki tenant from `loki.tenant`. Throws
 /// core::InputError for an unknown environment (spec::ForEnvironment).
 WatchSettings WatchFor(const spec::StackSpec& stack,
                        const std::string& env,

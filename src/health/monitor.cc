@@ -74,6 +74,8 @@ void HealthMonitor::Watch(const EnvironmentWatch& watch) {
                                               .slack_channel = watch.slack_channel,
                                               .grafana_url = watch.grafana_url,
                                               .reported_state = reported};
+    damper_.SetWindow(watch.stack + "/" + watch.env,
+                      watch.flap_window.value_or(options_.damping_window));
     for (auto& check : BuildComponentChecks(watch.endpoints, watch.options)) {
       CheckKey key{watch.stack, watch.env, check.component, check.name};
       tracker_.Register(key, check.critical, check.canary, watch.failure_threshold, now);

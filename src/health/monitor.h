@@ -34,6 +34,9 @@ struct EnvironmentWatch {
   std::string slack_channel;
   /// Linked from messages when set.
   std::string grafana_url;
+  /// Spec `health.notify.flap_window`: this environment's Slack damping window (0: none);
+  /// nullopt: MonitorOptions::damping_window.
+  std::optional<std::chrono::milliseconds> flap_window;
 };
 
 /// Receives every state transition (for the store's health history). Called on the prober's
@@ -49,7 +52,7 @@ class TransitionSink {
 struct MonitorOptions {
   ProberOptions prober;
   /// At most one Slack message per environment per window (notify::FlapDamper); a state that
-  /// changed meanwhile is sent when the window ends.
+  /// changed meanwhile is sent when the window ends. An environment's own flap_window wins.
   std::chrono::milliseconds damping_window{std::chrono::minutes(5)};
 };
 

@@ -560,6 +560,7 @@ TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {
   auto stack = StoredSpec("shop", R"({"apiVersion":"obsforge/v1","kind":"Stack",
     "metadata":{"name":"shop"},"spec":{
       "health":{"interval":"2s","failure_threshold":5,"canaries":true,
+                "notify":{"flap_window":"0s"},
                 "slack":{"webhook":{"secret":"HOOK"},"channel":"#c"}},
       "environments":{"prod":{"runtime":{"type":"external",
         "loki":{"url":"http://loki:3100","tenant":"t1"},
@@ -588,6 +589,7 @@ TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {
   EXPECT_EQ(w.grafana_url, "http://g:3000");
   EXPECT_EQ(w.slack_channel_key, "{secret: HOOK}");
   EXPECT_EQ(w.slack_channel, "#c");
+  EXPECT_EQ(w.flap_window, milliseconds(0));  // damping off for this environment
   EXPECT_THROW(WatchFor(*stack, "dev", {}, {}), core::InputError);
   EXPECT_FALSE(StoredSpec("x", "[1]").ok());
 }
