@@ -155,10 +155,10 @@ int Up(const EnvCommandOptions& options, LoadedStack loaded, const sigset_t& sto
         return controller.Urls(stack, env);
       },
       &view);
+  UpProgress progress(view);  // before the application: it must outlive the runner's calls
   control::Application app({.data_dir = options.data_dir,
                             .content_dir = spec::StackRoot(options.input.spec, options.input.root)},
                            **store, backend, wiring.clock(), logger, &health.runtime());
-  UpProgress progress(view);
   app.operations().AddObserver(progress);
   const auto stop_all = [&] {
     app.Stop(std::chrono::steady_clock::now() + std::chrono::seconds(30));

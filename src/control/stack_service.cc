@@ -123,6 +123,14 @@ core::Result<SpecInput> StackService::Load(const std::string& name,
   return input;
 }
 
+core::Result<SpecInput> StackService::LoadRevision(const std::string& name, std::int64_t revision) {
+  auto rev = store_.GetRevision(name, revision);
+  if (!rev.ok()) {
+    return rev.error();
+  }
+  return Load(name, rev->spec_json, rev->spec_hash);
+}
+
 core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
                                                          const std::string& name,
                                                          const std::string& env,
@@ -131,11 +139,7 @@ core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
   return runner_.Submit(
       {.kind = kind, .stack = name, .env = env, .revision = revision, .actor = actor},
       [this, name, env, revision](OperationContext& ctx) -> OperationOutcome {
-        auto rev = store_.GetRevision(name, revision);
-        if (!rev.ok()) {
-          return {.state = OperationState::kFailed, .error = rev.error().message};
-        }
-        auto input = Load(name, rev->spec_json, rev->spec_hash);
+        auto input = LoadRevision(name, revision);
         if (!input.ok()) {
           return {.state = OperationState::kFailed, .error = input.error().message};
         }
@@ -228,11 +232,7 @@ core::Result<store::Operation> StackService::SubmitPlan(const std::string& name,
        .revision = revision,
        .actor = actor},
       [this, name, env, revision](OperationContext& /*ctx*/) -> OperationOutcome {
-        auto rev = store_.GetRevision(name, revision);
-        if (!rev.ok()) {
-          return {.state = OperationState::kFailed, .error = rev.error().message};
-        }
-        auto input = Load(name, rev->spec_json, rev->spec_hash);
+        auto input = LoadRevision(name, revision);
         if (!input.ok()) {
           return {.state = OperationState::kFailed, .error = input.error().message};
         }
@@ -617,11 +617,7 @@ core::Result<int> StackService::Recover() {
       if (e.last_good_revision <= 0) {
         continue;
       }
-      auto rev = store_.GetRevision(stack.name, e.last_good_revision);
-      if (!rev.ok()) {
-        continue;
-      }
-      auto input = Load(stack.name, rev->spec_json, rev->spec_hash);
+      auto input = LoadRevision(stack.name, e.last_good_revision);
       if (!input.ok() || !HasEnv(input->stack, e.env)) {
         continue;
       }

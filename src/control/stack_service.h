@@ -174,6 +174,8 @@ class StackService {
   core::Result<SpecInput> Load(const std::string& name,
                                const std::string& spec_json,
                                const std::string& spec_hash);
+  // The spec of revision `revision` of stack `name`.
+  core::Result<SpecInput> LoadRevision(const std::string& name, std::int64_t revision);
   core::Result<void> SaveFiles(const std::string& name, const SpecInput& input);
   core::Result<store::Operation> SubmitApply(store::OperationKind kind,
                                              const std::string& name,
