@@ -198,7 +198,7 @@ std::string DemoSpec() {
   spec.replace(health, environments - health,
                "  health:\n"
                "    interval: 200ms\n"
-               "    timeout: 1s\n"
+               "    timeout: 2s\n"
                "    failure_threshold: 2\n"
                "    notify: {flap_window: 0s}\n"
                "    slack: {webhook: {secret: OBS_UP_TEST_WEBHOOK}, channel: \"#demo\"}\n");
@@ -221,7 +221,6 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
   core::WriteFileAtomic(dir / "demo.yaml", DemoSpec());
   fakes::FakeSlack slack;
 
-  pid_t prom = 0;
   {
     Obsforge up({"up", (dir / "demo.yaml").string(), "--env", "dev", "--root", OBS_SOURCE_DIR,
                  "--data-dir", (dir / "var").string()},
@@ -240,8 +239,9 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
         << up.err().All();
     ASSERT_GE(up.err().WaitFor("demo/dev: unknown -> ok", 0, kChange), 0) << up.err().All();
 
-    prom = FindProcess("prometheus", dir);
+    const pid_t prom = FindProcess("prometheus", dir);
     ASSERT_NE(prom, 0);
+    ASSERT_NE(FindProcess("prometheus-alertmanager", dir) + FindProcess("alertmanager", dir), 0);
     const std::size_t before = up.err().size();
     ASSERT_EQ(::kill(prom, SIGSTOP), 0);
     const int frozen = up.err().WaitFor("demo/dev: ok -> degraded", before, kChange);
@@ -265,6 +265,7 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
   // Everything it started is gone.
   EXPECT_EQ(FindProcess("prometheus", dir), 0);
   EXPECT_EQ(FindProcess("prometheus-alertmanager", dir), 0);
+  EXPECT_EQ(FindProcess("alertmanager", dir), 0);
   fs::remove_all(dir);
 }
 
