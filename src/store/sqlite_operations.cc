@@ -1,8 +1,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "store/rows.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
 #include "store/sqlite_store.h"
 
 namespace obsforge::store {
@@ -12,11 +12,6 @@ using core::ErrorCode;
 using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
-
-constexpr const char* kOperationColumns =
-    "id, kind, stack, env, state, revision, actor, created_at, started_at, finished_at, error, "
-    "result_json";
-constexpr const char* kStepColumns = "op_id, idx, name, state, started_at, finished_at, message";
 
 // Zero-padded so that ids sort as text in creation order; the sequence makes them unique even
 // when the clock stands still (a fake clock) or steps back.
@@ -28,19 +23,19 @@ std::string OperationId(TimeMs now, std::int64_t seq) {
 }
 
 Result<Operation> SelectOperation(Session& s, const std::string& id) {
-  auto rs = SqliteDb::Query(
-      s, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE id = ?", id);
+  auto rs =
+      SqliteDb::Query(s, "SELECT " + Columns("operations") + " FROM operations WHERE id = ?", id);
   if (!rs.moveFirst()) {
     return MakeError(ErrorCode::kNotFound, "operation " + id + " not found");
   }
-  return OperationFromRow(rs);
+  return OperationFromRow(SqliteRow(rs));
 }
 
 // By reference: moving or copying a Poco 1.11 RecordSet frees its columns twice.
 std::vector<Operation> OperationsFrom(Poco::Data::RecordSet& rs) {
   std::vector<Operation> ops;
   for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    ops.push_back(OperationFromRow(rs));
+    ops.push_back(OperationFromRow(SqliteRow(rs)));
   }
   return ops;
 }
@@ -77,12 +72,12 @@ Result<Operation> SqliteStore::GetOperation(const std::string& id) {
       return op;
     }
     auto rs = SqliteDb::Query(s,
-                              std::string("SELECT ") + kStepColumns +
+                              "SELECT " + Columns("operation_steps") +
                                   " FROM operation_steps WHERE op_id = ? "
                                   "ORDER BY idx",
                               id);
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      op->steps.push_back(StepFromRow(rs));
+      op->steps.push_back(StepFromRow(SqliteRow(rs)));
     }
     return op;
   });
@@ -138,7 +133,7 @@ Result<int> SqliteStore::AppendStep(const std::string& op_id,
     const TimeMs started = state == StepState::kPending ? 0 : now;
     const TimeMs finished = IsTerminal(state) ? now : 0;
     SqliteDb::Exec(s,
-                   std::string("INSERT INTO operation_steps (") + kStepColumns +
+                   "INSERT INTO operation_steps (" + Columns("operation_steps") +
                        ") VALUES (?, ?, ?, ?, ?, ?, '')",
                    op_id, index, name, std::string(Name(state)), started, finished);
     return index;
@@ -152,14 +147,14 @@ Result<OperationStep> SqliteStore::UpdateStep(const std::string& op_id,
   const TimeMs now = Now();
   const std::string what = "step " + std::to_string(index) + " of operation " + op_id;
   return db_->Write<OperationStep>("update " + what, [&](Session& s) -> Result<OperationStep> {
-    auto rs = SqliteDb::Query(
-        s,
-        std::string("SELECT ") + kStepColumns + " FROM operation_steps WHERE op_id = ? AND idx = ?",
-        op_id, index);
+    auto rs = SqliteDb::Query(s,
+                              "SELECT " + Columns("operation_steps") +
+                                  " FROM operation_steps WHERE op_id = ? AND idx = ?",
+                              op_id, index);
     if (!rs.moveFirst()) {
       return MakeError(ErrorCode::kNotFound, what + " not found");
     }
-    OperationStep step = StepFromRow(rs);
+    OperationStep step = StepFromRow(SqliteRow(rs));
     if (IsTerminal(step.state)) {
       return MakeError(ErrorCode::kPrecondition,
                        what + " (" + step.name + ") is already " + Name(step.state));
@@ -187,7 +182,7 @@ Result<std::vector<Operation>> SqliteStore::ListOperations(const OperationQuery&
   return db_->Read<std::vector<Operation>>("list operations", false, [&](Session& s) {
     // Only the filters in use go into the SQL, so that the (stack, env, seq) index serves them.
     Poco::Data::Statement st(s);
-    std::string sql = std::string("SELECT ") + kOperationColumns + " FROM operations";
+    std::string sql = "SELECT " + Columns("operations") + " FROM operations";
     const char* glue = " WHERE ";
     if (!query.stack.empty()) {
       sql += std::string(glue) + "stack = ?";
@@ -210,7 +205,7 @@ Result<std::vector<Operation>> SqliteStore::ListOperations(const OperationQuery&
 
 Result<std::vector<Operation>> SqliteStore::ListUnfinishedOperations() {
   return db_->Read<std::vector<Operation>>("list unfinished operations", false, [](Session& s) {
-    auto rs = SqliteDb::Query(s, std::string("SELECT ") + kOperationColumns +
+    auto rs = SqliteDb::Query(s, "SELECT " + Columns("operations") +
                                      " FROM operations WHERE state IN ('queued', 'running') "
                                      "ORDER BY seq");
     return Result<std::vector<Operation>>(OperationsFrom(rs));
