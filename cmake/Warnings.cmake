@@ -29,9 +29,10 @@ function(obs_library module)
   obs_target_options(obsforge_${module})
 endfunction()
 
-# obs_test(<name> SOURCES... [DEPS ...]): a GoogleTest binary registered with ctest.
+# obs_test(<name> SOURCES... [DEPS ...] [DISCOVER_FILTER expr]): a GoogleTest binary registered
+# with ctest, one ctest test per test case (only those matching the gtest filter expr, if given).
 function(obs_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "DISCOVER_FILTER" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock_main)
   target_include_directories(${name} PRIVATE "${CMAKE_SOURCE_DIR}/tests" "${CMAKE_SOURCE_DIR}/src")
@@ -40,5 +41,10 @@ function(obs_test name)
     OBS_SHARED_DIR="${OBS_SHARED_DIR}"
     OBS_BINARY_DIR="${CMAKE_BINARY_DIR}")
   obs_target_options(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  if(ARG_DISCOVER_FILTER)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_DISCOVER_FILTER}"
+                         PROPERTIES LABELS "${ARG_LABELS}")
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
 endfunction()

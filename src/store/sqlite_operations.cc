@@ -1,7 +1,7 @@
-#include <cstdio>
 #include <utility>
 
 #include "store/rows.h"
+#include "store/rules.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
 
@@ -12,15 +12,6 @@ using core::ErrorCode;
 using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
-
-// Zero-padded so that ids sort as text in creation order; the sequence makes them unique even
-// when the clock stands still (a fake clock) or steps back.
-std::string OperationId(TimeMs now, std::int64_t seq) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "op-%013lld-%06lld", static_cast<long long>(now),
-                static_cast<long long>(seq));
-  return buf;
-}
 
 Result<Operation> SelectOperation(Session& s, const std::string& id) {
   auto rs =
@@ -92,22 +83,8 @@ Result<Operation> SqliteStore::UpdateOperationState(const std::string& id,
       return current;
     }
     Operation op = std::move(current).value();
-    if (IsTerminal(op.state)) {
-      return MakeError(ErrorCode::kPrecondition,
-                       "operation " + id + " is already " + Name(op.state));
-    }
-    op.state = update.state;
-    if (update.state == OperationState::kRunning && op.started_at == 0) {
-      op.started_at = now;
-    }
-    if (IsTerminal(update.state)) {
-      op.finished_at = now;
-    }
-    if (!update.error.empty()) {
-      op.error = update.error;
-    }
-    if (update.result_json) {
-      op.result_json = *update.result_json;
+    if (Result<void> moved = ApplyOperationUpdate(op, update, now); !moved) {
+      return moved.error();
     }
     SqliteDb::Exec(s,
                    "UPDATE operations SET state = ?, started_at = ?, finished_at = ?, "
@@ -145,7 +122,7 @@ Result<OperationStep> SqliteStore::UpdateStep(const std::string& op_id,
                                               StepState state,
                                               const std::string& message) {
   const TimeMs now = Now();
-  const std::string what = "step " + std::to_string(index) + " of operation " + op_id;
+  const std::string what = StepName(op_id, index);
   return db_->Write<OperationStep>("update " + what, [&](Session& s) -> Result<OperationStep> {
     auto rs = SqliteDb::Query(s,
                               "SELECT " + Columns("operation_steps") +
@@ -155,19 +132,8 @@ Result<OperationStep> SqliteStore::UpdateStep(const std::string& op_id,
       return MakeError(ErrorCode::kNotFound, what + " not found");
     }
     OperationStep step = StepFromRow(SqliteRow(rs));
-    if (IsTerminal(step.state)) {
-      return MakeError(ErrorCode::kPrecondition,
-                       what + " (" + step.name + ") is already " + Name(step.state));
-    }
-    step.state = state;
-    if (state != StepState::kPending && step.started_at == 0) {
-      step.started_at = now;
-    }
-    if (IsTerminal(state)) {
-      step.finished_at = now;
-    }
-    if (!message.empty()) {
-      step.message = message;
+    if (Result<void> moved = ApplyStepUpdate(step, state, message, now); !moved) {
+      return moved.error();
     }
     SqliteDb::Exec(s,
                    "UPDATE operation_steps SET state = ?, started_at = ?, finished_at = ?, "

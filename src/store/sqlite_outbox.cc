@@ -1,6 +1,7 @@
 #include <utility>
 
 #include "store/rows.h"
+#include "store/rules.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
 
@@ -20,20 +21,14 @@ Result<OutboxMessage> SelectMessage(Session& s, std::int64_t id) {
   return OutboxFromRow(SqliteRow(rs));
 }
 
-// The message must exist and still be pending for any mark to apply: marking twice would mean
-// two senders had the same message, which is exactly the double delivery to refuse.
+// The message must exist and still be pending for any mark to apply.
 Result<OutboxMessage> SelectPending(Session& s, std::int64_t id) {
   Result<OutboxMessage> m = SelectMessage(s, id);
   if (!m) {
     return m;
   }
-  if (m->delivered_at != 0) {
-    return MakeError(ErrorCode::kPrecondition,
-                     "outbox message " + std::to_string(id) + " is already delivered");
-  }
-  if (m->dropped_at != 0) {
-    return MakeError(ErrorCode::kPrecondition,
-                     "outbox message " + std::to_string(id) + " is already dropped");
+  if (Result<void> pending = CheckOutboxPending(*m); !pending) {
+    return pending.error();
   }
   return m;
 }

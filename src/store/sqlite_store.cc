@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "store/rows.h"
+#include "store/rules.h"
 #include "store/sqlite_db.h"
 
 namespace obsforge::store {
@@ -153,10 +154,7 @@ Result<Stack> SqliteStore::UpdateSpec(const std::string& name,
           return current;
         }
         if (expected_revision && *expected_revision != current->revision) {
-          return MakeError(ErrorCode::kPrecondition, "stack " + name + " is at revision " +
-                                                         std::to_string(current->revision) +
-                                                         ", not " +
-                                                         std::to_string(*expected_revision));
+          return StaleRevision(name, current->revision, *expected_revision);
         }
         Stack next = std::move(current).value();
         next.revision += 1;

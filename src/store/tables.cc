@@ -10,17 +10,25 @@ namespace {
 constexpr ColumnType kInt = ColumnType::kInteger;
 constexpr ColumnType kText = ColumnType::kText;
 
+std::string Joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) {
+    out += (out.empty() ? "" : ", ") + n;
+  }
+  return out;
+}
+
 Table Make(std::string name,
            std::initializer_list<Column> columns,
-           std::string key,
+           std::initializer_list<std::string> key,
            std::string identity = "") {
-  Table t{.name = std::move(name),
-          .columns = columns,
-          .key = std::move(key),
-          .identity = std::move(identity)};
+  Table t{.name = std::move(name), .columns = columns, .key = key, .identity = std::move(identity)};
+  std::vector<std::string> names;
   for (const Column& c : t.columns) {
-    t.column_list += (t.column_list.empty() ? "" : ", ") + c.name;
+    names.push_back(c.name);
   }
+  t.column_list = Joined(names);
+  t.key_list = Joined(t.key);
   return t;
 }
 
@@ -35,7 +43,7 @@ const std::vector<Table>& StoredTables() {
             {"revision", kInt},
             {"created_at", kInt},
             {"updated_at", kInt}},
-           "name"),
+           {"name"}),
       Make("spec_revisions",
            {{"stack", kText},
             {"number", kInt},
@@ -47,7 +55,7 @@ const std::vector<Table>& StoredTables() {
             {"commit_message", kText},
             {"actor", kText},
             {"created_at", kInt}},
-           "stack, number"),
+           {"stack", "number"}),
       Make("environments",
            {{"stack", kText},
             {"env", kText},
@@ -59,7 +67,7 @@ const std::vector<Table>& StoredTables() {
             {"last_operation_id", kText},
             {"message", kText},
             {"updated_at", kInt}},
-           "stack, env"),
+           {"stack", "env"}),
       Make("operations",
            {{"seq", kInt},
             {"id", kText},
@@ -74,7 +82,7 @@ const std::vector<Table>& StoredTables() {
             {"finished_at", kInt},
             {"error", kText},
             {"result_json", kText}},
-           "seq", "seq"),
+           {"seq"}, "seq"),
       Make("operation_steps",
            {{"op_id", kText},
             {"idx", kInt},
@@ -83,7 +91,7 @@ const std::vector<Table>& StoredTables() {
             {"started_at", kInt},
             {"finished_at", kInt},
             {"message", kText}},
-           "op_id, idx"),
+           {"op_id", "idx"}),
       Make("health_events",
            {{"id", kInt},
             {"stack", kText},
@@ -94,7 +102,7 @@ const std::vector<Table>& StoredTables() {
             {"to_state", kText},
             {"at", kInt},
             {"message", kText}},
-           "id", "id"),
+           {"id"}, "id"),
       Make("provisioned_objects",
            {{"stack", kText},
             {"env", kText},
@@ -104,7 +112,7 @@ const std::vector<Table>& StoredTables() {
             {"updated_at", kInt},
             {"remote_version", kInt},
             {"remote_id", kInt}},
-           "stack, env, kind, uid"),
+           {"stack", "env", "kind", "uid"}),
       Make("outbox",
            {{"id", kInt},
             {"channel_key", kText},
@@ -116,14 +124,14 @@ const std::vector<Table>& StoredTables() {
             {"dropped_at", kInt},
             {"dropped_reason", kText},
             {"last_error", kText}},
-           "id", "id"),
+           {"id"}, "id"),
       Make("git_state",
            {{"source_key", kText},
             {"last_seen_sha", kText},
             {"last_applied_sha", kText},
             {"updated_at", kInt}},
-           "source_key"),
-      Make("webhook_deliveries", {{"id", kText}, {"received_at", kInt}}, "id"),
+           {"source_key"}),
+      Make("webhook_deliveries", {{"id", kText}, {"received_at", kInt}}, {"id"}),
   };
   return kTables;
 }

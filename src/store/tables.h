@@ -21,13 +21,15 @@ struct Column {
 struct Table {
   std::string name;
   std::vector<Column> columns;
-  /// ORDER BY of a full scan: the primary key, so that two stores list the same rows in the
-  /// same order (text keys compare as bytes in every backend).
-  std::string key;
+  /// The primary key's columns: a full scan orders by them, so that two stores list the same
+  /// rows in the same order (text keys compare as bytes in every backend).
+  std::vector<std::string> key;
   /// The column the store numbers itself (ids never reused), or "" when none.
   std::string identity;
   /// "col1, col2, ..." in column order, for SELECT and INSERT.
   std::string column_list;
+  /// "key1, key2, ..." (ORDER BY, ON CONFLICT).
+  std::string key_list;
 };
 
 /// Every table of the current schema, parents before children (the order to fill a store in;
