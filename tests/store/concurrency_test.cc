@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "store_fixture.h"
 
@@ -118,6 +119,42 @@ TEST(StoreConcurrency, EightConnectionsOnOneFile) {
   ASSERT_NE(stores[0], nullptr);
   ExpectEverythingWritten(*stores[0]);
   EXPECT_EQ(stores[0]->AppliedMigrations()->size(), SqliteMigrations().size());
+}
+
+// Eight stores on one PostgreSQL database, as eight replicas would be: opened concurrently (the
+// migrations run once, under their lock), then writing at once through row locks and sequences.
+TEST(StoreConcurrencyPostgres, EightStoresOnOneDatabase) {
+  obsforge::testing::PostgresServer* server = nullptr;
+  obsforge::testing::RequirePostgres(server);
+  if (server == nullptr) {
+    return;
+  }
+  const auto url = server->NewSchemaUrl("conc");
+  ASSERT_TRUE(url.has_value());
+  core::SystemClock clock;
+  std::vector<std::unique_ptr<PostgresStore>> stores(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto opened = PostgresStore::Open({.url = *url, .max_connections = 1}, clock);
+      if (!opened) {
+        errors[t] = "open: " + opened.error().message;
+        return;
+      }
+      stores[t] = std::move(opened).value();
+      errors[t] = Work(*stores[t], t);
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(errors[t], "") << "thread " << t;
+  }
+  ASSERT_NE(stores[0], nullptr);
+  ExpectEverythingWritten(*stores[0]);
+  EXPECT_EQ(stores[0]->AppliedMigrations()->size(), PostgresMigrations().size());
 }
 
 TEST(StoreConcurrency, InMemoryStoreIsSafeToShare) {

@@ -45,6 +45,48 @@
 
 namespace obsforge::testing {
 
+/// One libpq connection of a test, held open (for a transaction or a lock across statements).
+class PgClient {
+ public:
+  explicit PgClient(const std::string& url) : conn_(PQconnectdb(url.c_str())) {}
+  ~PgClient() { PQfinish(conn_); }
+  PgClient(const PgClient&) = delete;
+  PgClient& operator=(const PgClient&) = delete;
+
+  /// Runs `sql`; "" when it succeeded, else the error.
+  std::string Exec(const std::string& sql) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      return PQerrorMessage(conn_);
+    }
+    PGresult* r = PQexec(conn_, sql.c_str());
+    std::string error;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      error = PQresultErrorMessage(r);
+    }
+    PQclear(r);
+    return error;
+  }
+
+  /// The first column of the first row of `sql` ("" when none or on error).
+  std::string Value(const std::string& sql) {
+    std::string value;
+    if (PQstatus(conn_) == CONNECTION_OK) {
+      PGresult* r = PQexec(conn_, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+        value = PQgetvalue(r, 0, 0);
+      }
+      PQclear(r);
+    }
+    return value;
+  }
+
+  /// This session's backend pid.
+  int pid() const { return PQbackendPID(conn_); }
+
+ private:
+  PGconn* conn_;
+};
+
 class PostgresServer {
  public:
   /// Starts a server; on failure returns nullptr and sets `error` to why.
@@ -65,16 +107,28 @@ class PostgresServer {
   /// The superuser URL of database `postgres`.
   const std::string& url() const { return url_; }
 
-  /// A new empty schema, and the URL whose sessions use it (search_path); nullopt (with a
-  /// test failure) when it cannot be created.
-  std::optional<std::string> NewSchemaUrl(const std::string& prefix = "t") {
+  /// A new empty schema (named `prefix`_pid_n); nullopt (with a test failure) when it cannot
+  /// be created.
+  std::optional<std::string> NewSchema(const std::string& prefix = "t") {
     const std::string schema =
         prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(++schemas_);
     if (const std::string failed = Exec("CREATE SCHEMA " + schema); !failed.empty()) {
       ADD_FAILURE() << "create schema " << schema << ": " << failed;
       return std::nullopt;
     }
+    return schema;
+  }
+
+  /// The URL whose sessions use `schema` (their search_path).
+  std::string SchemaUrl(const std::string& schema) const {
     return UrlWithOptions("-csearch_path%3D" + schema);
+  }
+
+  /// A new empty schema, and the URL whose sessions use it; nullopt (with a test failure) when
+  /// it cannot be created.
+  std::optional<std::string> NewSchemaUrl(const std::string& prefix = "t") {
+    const std::optional<std::string> schema = NewSchema(prefix);
+    return schema ? std::optional<std::string>(SchemaUrl(*schema)) : std::nullopt;
   }
 
   /// `url()` with the libpq `options` parameter set to `options` (already URI-encoded).
@@ -83,36 +137,10 @@ class PostgresServer {
   }
 
   /// Runs `sql` as the superuser on database `postgres`; "" when it succeeded, else the error.
-  std::string Exec(const std::string& sql) const {
-    PGconn* conn = PQconnectdb(url_.c_str());
-    std::string error;
-    if (PQstatus(conn) != CONNECTION_OK) {
-      error = PQerrorMessage(conn);
-    } else {
-      PGresult* r = PQexec(conn, sql.c_str());
-      if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-        error = PQresultErrorMessage(r);
-      }
-      PQclear(r);
-    }
-    PQfinish(conn);
-    return error;
-  }
+  std::string Exec(const std::string& sql) const { return PgClient(url_).Exec(sql); }
 
   /// The first column of the first row of `sql` ("" when none or on error).
-  std::string Value(const std::string& sql) const {
-    PGconn* conn = PQconnectdb(url_.c_str());
-    std::string value;
-    if (PQstatus(conn) == CONNECTION_OK) {
-      PGresult* r = PQexec(conn, sql.c_str());
-      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
-        value = PQgetvalue(r, 0, 0);
-      }
-      PQclear(r);
-    }
-    PQfinish(conn);
-    return value;
-  }
+  std::string Value(const std::string& sql) const { return PgClient(url_).Value(sql); }
 
   /// The postmaster's pid (0 when the server was not started here).
   pid_t pid() const { return pid_; }
