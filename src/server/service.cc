@@ -485,7 +485,9 @@ core::Result<nlohmann::json> StackService::Delete(const std::string& name,
   return nlohmann::json{{"stack", name}, {"operation", OperationJson(*op)}};
 }
 
-core::Result<nlohmann::json> StackService::Plan(const std::string& name, const std::string& env) {
+core::Result<nlohmann::json> StackService::Plan(const std::string& name,
+                                                const std::string& env,
+                                                const apply::DiffLimit& limit) {
   auto stack = store_.GetStack(name);
   if (!stack.ok()) {
     return stack.error();
@@ -501,7 +503,7 @@ core::Result<nlohmann::json> StackService::Plan(const std::string& name, const s
   if (!plan.ok()) {
     return plan.error();
   }
-  nlohmann::json out = plan->ToJson();
+  nlohmann::json out = plan->ToJson(limit);
   out["stack"] = name;
   out["env"] = env;
   out["revision"] = stack->revision;

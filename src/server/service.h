@@ -65,8 +65,10 @@ class StackService {
                                       const std::string& actor);
   /// Queues the teardown of every environment, then the removal of the stack. {operation}.
   core::Result<nlohmann::json> Delete(const std::string& name, const std::string& actor);
-  /// The plan of an apply of the current spec to `env`. Plan::ToJson().
-  core::Result<nlohmann::json> Plan(const std::string& name, const std::string& env);
+  /// The plan of an apply of the current spec to `env`. Plan::ToJson(limit).
+  core::Result<nlohmann::json> Plan(const std::string& name,
+                                    const std::string& env,
+                                    const apply::DiffLimit& limit = {});
   /// Queues an apply of the current spec to `env`. {operation}.
   core::Result<nlohmann::json> Apply(const std::string& name,
                                      const std::string& env,
