@@ -39,9 +39,9 @@ struct DiffLimit {
 
 /// A diff as shown under `limit`.
 struct ShownDiff {
-  std::string text;         ///< the diff, or its first `limit.max_lines` lines and the note
-  std::size_t total_lines;  ///< lines of the whole diff
-  bool cut;                 ///< true when lines were left out
+  std::string text;             ///< the diff, or its first `limit.max_lines` lines and the note
+  std::size_t total_lines = 0;  ///< lines of the whole diff
+  bool cut = false;             ///< true when lines were left out
 };
 
 /// Cuts `diff` to `limit`. The note that replaces the rest reads
