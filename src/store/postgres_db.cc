@@ -134,12 +134,15 @@ int PgResult::Column(const char* column) const {
 }
 
 std::string PgResult::Text(int row, const char* column) const {
-  const int c = Column(column);
-  if (PQgetisnull(result_.get(), row, c) != 0) {
+  return Value(row, Column(column));
+}
+
+std::string PgResult::Value(int row, int column) const {
+  if (PQgetisnull(result_.get(), row, column) != 0) {
     return {};
   }
-  return {PQgetvalue(result_.get(), row, c),
-          static_cast<std::size_t>(PQgetlength(result_.get(), row, c))};
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
 }
 
 std::int64_t PgResult::Int(int row, const char* column) const {
@@ -180,7 +183,8 @@ PgConnection::PgConnection(const PgConnectParams& params,
     throw PgError(PgError::Kind::kCannotConnect, "", message);
   }
   // NOTICEs ("relation ... already exists, skipping") would go to stderr.
-  PQsetNoticeProcessor(conn_, [](void* /*arg*/, const char* /*message*/) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void* /*arg*/, const char* /*message*/) {}, nullptr);
   try {
     if (statement_timeout.count() > 0) {
       Exec("SELECT set_config('statement_timeout', $1, false)",

@@ -77,6 +77,8 @@ class PgResult {
   /// column or a value that is not an integer.
   std::string Text(int row, const char* column) const;
   std::int64_t Int(int row, const char* column) const;
+  /// Column number `column` of row `row` as text ("" for NULL).
+  std::string Value(int row, int column) const;
 
  private:
   int Column(const char* column) const;

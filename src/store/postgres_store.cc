@@ -135,18 +135,10 @@ Result<void> Migrate(PgPool& pool, const std::vector<Migration>& migrations, Tim
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions options,
                                                            core::Clock& clock) {
-  char* parse_error = nullptr;
-  PQconninfoOption* info = PQconninfoParse(options.url.c_str(), &parse_error);
-  if (info == nullptr) {
-    std::string message = parse_error != nullptr ? parse_error : "out of memory";
-    PQfreemem(parse_error);
-    while (!message.empty() && message.back() == '\n') {
-      message.pop_back();
-    }
-    return MakeError(ErrorCode::kInvalidSpec, "store URL: " + message);
+  Result<std::string> server = ServerOf(options.url);
+  if (!server) {
+    return server.error();
   }
-  std::string server = ServerName(info);
-  PQconninfoFree(info);
   // Defaults first: the URL comes last, so whatever it sets wins.
   PgConnectParams params = {
       {"connect_timeout",
@@ -161,7 +153,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions 
       {"keepalives_count", "3"},
       {"dbname", options.url},
   };
-  auto pool = std::make_unique<PgPool>(std::move(params), std::move(server),
+  auto pool = std::make_unique<PgPool>(std::move(params), std::move(*server),
                                        options.max_connections, options.statement_timeout);
   const std::vector<Migration>& migrations =
       options.migrations != nullptr ? *options.migrations : PostgresMigrations();
@@ -169,6 +161,22 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresStoreOptions 
     return migrated.error();
   }
   return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(pool), clock));
+}
+
+Result<std::string> PostgresStore::ServerOf(const std::string& url) {
+  char* parse_error = nullptr;
+  PQconninfoOption* info = PQconninfoParse(url.c_str(), &parse_error);
+  if (info == nullptr) {
+    std::string message = parse_error != nullptr ? parse_error : "out of memory";
+    PQfreemem(parse_error);
+    while (!message.empty() && message.back() == '\n') {
+      message.pop_back();
+    }
+    return MakeError(ErrorCode::kInvalidSpec, "store URL: " + message);
+  }
+  std::string server = ServerName(info);
+  PQconninfoFree(info);
+  return server;
 }
 
 PostgresStore::PostgresStore(std::unique_ptr<PgPool> pool, core::Clock& clock)

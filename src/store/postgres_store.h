@@ -65,12 +65,14 @@ class PostgresStore final : public Store {
   static core::Result<std::unique_ptr<PostgresStore>> Open(PostgresStoreOptions options,
                                                            core::Clock& clock);
 
+  /// user@host:port/db of `url` (no password), for messages. kInvalidSpec ("store URL: " and
+  /// libpq's reason) when libpq cannot parse it. Never throws.
+  static core::Result<std::string> ServerOf(const std::string& url);
+
   ~PostgresStore() override;
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
-  /// Versions recorded in schema_migrations, ascending.
-  core::Result<std::vector<int>> AppliedMigrations();
   /// user@host:port/db of the database (no password), for messages.
   const std::string& server() const;
 
@@ -141,6 +143,13 @@ class PostgresStore final : public Store {
   core::Result<GitState> PutGitState(const GitState& state) override;
   core::Result<void> RecordWebhookDelivery(const std::string& delivery_id) override;
   core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) override;
+
+  // TableStore
+  core::Result<void> ReadTables(
+      const std::function<core::Result<void>(TableReader&)>& read) override;
+  core::Result<void> ReplaceTables(
+      const std::function<core::Result<void>(TableWriter&)>& fill) override;
+  core::Result<std::vector<int>> AppliedMigrations() override;
 
   // Store
   /// kUnavailable when the server cannot be reached.

@@ -136,6 +136,32 @@ const std::vector<Table>& StoredTables() {
   return kTables;
 }
 
+std::string TablePageSql(const Table& table, bool after, bool numbered) {
+  std::string sql = "SELECT " + table.column_list + " FROM " + table.name;
+  if (after) {
+    std::string values;
+    for (std::size_t i = 1; i <= table.key.size(); ++i) {
+      values += (i > 1 ? ", " : "") + (numbered ? "$" + std::to_string(i) : std::string("?"));
+    }
+    // A row-value comparison follows the key order exactly, so no row is skipped or repeated
+    // between pages, and every page is one index range scan.
+    sql += " WHERE (" + table.key_list + ") > (" + values + ")";
+  }
+  return sql + " ORDER BY " + table.key_list + " LIMIT " + std::to_string(kTablePageRows);
+}
+
+std::vector<std::size_t> KeyPositions(const Table& table) {
+  std::vector<std::size_t> positions;
+  for (const std::string& k : table.key) {
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+      if (table.columns[i].name == k) {
+        positions.push_back(i);
+      }
+    }
+  }
+  return positions;
+}
+
 const Table& StoredTable(std::string_view name) {
   for (const Table& t : StoredTables()) {
     if (t.name == name) {

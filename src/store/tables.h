@@ -37,6 +37,17 @@ struct Table {
 /// migration lists; the copy and its verification then include it. Never throws.
 const std::vector<Table>& StoredTables();
 
+/// Rows per page when a table is read whole (TableReader::Each).
+inline constexpr int kTablePageRows = 500;
+
+/// The SELECT of one page of `table` (every column, in key order, at most kTablePageRows rows):
+/// the first page, or with `after` the page after the row whose key values are bound to the
+/// placeholders, one per key column: "?" each when `numbered` is false, else $1, $2, ...
+std::string TablePageSql(const Table& table, bool after, bool numbered);
+
+/// Positions of `table`'s key columns among its columns.
+std::vector<std::size_t> KeyPositions(const Table& table);
+
 /// The table called `name`. Precondition: it is one of StoredTables() (a misspelt name is a
 /// programming error and aborts).
 const Table& StoredTable(std::string_view name);
