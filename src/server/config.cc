@@ -8,6 +8,7 @@
 #include "core/diagnostic.h"
 #include "core/fs.h"
 #include "render/yaml_json.h"
+#include "store/location.h"
 
 namespace obsforge::server {
 namespace {
@@ -137,10 +138,24 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     } else if (key == "tokens_file") {
       o.tokens_file = resolve(s);
     } else if (key == "store") {
-      if (s != "sqlite" && s.rfind("postgresql://", 0) != 0) {
-        errors.push_back(at(value, key, "must be sqlite or a postgresql:// URL"));
+      auto location = store::ParseStoreUrl(s, o.data_dir);
+      if (!location.ok()) {
+        errors.push_back(at(value, key, location.error().message));
       }
       config.store = s;
+      // A SQLite path, like every path here, is relative to this file's folder.
+      const bool prefixed = s.rfind("sqlite:", 0) == 0;
+      if (location.ok() && location->kind == store::StoreLocation::Kind::kSqlite && s != "sqlite" &&
+          !s.empty()) {
+        config.store = "sqlite:" + resolve(prefixed ? s.substr(7) : s).string();
+      }
+    } else if (key == "replicas") {
+      auto n = ParsePositiveInt(s);
+      if (!n) {
+        errors.push_back(at(value, key, "must be a positive integer"));
+      } else {
+        config.replicas = *n;
+      }
     } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
       auto n = ParsePositiveInt(s);
       if (!n) {

@@ -106,7 +106,7 @@ Result<void> Migrate(PgPool& pool, const std::vector<Migration>& migrations, Tim
   if (Result<void> ordered = CheckMigrationOrder(migrations); !ordered) {
     return ordered;
   }
-  return pool.Session<void>("migrate", [&](PgConnection& c) -> Result<void> {
+  return pool.Session<void>("open store", [&](PgConnection& c) -> Result<void> {
     if (c.server_version() < 120000) {
       return MakeError(ErrorCode::kPrecondition,
                        "PostgreSQL 12 or newer is required; " + pool.server() + " runs " +
