@@ -77,17 +77,6 @@ TEST(Normalize, StripsServerManagedFields) {
             json::parse(R"({"title":"t"})"));
 }
 
-TEST(ParseDuration, AcceptsPrometheusDurationsOnly) {
-  EXPECT_EQ(ParseDurationMs("5m"), 300000);
-  EXPECT_EQ(ParseDurationMs("1h30m"), 5400000);
-  EXPECT_EQ(ParseDurationMs("250ms"), 250);
-  EXPECT_EQ(ParseDurationMs("1m30s500ms"), 90500);
-  EXPECT_EQ(ParseDurationMs("0"), 0);
-  for (const char* bad : {"", "5", "m", "5x", "1m1h", "5m5m", "-1m", "1.5m", " 5m"}) {
-    EXPECT_FALSE(ParseDurationMs(bad).has_value()) << bad;
-  }
-}
-
 const Owner kOwner{.stack = "tokpulse", .env = "dev"};
 
 json Objects() {
@@ -410,6 +399,30 @@ TEST(LoadLokiGroups, GroupsByTenant) {
   ASSERT_EQ(groups.at("acme").size(), 1U);
   EXPECT_EQ(groups.at("acme")[0].name, "g");
   EXPECT_EQ(groups.at("acme")[0].tenant, "acme");
+}
+
+TEST(LokiRuler, DurationsCompareByValueAndDiffsShowLokisSpelling) {
+  // Loki answers durations in its own spelling ("1m" for "60s", "1h30m" for "90m").
+  FakeHttpClient http;
+  http.On("GET", "http://loki:3100/loki/api/v1/rules/shop", [](const http::Request&) {
+    return FakeHttpClient::Reply(200,
+                                 "shop:\n  - name: g\n    interval: 1m\n    rules:\n"
+                                 "      - alert: A\n        expr: up == 0\n        for: 1h30m\n");
+  });
+  InMemoryLedger ledger;
+  LokiRuler ruler({.base_url = "http://loki:3100", .rule_namespace = "shop"}, http, ledger);
+  const auto same = ruler.Plan(
+      LoadLokiGroups(LokiBundle("groups:\n  - name: g\n    interval: 60s\n    rules:\n"
+                                "      - alert: A\n        expr: up == 0\n        for: 90m\n")));
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_TRUE(same->empty());
+  const auto changed = ruler.Plan(
+      LoadLokiGroups(LokiBundle("groups:\n  - name: g\n    interval: 120s\n    rules:\n"
+                                "      - alert: A\n        expr: up == 0\n        for: 90m\n")));
+  ASSERT_TRUE(changed.ok()) << changed.error().message;
+  ASSERT_EQ(changed->size(), 1U);
+  ASSERT_EQ((*changed)[0].diffs.size(), 1U);
+  EXPECT_EQ((*changed)[0].diffs[0].ToString(), "/interval: \"1m\" -> \"2m\"");
 }
 
 }  // namespace

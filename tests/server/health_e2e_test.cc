@@ -542,16 +542,6 @@ TEST(HealthRoutesTest, ParseTimeMsAcceptsRfc3339AndMilliseconds) {
   EXPECT_EQ(ParseTimeMs(""), std::nullopt);
 }
 
-TEST(HealthWatcherTest, ParseSpecDurationTakesPrometheusDurations) {
-  EXPECT_EQ(ParseSpecDuration("200ms"), milliseconds(200));
-  EXPECT_EQ(ParseSpecDuration("15s"), milliseconds(15000));
-  EXPECT_EQ(ParseSpecDuration("1m30s"), milliseconds(90000));
-  EXPECT_EQ(ParseSpecDuration("1h"), milliseconds(3600000));
-  EXPECT_EQ(ParseSpecDuration("15"), std::nullopt);
-  EXPECT_EQ(ParseSpecDuration("s"), std::nullopt);
-  EXPECT_EQ(ParseSpecDuration("5x"), std::nullopt);
-}
-
 TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {
   auto stack = StoredSpec("shop", R"({"apiVersion":"obsforge/v1","kind":"Stack",
     "metadata":{"name":"shop"},"spec":{

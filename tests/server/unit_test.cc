@@ -9,6 +9,7 @@
 #include "core/diagnostic.h"
 #include "core/fs.h"
 #include "core/hash.h"
+#include "gitops/config.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/errors.h"
@@ -234,11 +235,31 @@ TEST(Config, BadSettingsAreListedWithPositions) {
                                    "o.yaml:2:13: body_limit: must be a size such as 16MiB",
                                    "o.yaml:3:1: foo: unknown setting"));
   }
-  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
-  EXPECT_EQ(ParseDuration("2m"), std::chrono::minutes(2));
-  EXPECT_EQ(ParseDuration("2"), std::nullopt);
   EXPECT_EQ(ParseByteSize("16MiB"), 16U << 20U);
   EXPECT_EQ(ParseByteSize("16MB"), std::nullopt);
+}
+
+TEST(Config, TimeoutsTakePrometheusDurations) {
+  // One grammar for every duration of obsforge.yaml (core::ParseDuration).
+  const ServerConfig config = ParseServerConfig(
+      "drain_timeout: 1m30s\nread_timeout: 500ms\nwrite_timeout: 1h\n"
+      "gitops:\n  - {repo: file:///x, poll: 1m30s}\n",
+      "o.yaml");
+  EXPECT_EQ(config.server.drain_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(config.server.read_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(config.server.write_timeout, std::chrono::hours(1));
+  EXPECT_EQ(gitops::ParseSources(nlohmann::json::parse(config.gitops_json), "o.yaml").at(0).poll,
+            std::chrono::seconds(90));
+  ServerOptions options = config.server;
+  ApplyEnvironment(options, [](const std::string& name) -> std::optional<std::string> {
+    return name == "OBSFORGE_DRAIN_TIMEOUT" ? std::optional<std::string>("2m15s") : std::nullopt;
+  });
+  EXPECT_EQ(options.drain_timeout, std::chrono::seconds(135));
+  for (const char* bad : {"2", "1m1h", "-5s", "1.5s"}) {
+    EXPECT_THROW((void)ParseServerConfig(std::string("drain_timeout: ") + bad + "\n", "o.yaml"),
+                 core::InputError)
+        << bad;
+  }
 }
 
 }  // namespace
