@@ -195,7 +195,6 @@ TEST(Metrics, ExpositionFormat) {
                   "obsforge_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\\\"b\","
                   "le=\"0.0025000000000000001\"} 1\n"));
   EXPECT_THAT(text, ::testing::HasSubstr("obsforge_stacks 3\n"));
-  EXPECT_EQ(EscapeLabelValue("a\\b\n\"c\""), "a\\\\b\\n\\\"c\\\"");
 }
 
 TEST(Config, ParsesFileAndEnvironment) {
