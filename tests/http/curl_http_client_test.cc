@@ -62,15 +62,7 @@ std::uint16_t ClosedPort() {
 }
 
 TEST(CurlHttpClient, RoundTripsMethodHeadersAndBody) {
-  TestServer server([](auto& request, auto& response) {
-    Reply(response, 201, request.getMethod() + " " + request.getURI() + " " + ReadBody(request),
-          {{"X-Reply", "yes"},
-           {"Content-Type", "text/plain"},
-           {"X-Seen-Test", request.get("X-Test", "")},
-           {"X-Seen-Agent", request.get("User-Agent", "")},
-           {"X-Seen-Type", request.get("Content-Type", "<none>")},
-           {"X-Seen-Expect", request.get("Expect", "<none>")}});
-  });
+  TestServer server(testing::EchoRequest);
   CurlHttpClient client;
 
   auto result = client.Send({.method = "PUT",

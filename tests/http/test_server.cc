@@ -84,4 +84,15 @@ std::string ReadBody(Poco::Net::HTTPServerRequest& request) {
   return body;
 }
 
+void EchoRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+  Reply(response, 201, request.getMethod() + " " + request.getURI() + " " + ReadBody(request),
+        {{"X-Reply", "yes"},
+         {"Content-Type", "text/plain"},
+         {"X-Seen-Test", request.get("X-Test", "")},
+         {"X-Seen-Agent", request.get("User-Agent", "")},
+         {"X-Seen-Type", request.get("Content-Type", "<none>")},
+         {"X-Seen-Expect", request.get("Expect", "<none>")},
+         {"X-Seen-Encoding", request.get("Accept-Encoding", "<none>")}});
+}
+
 }  // namespace obsforge::http::testing

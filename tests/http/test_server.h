@@ -52,4 +52,10 @@ void Reply(Poco::Net::HTTPServerResponse& response,
 /// Reads the whole request body.
 std::string ReadBody(Poco::Net::HTTPServerRequest& request);
 
+/// A handler that answers 201 "<METHOD> <URI> <body>" (text/plain, X-Reply: yes) and echoes
+/// what the client sent as X-Seen-Test (X-Test), X-Seen-Agent (User-Agent), X-Seen-Type
+/// (Content-Type), X-Seen-Expect (Expect) and X-Seen-Encoding (Accept-Encoding); "<none>" for
+/// an absent Content-Type, Expect or Accept-Encoding.
+void EchoRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
 }  // namespace obsforge::http::testing
