@@ -84,7 +84,8 @@ struct ApplyReport {
 /// Comparison ignores server-managed fields (StripServerFields / NormalizeDashboard), compares
 /// datasources, rule groups, contact points and the policy route on the fields obsforge sets,
 /// and compares secrets (secureJsonData, secret references) through the ledger's content hash,
-/// since Grafana never echoes them.
+/// since Grafana never echoes them. Each kind has its reconciler (grafana_reconcilers.h), all
+/// on one compare-then-upsert skeleton.
 class GrafanaProvisioner {
  public:
   /// `client`, `ledger` and `logger` are not owned and must outlive the provisioner. `env`
