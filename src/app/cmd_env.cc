@@ -9,6 +9,7 @@
 #include "app/controller_factory.h"
 #include "app/loaded_stack.h"
 #include "app/step_printer.h"
+#include "apply/runtime.h"
 #include "core/diagnostic.h"
 
 namespace obsforge::app {
@@ -80,9 +81,9 @@ int RunApply(const EnvCommandOptions& options, Io io) {
   if (!loaded) {
     return kExitFailed;
   }
-  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-    io.err << "environment " << options.env << " of " << loaded->stack.name
-           << " uses the local runtime: obsforge runs its components itself, so use `obsforge up "
+  if (const auto kind = apply::KindOf(merged); kind.runs_components_here) {
+    io.err << "environment " << options.env << " of " << loaded->stack.name << " uses the "
+           << kind.name << " runtime: obsforge runs its components itself, so use `obsforge up "
            << options.input.spec.string() << " --env " << options.env
            << "` (foreground) or `obsforge serve`\n";
     return kExitFailed;
@@ -101,8 +102,9 @@ int RunUp(const EnvCommandOptions& options, Io io) {
   if (!loaded) {
     return kExitFailed;
   }
-  if (merged.runtime.type != spec::Runtime::Type::kLocal) {
-    io.err << "environment " << options.env << " uses the external runtime: use `obsforge apply`\n";
+  if (const auto kind = apply::KindOf(merged); !kind.runs_components_here) {
+    io.err << "environment " << options.env << " uses the " << kind.name
+           << " runtime: use `obsforge apply`\n";
     return kExitFailed;
   }
   g_stop.store(false);
@@ -124,15 +126,13 @@ int RunUp(const EnvCommandOptions& options, Io io) {
   io.out << "running; press Ctrl-C to stop" << std::endl;
   std::map<std::string, std::string> last;
   while (!g_stop.load()) {
-    const auto status = controller.Status(loaded->stack.name, options.env);
-    for (const auto& c : status["components"]) {
-      const auto name = c["name"].get<std::string>();
-      const auto state = c["state"].get<std::string>();
-      if (last[name] != state) {
-        if (!last[name].empty()) {
-          io.out << name << ": " << last[name] << " -> " << state << std::endl;
+    for (const auto& c : controller.Status(loaded->stack.name, options.env).components) {
+      const auto state = c.Describe();
+      if (last[c.name] != state) {
+        if (!last[c.name].empty()) {
+          io.out << c.name << ": " << last[c.name] << " -> " << state << std::endl;
         }
-        last[name] = state;
+        last[c.name] = state;
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -2,6 +2,7 @@
 
 #include "apply/environment_controller.h"
 #include "server/backend.h"
+#include "server/runtime_status_json.h"
 
 namespace obsforge::server {
 
@@ -43,7 +44,7 @@ class ControllerBackend final : public EnvironmentBackend {
     return controller_.Applied(stack, env);
   }
   nlohmann::json Status(const std::string& stack, const std::string& env) override {
-    return controller_.Status(stack, env);
+    return RuntimeStatusJson(controller_.Status(stack, env));
   }
 
  private:

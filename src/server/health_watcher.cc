@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "apply/runtime.h"
 #include "core/diagnostic.h"
 #include "core/duration.h"
 
@@ -263,8 +264,7 @@ core::Result<int> HealthWatcher::WatchStored(store::Store& store) {
         continue;
       }
       try {
-        if (spec::ForEnvironment(*stack, state.env).runtime.type !=
-            spec::Runtime::Type::kExternal) {
+        if (apply::KindOf(spec::ForEnvironment(*stack, state.env)).runs_components_here) {
           continue;
         }
       } catch (const core::InputError&) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "apply/runtime.h"
 #include "core/clock.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
@@ -657,7 +658,7 @@ core::Result<int> StackService::Recover() {
         continue;
       }
       try {
-        if (spec::ForEnvironment(input->stack, e.env).runtime.type != spec::Runtime::Type::kLocal) {
+        if (!apply::KindOf(spec::ForEnvironment(input->stack, e.env)).runs_components_here) {
           continue;
         }
       } catch (const core::InputError&) {

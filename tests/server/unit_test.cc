@@ -17,6 +17,7 @@
 #include "server/metrics.h"
 #include "server/retention.h"
 #include "server/router.h"
+#include "server/runtime_status_json.h"
 #include "server/tar.h"
 #include "store/sqlite_store.h"
 #include "support/fake_clock.h"
@@ -259,6 +260,40 @@ TEST(Config, TimeoutsTakePrometheusDurations) {
                  core::InputError)
         << bad;
   }
+}
+
+TEST(RuntimeStatusJson, KeepsTheWireFormatAndNamesTheRuntime) {
+  const apply::RuntimeStatus local{
+      .runtime = "local",
+      .has_revisions = true,
+      .revision = 3,
+      .last_good = std::nullopt,
+      .components = {
+          {.name = "prometheus",
+           .state = apply::ComponentState::kRunning,
+           .url = "http://127.0.0.1:9090",
+           .process =
+               apply::ProcessInfo{.pid = 42, .restarts = 1, .last_exit = "exited with status 1"}},
+          {.name = "loki",
+           .state = apply::ComponentState::kUnavailable,
+           .reason = "loki not found on PATH",
+           .url = "http://127.0.0.1:3100",
+           .process = apply::ProcessInfo{}}}};
+  EXPECT_EQ(RuntimeStatusJson(local), nlohmann::json::parse(R"({
+      "runtime": "local", "revision": 3, "last_good": null,
+      "components": [
+        {"name": "prometheus", "state": "running", "url": "http://127.0.0.1:9090", "pid": 42,
+         "restarts": 1, "last_exit": "exited with status 1"},
+        {"name": "loki", "state": "unavailable: loki not found on PATH",
+         "url": "http://127.0.0.1:3100", "pid": 0, "restarts": 0}]})"));
+  const apply::RuntimeStatus external{.runtime = "external",
+                                      .components = {{.name = "grafana",
+                                                      .state = apply::ComponentState::kExternal,
+                                                      .url = "http://grafana:3000"}}};
+  EXPECT_EQ(RuntimeStatusJson(external), nlohmann::json::parse(R"({
+      "runtime": "external",
+      "components": [{"name": "grafana", "state": "external", "url": "http://grafana:3000"}]})"));
+  EXPECT_EQ(RuntimeStatusJson({}), nlohmann::json::parse(R"({"runtime": null, "components": []})"));
 }
 
 }  // namespace
