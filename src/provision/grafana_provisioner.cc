@@ -1,6 +1,8 @@
 #include "provision/grafana_provisioner.h"
 
+#include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +35,20 @@ std::vector<DatasourceHealth> CheckHealth(GrafanaClient& client,
     }
   }
   return out;
+}
+
+// Runs `body`; an exception (an answer of a shape no check foresaw, read on any thread of the
+// reconcile) becomes an error instead of leaving the provision step.
+template <class T, class F>
+core::Result<T> Guarded(F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    return core::MakeError(core::ErrorCode::kUpstream,
+                           std::string("grafana: unexpected answer: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -147,14 +163,20 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
 }
 
 core::Result<GrafanaPlan> GrafanaProvisioner::Plan(const DesiredGrafana& desired) {
-  Work work(options_, client_, env_);
-  if (auto computed = Compute(desired, work); !computed.ok()) {
-    return computed.error();
-  }
-  return std::move(work.session.plan());
+  return Guarded<GrafanaPlan>([&]() -> core::Result<GrafanaPlan> {
+    Work work(options_, client_, env_);
+    if (auto computed = Compute(desired, work); !computed.ok()) {
+      return computed.error();
+    }
+    return std::move(work.session.plan());
+  });
 }
 
 core::Result<ApplyReport> GrafanaProvisioner::Apply(const DesiredGrafana& desired) {
+  return Guarded<ApplyReport>([&] { return ApplyGuarded(desired); });
+}
+
+core::Result<ApplyReport> GrafanaProvisioner::ApplyGuarded(const DesiredGrafana& desired) {
   Work work(options_, client_, env_);
   if (auto computed = Compute(desired, work); !computed.ok()) {
     return computed.error();

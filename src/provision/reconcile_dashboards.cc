@@ -85,6 +85,11 @@ class Dashboards final : public Reconciler {
     }
     // Moved out, not copied: dashboards can be hundreds of kilobytes.
     json dashboard = r.contains("dashboard") ? std::move(r["dashboard"]) : json::object();
+    if (!dashboard.is_object()) {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             "dashboard " + Quoted(d.uid) +
+                                 ": Grafana answered with a dashboard that is not a JSON object");
+    }
     if (!session_.InLedger(d.kind, d.uid) && !DashboardOwned(dashboard, session_.owner())) {
       return Verdict{.found = Found::kForeign, .why = "a dashboard with this uid exists"};
     }

@@ -314,6 +314,38 @@ TEST(GrafanaProvisionerPlan, UnownedDashboardIsAConflictNotAChange) {
   }
 }
 
+TEST(GrafanaProvisionerPlan, AnOddAnswerIsAnErrorNeverACrash) {
+  // A dashboard read on a ParallelFor worker, and a rule group read on the caller's thread, both
+  // answered in a shape no one expects: an error naming Grafana, not an exception.
+  FakeHttpClient http;
+  EmptyGrafana(http);
+  http.On("GET", std::string(kBase) + "/api/dashboards/uid/api", [](const http::Request&) {
+    return FakeHttpClient::Json(200, R"({"dashboard":5,"meta":{}})");
+  });
+  GrafanaClient client({.base_url = kBase}, http);
+  InMemoryLedger ledger;
+  ASSERT_TRUE(ledger.Record({.kind = ObjectKind::kDashboard, .uid = "api"}).ok());
+  GrafanaProvisioner provisioner({.owner = kOwner}, client, ledger, Env());
+  auto plan = provisioner.Plan(LoadDesiredGrafana(MakeBundle(Objects(), Dashboards()), kOwner));
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code, core::ErrorCode::kUpstream);
+  EXPECT_EQ(plan.error().message,
+            "dashboard \"api\": Grafana answered with a dashboard that is not a JSON object");
+
+  // A rule group that left the spec, answered with a list instead of a group.
+  ASSERT_TRUE(ledger.Forget(ObjectKind::kDashboard, "api").ok());
+  ASSERT_TRUE(ledger.Record({.kind = ObjectKind::kRuleGroup, .uid = "tokpulse/g"}).ok());
+  http.On("GET", std::string(kBase) + "/api/dashboards/uid/api",
+          [](const http::Request&) { return FakeHttpClient::Json(404, R"({"message":"nf"})"); });
+  http.On("GET", std::string(kBase) + "/api/v1/provisioning/folder/tokpulse/rule-groups/g",
+          [](const http::Request&) { return FakeHttpClient::Json(200, "[1,2]"); });
+  auto applied = provisioner.Apply(LoadDesiredGrafana(MakeBundle(Objects(), Dashboards()), kOwner));
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().code, core::ErrorCode::kUpstream);
+  EXPECT_THAT(applied.error().message, HasSubstr("grafana: unexpected answer: "));
+  EXPECT_EQ(http.CountWrites(), 0U);
+}
+
 TEST(GrafanaProvisionerPlan, OwnedDashboardDriftShowsFieldDiffs) {
   FakeHttpClient http;
   EmptyGrafana(http);
