@@ -1,5 +1,7 @@
 #include "apply/environment_controller.h"
 
+#include <algorithm>
+
 #include "apply/binaries.h"
 #include "apply/revisions.h"
 #include "core/diagnostic.h"
@@ -67,34 +69,37 @@ EnvironmentController::~EnvironmentController() {
 }
 
 core::Result<Runtime*> EnvironmentController::RuntimeFor(const spec::EnvironmentSpec& env) {
-  std::unique_ptr<Runtime> replaced;  // stopped outside the lock
-  std::lock_guard lock(mu_);
-  const Key key{env.stack, env.env};
-  auto it = runtimes_.find(key);
-  if (it != runtimes_.end()) {
-    if (Fits(*it->second, env)) {
-      it->second->Update(env);
-      return it->second.get();
+  std::unique_ptr<Runtime> replaced;  // the spec asks for another kind: stopped outside the lock
+  auto found = [&]() -> core::Result<Runtime*> {
+    std::lock_guard lock(mu_);
+    const Key key{env.stack, env.env};
+    auto it = runtimes_.find(key);
+    if (it != runtimes_.end()) {
+      if (Fits(*it->second, env)) {
+        it->second->Update(env);
+        return it->second.get();
+      }
+      replaced = std::move(it->second);
+      runtimes_.erase(it);
     }
-    replaced = std::move(it->second);
-    runtimes_.erase(it);
-  }
-  auto made = MakeRuntime(env, RuntimeContext{.data_dir = options_.data_dir,
-                                              .http = http_,
-                                              .clock = clock_,
-                                              .logger = logger_,
-                                              .path_env = options_.path_env,
-                                              .ready_timeout = options_.ready_timeout,
-                                              .supervisor = options_.supervisor});
+    auto made = MakeRuntime(env, RuntimeContext{.data_dir = options_.data_dir,
+                                                .http = http_,
+                                                .clock = clock_,
+                                                .logger = logger_,
+                                                .path_env = options_.path_env,
+                                                .ready_timeout = options_.ready_timeout,
+                                                .supervisor = options_.supervisor});
+    if (!made.ok()) {
+      return made.error();
+    }
+    auto* runtime = made->get();
+    runtimes_.emplace(key, std::move(made.value()));
+    return runtime;
+  }();
   if (replaced) {
     replaced->StopAll();
   }
-  if (!made.ok()) {
-    return made.error();
-  }
-  auto* runtime = made->get();
-  runtimes_.emplace(key, std::move(made.value()));
-  return runtime;
+  return found;
 }
 
 render::RenderOptions EnvironmentController::RenderOptionsFor(const Runtime* runtime) const {
