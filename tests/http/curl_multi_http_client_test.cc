@@ -71,20 +71,9 @@ TEST(CurlMultiHttpClient, SendsRequestsShapedLikeTheEasyClient) {
 }
 
 TEST(CurlMultiHttpClient, KeepsManyRequestsInFlightOnOneThreadOverFewConnections) {
-  std::atomic<int> current{0};
-  std::atomic<int> peak{0};
+  testing::Concurrency concurrency;
   TestServer server([&](auto& request, auto& response) {
-    const int now = ++current;
-    int seen = peak.load();
-    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-    }
-    // Stay until a second request is in too (or 1 s passed): only requests sent together can
-    // meet here, and one thread sent them all.
-    const auto end = std::chrono::steady_clock::now() + 1s;
-    while (current < 2 && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(2ms);
-    }
-    --current;
+    concurrency.Meet();
     Reply(response, 200, request.getURI());
   });
   CurlMultiHttpClient client({.max_host_connections = 3});
@@ -100,8 +89,8 @@ TEST(CurlMultiHttpClient, KeepsManyRequestsInFlightOnOneThreadOverFewConnections
   for (int i = 0; i < 30; ++i) {
     EXPECT_EQ(bodies[i], "/n/" + std::to_string(i));
   }
-  EXPECT_GE(peak.load(), 2);
-  EXPECT_LE(peak.load(), 3);
+  EXPECT_GE(concurrency.peak(), 2);
+  EXPECT_LE(concurrency.peak(), 3);
   EXPECT_LE(server.TotalConnections(), 3);  // kept alive and reused
 }
 
