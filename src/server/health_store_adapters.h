@@ -62,7 +62,7 @@ class StoreOutbox final : public notify::Outbox {
 /// The store form of `transition`.
 store::HealthEvent ToHealthEvent(const health::Transition& transition);
 
-/// The API view of a stored event (interfaces.md .../health/history): {id, scope
+/// The API view of a stored event (docs/api.md .../health/history): {id, scope
 /// (environment/component/check), stack, env, component?, check?, from, to, at (RFC 3339),
 /// message}.
 nlohmann::json HealthEventJson(const store::HealthEvent& event);

@@ -23,7 +23,7 @@ struct RouteDeps {
   std::function<bool()> draining;  ///< true once shutdown began (/readyz answers 503)
 };
 
-/// Registers every endpoint of interfaces.md except the GitOps webhook and the status page.
+/// Registers every endpoint of docs/api.md except the GitOps webhook and the status page.
 /// Handlers are thin: they read parameters, call the service and shape the reply.
 void RegisterRoutes(Router& router, const RouteDeps& deps);
 
