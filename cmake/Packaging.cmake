@@ -50,6 +50,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)  # no debug info in the package: 4 MB installed instead of 134 MB
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, prometheus-alertmanager, git")
 configure_file(packaging/deb/conffiles.in "${CMAKE_BINARY_DIR}/packaging/deb/conffiles" @ONLY)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
