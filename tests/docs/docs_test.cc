@@ -16,7 +16,7 @@
 #include "apply/process.h"
 #include "core/error.h"
 #include "core/fs.h"
-#include "docs/run_command.h"
+#include "docs/docs_util.h"
 #include "http/curl_http_client.h"
 #include "openapi_markdown.h"
 #include <poll.h>
@@ -31,16 +31,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path Source(const std::string& rel) {
-  return fs::path(OBS_SOURCE_DIR) / rel;
-}
+using obs_test::Slurp;
+using obs_test::Source;
 
 // `obsforge serve` on a free loopback port with an empty data directory, stopped (SIGTERM) at
 // destruction.

@@ -14,7 +14,7 @@
 
 #include "core/diagnostic.h"
 #include "core/fs.h"
-#include "docs/run_command.h"
+#include "docs/docs_util.h"
 #include "server/config.h"
 #include <unistd.h>
 
@@ -24,16 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path Source(const std::string& rel) {
-  return fs::path(OBS_SOURCE_DIR) / rel;
-}
+using obs_test::Slurp;
+using obs_test::Source;
 
 // The lines of `help` under the heading `section` ("Options:", "Subcommands:") up to the next
 // heading or blank line.

@@ -2,11 +2,26 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <sys/wait.h>
 
 namespace obs_test {
+
+/// `rel` in the source tree.
+inline std::filesystem::path Source(const std::string& rel) {
+  return std::filesystem::path(SourceDir()) / rel;
+}
+
+/// The content of `path` ("" when it cannot be read).
+inline std::string Slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 /// The obsforge binary of this build.
 inline std::filesystem::path ObsforgeBinary() {
