@@ -202,13 +202,17 @@ TEST(Docs, EveryCitedMarkdownFileExists) {
     if (!it->is_regular_file() || !IsTextFile(it->path())) {
       continue;
     }
+    // Where a comment starts in this kind of file ("" for documents: every line counts).
     const std::string extension = it->path().extension().string();
-    const std::string comment = extension == ".cc" || extension == ".h" ||
-                                        extension == ".jsonnet" || extension == ".libsonnet" ||
-                                        extension == ".lua"
-                                    ? "//"
-                                : extension == ".md" ? ""
-                                                     : "#";
+    std::string comment = "#";
+    if (extension == ".md") {
+      comment = "";
+    } else if (extension == ".lua") {
+      comment = "--";
+    } else if (extension == ".cc" || extension == ".h" || extension == ".jsonnet" ||
+               extension == ".libsonnet") {
+      comment = "//";
+    }
     std::istringstream in(Slurp(it->path()));
     std::string full;
     int number = 0;
