@@ -59,6 +59,17 @@ std::optional<std::size_t> ParseByteSize(std::string_view text) {
   return static_cast<std::size_t>(*n * factor);
 }
 
+std::string StoreProblem(std::string_view store) {
+  if (store == "sqlite") {
+    return "";
+  }
+  if (store.starts_with("postgresql://") || store.starts_with("postgres://")) {
+    return "PostgreSQL is not supported yet; the only store is sqlite (obsforge.db in the data "
+           "directory)";
+  }
+  return "unknown store \"" + std::string(store) + "\"; the only store is sqlite";
+}
+
 ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file) {
   const std::string name = file.string();
   YAML::Node root;
@@ -115,8 +126,8 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     } else if (key == "tokens_file") {
       o.tokens_file = resolve(s);
     } else if (key == "store") {
-      if (s != "sqlite" && s.rfind("postgresql://", 0) != 0) {
-        errors.push_back(at(value, key, "must be sqlite or a postgresql:// URL"));
+      if (auto problem = StoreProblem(s); !problem.empty()) {
+        errors.push_back(at(value, key, problem));
       }
       config.store = s;
     } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
