@@ -9,7 +9,7 @@
 
 namespace obsforge::server {
 
-/// The server part of obsforge.yaml (interfaces.md "Server configuration").
+/// The server part of obsforge.yaml (docs/configuration.md).
 struct ServerConfig {
   ServerOptions server;
   /// The store URL (store::ParseStoreUrl; a relative SQLite path made relative to the config
@@ -20,6 +20,10 @@ struct ServerConfig {
   /// The `gitops` section untouched, as JSON ("null" when absent), for the gitops module.
   std::string gitops_json = "null";
 };
+
+/// Why `store` is not a store URL (store::ParseStoreUrl's message), or "" when it is one. Used
+/// for the config file, --store and OBSFORGE_STORE alike.
+std::string StoreProblem(std::string_view store);
 
 /// Parses obsforge.yaml: listen, data_dir, content_dir, store, replicas, tokens_file, gitops, and
 /// the server's limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"),
@@ -36,8 +40,6 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file);
 /// OBSFORGE_DRAIN_TIMEOUT. Throws core::InputError naming the variable for a bad value.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
 
-/// "30s", "500ms", "2m", "1h" → milliseconds; nullopt when malformed.
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 /// "1048576", "512KiB", "16MiB", "1GiB" → bytes; nullopt when malformed.
 std::optional<std::size_t> ParseByteSize(std::string_view text);
 

@@ -7,8 +7,8 @@
 
 namespace obsforge::spec {
 
-/// True for a Prometheus duration: one or more `<int><unit>` with units y, w, d, h, m, s, ms in
-/// that order, each at most once (`30s`, `1h30m`, `500ms`, `0s`).
+/// True for a Prometheus duration (core::ParseDuration: `30s`, `1h30m`, `500ms`, `0s`, within
+/// Prometheus's range).
 bool IsDuration(std::string_view text);
 
 /// True for `host:port` with a non-empty host (name, IPv4, or `[IPv6]`) and a port 1..65535.
