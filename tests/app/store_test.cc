@@ -33,17 +33,9 @@ using ::testing::Not;
 // has.
 constexpr seconds kComeUp{120};
 
-class StoreCommandTest : public ::testing::Test {
+class StoreCommandTest : public store::testing::PostgresSchemaTest {
  protected:
-  void SetUp() override {
-    obsforge::testing::RequirePostgres(server_);
-    if (server_ == nullptr) {
-      return;
-    }
-    auto url = server_->NewSchemaUrl("app");
-    ASSERT_TRUE(url.has_value());
-    pg_ = *url;
-  }
+  StoreCommandTest() : PostgresSchemaTest("app") {}
 
   int Migrate(const std::string& from, const std::string& to, bool force = false) {
     out_.str("");
@@ -66,10 +58,7 @@ class StoreCommandTest : public ::testing::Test {
     return *store::DigestTables(**opened);
   }
 
-  obsforge::testing::PostgresServer* server_ = nullptr;
-  std::string pg_;
   store::testing::TempDir tmp_;
-  obsforge::testing::FakeClock clock_;
   std::ostringstream out_;
   std::ostringstream err_;
 };
@@ -85,7 +74,7 @@ TEST_F(StoreCommandTest, MigrateRoundTripOfAPopulatedStoreComparesEqual) {
   }
   const std::string rows = std::to_string(store::testing::kPopulatedRows);
 
-  ASSERT_EQ(Migrate("sqlite:" + (Dir() / "var").string(), pg_), kExitOk) << err_.str();
+  ASSERT_EQ(Migrate("sqlite:" + (Dir() / "var").string(), url_), kExitOk) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("copied " + rows +
                                     " rows in 10 tables; counts and hashes "
                                     "match"));
@@ -95,15 +84,15 @@ TEST_F(StoreCommandTest, MigrateRoundTripOfAPopulatedStoreComparesEqual) {
                                     "postgresql obsforge@127.0.0.1:"));
 
   // A second copy into the now full target needs --force.
-  ASSERT_EQ(Migrate("sqlite", pg_), kExitFailed);
+  ASSERT_EQ(Migrate("sqlite", url_), kExitFailed);
   EXPECT_THAT(err_.str(), HasSubstr(" already holds " + rows + " rows; --force replaces them"));
-  ASSERT_EQ(Migrate("sqlite", pg_, /*force=*/true), kExitOk) << err_.str();
+  ASSERT_EQ(Migrate("sqlite", url_, /*force=*/true), kExitOk) << err_.str();
 
-  ASSERT_EQ(Check(pg_), kExitOk) << err_.str();
+  ASSERT_EQ(Check(url_), kExitOk) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr(rows + " rows in 10 tables; consistent"));
 
   const fs::path back = Dir() / "back";
-  ASSERT_EQ(Migrate(pg_, "sqlite:" + back.string()), kExitOk) << err_.str();
+  ASSERT_EQ(Migrate(url_, "sqlite:" + back.string()), kExitOk) << err_.str();
   EXPECT_EQ(Digests((back / "obsforge.db").string()), Digests(source.string()));
 }
 
@@ -113,24 +102,24 @@ TEST_F(StoreCommandTest, MigrateRefusesAMissingSourceOrTheSameStoreAndLeavesTheT
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->CreateStack("kept", {.spec_json = "{}"}));
   }
-  ASSERT_EQ(Migrate("sqlite:" + Dir().string(), pg_), kExitOk) << err_.str();
-  ASSERT_EQ(Check(pg_), kExitOk);
+  ASSERT_EQ(Migrate("sqlite:" + Dir().string(), url_), kExitOk) << err_.str();
+  ASSERT_EQ(Check(url_), kExitOk);
   const std::string before = out_.str();
 
-  EXPECT_EQ(Migrate("sqlite:" + (Dir() / "typo").string(), pg_, /*force=*/true), kExitFailed);
+  EXPECT_EQ(Migrate("sqlite:" + (Dir() / "typo").string(), url_, /*force=*/true), kExitFailed);
   EXPECT_EQ(err_.str(), "--from: no store at " + (Dir() / "typo" / "obsforge.db").string() + "\n");
   EXPECT_FALSE(fs::exists(Dir() / "typo"));
-  EXPECT_EQ(Migrate(pg_, pg_, true), kExitFailed);
+  EXPECT_EQ(Migrate(url_, url_, true), kExitFailed);
   EXPECT_THAT(err_.str(), HasSubstr("--from and --to name the same store (postgresql "));
-  EXPECT_EQ(Migrate("mysql://root@db/x", pg_), kExitFailed);
+  EXPECT_EQ(Migrate("mysql://root@db/x", url_), kExitFailed);
   EXPECT_THAT(err_.str(), HasSubstr("--from: store URL: unknown scheme \"mysql\""));
 
-  ASSERT_EQ(Check(pg_), kExitOk);
+  ASSERT_EQ(Check(url_), kExitOk);
   EXPECT_EQ(out_.str(), before);
 }
 
 TEST_F(StoreCommandTest, UnreachableTargetIsNamedWithoutItsPassword) {
-  EXPECT_EQ(Migrate(pg_, "postgresql://alice:s3cret-pw@127.0.0.1:1/obsforge"), kExitFailed);
+  EXPECT_EQ(Migrate(url_, "postgresql://alice:s3cret-pw@127.0.0.1:1/obsforge"), kExitFailed);
   EXPECT_THAT(err_.str(), HasSubstr("--to: open store: cannot connect to PostgreSQL "
                                     "alice@127.0.0.1:1/obsforge"));
   EXPECT_THAT(err_.str(), Not(HasSubstr("s3cret-pw")));
@@ -181,7 +170,7 @@ TEST_F(ServePostgresTest, RunsTheDemoStackAndFindsItAgainThroughTheConfigFile) {
   REQUIRE_BINARY(alertmanager, "prometheus-alertmanager");
   {
     auto serve =
-        Serve({"--store", pg_, "--bootstrap", std::string(OBS_SOURCE_DIR) + "/stacks/demo.yaml"});
+        Serve({"--store", url_, "--bootstrap", std::string(OBS_SOURCE_DIR) + "/stacks/demo.yaml"});
     ASSERT_GE(serve->out().WaitFor("serving; SIGTERM or Ctrl-C stops it", 0, kComeUp), 0)
         << serve->out().All() << serve->err().All();
     EXPECT_THAT(serve->err().All(), HasSubstr("demo.yaml [dev]: succeeded"));
@@ -191,17 +180,16 @@ TEST_F(ServePostgresTest, RunsTheDemoStackAndFindsItAgainThroughTheConfigFile) {
     EXPECT_EQ(serve->Wait(), 0);
   }
   // Behind the server's back: the rows are in PostgreSQL, nothing in a SQLite file.
-  const std::string schema = pg_.substr(pg_.find("%3D") + 3);
-  EXPECT_EQ(server_->Value("SELECT revision FROM " + schema + ".stacks WHERE name = 'demo'"), "1");
-  EXPECT_EQ(server_->Value("SELECT state FROM " + schema + ".environments WHERE stack = 'demo'"),
+  EXPECT_EQ(server_->Value("SELECT revision FROM " + schema_ + ".stacks WHERE name = 'demo'"), "1");
+  EXPECT_EQ(server_->Value("SELECT state FROM " + schema_ + ".environments WHERE stack = 'demo'"),
             "ready");
-  EXPECT_EQ(server_->Value("SELECT COUNT(*) FROM " + schema +
+  EXPECT_EQ(server_->Value("SELECT COUNT(*) FROM " + schema_ +
                            ".operations WHERE stack = 'demo' AND state = 'succeeded'"),
             "1");
   EXPECT_FALSE(fs::exists(Dir() / "var" / "obsforge.db"));
 
   const fs::path config = Dir() / "obsforge.yaml";
-  core::WriteFileAtomic(config, "store: " + pg_ + "\n");
+  core::WriteFileAtomic(config, "store: " + url_ + "\n");
   auto serve = Serve({"--config", config.string()});
   const std::string base = BaseUrl(*serve);
   ASSERT_FALSE(base.empty()) << serve->out().All() << serve->err().All();
@@ -221,7 +209,7 @@ TEST_F(ServePostgresTest, SeveralReplicasRefuseSqliteAndTheLocalRuntime) {
     auto serve = Serve({"--replicas", "2"});
     EXPECT_EQ(serve->Wait(), kExitFailed);
   }
-  auto serve = Serve({"--store", pg_, "--replicas", "3"});
+  auto serve = Serve({"--store", url_, "--replicas", "3"});
   const std::string base = BaseUrl(*serve);
   ASSERT_FALSE(base.empty()) << serve->out().All() << serve->err().All();
   http::CurlHttpClient client;

@@ -23,17 +23,9 @@ std::int64_t TotalRows(const std::vector<TableDigest>& digests) {
   return n;
 }
 
-class StoreCopyPostgresTest : public ::testing::Test {
+class StoreCopyPostgresTest : public PostgresSchemaTest {
  protected:
-  void SetUp() override {
-    obsforge::testing::RequirePostgres(server_);
-    if (server_ == nullptr) {
-      return;
-    }
-    auto url = server_->NewSchemaUrl("copy");
-    ASSERT_TRUE(url.has_value());
-    pg_url_ = *url;
-  }
+  StoreCopyPostgresTest() : PostgresSchemaTest("copy") {}
 
   // A SQLite store in a file of its own (synchronous=NORMAL: these tests write many rows and
   // are about their contents, not about surviving a power cut).
@@ -44,10 +36,7 @@ class StoreCopyPostgresTest : public ::testing::Test {
     return opened ? std::move(opened).value() : nullptr;
   }
 
-  obsforge::testing::PostgresServer* server_ = nullptr;
-  std::string pg_url_;
   TempDir dir_;
-  obsforge::testing::FakeClock clock_;
 };
 
 // SQLite -> PostgreSQL -> SQLite: every table arrives whole (digests equal at each hop), the
@@ -57,7 +46,7 @@ TEST_F(StoreCopyPostgresTest, PostgresRoundTripOfAPopulatedSqliteStoreComparesEq
   auto source = Sqlite("source");
   ASSERT_NE(source, nullptr);
   Populate(*source, clock_);
-  auto pg = OpenPostgresOrDie(pg_url_, clock_);
+  auto pg = OpenPostgresOrDie(url_, clock_);
   auto back = Sqlite("back");
   ASSERT_NE(pg, nullptr);
   ASSERT_NE(back, nullptr);
@@ -111,7 +100,7 @@ TEST_F(StoreCopyPostgresTest, PostgresRoundTripOfAPopulatedSqliteStoreComparesEq
 // it was (one transaction).
 TEST_F(StoreCopyPostgresTest, CopyReplacesTheTargetWholeOrNotAtAll) {
   auto source = Sqlite("source");
-  auto pg = OpenPostgresOrDie(pg_url_, clock_);
+  auto pg = OpenPostgresOrDie(url_, clock_);
   ASSERT_NE(source, nullptr);
   ASSERT_NE(pg, nullptr);
   Populate(*source, clock_);
@@ -169,7 +158,7 @@ TEST_F(StoreCopyPostgresTest, CopyReplacesTheTargetWholeOrNotAtAll) {
 // Pages of rows: a table larger than one page is read whole, in key order, without repeats.
 TEST_F(StoreCopyPostgresTest, TablesLargerThanAPageAreCopiedWhole) {
   auto source = Sqlite("source");
-  auto pg = OpenPostgresOrDie(pg_url_, clock_);
+  auto pg = OpenPostgresOrDie(url_, clock_);
   ASSERT_NE(source, nullptr);
   ASSERT_NE(pg, nullptr);
   ASSERT_TRUE(source->CreateStack("alpha", {.spec_json = "{}"}));
@@ -197,7 +186,7 @@ TEST_F(StoreCopyPostgresTest, TablesLargerThanAPageAreCopiedWhole) {
 
 TEST_F(StoreCopyPostgresTest, DigestsDifferWhenOneValueDiffers) {
   auto a = Sqlite("a");
-  auto b = OpenPostgresOrDie(pg_url_, clock_);
+  auto b = OpenPostgresOrDie(url_, clock_);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(a->CreateStack("alpha", {.spec_json = "{\"v\":1}"}));

@@ -23,29 +23,20 @@ namespace obsforge::store::testing {
 namespace {
 
 using obsforge::testing::PgClient;
-using obsforge::testing::PostgresServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr int kStores = 4;
 
-class PostgresStoreTest : public ::testing::Test {
+class PostgresStoreTest : public PostgresSchemaTest {
  protected:
-  void SetUp() override {
-    obsforge::testing::RequirePostgres(server_);
-    if (server_ == nullptr) {
-      return;
-    }
-    auto schema = server_->NewSchema("pgonly");
-    ASSERT_TRUE(schema.has_value());
-    schema_ = *schema;
-  }
+  PostgresStoreTest() : PostgresSchemaTest("pgonly") {}
 
   /// The test schema's URL; sessions opened with it carry `application_name` (so that the test
   /// can find them in pg_stat_activity).
   std::string Url(const std::string& application_name = "obsforge") const {
-    return server_->SchemaUrl(schema_) + "&application_name=" + application_name;
+    return url_ + "&application_name=" + application_name;
   }
 
   core::Result<std::unique_ptr<PostgresStore>> Open(PostgresStoreOptions options) {
@@ -106,10 +97,6 @@ class PostgresStoreTest : public ::testing::Test {
         "");
     return holder;
   }
-
-  PostgresServer* server_ = nullptr;
-  std::string schema_;
-  obsforge::testing::FakeClock clock_;
 };
 
 // ---- migrations ----

@@ -62,6 +62,32 @@ inline std::unique_ptr<PostgresStore> OpenPostgresOrDie(
   return std::move(opened).value();
 }
 
+/// Fixture: the test binary's PostgreSQL (started on first use) and a fresh schema for each
+/// test; `schema_` is its name and `url_` a URL whose sessions use it.
+class PostgresSchemaTest : public ::testing::Test {
+ protected:
+  explicit PostgresSchemaTest(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  void SetUp() override {
+    obsforge::testing::RequirePostgres(server_);
+    if (server_ == nullptr) {
+      return;
+    }
+    auto schema = server_->NewSchema(prefix_);
+    ASSERT_TRUE(schema.has_value());
+    schema_ = *schema;
+    url_ = server_->SchemaUrl(schema_);
+  }
+
+  obsforge::testing::PostgresServer* server_ = nullptr;
+  std::string schema_;
+  std::string url_;
+  obsforge::testing::FakeClock clock_;
+
+ private:
+  std::string prefix_;
+};
+
 /// Parameter of store tests: run on a database file, in memory, or on PostgreSQL (a fresh
 /// schema of the binary's server; see support/postgres_server.h).
 enum class Backing { kFile, kMemory, kPostgres };
