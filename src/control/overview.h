@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct StatusEnvironment {
   std::vector<std::string> failing;  ///< "component/check: last error"
   std::vector<StatusComponent> components;
   std::string message;  ///< the last error of its operations
+  std::int64_t applied_revision = 0;  ///< the spec revision live there; 0 when none
 };
 
 /// One recent operation.
@@ -44,6 +46,7 @@ struct StatusOperation {
 struct StatusStack {
   std::string name;
   std::int64_t revision = 0;
+  std::map<std::string, std::string> labels;  ///< the spec's metadata.labels
   std::vector<StatusEnvironment> environments;
   std::vector<StatusOperation> operations;  ///< newest first
 };

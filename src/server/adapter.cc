@@ -61,6 +61,31 @@ std::string ReadBody(std::istream& in, std::size_t limit) {
   return body;
 }
 
+// Sends a streamed body chunk by chunk, flushing each; returns the bytes written. The stream
+// ends the connection: no keep-alive after it.
+std::size_t SendStream(const StreamBody& stream, HTTPServerResponse& response) {
+  response.setChunkedTransferEncoding(true);
+  response.setKeepAlive(false);
+  response.set("Cache-Control", "no-store");
+  response.set("X-Accel-Buffering", "no");
+  std::ostream& os = response.send();
+  os.flush();
+  std::size_t sent = 0;
+  stream([&](const std::string& piece) {
+    if (!os) {
+      return false;
+    }
+    os.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    os.flush();
+    if (!os) {
+      return false;
+    }
+    sent += piece.size();
+    return true;
+  });
+  return sent;
+}
+
 }  // namespace
 
 std::string RequestId(const std::string& client_value) {
@@ -206,7 +231,7 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
   }
 
   Reply& reply = out.reply;
-  const std::string body = reply.raw ? *reply.raw : reply.json.dump();
+  const std::string body = reply.stream ? "" : reply.raw ? *reply.raw : reply.json.dump();
   std::size_t sent = 0;
   try {
     auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
@@ -222,9 +247,13 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
     if (out.close) {
       response.setKeepAlive(false);
     }
-    response.setContentLength64(static_cast<Poco::Int64>(body.size()));
-    response.sendBuffer(body.data(), body.size());
-    sent = body.size();
+    if (reply.stream) {
+      sent = SendStream(reply.stream, response);
+    } else {
+      response.setContentLength64(static_cast<Poco::Int64>(body.size()));
+      response.sendBuffer(body.data(), body.size());
+      sent = body.size();
+    }
   } catch (const std::exception& e) {
     logger_.Warn("cannot send response", {{"request_id", req.request_id}, {"error", e.what()}});
   }

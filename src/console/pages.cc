@@ -1,0 +1,230 @@
+#include "console/pages.h"
+
+#include <algorithm>
+#include <sstream>
+#include <tuple>
+
+#include "console/assets.h"
+
+namespace obsforge::console {
+namespace {
+
+const char* KindName(PageKind kind) {
+  switch (kind) {
+    case PageKind::kOverview:
+      return "overview";
+    case PageKind::kStack:
+      return "stack";
+    case PageKind::kEnvironment:
+      return "environment";
+    case PageKind::kOperation:
+      return "operation";
+    case PageKind::kRevisions:
+      return "revisions";
+    case PageKind::kGitOps:
+      return "gitops";
+  }
+  return "overview";
+}
+
+// The asset's URL with its ETag as a version, so a new build is never served from a stale cache.
+std::string AssetUrl(std::string_view name) {
+  std::string url = "/console/" + std::string(name);
+  if (const Asset* asset = FindAsset(name); asset != nullptr) {
+    url += "?v=" + std::string(asset->etag.substr(1, asset->etag.size() - 2));
+  }
+  return url;
+}
+
+// One CSS class per severity keeps the page readable at a glance without any script.
+const char* SeverityClass(int severity) {
+  static const char* const kClasses[] = {"s-bad", "s-warn", "s-none", "s-ok"};
+  return kClasses[std::clamp(severity, 0, 3)];
+}
+
+std::string Badge(const std::string& text, int severity) {
+  return "<span class=\"badge " + std::string(SeverityClass(severity)) + "\">" +
+         HtmlEscape(text.empty() ? "not watched" : text) + "</span>";
+}
+
+const control::StatusOperation* LastOperation(const control::StatusStack& stack,
+                                              const std::string& env) {
+  for (const auto& op : stack.operations) {  // newest first
+    if (op.env == env) {
+      return &op;
+    }
+  }
+  return nullptr;
+}
+
+int OperationSeverity(const std::string& state) {
+  if (state == "failed" || state == "rolled_back") {
+    return 0;
+  }
+  return state == "succeeded" ? 3 : 2;
+}
+
+std::string Labels(const control::StatusStack& stack) {
+  std::string out;
+  for (const auto& [key, value] : stack.labels) {
+    out += (out.empty() ? "" : " ") + key + "=" + value;
+  }
+  return out;
+}
+
+void WriteTile(std::ostringstream& out,
+               const control::StatusStack& stack,
+               const control::StatusEnvironment& env) {
+  const int severity = Severity(env);
+  const std::string href = "/stacks/" + stack.name + "/environments/" + env.name;
+  const std::string state = env.health.empty() ? (env.state.empty() ? "new" : env.state)
+                                               : env.health;
+  out << "<a class=\"tile t-" << SeverityClass(severity) << "\" href=\"" << HtmlEscape(href)
+      << "\" data-stack=\"" << HtmlEscape(stack.name) << "\" data-env=\"" << HtmlEscape(env.name)
+      << "\" data-state=\"" << HtmlEscape(state) << "\" data-labels=\""
+      << HtmlEscape(Labels(stack)) << "\">\n<span class=\"tile-head\"><b>"
+      << HtmlEscape(stack.name) << "</b> <span class=\"env\">" << HtmlEscape(env.name)
+      << "</span></span>\n<span class=\"tile-state\">" << Badge(env.health, severity);
+  if (!env.state.empty() && env.state != "ready") {
+    out << ' ' << Badge(env.state, severity);
+  }
+  out << "</span>\n";
+  if (!env.health_since.empty()) {
+    out << "<span class=\"since\">since <time datetime=\"" << HtmlEscape(env.health_since)
+        << "\">" << HtmlEscape(env.health_since) << "</time></span>\n";
+  }
+  out << "<span class=\"rev\">revision "
+      << (env.applied_revision > 0 ? std::to_string(env.applied_revision) : std::string("none"))
+      << " of " << stack.revision << "</span>\n";
+  if (const control::StatusOperation* op = LastOperation(stack, env.name); op != nullptr) {
+    out << "<span class=\"lastop\">" << HtmlEscape(op->kind) << ' '
+        << Badge(op->state, OperationSeverity(op->state)) << " <time datetime=\""
+        << HtmlEscape(op->created_at) << "\">" << HtmlEscape(op->created_at) << "</time></span>\n";
+  }
+  if (!env.failing.empty()) {
+    out << "<span class=\"failing\">";
+    // A tile stays small: the environment page lists every failing check.
+    const std::size_t shown = std::min<std::size_t>(env.failing.size(), 3);
+    for (std::size_t i = 0; i < shown; ++i) {
+      out << HtmlEscape(env.failing[i]) << "<br>";
+    }
+    if (env.failing.size() > shown) {
+      out << "and " << env.failing.size() - shown << " more";
+    }
+    out << "</span>\n";
+  } else if (!env.message.empty() && severity == 0) {
+    out << "<span class=\"failing\">" << HtmlEscape(env.message) << "</span>\n";
+  }
+  out << "</a>\n";
+}
+
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+int Severity(const control::StatusEnvironment& env) {
+  if (env.health == "down" || env.state == "failed" || env.state == "rolled_back") {
+    return 0;
+  }
+  if (env.health == "degraded") {
+    return 1;
+  }
+  if (env.health == "ok" && (env.state.empty() || env.state == "ready")) {
+    return 3;
+  }
+  return 2;
+}
+
+std::string RenderPage(const PageShell& shell) {
+  std::ostringstream out;
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<title>"
+      << HtmlEscape(shell.title) << " &middot; obsforge</title>\n<link rel=\"stylesheet\" href=\""
+      << AssetUrl("console.css") << "\">\n<script src=\"" << AssetUrl("console.js")
+      << "\" defer></script>\n</head>\n<body data-page=\"" << KindName(shell.kind)
+      << "\" data-tokens=\"" << (shell.tokens ? "required" : "none") << "\"";
+  for (const auto& [key, value] : shell.data) {
+    out << " data-" << HtmlEscape(key) << "=\"" << HtmlEscape(value) << "\"";
+  }
+  out << ">\n<header>\n<a class=\"brand\" href=\"/\">obsforge</a>\n<nav><a href=\"/\">overview</a> "
+         "<a href=\"/gitops\">gitops</a></nav>\n<span id=\"live\" class=\"live\" "
+         "title=\"live updates\"></span>\n<span id=\"who\" class=\"who\"></span>\n</header>\n"
+         "<form id=\"login\" class=\"login\" hidden>\n<label>API token <input id=\"token\" "
+         "type=\"password\" autocomplete=\"off\" required></label>\n<button>Sign in</button>\n"
+         "<span id=\"login-error\" class=\"msg\"></span>\n</form>\n<main id=\"main\">\n"
+      << shell.content << "</main>\n<footer>obsforge " << HtmlEscape(shell.version)
+      << " &middot; <time datetime=\"" << HtmlEscape(shell.generated_at) << "\">"
+      << HtmlEscape(shell.generated_at) << "</time></footer>\n</body>\n</html>\n";
+  return out.str();
+}
+
+std::string RenderTiles(const std::vector<control::StatusStack>& stacks) {
+  std::vector<std::tuple<int, const control::StatusStack*, const control::StatusEnvironment*>>
+      tiles;
+  for (const auto& stack : stacks) {
+    for (const auto& env : stack.environments) {
+      tiles.emplace_back(Severity(env), &stack, &env);
+    }
+  }
+  std::stable_sort(tiles.begin(), tiles.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)->name, std::get<2>(a)->name) <
+           std::tie(std::get<0>(b), std::get<1>(b)->name, std::get<2>(b)->name);
+  });
+  std::ostringstream out;
+  if (tiles.empty()) {
+    out << "<p class=\"empty\">No stacks yet.</p>\n";
+  }
+  for (const auto& [severity, stack, env] : tiles) {
+    WriteTile(out, *stack, *env);
+  }
+  return out.str();
+}
+
+std::string RenderOverviewContent(const std::vector<control::StatusStack>& stacks,
+                                  bool with_tiles) {
+  std::ostringstream out;
+  out << "<h1>Stacks</h1>\n<p class=\"filters\"><input id=\"filter\" type=\"search\" "
+         "placeholder=\"filter: name, label=value or state\" aria-label=\"filter\"> <span "
+         "id=\"counts\"></span></p>\n<div id=\"tiles\" class=\"tiles\">\n";
+  if (with_tiles) {
+    out << RenderTiles(stacks);
+  } else {
+    out << "<p class=\"empty\">Sign in with an API token to see the stacks (this page needs "
+           "JavaScript when tokens are configured).</p>\n";
+  }
+  out << "</div>\n";
+  return out.str();
+}
+
+std::string RenderPlaceholder(const std::string& heading) {
+  return "<h1>" + HtmlEscape(heading) +
+         "</h1>\n<div id=\"view\"><p class=\"empty\">Loading&hellip; (this page needs "
+         "JavaScript)</p></div>\n";
+}
+
+}  // namespace obsforge::console
