@@ -64,6 +64,15 @@ int OperationSeverity(const std::string& state) {
   return state == "succeeded" ? 3 : 2;
 }
 
+// "2026-12-05T04:35:02.816Z" → "2026-12-05 04:35:02Z": the datetime attribute keeps the rest.
+std::string ShortTime(const std::string& rfc3339) {
+  std::string out = rfc3339.substr(0, 19);
+  if (out.size() > 10 && out[10] == 'T') {
+    out[10] = ' ';
+  }
+  return HtmlEscape(out) + (out.size() == 19 ? "Z" : "");
+}
+
 std::string Labels(const control::StatusStack& stack) {
   std::string out;
   for (const auto& [key, value] : stack.labels) {
@@ -91,7 +100,7 @@ void WriteTile(std::ostringstream& out,
   out << "</span>\n";
   if (!env.health_since.empty()) {
     out << "<span class=\"since\">since <time datetime=\"" << HtmlEscape(env.health_since)
-        << "\">" << HtmlEscape(env.health_since) << "</time></span>\n";
+        << "\">" << ShortTime(env.health_since) << "</time></span>\n";
   }
   out << "<span class=\"rev\">revision "
       << (env.applied_revision > 0 ? std::to_string(env.applied_revision) : std::string("none"))
@@ -99,7 +108,7 @@ void WriteTile(std::ostringstream& out,
   if (const control::StatusOperation* op = LastOperation(stack, env.name); op != nullptr) {
     out << "<span class=\"lastop\">" << HtmlEscape(op->kind) << ' '
         << Badge(op->state, OperationSeverity(op->state)) << " <time datetime=\""
-        << HtmlEscape(op->created_at) << "\">" << HtmlEscape(op->created_at) << "</time></span>\n";
+        << HtmlEscape(op->created_at) << "\">" << ShortTime(op->created_at) << "</time></span>\n";
   }
   if (!env.failing.empty()) {
     out << "<span class=\"failing\">";
@@ -163,7 +172,8 @@ int Severity(const control::StatusEnvironment& env) {
 std::string RenderPage(const PageShell& shell) {
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<title>"
+         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+         "<link rel=\"icon\" href=\"data:,\">\n<title>"
       << HtmlEscape(shell.title) << " &middot; obsforge</title>\n<link rel=\"stylesheet\" href=\""
       << AssetUrl("console.css") << "\">\n<script src=\"" << AssetUrl("console.js")
       << "\" defer></script>\n</head>\n<body data-page=\"" << KindName(shell.kind)

@@ -6,6 +6,7 @@
 #include "console/pages.h"
 #include "core/clock.h"
 #include "core/diagnostic.h"
+#include "server/json_views.h"
 
 namespace obsforge::server {
 
@@ -70,12 +71,25 @@ std::string SseEvent(const console::Event& event) {
          "\n\n";
 }
 
+// A revision number from the path: 1 to 10^15; anything else is a 400 naming the parameter.
+std::int64_t RevisionNumber(const std::string& text) {
+  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos ||
+      text == "0" || text.front() == '0') {
+    throw core::InputError(core::InputError::Kind::kInvalidSpec,
+                           core::Diagnostic{.file = "path",
+                                            .path = "number",
+                                            .message = "must be a revision number (1, 2, ...), "
+                                                       "got \"" + text.substr(0, 40) + "\""});
+  }
+  return std::stoll(text);
+}
+
 }  // namespace
 
 void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
   control::Application& app = deps.app;
   const std::string version = deps.version;
-  const bool tokens = deps.tokens;
+  const bool tokens = !deps.tokens.empty();
   // A page: the shell with `content`, for everyone (the data comes with a token).
   auto page = [&app, version, tokens](console::PageKind kind, std::string title,
                                       std::map<std::string, std::string> data,
@@ -209,6 +223,70 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
                .With("Cache-Control", "no-store");
          }
          return Reply::Json(200, OverviewJson(*overview));
+       }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/whoami",
+              .role = Role::kViewer,
+              .summary = "the caller: token name and role (admin for everyone without tokens)",
+              .responses = {{200, "{actor, role}"}, {401, "no or bad token"}},
+              .handler = [&table = deps.tokens](const ApiRequest& req) -> Result<Reply> {
+                Role role = Role::kAdmin;  // no tokens: everything is allowed
+                for (const TokenEntry& entry : table.entries()) {
+                  if (entry.name == req.actor) {
+                    role = entry.role;
+                  }
+                }
+                return Reply::Json(200, {{"actor", req.actor}, {"role", RoleName(role)}});
+              }});
+  control::StackService& service = app.stacks();
+  router.Add(
+      {.method = "GET",
+       .path = "/api/v1/stacks/{name}/revisions/{number}",
+       .role = Role::kViewer,
+       .summary = "one spec revision with its spec (secrets as references)",
+       .responses = {{200, "the revision"},
+                     {400, "the number is not a revision number"},
+                     {401, "no or bad token"},
+                     {403, "token lacks the role"},
+                     {404, "no such stack or revision"}},
+       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+         auto rev = service.Revision(req.Param("name"), RevisionNumber(req.Param("number")));
+         if (!rev.ok()) {
+           return rev.error();
+         }
+         nlohmann::json head = {{"stack", rev->stack},
+                                {"number", rev->number},
+                                {"spec_hash", rev->spec_hash},
+                                {"source", store::Name(rev->source)},
+                                {"actor", rev->actor}};
+         std::string out = head.dump();
+         out.pop_back();  // the stored spec is spliced in as GET /api/v1/stacks/{name} does
+         out.append(",\"spec\":").append(rev->spec_json).push_back('}');
+         return Reply::Raw(200, "application/json", std::move(out));
+       }});
+  router.Add(
+      {.method = "GET",
+       .path = "/api/v1/stacks/{name}/revisions/{number}/environments/{env}/rendered",
+       .role = Role::kViewer,
+       .summary = "the bundle a spec revision renders to for an environment, as JSON "
+                  "{files: {path: {sha256, content}}}",
+       .responses = {{200, "the bundle"},
+                     {400, "the number is not a revision number"},
+                     {401, "no or bad token"},
+                     {403, "token lacks the role"},
+                     {404, "no such stack, revision or environment"},
+                     {422, "render error"}},
+       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+         const std::int64_t number = RevisionNumber(req.Param("number"));
+         auto bundle = service.RenderedRevision(req.Param("name"), req.Param("env"), number);
+         if (!bundle.ok()) {
+           return bundle.error();
+         }
+         nlohmann::json body = BundleJson(*bundle);
+         body["stack"] = req.Param("name");
+         body["env"] = req.Param("env");
+         body["revision"] = number;
+         return Reply::Json(200, std::move(body));
        }});
   router.Add(
       {.method = "GET",

@@ -6,6 +6,7 @@
 
 #include "console/event_bus.h"
 #include "control/application.h"
+#include "server/auth.h"
 #include "server/router.h"
 
 namespace obsforge::server {
@@ -15,8 +16,9 @@ struct ConsoleDeps {
   control::Application& app;
   console::EventBus& events;
   std::string version;
-  /// Tokens are configured: pages are shells without data until the script has a token.
-  bool tokens = false;
+  /// The tokens; none: pages are rendered with their data, else they are shells without data
+  /// until the script has a token.
+  const TokenTable& tokens;
   /// How often an idle event stream gets a comment line (keeps proxies and clients sure it lives).
   std::chrono::milliseconds heartbeat{15000};
 };
@@ -28,7 +30,11 @@ extern const char* const kConsoleCsp;
 /// The web console: the pages (GET /, /stacks/{name}, /stacks/{name}/environments/{env},
 /// /operations/{id}, /stacks/{name}/revisions, /gitops), its embedded files
 /// (GET /console/{file}), the overview as data (GET /api/v1/overview, JSON or the tiles as HTML)
-/// and the live updates (GET /api/v1/events, Server-Sent Events from `events`). Pages need no
+/// and the live updates (GET /api/v1/events, Server-Sent Events from `events`); what the
+/// revisions page diffs (GET /api/v1/stacks/{name}/revisions/{number}, its spec, and
+/// …/revisions/{number}/environments/{env}/rendered, its bundle); and who the caller is
+/// (GET /api/v1/whoami: token name and role, so the script shows only buttons it may use).
+/// Pages need no
 /// token (a browser cannot send one when it navigates): without tokens configured the overview is
 /// rendered on the server; with tokens, pages carry no data and the script fetches everything
 /// through the REST API with the token it is given.

@@ -179,7 +179,7 @@ core::Result<int> Server::Start() {
   RegisterConsoleRoutes(*router_, ConsoleDeps{.app = app_,
                                               .events = impl_->events,
                                               .version = options_.version,
-                                              .tokens = !impl_->tokens.empty(),
+                                              .tokens = impl_->tokens,
                                               .heartbeat = options_.event_heartbeat});
   if (control::HealthRuntime* health = app_.health(); health != nullptr) {
     RegisterHealthRoutes(*router_, app_);
