@@ -224,15 +224,15 @@ int RunServe(const ServeOptions& options, Io io) {
   apply::EnvironmentController controller(controller_options, http, clock, logger);
   control::ControllerBackend backend(controller);
   // Live updates of the console: health transitions from here, operations from the server.
-  console::EventBus events(
-      {.max_clients = static_cast<std::size_t>(resolved.max_event_clients)});
+  console::EventBus events({.max_clients = static_cast<std::size_t>(resolved.max_event_clients)});
   console::EventFeed health_events(events);
   // Continuous health and Slack: every environment applied through the server is watched.
-  HealthWiring health({}, **store, backend, http, clock, logger,
-                      [&controller](const spec::StackSpec& stack, const std::string& env) {
-                        return controller.Urls(stack, env);
-                      },
-                      &health_events);
+  HealthWiring health(
+      {}, **store, backend, http, clock, logger,
+      [&controller](const spec::StackSpec& stack, const std::string& env) {
+        return controller.Urls(stack, env);
+      },
+      &health_events);
   control::ApplicationOptions application_options = server::ApplicationOptionsFrom(resolved);
   if (settings.replicas > 1) {
     application_options.spec_rule = LocalRuntimeNeedsOneReplica(settings.replicas);

@@ -84,8 +84,8 @@ std::uint64_t EventBus::last_id() const {
 namespace {
 
 nlohmann::json OperationData(const store::Operation& op, const std::string& state) {
-  return {{"id", op.id},       {"kind", store::Name(op.kind)}, {"stack", op.stack},
-          {"env", op.env},     {"revision", op.revision},      {"state", state}};
+  return {{"id", op.id},   {"kind", store::Name(op.kind)}, {"stack", op.stack},
+          {"env", op.env}, {"revision", op.revision},      {"state", state}};
 }
 
 }  // namespace

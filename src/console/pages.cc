@@ -42,9 +42,23 @@ const char* SeverityClass(int severity) {
   return kClasses[std::clamp(severity, 0, 3)];
 }
 
-std::string Badge(const std::string& text, int severity) {
-  return "<span class=\"badge " + std::string(SeverityClass(severity)) + "\">" +
-         HtmlEscape(text.empty() ? "not watched" : text) + "</span>";
+// The severity of one state word (health, environment or operation state).
+int StateSeverity(const std::string& state) {
+  if (state == "down" || state == "failed" || state == "failing" || state == "rolled_back") {
+    return 0;
+  }
+  if (state == "degraded" || state == "superseded") {
+    return 1;
+  }
+  if (state == "ok" || state == "ready" || state == "succeeded" || state == "running") {
+    return 3;
+  }
+  return 2;
+}
+
+std::string Badge(const std::string& state) {
+  return "<span class=\"badge " + std::string(SeverityClass(StateSeverity(state))) + "\">" +
+         HtmlEscape(state.empty() ? "not watched" : state) + "</span>";
 }
 
 const control::StatusOperation* LastOperation(const control::StatusStack& stack,
@@ -55,13 +69,6 @@ const control::StatusOperation* LastOperation(const control::StatusStack& stack,
     }
   }
   return nullptr;
-}
-
-int OperationSeverity(const std::string& state) {
-  if (state == "failed" || state == "rolled_back") {
-    return 0;
-  }
-  return state == "succeeded" ? 3 : 2;
 }
 
 // "2026-12-05T04:35:02.816Z" → "2026-12-05 04:35:02Z": the datetime attribute keeps the rest.
@@ -86,29 +93,30 @@ void WriteTile(std::ostringstream& out,
                const control::StatusEnvironment& env) {
   const int severity = Severity(env);
   const std::string href = "/stacks/" + stack.name + "/environments/" + env.name;
-  const std::string state = env.health.empty() ? (env.state.empty() ? "new" : env.state)
-                                               : env.health;
+  const std::string state =
+      env.health.empty() ? (env.state.empty() ? "new" : env.state) : env.health;
   out << "<a class=\"tile t-" << SeverityClass(severity) << "\" href=\"" << HtmlEscape(href)
       << "\" data-stack=\"" << HtmlEscape(stack.name) << "\" data-env=\"" << HtmlEscape(env.name)
-      << "\" data-state=\"" << HtmlEscape(state) << "\" data-labels=\""
-      << HtmlEscape(Labels(stack)) << "\">\n<span class=\"tile-head\"><b>"
-      << HtmlEscape(stack.name) << "</b> <span class=\"env\">" << HtmlEscape(env.name)
-      << "</span></span>\n<span class=\"tile-state\">" << Badge(env.health, severity);
+      << "\" data-state=\"" << HtmlEscape(state) << "\" data-labels=\"" << HtmlEscape(Labels(stack))
+      << "\">\n<span class=\"tile-head\"><b>" << HtmlEscape(stack.name)
+      << "</b> <span class=\"env\">" << HtmlEscape(env.name)
+      << "</span></span>\n<span class=\"tile-state\">" << Badge(env.health);
   if (!env.state.empty() && env.state != "ready") {
-    out << ' ' << Badge(env.state, severity);
+    out << ' ' << Badge(env.state);
   }
   out << "</span>\n";
   if (!env.health_since.empty()) {
-    out << "<span class=\"since\">since <time datetime=\"" << HtmlEscape(env.health_since)
-        << "\">" << ShortTime(env.health_since) << "</time></span>\n";
+    out << "<span class=\"since\">since <time datetime=\"" << HtmlEscape(env.health_since) << "\">"
+        << ShortTime(env.health_since) << "</time></span>\n";
   }
   out << "<span class=\"rev\">revision "
       << (env.applied_revision > 0 ? std::to_string(env.applied_revision) : std::string("none"))
       << " of " << stack.revision << "</span>\n";
-  if (const control::StatusOperation* op = LastOperation(stack, env.name); op != nullptr) {
-    out << "<span class=\"lastop\">" << HtmlEscape(op->kind) << ' '
-        << Badge(op->state, OperationSeverity(op->state)) << " <time datetime=\""
-        << HtmlEscape(op->created_at) << "\">" << ShortTime(op->created_at) << "</time></span>\n";
+  const control::StatusOperation* op = LastOperation(stack, env.name);
+  if (op != nullptr) {
+    out << "<span class=\"lastop\">" << HtmlEscape(op->kind) << ' ' << Badge(op->state)
+        << " <time datetime=\"" << HtmlEscape(op->created_at) << "\">" << ShortTime(op->created_at)
+        << "</time></span>\n";
   }
   if (!env.failing.empty()) {
     out << "<span class=\"failing\">";
@@ -121,8 +129,12 @@ void WriteTile(std::ostringstream& out,
       out << "and " << env.failing.size() - shown << " more";
     }
     out << "</span>\n";
-  } else if (!env.message.empty() && severity == 0) {
-    out << "<span class=\"failing\">" << HtmlEscape(env.message) << "</span>\n";
+  } else if (severity <= 1) {
+    // Not failing checks but the last apply: say why.
+    const std::string why = !env.message.empty() ? env.message : op != nullptr ? op->error : "";
+    if (!why.empty()) {
+      out << "<span class=\"failing\">" << HtmlEscape(why) << "</span>\n";
+    }
   }
   out << "</a>\n";
 }
@@ -160,7 +172,14 @@ int Severity(const control::StatusEnvironment& env) {
   if (env.health == "down" || env.state == "failed" || env.state == "rolled_back") {
     return 0;
   }
-  if (env.health == "degraded") {
+  // A component that is down (a frozen Prometheus) is red even while the others keep the
+  // environment merely degraded.
+  for (const auto& component : env.components) {
+    if (component.health == "down") {
+      return 0;
+    }
+  }
+  if (env.health == "degraded" || env.state == "degraded") {
     return 1;
   }
   if (env.health == "ok" && (env.state.empty() || env.state == "ready")) {

@@ -32,22 +32,21 @@ std::string HtmlEscape(std::string_view text);
 /// footer. Pure; never throws except std::bad_alloc.
 std::string RenderPage(const PageShell& shell);
 
-/// The overview's tiles, one per stack × environment, worst state first (down or failed, then
-/// degraded, then unknown or in progress, then ok; by stack and environment name within a
-/// state): name, environment, health and since when, live revision, last operation, failing
-/// checks. Every value escaped. Pure; never throws except std::bad_alloc.
+/// The overview's tiles, one per stack × environment, worst state first (down, a component
+/// down or failed, then degraded, then unknown or in progress, then ok; by stack and environment
+/// name within a state): name, environment, health and since when, live revision, last operation,
+/// failing checks. Every value escaped. Pure; never throws except std::bad_alloc.
 std::string RenderTiles(const std::vector<control::StatusStack>& stacks);
 
 /// The overview's content: the filter and the tiles (`with_tiles`), or a placeholder that the
 /// script replaces once it has a token.
-std::string RenderOverviewContent(const std::vector<control::StatusStack>& stacks,
-                                  bool with_tiles);
+std::string RenderOverviewContent(const std::vector<control::StatusStack>& stacks, bool with_tiles);
 
 /// The content of the other pages before the script fills them: a heading and a note for a
 /// browser without JavaScript.
 std::string RenderPlaceholder(const std::string& heading);
 
-/// 0 (worst: down, failed) to 3 (ok): the overview's order of an environment.
+/// 0 (worst: down, a component down, failed) to 3 (ok): the overview's order of an environment.
 int Severity(const control::StatusEnvironment& env);
 
 }  // namespace obsforge::console

@@ -28,7 +28,7 @@ struct StatusEnvironment {
   std::string health_since;          ///< RFC 3339
   std::vector<std::string> failing;  ///< "component/check: last error"
   std::vector<StatusComponent> components;
-  std::string message;  ///< the last error of its operations
+  std::string message;                ///< the last error of its operations
   std::int64_t applied_revision = 0;  ///< the spec revision live there; 0 when none
 };
 

@@ -73,13 +73,15 @@ std::string SseEvent(const console::Event& event) {
 
 // A revision number from the path: 1 to 10^15; anything else is a 400 naming the parameter.
 std::int64_t RevisionNumber(const std::string& text) {
-  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos ||
-      text == "0" || text.front() == '0') {
+  if (text.empty() || text.size() > 15 ||
+      text.find_first_not_of("0123456789") != std::string::npos || text == "0" ||
+      text.front() == '0') {
     throw core::InputError(core::InputError::Kind::kInvalidSpec,
                            core::Diagnostic{.file = "path",
                                             .path = "number",
                                             .message = "must be a revision number (1, 2, ...), "
-                                                       "got \"" + text.substr(0, 40) + "\""});
+                                                       "got \"" +
+                                                       text.substr(0, 40) + "\""});
   }
   return std::stoll(text);
 }
@@ -194,36 +196,36 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
                     .With("X-Content-Type-Options", "nosniff");
                 return reply;
               }});
-  router.Add(
-      {.method = "GET",
-       .path = "/api/v1/overview",
-       .role = Role::kViewer,
-       .summary = "every stack with its environments (state, health, since, live revision, "
-                  "failing checks, components) and last operations",
-       .query = {{"format", "html: the console's tiles as an HTML fragment, worst first"}},
-       .responses = {{200, "the overview"},
-                     {400, "unknown format"},
-                     {401, "no or bad token"},
-                     {403, "token lacks the role"}},
-       .handler = [&app](const ApiRequest& req) -> Result<Reply> {
-         const auto format = req.Query("format").value_or("json");
-         if (format != "json" && format != "html") {
-           throw core::InputError(core::InputError::Kind::kInvalidSpec,
-                                  core::Diagnostic{.file = "query",
-                                                   .path = "format",
-                                                   .message = "must be json or html, got \"" +
-                                                              format + "\""});
-         }
-         auto overview = app.Overview();
-         if (!overview.ok()) {
-           return overview.error();
-         }
-         if (format == "html") {
-           return Reply::Raw(200, "text/html; charset=utf-8", console::RenderTiles(*overview))
-               .With("Cache-Control", "no-store");
-         }
-         return Reply::Json(200, OverviewJson(*overview));
-       }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/overview",
+              .role = Role::kViewer,
+              .summary = "every stack with its environments (state, health, since, live revision, "
+                         "failing checks, components) and last operations",
+              .query = {{"format", "html: the console's tiles as an HTML fragment, worst first"}},
+              .responses = {{200, "the overview"},
+                            {400, "unknown format"},
+                            {401, "no or bad token"},
+                            {403, "token lacks the role"}},
+              .handler = [&app](const ApiRequest& req) -> Result<Reply> {
+                const auto format = req.Query("format").value_or("json");
+                if (format != "json" && format != "html") {
+                  throw core::InputError(
+                      core::InputError::Kind::kInvalidSpec,
+                      core::Diagnostic{.file = "query",
+                                       .path = "format",
+                                       .message = "must be json or html, got \"" + format + "\""});
+                }
+                auto overview = app.Overview();
+                if (!overview.ok()) {
+                  return overview.error();
+                }
+                if (format == "html") {
+                  return Reply::Raw(200, "text/html; charset=utf-8",
+                                    console::RenderTiles(*overview))
+                      .With("Cache-Control", "no-store");
+                }
+                return Reply::Json(200, OverviewJson(*overview));
+              }});
   router.Add({.method = "GET",
               .path = "/api/v1/whoami",
               .role = Role::kViewer,
@@ -239,55 +241,53 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
                 return Reply::Json(200, {{"actor", req.actor}, {"role", RoleName(role)}});
               }});
   control::StackService& service = app.stacks();
-  router.Add(
-      {.method = "GET",
-       .path = "/api/v1/stacks/{name}/revisions/{number}",
-       .role = Role::kViewer,
-       .summary = "one spec revision with its spec (secrets as references)",
-       .responses = {{200, "the revision"},
-                     {400, "the number is not a revision number"},
-                     {401, "no or bad token"},
-                     {403, "token lacks the role"},
-                     {404, "no such stack or revision"}},
-       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-         auto rev = service.Revision(req.Param("name"), RevisionNumber(req.Param("number")));
-         if (!rev.ok()) {
-           return rev.error();
-         }
-         nlohmann::json head = {{"stack", rev->stack},
-                                {"number", rev->number},
-                                {"spec_hash", rev->spec_hash},
-                                {"source", store::Name(rev->source)},
-                                {"actor", rev->actor}};
-         std::string out = head.dump();
-         out.pop_back();  // the stored spec is spliced in as GET /api/v1/stacks/{name} does
-         out.append(",\"spec\":").append(rev->spec_json).push_back('}');
-         return Reply::Raw(200, "application/json", std::move(out));
-       }});
-  router.Add(
-      {.method = "GET",
-       .path = "/api/v1/stacks/{name}/revisions/{number}/environments/{env}/rendered",
-       .role = Role::kViewer,
-       .summary = "the bundle a spec revision renders to for an environment, as JSON "
-                  "{files: {path: {sha256, content}}}",
-       .responses = {{200, "the bundle"},
-                     {400, "the number is not a revision number"},
-                     {401, "no or bad token"},
-                     {403, "token lacks the role"},
-                     {404, "no such stack, revision or environment"},
-                     {422, "render error"}},
-       .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-         const std::int64_t number = RevisionNumber(req.Param("number"));
-         auto bundle = service.RenderedRevision(req.Param("name"), req.Param("env"), number);
-         if (!bundle.ok()) {
-           return bundle.error();
-         }
-         nlohmann::json body = BundleJson(*bundle);
-         body["stack"] = req.Param("name");
-         body["env"] = req.Param("env");
-         body["revision"] = number;
-         return Reply::Json(200, std::move(body));
-       }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks/{name}/revisions/{number}",
+              .role = Role::kViewer,
+              .summary = "one spec revision with its spec (secrets as references)",
+              .responses = {{200, "the revision"},
+                            {400, "the number is not a revision number"},
+                            {401, "no or bad token"},
+                            {403, "token lacks the role"},
+                            {404, "no such stack or revision"}},
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto rev = service.Revision(req.Param("name"), RevisionNumber(req.Param("number")));
+                if (!rev.ok()) {
+                  return rev.error();
+                }
+                nlohmann::json head = {{"stack", rev->stack},
+                                       {"number", rev->number},
+                                       {"spec_hash", rev->spec_hash},
+                                       {"source", store::Name(rev->source)},
+                                       {"actor", rev->actor}};
+                std::string out = head.dump();
+                out.pop_back();  // the stored spec is spliced in as GET /api/v1/stacks/{name} does
+                out.append(",\"spec\":").append(rev->spec_json).push_back('}');
+                return Reply::Raw(200, "application/json", std::move(out));
+              }});
+  router.Add({.method = "GET",
+              .path = "/api/v1/stacks/{name}/revisions/{number}/environments/{env}/rendered",
+              .role = Role::kViewer,
+              .summary = "the bundle a spec revision renders to for an environment, as JSON "
+                         "{files: {path: {sha256, content}}}",
+              .responses = {{200, "the bundle"},
+                            {400, "the number is not a revision number"},
+                            {401, "no or bad token"},
+                            {403, "token lacks the role"},
+                            {404, "no such stack, revision or environment"},
+                            {422, "render error"}},
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                const std::int64_t number = RevisionNumber(req.Param("number"));
+                auto bundle = service.RenderedRevision(req.Param("name"), req.Param("env"), number);
+                if (!bundle.ok()) {
+                  return bundle.error();
+                }
+                nlohmann::json body = BundleJson(*bundle);
+                body["stack"] = req.Param("name");
+                body["env"] = req.Param("env");
+                body["revision"] = number;
+                return Reply::Json(200, std::move(body));
+              }});
   router.Add(
       {.method = "GET",
        .path = "/api/v1/events",
@@ -298,8 +298,8 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
                      {401, "no or bad token"},
                      {403, "token lacks the role"},
                      {503, "too many event streams open, or shutting down"}},
-       .handler = [&bus = deps.events, heartbeat = deps.heartbeat](
-                      const ApiRequest&) -> Result<Reply> {
+       .handler = [&bus = deps.events,
+                   heartbeat = deps.heartbeat](const ApiRequest&) -> Result<Reply> {
          std::shared_ptr<console::EventBus::Subscription> sub = bus.Subscribe();
          if (sub == nullptr) {
            return core::MakeError(core::ErrorCode::kUnavailable,

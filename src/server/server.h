@@ -59,8 +59,8 @@ control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options)
 /// the application (control::Application), whose typed results become the JSON of the API.
 /// It drives the application's lifecycle (started before listening, drained on stop) and
 /// counts its operations in /metrics and publishes them as live events. It serves the web
-/// console (console_routes.h); with a HealthRuntime in the application also the health routes. Not copyable. Start() once, Stop() once (the
-/// destructor stops too).
+/// console (console_routes.h); with a HealthRuntime in the application also the health routes. Not
+/// copyable. Start() once, Stop() once (the destructor stops too).
 class Server {
  public:
   /// `app` and `logger` must outlive the server.

@@ -74,7 +74,7 @@
   }
   function show(...nodes) {
     const v = view();
-    v.replaceChildren(...nodes);
+    v.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== '' && n !== null && n !== undefined && n !== false));
   }
   function fail(err) {
     if (err && err.auth) return;
@@ -501,7 +501,7 @@
         el('div', { class: 'actions tabs' },
           el('button', { class: side ? '' : 'on', text: 'unified', onclick: () => { side = false; draw(); } }),
           el('button', { class: side ? 'on' : '', text: 'side by side', onclick: () => { side = true; draw(); } })),
-        files.map((f) => [el('div', { class: 'diff-file' }, f.path, ' ', badge(f.change)),
+        ...files.flatMap((f) => [el('div', { class: 'diff-file' }, f.path, ' ', badge(f.change)),
           f.rows.length ? diffTable(f.rows, side) : el('p', { class: 'empty', text: 'no line changes' })]));
     };
     draw();
