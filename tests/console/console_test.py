@@ -203,10 +203,15 @@ class ConsoleTest(unittest.TestCase):
         try:
             return WebDriverWait(self.browser, limit, poll_frequency=0.1).until(check)
         except Exception as e:
-            self.shot("failed-" + re.sub(r"\W+", "-", what))
+            if SHOTS:
+                os.makedirs(SHOTS, exist_ok=True)
+                self.browser.save_screenshot(
+                    os.path.join(SHOTS, "failed-" + re.sub(r"\W+", "-", what) + ".png"))
             raise AssertionError(f"{what}: not within {limit} s\n{self.server.output()}") from e
 
     def shot(self, name, docs=False):
+        # Whatever a page shows, it shows as text: no value rendered as "[object ...]".
+        self.assertNotIn("[object", self.browser.find_element(By.TAG_NAME, "body").text)
         if SHOTS:
             os.makedirs(SHOTS, exist_ok=True)
             self.browser.save_screenshot(os.path.join(SHOTS, name + ".png"))
