@@ -209,15 +209,12 @@ class ConsoleTest(unittest.TestCase):
                     os.path.join(SHOTS, "failed-" + re.sub(r"\W+", "-", what) + ".png"))
             raise AssertionError(f"{what}: not within {limit} s\n{self.server.output()}") from e
 
-    def shot(self, name, docs=False):
+    def shot(self, name):
         # Whatever a page shows, it shows as text: no value rendered as "[object ...]".
         self.assertNotIn("[object", self.browser.find_element(By.TAG_NAME, "body").text)
         if SHOTS:
             os.makedirs(SHOTS, exist_ok=True)
             self.browser.save_screenshot(os.path.join(SHOTS, name + ".png"))
-        if docs and os.environ.get("OBS_CONSOLE_DOCS_SHOTS"):
-            self.browser.save_screenshot(
-                os.path.join(os.environ["OBS_CONSOLE_DOCS_SHOTS"], name + ".png"))
 
     def tile(self, stack, env):
         return self.browser.find_element(
@@ -230,7 +227,7 @@ class ConsoleTest(unittest.TestCase):
         self.wait(lambda: "t-s-ok" in self.tile("demo", "dev").get_attribute("class"), COME_UP,
                   "demo/dev tile green")
         self.wait(lambda: "live" == b.find_element(By.ID, "live").text, CHANGE, "live updates")
-        self.shot("overview", docs=True)
+        self.shot("overview")
         # A marker that a reload would lose: the tile must change under it.
         b.execute_script("window.obsMarker = 'same page'")
         prometheus = find_process("prometheus", self.server.dir)
@@ -258,7 +255,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertTrue(any(h.startswith("http://127.0.0.1:") for h in links), links)
         # A viewer gets no apply button.
         self.assertEqual(b.find_elements(By.ID, "apply"), [])
-        self.shot("environment", docs=True)
+        self.shot("environment")
 
     def test_3_operation_page_shows_the_create_steps(self):
         b = self.browser

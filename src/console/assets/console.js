@@ -331,11 +331,14 @@
     const base = '/api/v1/stacks/' + enc(name) + '/environments/' + enc(env);
     const render = async () => {
       const nowMs = Date.now();
-      const sinceMs = nowMs - windowHours * 3600e3;
+      const windowMs = nowMs - windowHours * 3600e3;
       const [stack, health, history] = await Promise.all([
         api('/api/v1/stacks/' + enc(name)),
         api(base + '/health'),
-        api(base + '/health/history?limit=1000&since=' + sinceMs)]);
+        api(base + '/health/history?limit=1000&since=' + windowMs)]);
+      // A history younger than the window is drawn across the whole width, not as a sliver.
+      const first = Math.min(nowMs, ...(history.events || []).map((e) => Date.parse(e.at)));
+      const sinceMs = Math.max(windowMs, first - Math.max(5e3, (nowMs - first) / 10));
       const state = (stack.environments || {})[env] || {};
       const runtime = state.runtime || { components: [] };
       const comps = health.components || [];
@@ -353,7 +356,7 @@
             el('td', {}, badge(k.state)), el('td', {}, time(k.since)), el('td', {}, time(k.last_run)),
             el('td', { class: 'num', text: fmtMs(k.duration_ms) }),
             el('td', { class: 'num', text: k.value === undefined ? '' : String(k.value) }),
-            el('td', { class: 'err', text: k.last_error || '' })));
+            el('td', { class: k.state === 'ok' ? 'stale' : 'err', text: k.last_error || '' })));
         }
       }
       const urlRows = (runtime.components || []).map((c) => el('tr', {},
