@@ -3,7 +3,8 @@
 # server), of the data the script refetches on each change (GET /api/v1/overview, as tiles and as
 # JSON) and, as a baseline from the same run, of GET /api/v1/stacks (the plain list); then the
 # page weight (the page, its script and its style). Server time is what the server logs as the
-# request's duration_ms (routing to the last byte written), over REQUESTS sequential requests.
+# request's duration_ms (routing to the last byte written), over REQUESTS sequential requests,
+# and the server's CPU time per request over the same requests.
 # Usage: bench/console.sh BUILD_DIR  (BUILD_DIR holds tests/server/server_bench_server; Release)
 set -eu
 build=${1:?usage: console.sh BUILD_DIR}
@@ -16,10 +17,16 @@ trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.1; done
 base="http://127.0.0.1:$(cat "$work/port")"
 
+# The server's CPU time (utime + stime, in clock ticks) from /proc: load-independent, unlike
+# wall time on a shared machine.
+cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+tick=$(getconf CLK_TCK)
 for path in / "/api/v1/overview?format=html" /api/v1/overview /api/v1/stacks; do
   curl -sf -o /dev/null "$base$path"  # warm: caches, first SQLite reads
+  before=$(cpu)
   i=0
   while [ $i -lt "$requests" ]; do curl -sf -o /dev/null "$base$path"; i=$((i + 1)); done
+  echo "$path $(( ($(cpu) - before) * 1000000 / tick / requests ))" >> "$work/cpu"
 done
 weight() { curl -sf -o /dev/null -w '%{size_download}' "$base$1"; }
 page=$(weight /) js=$(weight /console/console.js) css=$(weight /console/console.css)
@@ -44,3 +51,5 @@ for k, label in enumerate(labels):
     print(f"{label:36} {len(run):5} {statistics.median(run):8.2f} {pick(0.9):8.2f} "
           f"{pick(0.99):8.2f} {run[-1]:8.2f}")
 PY
+echo "== server CPU time per request (µs, utime + stime over the same requests)"
+cat "$work/cpu"

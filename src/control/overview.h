@@ -54,7 +54,7 @@ struct StatusStack {
 /// How many recent operations CollectStatus shows per stack.
 inline constexpr int kStatusOperations = 5;
 
-/// Every stored stack as the status page shows it: the environments of its spec and those with
+/// Every stored stack as the console's overview shows it: the environments of its spec and those with
 /// a stored state (state and last error from the store, components from `backend`, health from
 /// `monitor` when not null) and its last kStatusOperations operations. Store errors are returned.
 core::Result<std::vector<StatusStack>> CollectStatus(store::Store& store,
