@@ -18,6 +18,13 @@ namespace {
 
 using core::Result;
 
+// Statuses of a route that needs a viewer's token, besides its own.
+std::map<int, std::string> ForViewers(std::map<int, std::string> responses) {
+  responses.emplace(401, "no or bad token");
+  responses.emplace(403, "token lacks the role");
+  return responses;
+}
+
 Reply Html(std::string body) {
   Reply reply = Reply::Raw(200, "text/html; charset=utf-8", std::move(body));
   reply.With("Content-Security-Policy", kConsoleCsp)
@@ -202,10 +209,7 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
               .summary = "every stack with its environments (state, health, since, live revision, "
                          "failing checks, components) and last operations",
               .query = {{"format", "html: the console's tiles as an HTML fragment, worst first"}},
-              .responses = {{200, "the overview"},
-                            {400, "unknown format"},
-                            {401, "no or bad token"},
-                            {403, "token lacks the role"}},
+              .responses = ForViewers({{200, "the overview"}, {400, "unknown format"}}),
               .handler = [&app](const ApiRequest& req) -> Result<Reply> {
                 const auto format = req.Query("format").value_or("json");
                 if (format != "json" && format != "html") {
@@ -245,11 +249,9 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
               .path = "/api/v1/stacks/{name}/revisions/{number}",
               .role = Role::kViewer,
               .summary = "one spec revision with its spec (secrets as references)",
-              .responses = {{200, "the revision"},
-                            {400, "the number is not a revision number"},
-                            {401, "no or bad token"},
-                            {403, "token lacks the role"},
-                            {404, "no such stack or revision"}},
+              .responses = ForViewers({{200, "the revision"},
+                                       {400, "the number is not a revision number"},
+                                       {404, "no such stack or revision"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 auto rev = service.Revision(req.Param("name"), RevisionNumber(req.Param("number")));
                 if (!rev.ok()) {
@@ -270,12 +272,10 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
               .role = Role::kViewer,
               .summary = "the bundle a spec revision renders to for an environment, as JSON "
                          "{files: {path: {sha256, content}}}",
-              .responses = {{200, "the bundle"},
-                            {400, "the number is not a revision number"},
-                            {401, "no or bad token"},
-                            {403, "token lacks the role"},
-                            {404, "no such stack, revision or environment"},
-                            {422, "render error"}},
+              .responses = ForViewers({{200, "the bundle"},
+                                       {400, "the number is not a revision number"},
+                                       {404, "no such stack, revision or environment"},
+                                       {422, "render error"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 const std::int64_t number = RevisionNumber(req.Param("number"));
                 auto bundle = service.RenderedRevision(req.Param("name"), req.Param("env"), number);
@@ -294,10 +294,8 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
        .role = Role::kViewer,
        .summary = "live updates as Server-Sent Events: `operation` (steps and ends) and `health` "
                   "(environment and component transitions); `resync` when events were dropped",
-       .responses = {{200, "the event stream (text/event-stream)"},
-                     {401, "no or bad token"},
-                     {403, "token lacks the role"},
-                     {503, "too many event streams open, or shutting down"}},
+       .responses = ForViewers({{200, "the event stream (text/event-stream)"},
+                                {503, "too many event streams open, or shutting down"}}),
        .handler = [&bus = deps.events,
                    heartbeat = deps.heartbeat](const ApiRequest&) -> Result<Reply> {
          std::shared_ptr<console::EventBus::Subscription> sub = bus.Subscribe();

@@ -307,11 +307,17 @@ class ConsoleTest(unittest.TestCase):
         _, stack = self.server.call("GET", "/api/v1/stacks/demo", "viewer")
         self.assertEqual(stack["environments"]["dev"]["applied_revision"], 1)
 
-    def test_5_gitops_page_loads(self):
+    def test_5_stack_and_gitops_pages_load(self):
         b = self.browser
+        self.open("/stacks/demo", "viewer")
+        link = self.wait(lambda: b.find_element(By.LINK_TEXT, "dev"), CHANGE, "stack page")
+        self.assertTrue(link.get_attribute("href").endswith("/stacks/demo/environments/dev"))
+        self.assertIn("purpose=demo", b.find_element(By.ID, "view").text)
+        self.shot("stack")
         self.open("/gitops", "viewer")
         self.wait(lambda: "No GitOps source" in b.find_element(By.ID, "view").text, CHANGE,
                   "gitops page")
+        self.shot("gitops")
 
     def test_6_a_page_with_100_stacks_loads(self):
         b = self.browser
