@@ -63,7 +63,9 @@ std::string ReadBody(std::istream& in, std::size_t limit) {
 
 // Sends a streamed body chunk by chunk, flushing each; returns the bytes written. The stream
 // ends the connection: no keep-alive after it.
-std::size_t SendStream(const StreamBody& stream, HTTPServerResponse& response) {
+std::size_t SendStream(const StreamBody& stream,
+                       HTTPServerResponse& response,
+                       Poco::Net::StreamSocket* socket) {
   response.setChunkedTransferEncoding(true);
   response.setKeepAlive(false);
   response.set("Cache-Control", "no-store");
@@ -71,7 +73,7 @@ std::size_t SendStream(const StreamBody& stream, HTTPServerResponse& response) {
   std::ostream& os = response.send();
   os.flush();
   std::size_t sent = 0;
-  stream([&](const std::string& piece) {
+  const StreamWrite write = [&](const std::string& piece) {
     if (!os) {
       return false;
     }
@@ -82,7 +84,17 @@ std::size_t SendStream(const StreamBody& stream, HTTPServerResponse& response) {
     }
     sent += piece.size();
     return true;
-  });
+  };
+  // A client that closed its side makes the socket readable with nothing to read.
+  const StreamGone gone = [socket] {
+    try {
+      return socket != nullptr && socket->poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ) &&
+             socket->available() == 0;
+    } catch (const Poco::Exception&) {
+      return true;
+    }
+  };
+  stream(write, gone);
   return sent;
 }
 
@@ -248,7 +260,7 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
       response.setKeepAlive(false);
     }
     if (reply.stream) {
-      sent = SendStream(reply.stream, response);
+      sent = SendStream(reply.stream, response, impl != nullptr ? &impl->socket() : nullptr);
     } else {
       response.setContentLength64(static_cast<Poco::Int64>(body.size()));
       response.sendBuffer(body.data(), body.size());

@@ -50,9 +50,11 @@ struct ApiRequest {
 
 /// Writes one piece of a streamed body and flushes it; false once the client is gone.
 using StreamWrite = std::function<bool(const std::string&)>;
+/// True once the client closed its side of the connection; never blocks.
+using StreamGone = std::function<bool()>;
 /// A body written while the connection stays open (Server-Sent Events): called once after the
 /// headers are sent, on the connection's thread; returns when the stream ends.
-using StreamBody = std::function<void(const StreamWrite& write)>;
+using StreamBody = std::function<void(const StreamWrite& write, const StreamGone& gone)>;
 
 /// What a handler answers: a JSON document, raw bytes or a stream, with a status and extra
 /// headers.

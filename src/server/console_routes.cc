@@ -1,5 +1,7 @@
 #include "server/console_routes.h"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "console/assets.h"
@@ -303,13 +305,18 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
            return core::MakeError(core::ErrorCode::kUnavailable,
                                   "too many event streams open (or shutting down); retry later");
          }
-         return Reply::Stream("text/event-stream", [sub, heartbeat](const StreamWrite& write) {
+         return Reply::Stream("text/event-stream", [sub, heartbeat](const StreamWrite& write,
+                                                                    const StreamGone& gone) {
            // `retry` tells EventSource how long to wait before reconnecting.
            if (!write("retry: 3000\n: connected\n\n")) {
              return;
            }
+           // Woken at least once a second, so that a client that left frees its stream (one
+           // of the bounded few) at once, not at the next heartbeat.
+           const auto slice = std::min(heartbeat, std::chrono::milliseconds(1000));
+           auto last_write = std::chrono::steady_clock::now();
            while (true) {
-             const console::EventBus::Batch batch = sub->Wait(heartbeat);
+             const console::EventBus::Batch batch = sub->Wait(slice);
              if (batch.closed) {
                return;
              }
@@ -321,11 +328,18 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
                out += SseEvent(event);
              }
              if (out.empty()) {
+               if (gone()) {
+                 return;
+               }
+               if (std::chrono::steady_clock::now() - last_write < heartbeat) {
+                 continue;
+               }
                out = ": heartbeat\n\n";
              }
              if (!write(out)) {
                return;  // the client is gone
              }
+             last_write = std::chrono::steady_clock::now();
            }
          });
        }});
