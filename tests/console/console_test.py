@@ -191,7 +191,7 @@ class ConsoleTest(unittest.TestCase):
         b.get(self.server.base + path)
         self.wait(lambda: b.find_element(By.ID, "token").is_displayed(), CHANGE, "token form")
         b.find_element(By.ID, "token").send_keys(TOKENS[role])
-        b.find_element(By.CSS_SELECTOR, "#login button").click()
+        self.click(lambda: b.find_element(By.CSS_SELECTOR, "#login button"), "sign in")
         self.wait(lambda: f"({role})" in b.find_element(By.ID, "who").text, CHANGE, "signed in")
 
     def wait(self, condition, limit, what):
@@ -208,6 +208,10 @@ class ConsoleTest(unittest.TestCase):
                 self.browser.save_screenshot(
                     os.path.join(SHOTS, "failed-" + re.sub(r"\W+", "-", what) + ".png"))
             raise AssertionError(f"{what}: not within {limit} s\n{self.server.output()}") from e
+
+    def click(self, find, what):
+        """Clicks what `find` returns; found again if the page redrew it meanwhile."""
+        self.wait(lambda: find().click() or True, CHANGE, what)
 
     def shot(self, name):
         # Whatever a page shows, it shows as text: no value rendered as "[object ...]".
@@ -287,19 +291,17 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(b.find_elements(By.CSS_SELECTOR, "button.rollback"), [])
 
         self.open("/stacks/demo/revisions", "admin")
-        button = self.wait(lambda: b.find_element(
-            By.CSS_SELECTOR, 'button.rollback[data-env="dev"][data-revision="1"]'), CHANGE,
-            "rollback button for the admin")
+        rollback = (By.CSS_SELECTOR, 'button.rollback[data-env="dev"][data-revision="1"]')
+        self.wait(lambda: b.find_element(*rollback), CHANGE, "rollback button for the admin")
         # The diff of the two revisions names the changed retention.
-        b.find_element(By.XPATH, "//tr[@data-revision='2']//button[text()='diff from here']").click()
-        self.wait(lambda: b.find_element(
-            By.XPATH, "//tr[@data-revision='1']//button[starts-with(text(), 'diff 2')]"), CHANGE,
-            "second diff button").click()
+        self.click(lambda: b.find_element(
+            By.XPATH, "//tr[@data-revision='2']//button[text()='diff from here']"), "first diff")
+        self.click(lambda: b.find_element(
+            By.XPATH, "//tr[@data-revision='1']//button[starts-with(text(), 'diff 2')]"),
+            "second diff")
         self.wait(lambda: "2d" in b.find_element(By.ID, "rev-diff").text, CHANGE, "spec diff")
         self.shot("revisions")
-        button = b.find_element(By.CSS_SELECTOR,
-                                'button.rollback[data-env="dev"][data-revision="1"]')
-        button.click()
+        self.click(lambda: b.find_element(*rollback), "rollback")
         self.wait(lambda: "/operations/" in b.current_url, CHANGE, "operation page")
         self.wait(lambda: "succeeded" in b.find_element(By.CSS_SELECTOR, "main p .badge").text,
                   COME_UP, "rollback succeeded")

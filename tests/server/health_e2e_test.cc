@@ -327,7 +327,7 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   EXPECT_THAT(page.Header("content-type"), HasSubstr("text/html"));
   EXPECT_THAT(page.body, HasSubstr("<a class=\"tile t-s-bad\" href=\"/stacks/shop/environments/"
                                    "dev\" data-stack=\"shop\" data-env=\"dev\""));
-  EXPECT_THAT(page.body, HasSubstr("<span class=\"badge s-bad\">degraded</span>"));
+  EXPECT_THAT(page.body, HasSubstr("<span class=\"badge s-warn\">degraded</span>"));
   EXPECT_THAT(page.body, HasSubstr("prometheus/ready: GET " + upstreams.PromUrl()));
 
   upstreams.StartPrometheus(*prometheus);

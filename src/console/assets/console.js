@@ -640,7 +640,8 @@
         table(['#', 'source', 'commit', 'who', 'when', 'outcome', 'environments', ''], rows), diffBox);
     };
     const refresh = coalesce(() => render().catch(fail), 300);
-    onEvent((type, d) => { if (type === 'resync' || d.stack === name) refresh(); });
+    // Revisions change with operations only; health changes would redraw the buttons for nothing.
+    onEvent((type, d) => { if (type === 'resync' || (type === 'operation' && d.stack === name)) refresh(); });
     refresh();
   }
 
