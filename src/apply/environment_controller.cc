@@ -462,11 +462,12 @@ std::optional<render::Bundle> EnvironmentController::Applied(const std::string& 
   if (!std::filesystem::exists(root)) {
     return std::nullopt;
   }
-  auto store = RevisionStore::Open(root);
-  if (!store.ok() || !store->Current()) {
+  // Read without the environment's lock: Open() would delete a revision an apply is writing.
+  const auto store = RevisionStore::OpenForReading(root);
+  if (!store.Current()) {
     return std::nullopt;
   }
-  auto bundle = store->Load(*store->Current());
+  auto bundle = store.Load(*store.Current());
   if (!bundle.ok()) {
     return std::nullopt;
   }
@@ -477,11 +478,12 @@ RuntimeStatus EnvironmentController::Status(const std::string& stack, const std:
   RuntimeStatus status;
   const auto root = applier_.EnvRoot(stack, env);
   if (std::filesystem::exists(root)) {
-    if (auto store = RevisionStore::Open(root); store.ok()) {
-      status.has_revisions = true;
-      status.revision = store->Current();
-      status.last_good = store->LastGood();
-    }
+    // Read without the environment's lock: Open() would delete a revision an apply is writing
+    // (every GET of a stack, every console refresh asks for the status).
+    const auto store = RevisionStore::OpenForReading(root);
+    status.has_revisions = true;
+    status.revision = store.Current();
+    status.last_good = store.LastGood();
   }
   std::lock_guard lock(mu_);
   if (auto it = runtimes_.find(Key{stack, env}); it != runtimes_.end()) {

@@ -33,6 +33,10 @@ class RevisionStore {
   /// none). Returns kInternal with the path and OS error text when the disk refuses.
   static core::Result<RevisionStore> Open(const std::filesystem::path& env_root,
                                           RevisionStoreOptions options = {});
+  /// The store at `env_root` as it is, without recovering: for reading (Current, LastGood, Hash,
+  /// Load, List) without the environment's EnvLock, e.g. for a status while an apply writes a
+  /// revision, which Open() would take for a crash's leftover and delete. Never writes.
+  static RevisionStore OpenForReading(const std::filesystem::path& env_root);
 
   const std::filesystem::path& root() const { return root_; }
   /// The directory of revision `n` (whether or not it exists).

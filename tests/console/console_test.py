@@ -240,8 +240,9 @@ class ConsoleTest(unittest.TestCase):
         try:
             self.wait(lambda: "t-s-bad" in self.tile("demo", "dev").get_attribute("class"),
                       CHANGE, "demo/dev tile red after SIGSTOP")
+            self.wait(lambda: "prometheus/" in self.tile("demo", "dev").text, CHANGE,
+                      "the failing checks on the tile")
             self.shot("overview-frozen")
-            self.assertIn("prometheus/", self.tile("demo", "dev").text)
         finally:
             os.kill(prometheus, signal.SIGCONT)
         self.wait(lambda: "t-s-ok" in self.tile("demo", "dev").get_attribute("class"), CHANGE,
@@ -252,11 +253,12 @@ class ConsoleTest(unittest.TestCase):
         b = self.browser
         self.open("/stacks/demo/environments/dev", "viewer")
         self.wait(lambda: b.find_element(By.CSS_SELECTOR, "svg.timeline rect"), CHANGE, "timeline")
-        rows = self.wait(lambda: b.find_elements(By.XPATH, "//table//td[text()='ready *']"),
-                         CHANGE, "checks")
-        self.assertGreaterEqual(len(rows), 2)  # prometheus and alertmanager
-        links = [a.get_attribute("href") for a in b.find_elements(By.CSS_SELECTOR, "td a")]
-        self.assertTrue(any(h.startswith("http://127.0.0.1:") for h in links), links)
+        # Pages redraw as events arrive: everything is read inside a wait, found afresh.
+        self.wait(lambda: len(b.find_elements(By.XPATH, "//table//td[text()='ready *']")) == 2,
+                  CHANGE, "the ready checks of prometheus and alertmanager")
+        self.wait(lambda: any(a.get_attribute("href").startswith("http://127.0.0.1:")
+                              for a in b.find_elements(By.CSS_SELECTOR, "td a")),
+                  CHANGE, "links to the components")
         # A viewer gets no apply button.
         self.assertEqual(b.find_elements(By.ID, "apply"), [])
         self.shot("environment")
@@ -265,9 +267,8 @@ class ConsoleTest(unittest.TestCase):
         b = self.browser
         _, op = self.server.call("GET", "/api/v1/operations/" + self.create_op, "viewer")
         self.open("/operations/" + self.create_op, "viewer")
-        self.wait(lambda: b.find_elements(By.CSS_SELECTOR, "main table tbody tr"), CHANGE,
-                  "steps")
-        rows = [r.text for r in b.find_elements(By.CSS_SELECTOR, "main table tbody tr")]
+        rows = self.wait(lambda: [r.text for r in b.find_elements(
+            By.CSS_SELECTOR, "main table tbody tr")] or None, CHANGE, "steps")
         self.assertEqual(len(rows), len(op["steps"]), rows)
         for row, step in zip(rows, op["steps"]):
             self.assertTrue(row.startswith(step["name"] + " " + step["state"]), (row, step))
@@ -303,8 +304,11 @@ class ConsoleTest(unittest.TestCase):
         self.shot("revisions")
         self.click(lambda: b.find_element(*rollback), "rollback")
         self.wait(lambda: "/operations/" in b.current_url, CHANGE, "operation page")
-        self.wait(lambda: "succeeded" in b.find_element(By.CSS_SELECTOR, "main p .badge").text,
-                  COME_UP, "rollback succeeded")
+        state = self.wait(lambda: b.find_element(By.CSS_SELECTOR, "main p .badge").text
+                          in ("succeeded", "failed", "rolled_back") and
+                          b.find_element(By.CSS_SELECTOR, "main p .badge").text, COME_UP,
+                          "rollback finished")
+        self.assertEqual(state, "succeeded", b.find_element(By.ID, "main").text)
         self.assertIn("rollback of demo", b.find_element(By.ID, "main").text)
         _, stack = self.server.call("GET", "/api/v1/stacks/demo", "viewer")
         self.assertEqual(stack["environments"]["dev"]["applied_revision"], 1)
@@ -312,8 +316,8 @@ class ConsoleTest(unittest.TestCase):
     def test_5_stack_and_gitops_pages_load(self):
         b = self.browser
         self.open("/stacks/demo", "viewer")
-        link = self.wait(lambda: b.find_element(By.LINK_TEXT, "dev"), CHANGE, "stack page")
-        self.assertTrue(link.get_attribute("href").endswith("/stacks/demo/environments/dev"))
+        self.wait(lambda: b.find_element(By.LINK_TEXT, "dev").get_attribute("href").endswith(
+            "/stacks/demo/environments/dev"), CHANGE, "stack page")
         self.assertIn("purpose=demo", b.find_element(By.ID, "view").text)
         self.shot("stack")
         self.open("/gitops", "viewer")
@@ -332,9 +336,9 @@ class ConsoleTest(unittest.TestCase):
         self.open("/?q=load-", "viewer")
         self.wait(lambda: len(b.find_elements(By.CSS_SELECTOR, "#tiles .tile")) == 101, CHANGE,
                   "101 tiles")
-        self.assertEqual(b.find_element(By.ID, "counts").text, "100 of 101 environments")
-        shown = b.find_elements(By.CSS_SELECTOR, "#tiles .tile:not(.hidden)")
-        self.assertEqual(len(shown), 100)
+        self.wait(lambda: b.find_element(By.ID, "counts").text == "100 of 101 environments"
+                  and len(b.find_elements(By.CSS_SELECTOR, "#tiles .tile:not(.hidden)")) == 100,
+                  CHANGE, "the filter shows the 100 load- stacks")
         self.shot("overview-100")
         # The page, its script and style and the tiles stay under 150 KB together.
         weight = b.execute_script(

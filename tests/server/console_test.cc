@@ -218,7 +218,8 @@ TEST(ConsoleTest, RevisionsCanBeReadWithTheirSpecAndRenderedForADiff) {
   Create(h);
   const auto put = h.Call("PUT", "/api/v1/stacks/shop", kEditorToken, ShopSpec("{tier: 2}"));
   ASSERT_EQ(put.status, 202) << put.body;
-  for (const auto& op : ServerHarness::Json(put)["operations"]) {
+  const auto updated = ServerHarness::Json(put);
+  for (const auto& op : updated["operations"]) {
     h.WaitOperation(op["id"]);
   }
   const auto one =

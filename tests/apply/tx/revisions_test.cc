@@ -107,6 +107,26 @@ TEST(RevisionStore, OpenDeletesIncompleteRevisionsAndRepointsCurrentAtLastGood) 
   EXPECT_EQ(*store->Write(Numbered(3)), 2) << "numbers of deleted incomplete revisions are reused";
 }
 
+// A status read while an apply writes revision 2 must not take it for a crash's leftover (it
+// did: every GET of the stack opened the store and deleted the revision being written).
+TEST(RevisionStore, OpenForReadingLeavesARevisionBeingWrittenAlone) {
+  TempDir dir;
+  {
+    auto store = RevisionStore::Open(dir.path());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->Write(Numbered(1)));
+    ASSERT_TRUE(store->SetCurrent(1));
+    ASSERT_TRUE(store->MarkLastGood(1));
+  }
+  core::WriteFileAtomic(dir.path() / "revisions/2/prometheus/prometheus.yml", "being written");
+  const auto reader = RevisionStore::OpenForReading(dir.path());
+  EXPECT_EQ(reader.Current(), 1);
+  EXPECT_EQ(reader.LastGood(), 1);
+  EXPECT_TRUE(reader.Load(1).ok());
+  EXPECT_FALSE(reader.Load(2).ok());  // incomplete: never used
+  EXPECT_TRUE(fs::exists(dir.path() / "revisions/2/prometheus/prometheus.yml"));
+}
+
 TEST(RevisionStore, OpenWithCurrentOnMissingRevisionAndNoLastGoodRemovesCurrent) {
   TempDir dir;
   fs::create_directories(dir.path() / "revisions");
