@@ -179,6 +179,9 @@ core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
     plan->objects.notes.push_back("cannot plan objects: " + runtime.error().message);
     return plan;
   }
+  for (auto& note : (*runtime)->PlanNotes(bundle)) {
+    plan->objects.notes.push_back(std::move(note));
+  }
   const auto target = ProvisionTargetFor(merged, (*runtime)->Provisioning());
   if (!target.Any()) {
     return plan;

@@ -16,9 +16,14 @@ Application::Application(ApplicationOptions options,
       health_(health) {
   runner_ = std::make_unique<OperationRunner>(
       store_, logger_, OperationRunnerOptions{.workers = options_.operation_workers});
+  if (options_.trust) {
+    trust_ = std::make_unique<TrustPolicy>(*options_.trust, options_.data_dir);
+  }
   service_ = std::make_unique<StackService>(
-      ServiceOptions{.content_dir = options_.content_dir, .data_dir = options_.data_dir}, store_,
-      health_ != nullptr ? health_->backend() : backend_, *runner_, logger_);
+      ServiceOptions{.content_dir = options_.content_dir,
+                     .data_dir = options_.data_dir,
+                     .trust = trust_.get()},
+      store_, health_ != nullptr ? health_->backend() : backend_, *runner_, logger_);
   GitOpsOptions gitops{.sources = options_.gitops,
                        .cache_dir = options_.data_dir / "gitops",
                        .env = options_.secret_env};

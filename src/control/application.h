@@ -15,6 +15,7 @@
 #include "control/overview.h"
 #include "control/retention.h"
 #include "control/stack_service.h"
+#include "control/trust.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -38,6 +39,9 @@ struct ApplicationOptions {
   BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   RetentionOptions retention;
+  /// The server's rules for the specs it receives (see TrustPolicy); nullopt: none, specs run
+  /// with the caller's own authority (`up`).
+  std::optional<TrustOptions> trust;
 };
 
 /// One environment as it stands now: what runs it and, when watched, its health.
@@ -106,6 +110,7 @@ class Application {
   core::Clock& clock_;
   core::Logger& logger_;
   HealthRuntime* health_;
+  std::unique_ptr<TrustPolicy> trust_;  // null without options_.trust
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<StackService> service_;
   std::unique_ptr<GitOpsService> gitops_;

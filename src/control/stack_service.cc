@@ -61,6 +61,15 @@ bool IsApplyKind(OperationKind kind) {
          kind == OperationKind::kSync;
 }
 
+// Every problem in one line, for the error of an operation or a sync.
+std::string Describe(const std::vector<core::Diagnostic>& problems) {
+  std::string out;
+  for (const auto& d : problems) {
+    out += (out.empty() ? "" : "; ") + d.ToString();
+  }
+  return out;
+}
+
 }  // namespace
 
 StackService::StackService(ServiceOptions options,
@@ -119,6 +128,13 @@ core::Result<SpecInput> StackService::Load(const std::string& name,
     // The stored spec was valid when stored; its content directory changed since.
     return MakeError(ErrorCode::kInvalidSpec,
                      std::string("stored spec no longer valid: ") + e.what());
+  }
+  if (options_.trust != nullptr) {
+    // It followed the rules when stored; the operator may have tightened them since.
+    if (auto problems = options_.trust->Problems(input.stack); !problems.empty()) {
+      return MakeError(ErrorCode::kInvalidSpec,
+                       "the stored spec breaks the server's rules: " + Describe(problems));
+    }
   }
   input.hash = spec_hash;
   return input;
@@ -263,6 +279,12 @@ core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
   }
   const bool changed = !existing.ok() || existing->spec_hash != input.hash;
   core::Result<store::Stack> stack = existing;
+  if (changed && options_.trust != nullptr) {
+    if (auto problems = options_.trust->Problems(input.stack); !problems.empty()) {
+      return MakeError(ErrorCode::kInvalidSpec,
+                       "stack \"" + name + "\" breaks the server's rules: " + Describe(problems));
+    }
+  }
   if (changed) {
     if (auto saved = SaveFiles(name, input); !saved.ok()) {
       return saved.error();
@@ -316,6 +338,9 @@ core::Result<Submitted> StackService::Create(
       return MakeError(ErrorCode::kInvalidSpec,
                        "stack \"" + input.stack.name + "\" has no environment \"" + env + "\"");
     }
+  }
+  if (options_.trust != nullptr) {
+    options_.trust->Check(input.stack);
   }
   if (auto saved = SaveFiles(input.stack.name, input); !saved.ok()) {
     return saved.error();
@@ -391,6 +416,9 @@ core::Result<Submitted> StackService::Update(const std::string& name,
             .file = input.stack.file,
             .path = "metadata.name",
             .message = "is \"" + input.stack.name + "\" but the URL names stack \"" + name + "\""});
+  }
+  if (options_.trust != nullptr) {
+    options_.trust->Check(input.stack);
   }
   if (auto saved = SaveFiles(name, input); !saved.ok()) {
     return saved.error();

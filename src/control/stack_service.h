@@ -14,6 +14,7 @@
 #include "control/backend.h"
 #include "control/operations.h"
 #include "control/spec_body.h"
+#include "control/trust.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -26,6 +27,9 @@ struct ServiceOptions {
   /// Get() answers from a cached view while the stack and its environment states are unchanged
   /// and the runtime status in it is younger than this.
   std::chrono::milliseconds status_max_age{1000};
+  /// The server's rules for the specs it receives (checked on create, update, sync and before
+  /// every operation); null: none, the caller's own authority (`up`).
+  const TrustPolicy* trust = nullptr;
 };
 
 /// Operations queued for one stack by a create, an update or a sync.

@@ -35,6 +35,39 @@ std::optional<int> ParsePositiveInt(const std::string& text) {
   return static_cast<int>(*n);
 }
 
+// `external: {config_roots: [DIR, ...]}`.
+template <class At, class Resolve>
+void ParseExternal(const YAML::Node& value,
+                   const At& at,
+                   const Resolve& resolve,
+                   control::TrustOptions& trust,
+                   std::vector<Diagnostic>& errors) {
+  if (!value.IsMap()) {
+    errors.push_back(at(value, "external", "must be a map {config_roots: [DIR, ...]}"));
+    return;
+  }
+  for (const auto& item : value) {
+    const std::string key = item.first.as<std::string>();
+    const std::string path = "external." + key;
+    if (key != "config_roots") {
+      errors.push_back(at(item.first, path, "unknown setting"));
+      continue;
+    }
+    if (!item.second.IsSequence()) {
+      errors.push_back(at(item.second, path, "must be a list of directories"));
+      continue;
+    }
+    for (std::size_t i = 0; i < item.second.size(); ++i) {
+      const YAML::Node dir = item.second[i];
+      if (!dir.IsScalar() || dir.Scalar().empty()) {
+        errors.push_back(at(dir, path + "[" + std::to_string(i) + "]", "must be a directory"));
+        continue;
+      }
+      trust.config_roots.push_back(resolve(dir.Scalar()));
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<std::size_t> ParseByteSize(std::string_view text) {
@@ -107,6 +140,10 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     const YAML::Node& value = item.second;
     if (key == "gitops") {
       config.gitops_json = render::ParseYaml(YAML::Dump(value), name).dump();
+      continue;
+    }
+    if (key == "external") {
+      ParseExternal(value, at, resolve, o.trust, errors);
       continue;
     }
     if (!value.IsScalar()) {

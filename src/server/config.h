@@ -22,9 +22,10 @@ struct ServerConfig {
 /// PostgreSQL is not supported yet. Used for the config file, --store and OBSFORGE_STORE alike.
 std::string StoreProblem(std::string_view store);
 
-/// Parses obsforge.yaml: listen, data_dir, content_dir, store, tokens_file, gitops, and the
-/// server's limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"),
-/// read_timeout, write_timeout, drain_timeout ("30s", "500ms", "2m"), operation_workers.
+/// Parses obsforge.yaml: listen, data_dir, content_dir, store, tokens_file, gitops, external
+/// (config_roots), and the server's limits: max_threads, max_queued, body_limit (bytes, or
+/// "16MiB"/"512KiB"), read_timeout, write_timeout, drain_timeout ("30s", "500ms", "2m"),
+/// operation_workers.
 /// Relative paths resolve against the config file's folder. Unknown keys are errors.
 /// Throws core::InputError (kInvalidSpec) listing every problem with file:line:col.
 ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file);

@@ -73,7 +73,8 @@ control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options)
                                      .gitops = options.gitops,
                                      .secret_env = options.secret_env,
                                      .gitops_broken_commit = options.gitops_broken_commit,
-                                     .retention = options.retention};
+                                     .retention = options.retention,
+                                     .trust = options.trust};
 }
 
 class Server::Impl {
