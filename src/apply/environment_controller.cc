@@ -120,6 +120,10 @@ render::Bundle EnvironmentController::RenderMerged(const spec::EnvironmentSpec& 
   return render::SharedRenderCache().Render(env, content, RenderOptionsFor(runtime));
 }
 
+core::EnvLookup EnvironmentController::EnvFor(const std::string& stack) const {
+  return options_.stack_env ? options_.stack_env(stack) : options_.env_lookup;
+}
+
 core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSpec& env,
                                                        const Runtime& runtime) {
   const auto refs = spec::CollectSecretRefs(env.merged);
@@ -127,10 +131,11 @@ core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSp
     return {};
   }
   const auto dir = render::SecretsDir(env, RenderOptionsFor(&runtime));
+  const core::EnvLookup env_lookup = EnvFor(env.stack);
   std::vector<std::pair<std::string, core::Secret>> values;
   std::string missing;
   for (const auto& ref : refs) {
-    auto value = core::ResolveSecret(ref, options_.env_lookup);
+    auto value = core::ResolveSecret(ref, env_lookup);
     if (!value.ok()) {
       missing += (missing.empty() ? "" : "; ") + value.error().message;
       continue;
@@ -194,7 +199,7 @@ core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
   plan->objects = PlanProvision(target, bundle,
                                 ProvisionContext{.http = http_,
                                                  .clock = clock_,
-                                                 .env_lookup = options_.env_lookup,
+                                                 .env_lookup = EnvFor(stack.name),
                                                  .logger = logger_,
                                                  .ledger = **ledger,
                                                  .owner = {.stack = stack.name, .env = env},
@@ -253,7 +258,7 @@ void EnvironmentController::Provision(const spec::EnvironmentSpec& env,
         target, bundle,
         ProvisionContext{.http = http_,
                          .clock = clock_,
-                         .env_lookup = options_.env_lookup,
+                         .env_lookup = EnvFor(env.stack),
                          .logger = logger_,
                          .ledger = **ledger,
                          .owner = {.stack = env.stack, .env = env.env},
@@ -436,7 +441,7 @@ core::Result<void> EnvironmentController::Deprovision(const std::string& stack,
     outcome =
         apply::Deprovision(target, ProvisionContext{.http = http_,
                                                     .clock = clock_,
-                                                    .env_lookup = options_.env_lookup,
+                                                    .env_lookup = EnvFor(stack),
                                                     .logger = logger_,
                                                     .ledger = **ledger,
                                                     .owner = {.stack = stack, .env = env},

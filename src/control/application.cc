@@ -17,12 +17,15 @@ Application::Application(ApplicationOptions options,
   runner_ = std::make_unique<OperationRunner>(
       store_, logger_, OperationRunnerOptions{.workers = options_.operation_workers});
   if (options_.trust) {
-    trust_ = std::make_unique<TrustPolicy>(*options_.trust, options_.data_dir);
+    secrets_ = std::make_unique<StackSecrets>(options_.trust->keys, store_);
+    trust_ = std::make_unique<TrustPolicy>(*options_.trust, options_.data_dir, secrets_.get(),
+                                           options_.secret_env);
   }
   service_ = std::make_unique<StackService>(
       ServiceOptions{.content_dir = options_.content_dir,
                      .data_dir = options_.data_dir,
-                     .trust = trust_.get()},
+                     .trust = trust_.get(),
+                     .secrets = secrets_.get()},
       store_, health_ != nullptr ? health_->backend() : backend_, *runner_, logger_);
   GitOpsOptions gitops{.sources = options_.gitops,
                        .cache_dir = options_.data_dir / "gitops",
@@ -53,6 +56,29 @@ core::Result<void> Application::Start() {
     return {};
   }
   started_ = true;
+  if (options_.trust &&
+      IsWithin(ResolvedPath(options_.content_dir), ResolvedPath(options_.data_dir))) {
+    Stop(std::chrono::steady_clock::now());
+    return core::MakeError(core::ErrorCode::kPrecondition,
+                           "content_dir " + options_.content_dir.string() +
+                               " lies inside data_dir " + options_.data_dir.string() +
+                               ": specs would read obsforge's own files; move one of them");
+  }
+  if (secrets_) {
+    if (auto loaded = secrets_->LoadKeys(); !loaded.ok()) {
+      Stop(std::chrono::steady_clock::now());
+      return loaded.error();
+    }
+    auto resealed = secrets_->Rotate();
+    if (!resealed.ok()) {
+      Stop(std::chrono::steady_clock::now());
+      return resealed.error();
+    }
+    if (*resealed > 0) {
+      logger_.Info("stack secrets re-sealed under the current key",
+                   {{"secrets", std::to_string(*resealed)}});
+    }
+  }
   if (health_ != nullptr) {
     health_->Start();
   }

@@ -79,12 +79,20 @@ class Application {
   GitOpsService& gitops() { return *gitops_; }
   /// Continuous health; null when the application runs without it.
   HealthRuntime* health() { return health_; }
+  /// The stacks' own secrets; null without trust options (`up`).
+  StackSecrets* secrets() { return secrets_.get(); }
+  /// The rules specs are held to; null without trust options (`up`). Its SecretsOf() is where
+  /// the backend and health must resolve each stack's secrets.
+  const TrustPolicy* trust() const { return trust_.get(); }
   /// The operation runner (to observe operations: AddObserver before Start()).
   OperationRunner& operations() { return *runner_; }
   /// The clock the application reads "now" from.
   core::Clock& clock() { return clock_; }
 
-  /// Starts probing (with health), recovers from a previous run (unfinished operations →
+  /// With trust options: refuses a content directory inside the data directory, loads the
+  /// secrets keys and re-seals what a previous key sealed (kPrecondition for either, and
+  /// nothing starts). starts probing (with health),
+  /// recovers from a previous run (unfinished operations →
   /// failed; local environments re-applied), watches the stored external environments, starts
   /// the gitops sources and the retention pass. kNotFound naming a gitops secret reference that
   /// cannot be resolved (what was started is stopped again). Idempotent.
@@ -110,7 +118,8 @@ class Application {
   core::Clock& clock_;
   core::Logger& logger_;
   HealthRuntime* health_;
-  std::unique_ptr<TrustPolicy> trust_;  // null without options_.trust
+  std::unique_ptr<StackSecrets> secrets_;  // null without options_.trust
+  std::unique_ptr<TrustPolicy> trust_;     // null without options_.trust
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<StackService> service_;
   std::unique_ptr<GitOpsService> gitops_;

@@ -85,7 +85,9 @@ StackService::StackService(ServiceOptions options,
 }
 
 SpecInput StackService::ParseSpec(const std::string& body, const std::string& file) const {
-  return ParseSpecBody(body, file, options_.content_dir);
+  // Whatever the two directories are, a spec and its templates never read the data directory
+  // (other stacks' uploads, secrets files, revisions).
+  return ParseSpecBody(body, file, options_.content_dir, {options_.data_dir});
 }
 
 render::Bundle StackService::Render(const SpecInput& input, const std::string& env) {
@@ -119,9 +121,12 @@ core::Result<SpecInput> StackService::Load(const std::string& name,
   SpecInput input;
   const auto dir = ContentDir(name, spec_hash);
   std::error_code ec;
-  input.content = std::filesystem::is_directory(dir, ec)
-                      ? spec::MakeDirectorySource(dir)
-                      : spec::MakeDirectorySource(options_.content_dir);
+  // The stack's own uploads (under the data directory, in its namespace), or the content
+  // directory without the data directory.
+  input.content =
+      std::filesystem::is_directory(dir, ec)
+          ? spec::MakeDirectorySource(dir)
+          : HideDirectories(spec::MakeDirectorySource(options_.content_dir), {options_.data_dir});
   try {
     input.stack = spec::ParseStack(spec_json, name + ".json", *input.content);
   } catch (const core::InputError& e) {
@@ -494,6 +499,12 @@ core::Result<Queued> StackService::Delete(const std::string& name, const std::st
         }
         std::error_code ec;
         std::filesystem::remove_all(options_.data_dir / "content" / name, ec);
+        if (options_.secrets != nullptr) {
+          // A stack created later under this name must not inherit them.
+          if (auto forgot = options_.secrets->DeleteAll(name); !forgot.ok()) {
+            return {.state = OperationState::kFailed, .error = forgot.error().message};
+          }
+        }
         return {};
       });
   if (!op.ok()) {

@@ -30,6 +30,8 @@ struct ServiceOptions {
   /// The server's rules for the specs it receives (checked on create, update, sync and before
   /// every operation); null: none, the caller's own authority (`up`).
   const TrustPolicy* trust = nullptr;
+  /// The stacks' own secrets, deleted with their stack; null: none.
+  StackSecrets* secrets = nullptr;
 };
 
 /// Operations queued for one stack by a create, an update or a sync.

@@ -129,6 +129,12 @@ class SqliteStore final : public Store {
   core::Result<void> RecordWebhookDelivery(const std::string& delivery_id) override;
   core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) override;
 
+  // SecretStore (sqlite_secrets.cc)
+  core::Result<StackSecret> PutSecret(const StackSecret& secret) override;
+  core::Result<StackSecret> GetSecret(const std::string& stack, const std::string& key) override;
+  core::Result<std::vector<StackSecret>> ListSecrets(const std::string& stack) override;
+  core::Result<void> DeleteSecret(const std::string& stack, const std::string& key) override;
+
   // Store
   core::Result<void> Ping() override;
 

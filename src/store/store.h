@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/secret_store.h"
 #include "store/types.h"
 
 namespace obsforge::store {
@@ -204,7 +205,8 @@ class Store : public StackStore,
               public HealthStore,
               public ProvisionStore,
               public OutboxStore,
-              public GitStore {
+              public GitStore,
+              public SecretStore {
  public:
   ~Store() override = default;
 

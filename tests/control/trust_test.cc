@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "control/health_watcher.h"
 #include "control/stack_scope.h"
 #include "control_test_util.h"
 
@@ -26,7 +27,7 @@ class ConfigRootsTest : public ::testing::Test {
 
   std::vector<core::Diagnostic> Problems(const std::string& config_dir,
                                          std::vector<fs::path> roots) const {
-    const TrustPolicy policy({.config_roots = std::move(roots)}, dir_.path() / "var");
+    const TrustPolicy policy({.config_roots = std::move(roots)}, dir_.path() / "var", nullptr);
     return policy.Problems(
         ExternalStack("shop", "{type: external, prometheus: {config_dir: '" + config_dir + "'}}"));
   }
@@ -77,7 +78,7 @@ TEST_F(ConfigRootsTest, TheDataDirectoryIsNeverAConfigDir) {
 }
 
 TEST_F(ConfigRootsTest, CheckThrowsEveryProblemOfEveryEnvironment) {
-  const TrustPolicy policy({.config_roots = {Root()}}, dir_.path() / "var");
+  const TrustPolicy policy({.config_roots = {Root()}}, dir_.path() / "var", nullptr);
   const auto stack = ExternalStack(
       "shop",
       "{type: external, prometheus: {config_dir: /etc/p}, alertmanager: {config_dir: /etc/a}}");
@@ -112,6 +113,28 @@ TEST(StackScopeTest, NamesAndGlobs) {
   EXPECT_EQ(ScopePatternProblem("team-*"), "");
   EXPECT_THAT(ScopePatternProblem(""), HasSubstr("empty"));
   EXPECT_THAT(ScopePatternProblem("../x"), HasSubstr("is not a stack name or glob"));
+}
+
+// With per-stack secrets, the same reference in two stacks may be two values: health resolves it
+// for its own stack, and keeps their Slack channels apart.
+TEST(HealthSecrets, ResolvedPerStackAndChannelsKeyedByStack) {
+  const auto stack = ExternalStack(
+      "shop", "{type: external, grafana: {url: 'http://grafana:3000', token: {secret: TOKEN}}}",
+      "  health:\n    slack: {webhook: {secret: HOOK}, channel: '#ops'}\n");
+  HealthDefaults defaults{
+      .env_lookup = [](const std::string&) -> std::optional<std::string> { return "process"; },
+      .stack_env = [](const std::string& name) -> core::EnvLookup {
+        return [name](const std::string& key) -> std::optional<std::string> {
+          return name + ":" + key;
+        };
+      }};
+  const auto settings = WatchFor(stack, "prod", {{"grafana", "http://grafana:3000"}}, defaults);
+  EXPECT_EQ(settings.watch.slack_channel_key, "shop/{secret: HOOK}");
+  EXPECT_EQ(settings.watch.endpoints.grafana_token.Reveal(), "shop:TOKEN");
+  defaults.stack_env = nullptr;
+  const auto process = WatchFor(stack, "prod", {{"grafana", "http://grafana:3000"}}, defaults);
+  EXPECT_EQ(process.watch.slack_channel_key, "{secret: HOOK}");
+  EXPECT_EQ(process.watch.endpoints.grafana_token.Reveal(), "process");
 }
 
 }  // namespace

@@ -586,7 +586,10 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
                                           "GET /api/v1/operations/{id}",
                                           "POST /api/v1/render",
                                           "POST /api/v1/gitops/webhook",
-                                          "GET /api/v1/gitops"};
+                                          "GET /api/v1/gitops",
+                                          "PUT /api/v1/stacks/{name}/secrets/{key}",
+                                          "DELETE /api/v1/stacks/{name}/secrets/{key}",
+                                          "GET /api/v1/stacks/{name}/secrets"};
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);
