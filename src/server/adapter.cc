@@ -134,6 +134,18 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
       return out;
     }
     req.actor = auth.actor;
+    req.scope = auth.scope;
+    // A stack outside the token's scope is answered as one that does not exist.
+    if (const auto name = req.params.find("name"); name != req.params.end() &&
+                                                   route.path.starts_with("/api/v1/stacks/") &&
+                                                   !req.scope.Allows(name->second)) {
+      const core::Error hidden = StackNotFound(name->second);
+      Outgoing out{.reply = Reply::Json(ErrorToStatus(hidden.code), ErrorBody(hidden))};
+      // A body left unread must not be taken for the next request.
+      out.close = request.getChunkedTransferEncoding() ||
+                  (request.hasContentLength() && request.getContentLength64() > 0);
+      return out;
+    }
     for (const auto& [name, value] : request) {
       std::string lower = name;
       std::transform(lower.begin(), lower.end(), lower.begin(),

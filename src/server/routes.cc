@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/diagnostic.h"
+#include "server/errors.h"
 #include "server/json_views.h"
 #include "server/openapi.h"
 #include "server/tar.h"
@@ -192,6 +193,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
                   {{202, "created; one operation per environment"}, {409, "the stack exists"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 const control::SpecInput input = service.ParseSpec(req.body, "body");
+                if (!req.scope.Allows(input.stack.name)) {
+                  return StackNotFound(input.stack.name);
+                }
                 return JsonReply(
                     202, service.Create(input, SplitList(req.Query("environments")), req.actor),
                     Location(input.stack.name));
@@ -201,8 +205,14 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .role = Role::kViewer,
               .summary = "list stacks",
               .responses = WithAuth({{200, "the stacks"}}),
-              .handler = [&service](const ApiRequest&) -> Result<Reply> {
-                return JsonReply(200, service.List());
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto list = service.List();
+                if (list.ok()) {
+                  std::erase_if(list->stacks, [&req](const store::Stack& stack) {
+                    return !req.scope.Allows(stack.name);
+                  });
+                }
+                return JsonReply(200, list);
               }});
   router.Add({.method = "GET",
               .path = "/api/v1/stacks/{name}",
@@ -320,7 +330,13 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "an operation with its steps and progress",
               .responses = WithAuth({{200, "the operation"}, {404, "no such operation"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-                return JsonReply(200, service.Operation(req.Param("id")));
+                auto op = service.Operation(req.Param("id"));
+                if (op.ok() && !req.scope.Allows(op->stack)) {
+                  // As if it did not exist: an operation names its stack.
+                  return MakeError(ErrorCode::kNotFound,
+                                   "operation " + req.Param("id") + " not found");
+                }
+                return JsonReply(200, op);
               }});
   router.Add({.method = "POST",
               .path = "/api/v1/render",
