@@ -42,6 +42,8 @@ struct ApplicationOptions {
   /// The server's rules for the specs it receives (see TrustPolicy); nullopt: none, specs run
   /// with the caller's own authority (`up`).
   std::optional<TrustOptions> trust;
+  /// A rule every spec must pass before it is stored (StackService). Empty: none.
+  SpecRule spec_rule;
 };
 
 /// One environment as it stands now: what runs it and, when watched, its health.

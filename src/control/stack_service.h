@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,11 @@
 namespace obsforge::control {
 
 /// Options of a StackService.
+/// A rule of the deployment that every spec must pass before it is stored (API create and
+/// update, GitOps sync), beyond the spec's own validation: throws core::InputError
+/// (kInvalidSpec) naming what it refuses and where.
+using SpecRule = std::function<void(const spec::StackSpec&)>;
+
 struct ServiceOptions {
   std::filesystem::path content_dir = ".";   ///< where specs sent alone find their files
   std::filesystem::path data_dir = "./var";  ///< files sent with specs: data_dir/content/...
@@ -32,6 +38,8 @@ struct ServiceOptions {
   const TrustPolicy* trust = nullptr;
   /// The stacks' own secrets, deleted with their stack; null: none.
   StackSecrets* secrets = nullptr;
+  /// Empty: no rule beyond the spec's validation.
+  SpecRule spec_rule;
 };
 
 /// Operations queued for one stack by a create, an update or a sync.
@@ -120,7 +128,8 @@ class StackService {
   render::Bundle Render(const SpecInput& input, const std::string& env);
 
   /// Stores `input` as a new stack (revision 1) and queues one create operation per environment
-  /// (all, or `environments` — each must exist).
+  /// (all, or `environments` — each must exist). Throws core::InputError when the spec rule
+  /// refuses it (so do Update and, as a kInvalidSpec result, SyncSpec).
   core::Result<Submitted> Create(const SpecInput& input,
                                  const std::optional<std::vector<std::string>>& environments,
                                  const std::string& actor);

@@ -1,5 +1,6 @@
 // Per-stack secrets: sealed text in, sealed text out.
 
+#include "store/rows.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
 
@@ -11,16 +12,6 @@ using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
 
-constexpr const char* kSecretColumns = "stack, key, sealed, key_id, updated_at";
-
-StackSecret SecretFromRow(Poco::Data::RecordSet& rs) {
-  return StackSecret{.stack = Text(rs, "stack"),
-                     .key = Text(rs, "key"),
-                     .sealed = Text(rs, "sealed"),
-                     .key_id = Text(rs, "key_id"),
-                     .updated_at = Int(rs, "updated_at")};
-}
-
 }  // namespace
 
 Result<StackSecret> SqliteStore::PutSecret(const StackSecret& secret) {
@@ -30,9 +21,8 @@ Result<StackSecret> SqliteStore::PutSecret(const StackSecret& secret) {
   return db_->Write<StackSecret>(
       "put secret " + secret.key + " of " + secret.stack, [&](Session& s) {
         SqliteDb::Exec(s,
-                       std::string("INSERT OR REPLACE INTO "
-                                   "stack_secrets (") +
-                           kSecretColumns + ") VALUES (?, ?, ?, ?, ?)",
+                       "INSERT OR REPLACE INTO stack_secrets (" + Columns("stack_secrets") +
+                           ") VALUES (?, ?, ?, ?, ?)",
                        stored.stack, stored.key, stored.sealed, stored.key_id, stored.updated_at);
         return Result<StackSecret>(stored);
       });
@@ -42,14 +32,14 @@ Result<StackSecret> SqliteStore::GetSecret(const std::string& stack, const std::
   return db_->Read<StackSecret>(
       "get secret " + key + " of " + stack, false, [&](Session& s) -> Result<StackSecret> {
         auto rs = SqliteDb::Query(s,
-                                  std::string("SELECT ") + kSecretColumns +
+                                  "SELECT " + Columns("stack_secrets") +
                                       " FROM stack_secrets WHERE stack = ? AND key = ?",
                                   stack, key);
         if (!rs.moveFirst()) {
           return MakeError(ErrorCode::kNotFound,
                            "secret " + key + " of stack " + stack + " not found");
         }
-        return SecretFromRow(rs);
+        return StackSecretFromRow(SqliteRow(rs));
       });
 }
 
@@ -57,13 +47,13 @@ Result<std::vector<StackSecret>> SqliteStore::ListSecrets(const std::string& sta
   return db_->Read<std::vector<StackSecret>>(
       "list secrets of " + (stack.empty() ? std::string("every stack") : stack), false,
       [&](Session& s) {
-        const std::string select = std::string("SELECT ") + kSecretColumns + " FROM stack_secrets";
+        const std::string select = "SELECT " + Columns("stack_secrets") + " FROM stack_secrets";
         auto rs = stack.empty()
                       ? SqliteDb::Query(s, select + " ORDER BY stack, key")
                       : SqliteDb::Query(s, select + " WHERE stack = ? ORDER BY key", stack);
         std::vector<StackSecret> secrets;
         for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-          secrets.push_back(SecretFromRow(rs));
+          secrets.push_back(StackSecretFromRow(SqliteRow(rs)));
         }
         return Result<std::vector<StackSecret>>(std::move(secrets));
       });
@@ -71,10 +61,8 @@ Result<std::vector<StackSecret>> SqliteStore::ListSecrets(const std::string& sta
 
 Result<void> SqliteStore::DeleteSecret(const std::string& stack, const std::string& key) {
   return db_->Write<void>("delete secret " + key + " of " + stack, [&](Session& s) -> Result<void> {
-    if (SqliteDb::Exec(s,
-                       "DELETE FROM stack_secrets WHERE stack = ? AND "
-                       "key = ?",
-                       stack, key) == 0) {
+    if (SqliteDb::Exec(s, "DELETE FROM stack_secrets WHERE stack = ? AND key = ?", stack, key) ==
+        0) {
       return MakeError(ErrorCode::kNotFound, "secret " + key + " of stack " + stack + " not found");
     }
     return {};

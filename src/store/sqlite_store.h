@@ -58,9 +58,6 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  /// Versions recorded in schema_migrations, ascending.
-  core::Result<std::vector<int>> AppliedMigrations();
-
   // StackStore
   core::Result<Stack> CreateStack(const std::string& name, const SpecChange& spec) override;
   core::Result<Stack> GetStack(const std::string& name) override;
@@ -134,6 +131,14 @@ class SqliteStore final : public Store {
   core::Result<StackSecret> GetSecret(const std::string& stack, const std::string& key) override;
   core::Result<std::vector<StackSecret>> ListSecrets(const std::string& stack) override;
   core::Result<void> DeleteSecret(const std::string& stack, const std::string& key) override;
+
+  // TableStore
+  core::Result<void> ReadTables(
+      const std::function<core::Result<void>(TableReader&)>& read) override;
+  /// Also forgets every cached stack.
+  core::Result<void> ReplaceTables(
+      const std::function<core::Result<void>(TableWriter&)>& fill) override;
+  core::Result<std::vector<int>> AppliedMigrations() override;
 
   // Store
   core::Result<void> Ping() override;

@@ -10,10 +10,7 @@ namespace {
 using ::testing::ElementsAre;
 
 using SecretStoreTest = StoreTest;
-INSTANTIATE_TEST_SUITE_P(Backings,
-                         SecretStoreTest,
-                         ::testing::Values(Backing::kFile, Backing::kMemory),
-                         BackingName);
+INSTANTIATE_TEST_SUITE_P(Backings, SecretStoreTest, AllBackings(), BackingName);
 
 std::vector<std::string> Keys(const std::vector<StackSecret>& secrets) {
   std::vector<std::string> keys;
