@@ -1,0 +1,303 @@
+// Hostile text against the spec readers: every case is refused with an InputError that names
+// the limit or the problem and where it is, never a crash, an exception of another type, or an
+// allocation that grows with what aliases expand to.
+#include <cmath>
+#include <random>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/diagnostic.h"
+#include "spec/document.h"
+#include "spec/stack.h"
+
+namespace obsforge::spec {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+// The single diagnostic of the InputError that parsing `text` throws.
+core::Diagnostic ErrorOf(std::string_view text, const DocumentLimits& limits = {}) {
+  try {
+    (void)ParseDocument(text, "f.yaml", limits);
+  } catch (const core::InputError& e) {
+    EXPECT_EQ(e.diagnostics().size(), 1U) << e.what();
+    return e.diagnostics().front();
+  }
+  ADD_FAILURE() << "no error for: " << text.substr(0, 200);
+  return {};
+}
+
+std::string Repeat(std::string_view part, std::size_t times) {
+  std::string out;
+  out.reserve(part.size() * times);
+  for (std::size_t i = 0; i < times; ++i) {
+    out += part;
+  }
+  return out;
+}
+
+// The bomb of the report, a few hundred bytes: each level is a list of ten aliases of the level
+// before, 10^9 leaves in all.
+std::string AliasBomb() {
+  std::string text = "a0: &a0 [" + Repeat("x,", 9) + "x]\n";
+  for (int i = 1; i <= 8; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + Repeat(prev + ",", 9) +
+            prev + "]\n";
+  }
+  return text + "spec: *a8\n";
+}
+
+TEST(DocumentLimitsTest, TwentyThousandNestedJsonObjectsAreRefusedAtTheLimit) {
+  const std::string text = Repeat("{\"a\":", 20'000) + "1" + std::string(20'000, '}');
+  const auto d = ErrorOf(text);
+  EXPECT_THAT(d.message, HasSubstr("more than 128 levels"));
+  EXPECT_THAT(d.message, HasSubstr("(limit max_depth)"));
+  EXPECT_EQ(d.line, 1);
+  EXPECT_EQ(d.column, 1 + 5 * 128);  // the 129th '{'
+  EXPECT_EQ(d.path, Repeat(".a", 128).substr(1));
+}
+
+TEST(DocumentLimitsTest, DeepBracketsAreRefusedInJsonAndYaml) {
+  const std::string brackets = std::string(206'000, '[') + std::string(206'000, ']');
+  EXPECT_THAT(ErrorOf("{\"a\": " + brackets + "}").message, HasSubstr("(limit max_depth)"));
+  EXPECT_THAT(ErrorOf("a: " + brackets).message, HasSubstr("(limit max_depth)"));
+  // Block nesting too.
+  std::string block;
+  for (int i = 0; i < 200; ++i) {
+    block += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+  }
+  const auto d = ErrorOf(block);
+  EXPECT_THAT(d.message, HasSubstr("(limit max_depth)"));
+  EXPECT_EQ(d.line, 129);
+}
+
+TEST(DocumentLimitsTest, NestingUpToTheLimitIsAccepted) {
+  const std::string text = std::string(128, '[') + std::string(128, ']');
+  EXPECT_TRUE(ParseDocument(text, "f.yaml").document.is_array());
+  EXPECT_TRUE(ParseJsonDocument(text, "f.json").document.is_array());
+  EXPECT_THAT(ErrorOf("[" + text + "]").message, HasSubstr("(limit max_depth)"));
+}
+
+TEST(DocumentLimitsTest, YamlAliasBombIsStoppedByCountingNodes) {
+  const std::string bomb = AliasBomb();
+  EXPECT_LT(bomb.size(), 500U);
+  const auto d = ErrorOf(bomb);
+  EXPECT_THAT(d.message, HasSubstr("more than 250000 values"));
+  EXPECT_THAT(d.message, HasSubstr("(limit max_nodes)"));
+  EXPECT_GT(d.line, 1);
+  EXPECT_FALSE(d.path.empty());
+  // The same through the ordered reader the {spec, files} wrapper uses.
+  EXPECT_THROW((void)ParseOrderedDocument(bomb, "f.yaml"), core::InputError);
+}
+
+TEST(DocumentLimitsTest, AnAliasCountsAsDeepAsWhatItRepeats) {
+  std::string text = "a: &a " + std::string(100, '[') + std::string(100, ']') + "\n";
+  text += "b: " + std::string(40, '[') + "*a" + std::string(40, ']') + "\n";
+  const auto d = ErrorOf(text);
+  EXPECT_THAT(d.message, HasSubstr("(limit max_depth)"));
+  EXPECT_EQ(d.line, 2);
+}
+
+TEST(DocumentLimitsTest, AliasesOfLongStringsCountTheirBytes) {
+  std::string text =
+      "a: &a \"" + std::string(1U << 20U, 'x') + "\"\nb: [" + Repeat("*a, ", 70) + "*a]\n";
+  const auto d = ErrorOf(text);
+  EXPECT_THAT(d.message, HasSubstr("more than 64 MiB"));
+  EXPECT_THAT(d.message, HasSubstr("(limit max_total_bytes)"));
+  EXPECT_EQ(d.line, 2);
+}
+
+TEST(DocumentLimitsTest, AliasInsideItsOwnAnchorIsRefused) {
+  EXPECT_THAT(ErrorOf("a: &a [1, *a]\n").message, HasSubstr("alias of a node that contains it"));
+  EXPECT_THAT(ErrorOf("a: *nope\n").message, HasSubstr("invalid YAML"));
+}
+
+TEST(DocumentLimitsTest, ManyValuesAreRefusedAtTheNodeLimit) {
+  const std::string flow = "[" + Repeat("1,", 300'000) + "1]";
+  EXPECT_THAT(ErrorOf(flow).message, HasSubstr("(limit max_nodes)"));
+  EXPECT_THAT(ErrorOf("{\"a\": " + flow + "}").message, HasSubstr("(limit max_nodes)"));
+}
+
+TEST(DocumentLimitsTest, StringAndKeyLengthLimits) {
+  // A 1 MB file's content is a normal value.
+  const std::string big(1U << 20U, 'x');
+  EXPECT_EQ(ParseDocument("a: \"" + big + "\"\n", "f.yaml").document["a"], big);
+  EXPECT_EQ(ParseJsonDocument("{\"a\": \"" + big + "\"}", "f.json").document["a"], big);
+
+  const DocumentLimits small{.max_string_bytes = 10, .max_key_bytes = 4};
+  auto d = ErrorOf("k:\n  v: \"01234567890\"\n", small);
+  EXPECT_EQ(d.message, "string is too long: 11 bytes, more than 10 bytes (limit max_string_bytes)");
+  EXPECT_EQ(d.path, "k.v");
+  EXPECT_EQ(d.line, 2);
+  d = ErrorOf("k:\n  p: 01234567890x\n", small);
+  EXPECT_THAT(d.message, HasSubstr("(limit max_string_bytes)"));
+  d = ErrorOf("{\"k\": {\"v\": \"01234567890\"}}", small);
+  EXPECT_THAT(d.message, HasSubstr("(limit max_string_bytes)"));
+  EXPECT_EQ(d.path, "k.v");
+  d = ErrorOf("k:\n  abcde: 1\n", small);
+  EXPECT_EQ(d.message, "key is too long: 5 bytes, more than 4 bytes (limit max_key_bytes)");
+  EXPECT_EQ(d.line, 2);
+  EXPECT_EQ(d.column, 3);
+
+  // The default key limit is 1 KiB (YAML's own limit for implicit keys).
+  const std::string long_key(1025, 'k');
+  EXPECT_THAT(ErrorOf("{\"" + long_key + "\": 1}").message, HasSubstr("(limit max_key_bytes)"));
+  EXPECT_THAT(ErrorOf("? " + long_key + "\n: 1\n").message, HasSubstr("(limit max_key_bytes)"));
+}
+
+TEST(DocumentLimitsTest, NumbersBeyondADoubleAreRefusedWithTheirPlace) {
+  for (const std::string& value : std::vector<std::string>{
+           "1e999", "-1e999", ".inf", "-.Inf", ".nan", "1" + std::string(400, '0'),
+           "0x" + std::string(300, 'f'), "!!float 1e400"}) {
+    const auto d = ErrorOf("spec:\n  values:\n    x: " + value + "\n");
+    EXPECT_THAT(d.message, HasSubstr("number out of range")) << value;
+    EXPECT_EQ(d.path, "spec.values.x") << value;
+    EXPECT_EQ(d.line, 3) << value;
+    EXPECT_EQ(d.column, 8) << value;
+  }
+  const auto d = ErrorOf("{\"revision\": 1e999}");
+  EXPECT_THAT(d.message, HasSubstr("number out of range: \"1e999\""));
+  EXPECT_EQ(d.path, "revision");
+  EXPECT_EQ(d.column, 14);
+  EXPECT_THAT(ErrorOf("{\"a\": [1, -1E+999]}").message, HasSubstr("number out of range"));
+
+  // Quoted, they are text; below the range they are 0; beyond 64 bits a double.
+  EXPECT_EQ(ParseDocument("x: \"1e999\"\n", "f.yaml").document["x"], "1e999");
+  EXPECT_EQ(ParseDocument("x: 1e-999\n", "f.yaml").document["x"], 0.0);
+  EXPECT_EQ(ParseDocument("{\"x\": 1e-999}", "f.json").document["x"], 0.0);
+  EXPECT_EQ(ParseDocument("x: 123456789012345678901234567890\n", "f.yaml").document["x"],
+            1.2345678901234568e29);
+  EXPECT_EQ(TypePlainScalar("1e999").get<double>(), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(TypePlainScalar("-1e-999").get<double>(), 0.0);
+}
+
+TEST(DocumentLimitsTest, LongNumberLikeScalarsAreLinearAndStayText) {
+  // std::regex recursed once per character here and overflowed the stack.
+  const std::string digits(2'000'000, '1');
+  EXPECT_EQ(TypePlainScalar(digits + "x"), json(digits + "x"));
+  EXPECT_EQ(TypePlainScalar("-" + digits + ".5e"), json("-" + digits + ".5e"));
+  EXPECT_TRUE(TypePlainScalar(digits + ".5").is_number_float());
+}
+
+TEST(DocumentLimitsTest, InvalidUtf8IsRefusedWithItsPosition) {
+  auto d = ErrorOf("metadata:\n  annotations:\n    note: \"caf\xC3\"\n");
+  EXPECT_THAT(d.message, HasSubstr("invalid UTF-8: byte 0xc3"));
+  EXPECT_EQ(d.line, 3);
+  EXPECT_EQ(d.column, 15);
+  d = ErrorOf("metadata: {name: \"sh\xFFop\"}\n");
+  EXPECT_THAT(d.message, HasSubstr("invalid UTF-8: byte 0xff"));
+  EXPECT_EQ(d.column, 21);
+  // Overlong, surrogate and beyond U+10FFFF encodings; a key; JSON.
+  for (const std::string bad : {"\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                                "\xF8\x88\x80\x80\x80", "\x80", "\xE2\x82"}) {
+    EXPECT_THAT(ErrorOf("a: \"" + bad + "\"\n").message, HasSubstr("invalid UTF-8"));
+    EXPECT_THAT(ErrorOf("k" + bad + ": 1\n").message, HasSubstr("invalid UTF-8"));
+    EXPECT_THAT(ErrorOf("{\"a\": \"" + bad + "\"}").message, HasSubstr("invalid UTF-8"));
+  }
+  // Escapes that decode to a lone surrogate.
+  EXPECT_THAT(ErrorOf("a: \"\\ud800\"\n").message, HasSubstr("invalid"));
+  EXPECT_THAT(ErrorOf("{\"a\": \"\\udc00\"}").message, HasSubstr("invalid JSON"));
+  // Valid UTF-8 of every length passes.
+  EXPECT_EQ(ParseDocument("a: \"é€😀\"\n", "f.yaml").document["a"], "é€😀");
+}
+
+TEST(DocumentLimitsTest, FindInvalidUtf8) {
+  EXPECT_EQ(FindInvalidUtf8("plain ascii"), std::nullopt);
+  EXPECT_EQ(FindInvalidUtf8("\xEF\xBB\xBFok \xF0\x9F\x98\x80"), std::nullopt);
+  EXPECT_EQ(FindInvalidUtf8("ab\xC3"), 2U);
+  EXPECT_EQ(FindInvalidUtf8("ab\xC3x"), 2U);
+  EXPECT_EQ(FindInvalidUtf8("\xF4\x8F\xBF\xBF"), std::nullopt);  // U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("\xF4\x90\x80\x80"), 0U);
+  EXPECT_EQ(FindInvalidUtf8("\xED\x9F\xBF"), std::nullopt);  // U+D7FF
+  EXPECT_EQ(FindInvalidUtf8("\xED\xA0\x80"), 0U);            // U+D800
+  EXPECT_EQ(FindInvalidUtf8(std::string_view("a\0b", 3)), std::nullopt);
+}
+
+TEST(DocumentLimitsTest, LineIndexAgreesWithPositionOfOffset) {
+  std::mt19937 random(7);
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    text += random() % 5 == 0 ? '\n' : 'x';
+  }
+  const LineIndex index(text);
+  for (std::size_t offset = 0; offset <= text.size() + 2; ++offset) {
+    ASSERT_EQ(index.At(offset), PositionOfOffset(text, offset)) << offset;
+  }
+  EXPECT_EQ(LineIndex("").At(0), (Position{1, 1}));
+}
+
+TEST(DocumentLimitsTest, PositionsInALargeJsonDocumentAreExact) {
+  // The scanner looks every position up in one index: the last value of a 200 KB text.
+  std::string text = "{\n";
+  for (int i = 0; i < 10'000; ++i) {
+    text += "  \"k" + std::to_string(i) + "\": [1, 2],\n";
+  }
+  text += "  \"last\": \"x\"\n}\n";
+  const auto parsed = ParseJsonDocument(text, "f.json");
+  EXPECT_EQ(parsed.positions.Value("last"), (Position{10'002, 11}));
+  EXPECT_EQ(parsed.positions.Key("k9999"), (Position{10'001, 3}));
+  EXPECT_EQ(parsed.positions.Value("k9999[1]"), (Position{10'001, 16}));
+}
+
+TEST(DocumentLimitsTest, JsonScannerAgreesWithNlohmann) {
+  for (const std::string text :
+       {"{}", "[]", "{\"a\":{\"b\":[1,-2.5e+3,true,false,null,\"\\u00e9\\ud83d\\ude00\\n\"]}}",
+        "\xEF\xBB\xBF{\"bom\": 1}", " \t\r\n{\"a\" : 1 , \"b\" :[ ] }\n", "{\"\": \"\"}",
+        "{\"a\":0}", "{\"a\":-0.0e-0}", "{\"a\":\"\\/\\b\\f\\r\\t\\\\\\\"\"}",
+        "{\"big\": 18446744073709551615, \"bigger\": 184467440737095516150}"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(ParseJsonDocument(text, "f.json").document, json::parse(text));
+    const auto ordered = ParseOrderedDocument(text, "f.json");
+    EXPECT_EQ(ordered.dump(), nlohmann::ordered_json::parse(text).dump());
+  }
+  for (const std::string text :
+       {"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "{\"a\":1,}", "01", "[01]", "{\"a\":tru}",
+        "{\"a\":1} x", "[\"\\x\"]", "[\"a\nb\"]", "NaN", "{\"a\":1e}", "\xEF\xBB\xBF"}) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(json::accept(text));
+    try {
+      (void)ParseJsonDocument(text, "f.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const core::InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("invalid JSON"));
+    }
+  }
+  // A BOM does not let a deep text past the scanner.
+  EXPECT_THAT(ErrorOf("\xEF\xBB\xBF" + std::string(1000, '[') + std::string(1000, ']')).message,
+              HasSubstr("(limit max_depth)"));
+}
+
+TEST(DocumentLimitsTest, DuplicateKeysAreFoundThroughEscapes) {
+  const auto d = ErrorOf("{\"a\": 1,\n \"\\u0061\": 2}");
+  EXPECT_EQ(d.message, "duplicate key \"a\" (first defined at line 1)");
+  EXPECT_EQ(d.line, 2);
+}
+
+TEST(DocumentLimitsTest, OrderedDocumentKeepsOrderAndTypes) {
+  const auto doc = ParseOrderedDocument("b: 1\na: [x, \"2\", 3.5]\nc: {z: 1, y: null}\n", "f.yaml");
+  EXPECT_EQ(doc.dump(), R"({"b":1,"a":["x","2",3.5],"c":{"z":1,"y":null}})");
+  const auto from_json = ParseOrderedDocument("{\"b\": 1, \"a\": {\"d\": 1, \"c\": 2}}", "f.json");
+  EXPECT_EQ(from_json.dump(), R"({"b":1,"a":{"d":1,"c":2}})");
+  EXPECT_THROW((void)ParseOrderedDocument("a: 1\na: 2\n", "f.yaml"), core::InputError);
+}
+
+TEST(DocumentLimitsTest, NonStringKeysAreRefusedWherever) {
+  EXPECT_THAT(ErrorOf("? [a]\n: 1\n").message, HasSubstr("map keys must be strings"));
+  EXPECT_THAT(ErrorOf("? {a: 1}\n: 1\n").message, HasSubstr("map keys must be strings"));
+  EXPECT_THAT(ErrorOf("a: &k x\n*k : 1\n").message, HasSubstr("map keys must be strings"));
+}
+
+TEST(DocumentLimitsTest, SpecWithTheBombOrAnInfinityIsAnInputError) {
+  const auto content = MakeMemorySource({});
+  EXPECT_THROW((void)ParseStack(AliasBomb(), "bomb.yaml", *content), core::InputError);
+  EXPECT_THROW((void)ParseStack("apiVersion: obsforge/v1\nkind: Stack\nmetadata: {name: x}\n"
+                                "spec: {values: {x: 1e999}}\n",
+                                "inf.yaml", *content),
+               core::InputError);
+}
+
+}  // namespace
+}  // namespace obsforge::spec
