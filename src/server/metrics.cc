@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <sstream>
 
 namespace obsforge::server {
@@ -35,6 +36,14 @@ void WriteHistogram(std::ostringstream& out,
   const std::string braces = labels.empty() ? "" : "{" + labels + "}";
   out << name << "_sum" << braces << " " << FormatDouble(h.sum) << "\n";
   out << name << "_count" << braces << " " << h.count << "\n";
+}
+
+// The method is a label: any method but the standard ones counts as "other", so clients cannot
+// add series by inventing methods.
+std::string MethodLabel(const std::string& method) {
+  static const std::set<std::string> kStandard = {"GET",    "HEAD",    "POST", "PUT",
+                                                  "DELETE", "OPTIONS", "PATCH"};
+  return kStandard.contains(method) ? method : "other";
 }
 
 }  // namespace
@@ -73,11 +82,12 @@ void Metrics::ObserveRequest(const std::string& method,
                              const std::string& route,
                              int status,
                              double seconds) {
+  const std::string label = MethodLabel(method);
   std::lock_guard lock(mu_);
-  ++requests_[{method, route, status}];
-  auto it = latency_.find({method, route});
+  ++requests_[{label, route, status}];
+  auto it = latency_.find({label, route});
   if (it == latency_.end()) {
-    it = latency_.emplace(std::make_pair(method, route), Histogram(kLatencyBounds)).first;
+    it = latency_.emplace(std::make_pair(label, route), Histogram(kLatencyBounds)).first;
   }
   it->second.Observe(seconds);
 }
