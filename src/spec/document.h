@@ -90,6 +90,12 @@ ParsedDocument ParseJsonDocument(std::string_view text,
                                  const std::string& file,
                                  const DocumentLimits& limits = {});
 
+/// ParseJsonDocument keeping the keys of every map in document order, without positions: for
+/// JSON content (dashboards) read with the same limits and errors.
+nlohmann::ordered_json ParseOrderedJson(std::string_view text,
+                                        const std::string& file,
+                                        const DocumentLimits& limits = {});
+
 /// Offset of the first byte of `text` that is not part of well-formed UTF-8 (overlong forms,
 /// surrogates and code points above U+10FFFF are not), or std::nullopt when all of it is.
 std::optional<std::size_t> FindInvalidUtf8(std::string_view text);

@@ -453,14 +453,10 @@ ParsedDocument ParseJsonDocument(std::string_view text,
   return parsed;
 }
 
-namespace detail {
-
 nlohmann::ordered_json ParseOrderedJson(std::string_view text,
                                         const std::string& file,
                                         const DocumentLimits& limits) {
   return ParseJson<nlohmann::ordered_json>(text, file, limits, nullptr);
 }
-
-}  // namespace detail
 
 }  // namespace obsforge::spec

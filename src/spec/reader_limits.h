@@ -59,9 +59,4 @@ bool IsFloatSyntax(std::string_view text);
 /// +-0 below it (as strtod, but whatever the C locale).
 double FloatValue(std::string_view text);
 
-/// ParseJsonDocument keeping key order, without positions (for ParseOrderedDocument).
-nlohmann::ordered_json ParseOrderedJson(std::string_view text,
-                                        const std::string& file,
-                                        const DocumentLimits& limits);
-
 }  // namespace obsforge::spec::detail

@@ -342,8 +342,8 @@ class Builder final : public YAML::EventHandler {
     if (tag == "?" || tag.empty()) {
       return Typed(TypePlainScalar(text), text, slot);
     }
-    if (tag.starts_with(kCoreTagPrefix)) {
-      const auto want = tag.substr(kCoreTagPrefix.size());
+    const auto want = tag.starts_with(kCoreTagPrefix) ? tag.substr(kCoreTagPrefix.size()) : "";
+    if (want == "null" || want == "bool" || want == "int" || want == "float") {
       json value = TypePlainScalar(text);
       const bool fits =
           (want == "null" && value.is_null()) || (want == "bool" && value.is_boolean()) ||
@@ -537,7 +537,7 @@ nlohmann::ordered_json ParseOrderedDocument(std::string_view text,
                                             const std::string& file,
                                             const DocumentLimits& limits) {
   return ParseText<nlohmann::ordered_json>(text, file, limits, nullptr, [&](SourceMap*) {
-    return detail::ParseOrderedJson(text, file, limits);
+    return ParseOrderedJson(text, file, limits);
   });
 }
 
