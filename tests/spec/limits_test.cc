@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "core/diagnostic.h"
+#include "spec/checks.h"
 #include "spec/document.h"
 #include "spec/stack.h"
 
@@ -297,6 +298,46 @@ TEST(DocumentLimitsTest, SpecWithTheBombOrAnInfinityIsAnInputError) {
                                 "spec: {values: {x: 1e999}}\n",
                                 "inf.yaml", *content),
                core::InputError);
+}
+
+// Found by fuzz/duration_fuzzer: a 12-digit count of years overflowed (undefined behaviour).
+TEST(DocumentLimitsTest, DurationsStayWithinWhatPrometheusTakes) {
+  EXPECT_EQ(DurationMilliseconds("292y"), 292LL * 365 * 86'400'000);
+  EXPECT_EQ(DurationMilliseconds("1h30m15s250ms"), 5'415'250);
+  EXPECT_EQ(DurationMilliseconds("0"), 0);
+  for (const char* beyond :
+       {"293y", "999999999999y", "9223372036854775807ms", "99999999999999999999999s", "292y52w"}) {
+    EXPECT_FALSE(IsDuration(beyond)) << beyond;
+  }
+}
+
+// std::regex recursed once per repeated character: each of these overflowed the stack (and took
+// the server down) on a value of about 100 KB.
+TEST(DocumentLimitsTest, ChecksAreLinearOnLongValues) {
+  const std::string digits(1'000'000, '1');
+  const std::string letters(1'000'000, 'a');
+  EXPECT_FALSE(IsDuration(digits + "s"));
+  EXPECT_FALSE(IsName(letters));
+  EXPECT_TRUE(IsHostPort(letters + ":80"));
+  EXPECT_TRUE(IsSize(digits + "MiB"));
+  EXPECT_TRUE(IsHttpUrl("http://" + letters + "/" + letters));
+  EXPECT_TRUE(LooksLikeCredential("xoxb-" + letters));
+  EXPECT_TRUE(LooksLikeCredential("https://user:" + letters + "@host"));
+  EXPECT_FALSE(LooksLikeCredential(letters + "://" + letters));
+  EXPECT_FALSE(LooksLikeCredential(std::string(100'000, ':') + "//"));
+}
+
+TEST(DocumentLimitsTest, CredentialPatternsAsBefore) {
+  EXPECT_TRUE(LooksLikeCredential("see 9a://u:p@h"));
+  EXPECT_TRUE(LooksLikeCredential("x,xoxp--"));
+  EXPECT_FALSE(LooksLikeCredential("axoxb-123"));
+  EXPECT_FALSE(LooksLikeCredential("xoxb-"));
+  EXPECT_FALSE(LooksLikeCredential("https://user@host"));
+  EXPECT_FALSE(LooksLikeCredential("https://:@host"));
+  EXPECT_FALSE(LooksLikeCredential("https://u:p@ host"));
+  EXPECT_FALSE(LooksLikeCredential("1://u:p@host"));
+  EXPECT_TRUE(LooksLikeCredential("https://u:p:q@host"));
+  EXPECT_FALSE(LooksLikeCredential("https://u/x:p@host"));
 }
 
 }  // namespace
