@@ -241,9 +241,20 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> Suggest(std::string_view word,
                                    const std::vector<std::string>& candidates) {
+  // Edit distance costs the product of the lengths: a word of a few KB (an environment named in
+  // a query string) against thousands of candidates would cost minutes. Names are short.
+  constexpr std::size_t kLongest = 128;
+  if (word.size() > kLongest) {
+    return std::nullopt;
+  }
   std::optional<std::string> best;
   std::size_t best_distance = 3;
   for (const auto& candidate : candidates) {
+    const std::size_t gap = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                           : word.size() - candidate.size();
+    if (gap >= best_distance) {
+      continue;  // the distance is at least the difference in length
+    }
     const auto distance = EditDistance(word, candidate);
     // A one-letter key is "close" to every two-letter one; only hint when most letters match.
     if (distance < best_distance && distance < word.size()) {

@@ -327,6 +327,17 @@ TEST(DocumentLimitsTest, ChecksAreLinearOnLongValues) {
   EXPECT_FALSE(LooksLikeCredential(std::string(100'000, ':') + "//"));
 }
 
+TEST(DocumentLimitsTest, SuggestionsStayCheapForLongWords) {
+  // 10,000 candidates of 1 KiB against a 16 KiB word: the product of the lengths each time.
+  std::vector<std::string> candidates;
+  for (int i = 0; i < 10'000; ++i) {
+    candidates.push_back(std::string(1024, 'a') + std::to_string(i));
+  }
+  EXPECT_EQ(Suggest(std::string(16384, 'a'), candidates), std::nullopt);
+  EXPECT_EQ(Suggest("prdo", {"dev", "prod", "staging"}), "prod");
+  EXPECT_EQ(Suggest("stag", {"dev", "prod", "staging"}), "staging");
+}
+
 TEST(DocumentLimitsTest, CredentialPatternsAsBefore) {
   EXPECT_TRUE(LooksLikeCredential("see 9a://u:p@h"));
   EXPECT_TRUE(LooksLikeCredential("x,xoxp--"));
