@@ -21,6 +21,9 @@ if [ -z "$work_root" ]; then
   work_root="$(mktemp -d)"
   trap 'rm -rf "$work_root"' EXIT
 fi
+# No allocation stacks and a small quarantine: recording a stack for every allocation took a tenth
+# of the time. Leaks are still found; rerun a finding with ASAN_OPTIONS= for its stacks.
+export ASAN_OPTIONS="${ASAN_OPTIONS-malloc_context_size=0:quarantine_size_mb=16}"
 for name in "${targets[@]}"; do
   work="$work_root/$name"
   mkdir -p "$work/corpus"

@@ -122,6 +122,42 @@ TEST(DocumentLimitsTest, ManyValuesAreRefusedAtTheNodeLimit) {
   EXPECT_THAT(ErrorOf("{\"a\": " + flow + "}").message, HasSubstr("(limit max_nodes)"));
 }
 
+// yaml-cpp held every token of a flow collection that may be a key (~100 bytes each) before the
+// first value reached the reader: a 16 MB body held 2 GB. Counted before yaml-cpp reads the text.
+TEST(DocumentLimitsTest, FlowCollectionsAreCountedBeforeYamlCppHoldsThem) {
+  const DocumentLimits small{.max_nodes = 1000};
+  const std::string too_many = "a flow collection of more than 2000 tokens";
+  const auto d = ErrorOf("# a comment [,,,]\n[" + Repeat("1,", 2000) + "1]\n", small);
+  EXPECT_THAT(d.message, HasSubstr(too_many + ", two for each value (limit max_nodes)"));
+  EXPECT_EQ(d.line, 2);
+  EXPECT_EQ(d.column, 1);
+  EXPECT_THAT(ErrorOf("a: {" + Repeat("k: [1, 2],", 600) + "}", small).message,
+              HasSubstr(too_many));
+  // Tokens without commas, after an anchor or a tag, after a comment in the first column.
+  EXPECT_THAT(ErrorOf("[" + Repeat("{}", 1100) + "]", small).message, HasSubstr(too_many));
+  EXPECT_THAT(ErrorOf("[" + Repeat("\"x\" ", 2100) + "]", small).message, HasSubstr(too_many));
+  EXPECT_THAT(ErrorOf("&a [" + Repeat("1,", 2000) + "1]", small).message, HasSubstr(too_many));
+  EXPECT_THAT(ErrorOf("- !!seq [" + Repeat("1,", 2000) + "1]", small).message, HasSubstr(too_many));
+  EXPECT_THAT(ErrorOf("x: 1\n#- \"\n[" + Repeat("1,", 2000) + "1]", small).message,
+              HasSubstr(too_many));
+  // Nesting: 16 MB of `[` held 2 GB before the first value reached the reader.
+  const auto deep = ErrorOf("a: " + std::string(200, '[') + std::string(200, ']'));
+  EXPECT_THAT(deep.message, HasSubstr("more than 128 levels of maps and lists (limit max_depth)"));
+  EXPECT_EQ(deep.line, 1);
+  EXPECT_EQ(deep.column, 4 + 128);
+  // A flow collection with as many values as the node limit allows is read.
+  EXPECT_EQ(ParseDocument("[" + Repeat("1, ", 998) + "1]", "f.yaml", small).document.size(), 999U);
+  // Commas in quoted and block scalars, comments and plain scalars are not values of a flow.
+  const std::string commas = Repeat(",", 3000);
+  const std::string text = "a: \"[" + commas + "\"\nb: '[" + commas + "'\nc: |\n  [" + commas +
+                           "\n  " + commas + "\nd: x" + commas + "\ne: [1, 2] # [" + commas +
+                           "\nf: >-\n\n   {" + commas + "\ng: 'it''s [" + commas + "'\n";
+  const auto parsed = ParseDocument(text, "f.yaml", small);
+  EXPECT_EQ(parsed.document["c"], "[" + commas + "\n" + commas + "\n");
+  EXPECT_EQ(parsed.document["e"], json::array({1, 2}));
+  EXPECT_EQ(parsed.document["g"], "it's [" + commas);
+}
+
 TEST(DocumentLimitsTest, StringAndKeyLengthLimits) {
   // A 1 MB file's content is a normal value.
   const std::string big(1U << 20U, 'x');
