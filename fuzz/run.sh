@@ -7,6 +7,8 @@
 #   FUZZ_RUNS=10000000 fuzz/run.sh 0 T...  each target for that many executions instead (long run)
 #   FUZZ_WORK=DIR                          keep each target's corpus and log in DIR/<target>
 #                                          (default: a scratch folder, removed at the end)
+#   FUZZ_BIN=DIR                           the targets' folder (default build/fuzz/fuzz; a copy
+#                                          lets a long run go on while the build changes)
 # Targets: spec_yaml spec_json spec_body jsonnet_imports webhook duration url dashboard.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,7 +45,7 @@ for name in "${targets[@]}"; do
   echo "== ${name}_fuzzer: ${FUZZ_RUNS:-${seconds}s}${FUZZ_RUNS:+ executions}"
   status=0
   start=$(date +%s)
-  "$root/build/fuzz/fuzz/${name}_fuzzer" "${options[@]}" "$work/corpus" "$root/fuzz/corpus/$name" \
+  "${FUZZ_BIN:-$root/build/fuzz/fuzz}/${name}_fuzzer" "${options[@]}" "$work/corpus" "$root/fuzz/corpus/$name" \
     >"$work/log" 2>&1 || status=$?
   grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|ERROR|SUMMARY" \
     "$work/log" || true
