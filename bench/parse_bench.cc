@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "control/spec_body.h"
 #include "core/diagnostic.h"
-#include "server/spec_body.h"
 #include "spec/document.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,7 +22,7 @@
 
 namespace {
 
-using obsforge::server::ParseSpecBody;
+using obsforge::control::ParseSpecBody;
 
 std::string Repeat(std::string_view part, std::size_t times) {
   std::string out;

@@ -4,15 +4,15 @@
 #include <cstdint>
 #include <string>
 
+#include "control/spec_body.h"
 #include "core/diagnostic.h"
 #include "fuzz_check.h"
-#include "server/spec_body.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);
   try {
-    const auto input = obsforge::server::ParseSpecBody(body, "body", "/nonexistent/obsforge-fuzz",
-                                                       obsforge::fuzz::kLimits);
+    const auto input = obsforge::control::ParseSpecBody(body, "body", "/nonexistent/obsforge-fuzz",
+                                                        obsforge::fuzz::kLimits);
     obsforge::fuzz::CheckSerialisable(input.stack.document);
     FUZZ_CHECK(!input.stack.name.empty());
     FUZZ_CHECK(!input.stack.environments.empty());

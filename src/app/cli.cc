@@ -8,6 +8,7 @@
 #include "gitops/git_source.h"
 #include "http/curl_http_client.h"
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 namespace obsforge::app {
 namespace {
@@ -34,7 +35,7 @@ int Main(int argc, char** argv) {
   CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
-  Io io{std::cout, std::cerr};
+  Io io{std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1};
   int exit_code = kExitOk;
 
   ValidateOptions validate;
@@ -82,6 +83,9 @@ int Main(int argc, char** argv) {
     Flag(cmd, "root", opts.input.root, "Stack root (default: derived from the spec's path)");
     Flag(cmd, "templates", opts.input.templates, "Templates folder (default: built in)");
     Flag(cmd, "data-dir", opts.data_dir, "Revisions and runtime folder (default ./var)");
+    if (name == "plan") {
+      cmd->add_flag("--full", opts.full_diff, "Every line of each file's diff (default: 1000)");
+    }
     const std::string command = name;
     cmd->callback([&, command] {
       auto& o = env_options[command];

@@ -1,4 +1,5 @@
-// `obsforge serve`: wires the store, the environment controller and the REST server together.
+// `obsforge serve`: wires the store, the environment controller, health and Slack, the
+// application and the REST server in front of it.
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -6,16 +7,17 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/health_wiring.h"
 #include "app/version.h"
 #include "apply/environment_controller.h"
+#include "control/application.h"
+#include "control/controller_backend.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
 #include "gitops/config.h"
 #include "http/curl_http_client.h"
 #include "provision/store_ledger.h"
 #include "server/config.h"
-#include "server/controller_backend.h"
-#include "server/health_runtime.h"
 #include "server/server.h"
 #include "store/sqlite_store.h"
 
@@ -177,21 +179,15 @@ int RunServe(const ServeOptions& options, Io io) {
         std::make_unique<provision::StoreLedger>(*db, stack, env));
   };
   apply::EnvironmentController controller(controller_options, http, clock, logger);
-  server::ControllerBackend backend(controller);
+  control::ControllerBackend backend(controller);
   // Continuous health and Slack: every environment applied through the server is watched.
-  server::HealthRuntime health({}, **store, backend, http, clock, logger,
-                               [&controller](const spec::StackSpec& stack, const std::string& env) {
-                                 return controller.Urls(stack, env);
-                               });
-  // A broken gitops commit is announced where the stacks' own messages go.
-  resolved.gitops_broken_commit = [&health](const std::string& source,
-                                            const gitops::SyncReport& report,
-                                            const std::string& operation) {
-    health.ReportBrokenCommit(source, report, operation);
-  };
-  server::Server server(resolved, **store, health.backend(), logger);
-  health.Attach(server, kVersion);
-  health.Start();
+  HealthWiring health({}, **store, backend, http, clock, logger,
+                      [&controller](const spec::StackSpec& stack, const std::string& env) {
+                        return controller.Urls(stack, env);
+                      });
+  control::Application application(server::ApplicationOptionsFrom(resolved), **store, backend,
+                                   clock, logger, &health.runtime());
+  server::Server server(resolved, application, logger);
   g_serve_stop.store(false);
   std::signal(SIGINT, OnServeSignal);
   std::signal(SIGTERM, OnServeSignal);
@@ -208,7 +204,6 @@ int RunServe(const ServeOptions& options, Io io) {
     io.err << "cannot start: " << port.error().message << '\n';
     return kExitFailed;
   }
-  health.WatchStored();
   const auto host = server::ParseListen(resolved.listen);
   const std::string base = "http://" +
                            (host.ok() && host->first != "0.0.0.0" ? host->first : "127.0.0.1") +
@@ -223,7 +218,6 @@ int RunServe(const ServeOptions& options, Io io) {
   }
   io.err << "draining\n";
   server.Stop();
-  health.Stop();
   controller.StopAll();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

@@ -17,6 +17,7 @@ inline constexpr int kExitUsage = 2;
 struct Io {
   std::ostream& out;
   std::ostream& err;
+  bool err_is_terminal = false;  ///< `err` is a terminal: progress may be drawn in place
 };
 
 /// Options common to commands that read a spec from disk.
@@ -65,6 +66,7 @@ struct EnvCommandOptions {
   SpecInput input;
   std::string env;
   std::filesystem::path data_dir = "./var";  ///< revisions, runtime dirs, secrets
+  bool full_diff = false;                    ///< plan: every diff line (apply::DiffLimit)
 };
 
 /// `obsforge plan`: what an apply would change (per file a unified diff, then a summary).
@@ -76,9 +78,12 @@ int RunPlan(const EnvCommandOptions& options, Io io);
 /// applied or unchanged, kExitFailed when rolled back or failed.
 int RunApply(const EnvCommandOptions& options, Io io);
 
-/// `obsforge up`: brings a `local` environment up in the foreground (start, apply, verify), prints
-/// its URLs and every component state change, and on SIGINT/SIGTERM stops all it started.
-/// Returns kExitOk on a clean stop, kExitFailed when it failed to come up.
+/// `obsforge up`: brings a `local` environment up in the foreground through the same application
+/// as `serve` (an in-memory store): start, apply, verify, provision; prints its URLs; then runs
+/// the same health monitor, canaries and Slack notifier (`health.slack`) and prints the
+/// environment's state changes on `err` (a live status block when it is a terminal, plain lines
+/// otherwise) until SIGINT or SIGTERM, when it stops all it started. Returns kExitOk on a clean
+/// stop, kExitFailed when it failed to come up.
 int RunUp(const EnvCommandOptions& options, Io io);
 
 /// Options of `obsforge serve` (flags win over OBSFORGE_* variables, which win over --config).

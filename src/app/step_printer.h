@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "apply/transaction.h"
+#include "store/types.h"
 
 namespace obsforge::app {
 
@@ -12,5 +13,9 @@ void PrintStep(const apply::Step& step, std::ostream& out);
 
 /// Prints how an apply ended: outcome, revision, and the upstream's error text if any.
 void PrintOutcome(const apply::ApplyResult& result, std::ostream& out);
+
+/// Prints how the apply operation `op` ended, like PrintOutcome(ApplyResult) (from the result it
+/// stored; "failed: <error>" when it ended before applying anything).
+void PrintOutcome(const store::Operation& op, std::ostream& out);
 
 }  // namespace obsforge::app

@@ -2,9 +2,19 @@
 
 namespace obsforge::notify {
 
+void FlapDamper::SetWindow(const std::string& key, std::chrono::milliseconds window) {
+  windows_[key] = window;
+}
+
+std::chrono::milliseconds FlapDamper::Window(const std::string& key) const {
+  const auto it = windows_.find(key);
+  return it == windows_.end() ? window_ : it->second;
+}
+
 bool FlapDamper::Offer(const std::string& key, const std::string& state, TimePoint now) {
   const auto it = entries_.find(key);
-  if (it == entries_.end() || window_.count() <= 0 || now - it->second.sent_at >= window_) {
+  const auto window = Window(key);
+  if (it == entries_.end() || window.count() <= 0 || now - it->second.sent_at >= window) {
     entries_[key] = Entry{.sent_state = state, .sent_at = now};
     return true;
   }
@@ -20,7 +30,7 @@ bool FlapDamper::Offer(const std::string& key, const std::string& state, TimePoi
 std::vector<std::pair<std::string, std::string>> FlapDamper::Due(TimePoint now) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& [key, entry] : entries_) {
-    if (entry.held && now - entry.sent_at >= window_) {
+    if (entry.held && now - entry.sent_at >= Window(key)) {
       out.emplace_back(key, *entry.held);
       entry.sent_state = *entry.held;
       entry.sent_at = now;

@@ -23,6 +23,9 @@ class FlapDamper {
   /// `window` <= 0 disables damping.
   explicit FlapDamper(std::chrono::milliseconds window) : window_(window) {}
 
+  /// Uses `window` instead of the constructor's for `key` from now on (<= 0: no damping).
+  void SetWindow(const std::string& key, std::chrono::milliseconds window);
+
   /// True: send the message now (it is recorded as sent). False: held.
   bool Offer(const std::string& key, const std::string& state, TimePoint now);
   /// The (key, state) pairs whose held message is due at `now`; each is recorded as sent.
@@ -34,7 +37,10 @@ class FlapDamper {
     TimePoint sent_at;
     std::optional<std::string> held;
   };
+  std::chrono::milliseconds Window(const std::string& key) const;
+
   std::chrono::milliseconds window_;
+  std::map<std::string, std::chrono::milliseconds> windows_;  // per-key overrides
   std::map<std::string, Entry> entries_;
 };
 

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "render/yaml_json.h"
-#include "spec/checks.h"
 
 namespace obsforge::render {
 namespace {
@@ -45,7 +45,7 @@ void CheckDurationField(std::vector<Diagnostic>& out,
   if (it == obj.end() || it->is_null()) {
     return;
   }
-  if (!it->is_string() || !IsDuration(it->get<std::string>())) {
+  if (!it->is_string() || !core::ParseDuration(it->get<std::string>())) {
     Fail(out, file, path + "." + key, it->dump() + " is not a duration");
   }
 }
@@ -88,20 +88,6 @@ void CheckRule(std::vector<Diagnostic>& out,
 }
 
 }  // namespace
-
-std::optional<long long> DurationSeconds(const std::string& text) {
-  // One duration parser for the spec and the renderer (checked against overflow: a 12-digit
-  // count of years overflowed here).
-  const auto ms = spec::DurationMilliseconds(text);
-  if (!ms) {
-    return std::nullopt;
-  }
-  return *ms / 1000;
-}
-
-bool IsDuration(const std::string& text) {
-  return DurationSeconds(text).has_value();
-}
 
 void CheckRuleFile(const ordered_json& doc, const std::string& file) {
   std::vector<Diagnostic> out;

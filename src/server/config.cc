@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "core/fs.h"
 #include "render/yaml_json.h"
 
@@ -35,29 +36,6 @@ std::optional<int> ParsePositiveInt(const std::string& text) {
 }
 
 }  // namespace
-
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  std::size_t used = 0;
-  auto n = ParseNumber(text, &used);
-  if (!n) {
-    return std::nullopt;
-  }
-  const std::string_view unit = text.substr(used);
-  const auto value = static_cast<std::int64_t>(*n);
-  if (unit == "ms") {
-    return std::chrono::milliseconds(value);
-  }
-  if (unit == "s") {
-    return std::chrono::seconds(value);
-  }
-  if (unit == "m") {
-    return std::chrono::minutes(value);
-  }
-  if (unit == "h") {
-    return std::chrono::hours(value);
-  }
-  return std::nullopt;
-}
 
 std::optional<std::size_t> ParseByteSize(std::string_view text) {
   std::size_t used = 0;
@@ -158,7 +136,7 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
         o.body_limit = *n;
       }
     } else if (key == "read_timeout" || key == "write_timeout" || key == "drain_timeout") {
-      auto d = ParseDuration(s);
+      auto d = core::ParseDuration(s);
       if (!d) {
         errors.push_back(at(value, key, "must be a duration such as 30s"));
       } else {
@@ -221,7 +199,7 @@ void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
                : bad("OBSFORGE_BODY_LIMIT", "must be a size such as 16MiB");
   }
   if (auto v = env("OBSFORGE_DRAIN_TIMEOUT")) {
-    auto d = ParseDuration(*v);
+    auto d = core::ParseDuration(*v);
     d ? void(options.drain_timeout = *d)
       : bad("OBSFORGE_DRAIN_TIMEOUT", "must be a duration such as 30s");
   }

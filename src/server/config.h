@@ -32,8 +32,6 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file);
 /// OBSFORGE_DRAIN_TIMEOUT. Throws core::InputError naming the variable for a bad value.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
 
-/// "30s", "500ms", "2m", "1h" → milliseconds; nullopt when malformed.
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 /// "1048576", "512KiB", "16MiB", "1GiB" → bytes; nullopt when malformed.
 std::optional<std::size_t> ParseByteSize(std::string_view text);
 

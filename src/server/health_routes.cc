@@ -1,11 +1,15 @@
 #include "server/health_routes.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <regex>
 
+#include "core/clock.h"
 #include "core/diagnostic.h"
-#include "server/health_store_adapters.h"
-#include "server/health_watcher.h"
+#include "health/state.h"
+#include "server/json_views.h"
+#include "server/status_page.h"
 
 namespace obsforge::server {
 namespace {
@@ -13,7 +17,6 @@ namespace {
 using core::Result;
 using nlohmann::json;
 
-constexpr int kStatusPageOperations = 5;
 constexpr int kMaxHistory = 1000;
 
 std::map<int, std::string> ViewerResponses(std::map<int, std::string> responses) {
@@ -22,92 +25,9 @@ std::map<int, std::string> ViewerResponses(std::map<int, std::string> responses)
   return responses;
 }
 
-std::string Ms(std::int64_t ms) {
-  return ms == 0 ? ""
-                 : core::FormatTime(
-                       std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
-
 [[noreturn]] void BadQuery(const std::string& param, const std::string& message) {
   throw core::InputError(core::InputError::Kind::kInvalidSpec,
                          core::Diagnostic{.file = "query", .path = param, .message = message});
-}
-
-// The stack's stored spec, and a 404 unless `env` is one of its environments.
-Result<spec::StackSpec> StackWithEnv(store::Store& store,
-                                     const std::string& name,
-                                     const std::string& env) {
-  auto stored = store.GetStack(name);
-  if (!stored.ok()) {
-    return stored.error();
-  }
-  auto stack = StoredSpec(stored->name, stored->spec_json);
-  if (!stack.ok()) {
-    return stack.error();
-  }
-  if (std::find(stack->environments.begin(), stack->environments.end(), env) ==
-      stack->environments.end()) {
-    return core::MakeError(core::ErrorCode::kNotFound,
-                           "stack " + name + " has no environment " + env);
-  }
-  return stack;
-}
-
-// Runtime names a component "otel_collector"; health calls it "otelcol".
-std::string HealthName(const std::string& component) {
-  return component == "otel_collector" ? "otelcol" : component;
-}
-
-StatusEnvironment CollectEnvironment(const HealthRouteDeps& deps,
-                                     const std::string& stack,
-                                     const std::string& env,
-                                     const std::vector<store::EnvironmentState>& states) {
-  StatusEnvironment out{.name = env};
-  for (const auto& s : states) {
-    if (s.env == env) {
-      out.state = s.state;
-      out.message = s.message;
-    }
-  }
-  const auto health = deps.monitor.Status(stack, env);
-  std::map<std::string, std::string> component_health;
-  if (health) {
-    out.health = health::StateName(health->state);
-    out.health_since = core::FormatTime(health->since);
-    for (const auto& component : health->components) {
-      component_health[component.name] = health::StateName(component.state);
-      for (const auto& check : component.checks) {
-        if (check.state == health::State::kFailing) {
-          out.failing.push_back(component.name + "/" + check.name + ": " + check.last_error);
-        }
-      }
-    }
-  }
-  const json runtime = deps.backend.Status(stack, env);
-  const json components =
-      runtime.is_object() ? runtime.value("components", json::array()) : json::array();
-  for (const auto& c : components) {
-    if (!c.is_object()) {
-      continue;
-    }
-    StatusComponent row{.name = c.value("name", "")};
-    if (auto it = c.find("state"); it != c.end() && it->is_string()) {
-      row.state = it->get<std::string>();
-    }
-    if (auto it = c.find("url"); it != c.end() && it->is_string()) {
-      row.url = it->get<std::string>();
-    }
-    if (auto it = component_health.find(HealthName(row.name)); it != component_health.end()) {
-      row.health = it->second;
-      component_health.erase(it);
-    }
-    out.components.push_back(std::move(row));
-  }
-  // Components health watches that the runtime does not list (an external runtime).
-  for (const auto& [name, state] : component_health) {
-    out.components.push_back(StatusComponent{.name = name, .health = state});
-  }
-  return out;
 }
 
 }  // namespace
@@ -151,65 +71,24 @@ std::optional<std::int64_t> ParseTimeMs(const std::string& text) {
   return ms;
 }
 
-Result<StatusPage> CollectStatusPage(const HealthRouteDeps& deps) {
-  StatusPage page{.version = deps.version, .generated_at = core::FormatTime(deps.clock.Now())};
-  auto stacks = deps.store.ListStacks();
-  if (!stacks.ok()) {
-    return stacks.error();
-  }
-  for (const auto& stored : *stacks) {
-    StatusStack stack{.name = stored.name, .revision = stored.revision};
-    auto states = deps.store.ListEnvironments(stored.name);
-    if (!states.ok()) {
-      return states.error();
-    }
-    auto spec = StoredSpec(stored.name, stored.spec_json);
-    std::vector<std::string> envs;
-    if (spec.ok()) {
-      envs = spec->environments;
-    }
-    for (const auto& s : *states) {
-      if (std::find(envs.begin(), envs.end(), s.env) == envs.end()) {
-        envs.push_back(s.env);
-      }
-    }
-    for (const auto& env : envs) {
-      stack.environments.push_back(CollectEnvironment(deps, stored.name, env, *states));
-    }
-    auto ops = deps.store.ListOperations({.stack = stored.name, .limit = kStatusPageOperations});
-    if (!ops.ok()) {
-      return ops.error();
-    }
-    for (const auto& op : *ops) {
-      stack.operations.push_back(StatusOperation{.id = op.id,
-                                                 .kind = store::Name(op.kind),
-                                                 .env = op.env,
-                                                 .state = store::Name(op.state),
-                                                 .created_at = Ms(op.created_at),
-                                                 .error = op.error});
-    }
-    page.stacks.push_back(std::move(stack));
-  }
-  return page;
-}
-
-void RegisterHealthRoutes(Router& router, const HealthRouteDeps& deps) {
+void RegisterHealthRoutes(Router& router, control::Application& app, std::string version) {
+  control::HealthRuntime& health = *app.health();
   router.Add({.method = "GET",
               .path = "/api/v1/stacks/{name}/environments/{env}/health",
               .role = Role::kViewer,
               .summary = "current health: per component, per check, since when, last error",
               .responses = ViewerResponses(
                   {{200, "the health of the environment"}, {404, "no such stack or environment"}}),
-              .handler = [deps](const ApiRequest& req) -> Result<Reply> {
+              .handler = [&health](const ApiRequest& req) -> Result<Reply> {
                 const std::string name = req.Param("name");
                 const std::string env = req.Param("env");
-                if (auto stack = StackWithEnv(deps.store, name, env); !stack.ok()) {
-                  return stack.error();
+                auto status = health.Current(name, env);
+                if (!status.ok()) {
+                  return status.error();
                 }
-                const auto status = deps.monitor.Status(name, env);
                 json body;
-                if (status) {
-                  body = health::ToJson(*status);
+                if (*status) {
+                  body = health::ToJson(**status);
                   body["watched"] = true;
                 } else {
                   body = {{"stack", name},
@@ -230,7 +109,7 @@ void RegisterHealthRoutes(Router& router, const HealthRouteDeps& deps) {
        .responses = ViewerResponses({{200, "the state changes"},
                                      {400, "malformed since or limit"},
                                      {404, "no such stack or environment"}}),
-       .handler = [deps](const ApiRequest& req) -> Result<Reply> {
+       .handler = [&health](const ApiRequest& req) -> Result<Reply> {
          const std::string name = req.Param("name");
          const std::string env = req.Param("env");
          store::HealthEventQuery query{.stack = name, .env = env};
@@ -250,16 +129,13 @@ void RegisterHealthRoutes(Router& router, const HealthRouteDeps& deps) {
            }
            query.limit = static_cast<int>(*n);
          }
-         if (auto stack = StackWithEnv(deps.store, name, env); !stack.ok()) {
-           return stack.error();
-         }
-         auto events = deps.store.ListHealthEvents(query);
+         auto events = health.History(query);
          if (!events.ok()) {
            return events.error();
          }
          json list = json::array();
          for (const auto& event : *events) {
-           list.push_back(HealthEventJson(event));
+           list.push_back(ToJson(event));
          }
          return Reply::Json(200, {{"stack", name}, {"env", env}, {"events", std::move(list)}});
        }});
@@ -269,12 +145,15 @@ void RegisterHealthRoutes(Router& router, const HealthRouteDeps& deps) {
               .summary = "the status page (HTML): stacks, environments, components, health, last "
                          "operations",
               .responses = ViewerResponses({{200, "the page"}}),
-              .handler = [deps](const ApiRequest&) -> Result<Reply> {
-                auto page = CollectStatusPage(deps);
-                if (!page.ok()) {
-                  return page.error();
+              .handler = [&app, version = std::move(version)](const ApiRequest&) -> Result<Reply> {
+                auto stacks = app.Overview();
+                if (!stacks.ok()) {
+                  return stacks.error();
                 }
-                return Reply::Raw(200, "text/html; charset=utf-8", RenderStatusPage(*page));
+                const StatusPage page{.version = version,
+                                      .generated_at = core::FormatTime(app.clock().Now()),
+                                      .stacks = std::move(*stacks)};
+                return Reply::Raw(200, "text/html; charset=utf-8", RenderStatusPage(page));
               }});
 }
 

@@ -1,10 +1,12 @@
 #include "server/routes.h"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
 
 #include "core/diagnostic.h"
+#include "server/json_views.h"
 #include "server/openapi.h"
 #include "server/tar.h"
 
@@ -29,9 +31,54 @@ std::map<int, std::string> WithSpecBody(std::map<int, std::string> responses) {
   return WithAuth(std::move(responses));
 }
 
-Reply Json(int status, const Result<nlohmann::json>& r) {
-  return Reply::Json(status, *r);
+// Every JSON endpoint ends here: the application's error as is, or its typed result as JSON
+// with `status` (and a Location header when `location` is set).
+template <class T>
+Result<Reply> JsonReply(int status, const Result<T>& result, const std::string& location = "") {
+  if (!result.ok()) {
+    return result.error();
+  }
+  Reply reply = Reply::Json(status, ToJson(*result));
+  if (!location.empty()) {
+    reply.With("Location", location);
+  }
+  return reply;
 }
+
+// GET /api/v1/stacks/{name} is the hottest route. The application hands out one immutable
+// StackDetail per change, so its JSON is written once per change, not once per request.
+class StackJsonCache {
+ public:
+  std::string Json(const std::shared_ptr<const control::StackDetail>& detail) {
+    const std::string& name = detail->stack.name;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = entries_.find(name); it != entries_.end() && it->second.detail == detail) {
+        return it->second.json;
+      }
+    }
+    std::string json = StackJson(*detail);
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries && !entries_.contains(name)) {
+      entries_.clear();  // names of deleted stacks must not pile up
+    }
+    entries_[name] = Entry{.detail = detail, .json = json};
+    return json;
+  }
+  void Forget(const std::string& name) {
+    std::lock_guard lock(mu_);
+    entries_.erase(name);
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 4096;
+  struct Entry {
+    std::shared_ptr<const control::StackDetail> detail;
+    std::string json;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry> entries_;
+};
 
 std::optional<std::vector<std::string>> SplitList(const std::optional<std::string>& value) {
   if (!value) {
@@ -79,7 +126,7 @@ Reply BundleReply(const ApiRequest& req, const render::Bundle& bundle, nlohmann:
   if (req.Header("accept").find("application/x-tar") != std::string::npos) {
     return Reply::Raw(200, "application/x-tar", WriteUstar(bundle.files()));
   }
-  nlohmann::json body = StackService::BundleJson(bundle);
+  nlohmann::json body = BundleJson(bundle);
   body.update(extra);
   return Reply::Json(200, body);
 }
@@ -87,8 +134,8 @@ Reply BundleReply(const ApiRequest& req, const render::Bundle& bundle, nlohmann:
 }  // namespace
 
 void RegisterRoutes(Router& router, const RouteDeps& deps) {
-  StackService& service = deps.service;
-  const std::filesystem::path content_dir = deps.content_dir;
+  control::Application& app = deps.app;
+  control::StackService& service = app.stacks();
 
   router.Add({.method = "GET",
               .path = "/healthz",
@@ -103,13 +150,12 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .role = Role::kNone,
               .summary = "obsforge's own readiness: the store answers and no shutdown began",
               .responses = {{200, "ready"}, {503, "not ready"}},
-              .handler = [&store = deps.store,
-                          draining = deps.draining](const ApiRequest&) -> Result<Reply> {
+              .handler = [&app, draining = deps.draining](const ApiRequest&) -> Result<Reply> {
                 if (draining && draining()) {
                   return MakeError(ErrorCode::kUnavailable, "shutting down");
                 }
-                if (auto ping = store.Ping(); !ping.ok()) {
-                  return MakeError(ErrorCode::kUnavailable, "store: " + ping.error().message);
+                if (auto ready = app.Ready(); !ready.ok()) {
+                  return ready.error();
                 }
                 return Reply::Json(200, {{"status", "ready"}});
               }});
@@ -144,14 +190,11 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .query = {{"environments", "comma-separated environments to bring up (default all)"}},
               .responses = WithSpecBody(
                   {{202, "created; one operation per environment"}, {409, "the stack exists"}}),
-              .handler = [&service, content_dir](const ApiRequest& req) -> Result<Reply> {
-                const SpecInput input = ParseSpecBody(req.body, "body", content_dir);
-                auto created =
-                    service.Create(input, SplitList(req.Query("environments")), req.actor);
-                if (!created.ok()) {
-                  return created.error();
-                }
-                return Json(202, created).With("Location", Location(input.stack.name));
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                const control::SpecInput input = service.ParseSpec(req.body, "body");
+                return JsonReply(
+                    202, service.Create(input, SplitList(req.Query("environments")), req.actor),
+                    Location(input.stack.name));
               }});
   router.Add({.method = "GET",
               .path = "/api/v1/stacks",
@@ -159,24 +202,22 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "list stacks",
               .responses = WithAuth({{200, "the stacks"}}),
               .handler = [&service](const ApiRequest&) -> Result<Reply> {
-                auto list = service.List();
-                if (!list.ok()) {
-                  return list.error();
-                }
-                return Json(200, list);
+                return JsonReply(200, service.List());
               }});
   router.Add({.method = "GET",
               .path = "/api/v1/stacks/{name}",
               .role = Role::kViewer,
               .summary = "one stack: spec (secrets as references), revision, environments",
               .responses = WithAuth({{200, "the stack; ETag = revision"}, {404, "no such stack"}}),
-              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+              .handler = [&service, cache = std::make_shared<StackJsonCache>()](
+                             const ApiRequest& req) -> Result<Reply> {
                 auto stack = service.Get(req.Param("name"));
                 if (!stack.ok()) {
+                  cache->Forget(req.Param("name"));
                   return stack.error();
                 }
-                return Reply::Raw(200, "application/json", std::move(stack->json))
-                    .With("ETag", "\"" + std::to_string(stack->revision) + "\"");
+                return Reply::Raw(200, "application/json", cache->Json(*stack))
+                    .With("ETag", "\"" + std::to_string((*stack)->stack.revision) + "\"");
               }});
   router.Add({.method = "PUT",
               .path = "/api/v1/stacks/{name}",
@@ -186,17 +227,15 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .responses = WithSpecBody({{202, "updated; one operation per environment"},
                                          {404, "no such stack"},
                                          {412, "If-Match is not the current revision"}}),
-              .handler = [&service, content_dir](const ApiRequest& req) -> Result<Reply> {
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 auto if_match = ParseIfMatch(req.Header("if-match"));
                 if (!if_match.ok()) {
                   return if_match.error();
                 }
-                const SpecInput input = ParseSpecBody(req.body, "body", content_dir);
-                auto updated = service.Update(req.Param("name"), input, *if_match, req.actor);
-                if (!updated.ok()) {
-                  return updated.error();
-                }
-                return Json(202, updated).With("Location", Location(req.Param("name")));
+                const control::SpecInput input = service.ParseSpec(req.body, "body");
+                return JsonReply(202,
+                                 service.Update(req.Param("name"), input, *if_match, req.actor),
+                                 Location(req.Param("name")));
               }});
   router.Add({.method = "DELETE",
               .path = "/api/v1/stacks/{name}",
@@ -204,17 +243,14 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "tear the stack down and remove it",
               .responses = WithAuth({{202, "teardown queued"}, {404, "no such stack"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-                auto deleted = service.Delete(req.Param("name"), req.actor);
-                if (!deleted.ok()) {
-                  return deleted.error();
-                }
-                return Json(202, deleted);
+                return JsonReply(202, service.Delete(req.Param("name"), req.actor));
               }});
   router.Add(
       {.method = "POST",
        .path = "/api/v1/stacks/{name}/environments/{env}/plan",
        .role = Role::kEditor,
        .summary = "the diff an apply would make; changes nothing",
+       .query = {{"full", "true: every line of each file's diff (default: cut after 1000 lines)"}},
        .responses = WithAuth(
            {{200, "the plan"}, {404, "no such stack or environment"}, {422, "render error"}}),
        .handler = [&service](const ApiRequest& req) -> Result<Reply> {
@@ -222,7 +258,7 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
          if (!plan.ok()) {
            return plan.error();
          }
-         return Json(200, plan);
+         return Reply::Json(200, ToJson(*plan, apply::DiffLimitFromQuery(req.Query("full"))));
        }});
   router.Add({.method = "POST",
               .path = "/api/v1/stacks/{name}/environments/{env}/apply",
@@ -230,11 +266,8 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "apply the current spec to the environment",
               .responses = WithAuth({{202, "apply queued"}, {404, "no such stack or environment"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-                auto applied = service.Apply(req.Param("name"), req.Param("env"), req.actor);
-                if (!applied.ok()) {
-                  return applied.error();
-                }
-                return Json(202, applied);
+                return JsonReply(202,
+                                 service.Apply(req.Param("name"), req.Param("env"), req.actor));
               }});
   router.Add(
       {.method = "GET",
@@ -258,11 +291,7 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "spec revisions: number, hashes, source, who, when, outcome",
               .responses = WithAuth({{200, "the revisions, newest first"}, {404, "no such stack"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-                auto revisions = service.Revisions(req.Param("name"));
-                if (!revisions.ok()) {
-                  return revisions.error();
-                }
-                return Json(200, revisions);
+                return JsonReply(200, service.Revisions(req.Param("name")));
               }});
   router.Add(
       {.method = "POST",
@@ -281,12 +310,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
                core::InputError::Kind::kInvalidSpec,
                core::Diagnostic{.file = "body", .path = "revision", .message = "required integer"});
          }
-         auto rolled = service.Rollback(req.Param("name"), req.Param("env"),
-                                        req.json["revision"].get<std::int64_t>(), req.actor);
-         if (!rolled.ok()) {
-           return rolled.error();
-         }
-         return Json(202, rolled);
+         return JsonReply(202,
+                          service.Rollback(req.Param("name"), req.Param("env"),
+                                           req.json["revision"].get<std::int64_t>(), req.actor));
        }});
   router.Add({.method = "GET",
               .path = "/api/v1/operations/{id}",
@@ -294,26 +320,21 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "an operation with its steps and progress",
               .responses = WithAuth({{200, "the operation"}, {404, "no such operation"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-                auto op = service.Operation(req.Param("id"));
-                if (!op.ok()) {
-                  return op.error();
-                }
-                return Json(200, op);
+                return JsonReply(200, service.Operation(req.Param("id")));
               }});
-  router.Add(
-      {.method = "POST",
-       .path = "/api/v1/render",
-       .role = Role::kEditor,
-       .body = BodyKind::kSpec,
-       .summary = "stateless render: spec (or {spec, files}) in, rendered bundle out",
-       .query = {{"env", "environment to render (default: the first)"}},
-       .responses = WithSpecBody({{200, "the bundle"}, {422, "render error"}}),
-       .handler = [&backend = deps.backend, content_dir](const ApiRequest& req) -> Result<Reply> {
-         const SpecInput input = ParseSpecBody(req.body, "body", content_dir);
-         const std::string env = req.Query("env").value_or(input.stack.environments.front());
-         const render::Bundle bundle = backend.Render(input.stack, env, *input.content);
-         return BundleReply(req, bundle, {{"stack", input.stack.name}, {"env", env}});
-       }});
+  router.Add({.method = "POST",
+              .path = "/api/v1/render",
+              .role = Role::kEditor,
+              .body = BodyKind::kSpec,
+              .summary = "stateless render: spec (or {spec, files}) in, rendered bundle out",
+              .query = {{"env", "environment to render (default: the first)"}},
+              .responses = WithSpecBody({{200, "the bundle"}, {422, "render error"}}),
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                const control::SpecInput input = service.ParseSpec(req.body, "body");
+                const std::string env = req.Query("env").value_or(input.stack.environments.front());
+                return BundleReply(req, service.Render(input, env),
+                                   {{"stack", input.stack.name}, {"env", env}});
+              }});
 }
 
 }  // namespace obsforge::server

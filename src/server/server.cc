@@ -15,10 +15,9 @@
 
 #include "server/adapter.h"
 #include "server/auth.h"
-#include "server/gitops_service.h"
-#include "server/operations.h"
+#include "server/gitops_routes.h"
+#include "server/health_routes.h"
 #include "server/routes.h"
-#include "server/service.h"
 
 namespace obsforge::server {
 namespace {
@@ -47,16 +46,44 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   ApiAdapter& adapter_;
 };
 
+// Operations in /metrics: obsforge_operations_total, and obsforge_apply_duration_seconds for
+// the kinds a user starts an apply with.
+class OperationMetrics final : public control::OperationObserver {
+ public:
+  explicit OperationMetrics(Metrics& metrics) : metrics_(metrics) {}
+  void OnStep(const store::Operation& /*op*/, const apply::Step& /*step*/) override {}
+  void OnFinished(const store::Operation& op,
+                  const control::OperationOutcome& outcome,
+                  double seconds) override {
+    metrics_.ObserveOperation(store::Name(op.kind), store::Name(outcome.state));
+    if (op.kind == store::OperationKind::kCreate || op.kind == store::OperationKind::kUpdate ||
+        op.kind == store::OperationKind::kApply || op.kind == store::OperationKind::kRollback) {
+      metrics_.ObserveApply(seconds);
+    }
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
 }  // namespace
+
+control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options) {
+  return control::ApplicationOptions{.data_dir = options.data_dir,
+                                     .content_dir = options.content_dir,
+                                     .operation_workers = options.operation_workers,
+                                     .gitops = options.gitops,
+                                     .secret_env = options.secret_env,
+                                     .gitops_broken_commit = options.gitops_broken_commit,
+                                     .retention = options.retention};
+}
 
 class Server::Impl {
  public:
+  explicit Impl(Metrics& metrics) : operation_metrics(metrics) {}
   TokenTable tokens;
-  std::unique_ptr<OperationRunner> runner;
-  std::unique_ptr<StackService> service;
-  std::unique_ptr<GitOpsService> gitops;
-  core::SystemClock clock;
-  std::unique_ptr<Retention> retention;
+  OperationMetrics operation_metrics;
+  bool observing = false;
   std::unique_ptr<ApiAdapter> adapter;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> http;
@@ -102,21 +129,20 @@ bool IsLoopback(const std::string& host) {
   return address.isLoopback();
 }
 
-Server::Server(ServerOptions options,
-               store::Store& store,
-               EnvironmentBackend& backend,
-               core::Logger& logger)
+Server::Server(ServerOptions options, control::Application& app, core::Logger& logger)
     : options_(std::move(options)),
-      store_(store),
-      backend_(backend),
+      app_(app),
       logger_(logger),
       metrics_(std::make_unique<Metrics>(options_.version)),
       router_(std::make_unique<Router>()),
-      impl_(std::make_unique<Impl>()) {
+      impl_(std::make_unique<Impl>(*metrics_)) {
 }
 
 Server::~Server() {
   Stop();
+  if (impl_->observing) {
+    app_.operations().RemoveObserver(impl_->operation_metrics);
+  }
 }
 
 core::Result<int> Server::Start() {
@@ -139,37 +165,24 @@ core::Result<int> Server::Start() {
                  {{"listen", options_.listen}});
   }
 
-  impl_->runner = std::make_unique<OperationRunner>(
-      store_, *metrics_, logger_, OperationRunnerOptions{.workers = options_.operation_workers});
-  impl_->service = std::make_unique<StackService>(
-      ServiceOptions{.content_dir = options_.content_dir, .data_dir = options_.data_dir}, store_,
-      backend_, *impl_->runner, logger_);
   metrics_->SetStacksSource([this] {
-    auto stacks = store_.ListStacks();
-    return stacks.ok() ? static_cast<double>(stacks->size()) : 0.0;
+    auto count = app_.StackCount();
+    return count.ok() ? static_cast<double>(*count) : 0.0;
   });
-  RegisterRoutes(*router_, RouteDeps{.service = *impl_->service,
-                                     .backend = backend_,
-                                     .store = store_,
+  app_.operations().AddObserver(impl_->operation_metrics);
+  impl_->observing = true;
+  RegisterRoutes(*router_, RouteDeps{.app = app_,
                                      .metrics = *metrics_,
-                                     .content_dir = options_.content_dir,
                                      .version = options_.version,
                                      .draining = [this] { return draining_.load(); }});
+  RegisterGitOpsRoutes(*router_, app_.gitops());
+  if (control::HealthRuntime* health = app_.health(); health != nullptr) {
+    RegisterHealthRoutes(*router_, app_, options_.version);
+    metrics_->AddCollector([health] { return health->monitor().MetricsText(); });
+  }
 
-  impl_->gitops = std::make_unique<GitOpsService>(
-      GitOpsOptions{.sources = options_.gitops,
-                    .cache_dir = options_.data_dir / "gitops",
-                    .env = options_.secret_env,
-                    .on_broken_commit = options_.gitops_broken_commit},
-      *impl_->service, store_, logger_);
-  RegisterGitOpsRoutes(*router_, *impl_->gitops);
-
-  auto recovered = impl_->service->Recover();
-  if (!recovered.ok()) {
-    logger_.Error("recovery after restart failed", {{"error", recovered.error().message}});
-  } else if (*recovered > 0) {
-    logger_.Info("re-applying local environments after restart",
-                 {{"operations", std::to_string(*recovered)}});
+  if (auto started = app_.Start(); !started.ok()) {
+    return started.error();
   }
 
   impl_->adapter = std::make_unique<ApiAdapter>(
@@ -196,13 +209,6 @@ core::Result<int> Server::Start() {
     return core::MakeError(core::ErrorCode::kUnavailable,
                            "cannot listen on " + options_.listen + ": " + e.displayText());
   }
-  // After recovery and once the API answers: a first sync queues behind re-applies.
-  if (auto gitops = impl_->gitops->Start(); !gitops.ok()) {
-    Stop();
-    return gitops.error();
-  }
-  impl_->retention = std::make_unique<Retention>(options_.retention, store_, impl_->clock, logger_);
-  impl_->retention->Start();
   logger_.Info("obsforge server listening",
                {{"listen", host + ":" + std::to_string(port_)},
                 {"data_dir", options_.data_dir.string()},
@@ -238,25 +244,12 @@ void Server::Stop() {
     stopped = true;
     knocker.join();
   }
-  if (impl_->gitops) {
-    impl_->gitops->Stop();  // no sync starts new operations while the runner drains
-  }
-  if (impl_->retention) {
-    impl_->retention->Stop();
-  }
-  if (impl_->runner) {
-    const bool finished =
-        impl_->runner->Drain(std::chrono::steady_clock::now() + options_.drain_timeout);
-    if (!finished) {
-      logger_.Warn("drain deadline passed with operations still running");
-    }
-  }
+  app_.Stop(std::chrono::steady_clock::now() + options_.drain_timeout);
   if (impl_->http) {
     impl_->http->stopAll(true);
     impl_->pool->joinAll();
     impl_->http.reset();
   }
-  impl_->runner.reset();  // joins the workers (waits for running work)
   logger_.Info("obsforge server stopped");
 }
 

@@ -7,20 +7,19 @@
 #include <memory>
 #include <string>
 
+#include "control/application.h"
+#include "control/retention.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "gitops/config.h"
-#include "server/backend.h"
-#include "server/gitops_service.h"
 #include "server/metrics.h"
-#include "server/retention.h"
 #include "server/router.h"
-#include "store/store.h"
 
 namespace obsforge::server {
 
-/// How the server listens and behaves (an aggregate; see config.h for the file format).
+/// How `obsforge serve` listens and behaves (an aggregate; see config.h for the file format):
+/// the transport's settings, then those of the application it serves (ApplicationOptionsFrom).
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one
   std::filesystem::path data_dir = "./var";
@@ -39,48 +38,53 @@ struct ServerOptions {
   std::vector<gitops::SourceConfig> gitops;
   /// Resolves the gitops sources' secrets; empty: the process environment.
   core::EnvLookup secret_env;
-  /// Told about every broken gitops commit (serve: Slack through HealthRuntime).
-  BrokenCommitHook gitops_broken_commit;
+  /// Told about every broken gitops commit (besides Slack, when the application has health).
+  control::BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
-  RetentionOptions retention;
+  control::RetentionOptions retention;
 };
 
-/// The REST server: Poco HTTP server → Router → one adapter → thin handlers → StackService.
-/// Not copyable. Start() once, Stop() once (the destructor stops too).
+/// The application settings of `options`: data and content directories, operation workers,
+/// gitops sources and their secrets, retention.
+control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options);
+
+/// The REST server, transport only: Poco HTTP server → Router → one adapter → thin handlers →
+/// the application (control::Application), whose typed results become the JSON of the API.
+/// It drives the application's lifecycle (started before listening, drained on stop) and
+/// counts its operations in /metrics. With a HealthRuntime in the application it also serves
+/// the health routes and the status page. Not copyable. Start() once, Stop() once (the
+/// destructor stops too).
 class Server {
  public:
-  /// `store`, `backend` and `logger` must outlive the server.
-  Server(ServerOptions options,
-         store::Store& store,
-         EnvironmentBackend& backend,
-         core::Logger& logger);
+  /// `app` and `logger` must outlive the server.
+  Server(ServerOptions options, control::Application& app, core::Logger& logger);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Loads the tokens, recovers from a previous run (unfinished operations → failed; local
-  /// environments re-applied), starts the gitops sources, then listens. Returns the bound port.
+  /// Loads the tokens, starts the application (Application::Start: recovery from a previous
+  /// run, gitops sources, retention, health), then listens. Returns the bound port.
   /// Throws core::InputError for a bad tokens file. Errors: kPrecondition when there are no
   /// tokens and `listen` is not loopback; kInvalidSpec for a bad `listen`; kUnavailable when
   /// the address cannot be bound; kNotFound when a gitops secret cannot be resolved.
   core::Result<int> Start();
 
-  /// Graceful stop: /readyz turns 503, new operations are refused, running ones may finish until
-  /// drain_timeout, then connections are closed. Idempotent.
+  /// Graceful stop: /readyz turns 503, no new connections, the application stops (new
+  /// operations are refused, running ones may finish until drain_timeout), then connections are
+  /// closed. Idempotent.
   void Stop();
 
   /// The bound port (0 before Start()).
   int port() const { return port_; }
   Metrics& metrics() { return *metrics_; }
   const Router& router() const { return *router_; }
-  /// For routes served outside RegisterRoutes (health, status page): add them before Start().
+  /// For more routes: add them before Start().
   Router& router() { return *router_; }
 
  private:
   class Impl;
   ServerOptions options_;
-  store::Store& store_;
-  EnvironmentBackend& backend_;
+  control::Application& app_;
   core::Logger& logger_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Router> router_;

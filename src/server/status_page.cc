@@ -26,7 +26,7 @@ bool IsHttpUrl(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
-void WriteEnvironment(std::ostringstream& out, const StatusEnvironment& env) {
+void WriteEnvironment(std::ostringstream& out, const control::StatusEnvironment& env) {
   out << "<h3>" << HtmlEscape(env.name) << " &middot; " << Badge(env.state) << " &middot; health "
       << Badge(env.health);
   if (!env.health_since.empty()) {

@@ -1,9 +1,9 @@
 #include "spec/checks.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <iterator>
-#include <limits>
+
+#include "core/duration.h"
 
 namespace obsforge::spec {
 
@@ -66,64 +66,8 @@ bool UserinfoWithPasswordAt(std::string_view text, std::size_t sep) {
 
 }  // namespace
 
-std::optional<std::int64_t> DurationMilliseconds(std::string_view text) {
-  if (text == "0") {
-    return 0;
-  }
-  // Prometheus model.ParseDuration: units in descending order, each at most once, and the total
-  // within an int64 of nanoseconds (about 292 years).
-  struct Unit {
-    std::string_view name;
-    std::int64_t ms;
-  };
-  static constexpr Unit kUnits[] = {{"y", 365LL * 86'400'000},
-                                    {"w", 7LL * 86'400'000},
-                                    {"d", 86'400'000},
-                                    {"h", 3'600'000},
-                                    {"m", 60'000},
-                                    {"s", 1'000},
-                                    {"ms", 1}};
-  constexpr std::int64_t kMaxMs = std::numeric_limits<std::int64_t>::max() / 1'000'000;
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  std::int64_t total = 0;
-  std::size_t next_unit = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::int64_t number = 0;
-    const std::size_t start = i;
-    while (i < text.size() && IsDigit(text[i])) {
-      number = number * 10 + (text[i] - '0');
-      if (number > kMaxMs) {
-        return std::nullopt;
-      }
-      ++i;
-    }
-    if (i == start) {
-      return std::nullopt;
-    }
-    // "ms" before "m": the longer unit wins.
-    std::size_t u = next_unit;
-    while (u < std::size(kUnits) && !(text.substr(i, kUnits[u].name.size()) == kUnits[u].name &&
-                                      !(kUnits[u].name == "m" && text.substr(i, 2) == "ms"))) {
-      ++u;
-    }
-    if (u == std::size(kUnits)) {
-      return std::nullopt;
-    }
-    if (number > (kMaxMs - total) / kUnits[u].ms) {
-      return std::nullopt;
-    }
-    total += number * kUnits[u].ms;
-    i += kUnits[u].name.size();
-    next_unit = u + 1;
-  }
-  return total;
-}
-
 bool IsDuration(std::string_view text) {
-  return DurationMilliseconds(text).has_value();
+  return core::ParseDuration(text).has_value();
 }
 
 bool IsHostPort(std::string_view text) {

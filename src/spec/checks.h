@@ -1,6 +1,5 @@
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,14 +7,9 @@
 
 namespace obsforge::spec {
 
-/// True for a Prometheus duration: one or more `<int><unit>` with units y, w, d, h, m, s, ms in
-/// that order, each at most once (`30s`, `1h30m`, `500ms`, `0s`, `0`), of at most an int64 of
-/// nanoseconds (about 292 years, as Prometheus). Linear in the length of `text`, as every check
-/// here.
+/// True for a Prometheus duration (core::ParseDuration: `30s`, `1h30m`, `500ms`, `0s`, within
+/// Prometheus's range).
 bool IsDuration(std::string_view text);
-
-/// The milliseconds of a duration IsDuration accepts, else std::nullopt.
-std::optional<std::int64_t> DurationMilliseconds(std::string_view text);
 
 /// True for `host:port` with a non-empty host (name, IPv4, or `[IPv6]`) and a port 1..65535.
 bool IsHostPort(std::string_view text);

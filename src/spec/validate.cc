@@ -251,6 +251,7 @@ std::vector<Field> OverridableFields() {
                         {"timeout", Duration()},
                         {"failure_threshold", Int(1, std::numeric_limits<std::int64_t>::max())},
                         {"canaries", Bool()},
+                        {"notify", MapOf({{"flap_window", Duration()}})},
                         {"slack", MapOf({{"webhook", SecretRef()}, {"channel", String()}})}})},
   };
 }

@@ -30,6 +30,19 @@ TEST(FlapDamper, AFlapBackWithinTheWindowSendsNothingMore) {
   EXPECT_TRUE(damper.Offer("k", "ok", t0 + seconds(61)));
 }
 
+TEST(FlapDamper, AKeyWithItsOwnWindowIsDampedByIt) {
+  FlapDamper damper(seconds(300));
+  damper.SetWindow("fast", seconds(10));
+  damper.SetWindow("off", seconds(0));
+  const FlapDamper::TimePoint t0{seconds(1000)};
+  for (const std::string key : {"fast", "slow", "off"}) {
+    EXPECT_TRUE(damper.Offer(key, "degraded", t0)) << key;
+    EXPECT_EQ(damper.Offer(key, "ok", t0 + seconds(1)), key == "off") << key;
+  }
+  EXPECT_EQ(damper.Due(t0 + seconds(10)), (std::vector<Pair>{{"fast", "ok"}}));
+  EXPECT_EQ(damper.Due(t0 + seconds(300)), (std::vector<Pair>{{"slow", "ok"}}));
+}
+
 TEST(FlapDamper, ZeroWindowNeverHolds) {
   FlapDamper damper(seconds(0));
   const FlapDamper::TimePoint t0{seconds(1000)};

@@ -249,8 +249,8 @@ TEST(HttpLayer, WithoutTokensAHostNameThatStartsLikeLoopbackIsRefused) {
   FakeBackend backend;
   std::ostringstream logs;
   core::Logger logger(logs, core::LogLevel::kInfo);
-  Server server({.listen = "127.0.0.1.evil:0", .data_dir = dir.path() / "var"}, **store, backend,
-                logger);
+  control::Application app({}, **store, backend, clock, logger);
+  Server server({.listen = "127.0.0.1.evil:0", .data_dir = dir.path() / "var"}, app, logger);
   const auto started = server.Start();
   ASSERT_FALSE(started.ok());
   EXPECT_EQ(started.error().code, core::ErrorCode::kPrecondition);

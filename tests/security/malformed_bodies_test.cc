@@ -195,7 +195,7 @@ std::vector<BodyRoute> RoutesWithBodies(const Router& router) {
 }
 
 // Renders for real (the templates embedded in the binary): what POST /api/v1/render runs.
-class RenderingBackend final : public EnvironmentBackend {
+class RenderingBackend final : public control::EnvironmentBackend {
  public:
   explicit RenderingBackend(std::filesystem::path data_root) : data_root_(std::move(data_root)) {}
 
@@ -230,7 +230,7 @@ class RenderingBackend final : public EnvironmentBackend {
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env) override {
     return fake_.Applied(stack, env);
   }
-  nlohmann::json Status(const std::string& stack, const std::string& env) override {
+  control::RuntimeStatus Status(const std::string& stack, const std::string& env) override {
     return fake_.Status(stack, env);
   }
 
@@ -293,10 +293,12 @@ class RenderingServer {
     auto store = store::SqliteStore::Open({.path = (dir_.path() / "s.db").string()}, clock_);
     EXPECT_TRUE(store.ok());
     store_ = std::move(store).value();
-    server_ = std::make_unique<Server>(ServerOptions{.listen = "127.0.0.1:0",
-                                                     .data_dir = dir_.path() / "var",
-                                                     .content_dir = dir_.path() / "content"},
-                                       *store_, backend_, logger_);
+    const ServerOptions options{.listen = "127.0.0.1:0",
+                                .data_dir = dir_.path() / "var",
+                                .content_dir = dir_.path() / "content"};
+    app_ = std::make_unique<control::Application>(ApplicationOptionsFrom(options), *store_,
+                                                  backend_, clock_, logger_);
+    server_ = std::make_unique<Server>(options, *app_, logger_);
     auto port = server_->Start();
     EXPECT_TRUE(port.ok());
     base_ = "http://127.0.0.1:" + std::to_string(port.ok() ? *port : 0);
@@ -321,6 +323,7 @@ class RenderingServer {
   core::Logger& logger_ = core::NullLogger();
   RenderingBackend backend_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<control::Application> app_;
   std::unique_ptr<Server> server_;
   http::CurlHttpClient client_{http::CurlOptions{}};
   std::string base_;
@@ -352,6 +355,7 @@ TEST(MalformedBodies, HostileFilesInAWrapperAreRefusedByTheRenderer) {
     ExpectRefused(response, name);
     ASSERT_TRUE(server.Alive()) << "after " << name;
   }
+
 }
 
 }  // namespace

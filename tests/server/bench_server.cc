@@ -57,9 +57,11 @@ int main(int argc, char** argv) {
   std::ofstream log_file(data_dir / "server.log", std::ios::app);
   core::Logger logger(log_file);
   server::testing::FakeBackend backend;
-  server::Server srv(
-      {.listen = listen, .data_dir = data_dir, .content_dir = data_dir, .max_threads = threads},
-      **store, backend, logger);
+  const server::ServerOptions options{
+      .listen = listen, .data_dir = data_dir, .content_dir = data_dir, .max_threads = threads};
+  control::Application app(server::ApplicationOptionsFrom(options), **store, backend, clock,
+                           logger);
+  server::Server srv(options, app, logger);
   auto port = srv.Start();
   if (!port.ok()) {
     std::cerr << port.error().message << "\n";

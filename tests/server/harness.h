@@ -16,12 +16,13 @@
 #include <gtest/gtest.h>
 
 #include "apply/plan.h"
+#include "control/application.h"
+#include "control/backend.h"
 #include "core/clock.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "core/log.h"
 #include "http/curl_http_client.h"
-#include "server/backend.h"
 #include "server/server.h"
 #include "store/sqlite_store.h"
 #include <unistd.h>
@@ -87,7 +88,7 @@ class Gate {
 };
 
 /// An EnvironmentBackend that renders one file per environment and "applies" in memory.
-class FakeBackend final : public EnvironmentBackend {
+class FakeBackend final : public control::EnvironmentBackend {
  public:
   render::Bundle Render(const spec::StackSpec& stack,
                         const std::string& env,
@@ -161,8 +162,8 @@ class FakeBackend final : public EnvironmentBackend {
     }
     return it->second;
   }
-  nlohmann::json Status(const std::string& /*stack*/, const std::string& /*env*/) override {
-    return {{"runtime", "fake"}, {"components", nlohmann::json::array()}};
+  control::RuntimeStatus Status(const std::string& /*stack*/, const std::string& /*env*/) override {
+    return {.runtime = "fake"};
   }
 
   std::vector<std::string> calls() {
@@ -202,7 +203,8 @@ inline constexpr const char* kViewerToken = "viewer-token-0123456789";
 inline constexpr const char* kEditorToken = "editor-token-0123456789";
 inline constexpr const char* kAdminToken = "admin-token-0123456789";
 
-/// A server on 127.0.0.1:0 over a SQLite file in a temp dir, driven with CurlHttpClient.
+/// A server on 127.0.0.1:0 over a SQLite file in a temp dir (the application over the
+/// FakeBackend behind it), driven with CurlHttpClient.
 class ServerHarness {
  public:
   /// `tokens`: write a tokens file with the three test tokens.
@@ -234,7 +236,9 @@ class ServerHarness {
     auto store = store::SqliteStore::Open({.path = (dir_.path() / "obsforge.db").string()}, clock_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
-    server_ = std::make_unique<Server>(options_, *store_, backend, logger_);
+    app_ = std::make_unique<control::Application>(ApplicationOptionsFrom(options_), *store_,
+                                                  backend, clock_, logger_);
+    server_ = std::make_unique<Server>(options_, *app_, logger_);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.error().message;
     base_ = "http://127.0.0.1:" + std::to_string(*port);
@@ -242,6 +246,7 @@ class ServerHarness {
   /// Stops the server and closes the store.
   void Close() {
     server_.reset();
+    app_.reset();
     store_.reset();
   }
 
@@ -286,6 +291,7 @@ class ServerHarness {
   std::string logs() const { return log_stream_.str(); }
   store::Store& store() { return *store_; }
   Server& server() { return *server_; }
+  control::Application& app() { return *app_; }
   const ServerOptions& options() const { return options_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
 
@@ -298,6 +304,7 @@ class ServerHarness {
   core::SystemClock clock_;
   ServerOptions options_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<control::Application> app_;
   std::unique_ptr<Server> server_;
   http::CurlHttpClient client_{http::CurlOptions{}};
   std::string base_;

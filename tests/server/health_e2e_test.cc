@@ -1,6 +1,6 @@
-// Health and Slack wired into the server: a HealthRuntime around the harness's FakeBackend, real
-// Prometheus and Alertmanager from PATH, Slack faked on loopback, the SQLite store for history
-// and the outbox.
+// Health and Slack wired into the server: the health parts of `serve` (app::HealthWiring) around
+// the harness's FakeBackend, real Prometheus and Alertmanager from PATH, Slack faked on loopback,
+// the SQLite store for history and the outbox.
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -8,12 +8,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "app/health_wiring.h"
+#include "control/application.h"
 #include "core/fs.h"
 #include "fakes/fake_slack.h"
 #include "gitops/sync.h"
 #include "server/harness.h"
 #include "server/health_routes.h"
-#include "server/health_runtime.h"
 #include "server/status_page.h"
 #include "spec/stack.h"
 #include "support/real_upstreams.h"
@@ -27,6 +28,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::TempDir;
 namespace support = ::obsforge::testing;
+using control::HealthRuntime;
+using control::StoredSpec;
+using control::StoreOutbox;
+using control::WatchFor;
 
 const ::testing::Environment* const kCurl =
     ::testing::AddGlobalTestEnvironment(new testing::CurlEnvironment);
@@ -55,8 +60,8 @@ bool WaitUntil(const std::function<bool()>& pred, milliseconds timeout = millise
   return pred();
 }
 
-// A server whose backend is the FakeBackend wrapped by a HealthRuntime; component URLs come from
-// `urls` (the test's real Prometheus and Alertmanager).
+// A server whose application runs the FakeBackend with the health parts of `serve`; component
+// URLs come from `urls` (the test's real Prometheus and Alertmanager).
 class HealthServer {
  public:
   HealthServer(const fs::path& dir,
@@ -79,8 +84,8 @@ class HealthServer {
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
     const std::string slack = slack_url_;
-    runtime_ = std::make_unique<HealthRuntime>(
-        HealthRuntimeOptions{
+    wiring_ = std::make_unique<app::HealthWiring>(
+        app::HealthOptions{
             .notifier = {.min_interval = milliseconds(20),
                          .backoff_initial = milliseconds(50),
                          .poll = milliseconds(20)},
@@ -94,23 +99,20 @@ class HealthServer {
             }}},
         *store_, backend, client_, clock_, logger_,
         [this](const spec::StackSpec&, const std::string&) { return urls_; });
-    server_ = std::make_unique<Server>(options_, *store_, runtime_->backend(), logger_);
-    runtime_->Attach(*server_, "test");
-    runtime_->Start();
+    app_ = std::make_unique<control::Application>(ApplicationOptionsFrom(options_), *store_,
+                                                  backend, clock_, logger_, &wiring_->runtime());
+    server_ = std::make_unique<Server>(options_, *app_, logger_);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.error().message;
-    runtime_->WatchStored();
     base_ = "http://127.0.0.1:" + std::to_string(*port);
   }
   void Close() {
     if (server_) {
       server_->Stop();
     }
-    if (runtime_) {
-      runtime_->Stop();
-    }
     server_.reset();
-    runtime_.reset();
+    app_.reset();
+    wiring_.reset();
     store_.reset();
   }
 
@@ -147,7 +149,7 @@ class HealthServer {
   }
 
   testing::FakeBackend backend;
-  HealthRuntime& runtime() { return *runtime_; }
+  HealthRuntime& runtime() { return wiring_->runtime(); }
   store::Store& store() { return *store_; }
   Server& server() { return *server_; }
   std::string logs() const { return log_.str(); }
@@ -163,7 +165,8 @@ class HealthServer {
   ServerOptions options_;
   http::CurlHttpClient client_{http::CurlOptions{}};
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<HealthRuntime> runtime_;
+  std::unique_ptr<app::HealthWiring> wiring_;
+  std::unique_ptr<control::Application> app_;
   std::unique_ptr<Server> server_;
   std::string base_;
 };
@@ -542,20 +545,11 @@ TEST(HealthRoutesTest, ParseTimeMsAcceptsRfc3339AndMilliseconds) {
   EXPECT_EQ(ParseTimeMs(""), std::nullopt);
 }
 
-TEST(HealthWatcherTest, ParseSpecDurationTakesPrometheusDurations) {
-  EXPECT_EQ(ParseSpecDuration("200ms"), milliseconds(200));
-  EXPECT_EQ(ParseSpecDuration("15s"), milliseconds(15000));
-  EXPECT_EQ(ParseSpecDuration("1m30s"), milliseconds(90000));
-  EXPECT_EQ(ParseSpecDuration("1h"), milliseconds(3600000));
-  EXPECT_EQ(ParseSpecDuration("15"), std::nullopt);
-  EXPECT_EQ(ParseSpecDuration("s"), std::nullopt);
-  EXPECT_EQ(ParseSpecDuration("5x"), std::nullopt);
-}
-
 TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {
   auto stack = StoredSpec("shop", R"({"apiVersion":"obsforge/v1","kind":"Stack",
     "metadata":{"name":"shop"},"spec":{
       "health":{"interval":"2s","failure_threshold":5,"canaries":true,
+                "notify":{"flap_window":"0s"},
                 "slack":{"webhook":{"secret":"HOOK"},"channel":"#c"}},
       "environments":{"prod":{"runtime":{"type":"external",
         "loki":{"url":"http://loki:3100","tenant":"t1"},
@@ -584,6 +578,7 @@ TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {
   EXPECT_EQ(w.grafana_url, "http://g:3000");
   EXPECT_EQ(w.slack_channel_key, "{secret: HOOK}");
   EXPECT_EQ(w.slack_channel, "#c");
+  EXPECT_EQ(w.flap_window, milliseconds(0));  // damping off for this environment
   EXPECT_THROW(WatchFor(*stack, "dev", {}, {}), core::InputError);
   EXPECT_FALSE(StoredSpec("x", "[1]").ok());
 }

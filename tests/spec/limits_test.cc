@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "spec/checks.h"
 #include "spec/document.h"
 #include "spec/stack.h"
@@ -336,14 +337,16 @@ TEST(DocumentLimitsTest, SpecWithTheBombOrAnInfinityIsAnInputError) {
                core::InputError);
 }
 
-// Found by fuzz/duration_fuzzer: a 12-digit count of years overflowed (undefined behaviour).
+// Found by fuzz/duration_fuzzer: a 12-digit count of years overflowed the renderer's own
+// duration parser (undefined behaviour). Specs and rule files now share core::ParseDuration.
 TEST(DocumentLimitsTest, DurationsStayWithinWhatPrometheusTakes) {
-  EXPECT_EQ(DurationMilliseconds("292y"), 292LL * 365 * 86'400'000);
-  EXPECT_EQ(DurationMilliseconds("1h30m15s250ms"), 5'415'250);
-  EXPECT_EQ(DurationMilliseconds("0"), 0);
+  EXPECT_EQ(core::ParseDuration("292y"), std::chrono::milliseconds(292LL * 365 * 86'400'000));
+  EXPECT_EQ(core::ParseDuration("1h30m15s250ms"), std::chrono::milliseconds(5'415'250));
+  EXPECT_TRUE(IsDuration("0"));
   for (const char* beyond :
        {"293y", "999999999999y", "9223372036854775807ms", "99999999999999999999999s", "292y52w"}) {
     EXPECT_FALSE(IsDuration(beyond)) << beyond;
+    EXPECT_EQ(core::ParseDuration(beyond), std::nullopt) << beyond;
   }
 }
 

@@ -1,0 +1,117 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/backend.h"
+#include "control/gitops_service.h"
+#include "control/health_runtime.h"
+#include "control/operations.h"
+#include "control/overview.h"
+#include "control/retention.h"
+#include "control/stack_service.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "gitops/config.h"
+#include "store/store.h"
+
+namespace obsforge::control {
+
+/// What the application is configured with (an aggregate).
+struct ApplicationOptions {
+  std::filesystem::path data_dir = "./var";  ///< files sent with specs, gitops caches
+  std::filesystem::path content_dir = ".";   ///< where specs sent alone find their files
+  int operation_workers = 4;                 ///< operations running at once
+  /// The gitops sources; their caches go under data_dir/gitops.
+  std::vector<gitops::SourceConfig> gitops;
+  /// Resolves the gitops sources' secrets; empty: the process environment.
+  core::EnvLookup secret_env;
+  /// Told about every broken gitops commit, besides the Slack announcement that a HealthRuntime
+  /// makes. May be empty.
+  BrokenCommitHook gitops_broken_commit;
+  /// How long health history, sent Slack messages and webhook delivery ids are kept.
+  RetentionOptions retention;
+};
+
+/// One environment as it stands now: what runs it and, when watched, its health.
+struct EnvironmentNow {
+  RuntimeStatus runtime;
+  std::optional<health::EnvironmentStatus> health;  ///< nullopt when not watched
+};
+
+/// The application obsforge is: stacks, revisions and operations (StackService over an
+/// OperationRunner), the gitops sources, the store's retention and, when given one, continuous
+/// health with Slack (HealthRuntime). Free of any transport: `serve` puts the REST API in front
+/// of it, `up` a terminal. Every result is a typed value; runtime failures are core::Error
+/// values, bad input throws core::InputError.
+///
+/// Lifecycle: construct → Start() → … → Stop() (the destructor stops too), both from one thread.
+/// Everything else is thread-safe.
+class Application {
+ public:
+  /// Everything passed must outlive the application. `backend` is the real one; with `health`
+  /// (may be null) operations go through its watched backend, applies are announced on Slack,
+  /// broken gitops commits too, and the health queries answer.
+  Application(ApplicationOptions options,
+              store::Store& store,
+              EnvironmentBackend& backend,
+              core::Clock& clock,
+              core::Logger& logger,
+              HealthRuntime* health = nullptr);
+  ~Application();
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  /// Stacks, environments, revisions and operations.
+  StackService& stacks() { return *service_; }
+  /// The gitops sources.
+  GitOpsService& gitops() { return *gitops_; }
+  /// Continuous health; null when the application runs without it.
+  HealthRuntime* health() { return health_; }
+  /// The operation runner (to observe operations: AddObserver before Start()).
+  OperationRunner& operations() { return *runner_; }
+  /// The clock the application reads "now" from.
+  core::Clock& clock() { return clock_; }
+
+  /// Starts probing (with health), recovers from a previous run (unfinished operations →
+  /// failed; local environments re-applied), watches the stored external environments, starts
+  /// the gitops sources and the retention pass. kNotFound naming a gitops secret reference that
+  /// cannot be resolved (what was started is stopped again). Idempotent.
+  core::Result<void> Start();
+  /// Stops the gitops sources and the retention pass, refuses new operations and waits for
+  /// those queued or running until `deadline` (still queued then: failed), then stops health.
+  /// Returns true when every operation finished in time. Idempotent.
+  bool Stop(std::chrono::steady_clock::time_point deadline);
+
+  /// Ready to serve: the store answers. kUnavailable otherwise.
+  core::Result<void> Ready();
+  /// How many stacks are stored.
+  core::Result<std::size_t> StackCount();
+  /// Every stack with its environments (state, components, health) and last operations.
+  core::Result<std::vector<StatusStack>> Overview();
+  /// `env` of `stack` now. Never throws except std::bad_alloc.
+  EnvironmentNow Environment(const std::string& stack, const std::string& env);
+
+ private:
+  ApplicationOptions options_;
+  store::Store& store_;
+  EnvironmentBackend& backend_;  // the real one, for status
+  core::Clock& clock_;
+  core::Logger& logger_;
+  HealthRuntime* health_;
+  std::unique_ptr<OperationRunner> runner_;
+  std::unique_ptr<StackService> service_;
+  std::unique_ptr<GitOpsService> gitops_;
+  std::unique_ptr<Retention> retention_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace obsforge::control

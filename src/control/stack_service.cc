@@ -1,0 +1,660 @@
+#include "control/stack_service.h"
+
+#include <algorithm>
+#include <exception>
+
+#include <nlohmann/json.hpp>
+
+#include "apply/runtime.h"
+#include "core/clock.h"
+#include "core/diagnostic.h"
+#include "core/fs.h"
+#include "core/hash.h"
+
+namespace obsforge::control {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+using store::OperationKind;
+using store::OperationState;
+
+std::string EnvState(apply::Outcome outcome) {
+  switch (outcome) {
+    case apply::Outcome::kApplied:
+    case apply::Outcome::kUnchanged:
+      return "ready";
+    case apply::Outcome::kRolledBack:
+      return "degraded";
+    case apply::Outcome::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+OperationState OpState(apply::Outcome outcome) {
+  switch (outcome) {
+    case apply::Outcome::kApplied:
+    case apply::Outcome::kUnchanged:
+      return OperationState::kSucceeded;
+    case apply::Outcome::kRolledBack:
+      return OperationState::kRolledBack;
+    case apply::Outcome::kFailed:
+      return OperationState::kFailed;
+  }
+  return OperationState::kFailed;
+}
+
+core::Error NoEnvironment(const std::string& stack, const std::string& env) {
+  return MakeError(ErrorCode::kNotFound,
+                   "stack \"" + stack + "\" has no environment \"" + env + "\"");
+}
+
+bool HasEnv(const spec::StackSpec& stack, const std::string& env) {
+  return std::find(stack.environments.begin(), stack.environments.end(), env) !=
+         stack.environments.end();
+}
+
+bool IsApplyKind(OperationKind kind) {
+  return kind == OperationKind::kCreate || kind == OperationKind::kUpdate ||
+         kind == OperationKind::kApply || kind == OperationKind::kRollback ||
+         kind == OperationKind::kSync;
+}
+
+}  // namespace
+
+StackService::StackService(ServiceOptions options,
+                           store::Store& store,
+                           EnvironmentBackend& backend,
+                           OperationRunner& runner,
+                           core::Logger& logger)
+    : options_(std::move(options)),
+      store_(store),
+      backend_(backend),
+      runner_(runner),
+      logger_(logger) {
+}
+
+SpecInput StackService::ParseSpec(const std::string& body, const std::string& file) const {
+  return ParseSpecBody(body, file, options_.content_dir);
+}
+
+render::Bundle StackService::Render(const SpecInput& input, const std::string& env) {
+  return backend_.Render(input.stack, env, *input.content);
+}
+
+std::filesystem::path StackService::ContentDir(const std::string& name,
+                                               const std::string& hash) const {
+  return options_.data_dir / "content" / name / hash;
+}
+
+core::Result<void> StackService::SaveFiles(const std::string& name, const SpecInput& input) {
+  if (input.files.empty()) {
+    return {};
+  }
+  const auto dir = ContentDir(name, input.hash);
+  try {
+    for (const auto& [path, content] : input.files) {
+      core::WriteFileAtomic(dir / path, content, 0600);
+    }
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kInternal,
+                     std::string("cannot store the spec's files: ") + e.what());
+  }
+  return {};
+}
+
+core::Result<SpecInput> StackService::Load(const std::string& name,
+                                           const std::string& spec_json,
+                                           const std::string& spec_hash) {
+  SpecInput input;
+  const auto dir = ContentDir(name, spec_hash);
+  std::error_code ec;
+  input.content = std::filesystem::is_directory(dir, ec)
+                      ? spec::MakeDirectorySource(dir)
+                      : spec::MakeDirectorySource(options_.content_dir);
+  try {
+    input.stack = spec::ParseStack(spec_json, name + ".json", *input.content);
+  } catch (const core::InputError& e) {
+    // The stored spec was valid when stored; its content directory changed since.
+    return MakeError(ErrorCode::kInvalidSpec,
+                     std::string("stored spec no longer valid: ") + e.what());
+  }
+  input.hash = spec_hash;
+  return input;
+}
+
+core::Result<SpecInput> StackService::LoadRevision(const std::string& name, std::int64_t revision) {
+  auto rev = store_.GetRevision(name, revision);
+  if (!rev.ok()) {
+    return rev.error();
+  }
+  return Load(name, rev->spec_json, rev->spec_hash);
+}
+
+core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
+                                                         const std::string& name,
+                                                         const std::string& env,
+                                                         std::int64_t revision,
+                                                         const std::string& actor) {
+  return runner_.Submit(
+      {.kind = kind, .stack = name, .env = env, .revision = revision, .actor = actor},
+      [this, name, env, revision](OperationContext& ctx) -> OperationOutcome {
+        auto input = LoadRevision(name, revision);
+        if (!input.ok()) {
+          return {.state = OperationState::kFailed, .error = input.error().message};
+        }
+        const apply::ApplyResult result =
+            backend_.Apply(input->stack, env, *input->content, ctx.Callback());
+        const std::string error = result.error ? result.error->message : "";
+        store::EnvironmentState state;
+        if (auto current = store_.GetEnvironment(name, env); current.ok()) {
+          state = *current;
+        }
+        state.stack = name;
+        state.env = env;
+        state.state = EnvState(result.outcome);
+        state.last_operation_id = ctx.operation().id;
+        state.message = error;
+        if (result.outcome == apply::Outcome::kApplied ||
+            result.outcome == apply::Outcome::kUnchanged) {
+          state.applied_revision = revision;
+          state.last_good_revision = revision;
+          if (auto applied = backend_.Applied(name, env)) {
+            state.bundle_hash = applied->ContentHash();
+            state.last_good_bundle_hash = state.bundle_hash;
+          }
+        }
+        if (auto saved = UpsertEnvironment(state); !saved.ok()) {
+          logger_.Warn("cannot record environment state",
+                       {{"stack", name}, {"env", env}, {"error", saved.error().message}});
+        }
+        nlohmann::json summary = {{"outcome", apply::OutcomeName(result.outcome)},
+                                  {"components", result.components},
+                                  {"plan", result.plan.ToJson()["summary"]}};
+        if (result.revision) {
+          summary["applied_revision"] = *result.revision;
+        }
+        if (!result.failed_component.empty()) {
+          summary["failed_component"] = result.failed_component;
+        }
+        return {.state = OpState(result.outcome), .error = error, .result_json = summary.dump()};
+      });
+}
+
+core::Result<Submitted> StackService::SubmitAll(OperationKind kind,
+                                                const store::Stack& stack,
+                                                const std::vector<std::string>& envs,
+                                                const std::string& actor) {
+  Submitted submitted{.stack = stack.name, .revision = stack.revision};
+  for (const std::string& env : envs) {
+    if (auto existing = store_.GetEnvironment(stack.name, env); !existing.ok()) {
+      (void)UpsertEnvironment({.stack = stack.name, .env = env, .state = "pending"});
+    }
+    auto op = SubmitApply(kind, stack.name, env, stack.revision, actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    submitted.operations.push_back(std::move(*op));
+  }
+  return submitted;
+}
+
+core::Result<void> StackService::TeardownLeft(const std::string& name,
+                                              const spec::StackSpec& stack,
+                                              std::int64_t revision,
+                                              const std::string& actor,
+                                              Submitted& submitted) {
+  auto known = store_.ListEnvironments(name);
+  if (!known.ok()) {
+    return known.error();
+  }
+  for (const store::EnvironmentState& e : *known) {
+    if (HasEnv(stack, e.env)) {
+      continue;
+    }
+    auto op = SubmitTeardown(name, e.env, revision, actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    submitted.operations.push_back(std::move(*op));
+  }
+  return {};
+}
+
+core::Result<store::Operation> StackService::SubmitPlan(const std::string& name,
+                                                        const std::string& env,
+                                                        std::int64_t revision,
+                                                        const std::string& actor) {
+  return runner_.Submit(
+      {.kind = OperationKind::kPlan,
+       .stack = name,
+       .env = env,
+       .revision = revision,
+       .actor = actor},
+      [this, name, env, revision](OperationContext& /*ctx*/) -> OperationOutcome {
+        auto input = LoadRevision(name, revision);
+        if (!input.ok()) {
+          return {.state = OperationState::kFailed, .error = input.error().message};
+        }
+        try {
+          auto plan = backend_.Plan(input->stack, env, *input->content);
+          if (!plan.ok()) {
+            return {.state = OperationState::kFailed, .error = plan.error().message};
+          }
+          return {.result_json = plan->ToJson().dump()};
+        } catch (const core::InputError& e) {
+          return {.state = OperationState::kFailed, .error = e.what()};
+        }
+      });
+}
+
+core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
+                                               const store::SpecChange& origin,
+                                               const std::vector<std::string>& apply_envs,
+                                               const std::vector<std::string>& plan_envs) {
+  const std::string& name = input.stack.name;
+  store::SpecChange change = origin;
+  change.spec_json = input.stack.document.dump();
+  change.spec_hash = input.hash;
+  auto existing = store_.GetStack(name);
+  if (!existing.ok() && existing.error().code != ErrorCode::kNotFound) {
+    return existing.error();
+  }
+  const bool changed = !existing.ok() || existing->spec_hash != input.hash;
+  core::Result<store::Stack> stack = existing;
+  if (changed) {
+    if (auto saved = SaveFiles(name, input); !saved.ok()) {
+      return saved.error();
+    }
+    stack = existing.ok() ? store_.UpdateSpec(name, change, std::nullopt)
+                          : store_.CreateStack(name, change);
+    if (!stack.ok()) {
+      return stack.error();
+    }
+  }
+  Submitted submitted{.stack = name, .revision = stack->revision, .changed = changed};
+  for (const std::string& env : apply_envs) {
+    auto current = store_.GetEnvironment(name, env);
+    if (!changed && current.ok() && current->applied_revision == stack->revision &&
+        current->state == "ready") {
+      continue;  // a commit that did not touch this stack leaves it alone
+    }
+    if (!current.ok()) {
+      (void)UpsertEnvironment({.stack = name, .env = env, .state = "pending"});
+    }
+    auto op = SubmitApply(OperationKind::kSync, name, env, stack->revision, origin.actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    submitted.operations.push_back(std::move(*op));
+  }
+  if (!changed) {
+    return submitted;
+  }
+  for (const std::string& env : plan_envs) {
+    auto op = SubmitPlan(name, env, stack->revision, origin.actor);
+    if (!op.ok()) {
+      return op.error();
+    }
+    submitted.operations.push_back(std::move(*op));
+  }
+  if (auto left = TeardownLeft(name, input.stack, stack->revision, origin.actor, submitted);
+      !left.ok()) {
+    return left.error();
+  }
+  return submitted;
+}
+
+core::Result<Submitted> StackService::Create(
+    const SpecInput& input,
+    const std::optional<std::vector<std::string>>& environments,
+    const std::string& actor) {
+  const std::vector<std::string> envs = environments.value_or(input.stack.environments);
+  for (const std::string& env : envs) {
+    if (!HasEnv(input.stack, env)) {
+      return MakeError(ErrorCode::kInvalidSpec,
+                       "stack \"" + input.stack.name + "\" has no environment \"" + env + "\"");
+    }
+  }
+  if (auto saved = SaveFiles(input.stack.name, input); !saved.ok()) {
+    return saved.error();
+  }
+  auto stack = store_.CreateStack(
+      input.stack.name,
+      {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor});
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  return SubmitAll(OperationKind::kCreate, *stack, envs, actor);
+}
+
+core::Result<StackList> StackService::List() {
+  auto stacks = store_.ListStacks();
+  if (!stacks.ok()) {
+    return stacks.error();
+  }
+  return StackList{.stacks = std::move(*stacks)};
+}
+
+core::Result<store::EnvironmentState> StackService::UpsertEnvironment(
+    const store::EnvironmentState& state) {
+  auto saved = store_.UpsertEnvironment(state);
+  ++env_generation_;  // after the write: a view built before it is never taken as current
+  return saved;
+}
+
+core::Result<std::shared_ptr<const StackDetail>> StackService::Get(const std::string& name) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  const std::uint64_t generation = env_generation_.load();
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = view_cache_.find(name);
+    if (it != view_cache_.end() && it->second.view->stack.revision == stack->revision &&
+        it->second.updated_at == stack->updated_at && it->second.generation == generation &&
+        now - it->second.built < options_.status_max_age) {
+      return it->second.view;
+    }
+  }
+  auto envs = store_.ListEnvironments(name);
+  if (!envs.ok()) {
+    return envs.error();
+  }
+  auto view = std::make_shared<StackDetail>();
+  view->stack = std::move(*stack);
+  for (store::EnvironmentState& e : *envs) {
+    RuntimeStatus runtime = backend_.Status(name, e.env);
+    view->environments.push_back(
+        EnvironmentView{.state = std::move(e), .runtime = std::move(runtime)});
+  }
+  std::lock_guard lock(cache_mu_);
+  view_cache_[name] = CachedView{
+      .updated_at = view->stack.updated_at, .generation = generation, .built = now, .view = view};
+  return std::shared_ptr<const StackDetail>(std::move(view));
+}
+
+core::Result<Submitted> StackService::Update(const std::string& name,
+                                             const SpecInput& input,
+                                             std::optional<std::int64_t> if_match,
+                                             const std::string& actor) {
+  if (auto existing = store_.GetStack(name); !existing.ok()) {
+    return existing.error();
+  }
+  if (input.stack.name != name) {
+    throw core::InputError(
+        core::InputError::Kind::kInvalidSpec,
+        core::Diagnostic{
+            .file = input.stack.file,
+            .path = "metadata.name",
+            .message = "is \"" + input.stack.name + "\" but the URL names stack \"" + name + "\""});
+  }
+  if (auto saved = SaveFiles(name, input); !saved.ok()) {
+    return saved.error();
+  }
+  auto stack = store_.UpdateSpec(
+      name, {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor},
+      if_match);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto submitted = SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
+  if (!submitted.ok()) {
+    return submitted;
+  }
+  // An environment the new spec no longer has must not keep running unseen: tear it down.
+  if (auto left = TeardownLeft(name, input.stack, stack->revision, actor, *submitted); !left.ok()) {
+    return left.error();
+  }
+  return submitted;
+}
+
+core::Result<store::Operation> StackService::SubmitTeardown(const std::string& name,
+                                                            const std::string& env,
+                                                            std::int64_t revision,
+                                                            const std::string& actor) {
+  return runner_.Submit(
+      {.kind = OperationKind::kTeardown,
+       .stack = name,
+       .env = env,
+       .revision = revision,
+       .actor = actor},
+      [this, name, env](OperationContext& ctx) -> OperationOutcome {
+        if (auto down = backend_.Teardown(name, env, ctx.Callback()); !down.ok()) {
+          return {.state = OperationState::kFailed, .error = down.error().message};
+        }
+        if (auto forgot = store_.DeleteEnvironment(name, env); !forgot.ok()) {
+          return {.state = OperationState::kFailed, .error = forgot.error().message};
+        }
+        ++env_generation_;
+        return {};
+      });
+}
+
+core::Result<Queued> StackService::Delete(const std::string& name, const std::string& actor) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto op = runner_.Submit(
+      {.kind = OperationKind::kDelete, .stack = name, .revision = stack->revision, .actor = actor},
+      [this, name](OperationContext& ctx) -> OperationOutcome {
+        runner_.WaitForOthers(name, "");
+        auto envs = store_.ListEnvironments(name);
+        if (!envs.ok()) {
+          return {.state = OperationState::kFailed, .error = envs.error().message};
+        }
+        std::string error;
+        for (const store::EnvironmentState& e : *envs) {
+          auto down = backend_.Teardown(name, e.env, ctx.Callback());
+          if (!down.ok()) {
+            error += (error.empty() ? "" : "; ") + e.env + ": " + down.error().message;
+          }
+        }
+        if (!error.empty()) {
+          return {.state = OperationState::kFailed, .error = error};
+        }
+        if (auto removed = store_.DeleteStack(name); !removed.ok()) {
+          return {.state = OperationState::kFailed, .error = removed.error().message};
+        }
+        {
+          std::lock_guard lock(cache_mu_);
+          view_cache_.erase(name);
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(options_.data_dir / "content" / name, ec);
+        return {};
+      });
+  if (!op.ok()) {
+    return op.error();
+  }
+  return Queued{.stack = name, .operation = std::move(*op)};
+}
+
+core::Result<SpecInput> StackService::LoadWithEnv(const store::Stack& stack,
+                                                  const std::string& spec_json,
+                                                  const std::string& spec_hash,
+                                                  const std::string& env) {
+  auto input = Load(stack.name, spec_json, spec_hash);
+  if (!input.ok()) {
+    return input.error();
+  }
+  if (!HasEnv(input->stack, env)) {
+    return NoEnvironment(stack.name, env);
+  }
+  return input;
+}
+
+core::Result<PlanView> StackService::Plan(const std::string& name, const std::string& env) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env);
+  if (!input.ok()) {
+    return input.error();
+  }
+  auto plan = backend_.Plan(input->stack, env, *input->content);
+  if (!plan.ok()) {
+    return plan.error();
+  }
+  return PlanView{.stack = name, .env = env, .revision = stack->revision, .plan = std::move(*plan)};
+}
+
+core::Result<Queued> StackService::Apply(const std::string& name,
+                                         const std::string& env,
+                                         const std::string& actor) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  if (auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env); !input.ok()) {
+    return input.error();
+  }
+  auto op = SubmitApply(OperationKind::kApply, name, env, stack->revision, actor);
+  if (!op.ok()) {
+    return op.error();
+  }
+  return Queued{.stack = name, .operation = std::move(*op)};
+}
+
+core::Result<Queued> StackService::Rollback(const std::string& name,
+                                            const std::string& env,
+                                            std::int64_t revision,
+                                            const std::string& actor) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto rev = store_.GetRevision(name, revision);
+  if (!rev.ok()) {
+    return rev.error();
+  }
+  if (auto input = LoadWithEnv(*stack, rev->spec_json, rev->spec_hash, env); !input.ok()) {
+    return input.error();
+  }
+  auto op = SubmitApply(OperationKind::kRollback, name, env, revision, actor);
+  if (!op.ok()) {
+    return op.error();
+  }
+  return Queued{.stack = name, .operation = std::move(*op)};
+}
+
+core::Result<render::Bundle> StackService::Rendered(const std::string& name,
+                                                    const std::string& env) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env);
+  if (!input.ok()) {
+    return input.error();
+  }
+  return backend_.Render(input->stack, env, *input->content);
+}
+
+core::Result<RevisionList> StackService::Revisions(const std::string& name) {
+  auto revisions = store_.ListRevisions(name, 0);
+  if (!revisions.ok()) {
+    return revisions.error();
+  }
+  auto envs = store_.ListEnvironments(name);
+  auto ops = store_.ListOperations({.stack = name, .limit = 1000});
+  RevisionList out{.stack = name};
+  for (store::SpecRevision& r : *revisions) {
+    RevisionView view;
+    if (envs.ok()) {
+      for (const auto& e : *envs) {
+        if (e.applied_revision == r.number) {
+          view.environments[e.env] = {.applied = true, .bundle_hash = e.bundle_hash};
+        } else if (e.last_good_revision == r.number) {
+          view.environments[e.env] = {.applied = false, .bundle_hash = e.last_good_bundle_hash};
+        }
+      }
+    }
+    if (ops.ok()) {
+      // Newest first: the latest operation that applied this revision decides.
+      for (const auto& op : *ops) {
+        if (op.revision == r.number && op.kind != OperationKind::kDelete &&
+            op.kind != OperationKind::kPlan) {
+          view.outcome = store::Name(op.state);
+          break;
+        }
+      }
+    }
+    view.revision = std::move(r);
+    out.revisions.push_back(std::move(view));
+  }
+  return out;
+}
+
+core::Result<store::Operation> StackService::Operation(const std::string& id) {
+  return store_.GetOperation(id);
+}
+
+core::Result<int> StackService::Recover() {
+  auto unfinished = store_.ListUnfinishedOperations();
+  if (!unfinished.ok()) {
+    return unfinished.error();
+  }
+  for (const store::Operation& op : *unfinished) {
+    (void)store_.UpdateOperationState(
+        op.id, {.state = OperationState::kFailed, .error = "interrupted by restart"});
+  }
+  auto stacks = store_.ListStacks();
+  if (!stacks.ok()) {
+    return stacks.error();
+  }
+  int queued = 0;
+  for (const store::Stack& stack : *stacks) {
+    auto envs = store_.ListEnvironments(stack.name);
+    if (!envs.ok()) {
+      continue;
+    }
+    for (const store::EnvironmentState& e : *envs) {
+      if (e.last_good_revision <= 0) {
+        continue;
+      }
+      auto input = LoadRevision(stack.name, e.last_good_revision);
+      if (!input.ok() || !HasEnv(input->stack, e.env)) {
+        continue;
+      }
+      try {
+        if (!apply::KindOf(spec::ForEnvironment(input->stack, e.env)).runs_components_here) {
+          continue;
+        }
+      } catch (const core::InputError&) {
+        continue;
+      }
+      if (SubmitApply(OperationKind::kApply, stack.name, e.env, e.last_good_revision, "obsforge")
+              .ok()) {
+        ++queued;
+      }
+    }
+  }
+  return queued;
+}
+
+std::optional<ApplySummary> StackService::ApplySummaryOf(const store::Operation& op) {
+  if (!IsApplyKind(op.kind) || !store::IsTerminal(op.state) || op.result_json.empty()) {
+    return std::nullopt;
+  }
+  // The summary SubmitApply stored; a result that does not parse (or another writer's) is none.
+  const auto result = nlohmann::json::parse(op.result_json, nullptr, false);
+  if (!result.is_object() || !result.contains("outcome") || !result["outcome"].is_string()) {
+    return std::nullopt;
+  }
+  ApplySummary summary{.outcome = result["outcome"].get<std::string>()};
+  if (auto it = result.find("applied_revision"); it != result.end() && it->is_number_integer()) {
+    summary.revision = it->get<std::int64_t>();
+  }
+  if (auto it = result.find("failed_component"); it != result.end() && it->is_string()) {
+    summary.failed_component = it->get<std::string>();
+  }
+  return summary;
+}
+
+}  // namespace obsforge::control

@@ -1,0 +1,273 @@
+// `obsforge up` as a user runs it: the real binary brings the demo stack up with Debian's
+// Prometheus and Alertmanager, watches it with the health monitor of `serve`, prints its state
+// changes on stderr and posts them to Slack (faked on loopback).
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/fs.h"
+#include "fakes/fake_slack.h"
+#include "support/real_upstreams.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;  // NOLINT(readability-redundant-declaration)
+
+namespace obsforge::app {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+// Upper bounds for events to happen; the test continues as soon as they do.
+constexpr seconds kComeUp{120};
+constexpr seconds kChange{30};
+
+// Every line a file descriptor delivers, collected by a thread until end of file.
+class Lines {
+ public:
+  explicit Lines(int fd) : fd_(fd), reader_([this] { Read(); }) {}
+  ~Lines() {
+    reader_.join();
+    ::close(fd_);
+  }
+  Lines(const Lines&) = delete;
+  Lines& operator=(const Lines&) = delete;
+
+  // The first line at or after index `from` containing `text`; its index, or -1 when none came
+  // before `limit` (or end of file).
+  int WaitFor(const std::string& text, std::size_t from, milliseconds limit) {
+    std::unique_lock lock(mu_);
+    int found = -1;
+    cv_.wait_for(lock, limit, [&] {
+      for (std::size_t i = from; i < lines_.size(); ++i) {
+        if (lines_[i].find(text) != std::string::npos) {
+          found = static_cast<int>(i);
+          return true;
+        }
+      }
+      return closed_;
+    });
+    return found;
+  }
+  std::string All() {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& line : lines_) {
+      out += line + "\n";
+    }
+    return out;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu_);
+    return lines_.size();
+  }
+
+ private:
+  void Read() {
+    std::string partial;
+    char buf[4096];
+    while (true) {
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) {
+        break;
+      }
+      partial.append(buf, static_cast<std::size_t>(n));
+      std::size_t nl = 0;
+      while ((nl = partial.find('\n')) != std::string::npos) {
+        std::lock_guard lock(mu_);
+        lines_.push_back(partial.substr(0, nl));
+        partial.erase(0, nl + 1);
+        cv_.notify_all();
+      }
+    }
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  int fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  bool closed_ = false;
+  std::thread reader_;
+};
+
+// `obsforge ARGS...` with `extra_env` added, stdout and stderr read line by line.
+class Obsforge {
+ public:
+  Obsforge(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+    int out[2];
+    int err[2];
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+    std::vector<std::string> argv_storage{std::string(OBS_BINARY_DIR) + "/src/app/obsforge"};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<std::string> env_storage = extra_env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      env_storage.emplace_back(*e);
+    }
+    std::vector<char*> argv;
+    std::vector<char*> envp;
+    for (auto& a : argv_storage) {
+      argv.push_back(a.data());
+    }
+    for (auto& e : env_storage) {
+      envp.push_back(e.data());
+    }
+    argv.push_back(nullptr);
+    envp.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    out_ = std::make_unique<Lines>(out[0]);
+    err_ = std::make_unique<Lines>(err[0]);
+  }
+  ~Obsforge() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);  // it stops what it started
+      Wait();
+    }
+  }
+  Obsforge(const Obsforge&) = delete;
+  Obsforge& operator=(const Obsforge&) = delete;
+
+  // Its exit code (-1 when killed by a signal).
+  int Wait() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    out_.reset();  // end of file once every writer (components inherit nothing) is gone
+    err_.reset();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  pid_t pid() const { return pid_; }
+  Lines& out() { return *out_; }
+  Lines& err() { return *err_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::unique_ptr<Lines> out_;
+  std::unique_ptr<Lines> err_;
+};
+
+// The pid of the process running `binary` whose command line mentions `dir`; 0 when none.
+pid_t FindProcess(const std::string& binary, const fs::path& dir) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string argv0 = cmdline.substr(0, cmdline.find('\0'));
+    if (fs::path(argv0).filename() == binary && cmdline.find(dir.string()) != std::string::npos) {
+      return static_cast<pid_t>(std::stol(name));
+    }
+  }
+  return 0;
+}
+
+// The demo stack with health checks every 200 ms, Slack on a webhook from the environment and
+// no flap damping, so that every change is a message.
+std::string DemoSpec() {
+  std::string spec = core::ReadFile(fs::path(OBS_SOURCE_DIR) / "stacks/demo.yaml");
+  const auto health = spec.find("  health:\n");
+  const auto environments = spec.find("  environments:\n");
+  EXPECT_NE(health, std::string::npos);
+  EXPECT_NE(environments, std::string::npos);
+  spec.replace(health, environments - health,
+               "  health:\n"
+               "    interval: 200ms\n"
+               "    timeout: 2s\n"
+               "    failure_threshold: 2\n"
+               "    notify: {flap_window: 0s}\n"
+               "    slack: {webhook: {secret: OBS_UP_TEST_WEBHOOK}, channel: \"#demo\"}\n");
+  const auto interval = spec.find("scrape_interval: 15s");
+  EXPECT_NE(interval, std::string::npos);
+  spec.replace(interval, 20, "scrape_interval: 1s");
+  return spec;
+}
+
+std::string Text(const nlohmann::json& message) {
+  return message.value("text", "");
+}
+
+TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecovery) {
+  REQUIRE_BINARY(prometheus, "prometheus");
+  REQUIRE_BINARY(alertmanager, "prometheus-alertmanager");
+  const fs::path dir = fs::temp_directory_path() / ("obs-up-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  core::WriteFileAtomic(dir / "demo.yaml", DemoSpec());
+  fakes::FakeSlack slack;
+
+  {
+    Obsforge up({"up", (dir / "demo.yaml").string(), "--env", "dev", "--root", OBS_SOURCE_DIR,
+                 "--data-dir", (dir / "var").string()},
+                {"OBS_UP_TEST_WEBHOOK=" + slack.WebhookUrl()});
+    ASSERT_GE(up.out().WaitFor("running; press Ctrl-C to stop", 0, kComeUp), 0)
+        << up.out().All() << up.err().All();
+    EXPECT_THAT(up.out().All(), HasSubstr("applied (revision 1)"));
+    EXPECT_THAT(up.out().All(), HasSubstr("  prometheus: http://127.0.0.1:"));
+    EXPECT_THAT(up.err().All(), HasSubstr("bringing up demo [dev]"));
+    // The apply is announced, as `serve` announces it.
+    ASSERT_TRUE(slack.WaitForMessages(1, kComeUp));
+    EXPECT_THAT(Text(slack.Messages()[0]), HasSubstr("demo/dev: apply succeeded"));
+    EXPECT_EQ(slack.Messages()[0]["channel"], "#demo");
+    // Every check of Prometheus ran: it is ok (coming up healthy is not news on Slack).
+    ASSERT_GE(up.err().WaitFor("demo/dev prometheus: unknown -> ok", 0, kChange), 0)
+        << up.err().All();
+    ASSERT_GE(up.err().WaitFor("demo/dev: unknown -> ok", 0, kChange), 0) << up.err().All();
+
+    const pid_t prom = FindProcess("prometheus", dir);
+    ASSERT_NE(prom, 0);
+    ASSERT_NE(FindProcess("prometheus-alertmanager", dir) + FindProcess("alertmanager", dir), 0);
+    const std::size_t before = up.err().size();
+    ASSERT_EQ(::kill(prom, SIGSTOP), 0);
+    const int frozen = up.err().WaitFor("demo/dev: ok -> degraded", before, kChange);
+    const bool announced = slack.WaitForMessages(2, kChange);
+    ::kill(prom, SIGCONT);  // whatever happened, it must not stay frozen
+    ASSERT_GE(frozen, 0) << up.err().All();
+    EXPECT_GE(up.err().WaitFor("demo/dev prometheus: ok -> ", before, kChange), 0)
+        << up.err().All();
+    ASSERT_TRUE(announced);
+    EXPECT_THAT(Text(slack.Messages()[1]), HasSubstr("demo/dev is degraded (was ok): prometheus/"));
+
+    EXPECT_GE(up.err().WaitFor("demo/dev: degraded -> ok", frozen, kChange), 0) << up.err().All();
+    ASSERT_TRUE(slack.WaitForMessages(3, kChange));
+    EXPECT_EQ(Text(slack.Messages()[2]), "demo/dev recovered (was degraded)");
+
+    ASSERT_EQ(::kill(up.pid(), SIGINT), 0);
+    EXPECT_EQ(up.Wait(), 0);
+  }
+  // One message per change: the apply, the degradation, the recovery.
+  EXPECT_EQ(slack.Messages().size(), 3U);
+  // Everything it started is gone.
+  EXPECT_EQ(FindProcess("prometheus", dir), 0);
+  EXPECT_EQ(FindProcess("prometheus-alertmanager", dir), 0);
+  EXPECT_EQ(FindProcess("alertmanager", dir), 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace obsforge::app
