@@ -356,6 +356,22 @@ TEST(MalformedBodies, HostileFilesInAWrapperAreRefusedByTheRenderer) {
     ASSERT_TRUE(server.Alive()) << "after " << name;
   }
 
+  // Templates of the stack's own whose errors are long: libjsonnet repeats an unknown name of
+  // 200 KB in its message, which a std::regex over that message overflowed the stack on.
+  nlohmann::json own_templates = GoodSpecJson();
+  own_templates["spec"]["templates"] = "tpl";
+  const std::string long_name(200'000, 'x');
+  for (const auto& [name, program] : std::vector<std::pair<std::string, std::string>>{
+           {"unknown variable of 200 KB", "local a = 1; " + long_name},
+           {"runtime error of 200 KB", "error '" + long_name + "'"},
+           {"import of a long name", "import '" + std::string(100'000, 'i') + "'"}}) {
+    const auto response =
+        server.Render(Wrapper(own_templates, {{"tpl/prometheus/main.jsonnet", program},
+                                              {"dashboards/a.json", dashboard_ok},
+                                              {"rules/r.yaml", "groups: []\n"}}));
+    ExpectRefused(response, name);
+    ASSERT_TRUE(server.Alive()) << "after " << name;
+  }
 }
 
 }  // namespace
