@@ -1,10 +1,13 @@
 // The Jsonnet import scanner that inlines templates' imports: any text is either scanned into
-// ordered, non-overlapping import sites inside the text, or declared unscannable.
+// ordered, non-overlapping import sites inside the text, or declared unscannable. The same text
+// read as a libjsonnet error message (it repeats what templates hold) gives a diagnostic.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_check.h"
+#include "render/jsonnet_eval.h"
 #include "render/jsonnet_inline.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -22,5 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string base = obsforge::render::ImportBase(text);
   FUZZ_CHECK(base.size() <= text.size());
   FUZZ_CHECK(base.empty() || base.back() == '/');
+
+  const auto diagnostic = obsforge::render::ParseJsonnetError(std::string(text), "main.jsonnet");
+  FUZZ_CHECK(diagnostic.line >= 0 && diagnostic.column >= 0);
+  FUZZ_CHECK(diagnostic.message.size() <= text.size() + 32);
   return 0;
 }
