@@ -61,13 +61,13 @@ std::string Dashboard(std::size_t bytes, int seed) {
 }
 
 nlohmann::json Spec() {
-  return {
-      {"apiVersion", "obsforge/v1"},
-      {"kind", "Stack"},
-      {"metadata", {{"name", "big"}}},
-      {"spec",
-       {{"components", {{"grafana", {{"enabled", true}, {"dashboards", {"dashboards/*.json"}}}}}},
-        {"environments", {{"dev", {{"runtime", {{"type", "local"}}}}}}}}}};
+  return {{"apiVersion", "obsforge/v1"},
+          {"kind", "Stack"},
+          {"metadata", {{"name", "big"}}},
+          {"spec",
+           {{"components", {{"grafana", {{"enabled", true}}}}},
+            {"dashboards", {{{"path", "dashboards/*.json"}}}},
+            {"environments", {{"dev", {{"runtime", {{"type", "local"}}}}}}}}}};
 }
 
 // {spec, files} with 1 MB dashboards up to ~16 MB.
