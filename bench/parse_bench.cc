@@ -16,6 +16,7 @@
 #include "control/spec_body.h"
 #include "core/diagnostic.h"
 #include "spec/document.h"
+#include "support/hostile_text.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,15 +24,8 @@
 namespace {
 
 using obsforge::control::ParseSpecBody;
-
-std::string Repeat(std::string_view part, std::size_t times) {
-  std::string out;
-  out.reserve(part.size() * times);
-  for (std::size_t i = 0; i < times; ++i) {
-    out += part;
-  }
-  return out;
-}
+using obsforge::testing::AliasBomb;
+using obsforge::testing::Repeat;
 
 constexpr std::size_t kMiB = 1U << 20U;
 
@@ -77,16 +71,6 @@ std::string WrapperBody() {
     files["dashboards/d" + std::to_string(i) + ".json"] = Dashboard(kMiB, i);
   }
   return nlohmann::json{{"spec", Spec()}, {"files", files}}.dump();
-}
-
-std::string AliasBomb() {
-  std::string text = "a0: &a0 [" + Repeat("x,", 9) + "x]\n";
-  for (int i = 1; i <= 8; ++i) {
-    const std::string prev = "*a" + std::to_string(i - 1);
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + Repeat(prev + ",", 9) +
-            prev + "]\n";
-  }
-  return text + "spec: *a8\n";
 }
 
 struct Case {
@@ -162,7 +146,7 @@ std::vector<Case> Cases() {
       {"yaml_flow_of_empty_maps_16mb", [] { return "[" + Repeat("{}", 8 * kMiB) + "]\n"; }, Body},
       {"nested_objects_20000",
        [] { return Repeat("{\"a\":", 20'000) + "1" + std::string(20'000, '}'); }, Body},
-      {"alias_bomb_390b", AliasBomb, Body},
+      {"alias_bomb_390b", [] { return AliasBomb(); }, Body},
       {"wrapper_with_200000_files",
        [] {
          nlohmann::json files = nlohmann::json::object();

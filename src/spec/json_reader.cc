@@ -124,18 +124,7 @@ class Scanner {
       if (!ReadString(&key, &length)) {
         return false;
       }
-      const std::string child = ChildPath(path, key);
-      counter_.Key(key.size(), key_position, child);
-      counter_.Add(0, key.size(), key_position, child);
-      if (auto [it, inserted] = seen.try_emplace(key, key_position.line); !inserted) {
-        counter_.Fail(key_position, child,
-                      "duplicate key \"" + key + "\" (first defined at line " +
-                          std::to_string(it->second) + ")");
-      }
-      if (positions_ != nullptr) {
-        positions_->keys[child] = key_position;
-      }
-      counter_.Add(0, child.size(), key_position, child);
+      const std::string child = counter_.MapKey(path, key, key_position, seen, positions_);
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':') {
         return false;

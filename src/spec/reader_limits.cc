@@ -35,6 +35,26 @@ LimitCounter::LimitCounter(const DocumentLimits& limits, std::string file)
     : limits_(limits), file_(std::move(file)) {
 }
 
+std::string LimitCounter::MapKey(const std::string& parent,
+                                 const std::string& key,
+                                 Position where,
+                                 std::unordered_map<std::string, int>& seen,
+                                 SourceMap* positions) {
+  std::string child = ChildPath(parent, key);
+  Key(key.size(), where, child);
+  Add(0, key.size(), where, child);
+  if (const auto [it, inserted] = seen.try_emplace(key, where.line); !inserted) {
+    Fail(
+        where, child,
+        "duplicate key \"" + key + "\" (first defined at line " + std::to_string(it->second) + ")");
+  }
+  if (positions != nullptr) {
+    positions->keys[child] = where;
+  }
+  Add(0, child.size(), where, child);
+  return child;
+}
+
 void LimitCounter::Open(int depth, Position where, const std::string& path) const {
   if (depth > limits_.max_depth) {
     Fail(where, path,

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "spec/document.h"
 
@@ -25,6 +26,16 @@ class LimitCounter {
   void String(std::size_t size, Position where, const std::string& path) const;
   /// A map key of `size` bytes. Throws beyond max_key_bytes.
   void Key(std::size_t size, Position where, const std::string& path) const;
+
+  /// A key `key` at `where` of the map at `parent`: counts it and its path (throws beyond
+  /// max_key_bytes or max_total_bytes), refuses a key the map already has (`seen` maps each key
+  /// of that map to its line) and records its position in `positions` (may be null). Returns
+  /// the path of the key's value.
+  std::string MapKey(const std::string& parent,
+                     const std::string& key,
+                     Position where,
+                     std::unordered_map<std::string, int>& seen,
+                     SourceMap* positions);
 
   /// Throws an InputError at `where`.
   [[noreturn]] void Fail(Position where, const std::string& path, std::string message) const;

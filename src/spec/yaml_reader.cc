@@ -250,20 +250,9 @@ class Builder final : public YAML::EventHandler {
   void Key(const YAML::Mark& mark, const std::string& name) {
     Frame& map = stack_.back();
     const Position where = ToPosition(mark);
-    const std::string child = ChildPath(map.slot.path, name);
-    counter_.Key(name.size(), where, child);
-    counter_.Add(0, name.size(), where, child);
+    const std::string child =
+        counter_.MapKey(map.slot.path, name, where, map.key_lines, positions_);
     CheckUtf8(name, where, child);
-    const auto [it, inserted] = map.key_lines.try_emplace(name, where.line);
-    if (!inserted) {
-      counter_.Fail(where, child,
-                    "duplicate key \"" + name + "\" (first defined at line " +
-                        std::to_string(it->second) + ")");
-    }
-    if (positions_ != nullptr) {
-      positions_->keys[child] = where;
-    }
-    counter_.Add(0, child.size(), where, child);
     map.has_key = true;
     map.key = name;
     map.key_position = where;

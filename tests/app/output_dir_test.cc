@@ -28,13 +28,7 @@ class OutputDirTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "stacks");
-    core::WriteFileAtomic(dir_ / "stacks/mini.yaml", R"(apiVersion: obsforge/v1
-kind: Stack
-metadata: {name: mini}
-spec:
-  components:
-    prometheus: {}
-)");
+    WriteSpec("{prometheus: {}}");
     if (const char* home = std::getenv("HOME")) {
       saved_home_ = home;
     }
@@ -46,6 +40,14 @@ spec:
       ::unsetenv("HOME");
     }
     fs::remove_all(dir_);
+  }
+
+  // stacks/mini.yaml with `components` (a YAML flow map).
+  void WriteSpec(const std::string& components) {
+    core::WriteFileAtomic(
+        dir_ / "stacks/mini.yaml",
+        "apiVersion: obsforge/v1\nkind: Stack\nmetadata: {name: mini}\nspec:\n  components: " +
+            components + "\n");
   }
 
   int Render(const fs::path& out, bool check = false) {
@@ -117,29 +119,15 @@ TEST_F(OutputDirTest, AHandMadeManifestDeletesNothingObsforgeDidNotWrite) {
 
 TEST_F(OutputDirTest, AFileEditedSinceItWasRenderedIsKept) {
   const auto out = dir_ / "out";
-  core::WriteFileAtomic(dir_ / "stacks/mini.yaml", R"(apiVersion: obsforge/v1
-kind: Stack
-metadata: {name: mini}
-spec:
-  components:
-    prometheus: {}
-    alertmanager:
-      route: {receiver: default}
-      receivers: [{name: default}]
-)");
+  WriteSpec(
+      "{prometheus: {}, alertmanager: {route: {receiver: default}, receivers: [{name: default}]}}");
   ASSERT_EQ(Render(out), kExitOk) << err_.str();
   ASSERT_TRUE(fs::exists(out / "alertmanager/alertmanager.yml"));
   std::ofstream(out / "alertmanager/alertmanager.yml", std::ios::app) << "# kept by hand\n";
   ASSERT_TRUE(fs::exists(out / "prometheus/prometheus.yml"));
 
   // Drop Alertmanager: its edited file stays; what obsforge wrote and nobody touched goes.
-  core::WriteFileAtomic(dir_ / "stacks/mini.yaml", R"(apiVersion: obsforge/v1
-kind: Stack
-metadata: {name: mini}
-spec:
-  components:
-    prometheus: {}
-)");
+  WriteSpec("{prometheus: {}}");
   const auto manifest = nlohmann::json::parse(core::ReadFile(out / "MANIFEST.json"));
   ASSERT_EQ(Render(out), kExitOk) << err_.str();
   EXPECT_TRUE(fs::exists(out / "alertmanager/alertmanager.yml"));

@@ -8,22 +8,16 @@
 
 #include "render/render.h"
 #include "server/harness.h"
+#include "support/hostile_text.h"
 
 namespace obsforge::server::testing {
 namespace {
 
+using obsforge::testing::AliasBomb;
+using obsforge::testing::Repeat;
 using ::testing::HasSubstr;
 
 ::testing::Environment* const kCurl = ::testing::AddGlobalTestEnvironment(new CurlEnvironment);
-
-std::string Repeat(std::string_view part, std::size_t times) {
-  std::string out;
-  out.reserve(part.size() * times);
-  for (std::size_t i = 0; i < times; ++i) {
-    out += part;
-  }
-  return out;
-}
 
 // A spec whose `spec.values` is `values` (YAML flow text).
 std::string SpecWithValues(const std::string& values) {
@@ -31,16 +25,6 @@ std::string SpecWithValues(const std::string& values) {
          values +
          "\n  components: {prometheus: {enabled: true}}\n"
          "  environments: {dev: {runtime: {type: local}}}\n";
-}
-
-std::string AliasBomb(const std::string& last_key) {
-  std::string text = "a0: &a0 [" + Repeat("x,", 9) + "x]\n";
-  for (int i = 1; i <= 8; ++i) {
-    const std::string prev = "*a" + std::to_string(i - 1);
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + Repeat(prev + ",", 9) +
-            prev + "]\n";
-  }
-  return text + last_key + ": *a8\n";
 }
 
 std::string Wrapper(const nlohmann::json& spec, const nlohmann::json& files) {

@@ -12,11 +12,14 @@
 #include "spec/checks.h"
 #include "spec/document.h"
 #include "spec/stack.h"
+#include "support/hostile_text.h"
 
 namespace obsforge::spec {
 namespace {
 
 using nlohmann::json;
+using obsforge::testing::AliasBomb;
+using obsforge::testing::Repeat;
 using ::testing::HasSubstr;
 
 // The single diagnostic of the InputError that parsing `text` throws.
@@ -29,27 +32,6 @@ core::Diagnostic ErrorOf(std::string_view text, const DocumentLimits& limits = {
   }
   ADD_FAILURE() << "no error for: " << text.substr(0, 200);
   return {};
-}
-
-std::string Repeat(std::string_view part, std::size_t times) {
-  std::string out;
-  out.reserve(part.size() * times);
-  for (std::size_t i = 0; i < times; ++i) {
-    out += part;
-  }
-  return out;
-}
-
-// The bomb of the report, a few hundred bytes: each level is a list of ten aliases of the level
-// before, 10^9 leaves in all.
-std::string AliasBomb() {
-  std::string text = "a0: &a0 [" + Repeat("x,", 9) + "x]\n";
-  for (int i = 1; i <= 8; ++i) {
-    const std::string prev = "*a" + std::to_string(i - 1);
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + Repeat(prev + ",", 9) +
-            prev + "]\n";
-  }
-  return text + "spec: *a8\n";
 }
 
 TEST(DocumentLimitsTest, TwentyThousandNestedJsonObjectsAreRefusedAtTheLimit) {
