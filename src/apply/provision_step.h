@@ -21,7 +21,7 @@ namespace obsforge::apply {
 /// credentials as secret REFERENCES only (so it can be saved next to the revisions and used again
 /// by a teardown, which has no spec).
 ///
-/// Rules (templates/README.md "Grafana objects and the Loki ruler"):
+/// Rules (docs/templates.md "Grafana objects and the Loki ruler"):
 /// - Grafana: every object of grafana/objects.json (datasources, folders, dashboards, rule
 ///   groups, contact points, the policy route) goes through the HTTP API, never through
 ///   provisioning files, so no object is both (Grafana refuses API writes to file-provisioned

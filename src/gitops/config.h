@@ -11,7 +11,7 @@
 
 namespace obsforge::gitops {
 
-/// One entry of the server config's `gitops:` list (interfaces.md "Server configuration").
+/// One entry of the server config's `gitops:` list (docs/configuration.md "gitops").
 struct SourceConfig {
   std::string repo;  ///< remote URL or local path (required)
   std::string branch = "main";

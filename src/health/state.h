@@ -141,7 +141,7 @@ class HealthTracker {
   std::map<EnvKey, Aggregate> environments_;
 };
 
-/// The API view of `status` (interfaces.md .../health): {stack, env, state, since, components:
+/// The API view of `status` (docs/api.md .../health): {stack, env, state, since, components:
 /// [{name, state, since, checks: [{name, state, critical, since, last_run?, last_error?,
 /// consecutive_failures, value?, duration_ms?}]}]}; times are RFC 3339 UTC.
 nlohmann::json ToJson(const EnvironmentStatus& status);

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/fs.h"
 #include "render/yaml_json.h"
+#include "store/location.h"
 
 namespace obsforge::server {
 namespace {
@@ -57,6 +58,11 @@ std::optional<std::size_t> ParseByteSize(std::string_view text) {
     return std::nullopt;
   }
   return static_cast<std::size_t>(*n * factor);
+}
+
+std::string StoreProblem(std::string_view store) {
+  auto location = store::ParseStoreUrl(store, ".");
+  return location.ok() ? std::string() : location.error().message;
 }
 
 ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file) {
@@ -115,10 +121,24 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     } else if (key == "tokens_file") {
       o.tokens_file = resolve(s);
     } else if (key == "store") {
-      if (s != "sqlite" && s.rfind("postgresql://", 0) != 0) {
-        errors.push_back(at(value, key, "must be sqlite or a postgresql:// URL"));
+      auto location = store::ParseStoreUrl(s, o.data_dir);
+      if (!location.ok()) {
+        errors.push_back(at(value, key, location.error().message));
       }
       config.store = s;
+      // A SQLite path, like every path here, is relative to this file's folder.
+      const bool prefixed = s.rfind("sqlite:", 0) == 0;
+      if (location.ok() && location->kind == store::StoreLocation::Kind::kSqlite && s != "sqlite" &&
+          !s.empty()) {
+        config.store = "sqlite:" + resolve(prefixed ? s.substr(7) : s).string();
+      }
+    } else if (key == "replicas") {
+      auto n = ParsePositiveInt(s);
+      if (!n) {
+        errors.push_back(at(value, key, "must be a positive integer"));
+      } else {
+        config.replicas = *n;
+      }
     } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
       auto n = ParsePositiveInt(s);
       if (!n) {
