@@ -395,6 +395,16 @@ Json ParseJson(std::string_view text,
                const DocumentLimits& limits,
                SourceMap* positions) {
   detail::CheckUtf8(text, file);
+  // nlohmann's lexer takes a NUL byte for the end of the text, so "1.5\0garbage" would pass as
+  // 1.5; JSON has no place for a raw NUL, wherever it is.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    const auto pos = PositionOfOffset(text, nul);
+    throw InputError(InputError::Kind::kInvalidSpec,
+                     Diagnostic{.file = file,
+                                .line = pos.line,
+                                .column = pos.column,
+                                .message = "invalid JSON: a NUL byte"});
+  }
   LimitCounter counter(limits, file);
   Scanner scanner(text, counter, positions);
   // Nothing is built from text the scanner did not check to the end: when it stops early,

@@ -285,6 +285,18 @@ TEST(DocumentLimitsTest, JsonScannerAgreesWithNlohmann) {
       EXPECT_THAT(e.what(), HasSubstr("invalid JSON"));
     }
   }
+  // nlohmann stops at a NUL byte and accepts what came before it; the reader refuses the text
+  // (found by spec_json_fuzzer: "1.5e-3\0\0\0\vQ" read as 0.0015).
+  for (const std::string& text : {std::string("1.5e-3\0\0\0\vQ", 11),
+                                  std::string("{\"a\": 2}\0", 9), std::string("[1,\0 2]", 7)}) {
+    SCOPED_TRACE(::testing::PrintToString(text));
+    try {
+      (void)ParseJsonDocument(text, "f.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const core::InputError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("invalid JSON: a NUL byte"));
+    }
+  }
   // A BOM does not let a deep text past the scanner.
   EXPECT_THAT(ErrorOf("\xEF\xBB\xBF" + std::string(1000, '[') + std::string(1000, ']')).message,
               HasSubstr("(limit max_depth)"));
