@@ -87,7 +87,7 @@ StackService::StackService(ServiceOptions options,
 SpecInput StackService::ParseSpec(const std::string& body, const std::string& file) const {
   // Whatever the two directories are, a spec and its templates never read the data directory
   // (other stacks' uploads, secrets files, revisions).
-  return ParseSpecBody(body, file, options_.content_dir, {options_.data_dir});
+  return ParseSpecBody(body, file, options_.content_dir, {}, {options_.data_dir});
 }
 
 render::Bundle StackService::Render(const SpecInput& input, const std::string& env) {

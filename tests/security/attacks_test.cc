@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "http/test_server.h"
 #include "security/serve_process.h"
+#include "support/hostile_text.h"
 
 namespace obsforge::security_test {
 namespace {
@@ -450,6 +451,48 @@ TEST_F(Attacks, SecretValuesAreWriteOnly) {
   }
   EXPECT_THAT(server_->Logs(), Not(HasSubstr(kVictimSecret)));
   EXPECT_THAT(FilesHolding(dir_ / "var", kVictimSecret), IsEmpty());
+}
+
+// The one-request denials of service of the report, against the real process: each is a 4xx
+// naming the limit, and the server still answers.
+TEST_F(Attacks, OneRequestNoLongerTakesTheServerDown) {
+  using obsforge::testing::AliasBomb;
+  using obsforge::testing::Repeat;
+  struct Body {
+    std::string name;
+    std::string text;
+    std::string type;
+    std::string says;
+  };
+  const std::vector<Body> bodies = {
+      {"20,000 nested JSON objects", Repeat("{\"a\":", 20'000) + "1" + std::string(20'000, '}'),
+       "application/json", "(limit max_depth)"},
+      {"390-byte YAML alias bomb", AliasBomb("spec"), "application/yaml", "(limit max_nodes)"},
+      {"206 KB of nested brackets",
+       "{\"a\": " + std::string(103'000, '[') + std::string(103'000, ']') + "}", "application/json",
+       "(limit max_depth)"},
+      {"1e999 in values",
+       R"({"apiVersion": "obsforge/v1", "kind": "Stack", "metadata": {"name": "team-a-x"},)"
+       R"( "spec": {"values": {"n": 1e999}}})",
+       "application/json", "1e999"},
+      {"invalid UTF-8 in metadata.name", "metadata: {name: \"team-a-\xff\"}\n", "application/yaml",
+       "UTF-8"},
+  };
+  for (const Body& body : bodies) {
+    for (const std::string path : {"/api/v1/stacks", "/api/v1/render"}) {
+      const auto r = server_->Call("POST", path, kTeamA, body.text, body.type);
+      EXPECT_EQ(r.status, 400) << body.name << " to " << path << ": " << r.body.substr(0, 300);
+      EXPECT_THAT(r.body, HasSubstr(body.says)) << body.name;
+      ASSERT_TRUE(server_->Alive()) << body.name << "\n" << server_->Logs();
+    }
+  }
+  const auto rollback = server_->Call("POST", "/api/v1/stacks/team-a-x/environments/prod/rollback",
+                                      kTeamAAdmin, R"({"revision": 1e999})", "application/json");
+  EXPECT_EQ(rollback.status, 400) << rollback.body;
+  EXPECT_EQ(server_->Call("BREW", "/api/v1/stacks", kTeamA).status, 405);
+  EXPECT_EQ(server_->Call("GET", "/api/v1/stacks", "").status, 401);
+  EXPECT_EQ(ServeProcess::Json(server_->Call("GET", "/api/v1/stacks", kAdmin))["stacks"].size(), 0U)
+      << "nothing of any of them was stored";
 }
 
 }  // namespace
