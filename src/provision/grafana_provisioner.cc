@@ -262,7 +262,7 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     }
     if (!remote->has_value()) {
       item->action = ChangeAction::kCreate;
-    } else if (!in_ledger(d.kind, d.uid) && !DatasourceOwned(**remote, owner)) {
+    } else if (!in_ledger(d.kind, d.uid) && !DatasourceOwned(**remote, owner) && !d.adopt) {
       conflict(*item, "a datasource with this uid exists");
     } else {
       item->diffs = DiffDesiredFields(StripServerFields(**remote), Comparable(d));
@@ -303,7 +303,7 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     }
     if (!remote->has_value()) {
       item->action = ChangeAction::kCreate;
-    } else if (!in_ledger(d.kind, d.uid)) {
+    } else if (!in_ledger(d.kind, d.uid) && !d.adopt) {
       work.plan.notes.push_back("folder " + Quoted(d.uid) +
                                 " exists and is not owned by obsforge: used as is");
       work.folders.push_back(std::move(*item));
@@ -377,7 +377,7 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     {
       // Moved out, not copied: dashboards can be hundreds of kilobytes.
       json dashboard = r.contains("dashboard") ? std::move(r["dashboard"]) : json::object();
-      if (!in_ledger(d.kind, d.uid) && !DashboardOwned(dashboard, owner)) {
+      if (!in_ledger(d.kind, d.uid) && !DashboardOwned(dashboard, owner) && !d.adopt) {
         item->conflict = true;
       } else {
         item->remote_version = IntegerMember(dashboard, "version");
@@ -431,7 +431,7 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
         remote->has_value() ? (**remote).value("rules", json::array()) : json::array();
     if (rules.empty()) {
       item->action = ChangeAction::kCreate;
-    } else if (!in_ledger(d.kind, d.uid) &&
+    } else if (!in_ledger(d.kind, d.uid) && !d.adopt &&
                std::none_of(rules.begin(), rules.end(),
                             [&](const json& rule) { return RuleOwned(rule, owner); })) {
       conflict(*item, "a rule group with this name exists in folder " + Quoted(d.folder_uid));
@@ -474,7 +474,7 @@ core::Result<void> GrafanaProvisioner::Compute(const DesiredGrafana& desired, Wo
     const auto it = remote_points.find(d.uid);
     if (it == remote_points.end()) {
       item->action = ChangeAction::kCreate;
-    } else if (!in_ledger(d.kind, d.uid)) {
+    } else if (!in_ledger(d.kind, d.uid) && !d.adopt) {
       conflict(*item, "a contact point with this uid exists");
     } else {
       item->diffs = DiffDesiredFields(StripServerFields(it->second), Comparable(d));

@@ -1,0 +1,196 @@
+#include "importer/passthrough.h"
+
+#include "importer/parts.h"
+
+namespace obsforge::importer {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+bool Below(const std::set<std::string>& set, const std::string& pointer) {
+  const std::string prefix = pointer + "/";
+  const auto it = set.lower_bound(prefix);
+  return it != set.end() && it->starts_with(prefix);
+}
+
+ordered_json Split(const ordered_json& t, const ordered_json& o, const std::string& at,
+                   const Exclusions& ex) {
+  ordered_json out = ordered_json::object();
+  for (const auto& [key, ov] : o.items()) {
+    const std::string p = at + "/" + PointerToken(key);
+    if (ex.lifted.count(p) != 0 || ex.owned.count(p) != 0 || ov.is_null()) {
+      continue;
+    }
+    const bool t_map = t.contains(key) && t[key].is_object();
+    const bool excluded_below = Below(ex.lifted, p) || Below(ex.owned, p);
+    if (ov.is_object() && (t_map || excluded_below)) {
+      out[key] = Split(t_map ? t[key] : ordered_json::object(), ov, p, ex);
+    } else {
+      out[key] = ov;
+    }
+  }
+  for (const auto& [key, tv] : t.items()) {
+    const std::string p = at + "/" + PointerToken(key);
+    if ((o.contains(key) && !o[key].is_null()) || ex.owned_kept.count(p) != 0 ||
+        ex.lifted.count(p) != 0) {
+      continue;
+    }
+    out[key] = nullptr;
+  }
+  return out;
+}
+
+std::string Between(const std::string& s, const std::string& open, const std::string& close) {
+  if (s.size() > open.size() + close.size() && s.starts_with(open) && s.ends_with(close)) {
+    return s.substr(open.size(), s.size() - open.size() - close.size());
+  }
+  return "";
+}
+
+ordered_json Ref(const std::string& name) {
+  ordered_json ref = ordered_json::object();
+  ref["secret"] = name;
+  return ref;
+}
+
+void UnsecretWalk(ordered_json& node,
+                  const std::map<std::string, std::string>& files,
+                  const std::set<std::string>& names) {
+  if (node.is_string()) {
+    const auto& s = node.get_ref<const std::string&>();
+    for (const auto& [open, close] : {std::pair<std::string, std::string>{"${file:", "}"},
+                                      {"$__file{", "}"}}) {
+      if (const auto f = files.find(Between(s, open, close)); f != files.end()) {
+        node = Ref(f->second);
+        return;
+      }
+    }
+    if (const std::string name = Between(s, "${", "}"); names.count(name) != 0) {
+      node = Ref(name);
+    }
+    return;
+  }
+  if (node.is_array()) {
+    for (auto& item : node) {
+      UnsecretWalk(item, files, names);
+    }
+    return;
+  }
+  if (!node.is_object()) {
+    return;
+  }
+  ordered_json out = ordered_json::object();
+  for (auto& [key, value] : node.items()) {
+    if (key.ends_with("_file") && value.is_string()) {
+      if (const auto f = files.find(value.get<std::string>()); f != files.end()) {
+        out[key.substr(0, key.size() - 5)] = Ref(f->second);
+        continue;
+      }
+    }
+    UnsecretWalk(value, files, names);
+    out[key] = std::move(value);
+  }
+  node = std::move(out);
+}
+
+void DropNulls(ordered_json& node) {
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end();) {
+      if (it->is_null()) {
+        it = node.erase(it);
+      } else {
+        DropNulls(*it);
+        ++it;
+      }
+    }
+  } else if (node.is_array()) {
+    for (auto& item : node) {
+      DropNulls(item);
+    }
+  }
+}
+
+void Remove(ordered_json& doc, const std::string& pointer) {
+  try {
+    const ordered_json::json_pointer ptr(pointer);
+    if (ptr.empty() || !doc.contains(ptr)) {
+      return;
+    }
+    ordered_json& parent = doc[ptr.parent_pointer()];
+    if (parent.is_object()) {
+      parent.erase(ptr.back());
+    }
+  } catch (const ordered_json::exception&) {
+    // Not a path of this document: nothing to remove.
+  }
+}
+
+void Compare(const ordered_json& a,
+             const ordered_json& b,
+             const std::string& at,
+             std::vector<std::string>& out,
+             std::size_t limit) {
+  if (out.size() >= limit) {
+    return;
+  }
+  if (a.is_object() && b.is_object()) {
+    // Key order is not data: compare by name.
+    for (const auto& [key, value] : a.items()) {
+      const std::string p = at + "/" + PointerToken(key);
+      if (!b.contains(key)) {
+        out.push_back(p);
+      } else {
+        Compare(value, b[key], p, out, limit);
+      }
+    }
+    for (const auto& [key, value] : b.items()) {
+      if (!a.contains(key) && out.size() < limit) {
+        out.push_back(at + "/" + PointerToken(key));
+      }
+    }
+    return;
+  }
+  if (a.is_array() && b.is_array() && a.size() == b.size()) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      Compare(a[i], b[i], at + "/" + std::to_string(i), out, limit);
+    }
+    return;
+  }
+  if (a != b) {
+    out.push_back(at.empty() ? "/" : at);
+  }
+}
+
+}  // namespace
+
+ordered_json ComputePassthrough(const ordered_json& rendered,
+                                const ordered_json& original,
+                                const Exclusions& exclusions) {
+  return Split(rendered.is_object() ? rendered : ordered_json::object(),
+               original.is_object() ? original : ordered_json::object(), "", exclusions);
+}
+
+ordered_json Unsecret(ordered_json rendered,
+                      const std::map<std::string, std::string>& files,
+                      const std::set<std::string>& names) {
+  UnsecretWalk(rendered, files, names);
+  return rendered;
+}
+
+std::vector<std::string> DiffAsData(ordered_json a,
+                                    ordered_json b,
+                                    const std::vector<std::string>& ignored,
+                                    std::size_t limit) {
+  for (const auto& pointer : ignored) {
+    Remove(a, pointer);
+    Remove(b, pointer);
+  }
+  DropNulls(a);
+  DropNulls(b);
+  std::vector<std::string> out;
+  Compare(a, b, "", out, limit);
+  return out;
+}
+
+}  // namespace obsforge::importer
