@@ -83,6 +83,9 @@ int Main(int argc, char** argv) {
     Flag(cmd, "root", opts.input.root, "Stack root (default: derived from the spec's path)");
     Flag(cmd, "templates", opts.input.templates, "Templates folder (default: built in)");
     Flag(cmd, "data-dir", opts.data_dir, "Revisions and runtime folder (default ./var)");
+    if (name == "plan") {
+      cmd->add_flag("--full", opts.full_diff, "Every line of each file's diff (default: 1000)");
+    }
     const std::string command = name;
     cmd->callback([&, command] {
       auto& o = env_options[command];

@@ -217,7 +217,8 @@ int RunPlan(const EnvCommandOptions& options, Io io) {
       io.err << "plan failed: " << plan.error().message << '\n';
       return kExitFailed;
     }
-    io.out << plan->ToText();
+    io.out << plan->ToText(options.full_diff ? apply::DiffLimit{.max_lines = 0}
+                                             : apply::DiffLimit{});
   } catch (const core::InputError& e) {
     for (const auto& d : e.diagnostics()) {
       io.err << d.ToString() << '\n';

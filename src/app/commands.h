@@ -66,6 +66,7 @@ struct EnvCommandOptions {
   SpecInput input;
   std::string env;
   std::filesystem::path data_dir = "./var";  ///< revisions, runtime dirs, secrets
+  bool full_diff = false;                    ///< plan: every diff line (apply::DiffLimit)
 };
 
 /// `obsforge plan`: what an apply would change (per file a unified diff, then a summary).

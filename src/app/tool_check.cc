@@ -184,6 +184,20 @@ std::vector<core::Diagnostic> CheckWithUpstreamTools(const render::Bundle& bundl
     AddFindings(RunTool({"amtool", "check-config", dir + "/" + file}), "amtool check-config", file,
                 label, dir, &findings);
   }
+  const std::string templates = "alertmanager/templates/";
+  const auto first = bundle.files().lower_bound(templates);
+  if (has_amtool && first != bundle.files().end() && first->first.starts_with(templates)) {
+    // alertmanager.yml names its templates where they are deployed, which does not exist here
+    // (and amtool passes a glob that matches nothing), so the copies are parsed through a
+    // config of their own.
+    const auto config = tmp.path() / "templates-check.yml";
+    core::WriteFileAtomic(config,
+                          "route:\n  receiver: check\nreceivers:\n  - name: check\n"
+                          "templates:\n  - '" +
+                              dir + "/" + templates + "*.tmpl'\n");
+    AddFindings(RunTool({"amtool", "check-config", config.string()}), "amtool check-config",
+                templates + "*.tmpl", label, dir, &findings);
+  }
   return findings;
 }
 

@@ -23,7 +23,9 @@ std::optional<std::string> FindOnPath(const std::string& name);
 
 /// Checks a rendered bundle with the upstream tools when they are on PATH: `promtool check config`
 /// on prometheus/prometheus.yml, `promtool check rules` on each prometheus/rules/*.yaml and
-/// `amtool check-config` on alertmanager/alertmanager.yml. LogQL rule files are never given to
+/// `amtool check-config` on alertmanager/alertmanager.yml and on the Alertmanager templates
+/// (alertmanager/templates/*.tmpl, parsed as Alertmanager loads them; findings under
+/// "alertmanager/templates/*.tmpl"). LogQL rule files are never given to
 /// promtool. Each finding is reported under the bundle file concerned, prefixed by `label`
 /// (e.g. "stacks/tokpulse.yaml[prod]"). Returns no findings when the tools accept everything or
 /// are not installed; `missing_tools` lists the tools that were not found.

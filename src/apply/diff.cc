@@ -1,114 +1,27 @@
 #include "apply/diff.h"
 
 #include <algorithm>
-#include <cstddef>
-#include <vector>
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+
+#include <git2.h>
 
 namespace obsforge::apply {
 namespace {
 
-// A line keeps its '\n' so that "x" (last line, no newline) and "x\n" compare different, which
-// is what makes the "No newline" marker come out right.
-std::vector<std::string_view> SplitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const auto nl = text.find('\n', start);
-    const auto end = nl == std::string_view::npos ? text.size() : nl + 1;
-    lines.push_back(text.substr(start, end - start));
-    start = end;
+// libgit2 needs its global state (allocator, error slots) before any call. It is set up once for
+// the process and never torn down, so diffs running on several threads never race a shutdown.
+void EnsureLibgit2() {
+  static const int kInitialised = git_libgit2_init();
+  if (kInitialised < 0) {
+    throw std::runtime_error("libgit2 could not be initialised");
   }
-  return lines;
 }
 
-enum class OpKind { kEqual, kDelete, kInsert };
-
-struct Op {
-  OpKind kind;
-  std::string_view line;
-  std::size_t a_pos;  // lines of `a` consumed before this op
-  std::size_t b_pos;  // lines of `b` consumed before this op
-};
-
-// Myers' O(ND) greedy algorithm, keeping each round's frontier for the backtrack.
-std::vector<Op> EditScript(const std::vector<std::string_view>& a,
-                           const std::vector<std::string_view>& b) {
-  const auto n = static_cast<std::ptrdiff_t>(a.size());
-  const auto m = static_cast<std::ptrdiff_t>(b.size());
-  const std::ptrdiff_t max = n + m;
-  const std::ptrdiff_t offset = max + 1;
-  std::vector<std::ptrdiff_t> v(static_cast<std::size_t>(2 * max + 3), 0);
-  std::vector<std::vector<std::ptrdiff_t>> trace;
-  auto at = [&](std::vector<std::ptrdiff_t>& vec, std::ptrdiff_t k) -> std::ptrdiff_t& {
-    return vec[static_cast<std::size_t>(k + offset)];
-  };
-  std::ptrdiff_t final_d = 0;
-  bool done = false;
-  for (std::ptrdiff_t d = 0; d <= max && !done; ++d) {
-    trace.push_back(v);
-    for (std::ptrdiff_t k = -d; k <= d; k += 2) {
-      std::ptrdiff_t x = 0;
-      if (k == -d || (k != d && at(v, k - 1) < at(v, k + 1))) {
-        x = at(v, k + 1);
-      } else {
-        x = at(v, k - 1) + 1;
-      }
-      std::ptrdiff_t y = x - k;
-      while (x < n && y < m && a[static_cast<std::size_t>(x)] == b[static_cast<std::size_t>(y)]) {
-        ++x;
-        ++y;
-      }
-      at(v, k) = x;
-      if (x >= n && y >= m) {
-        final_d = d;
-        done = true;
-        break;
-      }
-    }
-  }
-
-  std::vector<Op> reversed;
-  std::ptrdiff_t x = n;
-  std::ptrdiff_t y = m;
-  for (std::ptrdiff_t d = final_d; d >= 0; --d) {
-    auto& vd = trace[static_cast<std::size_t>(d)];
-    const std::ptrdiff_t k = x - y;
-    std::ptrdiff_t prev_k = 0;
-    if (d == 0) {
-      prev_k = 0;
-    } else if (k == -d || (k != d && at(vd, k - 1) < at(vd, k + 1))) {
-      prev_k = k + 1;
-    } else {
-      prev_k = k - 1;
-    }
-    const std::ptrdiff_t prev_x = d == 0 ? 0 : at(vd, prev_k);
-    const std::ptrdiff_t prev_y = prev_x - prev_k;
-    while (x > prev_x && y > prev_y) {
-      --x;
-      --y;
-      reversed.push_back({OpKind::kEqual, a[static_cast<std::size_t>(x)],
-                          static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
-    }
-    if (d == 0) {
-      break;
-    }
-    if (x == prev_x) {
-      --y;
-      reversed.push_back({OpKind::kInsert, b[static_cast<std::size_t>(y)],
-                          static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
-    } else {
-      --x;
-      reversed.push_back({OpKind::kDelete, a[static_cast<std::size_t>(x)],
-                          static_cast<std::size_t>(x), static_cast<std::size_t>(y)});
-    }
-  }
-  std::reverse(reversed.begin(), reversed.end());
-  return reversed;
-}
-
-std::string Range(std::size_t pos, std::size_t count) {
-  // GNU diff: a one-line range is just its line number; an empty one names the line before it.
-  const auto start = count == 0 ? pos : pos + 1;
+std::string Range(std::size_t start, std::size_t count) {
+  // GNU diff: a one-line range is just its line number; an empty one names the line before it
+  // (libgit2's hunks already number it that way).
   if (count == 1) {
     return std::to_string(start);
   }
@@ -123,6 +36,66 @@ void AppendLine(std::string& out, char prefix, std::string_view line) {
   }
 }
 
+std::size_t CountLines(std::string_view text) {
+  const auto newlines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  return newlines + (!text.empty() && text.back() != '\n' ? 1 : 0);
+}
+
+// A file that exists on one side only is all one hunk: no edit script is needed.
+void AppendWholeFile(std::string& out, std::string_view text, char prefix) {
+  const auto lines = CountLines(text);
+  out += prefix == '+' ? "@@ -0,0 +" + Range(1, lines) + " @@\n"
+                       : "@@ -" + Range(1, lines) + " +0,0 @@\n";
+  out.reserve(out.size() + text.size() + lines + 32);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto nl = text.find('\n', start);
+    const auto end = nl == std::string_view::npos ? text.size() : nl + 1;
+    AppendLine(out, prefix, text.substr(start, end - start));
+    start = end;
+  }
+}
+
+// What the libgit2 callbacks write to. An exception must not cross libgit2's C frames: it is
+// kept here, the diff is aborted, and it is rethrown once git_diff_buffers has returned.
+struct Emitter {
+  std::string* out;
+  std::exception_ptr error;
+};
+
+int OnHunk(const git_diff_delta* /*delta*/, const git_diff_hunk* hunk, void* payload) {
+  auto* emitter = static_cast<Emitter*>(payload);
+  try {
+    *emitter->out += "@@ -" + Range(static_cast<std::size_t>(hunk->old_start), hunk->old_lines) +
+                     " +" + Range(static_cast<std::size_t>(hunk->new_start), hunk->new_lines) +
+                     " @@\n";
+  } catch (...) {
+    emitter->error = std::current_exception();
+    return -1;
+  }
+  return 0;
+}
+
+int OnLine(const git_diff_delta* /*delta*/,
+           const git_diff_hunk* /*hunk*/,
+           const git_diff_line* line,
+           void* payload) {
+  // The "No newline" pseudo-lines (CONTEXT_EOFNL, ADD_EOFNL, DEL_EOFNL) are skipped: the marker
+  // is written after the line that lacks its newline, which keeps the GNU placement.
+  if (line->origin != GIT_DIFF_LINE_CONTEXT && line->origin != GIT_DIFF_LINE_ADDITION &&
+      line->origin != GIT_DIFF_LINE_DELETION) {
+    return 0;
+  }
+  auto* emitter = static_cast<Emitter*>(payload);
+  try {
+    AppendLine(*emitter->out, line->origin, std::string_view(line->content, line->content_len));
+  } catch (...) {
+    emitter->error = std::current_exception();
+    return -1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string UnifiedDiff(std::string_view before,
@@ -133,48 +106,28 @@ std::string UnifiedDiff(std::string_view before,
   if (before == after) {
     return "";
   }
-  const auto a = SplitLines(before);
-  const auto b = SplitLines(after);
-  const auto ops = EditScript(a, b);
-  const auto ctx = static_cast<std::size_t>(std::max(context, 0));
-
   std::string out = "--- " + before_label + "\n+++ " + after_label + "\n";
-  std::size_t i = 0;
-  while (i < ops.size()) {
-    while (i < ops.size() && ops[i].kind == OpKind::kEqual) {
-      ++i;
-    }
-    if (i == ops.size()) {
-      break;
-    }
-    const std::size_t first_change = i;
-    std::size_t last_change = i;
-    // Extend while the next change is close enough that the two hunks' context would touch.
-    for (std::size_t j = i + 1; j < ops.size(); ++j) {
-      if (ops[j].kind == OpKind::kEqual) {
-        continue;
-      }
-      if (j - last_change - 1 > 2 * ctx) {
-        break;
-      }
-      last_change = j;
-    }
-    const std::size_t begin = first_change >= ctx ? first_change - ctx : 0;
-    const std::size_t end = std::min(ops.size(), last_change + ctx + 1);
-    std::size_t a_count = 0;
-    std::size_t b_count = 0;
-    for (std::size_t j = begin; j < end; ++j) {
-      a_count += ops[j].kind != OpKind::kInsert ? 1 : 0;
-      b_count += ops[j].kind != OpKind::kDelete ? 1 : 0;
-    }
-    out += "@@ -" + Range(ops[begin].a_pos, a_count) + " +" + Range(ops[begin].b_pos, b_count) +
-           " @@\n";
-    for (std::size_t j = begin; j < end; ++j) {
-      const char prefix =
-          ops[j].kind == OpKind::kEqual ? ' ' : (ops[j].kind == OpKind::kDelete ? '-' : '+');
-      AppendLine(out, prefix, ops[j].line);
-    }
-    i = end;
+  if (before.empty() || after.empty()) {
+    AppendWholeFile(out, before.empty() ? after : before, before.empty() ? '+' : '-');
+    return out;
+  }
+  EnsureLibgit2();
+  git_diff_options options = GIT_DIFF_OPTIONS_INIT;
+  // Rendered files are text whatever bytes they hold; never "Binary files differ".
+  options.flags = GIT_DIFF_FORCE_TEXT;
+  options.context_lines = static_cast<std::uint32_t>(std::max(context, 0));
+  options.interhunk_lines = 0;
+  options.max_size = -1;
+  Emitter emitter{.out = &out, .error = nullptr};
+  const int rc = git_diff_buffers(before.data(), before.size(), nullptr, after.data(), after.size(),
+                                  nullptr, &options, nullptr, nullptr, OnHunk, OnLine, &emitter);
+  if (emitter.error) {
+    std::rethrow_exception(emitter.error);
+  }
+  if (rc < 0) {
+    const git_error* error = git_error_last();
+    throw std::runtime_error(std::string("diff failed: ") +
+                             (error != nullptr ? error->message : "libgit2 error"));
   }
   return out;
 }

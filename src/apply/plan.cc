@@ -1,6 +1,9 @@
 #include "apply/plan.h"
 
+#include <algorithm>
+
 #include "apply/diff.h"
+#include "core/diagnostic.h"
 #include "spec/stack.h"
 
 namespace obsforge::apply {
@@ -45,6 +48,35 @@ render::Bundle ComponentFiles(const render::Bundle& bundle, const std::string& c
     }
   }
   return out;
+}
+
+ShownDiff CutDiff(const std::string& diff, const DiffLimit& limit) {
+  const auto total = static_cast<std::size_t>(std::count(diff.begin(), diff.end(), '\n'));
+  if (limit.max_lines == 0 || total <= limit.max_lines) {
+    return {.text = diff, .total_lines = total, .cut = false};
+  }
+  std::size_t end = 0;
+  for (std::size_t line = 0; line < limit.max_lines; ++line) {
+    end = diff.find('\n', end) + 1;
+  }
+  const auto shown = std::to_string(limit.max_lines);
+  return {.text = diff.substr(0, end) + "... diff cut after " + shown + " of " +
+                  std::to_string(total) + " lines (" + std::to_string(total - limit.max_lines) +
+                  " not shown)\n",
+          .total_lines = total,
+          .cut = true};
+}
+
+DiffLimit DiffLimitFromQuery(const std::optional<std::string>& full) {
+  if (!full || *full == "false") {
+    return {};
+  }
+  if (*full == "true") {
+    return {.max_lines = 0};
+  }
+  throw core::InputError(
+      core::InputError::Kind::kInvalidSpec,
+      core::Diagnostic{.file = "query", .path = "full", .message = "must be true or false"});
 }
 
 std::set<std::string> Plan::Components() const {
@@ -117,13 +149,13 @@ nlohmann::json DiffsJson(const std::vector<provision::FieldDiff>& diffs) {
 
 }  // namespace
 
-std::string Plan::ToText() const {
+std::string Plan::ToText(const DiffLimit& limit) const {
   std::string out;
   if (files.empty()) {
     out = "No changes.\n";
   } else {
     for (const auto& file : files) {
-      out += file.diff;
+      out += CutDiff(file.diff, limit).text;
     }
     out += "Plan: " + std::to_string(summary.added) + " to add, " +
            std::to_string(summary.changed) + " to change, " + std::to_string(summary.removed) +
@@ -153,11 +185,18 @@ std::string Plan::ToText() const {
   return out;
 }
 
-nlohmann::json Plan::ToJson() const {
+nlohmann::json Plan::ToJson(const DiffLimit& limit) const {
   auto list = nlohmann::json::array();
   for (const auto& file : files) {
-    list.push_back(
-        {{"path", file.path}, {"change", ChangeKindName(file.change)}, {"diff", file.diff}});
+    auto shown = CutDiff(file.diff, limit);
+    nlohmann::json entry = {{"path", file.path},
+                            {"change", ChangeKindName(file.change)},
+                            {"diff", std::move(shown.text)}};
+    if (shown.cut) {
+      entry["diff_cut"] = true;
+      entry["diff_lines"] = shown.total_lines;
+    }
+    list.push_back(std::move(entry));
   }
   auto changes = nlohmann::json::array();
   for (const auto& change : objects.grafana) {

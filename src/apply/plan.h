@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,8 +24,33 @@ const char* ChangeKindName(ChangeKind kind);
 struct FileChange {
   std::string path;   ///< bundle path, e.g. "prometheus/rules/api.yaml"
   ChangeKind change;  ///< added / changed / removed
-  std::string diff;   ///< unified diff (see FileDiff); /dev/null on the missing side
+  std::string diff;   ///< the whole unified diff (see FileDiff); /dev/null on the missing side
 };
+
+/// Lines of one file's diff a plan shows unless asked for more.
+inline constexpr std::size_t kDefaultDiffLines = 1000;
+
+/// How much of each file's diff Plan::ToText() and Plan::ToJson() show (an aggregate).
+struct DiffLimit {
+  /// Lines shown per file, its `---`/`+++` headers included; 0 = every line. A longer diff is
+  /// cut after that many lines and ends with one note line (see CutDiff()).
+  std::size_t max_lines = kDefaultDiffLines;
+};
+
+/// A diff as shown under `limit`.
+struct ShownDiff {
+  std::string text;             ///< the diff, or its first `limit.max_lines` lines and the note
+  std::size_t total_lines = 0;  ///< lines of the whole diff
+  bool cut = false;             ///< true when lines were left out
+};
+
+/// Cuts `diff` to `limit`. The note that replaces the rest reads
+/// "... diff cut after 1000 of 16118 lines (15118 not shown)".
+ShownDiff CutDiff(const std::string& diff, const DiffLimit& limit);
+
+/// The limit the plan route's query parameter `full` asks for: absent or "false" the default,
+/// "true" every line. Throws core::InputError (file "query", path "full") for any other value.
+DiffLimit DiffLimitFromQuery(const std::optional<std::string>& full);
 
 /// Counts of FileChange by kind.
 struct PlanSummary {
@@ -60,17 +86,18 @@ struct Plan {
   bool empty() const { return files.empty() && objects.empty(); }
   /// Components (spec names, e.g. "otel_collector") owning at least one changed file.
   std::set<std::string> Components() const;
-  /// For the CLI: every diff, then a line "Plan: A to add, C to change, R to remove." (or
-  /// "No changes." when no file changes); then, when there are any, the API object changes
-  /// ("grafana: update dashboard \"uid\" (Title): 1 field" followed by "    path: before -> after"
-  /// lines), conflicts ("grafana: CONFLICT ..."), notes ("note: ...") and a line
-  /// "Objects: C to create, U to update, D to delete.".
-  std::string ToText() const;
+  /// For the CLI: every diff (cut to `limit`), then a line "Plan: A to add, C to change, R to
+  /// remove." (or "No changes." when no file changes); then, when there are any, the API object
+  /// changes ("grafana: update dashboard \"uid\" (Title): 1 field" followed by
+  /// "    path: before -> after" lines), conflicts ("grafana: CONFLICT ..."), notes ("note: ...")
+  /// and a line "Objects: C to create, U to update, D to delete.".
+  std::string ToText(const DiffLimit& limit = {}) const;
   /// For the API: {"files": [{"path","change","diff"}], "summary": {"added","changed","removed",
   /// "objects": {"create","update","delete"}}, "objects": [{"target": "grafana"|"loki", "kind",
   /// "uid", "title", "action", "diffs": [{"path","before","after"}]}], "conflicts": [{"kind",
-  /// "uid","message"}], "notes": [...]}.
-  nlohmann::json ToJson() const;
+  /// "uid","message"}], "notes": [...]}. A file whose diff was cut to `limit` also has
+  /// "diff_cut": true and "diff_lines" (the whole diff's line count).
+  nlohmann::json ToJson(const DiffLimit& limit = {}) const;
 };
 
 /// Compares `desired` with `applied` (nullopt: nothing applied yet, every file is added).

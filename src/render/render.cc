@@ -84,6 +84,11 @@ struct RuleInput {
   std::optional<Folder> folder;
 };
 
+struct TemplateInput {
+  std::string file;  // as the user knows it
+  std::string text;
+};
+
 struct MixinInput {
   std::string file;
   std::string name;
@@ -109,6 +114,7 @@ class Renderer {
     GatherDashboards(s);
     GatherRules(s);
     GatherMixins(s);
+    GatherAlertmanagerTemplates(s);
     if (s.contains("templates") && s["templates"].is_string()) {
       stack_templates_ = Clean(s["templates"].get<std::string>());
     }
@@ -154,13 +160,18 @@ class Renderer {
     if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string()) {
       Fail("", path + ".path", "an entry needs a path");
     }
-    const std::string pattern = Clean(entry["path"].get<std::string>());
+    return GlobPattern(entry["path"].get<std::string>(), path + ".path");
+  }
+
+  // The files `pattern` (relative to the stack root) matches; `path` names it in the spec.
+  std::vector<std::string> GlobPattern(const std::string& raw, const std::string& path) {
+    const std::string pattern = Clean(raw);
     if (content_.Escapes(pattern)) {
-      Fail("", path + ".path", "\"" + pattern + "\" leaves the stack root");
+      Fail("", path, "\"" + pattern + "\" leaves the stack root");
     }
     auto files = content_.Glob(pattern);
     if (files.empty()) {
-      Fail("", path + ".path", "\"" + pattern + "\" matches no file");
+      Fail("", path, "\"" + pattern + "\" matches no file");
     }
     return files;
   }
@@ -309,6 +320,44 @@ class Renderer {
     }
   }
 
+  // `components.alertmanager.templates`: globs of Go template files for notifications.
+  void GatherAlertmanagerTemplates(const json& s) {
+    if (!Enabled("alertmanager")) {
+      return;
+    }
+    const auto& am = s["components"]["alertmanager"];
+    const auto it = am.find("templates");
+    if (it == am.end() || it->is_null()) {
+      return;
+    }
+    const std::string path = "spec.components.alertmanager.templates";
+    if (!it->is_array()) {
+      Fail("", path, "must be a list of paths");
+    }
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const auto& entry = (*it)[i];
+      const std::string where = path + "[" + std::to_string(i) + "]";
+      if (!entry.is_string()) {
+        Fail("", where, "must be a path");
+      }
+      for (const auto& file : GlobPattern(entry.get<std::string>(), where)) {
+        // Two globs may match the same file; it is copied once.
+        if (seen.insert(file).second) {
+          am_templates_.push_back({.file = file, .text = ReadContent(file, where)});
+        }
+      }
+    }
+  }
+
+  // Alertmanager loads `<config dir>/templates/*.tmpl` (the default template points there), so
+  // every file is copied there under a .tmpl name.
+  void EmitAlertmanagerTemplates() {
+    for (const auto& t : am_templates_) {
+      Add(UniquePath("alertmanager/templates", t.file, ".tmpl"), t.text, t.file);
+    }
+  }
+
   ordered_json Evaluate() {
     std::string program =
         "local stack = std.parseJson(std.extVar('stack'));\n"
@@ -433,9 +482,11 @@ class Renderer {
     return doc;
   }
 
-  // "rules/<stem>.yaml", or a longer name from the path when two files share a stem.
-  std::string UniqueRulePath(const std::string& dir, const std::string& file) {
-    std::string path = dir + "/" + SafeFileName(Stem(file)) + ".yaml";
+  // "<dir>/<stem><extension>", or a longer name from the path when two files share a stem.
+  std::string UniquePath(const std::string& dir,
+                         const std::string& file,
+                         const std::string& extension) {
+    std::string path = dir + "/" + SafeFileName(Stem(file)) + extension;
     if (bundle_.Find(path) != nullptr) {
       std::string flat = file;
       const auto dot = flat.rfind('.');
@@ -443,7 +494,7 @@ class Renderer {
       for (auto& ch : flat) {
         ch = ch == '/' ? '-' : ch;
       }
-      path = dir + "/" + SafeFileName(flat) + ".yaml";
+      path = dir + "/" + SafeFileName(flat) + extension;
     }
     return path;
   }
@@ -464,12 +515,12 @@ class Renderer {
     for (const auto& r : rules_) {
       if (r.type == "prometheus") {
         if (Enabled("prometheus")) {
-          Add(UniqueRulePath("prometheus/rules", r.file), EmitYaml(NormalizeRuleFile(r.doc)),
+          Add(UniquePath("prometheus/rules", r.file, ".yaml"), EmitYaml(NormalizeRuleFile(r.doc)),
               r.file);
         }
       } else if (r.type == "loki") {
         if (Enabled("loki")) {
-          Add(UniqueRulePath("loki/rules/" + SafeFileName(LokiTenant()), r.file),
+          Add(UniquePath("loki/rules/" + SafeFileName(LokiTenant()), r.file, ".yaml"),
               EmitYaml(NormalizeRuleFile(r.doc)), r.file);
         }
       } else {
@@ -781,6 +832,7 @@ class Renderer {
   std::vector<std::string> jsonnet_dashboards_;
   std::vector<RuleInput> rules_;
   std::vector<MixinInput> mixins_;
+  std::vector<TemplateInput> am_templates_;
   std::vector<std::string> mixin_dirs_;
   std::map<std::string, std::string> reads_;
   std::map<std::string, Folder> folders_;

@@ -75,8 +75,8 @@ json ToJson(const control::StackList& list) {
   return {{"stacks", out}};
 }
 
-json ToJson(const control::PlanView& plan) {
-  json out = plan.plan.ToJson();
+json ToJson(const control::PlanView& plan, const apply::DiffLimit& limit) {
+  json out = plan.plan.ToJson(limit);
   out["stack"] = plan.stack;
   out["env"] = plan.env;
   out["revision"] = plan.revision;

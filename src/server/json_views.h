@@ -25,7 +25,8 @@ nlohmann::json ToJson(const control::Queued& queued);
 /// {stacks: [{name, revision, spec_hash, created_at, updated_at}]}.
 nlohmann::json ToJson(const control::StackList& list);
 /// apply::Plan::ToJson() with stack, env and revision.
-nlohmann::json ToJson(const control::PlanView& plan);
+/// The plan with its diffs cut as `limit` says (default: kDefaultDiffLines per file).
+nlohmann::json ToJson(const control::PlanView& plan, const apply::DiffLimit& limit = {});
 /// {stack, revisions: [{number, spec_hash, source, actor, created_at, outcome, environments,
 /// commit?}]}.
 nlohmann::json ToJson(const control::RevisionList& revisions);

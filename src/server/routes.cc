@@ -250,10 +250,15 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
        .path = "/api/v1/stacks/{name}/environments/{env}/plan",
        .role = Role::kEditor,
        .summary = "the diff an apply would make; changes nothing",
+       .query = {{"full", "true: every line of each file's diff (default: cut after 1000 lines)"}},
        .responses = WithAuth(
            {{200, "the plan"}, {404, "no such stack or environment"}, {422, "render error"}}),
        .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-         return JsonReply(200, service.Plan(req.Param("name"), req.Param("env")));
+         auto plan = service.Plan(req.Param("name"), req.Param("env"));
+         if (!plan.ok()) {
+           return plan.error();
+         }
+         return Reply::Json(200, ToJson(*plan, apply::DiffLimitFromQuery(req.Query("full"))));
        }});
   router.Add({.method = "POST",
               .path = "/api/v1/stacks/{name}/environments/{env}/apply",

@@ -1,6 +1,7 @@
 // The command line as a user drives it: exit codes, messages, files written.
 #include "app/cli.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "app/commands.h"
+#include "app/tool_check.h"
 #include "core/fs.h"
 #include <unistd.h>
 
@@ -132,6 +134,48 @@ TEST_F(CliTest, RenderCheckPrintsADiffWhenStale) {
   EXPECT_THAT(out_.str(), HasSubstr("--- a/prometheus/prometheus.yml"));
   EXPECT_THAT(out_.str(), HasSubstr("-# hand edit"));
   EXPECT_THAT(err_.str(), HasSubstr("is stale"));
+}
+
+TEST_F(CliTest, StrictValidationParsesAlertmanagerTemplatesWithAmtool) {
+  if (!FindOnPath("amtool")) {
+    if (std::getenv("CI") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+      FAIL() << "CI must have amtool";
+    }
+    GTEST_SKIP() << "amtool not installed";
+  }
+  const auto spec = WriteSpec("mini.yaml", std::string(kMinimal) + "      templates: [notify/*]\n");
+  core::WriteFileAtomic(dir_ / "notify/team.tmpl", "{{ define \"team\" }}{{ .Status }}{{ end }}\n");
+  EXPECT_EQ(Validate({spec}, /*strict=*/true), kExitOk) << err_.str();
+
+  // Alertmanager would refuse to start (or reload) with it; amtool says where.
+  core::WriteFileAtomic(dir_ / "notify/team.tmpl", "{{ define \"team\" }}{{ .Status \n");
+  EXPECT_EQ(Validate({spec}, /*strict=*/true), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("alertmanager/templates/*.tmpl"));
+  EXPECT_THAT(err_.str(), HasSubstr("amtool check-config:"));
+  EXPECT_THAT(err_.str(), HasSubstr("team.tmpl:"));
+  EXPECT_THAT(err_.str(), HasSubstr("unclosed action"));
+}
+
+TEST_F(CliTest, PlanCutsLongDiffsUnlessFullIsAsked) {
+  std::string rules = "groups:\n- name: many\n  rules:\n";
+  for (int i = 0; i < 700; ++i) {
+    rules += "  - record: r" + std::to_string(i) + "\n    expr: vector(1)\n";
+  }
+  core::WriteFileAtomic(dir_ / "alerts/many.yaml", rules);
+  const auto spec =
+      WriteSpec("mini.yaml", std::string(kMinimal) +
+                                 "  alerts:\n    - {path: alerts/*.yaml, type: prometheus}\n");
+  EnvCommandOptions options{.input = {.spec = spec}, .env = "default", .data_dir = dir_ / "var"};
+  ASSERT_EQ(RunPlan(options, Io{out_, err_}), kExitOk) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\n... diff cut after 1000 of "));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("- record: r699\n")));
+  EXPECT_THAT(out_.str(), HasSubstr("Plan: "));
+
+  out_.str("");
+  options.full_diff = true;
+  ASSERT_EQ(RunPlan(options, Io{out_, err_}), kExitOk) << err_.str();
+  EXPECT_THAT(out_.str(), Not(HasSubstr("diff cut")));
+  EXPECT_THAT(out_.str(), HasSubstr("- record: r699\n"));
 }
 
 TEST_F(CliTest, RenderOfAnUnknownEnvironmentFails) {

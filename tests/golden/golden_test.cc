@@ -1,6 +1,7 @@
-// Golden render tests: every example stack in stacks/ × each of its environments is rendered and
-// compared byte for byte with tests/golden/<stack>/<env>/. `OBS_UPDATE_GOLDEN=1` rewrites them.
-// The golden files are then checked with the real promtool and amtool.
+// Golden render tests: every example stack in stacks/, and every spec in tests/golden/specs/
+// (cases that are not examples, e.g. Alertmanager templates), × each of its environments is
+// rendered and compared byte for byte with tests/golden/<stack>/<env>/. `OBS_UPDATE_GOLDEN=1`
+// rewrites them. The golden files are then checked with the real promtool and amtool.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -34,9 +35,11 @@ struct GoldenCase {
 std::vector<GoldenCase> AllCases() {
   std::vector<GoldenCase> cases;
   std::vector<fs::path> specs;
-  for (const auto& entry : fs::directory_iterator(kSource / "stacks")) {
-    if (entry.path().extension() == ".yaml") {
-      specs.push_back(entry.path());
+  for (const auto* dir : {"stacks", "tests/golden/specs"}) {
+    for (const auto& entry : fs::directory_iterator(kSource / dir)) {
+      if (entry.path().extension() == ".yaml") {
+        specs.push_back(entry.path());
+      }
     }
   }
   std::sort(specs.begin(), specs.end());

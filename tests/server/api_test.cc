@@ -156,6 +156,21 @@ TEST(ServerApi, JsonSpecWithFilesAndRenderedBundle) {
   EXPECT_EQ(ServerHarness::Json(plan)["files"].size(), 0U);
 }
 
+// `?full=` on the plan route (the cut itself is checked with the real render in e2e_test.cc).
+TEST(ServerApi, PlanFullFlagIsTrueOrFalse) {
+  ServerHarness h;
+  CreateShop(h);
+  const std::string route = "/api/v1/stacks/shop/environments/dev/plan";
+  EXPECT_EQ(h.Call("POST", route + "?full=true", kEditorToken).status, 200);
+  EXPECT_EQ(h.Call("POST", route + "?full=false", kEditorToken).status, 200);
+  const http::Response bad = h.Call("POST", route + "?full=yes", kEditorToken);
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  const nlohmann::json error = ServerHarness::Json(bad)["error"];
+  EXPECT_EQ(error["code"], "invalid_spec");
+  EXPECT_THAT(error.dump(), HasSubstr("full"));
+  EXPECT_THAT(error.dump(), HasSubstr("must be true or false"));
+}
+
 TEST(ServerApi, StatelessRender) {
   ServerHarness h;
   const http::Response r = h.Call("POST", "/api/v1/render?env=staging", kEditorToken, ShopSpec());

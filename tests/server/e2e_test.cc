@@ -1,5 +1,6 @@
 // End to end: the server over the real EnvironmentController, with Debian's prometheus and
 // alertmanager started as local components.
+#include <algorithm>
 #include <cstdlib>
 
 #include <gmock/gmock.h>
@@ -130,6 +131,65 @@ TEST_F(EndToEnd, DemoStackComesUpUpdatesAndIsTornDown) {
   EXPECT_EQ(Wait(nlohmann::json::parse(del.body)["operation"]["id"])["state"], "succeeded");
   EXPECT_EQ(Call("GET", "/api/v1/stacks/demo").status, 404);
   EXPECT_NE(::kill(pid, 0), 0) << "prometheus still running";
+}
+
+// A plan cuts each file's diff after apply::kDefaultDiffLines lines; `?full=true` gives all.
+TEST_F(EndToEnd, PlanCutsLongDiffsUnlessFullIsAsked) {
+  std::string rules = "groups:\n- name: many\n  rules:\n";
+  for (int i = 0; i < 800; ++i) {
+    rules += "  - record: r" + std::to_string(i) + "\n    expr: vector(1)\n";
+  }
+  const auto runtime = [&](const std::string& env) {
+    return nlohmann::json{
+        {"runtime",
+         {{"type", "external"},
+          {"prometheus", {{"config_dir", (dir_.path() / "etc" / env).string()}}}}}};
+  };
+  const nlohmann::json spec = {
+      {"apiVersion", "obsforge/v1"},
+      {"kind", "Stack"},
+      {"metadata", {{"name", "big"}}},
+      {"spec",
+       {{"components", {{"prometheus", {{"enabled", true}}}}},
+        {"alerts", {{{"path", "alerts/*.yaml"}, {"type", "prometheus"}}}},
+        {"environments", {{"dev", runtime("dev")}, {"staging", runtime("staging")}}}}}};
+  // Only dev is applied, so staging's plan adds every file.
+  auto created = http_.Send(
+      {.method = "POST",
+       .url = base_ + "/api/v1/stacks?environments=dev",
+       .headers = {{"Content-Type", "application/json"}},
+       .body = nlohmann::json{{"spec", spec}, {"files", {{"alerts/many.yaml", rules}}}}.dump()});
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_EQ(created->status, 202) << created->body;
+  EXPECT_EQ(Wait(nlohmann::json::parse(created->body)["operations"][0]["id"])["state"],
+            "succeeded");
+
+  const auto rule_file = [&](const std::string& query) {
+    const auto r = Call("POST", "/api/v1/stacks/big/environments/staging/plan" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const auto plan = nlohmann::json::parse(r.body);
+    for (const auto& f : plan["files"]) {
+      if (f["path"] == "prometheus/rules/many.yaml") {
+        return f;
+      }
+    }
+    ADD_FAILURE() << "no rule file in " << r.body.substr(0, 1000);
+    return nlohmann::json::object();
+  };
+  const auto cut = rule_file("");
+  EXPECT_EQ(cut["diff_cut"], true);
+  const std::size_t total = cut.value("diff_lines", 0U);
+  EXPECT_GT(total, 1600U);
+  const std::string cut_diff = cut["diff"];
+  EXPECT_THAT(cut_diff, ::testing::HasSubstr("\n... diff cut after 1000 of " +
+                                             std::to_string(total) + " lines"));
+  EXPECT_EQ(std::count(cut_diff.begin(), cut_diff.end(), '\n'), 1001);
+
+  const auto full = rule_file("?full=true");
+  EXPECT_FALSE(full.contains("diff_cut"));
+  const std::string diff = full["diff"];
+  EXPECT_EQ(static_cast<std::size_t>(std::count(diff.begin(), diff.end(), '\n')), total);
+  EXPECT_THAT(diff, ::testing::HasSubstr("- record: r799\n"));
 }
 
 }  // namespace

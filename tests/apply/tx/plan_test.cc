@@ -1,6 +1,10 @@
 #include "apply/plan.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
+
+#include "core/diagnostic.h"
 
 namespace obsforge::apply {
 namespace {
@@ -88,6 +92,81 @@ TEST(Plan, ComponentFilesKeepsOnlyThatComponent) {
   const auto files = ComponentFiles(b, "prometheus");
   ASSERT_EQ(files.files().size(), 2U);
   EXPECT_NE(files.Find("prometheus/rules/a.yaml"), nullptr);
+}
+
+std::string NumberedLines(int n) {
+  std::string out;
+  for (int i = 1; i <= n; ++i) {
+    out += "line " + std::to_string(i) + "\n";
+  }
+  return out;
+}
+
+TEST(Plan, LongDiffsAreCutWithANoteAndKeptWholeInThePlan) {
+  render::Bundle big;
+  big.Add("grafana/dashboards/big.json", NumberedLines(5000));
+  big.Add("small.yml", "a\n");
+  const auto plan = ComputePlan(big, std::nullopt);
+  ASSERT_EQ(plan.files.size(), 2U);
+  // The plan itself holds the whole diff: 3 header lines and 5000 added lines.
+  EXPECT_TRUE(plan.files[0].diff.ends_with("+line 5000\n"));
+
+  const auto json = plan.ToJson();
+  const std::string expected_start =
+      "--- /dev/null\n+++ b/grafana/dashboards/big.json\n@@ -0,0 +1,5000 @@\n+line 1\n";
+  const auto& cut = json["files"][0];
+  EXPECT_EQ(cut["diff"].get<std::string>().rfind(expected_start, 0), 0U);
+  EXPECT_TRUE(cut["diff"].get<std::string>().ends_with(
+      "+line 996\n+line 997\n... diff cut after 1000 of 5003 lines (4003 not shown)\n"));
+  EXPECT_EQ(cut["diff_cut"], true);
+  EXPECT_EQ(cut["diff_lines"], 5003);
+  EXPECT_FALSE(json["files"][1].contains("diff_cut"));
+  EXPECT_FALSE(json["files"][1].contains("diff_lines"));
+  EXPECT_EQ(json["files"][1]["diff"], plan.files[1].diff);
+
+  const auto text = plan.ToText();
+  EXPECT_NE(text.find("+line 997\n... diff cut after 1000 of 5003 lines (4003 not shown)\n"
+                      "--- /dev/null\n+++ b/small.yml\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("+line 998\n"), std::string::npos);
+
+  const auto full = plan.ToJson(DiffLimit{.max_lines = 0});
+  EXPECT_EQ(full["files"][0]["diff"], plan.files[0].diff);
+  EXPECT_FALSE(full["files"][0].contains("diff_cut"));
+  EXPECT_NE(plan.ToText(DiffLimit{.max_lines = 0}).find("+line 5000\n"), std::string::npos);
+
+  EXPECT_EQ(plan.ToJson(DiffLimit{.max_lines = 4})["files"][0]["diff"],
+            "--- /dev/null\n+++ b/grafana/dashboards/big.json\n@@ -0,0 +1,5000 @@\n+line 1\n"
+            "... diff cut after 4 of 5003 lines (4999 not shown)\n");
+}
+
+TEST(Plan, CutDiffKeepsADiffOfExactlyTheLimit) {
+  const std::string diff = "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n";
+  const auto exact = CutDiff(diff, DiffLimit{.max_lines = 5});
+  EXPECT_EQ(exact.text, diff);
+  EXPECT_EQ(exact.total_lines, 5U);
+  EXPECT_FALSE(exact.cut);
+  const auto one_less = CutDiff(diff, DiffLimit{.max_lines = 4});
+  EXPECT_EQ(one_less.text,
+            "--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n... diff cut after 4 of 5 lines (1 not shown)\n");
+  EXPECT_TRUE(one_less.cut);
+}
+
+TEST(Plan, DiffLimitFromTheFullQueryParameter) {
+  EXPECT_EQ(DiffLimitFromQuery(std::nullopt).max_lines, kDefaultDiffLines);
+  EXPECT_EQ(DiffLimitFromQuery("false").max_lines, kDefaultDiffLines);
+  EXPECT_EQ(DiffLimitFromQuery("true").max_lines, 0U);
+  for (const char* bad : {"", "1", "yes", "TRUE", "true "}) {
+    try {
+      (void)DiffLimitFromQuery(std::string(bad));
+      ADD_FAILURE() << "accepted \"" << bad << "\"";
+    } catch (const core::InputError& e) {
+      ASSERT_EQ(e.diagnostics().size(), 1U);
+      EXPECT_EQ(e.diagnostics()[0].file, "query");
+      EXPECT_EQ(e.diagnostics()[0].path, "full");
+      EXPECT_EQ(e.diagnostics()[0].message, "must be true or false");
+    }
+  }
 }
 
 }  // namespace
