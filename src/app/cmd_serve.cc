@@ -185,8 +185,10 @@ int RunServe(const ServeOptions& options, Io io) {
                       [&controller](const spec::StackSpec& stack, const std::string& env) {
                         return controller.Urls(stack, env);
                       });
-  control::Application application(server::ApplicationOptionsFrom(resolved), **store, backend,
-                                   clock, logger, &health.runtime());
+  control::ApplicationOptions app_options = server::ApplicationOptionsFrom(resolved);
+  app_options.import_http = &http;  // POST /api/v1/import may read a Grafana
+  control::Application application(std::move(app_options), **store, backend, clock, logger,
+                                   &health.runtime());
   server::Server server(resolved, application, logger);
   g_serve_stop.store(false);
   std::signal(SIGINT, OnServeSignal);

@@ -330,6 +330,7 @@ ComponentPart ImportPrometheus(const ConfigFile& file,
   const ordered_json& o = part.original;
   const ReferencedFiles refs(files, file.path);
   std::set<std::string> names;
+  std::set<std::string> seen;  // a file two globs match is loaded once, as Prometheus does
   std::size_t rule_files = 0;
   if (const auto* globs = Find(o, {"rule_files"}); globs != nullptr && globs->is_array()) {
     for (const auto& glob : *globs) {
@@ -342,6 +343,9 @@ ComponentPart ImportPrometheus(const ConfigFile& file,
                               refs.Resolve(glob.get<std::string>()) + ") matches no file");
       }
       for (const auto& key : matches) {
+        if (!seen.insert(key).second) {
+          continue;
+        }
         AddRuleFile(part, stack, "prometheus", "/" + key, refs.Read(key).value_or(""), names);
         ++rule_files;
       }
@@ -452,12 +456,10 @@ ComponentPart ImportLoki(const ConfigFile& file,
   }
   // The ruler's local rule store: <dir>/<tenant>/<namespace>.yaml.
   std::string rules_dir;
-  for (const auto& [pointer, path] :
-       std::initializer_list<std::pair<const char*, std::initializer_list<const char*>>>{
-           {"/ruler/storage/local/directory", {"ruler", "storage", "local", "directory"}},
-           {"/common/storage/filesystem/rules_directory",
-            {"common", "storage", "filesystem", "rules_directory"}}}) {
-    const auto* v = Find(o, path);
+  for (const char* pointer :
+       {"/ruler/storage/local/directory", "/common/storage/filesystem/rules_directory"}) {
+    const ordered_json::json_pointer ptr(pointer);
+    const ordered_json* v = o.contains(ptr) ? &o[ptr] : nullptr;
     if (v == nullptr || !v->is_string()) {
       continue;
     }

@@ -22,6 +22,8 @@ std::string Str(const ordered_json& o, const char* key) {
   return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+constexpr std::size_t kMaxFolders = 10000;
+
 // The folder tree, parents first. Grafana without nested folders ignores parentUid and lists
 // every folder each time: only children naming the parent are taken, each folder once.
 core::Result<void> ReadFolders(provision::GrafanaClient& client,
@@ -53,6 +55,11 @@ core::Result<void> ReadFolders(provision::GrafanaClient& client,
     }
     out.push_back(std::move(entry));
     children.push_back(uid);
+    if (out.size() > kMaxFolders) {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             "Grafana holds more than " + std::to_string(kMaxFolders) +
+                                 " folders, more than an import takes");
+    }
   }
   // Grafana allows at most 8 levels; deeper answers are not a tree.
   if (depth < 8) {
@@ -122,7 +129,8 @@ struct FolderInfo {
 core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
                                           const std::string& url,
                                           const std::string& auth,
-                                          const std::string& user) {
+                                          const std::string& user,
+                                          const GrafanaReadLimits& limits) {
   GrafanaSnapshot snap{.url = url, .auth = auth, .user = user};
   auto health = client.GetHealth();
   if (!health.ok()) {
@@ -157,6 +165,13 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
   if (!hits.ok()) {
     return hits.error();
   }
+  if (hits->size() > limits.max_dashboards) {
+    return core::MakeError(core::ErrorCode::kUpstream,
+                           "Grafana holds " + std::to_string(hits->size()) +
+                               " dashboards, more than the " +
+                               std::to_string(limits.max_dashboards) + " an import takes");
+  }
+  std::size_t bytes = 0;
   for (const auto& hit : *hits) {
     const std::string uid = hit.value("uid", std::string());
     if (uid.empty()) {
@@ -168,6 +183,12 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
     }
     if (!text->has_value()) {
       continue;  // deleted meanwhile
+    }
+    bytes += (*text)->size();
+    if (bytes > limits.max_bytes) {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             "Grafana's dashboards exceed the " + std::to_string(limits.max_bytes) +
+                                 " bytes an import takes (at dashboard " + Quoted(uid) + ")");
     }
     ordered_json parsed = ordered_json::parse(**text, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_object() || !parsed.contains("dashboard")) {

@@ -35,19 +35,6 @@ ordered_json& At(ordered_json& doc, const std::vector<std::string>& path) {
   return *node;
 }
 
-void EraseAt(ordered_json& doc, const std::vector<std::string>& path) {
-  ordered_json* node = &doc;
-  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-    if (!node->is_object() || !node->contains(path[i])) {
-      return;
-    }
-    node = &(*node)[path[i]];
-  }
-  if (node->is_object() && !path.empty()) {
-    node->erase(path.back());
-  }
-}
-
 // The spec being assembled, rendered as often as the lifts need.
 class Assembly {
  public:
@@ -177,8 +164,11 @@ class Assembly {
       }
       if (with_passthrough) {
         const auto& p = passthrough_.at(part.component);
-        if (!p.empty()) {
-          components[part.component]["passthrough"] = p;
+        if (!p.merge.empty()) {
+          components[part.component]["passthrough"] = p.merge;
+        }
+        if (!p.remove.empty()) {
+          components[part.component]["passthrough_remove"] = p.remove;
         }
       }
     }
@@ -319,7 +309,7 @@ class Assembly {
   std::optional<GrafanaPart>& grafana_;
   SecretLifter& secrets_;
   std::map<std::string, std::string> files_;
-  std::map<std::string, ordered_json> passthrough_;
+  std::map<std::string, Passthrough> passthrough_;
   std::string secrets_dir_;
   std::string render_error_;
 };

@@ -88,13 +88,21 @@ struct ImportResult {
 /// import, or a configuration that is not YAML or not a map (naming the file, line, column).
 ImportResult Import(const ImportRequest& request);
 
+/// Bounds on what ReadGrafana takes in (an aggregate).
+struct GrafanaReadLimits {
+  std::size_t max_dashboards = 10000;
+  std::size_t max_bytes = 256U << 20U;  ///< of the dashboards' JSON, all together
+};
+
 /// Reads what Import needs from Grafana: health (version), datasources, the folder tree,
 /// dashboards, Grafana-managed rule groups, contact points, the policy tree, and how many mute
 /// timings and notification templates there are. `url`, `auth` and `user` are recorded as
-/// given. Errors: the first failed request (kUpstream, kNotFound, a transport error), naming it.
+/// given. Errors: the first failed request (kUpstream, kNotFound, a transport error), naming it;
+/// kUpstream when Grafana holds more dashboards (or dashboard bytes) than `limits` allow.
 core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
                                           const std::string& url,
                                           const std::string& auth,
-                                          const std::string& user);
+                                          const std::string& user,
+                                          const GrafanaReadLimits& limits = {});
 
 }  // namespace obsforge::importer

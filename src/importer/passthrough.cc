@@ -14,29 +14,34 @@ bool Below(const std::set<std::string>& set, const std::string& pointer) {
   return it != set.end() && it->starts_with(prefix);
 }
 
-ordered_json Split(const ordered_json& t, const ordered_json& o, const std::string& at,
-                   const Exclusions& ex) {
+ordered_json Split(const ordered_json& t,
+                   const ordered_json& o,
+                   const std::string& at,
+                   const Exclusions& ex,
+                   std::vector<std::string>& remove) {
   ordered_json out = ordered_json::object();
   for (const auto& [key, ov] : o.items()) {
     const std::string p = at + "/" + PointerToken(key);
-    if (ex.lifted.count(p) != 0 || ex.owned.count(p) != 0 || ov.is_null()) {
+    if (ex.lifted.count(p) != 0 || ex.owned.count(p) != 0) {
       continue;
     }
     const bool t_map = t.contains(key) && t[key].is_object();
     const bool excluded_below = Below(ex.lifted, p) || Below(ex.owned, p);
     if (ov.is_object() && (t_map || excluded_below)) {
-      out[key] = Split(t_map ? t[key] : ordered_json::object(), ov, p, ex);
+      ordered_json inner = Split(t_map ? t[key] : ordered_json::object(), ov, p, ex, remove);
+      if (!inner.empty() || !t_map) {  // an empty map merged over a map changes nothing
+        out[key] = std::move(inner);
+      }
     } else {
       out[key] = ov;
     }
   }
   for (const auto& [key, tv] : t.items()) {
     const std::string p = at + "/" + PointerToken(key);
-    if ((o.contains(key) && !o[key].is_null()) || ex.owned_kept.count(p) != 0 ||
-        ex.lifted.count(p) != 0) {
+    if (o.contains(key) || ex.owned_kept.count(p) != 0 || ex.lifted.count(p) != 0) {
       continue;
     }
-    out[key] = nullptr;
+    remove.push_back(p);
   }
   return out;
 }
@@ -94,23 +99,6 @@ void UnsecretWalk(ordered_json& node,
   node = std::move(out);
 }
 
-void DropNulls(ordered_json& node) {
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end();) {
-      if (it->is_null()) {
-        it = node.erase(it);
-      } else {
-        DropNulls(*it);
-        ++it;
-      }
-    }
-  } else if (node.is_array()) {
-    for (auto& item : node) {
-      DropNulls(item);
-    }
-  }
-}
-
 void Remove(ordered_json& doc, const std::string& pointer) {
   try {
     const ordered_json::json_pointer ptr(pointer);
@@ -164,11 +152,14 @@ void Compare(const ordered_json& a,
 
 }  // namespace
 
-ordered_json ComputePassthrough(const ordered_json& rendered,
-                                const ordered_json& original,
-                                const Exclusions& exclusions) {
-  return Split(rendered.is_object() ? rendered : ordered_json::object(),
-               original.is_object() ? original : ordered_json::object(), "", exclusions);
+Passthrough ComputePassthrough(const ordered_json& rendered,
+                               const ordered_json& original,
+                               const Exclusions& exclusions) {
+  Passthrough out;
+  out.merge = Split(rendered.is_object() ? rendered : ordered_json::object(),
+                    original.is_object() ? original : ordered_json::object(), "", exclusions,
+                    out.remove);
+  return out;
 }
 
 ordered_json Unsecret(ordered_json rendered,
@@ -186,8 +177,6 @@ std::vector<std::string> DiffAsData(ordered_json a,
     Remove(a, pointer);
     Remove(b, pointer);
   }
-  DropNulls(a);
-  DropNulls(b);
   std::vector<std::string> out;
   Compare(a, b, "", out, limit);
   return out;

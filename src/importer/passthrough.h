@@ -20,14 +20,21 @@ struct Exclusions {
   std::set<std::string> owned_kept;
 };
 
+/// A component's passthrough: `merge` (spec `passthrough`) and `remove` (spec
+/// `passthrough_remove`, JSON pointers).
+struct Passthrough {
+  nlohmann::ordered_json merge = nlohmann::ordered_json::object();
+  std::vector<std::string> remove;
+};
+
 /// The passthrough that turns `rendered` (what the templates give without one) into
-/// `original`: every value of the original, except at excluded places (lists whole), plus
-/// null for every key the templates add that the original lacks. Merged over `rendered` by the
-/// spec's rule (render::MergePassthrough) it gives `original` at every place not excluded,
-/// whatever the environment's directories or ports are.
-nlohmann::ordered_json ComputePassthrough(const nlohmann::ordered_json& rendered,
-                                          const nlohmann::ordered_json& original,
-                                          const Exclusions& exclusions);
+/// `original`: every value of the original (null included), except at excluded places (lists
+/// whole), and the removal of every key the templates add that the original lacks. Applied by
+/// render::MergePassthrough it gives `original` at every place not excluded, whatever the
+/// environment's directories or ports are.
+Passthrough ComputePassthrough(const nlohmann::ordered_json& rendered,
+                               const nlohmann::ordered_json& original,
+                               const Exclusions& exclusions);
 
 /// `rendered` (a main file read back) in the form of the spec: `KEY_file: F` becomes
 /// `KEY: {secret: NAME}` and "${NAME}", "${file:F}", "$__file{F}" become `{secret: NAME}`,
@@ -36,8 +43,8 @@ nlohmann::ordered_json Unsecret(nlohmann::ordered_json rendered,
                                 const std::map<std::string, std::string>& files,
                                 const std::set<std::string>& names);
 
-/// Where `a` and `b` differ as data (key order ignored, a key holding null counts as absent),
-/// leaving out `ignored` places; JSON pointers, at most `limit` of them.
+/// Where `a` and `b` differ as data (key order ignored; a key holding null is not an absent
+/// key), leaving out `ignored` places; JSON pointers, at most `limit` of them.
 std::vector<std::string> DiffAsData(nlohmann::ordered_json a,
                                     nlohmann::ordered_json b,
                                     const std::vector<std::string>& ignored,

@@ -252,8 +252,15 @@ core::Result<std::optional<std::string>> GrafanaClient::GetDashboardText(const s
 core::Result<json> GrafanaClient::Search(
     const std::vector<std::pair<std::string, std::string>>& query, const std::string& what) {
   constexpr int kLimit = 5000;
+  // A Grafana that keeps answering full pages is not followed for ever.
+  constexpr int kMaxPages = 200;
   json all = json::array();
   for (int page = 1;; ++page) {
+    if (page > kMaxPages) {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             what + ": more than " + std::to_string(kLimit * kMaxPages) +
+                                 " search results");
+    }
     auto params = query;
     params.emplace_back("limit", std::to_string(kLimit));
     params.emplace_back("page", std::to_string(page));
@@ -385,10 +392,15 @@ core::Result<json> GrafanaClient::GetHealth() {
 
 core::Result<json> GrafanaClient::ListFolders(const std::string& parent_uid) {
   constexpr int kLimit = 1000;
+  constexpr int kMaxPages = 100;
   const std::string what =
       parent_uid.empty() ? std::string("folders") : "folders in " + Quoted(parent_uid);
   json all = json::array();
   for (int page = 1;; ++page) {
+    if (page > kMaxPages) {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             what + ": more than " + std::to_string(kLimit * kMaxPages));
+    }
     std::vector<std::pair<std::string, std::string>> params;
     if (!parent_uid.empty()) {
       params.emplace_back("parentUid", parent_uid);

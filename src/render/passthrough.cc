@@ -15,16 +15,17 @@ using nlohmann::ordered_json;
                          core::Diagnostic{.file = file, .path = path, .message = std::move(message)});
 }
 
-// The keys that have a *_file twin, per component (Prometheus 2.42+, Alertmanager 0.25+; newer
-// twins such as the webhook's url_file are refused by older versions' own checks).
+// The keys that have a *_file twin, per component, as Prometheus 2.42 and Alertmanager 0.25
+// accept them (their own checks refuse the rest: Alertmanager 0.25 has no token_file,
+// user_key_file, url_file, webhook_url_file or bot_token_file).
 const std::set<std::string>& FileKeys(const std::string& component) {
   static const std::set<std::string> kPrometheus = {"password", "credentials", "bearer_token",
                                                     "client_secret", "key"};
   static const std::set<std::string> kAlertmanager = {
-      "password",     "credentials",        "bearer_token", "client_secret", "key",
-      "api_url",      "slack_api_url",      "auth_password", "smtp_auth_password",
-      "api_key",      "opsgenie_api_key",   "routing_key",  "service_key",   "url",
-      "webhook_url",  "bot_token",          "token",        "user_key"};
+      "password",          "credentials",       "bearer_token",  "client_secret",
+      "key",               "api_url",           "slack_api_url", "auth_password",
+      "smtp_auth_password", "api_key",          "opsgenie_api_key", "victorops_api_key",
+      "routing_key",       "service_key"};
   static const std::set<std::string> kNone;
   if (component == "prometheus") {
     return kPrometheus;
@@ -140,23 +141,53 @@ std::string MainFile(const std::string& component) {
   return "";
 }
 
-ordered_json MergePassthrough(ordered_json base, const json& overlay) {
+namespace {
+
+ordered_json MergeOverlay(ordered_json base, const json& overlay) {
   if (!overlay.is_object() || !base.is_object()) {
     return ordered_json(overlay);
   }
   for (const auto& [key, value] : overlay.items()) {
-    if (value.is_null()) {
-      base.erase(key);
-    } else if (value.is_object() && base.contains(key) && base[key].is_object()) {
-      base[key] = MergePassthrough(std::move(base[key]), value);
-    } else if (value.is_object()) {
-      // A new map: nulls inside it remove nothing, so they are dropped too.
-      base[key] = MergePassthrough(ordered_json::object(), value);
+    if (value.is_object() && base.contains(key) && base[key].is_object()) {
+      base[key] = MergeOverlay(std::move(base[key]), value);
     } else {
       base[key] = ordered_json(value);
     }
   }
   return base;
+}
+
+void RemoveAt(ordered_json& doc, const std::string& pointer) {
+  try {
+    const ordered_json::json_pointer ptr(pointer);
+    if (ptr.empty() || !doc.contains(ptr)) {
+      return;
+    }
+    ordered_json& parent = doc[ptr.parent_pointer()];
+    if (parent.is_object()) {
+      parent.erase(ptr.back());
+    } else if (parent.is_array()) {
+      parent.erase(static_cast<std::size_t>(std::stoul(ptr.back())));
+    }
+  } catch (const std::exception&) {
+    // Not a JSON pointer (validation says so), or not a place of this document.
+  }
+}
+
+}  // namespace
+
+ordered_json MergePassthrough(ordered_json base, const json& overlay, const json& remove) {
+  if (remove.is_array()) {
+    for (const auto& pointer : remove) {
+      if (pointer.is_string()) {
+        RemoveAt(base, pointer.get<std::string>());
+      }
+    }
+  }
+  if (overlay.is_null()) {
+    return base;
+  }
+  return MergeOverlay(std::move(base), overlay);
 }
 
 bool CanReadSecretAt(const std::string& component, const std::string& key) {

@@ -14,10 +14,18 @@ namespace obsforge::render {
 /// an unknown component.
 std::string MainFile(const std::string& component);
 
-/// `overlay` merged over `base` by the spec's merge rule (maps merge recursively, lists and
-/// scalars replace, null removes the key). `base`'s keys keep their order; new keys follow in
-/// `overlay`'s order. Never throws (except std::bad_alloc).
-nlohmann::ordered_json MergePassthrough(nlohmann::ordered_json base, const nlohmann::json& overlay);
+/// A component's passthrough applied to the template's `base`: first every place listed in
+/// `remove` (`passthrough_remove`: JSON pointers, "/server/grpc_listen_address") is taken out
+/// (a place `base` lacks is skipped: templates change between versions), then `overlay`
+/// (`passthrough`) is merged over the result: maps merge recursively, everything else
+/// (lists, scalars, null) replaces — a null is written as null, since for components such as
+/// Tempo and the collector `grpc:` with no value differs from no `grpc` at all. `base`'s keys
+/// keep their order; new keys follow in `overlay`'s order. Never throws (except
+/// std::bad_alloc); `remove` entries that are not JSON pointers are skipped (the spec's
+/// validation reports them).
+nlohmann::ordered_json MergePassthrough(nlohmann::ordered_json base,
+                                        const nlohmann::json& overlay,
+                                        const nlohmann::json& remove = nlohmann::json());
 
 /// Whether `component` (prometheus or alertmanager) has a `<key>_file` option, i.e. whether a
 /// secret under `key` in its main file can be rendered. Always true for the other components.

@@ -429,8 +429,9 @@ class Renderer {
         Fail(source, "", "the template must return an object of file name -> content");
       }
       const json& component = stack_["spec"]["components"][c];
-      const auto passthrough = component.find("passthrough");
-      const bool has_passthrough = passthrough != component.end() && passthrough->is_object();
+      const json passthrough = component.value("passthrough", json());
+      const json passthrough_remove = component.value("passthrough_remove", json());
+      const bool has_passthrough = passthrough.is_object() || passthrough_remove.is_array();
       if (has_passthrough && !files.contains(MainFile(c))) {
         Fail(source, "", "spec.components." + c + ".passthrough needs the template to write " +
                              MainFile(c));
@@ -440,7 +441,9 @@ class Renderer {
         ordered_json main_file;
         if (name == MainFile(c) && original.is_structured() &&
             (has_passthrough || HasSecretReferences(original))) {
-          main_file = has_passthrough ? MergePassthrough(original, *passthrough) : original;
+          main_file = has_passthrough
+                          ? MergePassthrough(original, passthrough, passthrough_remove)
+                          : original;
           ResolveSecretReferences(main_file, c, path);
         }
         const ordered_json& value = main_file.is_null() ? original : main_file;
@@ -574,26 +577,6 @@ class Renderer {
       entry["title"] = title;
       entry["file"] = file;
       rule_groups_.push_back(std::move(entry));
-    }
-  }
-
-  // The spec's notification templates, copied where the template's `templates:` glob points.
-  void EmitAlertmanagerTemplates() {
-    const json& am = stack_["spec"]["components"]["alertmanager"];
-    if (!Enabled("alertmanager") || !am.contains("templates") || !am["templates"].is_array()) {
-      return;
-    }
-    std::map<std::string, std::string> names;
-    for (std::size_t i = 0; i < am["templates"].size(); ++i) {
-      const json entry = {{"path", am["templates"][i]}};
-      const std::string path = "spec.components.alertmanager.templates[" + std::to_string(i) + "]";
-      for (const auto& file : Glob(entry, path)) {
-        const std::string name = SafeFileName(Stem(file)) + ".tmpl";
-        if (const auto [it, inserted] = names.emplace(name, file); !inserted) {
-          Fail(file, "", "notification template " + name + " is also written from " + it->second);
-        }
-        Add("alertmanager/templates/" + name, ReadContent(file, path), file);
-      }
     }
   }
 

@@ -200,6 +200,26 @@ Check Receiver() {
                 {"email", OneOrList(email)}});
 }
 
+// A place in a component's main file: a JSON pointer ("/server/grpc_listen_address").
+Check JsonPointer() {
+  return [](Context& ctx, const json& v, const std::string& path) {
+    if (!v.is_string()) {
+      ctx.Report(path, "expected a JSON pointer such as \"/server/http_listen_port\", got " +
+                           TypeName(v));
+      return;
+    }
+    try {
+      const json::json_pointer pointer(v.get<std::string>());
+      if (pointer.empty()) {
+        ctx.Report(path, "the whole file cannot be removed");
+      }
+    } catch (const json::exception&) {
+      ctx.Report(path, "\"" + v.get<std::string>() +
+                           "\" is not a JSON pointer (\"/key/0/key\", with ~1 for \"/\")");
+    }
+  };
+}
+
 // `secureJsonData` of a datasource: every value is a secret reference.
 Check SecretMap() {
   const auto secret = SecretRef();
@@ -263,34 +283,40 @@ Check Components() {
           {"prometheus", Component({{"scrape", ListOf(scrape_job)},
                                     {"remote_write", ListOf(Any())},
                                     {"external_labels", StringMap()},
-                                    {"passthrough", AnyMap()}},
+                                    {"passthrough", AnyMap()},
+ {"passthrough_remove", ListOf(JsonPointer())}},
                                    {UniqueIn("scrape", "job", "scrape job")})},
           {"alertmanager",
            Component({{"route", Route()},
                       {"receivers", ListOf(Receiver())},
                       {"inhibit_rules", ListOf(Any())},
                       {"templates", ListOf(Glob())},
-                      {"passthrough", AnyMap()}},
+                      {"passthrough", AnyMap()},
+ {"passthrough_remove", ListOf(JsonPointer())}},
                      {UniqueIn("receivers", "name", "receiver name"), RouteReceiversDefined()})},
           {"loki", Component({{"auth_enabled", Bool()},
                               {"limits", AnyMap()},
-                              {"passthrough", AnyMap()}})},
+                              {"passthrough", AnyMap()},
+ {"passthrough_remove", ListOf(JsonPointer())}})},
           {"tempo", Component({{"receivers", ListOf(Enum({"otlp_grpc", "otlp_http", "jaeger_grpc",
                                                           "jaeger_thrift_http", "zipkin"}))},
-                               {"passthrough", AnyMap()}})},
+                               {"passthrough", AnyMap()},
+ {"passthrough_remove", ListOf(JsonPointer())}})},
           {"grafana", Component({{"admin", MapOf({{"user", String()}, {"password", SecretRef()}})},
                                  {"org_id", Int(1, std::numeric_limits<std::int64_t>::max())},
                                  {"disable_provenance", Bool()},
                                  {"datasources", ListOf(GrafanaDatasource())},
                                  {"contact_points", ListOf(GrafanaContactPoint())},
                                  {"adopt", Adopt()},
-                                 {"passthrough", AnyMap()}},
+                                 {"passthrough", AnyMap()},
+ {"passthrough_remove", ListOf(JsonPointer())}},
                                 {UniqueIn("datasources", "uid", "datasource uid"),
                                  UniqueIn("datasources", "name", "datasource name"),
                                  UniqueIn("contact_points", "uid", "contact point uid")})},
           {"otel_collector", Component({{"sampling", MapOf({{"ratio", Ratio()}})},
                                         {"pipelines", AnyMap()},
-                                        {"passthrough", AnyMap()}})},
+                                        {"passthrough", AnyMap()},
+ {"passthrough_remove", ListOf(JsonPointer())}})},
       },
       {}, "component");
 }
