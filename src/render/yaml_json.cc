@@ -1,12 +1,15 @@
 #include "render/yaml_json.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <regex>
+#include <cstdlib>
+#include <optional>
 
 #include <yaml-cpp/yaml.h>
 
 #include "core/diagnostic.h"
+#include "spec/checks.h"
 
 namespace obsforge::render {
 namespace {
@@ -25,25 +28,30 @@ ordered_json ResolvePlain(const std::string& s) {
   if (s == "false" || s == "False" || s == "FALSE") {
     return false;
   }
-  static const std::regex kInt("[-+]?[0-9]+");
-  static const std::regex kHex("0x[0-9a-fA-F]+");
-  static const std::regex kOct("0o[0-7]+");
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  // Regexes are slow; only numbers-in-spirit go through them.
+  // Only numbers-in-spirit are looked at further.
   const char c = s[0];
   if (!(c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'))) {
     return s;
   }
-  if (std::regex_match(s, kInt)) {
+  // strtod, never stod: beyond double's range a number stays the text it is, never throws.
+  const auto finite_double = [&s]() -> std::optional<double> {
+    errno = 0;
+    const double d = std::strtod(s.c_str(), nullptr);
+    return errno == ERANGE || !std::isfinite(d) ? std::nullopt : std::optional(d);
+  };
+  if (spec::IsPlainInteger(s)) {
     std::int64_t v = 0;
     const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
     const auto [p, ec] = std::from_chars(begin, s.data() + s.size(), v);
     if (ec == std::errc() && p == s.data() + s.size()) {
       return v;
     }
-    return std::stod(s);
+    if (const auto d = finite_double()) {
+      return *d;
+    }
+    return s;
   }
-  if (std::regex_match(s, kHex) || std::regex_match(s, kOct)) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
     std::uint64_t v = 0;
     const auto [p, ec] =
         std::from_chars(s.data() + 2, s.data() + s.size(), v, s[1] == 'x' ? 16 : 8);
@@ -52,10 +60,9 @@ ordered_json ResolvePlain(const std::string& s) {
     }
     return s;
   }
-  if (std::regex_match(s, kFloat)) {
-    const double d = std::stod(s);
-    if (std::isfinite(d)) {
-      return d;
+  if (spec::IsPlainFloat(s)) {
+    if (const auto d = finite_double()) {
+      return *d;
     }
   }
   return s;

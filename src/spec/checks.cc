@@ -5,11 +5,125 @@
 
 namespace obsforge::spec {
 
+namespace {
+
+// Bounds that keep std::regex well inside its recursion limit (see checks.h).
+constexpr std::size_t kMaxShort = 64;
+constexpr std::size_t kMaxHost = 253;
+constexpr std::size_t kMaxUrl = 8192;
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool IsAlnum(char c) {
+  return IsAlpha(c) || IsDigit(c);
+}
+
+// ECMAScript's \s (ASCII part).
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// Advances `i` over digits; true when there was at least one.
+bool Digits(std::string_view text, std::size_t& i) {
+  const std::size_t start = i;
+  while (i < text.size() && IsDigit(text[i])) {
+    ++i;
+  }
+  return i > start;
+}
+
+// `xoxb-`/`xoxp-` followed by a token character, at the start or after a non-alphanumeric.
+bool HasSlackToken(std::string_view text) {
+  for (std::size_t pos = text.find("xox"); pos != std::string_view::npos;
+       pos = text.find("xox", pos + 1)) {
+    if ((pos == 0 || !IsAlnum(text[pos - 1])) && pos + 5 < text.size() &&
+        (text[pos + 3] == 'b' || text[pos + 3] == 'p') && text[pos + 4] == '-' &&
+        (IsAlnum(text[pos + 5]) || text[pos + 5] == '-')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// scheme://user:password@host: a scheme (a letter, then letters, digits, '+', '.', '-') right
+// before "://", a user without '/', '@', ':' or blanks, a non-empty password without '/', '@'
+// or blanks, then '@' and a host.
+bool HasPasswordInUserinfo(std::string_view text) {
+  const auto scheme_char = [](char c) { return IsAlnum(c) || c == '+' || c == '.' || c == '-'; };
+  for (std::size_t pos = text.find("://"); pos != std::string_view::npos;
+       pos = text.find("://", pos + 1)) {
+    bool letter = false;
+    for (std::size_t k = pos; k > 0 && scheme_char(text[k - 1]); --k) {
+      letter = letter || IsAlpha(text[k - 1]);
+    }
+    if (!letter) {
+      continue;
+    }
+    std::size_t i = pos + 3;
+    while (i < text.size() && text[i] != '/' && text[i] != '@' && text[i] != ':' &&
+           !IsSpace(text[i])) {
+      ++i;
+    }
+    if (i >= text.size() || text[i] != ':') {
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < text.size() && text[j] != '/' && text[j] != '@' && !IsSpace(text[j])) {
+      ++j;
+    }
+    if (j > i + 1 && j + 1 < text.size() && text[j] == '@' && !IsSpace(text[j + 1])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsPlainInteger(std::string_view text) {
+  std::size_t i = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  return Digits(text, i) && i == text.size();
+}
+
+bool IsPlainFloat(std::string_view text) {
+  std::size_t i = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!Digits(text, i)) {
+      return false;
+    }
+  } else {
+    if (!Digits(text, i)) {
+      return false;
+    }
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      Digits(text, i);
+    }
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) {
+      ++i;
+    }
+    if (!Digits(text, i)) {
+      return false;
+    }
+  }
+  return i == text.size();
+}
+
 bool IsDuration(std::string_view text) {
   // Prometheus model.ParseDuration: units in descending order, each at most once.
   static const std::regex kDuration(
       "(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?");
-  if (text.empty()) {
+  if (text.empty() || text.size() > kMaxShort) {
     return false;
   }
   if (text == "0") {
@@ -33,6 +147,9 @@ bool IsHostPort(std::string_view text) {
   if (number < 1 || number > 65535) {
     return false;
   }
+  if (host.size() > kMaxHost) {
+    return false;
+  }
   if (host.front() == '[') {
     return host.size() > 2 && host.back() == ']';
   }
@@ -47,25 +164,17 @@ bool IsName(std::string_view text) {
 
 bool IsSize(std::string_view text) {
   static const std::regex kSize("[0-9]+(\\.[0-9]+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)");
-  return std::regex_match(text.begin(), text.end(), kSize);
+  return text.size() <= kMaxShort && std::regex_match(text.begin(), text.end(), kSize);
 }
 
 bool IsHttpUrl(std::string_view text) {
   static const std::regex kUrl("https?://[^/\\s?#]+([/?#]\\S*)?");
-  return std::regex_match(text.begin(), text.end(), kUrl);
+  return text.size() <= kMaxUrl && std::regex_match(text.begin(), text.end(), kUrl);
 }
 
 bool LooksLikeCredential(std::string_view text) {
-  if (text.find("hooks.slack.com/services/") != std::string_view::npos) {
-    return true;
-  }
-  static const std::regex kSlackToken("(^|[^A-Za-z0-9])xox[bp]-[A-Za-z0-9-]+");
-  if (std::regex_search(text.begin(), text.end(), kSlackToken)) {
-    return true;
-  }
-  // scheme://user:password@host — a password in the userinfo. `user@host` alone is fine.
-  static const std::regex kUserinfo("[A-Za-z][A-Za-z0-9+.-]*://[^/@\\s:]*:[^/@\\s]+@[^\\s]+");
-  return std::regex_search(text.begin(), text.end(), kUserinfo);
+  return text.find("hooks.slack.com/services/") != std::string_view::npos ||
+         HasSlackToken(text) || HasPasswordInUserinfo(text);
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {

@@ -7,25 +7,37 @@
 
 namespace obsforge::spec {
 
+// None of these checks uses std::regex on unbounded input: libstdc++'s matcher recurses once
+// per character and overflows the stack on strings of ~100 kB, which any request may carry.
+
 /// True for a Prometheus duration: one or more `<int><unit>` with units y, w, d, h, m, s, ms in
-/// that order, each at most once (`30s`, `1h30m`, `500ms`, `0s`).
+/// that order, each at most once (`30s`, `1h30m`, `500ms`, `0s`); at most 64 characters.
 bool IsDuration(std::string_view text);
 
-/// True for `host:port` with a non-empty host (name, IPv4, or `[IPv6]`) and a port 1..65535.
+/// True for `host:port` with a non-empty host (name, IPv4, or `[IPv6]`, at most 253
+/// characters) and a port 1..65535.
 bool IsHostPort(std::string_view text);
 
 /// True for a name: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 bool IsName(std::string_view text);
 
-/// True for a size with a binary or decimal unit (`512MiB`, `2GiB`, `100KB`, `1024B`).
+/// True for a size with a binary or decimal unit (`512MiB`, `2GiB`, `100KB`, `1024B`); at most
+/// 64 characters.
 bool IsSize(std::string_view text);
 
-/// True for an http:// or https:// URL with a host.
+/// True for an http:// or https:// URL with a host, at most 8192 characters.
 bool IsHttpUrl(std::string_view text);
 
 /// True when `text` is evidently a credential written inline: a Slack webhook URL, a Slack
 /// `xoxb-`/`xoxp-` token, or a URL with a password in its userinfo.
 bool LooksLikeCredential(std::string_view text);
+
+/// True for a YAML plain scalar that is an integer: `[-+]?[0-9]+`.
+bool IsPlainInteger(std::string_view text);
+
+/// True for a YAML plain scalar that is a float (the core schema without .inf/.nan):
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`.
+bool IsPlainFloat(std::string_view text);
 
 /// Levenshtein distance between `a` and `b`.
 std::size_t EditDistance(std::string_view a, std::string_view b);

@@ -1,4 +1,6 @@
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <regex>
@@ -7,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/diagnostic.h"
+#include "spec/checks.h"
 #include "spec/document.h"
 
 namespace obsforge::spec {
@@ -61,8 +64,15 @@ std::optional<json> ParseInteger(std::string_view text) {
   const auto [end, ec] =
       std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
   if (ec != std::errc() || end != digits.data() + digits.size()) {
-    // Too large for 64 bits: keep it as a (lossy) number rather than refusing it.
-    return json(std::stod(std::string(text)));
+    // Too large for 64 bits: keep it as a (lossy) number rather than refusing it; beyond
+    // double's range (or in octal, which strtod does not read) it stays the text it is.
+    const std::string owned(text);
+    errno = 0;
+    const double value = base == 8 ? 0.0 : std::strtod(owned.c_str(), nullptr);
+    if (base == 8 || errno == ERANGE) {
+      return json(owned);
+    }
+    return json(value);
   }
   if (!negative) {
     if (magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -232,7 +242,6 @@ nlohmann::json TypePlainScalar(std::string_view text) {
   static const std::set<std::string_view> kFalse = {"false", "False", "FALSE"};
   static const std::set<std::string_view> kInf = {".inf", ".Inf", ".INF"};
   static const std::set<std::string_view> kNan = {".nan", ".NaN", ".NAN"};
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (kNull.contains(text)) {
     return nullptr;
   }
@@ -254,12 +263,13 @@ nlohmann::json TypePlainScalar(std::string_view text) {
     return std::numeric_limits<double>::quiet_NaN();
   }
   const std::string owned(text);
-  // std::regex is slow; most scalars are words and cannot be floats.
-  const bool may_be_float =
-      !text.empty() && (std::isdigit(static_cast<unsigned char>(text[0])) != 0 || text[0] == '.' ||
-                        text[0] == '-' || text[0] == '+');
-  if (may_be_float && std::regex_match(owned, kFloat)) {
-    return std::stod(owned);
+  if (IsPlainFloat(text)) {
+    // strtod, not stod: a float out of double's range stays the text it is, never throws.
+    errno = 0;
+    const double value = std::strtod(owned.c_str(), nullptr);
+    if (errno != ERANGE) {
+      return value;
+    }
   }
   return owned;
 }

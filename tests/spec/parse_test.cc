@@ -54,6 +54,12 @@ TEST(ScalarTypingTest, CoreSchemaPlainScalars) {
   EXPECT_TRUE(std::isinf(TypePlainScalar(".inf").get<double>()));
   EXPECT_LT(TypePlainScalar("-.Inf").get<double>(), 0);
   EXPECT_TRUE(std::isnan(TypePlainScalar(".NaN").get<double>()));
+  // Beyond double's range a number stays its text; nothing throws, nothing recurses per digit.
+  const std::string digits(200000, '7');
+  EXPECT_EQ(TypePlainScalar(digits), json(digits));
+  EXPECT_EQ(TypePlainScalar("1e999999"), json("1e999999"));
+  EXPECT_EQ(TypePlainScalar("0o" + std::string(100, '7')), json("0o" + std::string(100, '7')));
+  EXPECT_EQ(TypePlainScalar("1." + digits), json(1.7777777777777777));
   // YAML 1.1 booleans and things that only look numeric stay strings.
   for (const char* s :
        {"yes", "no", "on", "off", "y", "15s", "2.42.1", "0x", "0o9", "1_000", "nulls", "1e", "."}) {
