@@ -17,9 +17,43 @@ std::string Quoted(const std::string& s) {
   return "\"" + s + "\"";
 }
 
+// Safe readers of Grafana's answers: a member of another type (or a non-object) reads as
+// absent, never throws. Grafana is an upstream: its answers are input like any other.
 std::string Str(const ordered_json& o, const char* key) {
+  if (!o.is_object()) {
+    return "";
+  }
   const auto it = o.find(key);
   return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string Str(const nlohmann::json& o, const char* key) {
+  if (!o.is_object()) {
+    return "";
+  }
+  const auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool Bool(const ordered_json& o, const char* key) {
+  if (!o.is_object()) {
+    return false;
+  }
+  const auto it = o.find(key);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
+
+ordered_json Member(const ordered_json& o, const char* key, ordered_json fallback) {
+  if (!o.is_object()) {
+    return fallback;
+  }
+  const auto it = o.find(key);
+  return it != o.end() && it->type() == fallback.type() ? *it : fallback;
+}
+
+core::Error NotA(const std::string& what, const std::string& shape) {
+  return core::MakeError(core::ErrorCode::kUpstream,
+                         what + ": Grafana's answer is not " + shape);
 }
 
 constexpr std::size_t kMaxFolders = 10000;
@@ -40,16 +74,14 @@ core::Result<void> ReadFolders(provision::GrafanaClient& client,
   }
   std::vector<std::string> children;
   for (const auto& f : *folders) {
-    const std::string uid = f.value("uid", std::string());
-    const std::string f_parent =
-        f.contains("parentUid") && f["parentUid"].is_string() ? f["parentUid"].get<std::string>()
-                                                              : std::string();
-    if (uid.empty() || f_parent != parent || !seen.insert(uid).second) {
+    const std::string uid = Str(f, "uid");
+    if (uid.empty() || Str(f, "parentUid") != parent || !seen.insert(uid).second) {
       continue;
     }
     ordered_json entry = ordered_json::object();
     entry["uid"] = uid;
-    entry["title"] = f.value("title", uid);
+    const std::string title = Str(f, "title");
+    entry["title"] = title.empty() ? uid : title;
     if (!parent.empty()) {
       entry["parentUid"] = parent;
     }
@@ -136,14 +168,17 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
   if (!health.ok()) {
     return health.error();
   }
-  snap.version = health->value("version", std::string());
+  snap.version = Str(*health, "version");
 
   auto list = client.ListDatasources();
   if (!list.ok()) {
     return list.error();
   }
+  if (!list->is_array()) {
+    return NotA("datasources", "a list");
+  }
   for (const auto& summary : *list) {
-    const std::string uid = summary.value("uid", std::string());
+    const std::string uid = Str(summary, "uid");
     if (uid.empty()) {
       continue;
     }
@@ -151,7 +186,10 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
     if (!full.ok()) {
       return full.error();
     }
-    if (full->has_value()) {
+    if (full->has_value() && !(*full)->is_object()) {
+      return NotA("datasource " + Quoted(uid), "an object");
+    }
+    if (full->has_value() && !Str(**full, "uid").empty()) {
       snap.datasources.push_back(ordered_json(**full));
     }
   }
@@ -173,7 +211,7 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
   }
   std::size_t bytes = 0;
   for (const auto& hit : *hits) {
-    const std::string uid = hit.value("uid", std::string());
+    const std::string uid = Str(hit, "uid");
     if (uid.empty()) {
       continue;
     }
@@ -191,9 +229,11 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
                                  " bytes an import takes (at dashboard " + Quoted(uid) + ")");
     }
     ordered_json parsed = ordered_json::parse(**text, nullptr, /*allow_exceptions=*/false);
-    if (!parsed.is_object() || !parsed.contains("dashboard")) {
-      return core::MakeError(core::ErrorCode::kUpstream,
-                             "dashboard " + Quoted(uid) + ": Grafana's answer is not a dashboard");
+    if (!parsed.is_object() || !parsed.contains("dashboard") || !parsed["dashboard"].is_object()) {
+      return NotA("dashboard " + Quoted(uid), "a dashboard");
+    }
+    if (!parsed.contains("meta") || !parsed["meta"].is_object()) {
+      parsed["meta"] = ordered_json::object();
     }
     snap.dashboards.push_back(std::move(parsed));
   }
@@ -202,16 +242,23 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
   if (!rules.ok()) {
     return rules.error();
   }
+  if (!rules->is_array()) {
+    return NotA("alert rules", "a list");
+  }
   std::set<std::pair<std::string, std::string>> groups;
   for (const auto& rule : *rules) {
-    groups.emplace(rule.value("folderUID", std::string()), rule.value("ruleGroup", std::string()));
+    const std::string folder = Str(rule, "folderUID");
+    const std::string group = Str(rule, "ruleGroup");
+    if (!folder.empty() && !group.empty()) {
+      groups.emplace(folder, group);
+    }
   }
   for (const auto& [folder, group] : groups) {
     auto body = client.GetRuleGroup(folder, group);
     if (!body.ok()) {
       return body.error();
     }
-    if (body->has_value()) {
+    if (body->has_value() && (*body)->is_object()) {
       snap.rule_groups.push_back(ordered_json(**body));
     }
   }
@@ -220,9 +267,16 @@ core::Result<GrafanaSnapshot> ReadGrafana(provision::GrafanaClient& client,
   if (!points.ok()) {
     return points.error();
   }
-  snap.contact_points = ordered_json(*points);
+  if (!points->is_array()) {
+    return NotA("contact points", "a list");
+  }
+  for (const auto& point : *points) {
+    if (point.is_object() && !Str(point, "uid").empty()) {
+      snap.contact_points.push_back(ordered_json(point));
+    }
+  }
   auto tree = client.GetPolicyTree();
-  snap.policies = tree.ok() ? ordered_json(*tree) : ordered_json();
+  snap.policies = tree.ok() && tree->is_object() ? ordered_json(*tree) : ordered_json();
   auto timings = client.ListMuteTimings();
   snap.mute_timings = timings.ok() && timings->is_array() ? timings->size() : 0;
   auto templates = client.ListTemplates();
@@ -259,15 +313,15 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
     const std::string uid = Str(ds, "uid");
     const std::string name = Str(ds, "name");
     const std::string type = Str(ds, "type");
-    if (ds.value("readOnly", false)) {
+    if (Bool(ds, "readOnly")) {
       part.review.push_back("datasource " + Quoted(name) + " (uid " + uid +
                             ") is provisioned from files: left as it is (its uid stays, so "
                             "dashboards using it keep working)");
     }
-    if (!default_of_type.count(type) || ds.value("isDefault", false)) {
+    if (!default_of_type.count(type) || Bool(ds, "isDefault")) {
       default_of_type[type] = uid;
     }
-    if (ds.value("readOnly", false)) {
+    if (Bool(ds, "readOnly")) {
       continue;
     }
     ordered_json out = ordered_json::object();
@@ -357,11 +411,16 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
   std::map<std::string, std::string> dir_folder;  // dir -> folder uid ("" = General)
   std::size_t dashboards = 0;
   for (const auto& entry : snap.dashboards) {
-    ordered_json dashboard = entry["dashboard"];
-    const ordered_json meta = entry.value("meta", ordered_json::object());
+    ordered_json dashboard = Member(entry, "dashboard", ordered_json::object());
+    const ordered_json meta = Member(entry, "meta", ordered_json::object());
     const std::string uid = Str(dashboard, "uid");
     const std::string title = Str(dashboard, "title");
-    if (meta.value("provisioned", false)) {
+    if (uid.empty() || title.empty()) {
+      part.review.push_back("a dashboard without a uid or title (" +
+                            Quoted(uid.empty() ? title : uid) + ") was not imported");
+      continue;
+    }
+    if (Bool(meta, "provisioned")) {
       part.review.push_back("dashboard " + Quoted(title) + " (uid " + uid +
                             ") is provisioned from files: left as it is");
       continue;
@@ -402,7 +461,7 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
       part.review.push_back("dashboard " + Quoted(title) + " " + path +
                             " looked like a credential and was replaced by \"<redacted>\"");
     }
-    const std::string folder_uid = meta.value("folderUid", std::string());
+    const std::string folder_uid = Str(meta, "folderUid");
     const auto folder = folders.find(folder_uid);
     const std::string dir = folder == folders.end() ? std::string() : folder->second.dir;
     if (!folder_uid.empty() && folder == folders.end()) {
@@ -448,17 +507,20 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
     const std::string title = Str(group, "title");
     ordered_json rules = ordered_json::array();
     bool file_provisioned = false;
-    for (const auto& rule : group.value("rules", ordered_json::array())) {
+    for (const auto& rule : Member(group, "rules", ordered_json::array())) {
+      if (!rule.is_object()) {
+        continue;
+      }
       if (Provenance(rule) == "file") {
         file_provisioned = true;
         continue;
       }
       provenances.insert(Provenance(rule));
       ordered_json out = ordered_json::object();
-      out["alert"] = rule.value("title", ordered_json(""));
-      out["uid"] = rule.value("uid", ordered_json(""));
-      out["condition"] = rule.value("condition", ordered_json(""));
-      out["data"] = rule.value("data", ordered_json::array());
+      out["alert"] = Str(rule, "title");
+      out["uid"] = Str(rule, "uid");
+      out["condition"] = Str(rule, "condition");
+      out["data"] = Member(rule, "data", ordered_json::array());
       if (rule.contains("noDataState")) {
         out["no_data_state"] = rule["noDataState"];
       }
@@ -473,7 +535,7 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
           out[key] = rule[key];
         }
       }
-      if (rule.value("isPaused", false)) {
+      if (Bool(rule, "isPaused")) {
         out["is_paused"] = true;
       }
       // Anything else Grafana keeps per rule goes back as it is.
@@ -548,8 +610,8 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
     ordered_json out = ordered_json::object();
     out["uid"] = uid;
     out["name"] = name;
-    out["type"] = cp.value("type", ordered_json(""));
-    ordered_json settings = cp.value("settings", ordered_json::object());
+    out["type"] = Str(cp, "type");
+    ordered_json settings = Member(cp, "settings", ordered_json::object());
     secrets.LiftObject(settings, {"grafana", "cp", name, Str(cp, "type")},
                        "grafana contact point " + Quoted(name) + " (uid " + uid + "): settings");
     out["settings"] = std::move(settings);

@@ -55,14 +55,17 @@ class Assembly {
     }
     // 1. The templates' own output with the lifts, lifts that do not render back dropped.
     std::map<std::string, ordered_json> rendered;
-    for (int round = 0; round < 3; ++round) {
-      rendered = RenderMain(Build(/*with_passthrough=*/false), nullptr);
+    // Dashboards change no main file: these renders leave them out (they are most of the work
+    // with a large Grafana).
+    for (int round = 0; round < 3 && !parts_.empty(); ++round) {
+      rendered = RenderMain(Build(/*with_passthrough=*/false, /*with_dashboards=*/false), nullptr);
       if (rendered.empty() && !parts_.empty()) {
         // A lift the spec refuses: without lifts the passthrough carries everything.
         for (auto& part : parts_) {
           part.lifts.clear();
         }
-        rendered = RenderMain(Build(/*with_passthrough=*/false), nullptr);
+        rendered =
+            RenderMain(Build(/*with_passthrough=*/false, /*with_dashboards=*/false), nullptr);
         break;
       }
       if (!DropMismatchedLifts(rendered)) {
@@ -78,7 +81,7 @@ class Assembly {
           ExclusionsOf(part));
     }
     // 3. The spec, rendered once more and compared with the originals.
-    result.spec = Build(/*with_passthrough=*/true);
+    result.spec = Build(/*with_passthrough=*/true, /*with_dashboards=*/true);
     const auto final_files = RenderMain(result.spec, &result.rendered);
     Verify(final_files);
     result.spec_yaml = Header() + render::EmitYaml(result.spec);
@@ -114,7 +117,7 @@ class Assembly {
            "# components.*.passthrough holds what the templates do not model (docs/import.md).\n";
   }
 
-  ordered_json Build(bool with_passthrough) const {
+  ordered_json Build(bool with_passthrough, bool with_dashboards) const {
     ordered_json doc = ordered_json::object();
     doc["apiVersion"] = "obsforge/v1";
     doc["kind"] = "Stack";
@@ -181,7 +184,7 @@ class Assembly {
     if (grafana_ && !grafana_->folders.empty()) {
       spec["folders"] = grafana_->folders;
     }
-    if (grafana_ && !grafana_->dashboards.empty()) {
+    if (grafana_ && with_dashboards && !grafana_->dashboards.empty()) {
       spec["dashboards"] = grafana_->dashboards;
     }
     if (!alerts.empty()) {
