@@ -310,7 +310,13 @@ std::string ReferencedFiles::Resolve(const std::string& pattern) const {
 }
 
 ordered_json ParseConfig(const ConfigFile& file, const std::string& what) {
-  ordered_json doc = render::ParseYaml(file.text, file.path);
+  ordered_json doc;
+  try {
+    doc = render::ParseYaml(file.text, file.path);
+  } catch (const core::InputError& e) {
+    // The renderer's parser reports render errors; here the file is what the user gave.
+    throw core::InputError(core::InputError::Kind::kInvalidSpec, e.diagnostics());
+  }
   if (doc.is_null()) {
     doc = ordered_json::object();
   }
