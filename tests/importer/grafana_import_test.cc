@@ -1,7 +1,5 @@
-// A Grafana built by hand through its API (FakeGrafana): datasources with stored secrets, a folder
-// tree, dashboards (one posted with unresolved __inputs, one provisioned from files), alert rules
-// and a contact point made in the UI. It is imported, the spec is rendered from the text written,
-// and applied back with the provisioner.
+// A Grafana built by hand (hand_built_grafana.h) is imported, the spec is rendered from the text
+// written, and applied back with the provisioner.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -10,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "fakes/fake_grafana.h"
-#include "fakes/test_client.h"
 #include "http/curl_http_client.h"
+#include "importer/hand_built_grafana.h"
 #include "importer/import.h"
 #include "provision/desired.h"
 #include "provision/grafana_client.h"
@@ -26,132 +24,16 @@ namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
-using testing::HasSubstr;
-using testing::Not;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 const http::CurlGlobal kCurlGlobal;
 
-constexpr const char* kDatasourcePassword = "ds-s3cr3t-basic-pw";
-constexpr const char* kSlackUrl = "https://hooks.slack.com/services/T9/B9/s3cr3tQQQQQQQQQQQQQQ";
+using testing::kDatasourcePassword;
+using testing::kSlackUrl;
 
-json PanelOn(const json& datasource, const std::string& expr) {
-  return {{"id", 1},
-          {"type", "timeseries"},
-          {"title", "Requests"},
-          {"datasource", datasource},
-          {"targets", {{{"refId", "A"}, {"datasource", datasource}, {"expr", expr}}}}};
-}
-
-json RuleData(const std::string& datasource_uid, const std::string& expr) {
-  return json::array(
-      {{{"refId", "A"},
-        {"relativeTimeRange", {{"from", 600}, {"to", 0}}},
-        {"datasourceUid", datasource_uid},
-        {"model", {{"refId", "A"}, {"expr", expr}}}},
-       {{"refId", "B"},
-        {"datasourceUid", "__expr__"},
-        {"model",
-         {{"refId", "B"},
-          {"type", "threshold"},
-          {"expression", "A"},
-          {"conditions", {{{"evaluator", {{"type", "gt"}, {"params", {0}}}}}}}}}}});
-}
-
-class GrafanaImport : public testing::Test {
+class GrafanaImport : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // Datasources as an admin adds them in the UI.
-    Api("POST", "/api/datasources",
-        {{"uid", "prom-main"},
-         {"name", "Prometheus"},
-         {"type", "prometheus"},
-         {"access", "proxy"},
-         {"url", "http://prometheus:9090"},
-         {"isDefault", true},
-         {"basicAuth", true},
-         {"basicAuthUser", "grafana"},
-         {"jsonData", {{"httpMethod", "POST"}, {"timeInterval", "15s"}}},
-         {"secureJsonData", {{"basicAuthPassword", kDatasourcePassword}}}});
-    Api("POST", "/api/datasources",
-        {{"uid", "loki-main"},
-         {"name", "Loki"},
-         {"type", "loki"},
-         {"access", "proxy"},
-         {"url", "http://loki:3100"},
-         {"jsonData", {{"maxLines", 1000}}}});
-    // A folder tree: Shop > Payments, and Platform.
-    Api("POST", "/api/folders", {{"uid", "shop"}, {"title", "Shop"}});
-    Api("POST", "/api/folders", {{"uid", "shop-payments"}, {"title", "Payments"}, {"parentUid", "shop"}});
-    Api("POST", "/api/folders", {{"uid", "platform"}, {"title", "Platform"}});
-    // Dashboards: one per folder, one in General, one posted with its export's __inputs left in.
-    SaveDashboard({{"uid", "shop-overview"},
-                   {"title", "Shop overview"},
-                   {"tags", {"shop"}},
-                   {"panels", {PanelOn({{"type", "prometheus"}, {"uid", "prom-main"}},
-                                       "sum(rate(http_requests_total[5m]))")}}},
-                  "shop");
-    SaveDashboard({{"__inputs",
-                    {{{"name", "DS_PROMETHEUS"},
-                      {"label", "Prometheus"},
-                      {"type", "datasource"},
-                      {"pluginId", "prometheus"}}}},
-                   {"__requires", {{{"type", "datasource"}, {"id", "prometheus"}}}},
-                   {"uid", "payments"},
-                   {"title", "Payments"},
-                   {"panels", {PanelOn({{"type", "prometheus"}, {"uid", "${DS_PROMETHEUS}"}},
-                                       "sum(rate(payments_total[5m]))")}}},
-                  "shop-payments");
-    SaveDashboard({{"uid", "node"},
-                   {"title", "Node"},
-                   {"panels", {PanelOn({{"type", "loki"}, {"uid", "loki-main"}},
-                                       "{job=\"varlogs\"}")}}},
-                  "platform");
-    SaveDashboard({{"uid", "home"}, {"title", "Home"}, {"panels", json::array()}}, "");
-    SaveDashboard({{"uid", "welcome"}, {"title", "Welcome"}, {"panels", json::array()}}, "");
-    grafana_.SeedDashboard({{"uid", "from-files"}, {"title", "From files"}, {"panels", json::array()}},
-                           "platform", /*provisioned=*/true);
-    // Alert rules and a contact point made in the UI (no provenance).
-    Api("PUT", "/api/v1/provisioning/folder/shop/rule-groups/shop-alerts",
-        {{"title", "shop-alerts"},
-         {"interval", 60},
-         {"rules",
-          {{{"uid", "shop-5xx"},
-            {"title", "Shop 5xx"},
-            {"condition", "B"},
-            {"data", RuleData("prom-main", "sum(rate(http_requests_total{code=~\"5..\"}[5m]))")},
-            {"noDataState", "OK"},
-            {"execErrState", "Alerting"},
-            {"for", "5m"},
-            {"labels", {{"severity", "critical"}}},
-            {"annotations", {{"summary", "The shop answers 5xx"}}}}}}},
-        /*ui=*/true);
-    Api("POST", "/api/v1/provisioning/contact-points",
-        {{"uid", "shop-slack"},
-         {"name", "shop-slack"},
-         {"type", "slack"},
-         {"settings", {{"url", kSlackUrl}, {"recipient", "#shop"}}}},
-        /*ui=*/true);
-    grafana_.ResetCounters();
-  }
-
-  fakes::testing::Reply Api(const std::string& method,
-                            const std::string& path,
-                            const json& body,
-                            bool ui = false) {
-    http::Headers headers = {{"Authorization", fakes::testing::BasicAuth("admin", "admin")},
-                             {"Content-Type", "application/json"}};
-    if (ui) {
-      headers.emplace_back("X-Disable-Provenance", "true");
-    }
-    auto reply = fakes::testing::Call(grafana_.port(), method, path, body.dump(), headers);
-    EXPECT_LT(reply.status, 300) << method << " " << path << ": " << reply.body;
-    return reply;
-  }
-
-  void SaveDashboard(const json& dashboard, const std::string& folder) {
-    Api("POST", "/api/dashboards/db", {{"dashboard", dashboard}, {"folderUid", folder}});
-  }
-
   ImportResult ImportIt(bool adopt) {
     auto snapshot = ReadGrafana(client_, grafana_.url(), "basic", "admin");
     EXPECT_TRUE(snapshot.ok()) << snapshot.error().message;
@@ -192,6 +74,7 @@ class GrafanaImport : public testing::Test {
   }
 
   fakes::FakeGrafana grafana_;
+  testing::HandBuiltGrafana built_{grafana_};
   http::CurlHttpClient curl_;
   provision::GrafanaClient client_{{.base_url = grafana_.url(),
                                     .basic_user = "admin",
