@@ -31,6 +31,7 @@
 #include "health/checks.h"
 #include "health/prober.h"
 #include "http/curl_http_client.h"
+#include "http/curl_multi_http_client.h"
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -104,26 +105,36 @@ struct Counters {
   std::atomic<std::uint64_t> failed{0};
 };
 
+// A Prober and the curl multi client it runs on.
+struct RunningProber {
+  std::unique_ptr<http::CurlMultiHttpClient> http;
+  std::unique_ptr<health::Prober> prober;
+  health::Prober* operator->() const { return prober.get(); }
+};
+
 // Registers `checks` checks of `url_of(i)` on a new Prober and starts it.
-std::unique_ptr<health::Prober> StartProber(int checks,
-                                            milliseconds interval,
-                                            const std::function<std::string(int)>& url_of,
-                                            Counters& counters,
-                                            core::Clock& clock) {
-  auto prober = std::make_unique<health::Prober>(
-      health::ProberOptions{.max_in_flight = 1024, .max_host_connections = 16},
+RunningProber StartProber(int checks,
+                          milliseconds interval,
+                          const std::function<std::string(int)>& url_of,
+                          Counters& counters,
+                          core::Clock& clock) {
+  RunningProber running;
+  running.http = std::make_unique<http::CurlMultiHttpClient>(
+      http::CurlMultiOptions{.max_host_connections = 16});
+  running.prober = std::make_unique<health::Prober>(
+      health::ProberOptions{.max_in_flight = 1024},
       [&counters](const health::CheckResult& r) { ++(r.ok ? counters.ok : counters.failed); },
-      clock);
-  prober->Start();
+      clock, *running.http);
+  running.prober->Start();
   for (int i = 0; i < checks; ++i) {
     http::Request request{.url = url_of(i)};
     request.timeout = milliseconds(10000);
-    prober->Add({.id = std::to_string(i),
-                 .request = request,
-                 .parser = health::ExpectStatus200,
-                 .interval = interval});
+    running.prober->Add({.id = std::to_string(i),
+                         .request = request,
+                         .parser = health::ExpectStatus200,
+                         .interval = interval});
   }
-  return prober;
+  return running;
 }
 
 int FreePort() {

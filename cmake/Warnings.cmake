@@ -33,12 +33,11 @@ endfunction()
 function(obs_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock_main)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} obs_test_paths GTest::gmock_main)
   target_include_directories(${name} PRIVATE "${CMAKE_SOURCE_DIR}/tests" "${CMAKE_SOURCE_DIR}/src")
-  target_compile_definitions(${name} PRIVATE
-    OBS_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-    OBS_SHARED_DIR="${OBS_SHARED_DIR}"
-    OBS_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  # OBS_SOURCE_DIR & co. come from tests/support/paths.h (values in one generated file), not from
+  # -D flags: test objects stay the same wherever the repository is, so ccache serves a copy.
+  target_compile_options(${name} PRIVATE -include "${CMAKE_SOURCE_DIR}/tests/support/paths.h")
   obs_target_options(${name})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()

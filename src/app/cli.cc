@@ -7,13 +7,14 @@
 #include "app/version.h"
 #include "gitops/git_source.h"
 #include "http/curl_http_client.h"
+#include "server/config.h"
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
 namespace obsforge::app {
 namespace {
 
-// Every flag can also come from OBSFORGE_<FLAG> (interfaces.md).
+// Every flag can also come from OBSFORGE_<FLAG> (docs/cli.md); a test checks each one's --help.
 std::string EnvName(const std::string& flag) {
   std::string out = "OBSFORGE_";
   for (const char c : flag) {
@@ -27,6 +28,11 @@ CLI::Option* Flag(CLI::App* cmd, const std::string& name, T& target, const std::
   return cmd->add_option("--" + name, target, help)->envname(EnvName(name));
 }
 
+// A flag without a value (`--strict`); OBSFORGE_<FLAG>=1/true/on turns it on.
+CLI::Option* Switch(CLI::App* cmd, const std::string& name, bool& target, const std::string& help) {
+  return cmd->add_flag("--" + name, target, help)->envname(EnvName(name));
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -34,7 +40,7 @@ int Main(int argc, char** argv) {
   const gitops::GitLibrary git_library;  // libgit2 is initialised once per process
   CLI::App app{"obsforge: render, apply, provision and watch observability stacks", "obsforge"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", VersionLine());
   Io io{std::cout, std::cerr, ::isatty(STDERR_FILENO) == 1};
   int exit_code = kExitOk;
 
@@ -43,8 +49,7 @@ int Main(int argc, char** argv) {
   validate_cmd->add_option("SPEC", validate.specs, "Stack spec files")->required();
   Flag(validate_cmd, "root", validate.root, "Stack root (default: derived from the spec's path)");
   Flag(validate_cmd, "templates", validate.templates, "Templates folder (default: built in)");
-  validate_cmd->add_flag("--strict", validate.strict, "Also run promtool and amtool")
-      ->envname(EnvName("strict"));
+  Switch(validate_cmd, "strict", validate.strict, "Also run promtool and amtool");
   validate_cmd->callback([&] { exit_code = RunValidate(validate, io); });
 
   RenderCliOptions render;
@@ -59,9 +64,8 @@ int Main(int argc, char** argv) {
   Flag(render_cmd, "out", render.out, "Output folder")->required();
   Flag(render_cmd, "root", render.input.root, "Stack root (default: derived from the spec's path)");
   Flag(render_cmd, "templates", render.input.templates, "Templates folder (default: built in)");
-  render_cmd->add_flag("--check", render.check,
-                       "Compare with --out; print a diff; exit 1 if stale");
-  render_cmd->add_flag("--strict", render.strict, "Also run promtool and amtool");
+  Switch(render_cmd, "check", render.check, "Compare with --out; print a diff; exit 1 if stale");
+  Switch(render_cmd, "strict", render.strict, "Also run promtool and amtool");
   render_cmd->callback([&] {
     if (render.input.spec.empty() && !render.repo) {
       throw CLI::RequiredError("SPEC or --repo");
@@ -84,7 +88,7 @@ int Main(int argc, char** argv) {
     Flag(cmd, "templates", opts.input.templates, "Templates folder (default: built in)");
     Flag(cmd, "data-dir", opts.data_dir, "Revisions and runtime folder (default ./var)");
     if (name == "plan") {
-      cmd->add_flag("--full", opts.full_diff, "Every line of each file's diff (default: 1000)");
+      Switch(cmd, "full", opts.full_diff, "Every line of each file's diff (default: 1000)");
     }
     const std::string command = name;
     cmd->callback([&, command] {
@@ -103,7 +107,10 @@ int Main(int argc, char** argv) {
   Flag(serve_cmd, "content-dir", serve.content_dir,
        "Where posted specs' paths resolve (default .)");
   Flag(serve_cmd, "tokens-file", serve.tokens_file, "Bearer tokens and roles (YAML)");
-  Flag(serve_cmd, "store", serve.store, "sqlite (default)");
+  Flag(serve_cmd, "store", serve.store,
+       "Store: sqlite, the only one (obsforge.db in --data-dir); PostgreSQL is not supported yet")
+      ->check(CLI::Validator([](const std::string& value) { return server::StoreProblem(value); },
+                             "sqlite"));
   Flag(serve_cmd, "bootstrap", serve.bootstrap, "Create these stacks at start unless they exist");
   serve_cmd->callback([&] { exit_code = RunServe(serve, io); });
 
@@ -150,7 +157,7 @@ int Main(int argc, char** argv) {
     std::cout << app.help("", CLI::AppFormatMode::All);
     return kExitOk;
   } catch (const CLI::CallForVersion&) {
-    std::cout << kVersion << '\n';
+    std::cout << VersionLine() << '\n';
     return kExitOk;
   } catch (const CLI::ParseError& e) {
     // A subcommand's --help arrives here too, as CallForHelp raised inside the subcommand.

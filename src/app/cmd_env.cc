@@ -14,6 +14,7 @@
 #include "app/loaded_stack.h"
 #include "app/step_printer.h"
 #include "app/up_view.h"
+#include "apply/runtime.h"
 #include "control/application.h"
 #include "control/controller_backend.h"
 #include "core/diagnostic.h"
@@ -234,9 +235,9 @@ int RunApply(const EnvCommandOptions& options, Io io) {
   if (!loaded) {
     return kExitFailed;
   }
-  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-    io.err << "environment " << options.env << " of " << loaded->stack.name
-           << " uses the local runtime: obsforge runs its components itself, so use `obsforge up "
+  if (const auto kind = apply::KindOf(merged); kind.runs_components_here) {
+    io.err << "environment " << options.env << " of " << loaded->stack.name << " uses the "
+           << kind.name << " runtime: obsforge runs its components itself, so use `obsforge up "
            << options.input.spec.string() << " --env " << options.env
            << "` (foreground) or `obsforge serve`\n";
     return kExitFailed;
@@ -255,8 +256,9 @@ int RunUp(const EnvCommandOptions& options, Io io) {
   if (!loaded) {
     return kExitFailed;
   }
-  if (merged.runtime.type != spec::Runtime::Type::kLocal) {
-    io.err << "environment " << options.env << " uses the external runtime: use `obsforge apply`\n";
+  if (const auto kind = apply::KindOf(merged); !kind.runs_components_here) {
+    io.err << "environment " << options.env << " uses the " << kind.name
+           << " runtime: use `obsforge apply`\n";
     return kExitFailed;
   }
   // SIGINT and SIGTERM are waited for, not handled: blocked before any thread starts, so every

@@ -11,9 +11,18 @@ extern "C" {
 }
 
 #include "app/commands.h"
+#include "app/git_describe.h"
 #include "app/version.h"
 
 namespace obsforge::app {
+
+std::string VersionLine() {
+  std::string line = std::string("obsforge ") + kVersion;
+  if (*kGitDescribe != '\0') {
+    line += std::string(" (git ") + kGitDescribe + ")";
+  }
+  return line;
+}
 
 int RunVersion(Io io) {
   const auto poco = Poco::Environment::libraryVersion();
@@ -21,7 +30,7 @@ int RunVersion(Io io) {
   int git_minor = 0;
   int git_rev = 0;
   git_libgit2_version(&git_major, &git_minor, &git_rev);
-  io.out << "obsforge " << kVersion << '\n'
+  io.out << VersionLine() << '\n'
          << "  poco " << ((poco >> 24) & 0xff) << '.' << ((poco >> 16) & 0xff) << '.'
          << ((poco >> 8) & 0xff) << '\n'
          << "  libcurl " << curl_version_info(CURLVERSION_NOW)->version << '\n'

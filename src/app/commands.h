@@ -11,7 +11,7 @@
 
 namespace obsforge::app {
 
-/// Exit codes shared by every command (interfaces.md).
+/// Exit codes shared by every command (docs/cli.md).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;  ///< invalid spec, template error, differences, failed apply
 inline constexpr int kExitUsage = 2;

@@ -16,7 +16,7 @@ struct LoadedStack {
   spec::StackSpec stack;
 };
 
-/// Resolves the stack root (stack-spec.md "Paths"), then reads and validates the spec.
+/// Resolves the stack root (docs/stack-spec.md "Paths"), then reads and validates the spec.
 /// Throws core::InputError listing every problem.
 LoadedStack LoadStack(const std::filesystem::path& spec_file,
                       const std::optional<std::filesystem::path>& root);

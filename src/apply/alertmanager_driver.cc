@@ -8,6 +8,7 @@
 
 #include "apply/prometheus_driver.h"
 #include "apply/reload_http.h"
+#include "core/duration.h"
 
 namespace obsforge::apply {
 namespace {
@@ -15,65 +16,13 @@ namespace {
 constexpr const char* kConfigPath = "alertmanager/alertmanager.yml";
 constexpr const char* kReloadMetric = "alertmanager_config_last_reload_successful";
 
-// Prometheus duration syntax ("1h30m", "300s"), in milliseconds; nullopt if `text` is not one.
-std::optional<long long> ParseDuration(const std::string& text) {
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  long long total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    long long number = 0;
-    const std::size_t digits_start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      number = number * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (i == digits_start) {
-      return std::nullopt;
-    }
-    long long unit = 0;
-    if (text.compare(i, 2, "ms") == 0) {
-      unit = 1;
-      i += 2;
-    } else if (i < text.size()) {
-      switch (text[i]) {
-        case 's':
-          unit = 1000;
-          break;
-        case 'm':
-          unit = 60'000;
-          break;
-        case 'h':
-          unit = 3'600'000;
-          break;
-        case 'd':
-          unit = 86'400'000;
-          break;
-        case 'w':
-          unit = 604'800'000;
-          break;
-        case 'y':
-          unit = 31'536'000'000;
-          break;
-        default:
-          return std::nullopt;
-      }
-      ++i;
-    } else {
-      return std::nullopt;
-    }
-    total += number * unit;
-  }
-  return total;
-}
-
 bool ScalarsMatch(const std::string& written, const std::string& loaded) {
   if (written == loaded || written == "<secret>" || loaded == "<secret>") {
     return true;
   }
-  const auto a = ParseDuration(written);
-  const auto b = ParseDuration(loaded);
+  // Alertmanager answers durations in its own spelling ("5m" for "300s").
+  const auto a = core::ParseDuration(written);
+  const auto b = core::ParseDuration(loaded);
   return a && b && *a == b;
 }
 

@@ -1,9 +1,8 @@
 #include "apply/environment_controller.h"
 
-#include "apply/alertmanager_driver.h"
+#include <algorithm>
+
 #include "apply/binaries.h"
-#include "apply/local_drivers.h"
-#include "apply/prometheus_driver.h"
 #include "apply/revisions.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
@@ -14,38 +13,6 @@
 
 namespace obsforge::apply {
 namespace {
-
-// A driver that starts its component on the first apply (the files are in place only once the
-// revision is written) and hands over to the reload/restart driver once the component runs.
-class StartingDriver final : public ComponentDriver {
- public:
-  StartingDriver(std::unique_ptr<ComponentDriver> inner,
-                 LocalRuntime& runtime,
-                 std::chrono::milliseconds ready_timeout)
-      : inner_(std::move(inner)), runtime_(runtime), ready_timeout_(ready_timeout) {}
-
-  std::string Component() const override { return inner_->Component(); }
-
-  core::Result<void> Activate(const render::Bundle& bundle) override {
-    const auto state = runtime_.State(Component());
-    if (state && state->phase == ProcessPhase::kRunning) {
-      return inner_->Activate(bundle);
-    }
-    if (auto started = runtime_.Start(Component()); !started.ok()) {
-      return started;
-    }
-    return runtime_.WaitReady(Component(), ready_timeout_);
-  }
-
-  core::Result<void> Verify(const render::Bundle& bundle) override {
-    return inner_->Verify(bundle);
-  }
-
- private:
-  std::unique_ptr<ComponentDriver> inner_;
-  LocalRuntime& runtime_;
-  std::chrono::milliseconds ready_timeout_;
-};
 
 void Report(const StepCallback& on_step, Step step) {
   if (on_step) {
@@ -93,8 +60,7 @@ EnvironmentController::EnvironmentController(ControllerOptions options,
       http_(http),
       clock_(clock),
       logger_(logger),
-      applier_(std::filesystem::absolute(options_.data_dir), clock),
-      external_(std::filesystem::absolute(options_.data_dir), http, clock) {
+      applier_(std::filesystem::absolute(options_.data_dir), clock) {
   options_.data_dir = std::filesystem::absolute(options_.data_dir);
 }
 
@@ -102,52 +68,65 @@ EnvironmentController::~EnvironmentController() {
   StopAll();
 }
 
-core::Result<LocalRuntime*> EnvironmentController::Local(const spec::EnvironmentSpec& env) {
-  std::lock_guard lock(mu_);
-  const Key key{env.stack, env.env};
-  auto it = locals_.find(key);
-  if (it != locals_.end()) {
-    it->second->UpdateSpec(env);
-    return it->second.get();
+core::Result<Runtime*> EnvironmentController::RuntimeFor(const spec::EnvironmentSpec& env) {
+  std::unique_ptr<Runtime> replaced;  // the spec asks for another kind: stopped outside the lock
+  auto found = [&]() -> core::Result<Runtime*> {
+    std::lock_guard lock(mu_);
+    const Key key{env.stack, env.env};
+    auto it = runtimes_.find(key);
+    if (it != runtimes_.end()) {
+      if (Fits(*it->second, env)) {
+        it->second->Update(env);
+        return it->second.get();
+      }
+      replaced = std::move(it->second);
+      runtimes_.erase(it);
+    }
+    auto made = MakeRuntime(env, RuntimeContext{.data_dir = options_.data_dir,
+                                                .http = http_,
+                                                .clock = clock_,
+                                                .logger = logger_,
+                                                .path_env = options_.path_env,
+                                                .ready_timeout = options_.ready_timeout,
+                                                .supervisor = options_.supervisor});
+    if (!made.ok()) {
+      return made.error();
+    }
+    auto* runtime = made->get();
+    runtimes_.emplace(key, std::move(made.value()));
+    return runtime;
+  }();
+  if (replaced) {
+    replaced->StopAll();
   }
-  auto opened = LocalRuntime::Open(env,
-                                   LocalRuntimeOptions{.data_dir = options_.data_dir,
-                                                       .path_env = options_.path_env,
-                                                       .supervisor = options_.supervisor},
-                                   http_, clock_, logger_);
-  if (!opened.ok()) {
-    return opened.error();
-  }
-  auto* runtime = opened->get();
-  locals_.emplace(key, std::move(opened.value()));
-  return runtime;
+  return found;
 }
 
-render::RenderOptions EnvironmentController::RenderOptionsFor(const PortMap* ports) const {
+render::RenderOptions EnvironmentController::RenderOptionsFor(const Runtime* runtime) const {
   render::RenderOptions options;
   options.templates_dir = options_.templates_dir;
   options.data_root = options_.data_dir;
-  if (ports != nullptr) {
-    options.ports = *ports;
+  if (runtime != nullptr) {
+    runtime->ConfigureRender(options);
   }
   return options;
 }
 
 render::Bundle EnvironmentController::RenderMerged(const spec::EnvironmentSpec& env,
                                                    const spec::ContentSource& content,
-                                                   const PortMap* ports) {
+                                                   const Runtime* runtime) {
   // The shared cache re-renders only when the spec, a content file or a template changed, so an
   // unchanged apply costs reading the files, not evaluating Jsonnet (bench/README.md "Apply").
-  return render::SharedRenderCache().Render(env, content, RenderOptionsFor(ports));
+  return render::SharedRenderCache().Render(env, content, RenderOptionsFor(runtime));
 }
 
 core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSpec& env,
-                                                       const PortMap* ports) {
+                                                       const Runtime& runtime) {
   const auto refs = spec::CollectSecretRefs(env.merged);
   if (refs.empty()) {
     return {};
   }
-  const auto dir = render::SecretsDir(env, RenderOptionsFor(ports));
+  const auto dir = render::SecretsDir(env, RenderOptionsFor(&runtime));
   std::vector<std::pair<std::string, core::Secret>> values;
   std::string missing;
   for (const auto& ref : refs) {
@@ -176,16 +155,14 @@ render::Bundle EnvironmentController::Render(const spec::StackSpec& stack,
                                              const std::string& env,
                                              const spec::ContentSource& content) {
   const auto merged = spec::ForEnvironment(stack, env);
-  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-    // Local ports are allocated once and kept in ports.json, so rendering needs the runtime.
-    auto local = Local(merged);
-    if (local.ok()) {
-      return RenderMerged(merged, content, &(*local)->ports());
-    }
-    logger_.Warn("local runtime unavailable; rendering with default ports",
-                 {{"stack", stack.name}, {"env", env}, {"error", local.error().message}});
+  // A local runtime's ports are allocated once and kept in ports.json: rendering needs it.
+  auto runtime = RuntimeFor(merged);
+  if (!runtime.ok()) {
+    logger_.Warn("runtime unavailable; rendering without it",
+                 {{"stack", stack.name}, {"env", env}, {"error", runtime.error().message}});
+    return RenderMerged(merged, content, nullptr);
   }
-  return RenderMerged(merged, content, nullptr);
+  return RenderMerged(merged, content, *runtime);
 }
 
 core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
@@ -197,13 +174,12 @@ core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
     return plan;
   }
   const auto merged = spec::ForEnvironment(stack, env);
-  LocalRuntime* runtime = nullptr;
-  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-    if (auto local = Local(merged); local.ok()) {
-      runtime = *local;
-    }
+  auto runtime = RuntimeFor(merged);
+  if (!runtime.ok()) {
+    plan->objects.notes.push_back("cannot plan objects: " + runtime.error().message);
+    return plan;
   }
-  const auto target = TargetFor(merged, runtime);
+  const auto target = ProvisionTargetFor(merged, (*runtime)->Provisioning());
   if (!target.Any()) {
     return plan;
   }
@@ -235,17 +211,12 @@ core::Result<std::unique_ptr<provision::OwnershipLedger>> EnvironmentController:
   return std::unique_ptr<provision::OwnershipLedger>(std::move(ledger.value()));
 }
 
-ProvisionTarget EnvironmentController::TargetFor(const spec::EnvironmentSpec& env,
-                                                 LocalRuntime* runtime) const {
-  return ProvisionTargetFor(env, runtime != nullptr ? runtime->BaseUrl("grafana") : "");
-}
-
 void EnvironmentController::Provision(const spec::EnvironmentSpec& env,
                                       const render::Bundle& bundle,
-                                      LocalRuntime* runtime,
+                                      const Runtime& runtime,
                                       ApplyResult& result,
                                       const StepCallback& on_step) {
-  const auto target = TargetFor(env, runtime);
+  const auto target = ProvisionTargetFor(env, runtime.Provisioning());
   if (!target.Any()) {
     return;
   }
@@ -307,75 +278,13 @@ void EnvironmentController::Provision(const spec::EnvironmentSpec& env,
   Report(on_step, step);
 }
 
-void EnvironmentController::EnsureRunning(LocalRuntime& runtime,
-                                          const std::vector<std::string>& skip,
-                                          ApplyResult* result,
-                                          const StepCallback& on_step) {
-  for (const auto& component : runtime.EnabledComponents()) {
-    if (std::find(skip.begin(), skip.end(), component) != skip.end()) {
-      continue;
-    }
-    const auto state = runtime.State(component);
-    if (state &&
-        (state->phase == ProcessPhase::kRunning || state->phase == ProcessPhase::kRestarting)) {
-      continue;
-    }
-    auto step = MakeStep(clock_, "start", component, StepState::kRunning, "");
-    Report(on_step, step);
-    auto started = runtime.Start(component);
-    if (started.ok()) {
-      started = runtime.WaitReady(component, options_.ready_timeout);
-    }
-    step.finished_at = clock_.Now();
-    step.state = started.ok() ? StepState::kSucceeded : StepState::kFailed;
-    step.message =
-        started.ok() ? "ready at " + runtime.BaseUrl(component) : started.error().message;
-    Report(on_step, step);
-    if (!started.ok() && result->outcome != Outcome::kFailed) {
-      result->outcome = Outcome::kFailed;
-      result->error = started.error();
-      result->failed_component = component;
-    }
-  }
-}
-
-ApplyResult EnvironmentController::ApplyLocal(const spec::EnvironmentSpec& env,
-                                              const render::Bundle& bundle,
-                                              LocalRuntime& runtime,
-                                              const StepCallback& on_step) {
-  std::vector<std::unique_ptr<ComponentDriver>> owned;
-  std::vector<ComponentDriver*> drivers;
-  std::vector<std::string> unavailable;
-  for (const auto& component : runtime.EnabledComponents()) {
-    // A missing binary is reported, never skipped silently; the rest of the stack still applies.
-    if (auto binary = ResolveComponentBinary(component, options_.path_env); !binary.ok()) {
-      unavailable.push_back(component);
-      Report(on_step, MakeStep(clock_, "start", component, StepState::kFailed,
-                               "unavailable: " + binary.error().message));
-      continue;
-    }
-    std::unique_ptr<ComponentDriver> inner;
-    if (component == "prometheus") {
-      inner = std::make_unique<PrometheusDriver>(
-          PrometheusDriverOptions{.base_url = runtime.BaseUrl(component)}, http_, clock_);
-    } else if (component == "alertmanager") {
-      inner = std::make_unique<AlertmanagerDriver>(
-          AlertmanagerDriverOptions{.base_url = runtime.BaseUrl(component)}, http_, clock_);
-    } else {
-      inner = MakeRestartDriver(runtime, component,
-                                RestartDriverOptions{.ready_timeout = options_.ready_timeout});
-    }
-    if (inner == nullptr) {
-      continue;
-    }
-    owned.push_back(
-        std::make_unique<StartingDriver>(std::move(inner), runtime, options_.ready_timeout));
-    drivers.push_back(owned.back().get());
-  }
-  auto result = applier_.Apply(env.stack, env.env, bundle, drivers, on_step);
-  if (result.outcome == Outcome::kApplied || result.outcome == Outcome::kUnchanged) {
-    // Components whose files did not change were not activated: make sure they run anyway.
-    EnsureRunning(runtime, unavailable, &result, on_step);
+ApplyResult EnvironmentController::ApplyWith(const spec::EnvironmentSpec& env,
+                                             const render::Bundle& bundle,
+                                             Runtime& runtime,
+                                             const StepCallback& on_step) {
+  auto result = runtime.Apply(bundle, applier_, on_step);
+  if (FilesApplied(result)) {
+    Provision(env, bundle, runtime, result, on_step);
   }
   return result;
 }
@@ -388,25 +297,21 @@ ApplyResult EnvironmentController::Apply(const spec::StackSpec& stack,
   Report(on_step, step);
   spec::EnvironmentSpec merged;
   render::Bundle bundle;
-  LocalRuntime* runtime = nullptr;
+  Runtime* runtime = nullptr;
   try {
     merged = spec::ForEnvironment(stack, env);
-    if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-      auto local = Local(merged);
-      if (!local.ok()) {
-        step.state = StepState::kFailed;
-        step.finished_at = clock_.Now();
-        step.message = local.error().message;
-        Report(on_step, step);
-        ApplyResult failed;
-        failed.error = local.error();
-        return failed;
-      }
-      runtime = *local;
-      bundle = RenderMerged(merged, content, &runtime->ports());
-    } else {
-      bundle = RenderMerged(merged, content, nullptr);
+    auto opened = RuntimeFor(merged);
+    if (!opened.ok()) {
+      step.state = StepState::kFailed;
+      step.finished_at = clock_.Now();
+      step.message = opened.error().message;
+      Report(on_step, step);
+      ApplyResult failed;
+      failed.error = opened.error();
+      return failed;
     }
+    runtime = *opened;
+    bundle = RenderMerged(merged, content, runtime);
   } catch (const core::InputError& e) {
     step.state = StepState::kFailed;
     step.finished_at = clock_.Now();
@@ -421,7 +326,7 @@ ApplyResult EnvironmentController::Apply(const spec::StackSpec& stack,
   Report(on_step, step);
   auto secrets = MakeStep(clock_, "secrets", "", StepState::kRunning, "");
   Report(on_step, secrets);
-  const auto written = WriteSecrets(merged, runtime != nullptr ? &runtime->ports() : nullptr);
+  const auto written = WriteSecrets(merged, *runtime);
   secrets.finished_at = clock_.Now();
   secrets.state = written.ok() ? StepState::kSucceeded : StepState::kFailed;
   secrets.message = written.ok() ? "" : written.error().message;
@@ -431,12 +336,7 @@ ApplyResult EnvironmentController::Apply(const spec::StackSpec& stack,
     failed.error = written.error();
     return failed;
   }
-  auto result = runtime != nullptr ? ApplyLocal(merged, bundle, *runtime, on_step)
-                                   : external_.Apply(merged, bundle, on_step);
-  if (FilesApplied(result)) {
-    Provision(merged, bundle, runtime, result, on_step);
-  }
-  return result;
+  return ApplyWith(merged, bundle, *runtime, on_step);
 }
 
 ApplyResult EnvironmentController::Rollback(const spec::StackSpec& stack,
@@ -460,51 +360,44 @@ ApplyResult EnvironmentController::Rollback(const spec::StackSpec& stack,
   } catch (const core::InputError& e) {
     return FailedRender(e);
   }
-  LocalRuntime* runtime = nullptr;
-  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-    auto local = Local(merged);
-    if (!local.ok()) {
-      failed.error = local.error();
-      return failed;
-    }
-    runtime = *local;
+  auto runtime = RuntimeFor(merged);
+  if (!runtime.ok()) {
+    failed.error = runtime.error();
+    return failed;
   }
-  auto result = runtime != nullptr ? ApplyLocal(merged, *bundle, *runtime, on_step)
-                                   : external_.Apply(merged, *bundle, on_step);
-  if (FilesApplied(result)) {
-    Provision(merged, *bundle, runtime, result, on_step);
-  }
-  return result;
+  return ApplyWith(merged, *bundle, **runtime, on_step);
 }
 
 core::Result<void> EnvironmentController::Teardown(const std::string& stack,
                                                    const std::string& env,
                                                    const StepCallback& on_step) {
-  std::unique_ptr<LocalRuntime> runtime;
+  std::unique_ptr<Runtime> runtime;
   {
     std::lock_guard lock(mu_);
-    auto it = locals_.find(Key{stack, env});
-    if (it != locals_.end()) {
+    auto it = runtimes_.find(Key{stack, env});
+    if (it != runtimes_.end()) {
       runtime = std::move(it->second);
-      locals_.erase(it);
+      runtimes_.erase(it);
     }
   }
   auto deprovisioned = Deprovision(stack, env, runtime.get(), on_step);
   auto step = MakeStep(clock_, "stop", "", StepState::kRunning, "");
   Report(on_step, step);
+  const bool runs_components = runtime && runtime->Kind().runs_components_here;
   if (runtime) {
     runtime->StopAll();
   }
   step.state = StepState::kSucceeded;
   step.finished_at = clock_.Now();
-  step.message = runtime ? "local components stopped" : "nothing running";
+  step.message = runs_components ? std::string(runtime->Kind().name) + " components stopped"
+                                 : "nothing running";
   Report(on_step, step);
   return deprovisioned;
 }
 
 core::Result<void> EnvironmentController::Deprovision(const std::string& stack,
                                                       const std::string& env,
-                                                      LocalRuntime* runtime,
+                                                      const Runtime* runtime,
                                                       const StepCallback& on_step) {
   const auto file = applier_.EnvRoot(stack, env) / kProvisionTargetFile;
   std::error_code ec;
@@ -519,8 +412,12 @@ core::Result<void> EnvironmentController::Deprovision(const std::string& stack,
   }
   auto step = MakeStep(clock_, "deprovision", "", StepState::kRunning, "");
   if (target.grafana_local) {
-    const auto state = runtime != nullptr ? runtime->State("grafana") : std::nullopt;
-    if (!state || state->phase != ProcessPhase::kRunning) {
+    const auto components = runtime != nullptr ? runtime->Status() : std::vector<ComponentStatus>{};
+    const bool running =
+        std::any_of(components.begin(), components.end(), [](const ComponentStatus& c) {
+          return c.name == "grafana" && c.state == ComponentState::kRunning;
+        });
+    if (!running) {
       // Its objects live in its own data dir under obsforge's; nothing to reach or clean remotely.
       target.grafana = false;
       step.message = "grafana not running: its objects stay in its data dir; ";
@@ -576,62 +473,40 @@ std::optional<render::Bundle> EnvironmentController::Applied(const std::string& 
   return std::move(bundle.value());
 }
 
-nlohmann::json EnvironmentController::Status(const std::string& stack, const std::string& env) {
-  nlohmann::json status = {{"components", nlohmann::json::array()}};
+RuntimeStatus EnvironmentController::Status(const std::string& stack, const std::string& env) {
+  RuntimeStatus status;
   const auto root = applier_.EnvRoot(stack, env);
   if (std::filesystem::exists(root)) {
     if (auto store = RevisionStore::Open(root); store.ok()) {
-      status["revision"] = store->Current() ? nlohmann::json(*store->Current()) : nullptr;
-      status["last_good"] = store->LastGood() ? nlohmann::json(*store->LastGood()) : nullptr;
+      status.has_revisions = true;
+      status.revision = store->Current();
+      status.last_good = store->LastGood();
     }
   }
   std::lock_guard lock(mu_);
-  auto it = locals_.find(Key{stack, env});
-  status["runtime"] = it == locals_.end() ? "external_or_stopped" : "local";
-  if (it != locals_.end()) {
-    for (const auto& state : it->second->States()) {
-      nlohmann::json c = {{"name", state.name},
-                          {"state", state.Describe()},
-                          {"pid", state.pid},
-                          {"restarts", state.restarts},
-                          {"url", it->second->BaseUrl(state.name)}};
-      if (!state.last_exit.empty()) {
-        c["last_exit"] = state.last_exit;
-      }
-      status["components"].push_back(std::move(c));
-    }
+  if (auto it = runtimes_.find(Key{stack, env}); it != runtimes_.end()) {
+    status.runtime = it->second->Kind().name;
+    status.components = it->second->Status();
   }
   return status;
 }
 
 std::map<std::string, std::string> EnvironmentController::Urls(const spec::StackSpec& stack,
                                                                const std::string& env) {
-  std::map<std::string, std::string> urls;
-  const auto merged = spec::ForEnvironment(stack, env);
-  if (merged.runtime.type == spec::Runtime::Type::kLocal) {
-    auto local = Local(merged);
-    if (local.ok()) {
-      for (const auto& component : (*local)->EnabledComponents()) {
-        urls[component] = (*local)->BaseUrl(component);
-      }
-    }
-    return urls;
+  auto runtime = RuntimeFor(spec::ForEnvironment(stack, env));
+  if (!runtime.ok()) {
+    return {};
   }
-  for (const auto& [component, settings] : merged.runtime.components) {
-    if (!settings.url.empty()) {
-      urls[component] = settings.url;
-    }
-  }
-  return urls;
+  return (*runtime)->Urls();
 }
 
 void EnvironmentController::StopAll() {
-  std::map<Key, std::unique_ptr<LocalRuntime>> locals;
+  std::map<Key, std::unique_ptr<Runtime>> runtimes;
   {
     std::lock_guard lock(mu_);
-    locals.swap(locals_);
+    runtimes.swap(runtimes_);
   }
-  for (auto& [key, runtime] : locals) {
+  for (auto& [key, runtime] : runtimes) {
     runtime->StopAll();
   }
 }

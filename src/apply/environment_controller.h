@@ -10,11 +10,10 @@
 #include <string>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
-#include "apply/external_runtime.h"
-#include "apply/local_runtime.h"
+#include "apply/binaries.h"
 #include "apply/provision_step.h"
+#include "apply/runtime.h"
+#include "apply/supervisor.h"
 #include "apply/transaction.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -48,8 +47,9 @@ struct ControllerOptions {
 
 /// The one code path from a stack spec to a running, verified environment, shared by the CLI
 /// (`plan`, `apply`, `up`) and the server: render → write revision → start or reload → verify →
-/// record, or roll back (see Applier). Local environments run as supervised children of this
-/// process; external ones are written to their config dirs and reloaded over HTTP.
+/// record, or roll back (see Applier). Each environment gets its Runtime (MakeRuntime) on first
+/// use, kept until Teardown: local environments run as supervised children of this process,
+/// external ones are written to their config dirs and reloaded over HTTP.
 /// Thread-safe; applies of one (stack, env) are serialized by the Applier's lock.
 class EnvironmentController {
  public:
@@ -111,50 +111,47 @@ class EnvironmentController {
   /// The bundle `current` points at, if anything was applied.
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env);
 
-  /// Runtime status: {runtime, revision, last_good, components: [{name, state, pid, url,
-  /// restarts, last_exit}]}.
-  nlohmann::json Status(const std::string& stack, const std::string& env);
+  /// The revisions of (stack, env) and, when its runtime is open in this process, the runtime's
+  /// name and a state per component. Never throws.
+  RuntimeStatus Status(const std::string& stack, const std::string& env);
 
-  /// Base URL of each component of `env` (loopback URLs for a local environment, the runtime's
-  /// `url` for an external one).
+  /// Base URL of each component of `env` (Runtime::Urls(): loopback URLs for a local
+  /// environment, the runtime's `url` for an external one); empty when its runtime cannot be
+  /// opened. Throws core::InputError for an unknown environment.
   std::map<std::string, std::string> Urls(const spec::StackSpec& stack, const std::string& env);
 
-  /// Stops every local component of every environment.
+  /// Stops what the runtimes of every environment run.
   void StopAll();
 
  private:
   using Key = std::pair<std::string, std::string>;
 
-  // The local runtime of (stack, env), opened on first use; spec updated on every call.
-  core::Result<LocalRuntime*> Local(const spec::EnvironmentSpec& env);
-  render::RenderOptions RenderOptionsFor(const PortMap* ports) const;
+  // The runtime of (stack, env), made on first use (or again when the spec asks for another
+  // kind); the spec is handed to it on every call.
+  core::Result<Runtime*> RuntimeFor(const spec::EnvironmentSpec& env);
+  render::RenderOptions RenderOptionsFor(const Runtime* runtime) const;
   render::Bundle RenderMerged(const spec::EnvironmentSpec& env,
                               const spec::ContentSource& content,
-                              const PortMap* ports);
+                              const Runtime* runtime);
   // Resolves every secret the spec references and writes each value (0600) where the rendered
   // files point. A missing secret fails the apply before anything else is written.
-  core::Result<void> WriteSecrets(const spec::EnvironmentSpec& env, const PortMap* ports);
-  ApplyResult ApplyLocal(const spec::EnvironmentSpec& env,
-                         const render::Bundle& bundle,
-                         LocalRuntime& runtime,
-                         const StepCallback& on_step);
-  // Starts what is not running yet (after an unchanged apply, or components left out of it).
-  void EnsureRunning(LocalRuntime& runtime,
-                     const std::vector<std::string>& skip,
-                     ApplyResult* result,
-                     const StepCallback& on_step);
+  core::Result<void> WriteSecrets(const spec::EnvironmentSpec& env, const Runtime& runtime);
+  // Render, secrets, then the runtime's apply and the provision step.
+  ApplyResult ApplyWith(const spec::EnvironmentSpec& env,
+                        const render::Bundle& bundle,
+                        Runtime& runtime,
+                        const StepCallback& on_step);
   core::Result<std::unique_ptr<provision::OwnershipLedger>> OpenLedger(const std::string& stack,
                                                                        const std::string& env);
   // Deletes the owned objects of (stack, env) through the target saved by its last apply.
   core::Result<void> Deprovision(const std::string& stack,
                                  const std::string& env,
-                                 LocalRuntime* runtime,
+                                 const Runtime* runtime,
                                  const StepCallback& on_step);
-  ProvisionTarget TargetFor(const spec::EnvironmentSpec& env, LocalRuntime* runtime) const;
   // The provision step after files were applied or found unchanged; updates `result`.
   void Provision(const spec::EnvironmentSpec& env,
                  const render::Bundle& bundle,
-                 LocalRuntime* runtime,
+                 const Runtime& runtime,
                  ApplyResult& result,
                  const StepCallback& on_step);
 
@@ -163,9 +160,8 @@ class EnvironmentController {
   core::Clock& clock_;
   core::Logger& logger_;
   Applier applier_;
-  ExternalRuntime external_;
-  std::mutex mu_;  // guards locals_
-  std::map<Key, std::unique_ptr<LocalRuntime>> locals_;
+  std::mutex mu_;  // guards runtimes_
+  std::map<Key, std::unique_ptr<Runtime>> runtimes_;
 };
 
 }  // namespace obsforge::apply

@@ -109,19 +109,54 @@ core::Result<void> ExternalComponentDriver::Verify(const render::Bundle& bundle)
   return inner_ ? inner_->Verify(bundle) : core::Result<void>();
 }
 
-ExternalRuntime::ExternalRuntime(fs::path data_dir,
+ExternalRuntime::ExternalRuntime(spec::EnvironmentSpec env,
+                                 fs::path data_dir,
                                  http::HttpClient& client,
                                  core::Clock& clock,
                                  ExternalRuntimeOptions options)
-    : data_dir_(std::move(data_dir)),
+    : env_(std::move(env)),
+      data_dir_(std::move(data_dir)),
       client_(client),
       clock_(clock),
-      options_(options),
-      applier_(data_dir_, clock) {
+      options_(options) {
 }
 
-std::vector<std::unique_ptr<ComponentDriver>> ExternalRuntime::MakeDrivers(
-    const spec::EnvironmentSpec& env) const {
+spec::EnvironmentSpec ExternalRuntime::Env() const {
+  std::lock_guard lock(mu_);
+  return env_;
+}
+
+void ExternalRuntime::Update(const spec::EnvironmentSpec& env) {
+  std::lock_guard lock(mu_);
+  env_ = env;
+}
+
+void ExternalRuntime::ConfigureRender(render::RenderOptions& /*options*/) const {
+}
+
+ProvisionAccess ExternalRuntime::Provisioning() const {
+  const auto env = Env();
+  ProvisionAccess access;
+  if (const auto it = env.runtime.components.find("grafana"); it != env.runtime.components.end()) {
+    const auto& grafana = it->second;
+    access.grafana_url = grafana.url;
+    if (grafana.token) {
+      access.token = grafana.token;
+    } else if (grafana.password) {
+      access.user = grafana.user;
+      access.password = grafana.password;
+    }
+  }
+  if (const auto it = env.runtime.components.find("loki"); it != env.runtime.components.end() &&
+                                                           !it->second.url.empty() &&
+                                                           it->second.config_dir.empty()) {
+    access.loki_url = it->second.url;
+  }
+  return access;
+}
+
+std::vector<std::unique_ptr<ComponentDriver>> ExternalRuntime::MakeDrivers() const {
+  const auto env = Env();
   std::vector<std::unique_ptr<ComponentDriver>> drivers;
   for (const auto& name : spec::ComponentNames()) {
     const auto it = env.runtime.components.find(name);
@@ -150,28 +185,47 @@ std::vector<std::unique_ptr<ComponentDriver>> ExternalRuntime::MakeDrivers(
                                               options_.verify_timeout);
       }
     }
-    const auto state = applier_.EnvRoot(env.stack, env.env) / "external" / (name + ".files");
+    const auto state = data_dir_ / "stacks" / env.stack / env.env / "external" / (name + ".files");
     drivers.push_back(
         std::make_unique<ExternalComponentDriver>(name, rt.config_dir, state, std::move(inner)));
   }
   return drivers;
 }
 
-ApplyResult ExternalRuntime::Apply(const spec::EnvironmentSpec& env,
-                                   const render::Bundle& bundle,
+ApplyResult ExternalRuntime::Apply(const render::Bundle& bundle,
+                                   Applier& applier,
                                    const StepCallback& on_step) {
-  const auto owned = MakeDrivers(env);
+  const auto env = Env();
+  const auto owned = MakeDrivers();
   std::vector<ComponentDriver*> drivers;
   drivers.reserve(owned.size());
   for (const auto& d : owned) {
     drivers.push_back(d.get());
   }
-  return applier_.Apply(env.stack, env.env, bundle, drivers, on_step);
+  return applier.Apply(env.stack, env.env, bundle, drivers, on_step);
 }
 
-core::Result<Plan> ExternalRuntime::PlanFor(const spec::EnvironmentSpec& env,
-                                            const render::Bundle& bundle) {
-  return applier_.PlanFor(env.stack, env.env, bundle);
+std::vector<ComponentStatus> ExternalRuntime::Status() const {
+  const auto env = Env();
+  std::vector<ComponentStatus> out;
+  for (const auto& name : spec::ComponentNames()) {
+    if (const auto it = env.runtime.components.find(name); it != env.runtime.components.end()) {
+      out.push_back(
+          ComponentStatus{.name = name, .state = ComponentState::kExternal, .url = it->second.url});
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ExternalRuntime::Urls() const {
+  const auto env = Env();
+  std::map<std::string, std::string> urls;
+  for (const auto& [component, settings] : env.runtime.components) {
+    if (!settings.url.empty()) {
+      urls[component] = settings.url;
+    }
+  }
+  return urls;
 }
 
 }  // namespace obsforge::apply

@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "apply/drivers.h"
+#include "apply/runtime.h"
 #include "apply/transaction.h"
 #include "core/clock.h"
 #include "http/http_client.h"
@@ -76,36 +79,53 @@ struct ExternalRuntimeOptions {
   std::chrono::milliseconds request_timeout{5000};
 };
 
-/// The `external` runtime: components run elsewhere (systemd, Kubernetes, ...). For each
-/// component with a `config_dir` its files are written there, then Prometheus and Alertmanager
-/// are reloaded over HTTP and verified, other components only have `/ready` checked. A
-/// component with only a `url` keeps its configuration. Revisions (and so the last good files
-/// for rollback) live in obsforge's data dir; see Applier for the transaction.
-class ExternalRuntime {
+/// The `external` runtime of one (stack, environment): components run elsewhere (systemd,
+/// Kubernetes, ...). For each component with a `config_dir` its files are written there, then
+/// Prometheus and Alertmanager are reloaded over HTTP and verified, other components only have
+/// `/ready` checked. A component with only a `url` keeps its configuration. Revisions (and so
+/// the last good files for rollback) live in obsforge's data dir; see Applier for the
+/// transaction. It runs nothing: StopAll() does nothing and every component is kExternal.
+class ExternalRuntime final : public Runtime {
  public:
   /// `client` and `clock` must outlive the runtime.
-  ExternalRuntime(std::filesystem::path data_dir,
+  ExternalRuntime(spec::EnvironmentSpec env,
+                  std::filesystem::path data_dir,
                   http::HttpClient& client,
                   core::Clock& clock,
                   ExternalRuntimeOptions options = {});
 
-  /// The drivers for `env` (one per component with a config_dir, in ComponentNames() order).
-  std::vector<std::unique_ptr<ComponentDriver>> MakeDrivers(const spec::EnvironmentSpec& env) const;
+  /// "external": the components run elsewhere.
+  static constexpr RuntimeKind kKind{.name = "external", .runs_components_here = false};
+  RuntimeKind Kind() const override { return kKind; }
+  void Update(const spec::EnvironmentSpec& env) override;
+  /// Nothing: rendered files name the components' own addresses.
+  void ConfigureRender(render::RenderOptions& options) const override;
+  /// Grafana at its runtime `url`, signed in with its `token`, else its `user`/`password`, else
+  /// the admin of `components.grafana`; the Loki ruler API only for a Loki with a `url` and no
+  /// `config_dir` (otherwise its rules are files).
+  ProvisionAccess Provisioning() const override;
+  /// Runs the drivers of MakeDrivers() in `applier`'s transaction.
+  ApplyResult Apply(const render::Bundle& bundle,
+                    Applier& applier,
+                    const StepCallback& on_step) override;
+  void StopAll() override {}
+  /// Every component the runtime section names, kExternal, with its `url`.
+  std::vector<ComponentStatus> Status() const override;
+  /// The `url` of every component that has one.
+  std::map<std::string, std::string> Urls() const override;
 
-  /// Applies `bundle` (already rendered and validated) to `env`. See Applier::Apply.
-  ApplyResult Apply(const spec::EnvironmentSpec& env,
-                    const render::Bundle& bundle,
-                    const StepCallback& on_step = {});
-
-  /// What Apply would change. See Applier::PlanFor.
-  core::Result<Plan> PlanFor(const spec::EnvironmentSpec& env, const render::Bundle& bundle);
+  /// The drivers (one per component with a config_dir, in ComponentNames() order).
+  std::vector<std::unique_ptr<ComponentDriver>> MakeDrivers() const;
 
  private:
+  spec::EnvironmentSpec Env() const;
+
+  mutable std::mutex mu_;  // guards env_
+  spec::EnvironmentSpec env_;
   std::filesystem::path data_dir_;
   http::HttpClient& client_;
   core::Clock& clock_;
   ExternalRuntimeOptions options_;
-  Applier applier_;
 };
 
 }  // namespace obsforge::apply

@@ -100,11 +100,6 @@ std::string LocalRuntime::ReadinessUrl(const std::string& component) const {
   return ReadyUrl(component, ports_);
 }
 
-void LocalRuntime::UpdateSpec(const spec::EnvironmentSpec& env) {
-  std::lock_guard lock(mu_);
-  env_ = env;
-}
-
 CommandInputs LocalRuntime::InputsFor(const std::string& binary_name) const {
   CommandInputs inputs{.binary_name = binary_name, .grafana_homepath = options_.grafana_homepath};
   std::lock_guard lock(mu_);

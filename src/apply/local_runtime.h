@@ -11,6 +11,7 @@
 #include "apply/binaries.h"
 #include "apply/local_commands.h"
 #include "apply/ports.h"
+#include "apply/runtime.h"
 #include "apply/supervisor.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -27,6 +28,8 @@ struct LocalRuntimeOptions {
   std::size_t log_max_bytes = kDefaultLogMaxBytes;
   std::chrono::milliseconds ready_poll_interval{100};
   std::chrono::milliseconds probe_timeout{2000};  ///< one readiness request
+  std::chrono::milliseconds ready_timeout{
+      60000};  ///< Apply(): a started component is ready by then
   std::string grafana_homepath = "/usr/share/grafana";
   SupervisorOptions supervisor;
 };
@@ -37,8 +40,9 @@ struct LocalRuntimeOptions {
 /// loopback ports that stay stable across restarts (ports.json). Thread-safe.
 ///
 /// It starts and stops processes; writing revisions, reloading and verifying is the transaction's
-/// job (PrometheusDriver / AlertmanagerDriver, and MakeRestartDriver() for the others).
-class LocalRuntime {
+/// job (PrometheusDriver / AlertmanagerDriver, and MakeRestartDriver() for the others), which
+/// Apply() runs.
+class LocalRuntime final : public Runtime {
  public:
   /// Opens the runtime for `env` (its `runtime` must be local): creates the env root and resolves
   /// the ports (fixed ones from `runtime.<component>.port`, the rest from/into ports.json).
@@ -52,7 +56,7 @@ class LocalRuntime {
       core::Logger& logger = core::NullLogger());
 
   /// Stops every component it started (StopAll).
-  ~LocalRuntime();
+  ~LocalRuntime() override;
   LocalRuntime(const LocalRuntime&) = delete;
   LocalRuntime& operator=(const LocalRuntime&) = delete;
   LocalRuntime(LocalRuntime&&) = delete;
@@ -71,8 +75,27 @@ class LocalRuntime {
   /// The URL WaitReady() polls.
   std::string ReadinessUrl(const std::string& component) const;
 
+  /// "local", running its components here.
+  static constexpr RuntimeKind kKind{.name = "local", .runs_components_here = true};
+  RuntimeKind Kind() const override { return kKind; }
   /// Replaces the spec (e.g. a new retention); takes effect at the component's next start.
-  void UpdateSpec(const spec::EnvironmentSpec& env);
+  void Update(const spec::EnvironmentSpec& env) override;
+  /// Sets the ports.
+  void ConfigureRender(render::RenderOptions& options) const override;
+  /// The Grafana it runs, as its admin; Loki reads rules from files.
+  ProvisionAccess Provisioning() const override;
+  /// Each enabled component whose binary is missing is reported (a failed "start" step
+  /// "unavailable: <binary> not found on PATH") and left out. The others: started (and ready)
+  /// once their files are in place when not running, reloaded (Prometheus, Alertmanager) or
+  /// restarted when their files changed; after an applied or unchanged bundle, every one that
+  /// does not run is started (a failure makes the outcome kFailed naming it).
+  ApplyResult Apply(const render::Bundle& bundle,
+                    Applier& applier,
+                    const StepCallback& on_step) override;
+  /// States() with URLs and process details.
+  std::vector<ComponentStatus> Status() const override;
+  /// BaseUrl() of every enabled component.
+  std::map<std::string, std::string> Urls() const override;
 
   /// Starts `component` (creating its directories) and returns once it is spawned; a no-op when it
   /// runs already. When its binary is missing, its state becomes `unavailable: <binary> not found
@@ -86,7 +109,7 @@ class LocalRuntime {
   /// Stops and starts `component` (Start() when it was not running).
   core::Result<void> Restart(const std::string& component);
   /// Stops every component; returns when no child is left.
-  void StopAll();
+  void StopAll() override;
 
   /// One readiness probe: ok on HTTP 200 from ReadinessUrl(); kUnavailable otherwise, with the
   /// status and body (or the transport error) in the message.
@@ -115,6 +138,10 @@ class LocalRuntime {
                core::Clock& clock,
                core::Logger& logger);
   CommandInputs InputsFor(const std::string& binary_name) const;
+  // Starts what is not running yet (after an unchanged apply, or components left out of it).
+  void EnsureRunning(const std::vector<std::string>& skip,
+                     ApplyResult& result,
+                     const StepCallback& on_step);
 
   mutable std::mutex mu_;  // guards env_
   spec::EnvironmentSpec env_;

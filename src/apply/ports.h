@@ -14,7 +14,7 @@ namespace obsforge::apply {
 /// Port name -> TCP port, with the names of the templates' `env.ports`.
 using PortMap = std::map<std::string, int>;
 
-/// Every name in `env.ports` (templates_contract.md): prometheus, alertmanager,
+/// Every name in `env.ports` (docs/templates.md): prometheus, alertmanager,
 /// alertmanager_cluster, loki, loki_grpc, tempo, tempo_grpc, otlp_grpc, otlp_http, grafana,
 /// otel_collector_health, otel_collector_metrics, otel_otlp_grpc, otel_otlp_http.
 const std::vector<std::string>& PortNames();

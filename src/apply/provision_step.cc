@@ -29,11 +29,6 @@ std::optional<core::SecretRef> RefFromJson(const json& value) {
   return spec::AsSecretRef(value);
 }
 
-const spec::ComponentRuntime* RuntimeOf(const spec::EnvironmentSpec& env, const char* component) {
-  const auto it = env.runtime.components.find(component);
-  return it == env.runtime.components.end() ? nullptr : &it->second;
-}
-
 // Grafana options with the credentials resolved; a missing secret names the reference only.
 core::Result<provision::GrafanaOptions> GrafanaOptionsFor(const ProvisionTarget& target,
                                                           const core::EnvLookup& env) {
@@ -121,9 +116,8 @@ ProvisionTarget ProvisionTarget::FromJson(const json& doc) {
 }
 
 ProvisionTarget ProvisionTargetFor(const spec::EnvironmentSpec& env,
-                                   const std::string& local_grafana_url) {
+                                   const ProvisionAccess& access) {
   ProvisionTarget t;
-  const bool local = env.runtime.type == spec::Runtime::Type::kLocal;
   const json& components = env.merged.contains("spec") && env.merged["spec"].is_object()
                                ? env.merged["spec"].value("components", json::object())
                                : json::object();
@@ -131,30 +125,23 @@ ProvisionTarget ProvisionTargetFor(const spec::EnvironmentSpec& env,
     const json& grafana = components["grafana"];
     const json admin = grafana.value("admin", json::object());
     t.grafana = true;
-    t.grafana_local = local;
+    t.grafana_local = access.grafana_local;
+    t.grafana_url = access.grafana_url;
     t.org_id = static_cast<int>(grafana.value("org_id", 0));
     t.disable_provenance = grafana.value("disable_provenance", false);
     t.user = admin.is_object() ? admin.value("user", "admin") : "admin";
     if (admin.is_object() && admin.contains("password")) {
       t.password = spec::AsSecretRef(admin["password"]);
     }
-    if (local) {
-      t.grafana_url = local_grafana_url;
-    } else if (const auto* runtime = RuntimeOf(env, "grafana"); runtime != nullptr) {
-      t.grafana_url = runtime->url;
-      if (runtime->token) {
-        t.token = runtime->token;
-      } else if (runtime->password) {
-        t.user = runtime->user.empty() ? "admin" : runtime->user;
-        t.password = runtime->password;
-      }
+    if (access.token) {
+      t.token = access.token;
+    } else if (access.password) {
+      t.user = access.user.empty() ? "admin" : access.user;
+      t.password = access.password;
     }
   }
-  if (!local && render::ComponentEnabled(env.merged, "loki")) {
-    if (const auto* runtime = RuntimeOf(env, "loki");
-        runtime != nullptr && !runtime->url.empty() && runtime->config_dir.empty()) {
-      t.loki_url = runtime->url;
-    }
+  if (render::ComponentEnabled(env.merged, "loki")) {
+    t.loki_url = access.loki_url;
   }
   return t;
 }

@@ -21,7 +21,7 @@ namespace obsforge::apply {
 /// credentials as secret REFERENCES only (so it can be saved next to the revisions and used again
 /// by a teardown, which has no spec).
 ///
-/// Rules (templates/README.md "Grafana objects and the Loki ruler"):
+/// Rules (docs/templates.md "Grafana objects and the Loki ruler"):
 /// - Grafana: every object of grafana/objects.json (datasources, folders, dashboards, rule
 ///   groups, contact points, the policy route) goes through the HTTP API, never through
 ///   provisioning files, so no object is both (Grafana refuses API writes to file-provisioned
@@ -50,10 +50,19 @@ struct ProvisionTarget {
   static ProvisionTarget FromJson(const nlohmann::json& json);
 };
 
-/// The target of `env` per the rules above; `local_grafana_url` is the base URL of the Grafana
-/// obsforge runs (local runtime only). Never throws.
-ProvisionTarget ProvisionTargetFor(const spec::EnvironmentSpec& env,
-                                   const std::string& local_grafana_url);
+/// Where a runtime says Grafana and the Loki ruler answer (Runtime::Provisioning()).
+struct ProvisionAccess {
+  bool grafana_local = false;  ///< obsforge runs Grafana (the admin of the spec signs in)
+  std::string grafana_url;     ///< "" when unknown
+  /// Credentials the runtime gives for Grafana; neither set: the admin of `components.grafana`.
+  std::optional<core::SecretRef> token;
+  std::string user;  ///< with `password`
+  std::optional<core::SecretRef> password;
+  std::string loki_url;  ///< set only where Loki's rules are API-managed
+};
+
+/// The target of `env` per the rules above, reached through `access`. Never throws.
+ProvisionTarget ProvisionTargetFor(const spec::EnvironmentSpec& env, const ProvisionAccess& access);
 
 /// What the provision step needs besides the target (an aggregate; references must outlive the
 /// call).

@@ -1,44 +1,22 @@
 #include "control/controller_backend.h"
 
-#include <nlohmann/json.hpp>
-
 namespace obsforge::control {
-namespace {
-
-std::optional<int> OptionalInt(const nlohmann::json& value) {
-  if (value.is_number_integer()) {
-    return value.get<int>();
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 RuntimeStatus ControllerBackend::Status(const std::string& stack, const std::string& env) {
-  // The controller reports JSON; only the keys it writes are read, each checked for its type.
-  const nlohmann::json report = controller_.Status(stack, env);
-  RuntimeStatus status;
-  if (!report.is_object()) {
-    return status;
+  const apply::RuntimeStatus report = controller_.Status(stack, env);
+  RuntimeStatus status{.runtime = report.runtime};
+  if (report.has_revisions) {
+    status.revisions =
+        RuntimeStatus::Revisions{.current = report.revision, .last_good = report.last_good};
   }
-  if (auto it = report.find("runtime"); it != report.end() && it->is_string()) {
-    status.runtime = it->get<std::string>();
-  }
-  if (report.contains("revision") || report.contains("last_good")) {
-    status.revisions = RuntimeStatus::Revisions{
-        .current = OptionalInt(report.value("revision", nlohmann::json())),
-        .last_good = OptionalInt(report.value("last_good", nlohmann::json()))};
-  }
-  for (const auto& c : report.value("components", nlohmann::json::array())) {
-    if (!c.is_object()) {
-      continue;
+  for (const apply::ComponentStatus& c : report.components) {
+    RuntimeComponent component{.name = c.name, .state = c.Describe(), .url = c.url};
+    if (c.process) {
+      component.pid = c.process->pid;
+      component.restarts = c.process->restarts;
+      component.last_exit = c.process->last_exit;
     }
-    status.components.push_back(RuntimeComponent{.name = c.value("name", ""),
-                                                 .state = c.value("state", ""),
-                                                 .pid = c.value("pid", 0),
-                                                 .restarts = c.value("restarts", 0),
-                                                 .url = c.value("url", ""),
-                                                 .last_exit = c.value("last_exit", "")});
+    status.components.push_back(std::move(component));
   }
   return status;
 }

@@ -1,11 +1,12 @@
 #include "control/health_watcher.h"
 
-#include <cctype>
 #include <map>
 #include <utility>
 #include <vector>
 
+#include "apply/runtime.h"
 #include "core/diagnostic.h"
+#include "core/duration.h"
 
 namespace obsforge::control {
 namespace {
@@ -41,7 +42,7 @@ std::chrono::milliseconds DurationOr(const json& section,
                                      const char* key,
                                      std::chrono::milliseconds fallback) {
   if (auto it = section.find(key); it != section.end() && it->is_string()) {
-    if (auto parsed = ParseSpecDuration(it->get<std::string>()); parsed && parsed->count() > 0) {
+    if (auto parsed = core::ParseDuration(it->get<std::string>()); parsed && parsed->count() > 0) {
       return *parsed;
     }
   }
@@ -49,61 +50,6 @@ std::chrono::milliseconds DurationOr(const json& section,
 }
 
 }  // namespace
-
-std::optional<std::chrono::milliseconds> ParseSpecDuration(const std::string& text) {
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  std::int64_t total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::int64_t n = 0;
-    const std::size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
-      n = n * 10 + (text[i] - '0');
-      if (n > (std::int64_t{1} << 40)) {
-        return std::nullopt;
-      }
-      ++i;
-    }
-    if (i == start) {
-      return std::nullopt;
-    }
-    std::int64_t unit = 0;
-    if (text.compare(i, 2, "ms") == 0) {
-      unit = 1;
-      i += 2;
-    } else if (i < text.size()) {
-      switch (text[i]) {
-        case 's':
-          unit = 1000;
-          break;
-        case 'm':
-          unit = 60'000;
-          break;
-        case 'h':
-          unit = 3'600'000;
-          break;
-        case 'd':
-          unit = 86'400'000;
-          break;
-        case 'w':
-          unit = 7 * 86'400'000LL;
-          break;
-        case 'y':
-          unit = 365 * 86'400'000LL;
-          break;
-        default:
-          return std::nullopt;
-      }
-      ++i;
-    } else {
-      return std::nullopt;
-    }
-    total += n * unit;
-  }
-  return std::chrono::milliseconds(total);
-}
 
 WatchSettings WatchFor(const spec::StackSpec& stack,
                        const std::string& env,
@@ -122,7 +68,7 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
   watch.options.canaries = section.value("canaries", false);
   if (const auto notify = section.value("notify", json::object()); notify.is_object()) {
     if (auto it = notify.find("flap_window"); it != notify.end() && it->is_string()) {
-      watch.flap_window = ParseSpecDuration(it->get<std::string>());  // "0s" turns damping off
+      watch.flap_window = core::ParseDuration(it->get<std::string>());  // "0s" turns damping off
     }
   }
   watch.failure_threshold = defaults.failure_threshold;
@@ -323,8 +269,7 @@ core::Result<int> HealthWatcher::WatchStored(store::Store& store) {
         continue;
       }
       try {
-        if (spec::ForEnvironment(*stack, state.env).runtime.type !=
-            spec::Runtime::Type::kExternal) {
+        if (apply::KindOf(spec::ForEnvironment(*stack, state.env)).runs_components_here) {
           continue;
         }
       } catch (const core::InputError&) {

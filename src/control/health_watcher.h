@@ -49,9 +49,6 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
                        const std::map<std::string, std::string>& urls,
                        const HealthDefaults& defaults);
 
-/// Parses a spec duration ("200ms", "15s", "1m30s", "1h"); nullopt when malformed.
-std::optional<std::chrono::milliseconds> ParseSpecDuration(const std::string& text);
-
 /// Keeps the HealthMonitor and the Notifier in step with what is applied: Watch() after an
 /// apply, Unwatch() after a teardown, ReportApply() to announce an apply's outcome on Slack.
 /// Registers each spec's Slack webhook with the Notifier (the URL resolved from its secret,

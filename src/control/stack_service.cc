@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apply/runtime.h"
 #include "core/clock.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
@@ -622,7 +623,7 @@ core::Result<int> StackService::Recover() {
         continue;
       }
       try {
-        if (spec::ForEnvironment(input->stack, e.env).runtime.type != spec::Runtime::Type::kLocal) {
+        if (!apply::KindOf(spec::ForEnvironment(input->stack, e.env)).runs_components_here) {
           continue;
         }
       } catch (const core::InputError&) {

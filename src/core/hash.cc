@@ -1,12 +1,14 @@
 #include "core/hash.h"
 
-#include <cstring>
+#include <limits>
 #include <new>
 #include <stdexcept>
 #include <string>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace obsforge::core {
 
@@ -85,41 +87,35 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view message) {
-  std::array<std::uint8_t, 64> block{};
-  if (key.size() > 64) {
-    Sha256 k;
-    k.Update(key);
-    const auto d = k.Finish();
-    std::memcpy(block.data(), d.data(), d.size());
-  } else {
-    std::memcpy(block.data(), key.data(), key.size());
+  std::array<std::uint8_t, 32> hashed_key{};
+  if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    // HMAC replaces a key longer than the block by its digest (RFC 2104); doing it here keeps
+    // the length within OpenSSL's int.
+    Sha256 sha;
+    sha.Update(key);
+    hashed_key = sha.Finish();
+    key = std::string_view(reinterpret_cast<const char*>(hashed_key.data()), hashed_key.size());
   }
-  std::array<char, 64> ipad{};
-  std::array<char, 64> opad{};
-  for (std::size_t i = 0; i < 64; ++i) {
-    ipad[i] = static_cast<char>(block[i] ^ 0x36);
-    opad[i] = static_cast<char>(block[i] ^ 0x5c);
+  std::array<std::uint8_t, 32> out{};
+  unsigned int len = 0;
+  // An empty key is legal HMAC; OpenSSL wants a non-null pointer for it.
+  static constexpr unsigned char kEmpty = 0;
+  const auto* key_bytes =
+      key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
+           &len) == nullptr ||
+      len != out.size()) {
+    Fail("HMAC");
   }
-  Sha256 inner;
-  inner.Update(std::string_view(ipad.data(), ipad.size()));
-  inner.Update(message);
-  const auto inner_digest = inner.Finish();
-  Sha256 outer;
-  outer.Update(std::string_view(opad.data(), opad.size()));
-  outer.Update(
-      std::string_view(reinterpret_cast<const char*>(inner_digest.data()), inner_digest.size()));
-  return outer.Finish();
+  return out;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
   }
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  }
-  return diff == 0;
+  return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace obsforge::core

@@ -30,13 +30,15 @@ class Sha256 {
 /// Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
-/// Raw HMAC-SHA256 (RFC 2104) of `message` under `key`.
+/// Raw HMAC-SHA256 (RFC 2104, OpenSSL's HMAC) of `message` under `key`. Throws
+/// std::runtime_error when OpenSSL fails.
 std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view message);
 
 /// Lower-case hex of `bytes`.
 std::string ToHex(std::string_view bytes);
 
-/// Compares in time independent of where the strings differ (length is not hidden).
+/// Compares in time independent of where the strings differ (OpenSSL's CRYPTO_memcmp; the length
+/// is not hidden).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace obsforge::core

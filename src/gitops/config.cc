@@ -1,9 +1,9 @@
 #include "gitops/config.h"
 
-#include <cctype>
 #include <set>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "gitops/git_source.h"
 #include "spec/stack.h"
 
@@ -11,44 +11,6 @@ namespace obsforge::gitops {
 
 std::string SourceConfig::Key() const {
   return RedactUrl(repo) + "#" + branch + ":" + path;
-}
-
-std::optional<std::chrono::milliseconds> ParsePollInterval(const std::string& text) {
-  std::chrono::milliseconds total{0};
-  size_t i = 0;
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
-      ++i;
-    }
-    if (i == start || i - start > 9) {
-      return std::nullopt;
-    }
-    const long long n = std::stoll(text.substr(start, i - start));
-    start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])) != 0) {
-      ++i;
-    }
-    const std::string unit = text.substr(start, i - start);
-    if (unit == "ms") {
-      total += std::chrono::milliseconds(n);
-    } else if (unit == "s") {
-      total += std::chrono::seconds(n);
-    } else if (unit == "m") {
-      total += std::chrono::minutes(n);
-    } else if (unit == "h") {
-      total += std::chrono::hours(n);
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (total.count() <= 0) {
-    return std::nullopt;
-  }
-  return total;
 }
 
 std::vector<SourceConfig> ParseSources(const nlohmann::json& gitops, const std::string& file) {
@@ -106,8 +68,8 @@ std::vector<SourceConfig> ParseSources(const nlohmann::json& gitops, const std::
         string_field(source.token_user);
       } else if (key == "poll") {
         const auto poll =
-            value.is_string() ? ParsePollInterval(value.get<std::string>()) : std::nullopt;
-        if (!poll) {
+            value.is_string() ? core::ParseDuration(value.get<std::string>()) : std::nullopt;
+        if (!poll || poll->count() <= 0) {
           problem(where, "must be a duration like 30s, 5m or 1h");
         } else {
           source.poll = *poll;

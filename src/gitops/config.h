@@ -11,7 +11,7 @@
 
 namespace obsforge::gitops {
 
-/// One entry of the server config's `gitops:` list (interfaces.md "Server configuration").
+/// One entry of the server config's `gitops:` list (docs/configuration.md "gitops").
 struct SourceConfig {
   std::string repo;  ///< remote URL or local path (required)
   std::string branch = "main";
@@ -31,11 +31,9 @@ struct SourceConfig {
 };
 
 /// Parses the `gitops` section (as JSON; `null` → no sources). Accepted keys: those of
-/// SourceConfig; durations as "500ms", "30s", "5m", "1h". Throws core::InputError (kInvalidSpec)
-/// listing every problem, with paths like "gitops[0].poll" and `file` as the file name.
+/// SourceConfig; `poll` a positive Prometheus duration (core::ParseDuration: "500ms", "1m30s").
+/// Throws core::InputError (kInvalidSpec) listing every problem, with paths like
+/// "gitops[0].poll" and `file` as the file name.
 std::vector<SourceConfig> ParseSources(const nlohmann::json& gitops, const std::string& file);
-
-/// "500ms", "30s", "5m", "1h" (also combined, "1m30s"); nullopt when malformed or zero.
-std::optional<std::chrono::milliseconds> ParsePollInterval(const std::string& text);
 
 }  // namespace obsforge::gitops

@@ -78,9 +78,9 @@ ComponentCheck Make(std::string component,
                                                       .interval = options.interval}};
 }
 
-std::string NowNanos() {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
+std::string NowNanos(core::Clock& clock) {
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Now().time_since_epoch());
   return std::to_string(ns.count());
 }
 
@@ -88,10 +88,11 @@ std::string NowNanos() {
 // `deadline`, then fails with `missing`; anything else fails at once.
 ResponseParser ReadBack(http::Request request,
                         std::function<bool(const http::Response&)> found,
+                        core::Clock& clock,
                         Steady::time_point deadline,
                         std::chrono::milliseconds poll,
                         std::string missing) {
-  return [request = std::move(request), found = std::move(found), deadline, poll,
+  return [request = std::move(request), found = std::move(found), &clock, deadline, poll,
           missing = std::move(missing)](const Answer& answer) -> ProbeOutcome {
     if (answer.ok() && answer->status == 200 && found(*answer)) {
       return ProbeOutcome::Ok();
@@ -99,13 +100,13 @@ ResponseParser ReadBack(http::Request request,
     if (answer.ok() && answer->status != 200 && answer->status != 404) {
       return ExpectStatus200(answer);
     }
-    if (Steady::now() + poll > deadline) {
+    if (clock.Monotonic() + poll > deadline) {
       return ProbeOutcome::Fail(answer.ok() ? missing : answer.error().message);
     }
     ProbeOutcome again;
     again.next = std::make_shared<FollowUp>(
         FollowUp{.request = request,
-                 .parser = ReadBack(request, found, deadline, poll, missing),
+                 .parser = ReadBack(request, found, clock, deadline, poll, missing),
                  .delay = poll});
     return again;
   };
@@ -117,7 +118,10 @@ struct CanaryRun {
   Steady::time_point deadline;
 };
 
-ComponentCheck LokiCanary(const Endpoints& endpoints, const CheckOptions& options, IdSource ids) {
+ComponentCheck LokiCanary(const Endpoints& endpoints,
+                          const CheckOptions& options,
+                          core::Clock& clock,
+                          IdSource ids) {
   auto run = std::make_shared<CanaryRun>();
   ComponentCheck check = Make("loki", "canary_logs", false, {}, nullptr, options);
   check.canary = true;
@@ -126,10 +130,10 @@ ComponentCheck LokiCanary(const Endpoints& endpoints, const CheckOptions& option
     tenant.emplace_back("X-Scope-OrgID", endpoints.loki_tenant);
   }
   const std::string base = endpoints.loki;
-  check.definition.make_request = [run, ids, base, tenant, options] {
+  check.definition.make_request = [run, ids, base, tenant, options, &clock] {
     run->id = ids(16);
-    run->timestamp_ns = NowNanos();
-    run->deadline = Steady::now() + options.canary_deadline;
+    run->timestamp_ns = NowNanos(clock);
+    run->deadline = clock.Monotonic() + options.canary_deadline;
     json body{
         {"streams",
          json::array({{{"stream", {{"job", "obsforge-canary"}, {"canary", run->id}}},
@@ -142,7 +146,8 @@ ComponentCheck LokiCanary(const Endpoints& endpoints, const CheckOptions& option
     request.body = body.dump();
     return request;
   };
-  check.definition.parser = [run, base, tenant, options](const Answer& answer) -> ProbeOutcome {
+  check.definition.parser = [run, base, tenant, options,
+                             &clock](const Answer& answer) -> ProbeOutcome {
     if (!answer.ok()) {
       return ProbeOutcome::Fail(answer.error().message);
     }
@@ -178,7 +183,7 @@ ComponentCheck LokiCanary(const Endpoints& endpoints, const CheckOptions& option
     ProbeOutcome outcome;
     outcome.next = std::make_shared<FollowUp>(
         FollowUp{.request = query,
-                 .parser = ReadBack(query, found, run->deadline, options.canary_poll,
+                 .parser = ReadBack(query, found, clock, run->deadline, options.canary_poll,
                                     "canary log line not found in Loki within " +
                                         std::to_string(options.canary_deadline.count()) + " ms")});
     return outcome;
@@ -186,16 +191,19 @@ ComponentCheck LokiCanary(const Endpoints& endpoints, const CheckOptions& option
   return check;
 }
 
-ComponentCheck TempoCanary(const Endpoints& endpoints, const CheckOptions& options, IdSource ids) {
+ComponentCheck TempoCanary(const Endpoints& endpoints,
+                           const CheckOptions& options,
+                           core::Clock& clock,
+                           IdSource ids) {
   auto run = std::make_shared<CanaryRun>();
   ComponentCheck check = Make("tempo", "canary_traces", false, {}, nullptr, options);
   check.canary = true;
   const std::string otlp = endpoints.tempo_otlp.empty() ? endpoints.tempo : endpoints.tempo_otlp;
   const std::string base = endpoints.tempo;
-  check.definition.make_request = [run, ids, otlp, options] {
+  check.definition.make_request = [run, ids, otlp, options, &clock] {
     run->id = ids(32);
-    run->timestamp_ns = NowNanos();
-    run->deadline = Steady::now() + options.canary_deadline;
+    run->timestamp_ns = NowNanos(clock);
+    run->deadline = clock.Monotonic() + options.canary_deadline;
     const std::string end = std::to_string(std::atoll(run->timestamp_ns.c_str()) + 1'000'000);
     json span{
         {"traceId", run->id}, {"spanId", run->id.substr(0, 16)},        {"name", "obsforge-canary"},
@@ -214,7 +222,7 @@ ComponentCheck TempoCanary(const Endpoints& endpoints, const CheckOptions& optio
     request.body = body.dump();
     return request;
   };
-  check.definition.parser = [run, base, options](const Answer& answer) -> ProbeOutcome {
+  check.definition.parser = [run, base, options, &clock](const Answer& answer) -> ProbeOutcome {
     if (!answer.ok()) {
       return ProbeOutcome::Fail(answer.error().message);
     }
@@ -224,12 +232,13 @@ ComponentCheck TempoCanary(const Endpoints& endpoints, const CheckOptions& optio
     }
     http::Request query = Get(base, "/api/traces/" + run->id, options);
     ProbeOutcome outcome;
-    outcome.next = std::make_shared<FollowUp>(FollowUp{
-        .request = query,
-        .parser = ReadBack(
-            query, [](const http::Response&) { return true; }, run->deadline, options.canary_poll,
-            "canary trace not found in Tempo within " +
-                std::to_string(options.canary_deadline.count()) + " ms")});
+    outcome.next = std::make_shared<FollowUp>(
+        FollowUp{.request = query,
+                 .parser = ReadBack(
+                     query, [](const http::Response&) { return true; }, clock, run->deadline,
+                     options.canary_poll,
+                     "canary trace not found in Tempo within " +
+                         std::to_string(options.canary_deadline.count()) + " ms")});
     return outcome;
   };
   return check;
@@ -401,6 +410,7 @@ ProbeOutcome ParseDatasourceHealth(const http::Response& response) {
 
 std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
                                                  const CheckOptions& options,
+                                                 core::Clock& clock,
                                                  IdSource ids) {
   std::vector<ComponentCheck> out;
   if (!endpoints.prometheus.empty()) {
@@ -437,14 +447,14 @@ std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
     out.push_back(Make("loki", "ready", true, Get(endpoints.loki, "/ready", options),
                        ExpectStatus200, options));
     if (options.canaries) {
-      out.push_back(LokiCanary(endpoints, options, ids));
+      out.push_back(LokiCanary(endpoints, options, clock, ids));
     }
   }
   if (!endpoints.tempo.empty()) {
     out.push_back(Make("tempo", "ready", true, Get(endpoints.tempo, "/ready", options),
                        ExpectStatus200, options));
     if (options.canaries) {
-      out.push_back(TempoCanary(endpoints, options, ids));
+      out.push_back(TempoCanary(endpoints, options, clock, ids));
     }
   }
   if (!endpoints.grafana.empty()) {

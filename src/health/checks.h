@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/secret.h"
 #include "health/prober.h"
 
@@ -77,9 +78,11 @@ IdSource RandomIds();
 ///   canaries when options.canaries: loki canary_logs (push a line with a unique `canary`
 ///   label, read it back with query_range), tempo canary_traces (push an OTLP/HTTP JSON span,
 ///   GET /api/traces/{id}).
-/// Never throws (except std::bad_alloc).
+/// Canary deadlines run on `clock` (Monotonic) and pushed log lines carry its Now(); it must
+/// outlive the checks. Never throws (except std::bad_alloc).
 std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
                                                  const CheckOptions& options,
+                                                 core::Clock& clock,
                                                  IdSource ids = RandomIds());
 
 // Pure parsers, exposed for tests. Each returns the outcome of one response body.

@@ -1,5 +1,7 @@
 #include "health/monitor.h"
 
+#include "http/curl_multi_http_client.h"
+
 namespace obsforge::health {
 
 notify::EnvironmentReport ReportOf(const EnvironmentStatus& status,
@@ -33,6 +35,31 @@ notify::EnvironmentReport ReportOf(const EnvironmentStatus& status,
 
 HealthMonitor::HealthMonitor(MonitorOptions options,
                              core::Clock& clock,
+                             http::MultiHttpClient& http,
+                             notify::Notifier* notifier,
+                             TransitionSink* sink,
+                             core::Logger& logger)
+    : HealthMonitor(options, clock, &http, nullptr, notifier, sink, logger) {
+}
+
+HealthMonitor::HealthMonitor(MonitorOptions options,
+                             core::Clock& clock,
+                             notify::Notifier* notifier,
+                             TransitionSink* sink,
+                             core::Logger& logger)
+    : HealthMonitor(options,
+                    clock,
+                    nullptr,
+                    std::make_unique<http::CurlMultiHttpClient>(),
+                    notifier,
+                    sink,
+                    logger) {
+}
+
+HealthMonitor::HealthMonitor(MonitorOptions options,
+                             core::Clock& clock,
+                             http::MultiHttpClient* http,
+                             std::unique_ptr<http::MultiHttpClient> owned_http,
                              notify::Notifier* notifier,
                              TransitionSink* sink,
                              core::Logger& logger)
@@ -42,8 +69,12 @@ HealthMonitor::HealthMonitor(MonitorOptions options,
       sink_(sink),
       logger_(logger),
       damper_(options.damping_window),
+      owned_http_(std::move(owned_http)),
       prober_(std::make_unique<Prober>(
-          options.prober, [this](const CheckResult& result) { OnResult(result); }, clock)) {
+          options.prober,
+          [this](const CheckResult& result) { OnResult(result); },
+          clock,
+          http != nullptr ? *http : *owned_http_)) {
 }
 
 HealthMonitor::~HealthMonitor() {
@@ -76,7 +107,7 @@ void HealthMonitor::Watch(const EnvironmentWatch& watch) {
                                               .reported_state = reported};
     damper_.SetWindow(watch.stack + "/" + watch.env,
                       watch.flap_window.value_or(options_.damping_window));
-    for (auto& check : BuildComponentChecks(watch.endpoints, watch.options)) {
+    for (auto& check : BuildComponentChecks(watch.endpoints, watch.options, clock_)) {
       CheckKey key{watch.stack, watch.env, check.component, check.name};
       tracker_.Register(key, check.critical, check.canary, watch.failure_threshold, now);
       check.definition.id = key.Id();

@@ -13,6 +13,7 @@
 #include "health/checks.h"
 #include "health/prober.h"
 #include "health/state.h"
+#include "http/multi_http_client.h"
 #include "notify/damper.h"
 #include "notify/notifier.h"
 #include "notify/slack.h"
@@ -64,7 +65,16 @@ struct MonitorOptions {
 /// Thread-safe. Never throws except std::bad_alloc (and what Prober's constructor throws).
 class HealthMonitor {
  public:
+  /// Probes through `http`, which the monitor's loop thread polls (nobody else may).
   /// `notifier` and `sink` may be null. All references must outlive the monitor.
+  HealthMonitor(MonitorOptions options,
+                core::Clock& clock,
+                http::MultiHttpClient& http,
+                notify::Notifier* notifier,
+                TransitionSink* sink,
+                core::Logger& logger);
+  /// The same over its own http::CurlMultiHttpClient (default options). Requires a live
+  /// http::CurlGlobal; throws std::runtime_error when curl cannot create its multi handle.
   HealthMonitor(MonitorOptions options,
                 core::Clock& clock,
                 notify::Notifier* notifier,
@@ -97,6 +107,15 @@ class HealthMonitor {
   ProberStats Stats() const;
 
  private:
+  // Probes through `http`, or through `owned_http` when `http` is null.
+  HealthMonitor(MonitorOptions options,
+                core::Clock& clock,
+                http::MultiHttpClient* http,
+                std::unique_ptr<http::MultiHttpClient> owned_http,
+                notify::Notifier* notifier,
+                TransitionSink* sink,
+                core::Logger& logger);
+
   struct Registered {
     CheckKey key;
   };
@@ -122,7 +141,8 @@ class HealthMonitor {
   std::map<std::pair<std::string, std::string>, EnvInfo> envs_;
   notify::FlapDamper damper_;
 
-  std::unique_ptr<Prober> prober_;  // last: stopped before the rest is destroyed
+  std::unique_ptr<http::MultiHttpClient> owned_http_;  // set by the second public constructor
+  std::unique_ptr<Prober> prober_;                     // last: stopped before the rest is destroyed
 };
 
 /// The Slack report of `status` (components with "n/m checks ok", failing checks with their last

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "http/http_client.h"
+#include "http/multi_http_client.h"
 
 namespace obsforge::health {
 
@@ -78,20 +79,13 @@ struct CheckResult {
 
 /// Options of a Prober (an aggregate: use designated initializers).
 struct ProberOptions {
-  /// At most this many transfers in flight; further due runs wait their turn.
+  /// At most this many requests in flight; further due runs wait their turn.
   int max_in_flight = 512;
-  /// Open connections per host:port (curl's CURLMOPT_MAX_HOST_CONNECTIONS); transfers beyond it
-  /// queue inside curl and reuse the kept-alive connections.
-  int max_host_connections = 8;
-  /// Size of curl's connection cache (kept-alive connections across all hosts).
-  int max_cached_connections = 1024;
   /// Each interval is stretched or shrunk by a uniformly random fraction in [-jitter, +jitter].
   double jitter = 0.1;
   /// true: a new check's first run happens at a random point of its first interval, so checks
   /// added together do not all fire together; false: immediately.
   bool spread_first_run = true;
-  /// Responses larger than this fail the run ("response larger than N bytes").
-  std::size_t max_body_bytes = 8u << 20u;
   /// Seed of the jitter generator (0: from the random device).
   std::uint64_t seed = 0;
 };
@@ -105,21 +99,24 @@ struct ProberStats {
   std::size_t in_flight = 0;
 };
 
-/// Runs every registered HTTP check of every stack on ONE thread driving libcurl's multi
-/// interface: many transfers in flight at once, connections kept alive and reused across
-/// checks, runs scheduled by interval with jitter. Results go to the callback, on the loop
-/// thread, one per finished run (a run whose check was removed or replaced meanwhile is dropped).
+/// Runs every registered HTTP check of every stack on ONE thread, over an
+/// http::MultiHttpClient: many requests in flight at once (connections kept alive and reused
+/// across checks by the client), runs scheduled by interval with jitter on the injected Clock's
+/// monotonic time. Results go to the callback, on the loop thread, one per finished run (a run
+/// whose check was removed or replaced meanwhile is dropped).
 ///
-/// Add/Remove/RunNow are thread-safe and may be called from the callback. A run that gets no
-/// response fails with the transport error's message ("GET http://…/-/ready: Connection
-/// refused"). Requires a live http::CurlGlobal. Never throws except std::bad_alloc, and
-/// std::runtime_error from the constructor when curl cannot create its multi handle.
+/// The loop runs on its own thread after Start(), or on the caller's thread, one turn per
+/// Step() (tests drive it so, on a fake clock). Add/Remove/RunNow are thread-safe and may be
+/// called from the callback. A run that gets no response fails with the transport error's
+/// message ("GET http://…/-/ready: Connection refused"). Never throws except std::bad_alloc.
 class Prober {
  public:
   using Callback = std::function<void(const CheckResult&)>;
 
-  /// `clock` stamps CheckResult::started_at; scheduling itself uses the steady clock.
-  Prober(ProberOptions options, Callback callback, core::Clock& clock);
+  /// `clock` schedules the runs (Monotonic), stamps CheckResult::started_at (Now) and measures
+  /// durations. `http` carries every request; it must outlive the prober and be polled by
+  /// nobody else.
+  Prober(ProberOptions options, Callback callback, core::Clock& clock, http::MultiHttpClient& http);
   /// Stops the loop (see Stop()).
   ~Prober();
   Prober(const Prober&) = delete;
@@ -141,6 +138,12 @@ class Prober {
   void RemovePrefix(const std::string& prefix);
   /// Runs `id` as soon as possible (unless a run is in flight), then on its interval again.
   void RunNow(const std::string& id);
+
+  /// One turn of the loop on the caller's thread: waits for I/O at most `max_wait` (less when a
+  /// run falls due sooner, not at all right after starting requests), delivers the answers that
+  /// arrived (parsers, follow-ups, the callback), then starts every run that is due. Only for a
+  /// prober that was not Start()ed.
+  void Step(std::chrono::milliseconds max_wait);
 
   /// Current counters.
   ProberStats Stats() const;

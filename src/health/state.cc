@@ -2,17 +2,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 
 #include "core/clock.h"
+#include "core/exposition.h"
 
 namespace obsforge::health {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr std::array<double, 10> kLatencyBuckets = {0.01, 0.025, 0.05, 0.1, 0.25,
-                                                    0.5,  1.0,   2.5,  5.0, 10.0};
 
 State ComponentState(const std::vector<CheckStatus>& checks) {
   bool known = false;
@@ -68,33 +65,6 @@ std::string FailingSummary(const std::string& component, const std::vector<Check
   return out;
 }
 
-std::string LabelValue(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string Labels(const CheckKey& key) {
-  return "stack=\"" + LabelValue(key.stack) + "\",env=\"" + LabelValue(key.env) +
-         "\",component=\"" + LabelValue(key.component) + "\",check=\"" + LabelValue(key.check) +
-         "\"";
-}
-
-std::string Number(double v) {
-  std::array<char, 32> buf{};
-  std::snprintf(buf.data(), buf.size(), "%.15g", v);
-  return buf.data();
-}
-
 }  // namespace
 
 std::string CheckKey::Id() const {
@@ -124,7 +94,6 @@ void HealthTracker::Register(
   entry.status =
       CheckStatus{.name = key.check, .critical = critical, .canary = canary, .since = now};
   entry.failure_threshold = std::max(1, failure_threshold);
-  entry.buckets.assign(kLatencyBuckets.size(), 0);
   checks_[key] = std::move(entry);
   auto& component = components_[{{key.stack, key.env}, key.component}];
   if (component.since == TimePoint{}) {
@@ -170,12 +139,7 @@ std::vector<Transition> HealthTracker::Record(const CheckKey& key,
     status.consecutive_failures = 0;
     after = State::kOk;
     if (status.canary) {
-      const double seconds = std::chrono::duration<double>(duration).count();
-      for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-        entry.buckets[i] += seconds <= kLatencyBuckets[i] ? 1 : 0;
-      }
-      ++entry.latency_count;
-      entry.latency_sum += seconds;
+      entry.latency.Observe(std::chrono::duration<double>(duration).count());
     }
   } else {
     ++status.consecutive_failures;
@@ -270,39 +234,36 @@ std::optional<EnvironmentStatus> HealthTracker::Environment(const std::string& s
   return status;
 }
 
+namespace {
+
+core::Labels Labels(const CheckKey& key) {
+  return {
+      {"stack", key.stack}, {"env", key.env}, {"component", key.component}, {"check", key.check}};
+}
+
+}  // namespace
+
 std::string HealthTracker::MetricsText() const {
   std::lock_guard lock(mu_);
-  std::string out =
-      "# HELP obsforge_check_up Whether a health check is ok (1) or failing (0).\n"
-      "# TYPE obsforge_check_up gauge\n";
+  // 15 significant digits: bucket bounds and sums read as written ("0.025", not
+  // 0.025000000000000001).
+  core::ExpositionWriter out(15);
+  out.Family("obsforge_check_up", "gauge", "Whether a health check is ok (1) or failing (0).");
   for (const auto& [key, entry] : checks_) {
     if (entry.status.state == State::kUnknown) {
       continue;
     }
-    out += "obsforge_check_up{" + Labels(key) + "} " +
-           (entry.status.state == State::kOk ? "1" : "0") + "\n";
+    out.Sample("obsforge_check_up", Labels(key),
+               std::uint64_t{entry.status.state == State::kOk ? 1U : 0U});
   }
-  out +=
-      "# HELP obsforge_canary_latency_seconds End-to-end latency of successful canaries (push, "
-      "then read back).\n"
-      "# TYPE obsforge_canary_latency_seconds histogram\n";
+  out.Family("obsforge_canary_latency_seconds", "histogram",
+             "End-to-end latency of successful canaries (push, then read back).");
   for (const auto& [key, entry] : checks_) {
-    if (!entry.status.canary) {
-      continue;
+    if (entry.status.canary) {
+      out.Samples("obsforge_canary_latency_seconds", Labels(key), entry.latency);
     }
-    const std::string labels = Labels(key);
-    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-      out += "obsforge_canary_latency_seconds_bucket{" + labels + ",le=\"" +
-             Number(kLatencyBuckets[i]) + "\"} " + std::to_string(entry.buckets[i]) + "\n";
-    }
-    out += "obsforge_canary_latency_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
-           std::to_string(entry.latency_count) + "\n";
-    out +=
-        "obsforge_canary_latency_seconds_sum{" + labels + "} " + Number(entry.latency_sum) + "\n";
-    out += "obsforge_canary_latency_seconds_count{" + labels + "} " +
-           std::to_string(entry.latency_count) + "\n";
   }
-  return out;
+  return out.Take();
 }
 
 json ToJson(const EnvironmentStatus& status) {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/exposition.h"
+
 namespace obsforge::health {
 
 using TimePoint = std::chrono::system_clock::time_point;
@@ -123,9 +125,7 @@ class HealthTracker {
   struct CheckEntry {
     CheckStatus status;
     int failure_threshold = 3;
-    std::vector<std::uint64_t> buckets;  // cumulative counts per kLatencyBuckets
-    std::uint64_t latency_count = 0;
-    double latency_sum = 0;
+    core::Histogram latency{{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0}};  // canaries
   };
   struct Aggregate {
     State state = State::kUnknown;
@@ -141,7 +141,7 @@ class HealthTracker {
   std::map<EnvKey, Aggregate> environments_;
 };
 
-/// The API view of `status` (interfaces.md .../health): {stack, env, state, since, components:
+/// The API view of `status` (docs/api.md .../health): {stack, env, state, since, components:
 /// [{name, state, since, checks: [{name, state, critical, since, last_run?, last_error?,
 /// consecutive_failures, value?, duration_ms?}]}]}; times are RFC 3339 UTC.
 nlohmann::json ToJson(const EnvironmentStatus& status);

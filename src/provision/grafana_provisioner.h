@@ -86,7 +86,8 @@ struct ApplyReport {
 /// Comparison ignores server-managed fields (StripServerFields / NormalizeDashboard), compares
 /// datasources, rule groups, contact points and the policy route on the fields obsforge sets,
 /// and compares secrets (secureJsonData, secret references) through the ledger's content hash,
-/// since Grafana never echoes them.
+/// since Grafana never echoes them. Each kind has its reconciler (grafana_reconcilers.h), all
+/// on one compare-then-upsert skeleton.
 class GrafanaProvisioner {
  public:
   /// `client`, `ledger` and `logger` are not owned and must outlive the provisioner. `env`
@@ -99,7 +100,8 @@ class GrafanaProvisioner {
 
   /// Reads Grafana and the ledger and returns the changes an Apply would make. Writes nothing.
   /// Errors: a read that failed (naming the object), an unresolvable secret (naming the object
-  /// and the reference), a ledger failure.
+  /// and the reference), a ledger failure, an answer of an unexpected shape (kUpstream
+  /// "grafana: unexpected answer: ..."). Like Apply, never throws but std::bad_alloc.
   core::Result<GrafanaPlan> Plan(const DesiredGrafana& desired);
 
   /// Plans, then writes in order: datasources (+ health checks, reported, not fatal), folders
@@ -114,6 +116,7 @@ class GrafanaProvisioner {
  private:
   struct Work;
   core::Result<void> Compute(const DesiredGrafana& desired, Work& work);
+  core::Result<ApplyReport> ApplyGuarded(const DesiredGrafana& desired);
 
   ProvisionerOptions options_;
   GrafanaClient& client_;

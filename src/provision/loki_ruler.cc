@@ -1,12 +1,12 @@
 #include "provision/loki_ruler.h"
 
-#include <cctype>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "http/retrying_http_client.h"
 #include "http/url.h"
 #include "render/emit.h"
@@ -65,7 +65,7 @@ void CheckDuration(const ordered_json& object,
   if (it == object.end()) {
     return;
   }
-  if (!it->is_string() || !ParseDurationMs(it->get<std::string>())) {
+  if (!it->is_string() || !core::ParseDuration(it->get<std::string>())) {
     findings.Add(path + "." + key, "must be a duration such as 5m or 1h30m");
   }
 }
@@ -117,13 +117,14 @@ void ValidateGroup(const ordered_json& group,
   }
 }
 
-// Durations compared by value ("60s" equals "1m"), absent empty maps equal to missing ones.
+// Durations in Loki's own spelling (it answers "1m" for "60s"), so they compare by value and a
+// diff shows what Loki shows; absent empty maps equal to missing ones.
 json Comparable(const json& group) {
   json out = group;
   auto fix = [](json& object, const char* key) {
     if (object.contains(key) && object[key].is_string()) {
-      if (auto ms = ParseDurationMs(object[key].get<std::string>())) {
-        object[key] = *ms;
+      if (auto d = core::ParseDuration(object[key].get<std::string>())) {
+        object[key] = core::FormatDuration(*d);
       }
     }
   };
@@ -146,54 +147,6 @@ std::string Quoted(const std::string& s) {
 }
 
 }  // namespace
-
-std::optional<std::int64_t> ParseDurationMs(std::string_view text) {
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  if (text == "0") {
-    return 0;
-  }
-  struct Unit {
-    std::string_view name;
-    std::int64_t ms;
-  };
-  static constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
-                                    {"w", 7LL * 24 * 3600 * 1000},
-                                    {"d", 24LL * 3600 * 1000},
-                                    {"h", 3600LL * 1000},
-                                    {"m", 60LL * 1000},
-                                    {"s", 1000},
-                                    {"ms", 1}};
-  std::int64_t total = 0;
-  std::size_t next_unit = 0;  // units must come in decreasing order, each at most once
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
-      ++i;
-    }
-    if (i == start || i - start > 12) {
-      return std::nullopt;
-    }
-    const std::int64_t value = std::stoll(std::string(text.substr(start, i - start)));
-    std::size_t u = next_unit;
-    for (; u < std::size(kUnits); ++u) {
-      const auto name = kUnits[u].name;
-      // "m" must not swallow the "m" of "ms".
-      if (text.substr(i, name.size()) == name && !(name == "m" && text.substr(i, 2) == "ms")) {
-        break;
-      }
-    }
-    if (u == std::size(kUnits)) {
-      return std::nullopt;
-    }
-    total += value * kUnits[u].ms;
-    i += kUnits[u].name.size();
-    next_unit = u + 1;
-  }
-  return total;
-}
 
 LokiGroups LoadLokiGroups(const render::Bundle& bundle) {
   LokiGroups out;

@@ -39,10 +39,6 @@ using LokiGroups = std::map<std::string, std::vector<LokiGroup>>;
 /// a non-empty string").
 LokiGroups LoadLokiGroups(const render::Bundle& bundle);
 
-/// Milliseconds of a Prometheus duration ("1h30m", "5m", "0", "250ms"); nullopt when `text` is
-/// not one. Never throws.
-std::optional<std::int64_t> ParseDurationMs(std::string_view text);
-
 /// How to reach the Loki ruler (an aggregate).
 struct LokiRulerOptions {
   std::string base_url;  ///< "http://127.0.0.1:3100"

@@ -13,7 +13,7 @@
 namespace obsforge::provision {
 
 /// Kinds of upstream objects obsforge provisions (same set and order as store::ObjectKind, so
-/// the lead's adapter is a cast).
+/// StoreLedger converts between them with a cast).
 enum class ObjectKind : std::uint8_t {
   kDatasource,
   kFolder,
@@ -60,7 +60,7 @@ struct OwnedObject {
   bool operator==(const OwnedObject&) const = default;
 };
 
-/// Where ownership records of ONE (stack, environment) live. The lead adapts it to the store
+/// Where ownership records of ONE (stack, environment) live: StoreLedger keeps them in the store
 /// (store::ProvisionedObject). Implementations must be thread-safe.
 class OwnershipLedger {
  public:

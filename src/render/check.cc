@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "render/yaml_json.h"
 
 namespace obsforge::render {
@@ -44,7 +45,7 @@ void CheckDurationField(std::vector<Diagnostic>& out,
   if (it == obj.end() || it->is_null()) {
     return;
   }
-  if (!it->is_string() || !IsDuration(it->get<std::string>())) {
+  if (!it->is_string() || !core::ParseDuration(it->get<std::string>())) {
     Fail(out, file, path + "." + key, it->dump() + " is not a duration");
   }
 }
@@ -121,60 +122,6 @@ void CheckRule(std::vector<Diagnostic>& out,
 }
 
 }  // namespace
-
-std::optional<long long> DurationSeconds(const std::string& text) {
-  if (text == "0") {
-    return 0;
-  }
-  static const std::vector<std::pair<std::string, long long>> kUnits = {{"y", 365LL * 86400},
-                                                                        {"w", 7 * 86400},
-                                                                        {"d", 86400},
-                                                                        {"h", 3600},
-                                                                        {"m", 60},
-                                                                        {"s", 1},
-                                                                        {"ms", 0}};
-  std::size_t i = 0;
-  std::size_t next_unit = 0;
-  long long total = 0;
-  long long ms = 0;
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      ++i;
-    }
-    if (i == start || i - start > 12) {
-      return std::nullopt;
-    }
-    const long long n = std::stoll(text.substr(start, i - start));
-    // Longest unit match first so "ms" is not read as "m" followed by junk.
-    std::size_t u = next_unit;
-    for (; u < kUnits.size(); ++u) {
-      const auto& unit = kUnits[u].first;
-      if (text.compare(i, unit.size(), unit) == 0 &&
-          !(unit == "m" && i + 1 < text.size() && text[i + 1] == 's')) {
-        break;
-      }
-    }
-    if (u == kUnits.size()) {
-      return std::nullopt;
-    }
-    i += kUnits[u].first.size();
-    if (kUnits[u].first == "ms") {
-      ms += n;
-    } else {
-      total += n * kUnits[u].second;
-    }
-    next_unit = u + 1;
-  }
-  return total + ms / 1000;
-}
-
-bool IsDuration(const std::string& text) {
-  return DurationSeconds(text).has_value();
-}
 
 void CheckRuleFile(const ordered_json& doc, const std::string& file, bool grafana) {
   std::vector<Diagnostic> out;

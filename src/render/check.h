@@ -7,12 +7,6 @@
 
 namespace obsforge::render {
 
-/// Whether `text` is a Prometheus duration ("30s", "1h30m", "500ms", "0").
-bool IsDuration(const std::string& text);
-
-/// Seconds in a Prometheus duration (milliseconds truncated), or nullopt if it is not one.
-std::optional<long long> DurationSeconds(const std::string& text);
-
 /// Checks a parsed Prometheus or Loki rule file: `groups` a list (null file or null list = no
 /// groups), unique non-empty group names, `interval` a duration, every rule with `expr` and
 /// exactly one of `alert`/`record`, `for`/`keep_firing_for` durations, labels and annotations maps.

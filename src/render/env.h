@@ -25,7 +25,7 @@ nlohmann::json PrepareStack(const nlohmann::json& merged, const std::string& sec
 /// Whether `component` is enabled in a PrepareStack() result.
 bool ComponentEnabled(const nlohmann::json& stack, const std::string& component);
 
-/// The `env` value templates get (templates_contract.md): name, stack, runtime, listen, tenant,
+/// The `env` value templates get (docs/templates.md): name, stack, runtime, listen, tenant,
 /// ports, urls, dirs and datasources of the enabled components.
 nlohmann::json BuildEnv(const spec::EnvironmentSpec& spec,
                         const nlohmann::json& stack,

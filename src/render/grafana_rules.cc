@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "core/hash.h"
 #include "render/check.h"
 
@@ -79,11 +80,11 @@ ordered_json GrafanaRuleGroup(const ordered_json& group,
   const std::string title = group.value("name", "");
   long long interval = 60;
   if (const auto it = group.find("interval"); it != group.end() && !it->is_null()) {
-    const auto secs = it->is_string() ? DurationSeconds(it->get<std::string>()) : std::nullopt;
-    if (!secs || *secs <= 0 || *secs % 10 != 0) {
+    const auto d = it->is_string() ? core::ParseDuration(it->get<std::string>()) : std::nullopt;
+    if (!d || d->count() <= 0 || d->count() % 10'000 != 0) {
       Fail(file, path + ".interval", "Grafana needs a positive multiple of 10s, got " + it->dump());
     }
-    interval = *secs;
+    interval = std::chrono::duration_cast<std::chrono::seconds>(*d).count();
   }
   ordered_json rules = ordered_json::array();
   std::map<std::string, int> seen;

@@ -14,7 +14,7 @@ namespace obsforge::render {
 struct RenderOptions {
   /// Default templates on disk; empty = the templates embedded in the binary.
   std::filesystem::path templates_dir;
-  /// Root of config, data and secret directories (templates_contract.md "Defaults").
+  /// Root of config, data and secret directories (docs/templates.md "env").
   std::filesystem::path data_root = "/var/lib/obsforge";
   /// Port overrides by env.ports key ("prometheus", "loki_grpc", ...); the local runtime assigns
   /// them. They win over the spec's runtime ports and the defaults.
@@ -26,7 +26,8 @@ struct RenderOptions {
 /// Renders one environment with ONE Jsonnet evaluation: every enabled component's
 /// templates/<component>/main.jsonnet, Jsonnet dashboards and mixins; then C++ adds rule files,
 /// dashboards (datasource references rewritten), Grafana rule groups, grafana/objects.json and
-/// MANIFEST.json (templates_contract.md), and runs the structural checks of render/check.h.
+/// MANIFEST.json (docs/stack-spec.md "What rendering produces"), and runs the structural checks
+/// of render/check.h.
 /// The result depends only on the inputs: rendering twice gives identical bytes. No secret value
 /// is read.
 /// Throws core::InputError (kRender) on a template error (file:line:col of the template), a

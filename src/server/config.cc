@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "core/fs.h"
 #include "render/yaml_json.h"
 
@@ -36,29 +37,6 @@ std::optional<int> ParsePositiveInt(const std::string& text) {
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  std::size_t used = 0;
-  auto n = ParseNumber(text, &used);
-  if (!n) {
-    return std::nullopt;
-  }
-  const std::string_view unit = text.substr(used);
-  const auto value = static_cast<std::int64_t>(*n);
-  if (unit == "ms") {
-    return std::chrono::milliseconds(value);
-  }
-  if (unit == "s") {
-    return std::chrono::seconds(value);
-  }
-  if (unit == "m") {
-    return std::chrono::minutes(value);
-  }
-  if (unit == "h") {
-    return std::chrono::hours(value);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::size_t> ParseByteSize(std::string_view text) {
   std::size_t used = 0;
   auto n = ParseNumber(text, &used);
@@ -79,6 +57,17 @@ std::optional<std::size_t> ParseByteSize(std::string_view text) {
     return std::nullopt;
   }
   return static_cast<std::size_t>(*n * factor);
+}
+
+std::string StoreProblem(std::string_view store) {
+  if (store == "sqlite") {
+    return "";
+  }
+  if (store.starts_with("postgresql://") || store.starts_with("postgres://")) {
+    return "PostgreSQL is not supported yet; the only store is sqlite (obsforge.db in the data "
+           "directory)";
+  }
+  return "unknown store \"" + std::string(store) + "\"; the only store is sqlite";
 }
 
 ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file) {
@@ -137,8 +126,8 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     } else if (key == "tokens_file") {
       o.tokens_file = resolve(s);
     } else if (key == "store") {
-      if (s != "sqlite" && s.rfind("postgresql://", 0) != 0) {
-        errors.push_back(at(value, key, "must be sqlite or a postgresql:// URL"));
+      if (auto problem = StoreProblem(s); !problem.empty()) {
+        errors.push_back(at(value, key, problem));
       }
       config.store = s;
     } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
@@ -158,7 +147,7 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
         o.body_limit = *n;
       }
     } else if (key == "read_timeout" || key == "write_timeout" || key == "drain_timeout") {
-      auto d = ParseDuration(s);
+      auto d = core::ParseDuration(s);
       if (!d) {
         errors.push_back(at(value, key, "must be a duration such as 30s"));
       } else {
@@ -221,7 +210,7 @@ void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
                : bad("OBSFORGE_BODY_LIMIT", "must be a size such as 16MiB");
   }
   if (auto v = env("OBSFORGE_DRAIN_TIMEOUT")) {
-    auto d = ParseDuration(*v);
+    auto d = core::ParseDuration(*v);
     d ? void(options.drain_timeout = *d)
       : bad("OBSFORGE_DRAIN_TIMEOUT", "must be a duration such as 30s");
   }

@@ -9,13 +9,18 @@
 
 namespace obsforge::server {
 
-/// The server part of obsforge.yaml (interfaces.md "Server configuration").
+/// The server part of obsforge.yaml (docs/configuration.md).
 struct ServerConfig {
   ServerOptions server;
-  std::string store = "sqlite";  ///< "sqlite" or a postgresql:// URL (chosen by the app)
+  std::string store = "sqlite";  ///< always "sqlite": anything else is refused (StoreProblem)
   /// The `gitops` section untouched, as JSON ("null" when absent), for the gitops module.
   std::string gitops_json = "null";
 };
+
+/// Why `store` cannot be used, or "" when it can. The only store of this version is "sqlite"
+/// (one file in the data directory); a postgresql:// URL is refused with a message saying that
+/// PostgreSQL is not supported yet. Used for the config file, --store and OBSFORGE_STORE alike.
+std::string StoreProblem(std::string_view store);
 
 /// Parses obsforge.yaml: listen, data_dir, content_dir, store, tokens_file, gitops, and the
 /// server's limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"),
@@ -32,8 +37,6 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file);
 /// OBSFORGE_DRAIN_TIMEOUT. Throws core::InputError naming the variable for a bad value.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
 
-/// "30s", "500ms", "2m", "1h" → milliseconds; nullopt when malformed.
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 /// "1048576", "512KiB", "16MiB", "1GiB" → bytes; nullopt when malformed.
 std::optional<std::size_t> ParseByteSize(std::string_view text);
 

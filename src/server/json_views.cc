@@ -126,7 +126,9 @@ json ToJson(const control::RuntimeStatus& status) {
     }
     components.push_back(std::move(item));
   }
-  json out = {{"components", components}, {"runtime", status.runtime}};
+  // "runtime" is null when no runtime is open for the environment in this process.
+  json out = {{"components", components},
+              {"runtime", status.runtime.empty() ? json(nullptr) : json(status.runtime)}};
   if (status.revisions) {
     const auto number = [](const std::optional<int>& n) { return n ? json(*n) : json(nullptr); };
     out["revision"] = number(status.revisions->current);

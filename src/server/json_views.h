@@ -11,7 +11,7 @@
 
 namespace obsforge::server {
 
-// The wire form (interfaces.md) of each typed result of the application. Times are RFC 3339
+// The wire form (docs/api.md) of each typed result of the application. Times are RFC 3339
 // strings, or null when not set. Pure; never throw except std::bad_alloc.
 
 /// {id, kind, stack, env, state, revision, actor, created_at, started_at, finished_at,

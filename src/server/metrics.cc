@@ -1,9 +1,5 @@
 #include "server/metrics.h"
 
-#include <algorithm>
-#include <cmath>
-#include <sstream>
-
 namespace obsforge::server {
 namespace {
 
@@ -11,60 +7,7 @@ const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 
                                             0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 const std::vector<double> kApplyBounds = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 
-std::string FormatDouble(double v) {
-  if (std::isinf(v)) {
-    return v > 0 ? "+Inf" : "-Inf";
-  }
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  return out.str();
-}
-
-void WriteHistogram(std::ostringstream& out,
-                    const std::string& name,
-                    const std::string& labels,
-                    const Histogram& h) {
-  const std::string sep = labels.empty() ? "" : ",";
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i <= h.bounds.size(); ++i) {
-    cumulative += h.counts[i];
-    const std::string le = i < h.bounds.size() ? FormatDouble(h.bounds[i]) : std::string("+Inf");
-    out << name << "_bucket{" << labels << sep << "le=\"" << le << "\"} " << cumulative << "\n";
-  }
-  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
-  out << name << "_sum" << braces << " " << FormatDouble(h.sum) << "\n";
-  out << name << "_count" << braces << " " << h.count << "\n";
-}
-
 }  // namespace
-
-Histogram::Histogram(std::vector<double> b) : bounds(std::move(b)), counts(bounds.size() + 1) {
-}
-
-void Histogram::Observe(double value) {
-  const auto it = std::lower_bound(bounds.begin(), bounds.end(), value);
-  ++counts[static_cast<std::size_t>(it - bounds.begin())];
-  sum += value;
-  ++count;
-}
-
-std::string EscapeLabelValue(const std::string& value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 Metrics::Metrics(std::string version) : version_(std::move(version)), apply_(kApplyBounds) {
 }
@@ -77,7 +20,7 @@ void Metrics::ObserveRequest(const std::string& method,
   ++requests_[{method, route, status}];
   auto it = latency_.find({method, route});
   if (it == latency_.end()) {
-    it = latency_.emplace(std::make_pair(method, route), Histogram(kLatencyBounds)).first;
+    it = latency_.emplace(std::make_pair(method, route), core::Histogram(kLatencyBounds)).first;
   }
   it->second.Observe(seconds);
 }
@@ -118,38 +61,33 @@ std::string Metrics::Render() const {
   }
 
   std::lock_guard lock(mu_);
-  std::ostringstream out;
-  out << "# HELP obsforge_http_requests_total HTTP requests served, by route template and status "
-         "code.\n# TYPE obsforge_http_requests_total counter\n";
+  core::ExpositionWriter out;
+  out.Family("obsforge_http_requests_total", "counter",
+             "HTTP requests served, by route template and status code.");
   for (const auto& [key, count] : requests_) {
     const auto& [method, route, code] = key;
-    out << "obsforge_http_requests_total{method=\"" << EscapeLabelValue(method) << "\",route=\""
-        << EscapeLabelValue(route) << "\",code=\"" << code << "\"} " << count << "\n";
+    out.Sample("obsforge_http_requests_total",
+               {{"method", method}, {"route", route}, {"code", std::to_string(code)}}, count);
   }
-  out << "# HELP obsforge_http_request_duration_seconds Time to serve an HTTP request.\n"
-         "# TYPE obsforge_http_request_duration_seconds histogram\n";
+  out.Family("obsforge_http_request_duration_seconds", "histogram",
+             "Time to serve an HTTP request.");
   for (const auto& [key, histogram] : latency_) {
-    WriteHistogram(out, "obsforge_http_request_duration_seconds",
-                   "method=\"" + EscapeLabelValue(key.first) + "\",route=\"" +
-                       EscapeLabelValue(key.second) + "\"",
-                   histogram);
+    out.Samples("obsforge_http_request_duration_seconds",
+                {{"method", key.first}, {"route", key.second}}, histogram);
   }
-  out << "# HELP obsforge_operations_total Finished operations, by kind and outcome.\n"
-         "# TYPE obsforge_operations_total counter\n";
+  out.Family("obsforge_operations_total", "counter", "Finished operations, by kind and outcome.");
   for (const auto& [key, count] : operations_) {
-    out << "obsforge_operations_total{kind=\"" << EscapeLabelValue(key.first) << "\",outcome=\""
-        << EscapeLabelValue(key.second) << "\"} " << count << "\n";
+    out.Sample("obsforge_operations_total", {{"kind", key.first}, {"outcome", key.second}}, count);
   }
-  out << "# HELP obsforge_apply_duration_seconds Duration of applies to an environment.\n"
-         "# TYPE obsforge_apply_duration_seconds histogram\n";
-  WriteHistogram(out, "obsforge_apply_duration_seconds", "", apply_);
-  out << "# HELP obsforge_stacks Stacks stored.\n# TYPE obsforge_stacks gauge\n"
-      << "obsforge_stacks " << FormatDouble(stack_count) << "\n";
-  out << "# HELP obsforge_build_info Build of this obsforge; always 1.\n"
-         "# TYPE obsforge_build_info gauge\n"
-      << "obsforge_build_info{version=\"" << EscapeLabelValue(version_) << "\"} 1\n";
-  out << collected;
-  return out.str();
+  out.Family("obsforge_apply_duration_seconds", "histogram",
+             "Duration of applies to an environment.");
+  out.Samples("obsforge_apply_duration_seconds", {}, apply_);
+  out.Family("obsforge_stacks", "gauge", "Stacks stored.");
+  out.Sample("obsforge_stacks", {}, stack_count);
+  out.Family("obsforge_build_info", "gauge", "Build of this obsforge; always 1.");
+  out.Sample("obsforge_build_info", {{"version", version_}}, std::uint64_t{1});
+  out.Append(collected);
+  return out.Take();
 }
 
 }  // namespace obsforge::server

@@ -7,21 +7,12 @@
 #include <tuple>
 #include <vector>
 
+#include "core/exposition.h"
+
 namespace obsforge::server {
 
-/// A cumulative histogram with fixed upper bounds (seconds).
-struct Histogram {
-  std::vector<double> bounds;
-  std::vector<std::uint64_t> counts;  ///< per bucket, not cumulative; size bounds + 1 (+Inf)
-  double sum = 0;
-  std::uint64_t count = 0;
-
-  /// An empty histogram with `bounds` (ascending).
-  explicit Histogram(std::vector<double> bounds);
-  void Observe(double value);
-};
-
-/// obsforge's own metrics, written in the Prometheus text format (version 0.0.4). Thread-safe.
+/// obsforge's own metrics, written in the Prometheus text format (version 0.0.4, through
+/// core::ExpositionWriter). Thread-safe.
 class Metrics {
  public:
   /// `version` goes into obsforge_build_info.
@@ -51,14 +42,11 @@ class Metrics {
   mutable std::mutex mu_;
   std::string version_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-  std::map<std::pair<std::string, std::string>, Histogram> latency_;
+  std::map<std::pair<std::string, std::string>, core::Histogram> latency_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> operations_;
-  Histogram apply_;
+  core::Histogram apply_;
   std::function<double()> stacks_;
   std::vector<std::function<std::string()>> collectors_;
 };
-
-/// Escapes a label value for the text format (backslash, double quote, newline).
-std::string EscapeLabelValue(const std::string& value);
 
 }  // namespace obsforge::server

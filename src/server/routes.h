@@ -17,7 +17,7 @@ struct RouteDeps {
   std::function<bool()> draining;  ///< true once shutdown began (/readyz answers 503)
 };
 
-/// Registers every endpoint of interfaces.md except the GitOps and health routes and the status
+/// Registers every endpoint of docs/api.md except the GitOps and health routes and the status
 /// page. Handlers are thin: they read parameters, call the application and turn its typed
 /// result into JSON.
 void RegisterRoutes(Router& router, const RouteDeps& deps);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <regex>
 
+#include "core/duration.h"
+
 namespace obsforge::spec {
 
 namespace {
@@ -120,16 +122,7 @@ bool IsPlainFloat(std::string_view text) {
 }
 
 bool IsDuration(std::string_view text) {
-  // Prometheus model.ParseDuration: units in descending order, each at most once.
-  static const std::regex kDuration(
-      "(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?");
-  if (text.empty() || text.size() > kMaxShort) {
-    return false;
-  }
-  if (text == "0") {
-    return true;
-  }
-  return std::regex_match(text.begin(), text.end(), kDuration);
+  return core::ParseDuration(text).has_value();
 }
 
 bool IsHostPort(std::string_view text) {

@@ -10,8 +10,8 @@ namespace obsforge::spec {
 // None of these checks uses std::regex on unbounded input: libstdc++'s matcher recurses once
 // per character and overflows the stack on strings of ~100 kB, which any request may carry.
 
-/// True for a Prometheus duration: one or more `<int><unit>` with units y, w, d, h, m, s, ms in
-/// that order, each at most once (`30s`, `1h30m`, `500ms`, `0s`); at most 64 characters.
+/// True for a Prometheus duration (core::ParseDuration: `30s`, `1h30m`, `500ms`, `0s`, within
+/// Prometheus's range).
 bool IsDuration(std::string_view text);
 
 /// True for `host:port` with a non-empty host (name, IPv4, or `[IPv6]`, at most 253

@@ -91,12 +91,12 @@ StackSpec ParseStack(std::string_view text, const std::string& file, const Conte
 /// Reads `file` and calls ParseStack(). Throws core::InputError when the file cannot be read too.
 StackSpec LoadStackFile(const std::filesystem::path& file, const ContentSource& content);
 
-/// The stack root for a spec file (stack-spec.md "Paths"): `root_flag` when given; for a spec
+/// The stack root for a spec file (docs/stack-spec.md "Paths"): `root_flag` when given; for a spec
 /// inside a `stacks/` folder, the folder holding `stacks/`; else the spec's own folder.
 std::filesystem::path StackRoot(const std::filesystem::path& spec_file,
                                 const std::optional<std::filesystem::path>& root_flag);
 
-/// The spec for `env`, merged per stack-spec.md (maps recursively, lists and scalars replace,
+/// The spec for `env`, merged per docs/stack-spec.md (maps recursively, lists and scalars replace,
 /// null deletes). Throws core::InputError when `env` is not one of the stack's environments.
 EnvironmentSpec ForEnvironment(const StackSpec& stack, const std::string& env);
 

@@ -151,7 +151,7 @@ Check PagerDutyKey() {
   };
 }
 
-// --- the schema (schema.md) -------------------------------------------------------------------
+// --- the schema (docs/stack-spec.md) ---------------------------------------------------------
 
 Check Component(std::vector<Field> fields, std::vector<Check> post = {}) {
   fields.insert(fields.begin(), {{"enabled", Bool()}, {"version", String()}});

@@ -65,16 +65,28 @@ TEST(SourceConfigTest, ReportsEveryProblem) {
   }
 }
 
-TEST(PollIntervalTest, Durations) {
-  EXPECT_EQ(ParsePollInterval("500ms"), std::chrono::milliseconds(500));
-  EXPECT_EQ(ParsePollInterval("30s"), std::chrono::seconds(30));
-  EXPECT_EQ(ParsePollInterval("1m30s"), std::chrono::seconds(90));
-  EXPECT_EQ(ParsePollInterval("2h"), std::chrono::hours(2));
-  EXPECT_FALSE(ParsePollInterval("0s"));
-  EXPECT_FALSE(ParsePollInterval(""));
-  EXPECT_FALSE(ParsePollInterval("10"));
-  EXPECT_FALSE(ParsePollInterval("5d"));
-  EXPECT_FALSE(ParsePollInterval("-5s"));
+std::optional<std::chrono::milliseconds> Poll(const std::string& text) {
+  try {
+    return ParseSources(json::array({{{"repo", "file:///a"}, {"poll", text}}}), "obsforge.yaml")
+        .at(0)
+        .poll;
+  } catch (const core::InputError&) {
+    return std::nullopt;
+  }
+}
+
+TEST(SourceConfigTest, PollIsAPositivePrometheusDuration) {
+  EXPECT_EQ(Poll("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(Poll("30s"), std::chrono::seconds(30));
+  EXPECT_EQ(Poll("1m30s"), std::chrono::seconds(90));
+  EXPECT_EQ(Poll("2h"), std::chrono::hours(2));
+  EXPECT_EQ(Poll("1d"), std::chrono::hours(24));  // the one grammar: days too
+  EXPECT_FALSE(Poll("0s"));
+  EXPECT_FALSE(Poll("0"));
+  EXPECT_FALSE(Poll(""));
+  EXPECT_FALSE(Poll("10"));
+  EXPECT_FALSE(Poll("-5s"));
+  EXPECT_FALSE(Poll("1m1h"));
 }
 
 }  // namespace

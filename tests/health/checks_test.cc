@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.h"
+
 namespace obsforge::health {
 namespace {
 
@@ -85,8 +87,9 @@ TEST(BuildComponentChecks, BuildsTheChecksOfEveryComponentGiven) {
                       .grafana_token = core::Secret("tok"),
                       .grafana_datasource_uids = {"prom"},
                       .otelcol_health = "http://o:13133/"};
+  testing::FakeClock clock;
   std::vector<std::string> names;
-  for (const auto& check : BuildComponentChecks(endpoints, {.canaries = true})) {
+  for (const auto& check : BuildComponentChecks(endpoints, {.canaries = true}, clock)) {
     names.push_back(check.component + "/" + check.name + (check.critical ? "!" : ""));
     EXPECT_TRUE(check.definition.parser);
   }
@@ -96,7 +99,7 @@ TEST(BuildComponentChecks, BuildsTheChecksOfEveryComponentGiven) {
                          "alertmanager/cluster", "alertmanager/config_reload", "loki/ready!",
                          "loki/canary_logs", "tempo/ready!", "tempo/canary_traces",
                          "grafana/health!", "grafana/datasource:prom", "otelcol/health!"));
-  EXPECT_TRUE(BuildComponentChecks({}, {}).empty());
+  EXPECT_TRUE(BuildComponentChecks({}, {}, clock).empty());
 }
 
 }  // namespace

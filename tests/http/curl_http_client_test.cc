@@ -62,15 +62,7 @@ std::uint16_t ClosedPort() {
 }
 
 TEST(CurlHttpClient, RoundTripsMethodHeadersAndBody) {
-  TestServer server([](auto& request, auto& response) {
-    Reply(response, 201, request.getMethod() + " " + request.getURI() + " " + ReadBody(request),
-          {{"X-Reply", "yes"},
-           {"Content-Type", "text/plain"},
-           {"X-Seen-Test", request.get("X-Test", "")},
-           {"X-Seen-Agent", request.get("User-Agent", "")},
-           {"X-Seen-Type", request.get("Content-Type", "<none>")},
-           {"X-Seen-Expect", request.get("Expect", "<none>")}});
-  });
+  TestServer server(testing::EchoRequest);
   CurlHttpClient client;
 
   auto result = client.Send({.method = "PUT",
@@ -193,21 +185,9 @@ TEST(CurlHttpClient, ReusesOneConnectionForSequentialRequests) {
 }
 
 TEST(CurlHttpClient, BoundsConcurrentRequestsPerHost) {
-  std::atomic<int> current{0};
-  std::atomic<int> peak{0};
+  testing::Concurrency concurrency;
   TestServer server([&](auto& /*request*/, auto& response) {
-    const int now = ++current;
-    int seen = peak.load();
-    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-    }
-    // Stay until a second request is in too (or 1 s passed), so the peak reaches the bound
-    // however slowly the threads start; a third could only get in if the bound were broken.
-    const auto end = std::chrono::steady_clock::now() + 1s;
-    while (current < 2 && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(2ms);
-    }
-    std::this_thread::sleep_for(20ms);
-    --current;
+    concurrency.Meet(20ms);  // a third request could only get in if the bound were broken
     Reply(response, 200, "ok");
   });
   CurlHttpClient client({.max_per_host = 2});
@@ -222,7 +202,7 @@ TEST(CurlHttpClient, BoundsConcurrentRequestsPerHost) {
   }
 
   EXPECT_EQ(ok, 6);
-  EXPECT_EQ(peak, 2);
+  EXPECT_EQ(concurrency.peak(), 2);
   EXPECT_LE(server.TotalConnections(), 2);  // the two pooled handles kept their connections
 }
 

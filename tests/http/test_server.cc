@@ -2,6 +2,7 @@
 
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -82,6 +83,30 @@ std::string ReadBody(Poco::Net::HTTPServerRequest& request) {
   std::string body;
   Poco::StreamCopier::copyToString(request.stream(), body);
   return body;
+}
+
+void EchoRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+  Reply(response, 201, request.getMethod() + " " + request.getURI() + " " + ReadBody(request),
+        {{"X-Reply", "yes"},
+         {"Content-Type", "text/plain"},
+         {"X-Seen-Test", request.get("X-Test", "")},
+         {"X-Seen-Agent", request.get("User-Agent", "")},
+         {"X-Seen-Type", request.get("Content-Type", "<none>")},
+         {"X-Seen-Expect", request.get("Expect", "<none>")},
+         {"X-Seen-Encoding", request.get("Accept-Encoding", "<none>")}});
+}
+
+void Concurrency::Meet(std::chrono::milliseconds linger) {
+  const int now = ++current_;
+  int seen = peak_.load();
+  while (now > seen && !peak_.compare_exchange_weak(seen, now)) {
+  }
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (current_ < 2 && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::this_thread::sleep_for(linger);
+  --current_;
 }
 
 }  // namespace obsforge::http::testing

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -51,5 +52,26 @@ void Reply(Poco::Net::HTTPServerResponse& response,
 
 /// Reads the whole request body.
 std::string ReadBody(Poco::Net::HTTPServerRequest& request);
+
+/// Counts the requests handlers serve at once, for tests of concurrency bounds. Thread-safe.
+class Concurrency {
+ public:
+  /// Counts a request in; stays until a second one is in too (or 1 s passed: only requests sent
+  /// together can meet, so the peak reaches a bound however slowly the sender starts them),
+  /// then `linger` more; counts it out.
+  void Meet(std::chrono::milliseconds linger = std::chrono::milliseconds(0));
+  /// The most requests that were in at once.
+  int peak() const { return peak_.load(); }
+
+ private:
+  std::atomic<int> current_{0};
+  std::atomic<int> peak_{0};
+};
+
+/// A handler that answers 201 "<METHOD> <URI> <body>" (text/plain, X-Reply: yes) and echoes
+/// what the client sent as X-Seen-Test (X-Test), X-Seen-Agent (User-Agent), X-Seen-Type
+/// (Content-Type), X-Seen-Expect (Expect) and X-Seen-Encoding (Accept-Encoding); "<none>" for
+/// an absent Content-Type, Expect or Accept-Encoding.
+void EchoRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
 }  // namespace obsforge::http::testing

@@ -11,6 +11,8 @@
 #include "provision/fakes_fixture.h"
 #include "provision/test_bundle.h"
 #include "render/dashboards.h"
+#include "support/generated_dashboard.h"
+#include "support/paths.h"
 
 namespace obsforge::provision {
 namespace {
@@ -39,32 +41,40 @@ json Datasources() {
                        {"secureJsonData", {{"httpHeaderValue1", "tokpulse"}}}}});
 }
 
-// The corpus dashboards as the renderer would emit them (datasources rewritten by type).
-struct Corpus {
+// Exported dashboards (source path -> text) as the renderer would emit them (datasources
+// rewritten by type), in one folder.
+struct Exports {
   json objects;
   json dashboards = json::object();
 };
 
-Corpus CorpusObjects() {
+Exports ExportObjects(const std::map<std::string, std::string>& files) {
   const std::map<std::string, render::DatasourceRef> refs = {
       {"prometheus", {.uid = "tokpulse-prometheus", .name = "Prometheus", .type = "prometheus"}},
       {"loki", {.uid = "tokpulse-loki", .name = "Loki", .type = "loki"}}};
-  Corpus corpus;
-  corpus.objects = {{"datasources", Datasources()},
-                    {"folders", {{{"uid", "corpus"}, {"title", "Corpus"}, {"parentUid", ""}}}}};
+  Exports exports;
+  exports.objects = {{"datasources", Datasources()},
+                     {"folders", {{{"uid", "exports"}, {"title", "Exports"}, {"parentUid", ""}}}}};
   json entries = json::array();
-  for (const auto& file :
-       std::filesystem::directory_iterator(std::string(OBS_SHARED_DIR) + "/corpus/dashboards")) {
-    const std::string source = "dashboards/" + file.path().filename().string();
-    auto model = render::RewriteDashboard(
-        nlohmann::ordered_json::parse(core::ReadFile(file.path())), refs, "prometheus", source);
+  for (const auto& [source, text] : files) {
+    auto model =
+        render::RewriteDashboard(nlohmann::ordered_json::parse(text), refs, "prometheus", source);
     const std::string uid = model["uid"].get<std::string>();
-    entries.push_back(DashboardEntry(uid, "corpus"));
-    corpus.dashboards[uid] = json(model);
+    entries.push_back(DashboardEntry(uid, "exports"));
+    exports.dashboards[uid] = json(model);
   }
   std::sort(entries.begin(), entries.end());
-  corpus.objects["dashboards"] = entries;
-  return corpus;
+  exports.objects["dashboards"] = entries;
+  return exports;
+}
+
+// Every dashboard file of `dir`, by "dashboards/<file name>".
+std::map<std::string, std::string> DashboardFiles(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& file : std::filesystem::directory_iterator(dir)) {
+    files["dashboards/" + file.path().filename().string()] = core::ReadFile(file.path());
+  }
+  return files;
 }
 
 // Every datasource reference in `value`, as (type, uid) or the plain string.
@@ -88,56 +98,78 @@ void CollectRefs(const json& value, std::vector<std::string>& out) {
 
 using GrafanaProvision = testing::GrafanaFakesTest;
 
-TEST_F(GrafanaProvision, CorpusDashboardsResolveEveryDatasourceAndResyncWritesNothing) {
-  const Corpus corpus = CorpusObjects();
-  const auto desired = LoadDesiredGrafana(MakeBundle(corpus.objects, corpus.dashboards), owner_);
-  ASSERT_EQ(desired.dashboards.size(), 3U);
-  auto provisioner = Provisioner(client_, ledger_);
-  auto report = provisioner.Apply(desired);
-  ASSERT_TRUE(report.ok()) << report.error().message;
-  EXPECT_EQ(grafana_.Writes("POST /api/dashboards/db"), 3);
-  EXPECT_EQ(grafana_.Writes("POST /api/datasources"), 2);
-  EXPECT_EQ(grafana_.Writes("POST /api/folders"), 1);
-  ASSERT_EQ(report->health.size(), 2U);
-  EXPECT_TRUE(report->health[0].ok);
+// Provisions `files` into the fake Grafana: every datasource reference resolves, legacy rows keep
+// their panels (`legacy_rows` rows expected), and a second apply writes nothing.
+class ProvisionExports : public testing::GrafanaFakesTest {
+ protected:
+  void ProvisionAndResync(const std::map<std::string, std::string>& files,
+                          std::size_t legacy_rows) {
+    const Exports exports = ExportObjects(files);
+    const auto desired =
+        LoadDesiredGrafana(MakeBundle(exports.objects, exports.dashboards), owner_);
+    ASSERT_EQ(desired.dashboards.size(), files.size());
+    auto provisioner = Provisioner(client_, ledger_);
+    auto report = provisioner.Apply(desired);
+    ASSERT_TRUE(report.ok()) << report.error().message;
+    EXPECT_EQ(grafana_.Writes("POST /api/dashboards/db"), static_cast<int>(files.size()));
+    EXPECT_EQ(grafana_.Writes("POST /api/datasources"), 2);
+    EXPECT_EQ(grafana_.Writes("POST /api/folders"), 1);
+    ASSERT_EQ(report->health.size(), 2U);
+    EXPECT_TRUE(report->health[0].ok);
 
-  for (const auto& d : desired.dashboards) {
-    const auto stored = grafana_.Dashboard(d.uid);
-    ASSERT_TRUE(stored.has_value()) << d.uid;
-    EXPECT_THAT(stored->dump(), ::testing::Not(HasSubstr("${DS_"))) << d.uid;
-    EXPECT_THAT((*stored)["tags"], ::testing::Contains("obsforge:tokpulse/dev"));
-    std::vector<std::string> refs;
-    CollectRefs(*stored, refs);
-    EXPECT_FALSE(refs.empty()) << d.uid;
-    for (const auto& ref : refs) {
-      const bool resolved = ref == "prometheus=\"tokpulse-prometheus\"" ||
-                            ref == "loki=\"tokpulse-loki\"" || ref == "datasource=\"grafana\"" ||
-                            ref.find("=\"${") != std::string::npos;  // datasource variables
-      EXPECT_TRUE(resolved) << d.uid << ": " << ref;
-    }
-  }
-  // The schemaVersion 12 export (dockprom) keeps its rows, each with its panels.
-  bool saw_rows = false;
-  for (const auto& d : desired.dashboards) {
-    const auto stored = grafana_.Dashboard(d.uid);
-    if (stored->value("schemaVersion", 0) == 12) {
-      saw_rows = true;
-      ASSERT_TRUE(stored->contains("rows"));
-      const json& rows = (*stored)["rows"];
-      EXPECT_EQ(rows.size(), 7U);
-      for (const auto& row : rows) {
-        EXPECT_FALSE(row.value("panels", json::array()).empty());
+    for (const auto& d : desired.dashboards) {
+      const auto stored = grafana_.Dashboard(d.uid);
+      ASSERT_TRUE(stored.has_value()) << d.uid;
+      EXPECT_THAT(stored->dump(), ::testing::Not(HasSubstr("${DS_"))) << d.uid;
+      EXPECT_THAT((*stored)["tags"], ::testing::Contains("obsforge:tokpulse/dev"));
+      std::vector<std::string> refs;
+      CollectRefs(*stored, refs);
+      EXPECT_FALSE(refs.empty()) << d.uid;
+      for (const auto& ref : refs) {
+        const bool resolved = ref == "prometheus=\"tokpulse-prometheus\"" ||
+                              ref == "loki=\"tokpulse-loki\"" || ref == "datasource=\"grafana\"" ||
+                              ref == "datasource=\"-- Mixed --\"" ||
+                              ref == "datasource=\"-- Dashboard --\"" || ref == "-- Grafana --" ||
+                              ref.find("=\"${") != std::string::npos;  // datasource variables
+        EXPECT_TRUE(resolved) << d.uid << ": " << ref;
       }
     }
-  }
-  EXPECT_TRUE(saw_rows);
+    // The schemaVersion 12 export keeps its rows, each with its panels.
+    bool saw_rows = false;
+    for (const auto& d : desired.dashboards) {
+      const auto stored = grafana_.Dashboard(d.uid);
+      if (stored->value("schemaVersion", 0) == 12) {
+        saw_rows = true;
+        ASSERT_TRUE(stored->contains("rows"));
+        const json& rows = (*stored)["rows"];
+        EXPECT_EQ(rows.size(), legacy_rows);
+        for (const auto& row : rows) {
+          EXPECT_FALSE(row.value("panels", json::array()).empty());
+        }
+      }
+    }
+    EXPECT_TRUE(saw_rows);
 
-  grafana_.ResetCounters();
-  auto again = provisioner.Apply(desired);
-  ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(grafana_.TotalWrites(), 0) << json(grafana_.server().WriteCounts()).dump();
-  EXPECT_TRUE(again->plan.empty());
-  EXPECT_EQ(again->writes, 0);
+    grafana_.ResetCounters();
+    auto again = provisioner.Apply(desired);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(grafana_.TotalWrites(), 0) << json(grafana_.server().WriteCounts()).dump();
+    EXPECT_TRUE(again->plan.empty());
+    EXPECT_EQ(again->writes, 0);
+  }
+};
+
+TEST_F(ProvisionExports, OwnExportsResolveEveryDatasourceAndResyncWritesNothing) {
+  auto files = DashboardFiles(obs_test::ContentDir() / "dashboards");
+  files["dashboards/generated-node.inputs.json"] = obs_test::GeneratedExportedDashboard();
+  ProvisionAndResync(files, 7);
+}
+
+// Extra coverage with the third-party corpus, when present.
+TEST_F(ProvisionExports, CorpusDashboardsResolveEveryDatasourceAndResyncWritesNothing) {
+  const auto dir = obs_test::CorpusDir() / "dashboards";
+  OBS_SKIP_UNLESS_PRESENT(dir);
+  ProvisionAndResync(DashboardFiles(dir), 7);
 }
 
 json SmallObjects(const std::vector<std::string>& uids) {

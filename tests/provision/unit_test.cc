@@ -77,17 +77,6 @@ TEST(Normalize, StripsServerManagedFields) {
             json::parse(R"({"title":"t"})"));
 }
 
-TEST(ParseDuration, AcceptsPrometheusDurationsOnly) {
-  EXPECT_EQ(ParseDurationMs("5m"), 300000);
-  EXPECT_EQ(ParseDurationMs("1h30m"), 5400000);
-  EXPECT_EQ(ParseDurationMs("250ms"), 250);
-  EXPECT_EQ(ParseDurationMs("1m30s500ms"), 90500);
-  EXPECT_EQ(ParseDurationMs("0"), 0);
-  for (const char* bad : {"", "5", "m", "5x", "1m1h", "5m5m", "-1m", "1.5m", " 5m"}) {
-    EXPECT_FALSE(ParseDurationMs(bad).has_value()) << bad;
-  }
-}
-
 const Owner kOwner{.stack = "tokpulse", .env = "dev"};
 
 json Objects() {
@@ -325,6 +314,38 @@ TEST(GrafanaProvisionerPlan, UnownedDashboardIsAConflictNotAChange) {
   }
 }
 
+TEST(GrafanaProvisionerPlan, AnOddAnswerIsAnErrorNeverACrash) {
+  // A dashboard read on a ParallelFor worker, and a rule group read on the caller's thread, both
+  // answered in a shape no one expects: an error naming Grafana, not an exception.
+  FakeHttpClient http;
+  EmptyGrafana(http);
+  http.On("GET", std::string(kBase) + "/api/dashboards/uid/api", [](const http::Request&) {
+    return FakeHttpClient::Json(200, R"({"dashboard":5,"meta":{}})");
+  });
+  GrafanaClient client({.base_url = kBase}, http);
+  InMemoryLedger ledger;
+  ASSERT_TRUE(ledger.Record({.kind = ObjectKind::kDashboard, .uid = "api"}).ok());
+  GrafanaProvisioner provisioner({.owner = kOwner}, client, ledger, Env());
+  auto plan = provisioner.Plan(LoadDesiredGrafana(MakeBundle(Objects(), Dashboards()), kOwner));
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code, core::ErrorCode::kUpstream);
+  EXPECT_EQ(plan.error().message,
+            "dashboard \"api\": Grafana answered with a dashboard that is not a JSON object");
+
+  // A rule group that left the spec, answered with a list instead of a group.
+  ASSERT_TRUE(ledger.Forget(ObjectKind::kDashboard, "api").ok());
+  ASSERT_TRUE(ledger.Record({.kind = ObjectKind::kRuleGroup, .uid = "tokpulse/g"}).ok());
+  http.On("GET", std::string(kBase) + "/api/dashboards/uid/api",
+          [](const http::Request&) { return FakeHttpClient::Json(404, R"({"message":"nf"})"); });
+  http.On("GET", std::string(kBase) + "/api/v1/provisioning/folder/tokpulse/rule-groups/g",
+          [](const http::Request&) { return FakeHttpClient::Json(200, "[1,2]"); });
+  auto applied = provisioner.Apply(LoadDesiredGrafana(MakeBundle(Objects(), Dashboards()), kOwner));
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().code, core::ErrorCode::kUpstream);
+  EXPECT_THAT(applied.error().message, HasSubstr("grafana: unexpected answer: "));
+  EXPECT_EQ(http.CountWrites(), 0U);
+}
+
 TEST(GrafanaProvisionerPlan, OwnedDashboardDriftShowsFieldDiffs) {
   FakeHttpClient http;
   EmptyGrafana(http);
@@ -410,6 +431,30 @@ TEST(LoadLokiGroups, GroupsByTenant) {
   ASSERT_EQ(groups.at("acme").size(), 1U);
   EXPECT_EQ(groups.at("acme")[0].name, "g");
   EXPECT_EQ(groups.at("acme")[0].tenant, "acme");
+}
+
+TEST(LokiRuler, DurationsCompareByValueAndDiffsShowLokisSpelling) {
+  // Loki answers durations in its own spelling ("1m" for "60s", "1h30m" for "90m").
+  FakeHttpClient http;
+  http.On("GET", "http://loki:3100/loki/api/v1/rules/shop", [](const http::Request&) {
+    return FakeHttpClient::Reply(200,
+                                 "shop:\n  - name: g\n    interval: 1m\n    rules:\n"
+                                 "      - alert: A\n        expr: up == 0\n        for: 1h30m\n");
+  });
+  InMemoryLedger ledger;
+  LokiRuler ruler({.base_url = "http://loki:3100", .rule_namespace = "shop"}, http, ledger);
+  const auto same = ruler.Plan(
+      LoadLokiGroups(LokiBundle("groups:\n  - name: g\n    interval: 60s\n    rules:\n"
+                                "      - alert: A\n        expr: up == 0\n        for: 90m\n")));
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_TRUE(same->empty());
+  const auto changed = ruler.Plan(
+      LoadLokiGroups(LokiBundle("groups:\n  - name: g\n    interval: 120s\n    rules:\n"
+                                "      - alert: A\n        expr: up == 0\n        for: 90m\n")));
+  ASSERT_TRUE(changed.ok()) << changed.error().message;
+  ASSERT_EQ(changed->size(), 1U);
+  ASSERT_EQ((*changed)[0].diffs.size(), 1U);
+  EXPECT_EQ((*changed)[0].diffs[0].ToString(), "/interval: \"1m\" -> \"2m\"");
 }
 
 }  // namespace

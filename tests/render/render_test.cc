@@ -11,8 +11,11 @@
 
 #include "core/diagnostic.h"
 #include "core/hash.h"
+#include "render/dashboards.h"
 #include "render/env.h"
 #include "render/yaml_json.h"
+#include "support/generated_dashboard.h"
+#include "support/paths.h"
 
 namespace obsforge::render {
 namespace {
@@ -23,7 +26,6 @@ using nlohmann::ordered_json;
 using testing::HasSubstr;
 
 const fs::path kTestdata = fs::path(OBS_SOURCE_DIR) / "tests/render/testdata";
-const fs::path kCorpus = fs::path(OBS_SHARED_DIR) / "corpus";
 constexpr const char* kSecretValue = "hunter2-the-secret-value-0123456789";
 
 std::string Slurp(const fs::path& p) {
@@ -33,12 +35,17 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
-std::map<std::string, std::string> ContentFiles() {
+// Rule files and dashboards under `root` (tests/content, or the optional corpus), with the
+// testdata the spec below also names.
+std::map<std::string, std::string> ContentFiles(const fs::path& root = obs_test::ContentDir()) {
   std::map<std::string, std::string> files;
   for (const auto& dir : {"rules/prometheus", "rules/loki", "dashboards"}) {
-    for (const auto& e : fs::directory_iterator(kCorpus / dir)) {
+    for (const auto& e : fs::directory_iterator(root / dir)) {
       files[std::string(dir) + "/" + e.path().filename().string()] = Slurp(e.path());
     }
+  }
+  if (root == obs_test::ContentDir()) {
+    files["dashboards/generated-node.inputs.json"] = obs_test::GeneratedExportedDashboard();
   }
   files["rules/grafana/api.yaml"] = Slurp(kTestdata / "grafana-rules.yaml");
   files["mixins/x/mixin.libsonnet"] = Slurp(kTestdata / "mixin/mixin.libsonnet");
@@ -64,7 +71,7 @@ spec::EnvironmentSpec TestSpec() {
         "tempo": {"enabled": false},
         "grafana": {"admin": {"user": "admin", "password": {"secret": "OBS_RENDER_TEST_PW"}}}
       },
-      "dashboards": [{"path": "dashboards/*.json", "folder": {"uid": "corpus", "title": "Corpus"}}],
+      "dashboards": [{"path": "dashboards/*.json", "folder": {"uid": "content", "title": "Content"}}],
       "alerts": [
         {"path": "rules/prometheus/*", "type": "prometheus"},
         {"path": "rules/loki/*.yaml", "type": "loki"},
@@ -151,38 +158,53 @@ TEST_F(RenderTest, ExternalRuntimeUsesItsUrlsAndConfigDirs) {
   EXPECT_EQ(env["urls"]["prometheus"], "http://prom.prod:9090");
   EXPECT_EQ(env["dirs"]["config"]["prometheus"], "/etc/prometheus");
   EXPECT_EQ(env["tenant"], "acme");
-  EXPECT_NE(b.Find("loki/rules/acme/loki-tool-basic.yaml"), nullptr);
+  EXPECT_NE(b.Find("loki/rules/acme/app-logs.yaml"), nullptr);
 }
 
-TEST_F(RenderTest, CorpusRuleFilesRenderIncludingNullAndEmptyGroups) {
+TEST_F(RenderTest, RuleFilesRenderIncludingNullAndEmptyGroups) {
   const auto& b = Default();
-  for (const auto* name :
-       {"awesome-node-exporter", "mixins-website-node-exporter-alerts",
-        "awesome-zookeeper-cloudflare", "mixins-website-prometheus-rules.null"}) {
+  for (const auto* name : {"host-alerts", "mixin-style-alerts", "empty-group", "whole-file-null"}) {
     const auto* text = b.Find(std::string("prometheus/rules/") + name + ".yaml");
     ASSERT_NE(text, nullptr) << name;
     EXPECT_NO_THROW((void)ParseYaml(*text, name));
   }
-  EXPECT_EQ(*b.Find("prometheus/rules/mixins-website-prometheus-rules.null.yaml"), "groups: []\n");
-  EXPECT_EQ(*b.Find("prometheus/rules/awesome-zookeeper-cloudflare.yaml"),
-            "groups:\n  - name: CloudflareKafkaZookeeperExporter\n    rules: []\n");
-  const auto node = ParseYaml(*b.Find("prometheus/rules/awesome-node-exporter.yaml"), "n");
-  EXPECT_EQ(node["groups"][0]["rules"].size(), 35U);
-  EXPECT_EQ(node["groups"][0]["rules"][0]["expr"],
-            "(node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < .10)");
+  // A file that is just `null`, and a group whose `rules:` is empty (null), are valid for
+  // Prometheus and come out as the equivalent explicit empty lists.
+  EXPECT_EQ(*b.Find("prometheus/rules/whole-file-null.yaml"), "groups: []\n");
+  EXPECT_EQ(*b.Find("prometheus/rules/empty-group.yaml"),
+            "groups:\n  - name: QueueExporter\n    rules: []\n");
+  const auto host = ParseYaml(*b.Find("prometheus/rules/host-alerts.yaml"), "h");
+  ASSERT_EQ(host["groups"].size(), 1U);
+  EXPECT_EQ(host["groups"][0]["rules"].size(), 12U);
+  EXPECT_EQ(host["groups"][0]["rules"][0]["expr"],
+            "(node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.05)");
+  EXPECT_EQ(
+      host["groups"][0]["rules"][0]["annotations"]["description"],
+      "Less than 5% of memory is available\n  VALUE = {{ $value }}\n  LABELS = {{ $labels }}");
+  // Mixin output: the same alert name twice in a group is kept, block scalars keep their text.
+  const auto mixin = ParseYaml(*b.Find("prometheus/rules/mixin-style-alerts.yaml"), "m");
+  ASSERT_EQ(mixin["groups"].size(), 2U);
+  EXPECT_EQ(mixin["groups"][0]["rules"][0]["alert"], "QueueBacklogGrowing");
+  EXPECT_EQ(mixin["groups"][0]["rules"][1]["alert"], "QueueBacklogGrowing");
+  EXPECT_EQ(mixin["groups"][0]["rules"][1]["labels"]["severity"], "critical");
+  EXPECT_THAT(mixin["groups"][0]["rules"][0]["expr"].get<std::string>(),
+              HasSubstr("\nand\n  predict_linear("));
+  EXPECT_EQ(mixin["groups"][1]["rules"][1]["record"],
+            "queue:worker_job_duration_seconds:histogram_quantile");
 }
 
 TEST_F(RenderTest, LogQlRulesGoToTheLokiRuler) {
   const auto& b = Default();
   // The test templates' Loki runs with auth disabled... but auth_enabled is not set in the spec,
   // so the tenant is the stack's.
-  const auto* text = b.Find("loki/rules/teststack/loki-tool-basic.yaml");
+  const auto* text = b.Find("loki/rules/teststack/app-logs.yaml");
   ASSERT_NE(text, nullptr);
-  EXPECT_THAT(*text, HasSubstr("HTTPCredentialsLeaked"));
-  EXPECT_EQ(b.Find("prometheus/rules/loki-tool-basic.yaml"), nullptr);
+  EXPECT_THAT(*text, HasSubstr("TokenInLogLine"));
+  EXPECT_THAT(*text, HasSubstr(R"re(|~ "(?i)authorization: bearer [a-z0-9._-]{8,}" [5m])re"));
+  EXPECT_EQ(b.Find("prometheus/rules/app-logs.yaml"), nullptr);
   auto s = TestSpec();
   s.merged["spec"]["components"]["loki"]["auth_enabled"] = false;
-  EXPECT_NE(Render(s).Find("loki/rules/fake/loki-tool-basic.yaml"), nullptr);
+  EXPECT_NE(Render(s).Find("loki/rules/fake/app-logs.yaml"), nullptr);
 }
 
 TEST_F(RenderTest, GrafanaRuleGroupsBecomeProvisioningBodies) {
@@ -236,8 +258,13 @@ TEST_F(RenderTest, MixinRulesAndDashboardsAreRendered) {
 
 TEST_F(RenderTest, DashboardsAndGrafanaObjects) {
   const auto& b = Default();
-  EXPECT_NE(b.Find("grafana/dashboards/corpus/rYdddlPWk.json"), nullptr);
-  EXPECT_NE(b.Find("grafana/dashboards/corpus/logs.json"), nullptr);
+  EXPECT_NE(b.Find("grafana/dashboards/content/generated-node.json"), nullptr);
+  EXPECT_NE(b.Find("grafana/dashboards/content/app-logs.json"), nullptr);
+  EXPECT_NE(b.Find("grafana/dashboards/content/shop-mixed.json"), nullptr);
+  // No uid in the legacy export: derived from its path.
+  EXPECT_NE(b.Find("grafana/dashboards/content/" +
+                   DashboardUid({}, "dashboards/legacy-rows.schema12.json") + ".json"),
+            nullptr);
   const auto objects = json::parse(*b.Find("grafana/objects.json"));
   EXPECT_EQ(objects["datasources"].size(), 3U);  // prometheus, loki, alertmanager
   EXPECT_EQ(objects["datasources"][0]["uid"], "teststack-prometheus");
@@ -251,11 +278,11 @@ TEST_F(RenderTest, DashboardsAndGrafanaObjects) {
   EXPECT_EQ(loki["jsonData"]["httpHeaderName1"], "X-Scope-OrgID");
   EXPECT_FALSE(loki["secureJsonData"]["httpHeaderValue1"].get<std::string>().empty());
   EXPECT_EQ(objects["folders"],
-            json::parse(R"([{"uid": "corpus", "title": "Corpus", "parentUid": ""},
+            json::parse(R"([{"uid": "content", "title": "Content", "parentUid": ""},
                             {"uid": "g", "title": "G", "parentUid": ""},
                             {"uid": "other-folder", "title": "Other", "parentUid": ""},
                             {"uid": "x", "title": "x", "parentUid": ""}])"));
-  EXPECT_EQ(objects["dashboards"].size(), 4U);
+  EXPECT_EQ(objects["dashboards"].size(), 5U);  // four under dashboards/, one from the mixin
   for (const auto& d : objects["dashboards"]) {
     EXPECT_NE(b.Find(d["file"].get<std::string>()), nullptr) << d;
   }
@@ -378,6 +405,34 @@ TEST_F(RenderTest, AGlobMatchingNothingIsAnError) {
     EXPECT_EQ(e.diagnostics()[0].ToString(),
               "spec.alerts[0].path: \"rules/none/*.yaml\" matches no file");
   }
+}
+
+// Extra coverage when the optional third-party corpus is present (see tests/support/paths.h):
+// the same spec over real-world exports and rule collections.
+TEST(CorpusRender, ThirdPartyRuleFilesAndDashboardsRender) {
+  const fs::path corpus = obs_test::CorpusDir();
+  OBS_SKIP_UNLESS_PRESENT(corpus / "rules/prometheus/awesome-node-exporter.yml");
+  const auto content = spec::MakeMemorySource(ContentFiles(corpus));
+  const Bundle b = RenderEnvironment(TestSpec(), *content, TestOptions());
+  for (const auto* name :
+       {"awesome-node-exporter", "mixins-website-node-exporter-alerts",
+        "awesome-zookeeper-cloudflare", "mixins-website-prometheus-rules.null"}) {
+    const auto* text = b.Find(std::string("prometheus/rules/") + name + ".yaml");
+    ASSERT_NE(text, nullptr) << name;
+    EXPECT_NO_THROW((void)ParseYaml(*text, name));
+  }
+  EXPECT_EQ(*b.Find("prometheus/rules/mixins-website-prometheus-rules.null.yaml"), "groups: []\n");
+  EXPECT_EQ(*b.Find("prometheus/rules/awesome-zookeeper-cloudflare.yaml"),
+            "groups:\n  - name: CloudflareKafkaZookeeperExporter\n    rules: []\n");
+  const auto node = ParseYaml(*b.Find("prometheus/rules/awesome-node-exporter.yaml"), "n");
+  EXPECT_EQ(node["groups"][0]["rules"].size(), 35U);
+  EXPECT_EQ(node["groups"][0]["rules"][0]["expr"],
+            "(node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < .10)");
+  const auto* loki = b.Find("loki/rules/teststack/loki-tool-basic.yaml");
+  ASSERT_NE(loki, nullptr);
+  EXPECT_THAT(*loki, HasSubstr("HTTPCredentialsLeaked"));
+  EXPECT_NE(b.Find("grafana/dashboards/content/rYdddlPWk.json"), nullptr);
+  EXPECT_NE(b.Find("grafana/dashboards/content/logs.json"), nullptr);
 }
 
 TEST(SecretFilePath, NamesFilesByVariableOrPathHash) {

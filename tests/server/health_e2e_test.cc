@@ -29,7 +29,6 @@ using ::testing::Not;
 using testing::TempDir;
 namespace support = ::obsforge::testing;
 using control::HealthRuntime;
-using control::ParseSpecDuration;
 using control::StoredSpec;
 using control::StoreOutbox;
 using control::WatchFor;
@@ -544,16 +543,6 @@ TEST(HealthRoutesTest, ParseTimeMsAcceptsRfc3339AndMilliseconds) {
   EXPECT_EQ(ParseTimeMs("yesterday"), std::nullopt);
   EXPECT_EQ(ParseTimeMs("2026-13-01T00:00:00Z"), std::nullopt);
   EXPECT_EQ(ParseTimeMs(""), std::nullopt);
-}
-
-TEST(HealthWatcherTest, ParseSpecDurationTakesPrometheusDurations) {
-  EXPECT_EQ(ParseSpecDuration("200ms"), milliseconds(200));
-  EXPECT_EQ(ParseSpecDuration("15s"), milliseconds(15000));
-  EXPECT_EQ(ParseSpecDuration("1m30s"), milliseconds(90000));
-  EXPECT_EQ(ParseSpecDuration("1h"), milliseconds(3600000));
-  EXPECT_EQ(ParseSpecDuration("15"), std::nullopt);
-  EXPECT_EQ(ParseSpecDuration("s"), std::nullopt);
-  EXPECT_EQ(ParseSpecDuration("5x"), std::nullopt);
 }
 
 TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {

@@ -10,10 +10,12 @@
 #include "core/diagnostic.h"
 #include "core/fs.h"
 #include "core/hash.h"
+#include "gitops/config.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/errors.h"
 #include "server/harness.h"
+#include "server/json_views.h"
 #include "server/metrics.h"
 #include "server/router.h"
 #include "server/tar.h"
@@ -194,7 +196,6 @@ TEST(Metrics, ExpositionFormat) {
                   "obsforge_http_request_duration_seconds_bucket{method=\"GET\",route=\"/a\\\"b\","
                   "le=\"0.0025000000000000001\"} 1\n"));
   EXPECT_THAT(text, ::testing::HasSubstr("obsforge_stacks 3\n"));
-  EXPECT_EQ(EscapeLabelValue("a\\b\n\"c\""), "a\\\\b\\n\\\"c\\\"");
 }
 
 TEST(Config, ParsesFileAndEnvironment) {
@@ -234,11 +235,55 @@ TEST(Config, BadSettingsAreListedWithPositions) {
                                    "o.yaml:2:13: body_limit: must be a size such as 16MiB",
                                    "o.yaml:3:1: foo: unknown setting"));
   }
-  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
-  EXPECT_EQ(ParseDuration("2m"), std::chrono::minutes(2));
-  EXPECT_EQ(ParseDuration("2"), std::nullopt);
   EXPECT_EQ(ParseByteSize("16MiB"), 16U << 20U);
   EXPECT_EQ(ParseByteSize("16MB"), std::nullopt);
+}
+
+TEST(Config, TimeoutsTakePrometheusDurations) {
+  // One grammar for every duration of obsforge.yaml (core::ParseDuration).
+  const ServerConfig config = ParseServerConfig(
+      "drain_timeout: 1m30s\nread_timeout: 500ms\nwrite_timeout: 1h\n"
+      "gitops:\n  - {repo: file:///x, poll: 1m30s}\n",
+      "o.yaml");
+  EXPECT_EQ(config.server.drain_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(config.server.read_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(config.server.write_timeout, std::chrono::hours(1));
+  EXPECT_EQ(gitops::ParseSources(nlohmann::json::parse(config.gitops_json), "o.yaml").at(0).poll,
+            std::chrono::seconds(90));
+  ServerOptions options = config.server;
+  ApplyEnvironment(options, [](const std::string& name) -> std::optional<std::string> {
+    return name == "OBSFORGE_DRAIN_TIMEOUT" ? std::optional<std::string>("2m15s") : std::nullopt;
+  });
+  EXPECT_EQ(options.drain_timeout, std::chrono::seconds(135));
+  for (const char* bad : {"2", "1m1h", "-5s", "1.5s"}) {
+    EXPECT_THROW((void)ParseServerConfig(std::string("drain_timeout: ") + bad + "\n", "o.yaml"),
+                 core::InputError)
+        << bad;
+  }
+}
+
+TEST(RuntimeStatusJson, KeepsTheWireFormatAndNamesTheRuntime) {
+  const control::RuntimeStatus local{
+      .runtime = "local",
+      .revisions = control::RuntimeStatus::Revisions{.current = 3, .last_good = std::nullopt},
+      .components = {{.name = "prometheus",
+                      .state = "running",
+                      .pid = 42,
+                      .restarts = 1,
+                      .url = "http://127.0.0.1:9090",
+                      .last_exit = "exited with status 1"},
+                     {.name = "loki",
+                      .state = "unavailable: loki not found on PATH",
+                      .url = "http://127.0.0.1:3100"}}};
+  EXPECT_EQ(ToJson(local), nlohmann::json::parse(R"({
+      "runtime": "local", "revision": 3, "last_good": null,
+      "components": [
+        {"name": "prometheus", "state": "running", "url": "http://127.0.0.1:9090", "pid": 42,
+         "restarts": 1, "last_exit": "exited with status 1"},
+        {"name": "loki", "state": "unavailable: loki not found on PATH",
+         "url": "http://127.0.0.1:3100", "pid": 0, "restarts": 0}]})"));
+  EXPECT_EQ(ToJson(control::RuntimeStatus{}),
+            nlohmann::json::parse(R"({"runtime": null, "components": []})"));
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ std::string ReadTestFile(const std::string& path) {
   return out.str();
 }
 
-const std::string kTestData = OBS_SOURCE_DIR "/tests/spec/testdata";
+const std::string kTestData = std::string(OBS_SOURCE_DIR) + "/tests/spec/testdata";
 
 const BadSpecCase kBadSpecs[] = {
     {"bad_duration.yaml",

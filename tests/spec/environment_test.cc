@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kTestData = OBS_SOURCE_DIR "/tests/spec/testdata";
+const std::string kTestData = std::string(OBS_SOURCE_DIR) + "/tests/spec/testdata";
 
 StackSpec FullStack() {
   std::ifstream in(kTestData + "/good/full.yaml");

@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kTestData = OBS_SOURCE_DIR "/tests/spec/testdata";
+const std::string kTestData = std::string(OBS_SOURCE_DIR) + "/tests/spec/testdata";
 
 std::string ReadTestFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

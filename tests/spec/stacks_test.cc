@@ -10,7 +10,7 @@ namespace obsforge::spec {
 namespace {
 
 TEST(ExampleStacksTest, EveryStackValidates) {
-  const std::filesystem::path dir = OBS_SOURCE_DIR "/stacks";
+  const std::filesystem::path dir = std::filesystem::path(OBS_SOURCE_DIR) / "stacks";
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const auto ext = entry.path().extension();

@@ -309,10 +309,24 @@ TEST_F(EnvironmentProvisionTest, TeardownRemovesOnlyOwnedObjects) {
   grafana_.SeedDashboard({{"uid", "someone-elses"}, {"title", "Not ours"}}, "");
   ASSERT_EQ(Apply().outcome, Outcome::kApplied);
   ASSERT_TRUE(grafana_.Dashboard("prov-api").has_value());
+  // The external runtime names itself and its components; it runs none of them.
+  auto status = controller_->Status("prov", "prod");
+  EXPECT_EQ(std::string(status.runtime), "external");
+  EXPECT_EQ(status.revision, 1);
+  ASSERT_EQ(status.components.size(), 3U);
+  EXPECT_EQ(status.components[0].name, "prometheus");
+  EXPECT_EQ(status.components[0].Describe(), "external");
+  EXPECT_EQ(status.components[0].url, "http://127.0.0.1:9");
+  EXPECT_FALSE(status.components[0].process.has_value());
 
   steps_.clear();
   auto down = controller_->Teardown("prov", "prod", [this](const Step& s) { steps_.push_back(s); });
   ASSERT_TRUE(down.ok()) << down.error().message;
+  ASSERT_NE(FinishedStep("stop"), nullptr);
+  EXPECT_EQ(FinishedStep("stop")->message, "nothing running");
+  status = controller_->Status("prov", "prod");
+  EXPECT_EQ(std::string(status.runtime), "") << "no runtime after a teardown";
+  EXPECT_TRUE(status.components.empty());
   EXPECT_FALSE(grafana_.Dashboard("prov-api").has_value());
   EXPECT_FALSE(grafana_.Datasource("prov-prometheus").has_value());
   EXPECT_TRUE(grafana_.Dashboard("someone-elses").has_value());

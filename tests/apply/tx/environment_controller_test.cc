@@ -127,12 +127,19 @@ TEST_F(EnvironmentControllerTest, BringsALocalEnvironmentUpAndLeavesAnUnchangedO
   ASSERT_EQ(urls.count("prometheus"), 1U);
   EXPECT_THAT(Get(urls.at("prometheus") + "/api/v1/rules"), HasSubstr("\"Watchdog\""));
   EXPECT_THAT(Get(urls.at("alertmanager") + "/api/v2/status"), HasSubstr("#x"));
-  const auto pids = controller.Status("ctl", "dev")["components"];
+  const auto pids_of = [&] {
+    std::vector<int> pids;
+    for (const auto& c : controller.Status("ctl", "dev").components) {
+      pids.push_back(c.process ? c.process->pid : -1);
+    }
+    return pids;
+  };
+  const auto pids = pids_of();
   ASSERT_EQ(pids.size(), 2U);
 
   auto second = ApplySpec(Spec());
   EXPECT_EQ(second.outcome, Outcome::kUnchanged);
-  EXPECT_EQ(controller.Status("ctl", "dev")["components"], pids) << "nothing was restarted";
+  EXPECT_EQ(pids_of(), pids) << "nothing was restarted";
 }
 
 TEST_F(EnvironmentControllerTest, WritesSecretsAsFilesAndNeverIntoTheBundle) {
@@ -163,9 +170,9 @@ TEST_F(EnvironmentControllerTest, AMissingSecretFailsBeforeAnythingStarts) {
             "not set");
   EXPECT_TRUE(HasStep("secrets", "", StepState::kFailed));
   EXPECT_FALSE(controller.Applied("ctl", "dev").has_value());
-  const auto status = controller.Status("ctl", "dev");
-  for (const auto& c : status["components"]) {
-    EXPECT_EQ(c["pid"], 0) << c;
+  for (const auto& c : controller.Status("ctl", "dev").components) {
+    ASSERT_TRUE(c.process.has_value()) << c.name;
+    EXPECT_EQ(c.process->pid, 0) << c.name;
   }
 }
 
@@ -211,11 +218,22 @@ TEST_F(EnvironmentControllerTest, TeardownLeavesNoProcess) {
   ASSERT_EQ(ApplySpec(Spec()).outcome, Outcome::kApplied);
   std::vector<int> pids;
   const auto status = controller.Status("ctl", "dev");
-  for (const auto& c : status["components"]) {
-    pids.push_back(c["pid"].get<int>());
+  EXPECT_EQ(std::string(status.runtime), "local");
+  for (const auto& c : status.components) {
+    EXPECT_EQ(c.state, ComponentState::kRunning) << c.name;
+    pids.push_back(c.process->pid);
   }
-  ASSERT_EQ(pids.size(), 2U) << status.dump();
-  ASSERT_TRUE(controller.Teardown("ctl", "dev").ok());
+  ASSERT_EQ(pids.size(), 2U);
+  std::string stopped;
+  ASSERT_TRUE(controller
+                  .Teardown("ctl", "dev",
+                            [&](const Step& s) {
+                              if (s.name == "stop" && s.state == StepState::kSucceeded) {
+                                stopped = s.message;
+                              }
+                            })
+                  .ok());
+  EXPECT_EQ(stopped, "local components stopped");
   for (const int pid : pids) {
     EXPECT_NE(::kill(pid, 0), 0) << "pid " << pid << " still alive";
   }

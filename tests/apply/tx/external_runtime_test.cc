@@ -18,32 +18,38 @@ using testing::TempDir;
 
 class ExternalRuntimeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    env_.stack = "shop";
-    env_.env = "prod";
-    env_.runtime.type = spec::Runtime::Type::kExternal;
-    env_.runtime.components["loki"] = {.url = "http://loki:3100",
-                                       .config_dir = (dir_.path() / "etc/loki").string()};
-    env_.runtime.components["grafana"] = {.url = "http://grafana:3000"};
-    env_.runtime.components["tempo"] = {.config_dir = (dir_.path() / "etc/tempo").string()};
+  ExternalRuntimeTest() {
     http_.On("GET", "http://loki:3100/ready",
              [this](const http::Request&) { return FakeHttpClient::Reply(loki_status_, "ready"); });
+  }
+
+  spec::EnvironmentSpec Env() const {
+    spec::EnvironmentSpec env;
+    env.stack = "shop";
+    env.env = "prod";
+    env.runtime.type = spec::Runtime::Type::kExternal;
+    env.runtime.components["loki"] = {.url = "http://loki:3100",
+                                      .config_dir = (dir_.path() / "etc/loki").string()};
+    env.runtime.components["grafana"] = {.url = "http://grafana:3000"};
+    env.runtime.components["tempo"] = {.config_dir = (dir_.path() / "etc/tempo").string()};
+    return env;
   }
 
   TempDir dir_;
   FakeHttpClient http_;
   FakeClock clock_;
-  ExternalRuntime runtime_{dir_.path() / "data",
+  ExternalRuntime runtime_{Env(),
+                           dir_.path() / "data",
                            http_,
                            clock_,
                            {.poll_interval = std::chrono::milliseconds(100),
                             .verify_timeout = std::chrono::milliseconds(300)}};
-  spec::EnvironmentSpec env_;
+  Applier applier_{dir_.path() / "data", clock_};
   int loki_status_ = 200;
 };
 
 TEST_F(ExternalRuntimeTest, DriversOnlyForComponentsWithAConfigDir) {
-  const auto drivers = runtime_.MakeDrivers(env_);
+  const auto drivers = runtime_.MakeDrivers();
   ASSERT_EQ(drivers.size(), 2U);
   EXPECT_EQ(drivers[0]->Component(), "loki");
   EXPECT_EQ(drivers[1]->Component(), "tempo");
@@ -54,7 +60,7 @@ TEST_F(ExternalRuntimeTest, WritesFilesIntoConfigDirsAndRestoresThemOnFailure) {
                               {"loki/rules/t/a.yaml", "a\n"},
                               {"tempo/tempo.yaml", "t: 1\n"},
                               {"grafana/grafana.ini", "[x]\n"}});
-  auto r1 = runtime_.Apply(env_, v1);
+  auto r1 = runtime_.Apply(v1, applier_, {});
   ASSERT_EQ(r1.outcome, Outcome::kApplied) << (r1.error ? r1.error->message : "");
   EXPECT_EQ(core::ReadFile(dir_.path() / "etc/loki/loki.yaml"), "v: 1\n");
   EXPECT_EQ(core::ReadFile(dir_.path() / "etc/loki/rules/t/a.yaml"), "a\n");
@@ -67,7 +73,7 @@ TEST_F(ExternalRuntimeTest, WritesFilesIntoConfigDirsAndRestoresThemOnFailure) {
   const auto v2 = MakeBundle({{"loki/loki.yaml", "v: 2\n"},
                               {"tempo/tempo.yaml", "t: 1\n"},
                               {"grafana/grafana.ini", "[x]\n"}});
-  auto r2 = runtime_.Apply(env_, v2);
+  auto r2 = runtime_.Apply(v2, applier_, {});
   EXPECT_EQ(r2.outcome, Outcome::kFailed)
       << "the rollback's own verify fails too while Loki is down";
   loki_status_ = 200;
@@ -78,17 +84,82 @@ TEST_F(ExternalRuntimeTest, WritesFilesIntoConfigDirsAndRestoresThemOnFailure) {
 
   // Loki recovers: v2 applies, the dropped rule file is deleted, tempo (unchanged) not touched.
   const auto tempo_mtime = fs::last_write_time(dir_.path() / "etc/tempo/tempo.yaml");
-  auto r3 = runtime_.Apply(env_, v2);
+  auto r3 = runtime_.Apply(v2, applier_, {});
   ASSERT_EQ(r3.outcome, Outcome::kApplied);
   EXPECT_EQ(r3.components, std::vector<std::string>{"loki"});
   EXPECT_EQ(core::ReadFile(dir_.path() / "etc/loki/loki.yaml"), "v: 2\n");
   EXPECT_FALSE(fs::exists(dir_.path() / "etc/loki/rules/t/a.yaml"));
   EXPECT_EQ(fs::last_write_time(dir_.path() / "etc/tempo/tempo.yaml"), tempo_mtime);
 
-  auto plan = runtime_.PlanFor(env_, v1);
+  auto plan = applier_.PlanFor("shop", "prod", v1);
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->summary.added, 1);
   EXPECT_EQ(plan->summary.changed, 1);
+}
+
+TEST_F(ExternalRuntimeTest, ReportsItsComponentsAsExternalAndRunsNothing) {
+  EXPECT_EQ(std::string(runtime_.Kind().name), "external");
+  EXPECT_FALSE(runtime_.Kind().runs_components_here);
+  const auto status = runtime_.Status();
+  ASSERT_EQ(status.size(), 3U);
+  EXPECT_EQ(status[0].name, "loki");
+  EXPECT_EQ(status[0].Describe(), "external");
+  EXPECT_EQ(status[0].url, "http://loki:3100");
+  EXPECT_FALSE(status[0].process.has_value());
+  EXPECT_EQ(status[1].name, "tempo");
+  EXPECT_EQ(status[1].url, "");
+  EXPECT_EQ(status[2].name, "grafana");
+  EXPECT_EQ(runtime_.Urls(), (std::map<std::string, std::string>{{"grafana", "http://grafana:3000"},
+                                                                 {"loki", "http://loki:3100"}}));
+  runtime_.StopAll();  // nothing to stop
+}
+
+TEST_F(ExternalRuntimeTest, ProvisionsThroughTheRuntimesUrlsAndCredentials) {
+  auto env = Env();
+  env.runtime.components["grafana"].token = core::SecretRef{.name = "GTOKEN"};
+  env.runtime.components["loki"].config_dir.clear();  // rules through the ruler API
+  runtime_.Update(env);
+  auto access = runtime_.Provisioning();
+  EXPECT_FALSE(access.grafana_local);
+  EXPECT_EQ(access.grafana_url, "http://grafana:3000");
+  EXPECT_EQ(access.token, (core::SecretRef{.name = "GTOKEN"}));
+  EXPECT_EQ(access.loki_url, "http://loki:3100");
+  runtime_.Update(Env());
+  access = runtime_.Provisioning();
+  EXPECT_FALSE(access.token.has_value());
+  EXPECT_EQ(access.loki_url, "") << "a Loki with a config_dir reads its rules from files";
+}
+
+TEST(RuntimeFactory, TheSpecsTypeChoosesTheRuntimeOnce) {
+  spec::EnvironmentSpec env;
+  env.stack = "s";
+  env.env = "e";
+  env.runtime.type = spec::Runtime::Type::kExternal;
+  EXPECT_EQ(std::string(KindOf(env).name), "external");
+  EXPECT_FALSE(KindOf(env).runs_components_here);
+  env.runtime.type = spec::Runtime::Type::kLocal;
+  EXPECT_EQ(std::string(KindOf(env).name), "local");
+  EXPECT_TRUE(KindOf(env).runs_components_here);
+
+  TempDir dir;
+  FakeHttpClient http;
+  FakeClock clock;
+  const RuntimeContext context{.data_dir = dir.path(),
+                               .http = http,
+                               .clock = clock,
+                               .logger = core::NullLogger(),
+                               .path_env = "",
+                               .ready_timeout = std::chrono::milliseconds(100)};
+  auto local = MakeRuntime(env, context);
+  ASSERT_TRUE(local.ok()) << local.error().message;
+  EXPECT_EQ(std::string((*local)->Kind().name), "local");
+  EXPECT_TRUE(Fits(**local, env));
+  env.runtime.type = spec::Runtime::Type::kExternal;
+  EXPECT_FALSE(Fits(**local, env));
+  auto external = MakeRuntime(env, context);
+  ASSERT_TRUE(external.ok());
+  EXPECT_TRUE(Fits(**external, env));
+  EXPECT_TRUE((*external)->Status().empty());
 }
 
 }  // namespace

@@ -117,18 +117,22 @@ TEST(RealUpstreams, ApplyChangeNoOpAndRollbackAgainstPrometheusAndAlertmanager) 
   env.runtime.components["alertmanager"] = {.url = am_url, .config_dir = am_dir.string()};
   core::SystemClock clock;
   CountingClient client(Curl());
-  ExternalRuntime runtime(dir.path() / "data", client, clock,
+  ExternalRuntime runtime(env, dir.path() / "data", client, clock,
                           {.poll_interval = std::chrono::milliseconds(50),
                            .verify_timeout = std::chrono::milliseconds(5000)});
+  Applier applier(dir.path() / "data", clock);
+  const auto apply = [&](const render::Bundle& bundle) {
+    return runtime.Apply(bundle, applier, {});
+  };
 
   // 1. First apply: the rule group is loaded.
-  auto first = runtime.Apply(env, Bundle(RuleFile({"First"})));
+  auto first = apply(Bundle(RuleFile({"First"})));
   ASSERT_EQ(first.outcome, Outcome::kApplied) << (first.error ? first.error->message : "");
   EXPECT_EQ(LoadedAlerts(prom_url), std::vector<std::string>{"demo/First"});
 
   // 2. A changed rule is visible after the apply returns.
   const auto started = std::chrono::steady_clock::now();
-  auto second = runtime.Apply(env, Bundle(RuleFile({"First", "Second"})));
+  auto second = apply(Bundle(RuleFile({"First", "Second"})));
   const auto took = std::chrono::steady_clock::now() - started;
   ASSERT_EQ(second.outcome, Outcome::kApplied) << (second.error ? second.error->message : "");
   EXPECT_EQ(second.components, std::vector<std::string>{"prometheus"});
@@ -139,7 +143,7 @@ TEST(RealUpstreams, ApplyChangeNoOpAndRollbackAgainstPrometheusAndAlertmanager) 
   struct stat before {};
   ASSERT_EQ(::stat((prom_dir / "rules/demo.yaml").c_str(), &before), 0);
   const int posts = client.posts.load();
-  auto third = runtime.Apply(env, Bundle(RuleFile({"First", "Second"})));
+  auto third = apply(Bundle(RuleFile({"First", "Second"})));
   EXPECT_EQ(third.outcome, Outcome::kUnchanged);
   EXPECT_EQ(client.posts.load(), posts);
   struct stat after {};
@@ -150,7 +154,7 @@ TEST(RealUpstreams, ApplyChangeNoOpAndRollbackAgainstPrometheusAndAlertmanager) 
 
   // 4. A rule Prometheus rejects (bad PromQL): rolled back with Prometheus's own words.
   const std::string bad = "groups:\n- name: demo\n  rules:\n  - alert: Broken\n    expr: sum(up\n";
-  auto fourth = runtime.Apply(env, Bundle(bad));
+  auto fourth = apply(Bundle(bad));
   ASSERT_EQ(fourth.outcome, Outcome::kRolledBack) << (fourth.error ? fourth.error->message : "");
   ASSERT_TRUE(fourth.error);
   EXPECT_EQ(fourth.error->message.rfind("failed to reload config: ", 0), 0U)
@@ -162,17 +166,17 @@ TEST(RealUpstreams, ApplyChangeNoOpAndRollbackAgainstPrometheusAndAlertmanager) 
   EXPECT_EQ(fourth.revision, second.revision);
 
   // 5. An Alertmanager config it rejects: rolled back, old file back.
-  auto fifth = runtime.Apply(env, Bundle(RuleFile({"First", "Second"}),
-                                         "route:\n  receiver: nobody\nreceivers:\n- name: team\n"));
+  auto fifth = apply(Bundle(RuleFile({"First", "Second"}),
+                            "route:\n  receiver: nobody\nreceivers:\n- name: team\n"));
   ASSERT_EQ(fifth.outcome, Outcome::kRolledBack) << (fifth.error ? fifth.error->message : "");
   EXPECT_EQ(fifth.error->message,
             "failed to reload config: undefined receiver \"nobody\" used in route");
   EXPECT_EQ(core::ReadFile(am_dir / "alertmanager.yml"), kAmConfig);
 
   // 6. And a good Alertmanager change goes through, verified against /api/v2/status.
-  auto sixth = runtime.Apply(
-      env, Bundle(RuleFile({"First", "Second"}),
-                  "route:\n  receiver: ops\n  group_wait: 10s\nreceivers:\n- name: ops\n"));
+  auto sixth =
+      apply(Bundle(RuleFile({"First", "Second"}),
+                   "route:\n  receiver: ops\n  group_wait: 10s\nreceivers:\n- name: ops\n"));
   ASSERT_EQ(sixth.outcome, Outcome::kApplied) << (sixth.error ? sixth.error->message : "");
   EXPECT_EQ(sixth.components, std::vector<std::string>{"alertmanager"});
 }
