@@ -132,10 +132,10 @@ int Main(int argc, char** argv) {
   Flag(import_cmd, "name", import.name, "Name of the stack")->required();
   Flag(import_cmd, "env", import.env, "Environment the spec describes (default prod)");
   Flag(import_cmd, "out", import.out, "Output folder (stacks/, dashboards/, alerts/)")->required();
-  import_cmd->add_flag("--adopt", import.adopt,
-                       "Take the Grafana objects found over on the next apply");
-  import_cmd->add_flag("--json", import.json, "Print the report as JSON");
-  import_cmd->add_flag("--force", import.force, "Replace what an earlier import wrote");
+  Switch(import_cmd, "adopt", import.adopt,
+         "Take the Grafana objects found over on the next apply");
+  Switch(import_cmd, "json", import.json, "Print the report as JSON");
+  Switch(import_cmd, "force", import.force, "Replace what an earlier import wrote");
   import_cmd->callback([&] {
     for (const auto& [component, url] : import_urls) {
       if (!url.empty()) {

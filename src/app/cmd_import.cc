@@ -23,11 +23,11 @@ importer::ConfigFile ReadConfig(const fs::path& path, const control::ImportLimit
         core::Diagnostic{.file = path.string(), .message = "not found or not a file"});
   }
   if (fs::file_size(absolute, ec) > limits.max_config_bytes) {
-    throw core::InputError(core::InputError::Kind::kInvalidSpec,
-                           core::Diagnostic{.file = path.string(),
-                                            .message = "larger than " +
-                                                       std::to_string(limits.max_config_bytes) +
-                                                       " bytes"});
+    throw core::InputError(
+        core::InputError::Kind::kInvalidSpec,
+        core::Diagnostic{
+            .file = path.string(),
+            .message = "larger than " + std::to_string(limits.max_config_bytes) + " bytes"});
   }
   std::ifstream in(absolute, std::ios::binary);
   std::ostringstream text;

@@ -121,9 +121,9 @@ struct ImportCliOptions {
   std::filesystem::path out;
   /// Runtime URLs by component (--prometheus-url, ...): obsforge reloads and checks them.
   std::map<std::string, std::string> urls;
-  bool adopt = false;  ///< take the Grafana objects over on the next apply
-  bool json = false;   ///< print the report as JSON
-  bool force = false;  ///< replace what an earlier import wrote under `out`
+  bool adopt = false;          ///< take the Grafana objects over on the next apply
+  bool json = false;           ///< print the report as JSON
+  bool force = false;          ///< replace what an earlier import wrote under `out`
   core::EnvLookup env_lookup;  ///< where GRAFANA_* come from; empty: the process environment
 };
 

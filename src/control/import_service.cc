@@ -118,9 +118,16 @@ ImportInput ImportService::ParseBody(const json& doc) const {
   if (!doc.is_object()) {
     Invalid("", "must be a JSON object {name, files, prometheus_config, ...}");
   }
-  static const std::set<std::string> kKnown = {
-      "name",  "env",  "adopt",  "prometheus_config", "alertmanager_config", "loki_config",
-      "tempo_config", "files", "urls", "grafana"};
+  static const std::set<std::string> kKnown = {"name",
+                                               "env",
+                                               "adopt",
+                                               "prometheus_config",
+                                               "alertmanager_config",
+                                               "loki_config",
+                                               "tempo_config",
+                                               "files",
+                                               "urls",
+                                               "grafana"};
   for (const auto& [key, value] : doc.items()) {
     if (kKnown.count(key) == 0) {
       Invalid(key, "unknown member");
@@ -195,17 +202,15 @@ core::Result<importer::ImportResult> ImportService::Import(ImportInput input) co
                              "reading a Grafana is not available here");
     }
     const GrafanaSource& g = *input.grafana;
-    provision::GrafanaClient client(
-        provision::GrafanaOptions{.base_url = g.url,
-                                  .token = g.token,
-                                  .basic_user = g.user,
-                                  .basic_password = g.password,
-                                  .org_id = g.org_id},
-        *http_);
-    auto snapshot =
-        importer::ReadGrafana(client, g.url, g.token ? "token" : "basic", g.user,
-                              {.max_dashboards = limits_.max_dashboards,
-                               .max_bytes = limits_.max_grafana_bytes});
+    provision::GrafanaClient client(provision::GrafanaOptions{.base_url = g.url,
+                                                              .token = g.token,
+                                                              .basic_user = g.user,
+                                                              .basic_password = g.password,
+                                                              .org_id = g.org_id},
+                                    *http_);
+    auto snapshot = importer::ReadGrafana(
+        client, g.url, g.token ? "token" : "basic", g.user,
+        {.max_dashboards = limits_.max_dashboards, .max_bytes = limits_.max_grafana_bytes});
     if (!snapshot.ok()) {
       auto error = snapshot.error();
       error.message = "reading Grafana " + g.url + ": " + error.message;

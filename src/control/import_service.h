@@ -22,7 +22,7 @@ namespace obsforge::control {
 /// A Grafana to read while importing, and the credential to read it with (never stored, never
 /// written to the spec: the spec refers to GRAFANA_TOKEN or GRAFANA_PASSWORD instead).
 struct GrafanaSource {
-  std::string url;                   ///< "http://grafana:3000"
+  std::string url;                    ///< "http://grafana:3000"
   std::optional<core::Secret> token;  ///< service-account token; wins over basic auth
   std::string user = "admin";         ///< basic auth, when there is no token
   core::Secret password;
@@ -39,9 +39,9 @@ struct ImportInput {
 
 /// Limits that keep an import bounded whatever it is given (an aggregate).
 struct ImportLimits {
-  std::size_t max_config_bytes = 4U << 20U;  ///< one configuration file
-  std::size_t max_files = 10000;             ///< files posted with a request
-  std::size_t max_dashboards = 10000;        ///< dashboards read from a Grafana
+  std::size_t max_config_bytes = 4U << 20U;     ///< one configuration file
+  std::size_t max_files = 10000;                ///< files posted with a request
+  std::size_t max_dashboards = 10000;           ///< dashboards read from a Grafana
   std::size_t max_grafana_bytes = 256U << 20U;  ///< dashboards' JSON read from a Grafana
 };
 

@@ -18,8 +18,8 @@ namespace {
 using nlohmann::ordered_json;
 
 bool IsStringMap(const ordered_json& v) {
-  return v.is_object() && std::all_of(v.begin(), v.end(),
-                                      [](const ordered_json& x) { return x.is_string(); });
+  return v.is_object() &&
+         std::all_of(v.begin(), v.end(), [](const ordered_json& x) { return x.is_string(); });
 }
 
 bool IsDurationString(const ordered_json& v) {
@@ -63,8 +63,8 @@ void ReviewFileOptions(const ordered_json& node, const std::string& path, Compon
     for (const auto& [key, child] : node.items()) {
       const std::string child_path = path.empty() ? key : path + "." + key;
       if (child.is_string() && (key.ends_with("_file") || key == "file") && !key.empty()) {
-        part.review.push_back(render::MainFile(part.component) + " " + child_path +
-                              " refers to " + child.get<std::string>() +
+        part.review.push_back(render::MainFile(part.component) + " " + child_path + " refers to " +
+                              child.get<std::string>() +
                               ", which obsforge does not manage: keep it there");
       } else if (key == "files" && child.is_array()) {
         part.review.push_back(render::MainFile(part.component) + " " + child_path + " reads " +
@@ -88,12 +88,8 @@ void AddRuleFile(ComponentPart& part,
                  const std::string& source,
                  const std::string& text,
                  std::set<std::string>& names) {
-  std::string stem = Slug(FileStem(source), "rules");
-  std::string name = stem;
-  for (int n = 2; names.count(name) != 0; ++n) {
-    name = stem + "-" + std::to_string(n);
-  }
-  names.insert(name);
+  const std::string name =
+      UniqueIn(names, Slug(std::filesystem::path(source).stem().string(), "rules"));
   std::string content = text;
   try {
     auto doc = render::ParseYaml(text, source);
@@ -237,16 +233,15 @@ std::optional<ordered_json> ModelReceivers(const ordered_json& receivers) {
       if (key == "slack_configs") {
         spec_key = "slack";
         model = [](const ordered_json& c) {
-          auto m = ModelNotifier(c, {{"api_url", "webhook"}}, {"api_url"},
-                                 {"channel", "title", "text"});
+          auto m =
+              ModelNotifier(c, {{"api_url", "webhook"}}, {"api_url"}, {"channel", "title", "text"});
           return m && m->contains("webhook") ? m : std::nullopt;
         };
       } else if (key == "pagerduty_configs") {
         spec_key = "pagerduty";
         model = [](const ordered_json& c) {
           auto m = ModelNotifier(c, {}, {"routing_key", "service_key"}, {"severity"});
-          return m && (m->contains("routing_key") != m->contains("service_key")) ? m
-                                                                                  : std::nullopt;
+          return m && (m->contains("routing_key") != m->contains("service_key")) ? m : std::nullopt;
         };
       } else if (key == "webhook_configs") {
         spec_key = "webhook";
@@ -259,8 +254,8 @@ std::optional<ordered_json> ModelReceivers(const ordered_json& receivers) {
       } else if (key == "email_configs") {
         spec_key = "email";
         model = [](const ordered_json& c) {
-          auto m = ModelNotifier(c, {}, {"auth_password"},
-                                 {"to", "from", "smarthost", "auth_username"});
+          auto m =
+              ModelNotifier(c, {}, {"auth_password"}, {"to", "from", "smarthost", "auth_username"});
           const bool host_ok = !m || !m->contains("smarthost") ||
                                spec::IsHostPort((*m)["smarthost"].get<std::string>());
           return m && m->contains("to") && host_ok ? m : std::nullopt;
@@ -297,6 +292,34 @@ std::vector<std::string> ReferencedFiles::Glob(const std::string& pattern) const
   return source_->Glob(resolved);
 }
 
+std::vector<std::string> ReferencedFiles::Follow(const ordered_json& config,
+                                                 const std::string& member,
+                                                 std::vector<std::string>& review) const {
+  std::vector<std::string> out;
+  const auto it = config.find(member);
+  if (it == config.end() || !it->is_array()) {
+    return out;
+  }
+  std::set<std::string> seen;
+  for (const auto& glob : *it) {
+    if (!glob.is_string()) {
+      continue;
+    }
+    const auto matches = Glob(glob.get<std::string>());
+    if (matches.empty()) {
+      review.push_back(std::filesystem::path(config_path_).filename().string() + " " + member +
+                       " " + glob.dump() + " (" + Resolve(glob.get<std::string>()) +
+                       ") matches no file");
+    }
+    for (const auto& key : matches) {
+      if (seen.insert(key).second) {
+        out.push_back(key);
+      }
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> ReferencedFiles::Read(const std::string& key) const {
   return source_ == nullptr ? std::nullopt : source_->Read(key);
 }
@@ -306,7 +329,9 @@ std::string ReferencedFiles::Resolve(const std::string& pattern) const {
   if (p.is_absolute()) {
     return p.lexically_normal().generic_string();
   }
-  return (std::filesystem::path(config_path_).parent_path() / p).lexically_normal().generic_string();
+  return (std::filesystem::path(config_path_).parent_path() / p)
+      .lexically_normal()
+      .generic_string();
 }
 
 ordered_json ParseConfig(const ConfigFile& file, const std::string& what) {
@@ -336,26 +361,10 @@ ComponentPart ImportPrometheus(const ConfigFile& file,
   const ordered_json& o = part.original;
   const ReferencedFiles refs(files, file.path);
   std::set<std::string> names;
-  std::set<std::string> seen;  // a file two globs match is loaded once, as Prometheus does
   std::size_t rule_files = 0;
-  if (const auto* globs = Find(o, {"rule_files"}); globs != nullptr && globs->is_array()) {
-    for (const auto& glob : *globs) {
-      if (!glob.is_string()) {
-        continue;
-      }
-      const auto matches = refs.Glob(glob.get<std::string>());
-      if (matches.empty()) {
-        part.review.push_back("prometheus.yml rule_files " + glob.dump() + " (" +
-                              refs.Resolve(glob.get<std::string>()) + ") matches no file");
-      }
-      for (const auto& key : matches) {
-        if (!seen.insert(key).second) {
-          continue;
-        }
-        AddRuleFile(part, stack, "prometheus", "/" + key, refs.Read(key).value_or(""), names);
-        ++rule_files;
-      }
-    }
+  for (const auto& key : refs.Follow(o, "rule_files", part.review)) {
+    AddRuleFile(part, stack, "prometheus", "/" + key, refs.Read(key).value_or(""), names);
+    ++rule_files;
   }
   AddAlertsEntry(part, stack, "prometheus");
   if (rule_files > 0) {
@@ -373,8 +382,8 @@ ComponentPart ImportPrometheus(const ConfigFile& file,
         FieldLift("/global/scrape_interval", {"values", "scrape_interval"}, *v, "scrape interval"));
   }
   if (const auto* v = Find(o, {"global", "evaluation_interval"}); v != nullptr && v->is_string()) {
-    part.lifts.push_back(FieldLift("/global/evaluation_interval",
-                                   {"values", "evaluation_interval"}, *v, "evaluation interval"));
+    part.lifts.push_back(FieldLift("/global/evaluation_interval", {"values", "evaluation_interval"},
+                                   *v, "evaluation interval"));
   }
   if (const auto* v = Find(o, {"global", "external_labels"}); v != nullptr && IsStringMap(*v)) {
     part.lifts.push_back(FieldLift("/global/external_labels",
@@ -399,28 +408,15 @@ ComponentPart ImportAlertmanager(const ConfigFile& file,
   const ReferencedFiles refs(files, file.path);
   if (const auto* globs = Find(o, {"templates"}); globs != nullptr && globs->is_array()) {
     std::set<std::string> names;
-    for (const auto& glob : *globs) {
-      if (!glob.is_string()) {
-        continue;
-      }
-      const auto matches = refs.Glob(glob.get<std::string>());
-      if (matches.empty()) {
-        part.review.push_back("alertmanager.yml templates " + glob.dump() + " matches no file");
-      }
-      for (const auto& key : matches) {
-        std::string name = Slug(FileStem(key), "template");
-        for (int n = 2; names.count(name) != 0; ++n) {
-          name = Slug(FileStem(key), "template") + "-" + std::to_string(n);
-        }
-        names.insert(name);
-        part.files["alerts/" + stack + "/templates/" + name + ".tmpl"] =
-            refs.Read(key).value_or("");
-      }
+    for (const auto& key : refs.Follow(o, "templates", part.review)) {
+      const std::string name =
+          UniqueIn(names, Slug(std::filesystem::path(key).stem().string(), "template"));
+      part.files["alerts/" + stack + "/templates/" + name + ".tmpl"] = refs.Read(key).value_or("");
     }
     if (!names.empty()) {
       part.fields["templates"] = ordered_json::array({"alerts/" + stack + "/templates/*.tmpl"});
-      part.did.push_back(std::to_string(names.size()) +
-                         " notification template(s) into alerts/" + stack + "/templates/");
+      part.did.push_back(std::to_string(names.size()) + " notification template(s) into alerts/" +
+                         stack + "/templates/");
     }
     part.owned.push_back(
         {.component = "alertmanager",
@@ -437,9 +433,8 @@ ComponentPart ImportAlertmanager(const ConfigFile& file,
                               .what = "route and receivers"});
   }
   if (const auto* v = Find(o, {"inhibit_rules"}); v != nullptr && v->is_array()) {
-    part.lifts.push_back(FieldLift("/inhibit_rules",
-                                   {"components", "alertmanager", "inhibit_rules"}, *v,
-                                   "inhibit rules"));
+    part.lifts.push_back(FieldLift(
+        "/inhibit_rules", {"components", "alertmanager", "inhibit_rules"}, *v, "inhibit rules"));
   }
   ReviewFileOptions(o, "", part);
   ReviewUnreadableSecrets(secrets, part);
@@ -453,8 +448,8 @@ ComponentPart ImportLoki(const ConfigFile& file,
   ComponentPart part = Begin("loki", file, secrets, "Loki");
   const ordered_json& o = part.original;
   if (const auto* v = Find(o, {"auth_enabled"}); v != nullptr && v->is_boolean()) {
-    part.lifts.push_back(FieldLift("/auth_enabled", {"components", "loki", "auth_enabled"}, *v,
-                                   "auth_enabled"));
+    part.lifts.push_back(
+        FieldLift("/auth_enabled", {"components", "loki", "auth_enabled"}, *v, "auth_enabled"));
   }
   if (const auto* v = Find(o, {"limits_config"}); v != nullptr && v->is_object()) {
     part.lifts.push_back(
@@ -500,8 +495,8 @@ ComponentPart ImportLoki(const ConfigFile& file,
       part.did.push_back(std::to_string(first->second.size()) + " Loki rule file(s) of tenant " +
                          part.loki_tenant + " into alerts/" + stack + "/loki/");
       for (auto it = std::next(first); it != by_tenant.end(); ++it) {
-        part.review.push_back("Loki rules of tenant " + it->first + " (" + base + "/" +
-                              it->first + ") not imported: a stack has one tenant per "
+        part.review.push_back("Loki rules of tenant " + it->first + " (" + base + "/" + it->first +
+                              ") not imported: a stack has one tenant per "
                               "environment; import them as another stack");
       }
     }

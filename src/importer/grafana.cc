@@ -19,20 +19,13 @@ std::string Quoted(const std::string& s) {
 
 // Safe readers of Grafana's answers: a member of another type (or a non-object) reads as
 // absent, never throws. Grafana is an upstream: its answers are input like any other.
-std::string Str(const ordered_json& o, const char* key) {
+template <class Json>  // json (the client's answers) or ordered_json (the snapshot)
+std::string Str(const Json& o, const char* key) {
   if (!o.is_object()) {
     return "";
   }
   const auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string Str(const nlohmann::json& o, const char* key) {
-  if (!o.is_object()) {
-    return "";
-  }
-  const auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return it != o.end() && it->is_string() ? it->template get<std::string>() : std::string();
 }
 
 bool Bool(const ordered_json& o, const char* key) {
@@ -52,8 +45,7 @@ ordered_json Member(const ordered_json& o, const char* key, ordered_json fallbac
 }
 
 core::Error NotA(const std::string& what, const std::string& shape) {
-  return core::MakeError(core::ErrorCode::kUpstream,
-                         what + ": Grafana's answer is not " + shape);
+  return core::MakeError(core::ErrorCode::kUpstream, what + ": Grafana's answer is not " + shape);
 }
 
 constexpr std::size_t kMaxFolders = 10000;
@@ -88,9 +80,9 @@ core::Result<void> ReadFolders(provision::GrafanaClient& client,
     out.push_back(std::move(entry));
     children.push_back(uid);
     if (out.size() > kMaxFolders) {
-      return core::MakeError(core::ErrorCode::kUpstream,
-                             "Grafana holds more than " + std::to_string(kMaxFolders) +
-                                 " folders, more than an import takes");
+      return core::MakeError(core::ErrorCode::kUpstream, "Grafana holds more than " +
+                                                             std::to_string(kMaxFolders) +
+                                                             " folders, more than an import takes");
     }
   }
   // Grafana allows at most 8 levels; deeper answers are not a tree.
@@ -384,12 +376,7 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
     const std::string parent_dir = info.parent.empty() || !folders.count(info.parent)
                                        ? std::string()
                                        : folders[info.parent].dir + "/";
-    std::string name = Slug(info.title, uid);
-    if (!dirs_taken[info.parent].insert(name).second) {
-      name = Slug(info.title + "-" + uid, uid);
-      dirs_taken[info.parent].insert(name);
-    }
-    info.dir = parent_dir + name;
+    info.dir = parent_dir + UniqueIn(dirs_taken[info.parent], Slug(info.title, uid));
     ordered_json entry = ordered_json::object();
     entry["uid"] = uid;
     entry["title"] = info.title;
@@ -468,11 +455,7 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
       part.review.push_back("dashboard " + Quoted(title) + " is in folder " + folder_uid +
                             ", which Grafana did not list: imported into the General folder");
     }
-    std::string file = Slug(title, uid);
-    if (!names_in_dir[dir].insert(file).second) {
-      file = Slug(title + "-" + uid, uid);
-      names_in_dir[dir].insert(file);
-    }
+    const std::string file = UniqueIn(names_in_dir[dir], Slug(title, uid));
     const std::string path =
         "dashboards/" + stack + "/" + (dir.empty() ? "" : dir + "/") + file + ".json";
     part.files[path] = render::EmitJson(dashboard);
@@ -540,10 +523,9 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
       }
       // Anything else Grafana keeps per rule goes back as it is.
       static const std::set<std::string> kKnown = {
-          "id",           "uid",         "orgID",       "folderUID", "ruleGroup",
-          "title",        "condition",   "data",        "updated",   "noDataState",
-          "execErrState", "for",         "annotations", "labels",    "provenance",
-          "isPaused",     "_index"};
+          "id",          "uid",    "orgID",      "folderUID",   "ruleGroup",    "title",
+          "condition",   "data",   "updated",    "noDataState", "execErrState", "for",
+          "annotations", "labels", "provenance", "isPaused",    "_index"};
       ordered_json extra = ordered_json::object();
       for (const auto& [key, value] : rule.items()) {
         if (kKnown.count(key) == 0 && !value.is_null()) {
@@ -663,8 +645,8 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snap,
       part.component["adopt"] = std::move(lists);
     }
   } else {
-    const std::size_t existing = datasources.size() + folders.size() + dashboards +
-                                 rule_files.size() + points.size();
+    const std::size_t existing =
+        datasources.size() + folders.size() + dashboards + rule_files.size() + points.size();
     if (existing > 0) {
       part.review.push_back(
           std::to_string(existing) +

@@ -76,9 +76,9 @@ class Assembly {
     passthrough_.clear();
     for (const auto& part : parts_) {
       const auto it = rendered.find(part.component);
-      passthrough_[part.component] = ComputePassthrough(
-          it == rendered.end() ? ordered_json::object() : it->second, part.original,
-          ExclusionsOf(part));
+      passthrough_[part.component] =
+          ComputePassthrough(it == rendered.end() ? ordered_json::object() : it->second,
+                             part.original, ExclusionsOf(part));
     }
     // 3. The spec, rendered once more and compared with the originals.
     result.spec = Build(/*with_passthrough=*/true, /*with_dashboards=*/true);
@@ -288,8 +288,7 @@ class Assembly {
       for (const auto& owned : part.owned) {
         ignored.push_back(owned.pointer);
       }
-      const auto diffs =
-          DiffAsData(Unsecret(it->second, files, names), part.original, ignored);
+      const auto diffs = DiffAsData(Unsecret(it->second, files, names), part.original, ignored);
       if (diffs.empty()) {
         std::string modelled;
         for (const auto& lift : part.lifts) {
@@ -319,18 +318,24 @@ class Assembly {
 
 }  // namespace
 
-std::string Slug(const std::string& text, const std::string& fallback) {
+std::string Words(const std::string& text, char separator, bool upper) {
   std::string out;
   for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!out.empty() && out.back() != '-') {
-      out += '-';
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) {
+      out += static_cast<char>(upper ? std::toupper(u) : std::tolower(u));
+    } else if (!out.empty() && out.back() != separator) {
+      out += separator;
     }
   }
-  while (!out.empty() && out.back() == '-') {
+  while (!out.empty() && out.back() == separator) {
     out.pop_back();
   }
+  return out;
+}
+
+std::string Slug(const std::string& text, const std::string& fallback) {
+  std::string out = Words(text, '-', /*upper=*/false);
   if (out.size() > 80) {
     out.resize(80);
   }
@@ -338,19 +343,13 @@ std::string Slug(const std::string& text, const std::string& fallback) {
                      : out;
 }
 
-std::string FileStem(const std::string& path) {
-  const auto slash = path.rfind('/');
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  const auto dot = name.rfind('.');
-  return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
-}
-
-std::string PointerToken(const std::string& key) {
-  std::string out;
-  for (const char c : key) {
-    out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+std::string UniqueIn(std::set<std::string>& taken, const std::string& stem) {
+  std::string name = stem;
+  for (int n = 2; taken.count(name) != 0; ++n) {
+    name = stem + "-" + std::to_string(n);
   }
-  return out;
+  taken.insert(name);
+  return name;
 }
 
 std::string PointerToPath(const std::string& pointer) {
@@ -380,8 +379,9 @@ ImportResult Import(const ImportRequest& request) {
   }
   if (!request.prometheus && !request.alertmanager && !request.loki && !request.tempo &&
       !request.grafana) {
-    Invalid("", "nothing to import: give a Prometheus, Alertmanager, Loki or Tempo "
-                "configuration, or a Grafana");
+    Invalid("",
+            "nothing to import: give a Prometheus, Alertmanager, Loki or Tempo "
+            "configuration, or a Grafana");
   }
   SecretLifter secrets(request.name);
   std::vector<ComponentPart> parts;
@@ -437,8 +437,7 @@ ImportResult Import(const ImportRequest& request) {
   report.secrets = secrets.secrets();
   for (const auto& s : report.secrets) {
     if (s.component == "loki" || s.component == "tempo") {
-      report.review.push_back(s.name + ": " + s.component +
-                              " reads it as ${" + s.name +
+      report.review.push_back(s.name + ": " + s.component + " reads it as ${" + s.name +
                               "}: run it with -config.expand-env=true and the variable set");
     }
   }

@@ -28,9 +28,9 @@ struct Lift {
 
 /// One imported configuration file.
 struct ComponentPart {
-  std::string component;   ///< "prometheus", "alertmanager", "loki", "tempo"
-  std::string origin;      ///< where the file was read from
-  std::string config_dir;  ///< its absolute directory ("" when the path is relative)
+  std::string component;            ///< "prometheus", "alertmanager", "loki", "tempo"
+  std::string origin;               ///< where the file was read from
+  std::string config_dir;           ///< its absolute directory ("" when the path is relative)
   nlohmann::ordered_json original;  ///< as parsed, secrets replaced by references
   std::vector<Lift> lifts;
   std::vector<OwnedPath> owned;
@@ -51,6 +51,12 @@ class ReferencedFiles {
       : source_(source), config_path_(std::move(config_path)) {}
   /// The files matching `pattern` (a glob as written in the configuration), as lookup keys.
   std::vector<std::string> Glob(const std::string& pattern) const;
+  /// The files the globs of `config[member]` (a list) match, each once in the order found, as
+  /// the component loads them (Prometheus `rule_files`, Alertmanager `templates`); a glob that
+  /// matches nothing is a line in `review`.
+  std::vector<std::string> Follow(const nlohmann::ordered_json& config,
+                                  const std::string& member,
+                                  std::vector<std::string>& review) const;
   /// The content of a key Glob returned.
   std::optional<std::string> Read(const std::string& key) const;
   /// `pattern` resolved (absolute form, for messages).
@@ -101,14 +107,15 @@ GrafanaPart ImportGrafana(const GrafanaSnapshot& snapshot,
 
 // --- helpers shared by the parts -----------------------------------------------------------
 
-/// A lower-case name of letters, digits and '-' for files and folders ("Team A" -> "team-a");
-/// `fallback` when nothing is left.
+/// The letters and digits of `text` in `upper` or lower case, every other run of characters
+/// one `separator`, none at either end ("Team A!" -> "team-a" or "TEAM_A").
+std::string Words(const std::string& text, char separator, bool upper);
+/// A lower-case name of letters, digits and '-' for files and folders ("Team A" -> "team-a"),
+/// at most 80 characters; from `fallback` when nothing is left.
 std::string Slug(const std::string& text, const std::string& fallback);
-/// The last path segment without its extension.
-std::string FileStem(const std::string& path);
+/// `stem`, or `stem-2`, `stem-3`, ... : the first not in `taken`, which then holds it too.
+std::string UniqueIn(std::set<std::string>& taken, const std::string& stem);
 /// "/a/b/0" -> "a.b[0]" (messages).
 std::string PointerToPath(const std::string& pointer);
-/// Escapes one JSON-pointer token.
-std::string PointerToken(const std::string& key);
 
 }  // namespace obsforge::importer

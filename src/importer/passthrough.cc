@@ -1,6 +1,8 @@
 #include "importer/passthrough.h"
 
 #include "importer/parts.h"
+#include "provision/normalize.h"
+#include "render/passthrough.h"
 
 namespace obsforge::importer {
 namespace {
@@ -21,7 +23,7 @@ ordered_json Split(const ordered_json& t,
                    std::vector<std::string>& remove) {
   ordered_json out = ordered_json::object();
   for (const auto& [key, ov] : o.items()) {
-    const std::string p = at + "/" + PointerToken(key);
+    const std::string p = at + "/" + provision::EscapePointerToken(key);
     if (ex.lifted.count(p) != 0 || ex.owned.count(p) != 0) {
       continue;
     }
@@ -37,7 +39,7 @@ ordered_json Split(const ordered_json& t,
     }
   }
   for (const auto& [key, tv] : t.items()) {
-    const std::string p = at + "/" + PointerToken(key);
+    const std::string p = at + "/" + provision::EscapePointerToken(key);
     if (o.contains(key) || ex.owned_kept.count(p) != 0 || ex.lifted.count(p) != 0) {
       continue;
     }
@@ -64,8 +66,8 @@ void UnsecretWalk(ordered_json& node,
                   const std::set<std::string>& names) {
   if (node.is_string()) {
     const auto& s = node.get_ref<const std::string&>();
-    for (const auto& [open, close] : {std::pair<std::string, std::string>{"${file:", "}"},
-                                      {"$__file{", "}"}}) {
+    for (const auto& [open, close] :
+         {std::pair<std::string, std::string>{"${file:", "}"}, {"$__file{", "}"}}) {
       if (const auto f = files.find(Between(s, open, close)); f != files.end()) {
         node = Ref(f->second);
         return;
@@ -99,66 +101,15 @@ void UnsecretWalk(ordered_json& node,
   node = std::move(out);
 }
 
-void Remove(ordered_json& doc, const std::string& pointer) {
-  try {
-    const ordered_json::json_pointer ptr(pointer);
-    if (ptr.empty() || !doc.contains(ptr)) {
-      return;
-    }
-    ordered_json& parent = doc[ptr.parent_pointer()];
-    if (parent.is_object()) {
-      parent.erase(ptr.back());
-    }
-  } catch (const ordered_json::exception&) {
-    // Not a path of this document: nothing to remove.
-  }
-}
-
-void Compare(const ordered_json& a,
-             const ordered_json& b,
-             const std::string& at,
-             std::vector<std::string>& out,
-             std::size_t limit) {
-  if (out.size() >= limit) {
-    return;
-  }
-  if (a.is_object() && b.is_object()) {
-    // Key order is not data: compare by name.
-    for (const auto& [key, value] : a.items()) {
-      const std::string p = at + "/" + PointerToken(key);
-      if (!b.contains(key)) {
-        out.push_back(p);
-      } else {
-        Compare(value, b[key], p, out, limit);
-      }
-    }
-    for (const auto& [key, value] : b.items()) {
-      if (!a.contains(key) && out.size() < limit) {
-        out.push_back(at + "/" + PointerToken(key));
-      }
-    }
-    return;
-  }
-  if (a.is_array() && b.is_array() && a.size() == b.size()) {
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      Compare(a[i], b[i], at + "/" + std::to_string(i), out, limit);
-    }
-    return;
-  }
-  if (a != b) {
-    out.push_back(at.empty() ? "/" : at);
-  }
-}
-
 }  // namespace
 
 Passthrough ComputePassthrough(const ordered_json& rendered,
                                const ordered_json& original,
                                const Exclusions& exclusions) {
   Passthrough out;
-  out.merge = Split(rendered.is_object() ? rendered : ordered_json::object(),
-                    original.is_object() ? original : ordered_json::object(), "", exclusions,
-                    out.remove);
+  out.merge =
+      Split(rendered.is_object() ? rendered : ordered_json::object(),
+            original.is_object() ? original : ordered_json::object(), "", exclusions, out.remove);
   return out;
 }
 
@@ -174,11 +125,16 @@ std::vector<std::string> DiffAsData(ordered_json a,
                                     const std::vector<std::string>& ignored,
                                     std::size_t limit) {
   for (const auto& pointer : ignored) {
-    Remove(a, pointer);
-    Remove(b, pointer);
+    render::RemovePointer(a, pointer);
+    render::RemovePointer(b, pointer);
   }
   std::vector<std::string> out;
-  Compare(a, b, "", out, limit);
+  for (const auto& diff : provision::DiffJson(json(a), json(b))) {
+    if (out.size() == limit) {
+      break;
+    }
+    out.push_back(diff.path.empty() ? "/" : diff.path);
+  }
   return out;
 }
 

@@ -9,10 +9,8 @@ using nlohmann::json;
 json Report::ToJson() const {
   json secrets_out = json::array();
   for (const auto& s : secrets) {
-    secrets_out.push_back({{"name", s.name},
-                           {"from", s.from},
-                           {"component", s.component},
-                           {"pointers", s.pointers}});
+    secrets_out.push_back(
+        {{"name", s.name}, {"from", s.from}, {"component", s.component}, {"pointers", s.pointers}});
   }
   json owned_out = json::array();
   for (const auto& o : owned) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/hash.h"
+#include "importer/parts.h"
+#include "provision/normalize.h"
 #include "spec/checks.h"
 
 namespace obsforge::importer {
@@ -31,18 +33,7 @@ bool IsMask(const std::string& s) {
 
 // A word of a secret's name: upper case letters, digits and '_'.
 std::string Word(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    } else if (!out.empty() && out.back() != '_') {
-      out += '_';
-    }
-  }
-  while (!out.empty() && out.back() == '_') {
-    out.pop_back();
-  }
-  return out;
+  return Words(text, '_', /*upper=*/true);
 }
 
 // `slack_configs` names its items `SLACK`; other keys are themselves.
@@ -52,14 +43,6 @@ std::string KeyWord(const std::string& key) {
     k.resize(k.size() - std::string_view("_configs").size());
   }
   return Word(k);
-}
-
-std::string EscapePointer(const std::string& token) {
-  std::string out;
-  for (const char c : token) {
-    out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
-  }
-  return out;
 }
 
 void Redact(ordered_json& node, const std::string& path, std::vector<std::string>& out) {
@@ -92,10 +75,9 @@ bool IsSecretKey(const std::string& key, const std::vector<std::string>& parents
   if (k == "routing_key" && Contains(parents, "victorops_configs")) {
     return false;  // VictorOps' routing key selects a route; it is not a credential
   }
-  static const char* const kExact[] = {"password",      "bearer_token", "credentials",
-                                       "client_secret", "token",        "key",
-                                       "slack_api_url", "webhook_url",  "authorization",
-                                       "apikey",        "integrationkey"};
+  static const char* const kExact[] = {
+      "password",      "bearer_token", "credentials",   "client_secret", "token",         "key",
+      "slack_api_url", "webhook_url",  "authorization", "apikey",        "integrationkey"};
   for (const char* exact : kExact) {
     if (k == exact) {
       return true;
@@ -158,13 +140,13 @@ void SecretLifter::Walk(ordered_json& node,
   if (node.is_object()) {
     for (auto& [key, child] : node.items()) {
       const std::string child_path = path.empty() ? key : path + "." + key;
-      const std::string child_pointer = pointer + "/" + EscapePointer(key);
+      const std::string child_pointer = pointer + "/" + provision::EscapePointerToken(key);
       if (child.is_string()) {
         const std::string& text = child.get_ref<const std::string&>();
         const bool secret_key = IsSecretKey(key, keys);
-        const bool secret = !text.empty() && !IsPlaceholder(text) &&
-                            (secret_key || spec::LooksLikeCredential(text) ||
-                             (grafana && IsMask(text)));
+        const bool secret =
+            !text.empty() && !IsPlaceholder(text) &&
+            (secret_key || spec::LooksLikeCredential(text) || (grafana && IsMask(text)));
         if (secret) {
           words.push_back(KeyWord(key));
           child = Lift(text, words, from_ + child_path, grafana ? "" : child_pointer);

@@ -257,9 +257,9 @@ core::Result<json> GrafanaClient::Search(
   json all = json::array();
   for (int page = 1;; ++page) {
     if (page > kMaxPages) {
-      return core::MakeError(core::ErrorCode::kUpstream,
-                             what + ": more than " + std::to_string(kLimit * kMaxPages) +
-                                 " search results");
+      return core::MakeError(
+          core::ErrorCode::kUpstream,
+          what + ": more than " + std::to_string(kLimit * kMaxPages) + " search results");
     }
     auto params = query;
     params.emplace_back("limit", std::to_string(kLimit));

@@ -67,8 +67,7 @@ void CheckGrafanaNativeRule(std::vector<Diagnostic>& out,
     Fail(out, file, path + ".data", "must be a non-empty list of queries");
   }
   const auto condition = rule.find("condition");
-  if (condition == rule.end() || !condition->is_string() ||
-      condition->get<std::string>().empty()) {
+  if (condition == rule.end() || !condition->is_string() || condition->get<std::string>().empty()) {
     Fail(out, file, path + ".condition", "a rule with data needs a condition (a refId)");
   }
   CheckDurationField(out, file, rule, "for", path);

@@ -11,8 +11,9 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 [[noreturn]] void Fail(const std::string& file, const std::string& path, std::string message) {
-  throw core::InputError(core::InputError::Kind::kRender,
-                         core::Diagnostic{.file = file, .path = path, .message = std::move(message)});
+  throw core::InputError(
+      core::InputError::Kind::kRender,
+      core::Diagnostic{.file = file, .path = path, .message = std::move(message)});
 }
 
 // The keys that have a *_file twin, per component, as Prometheus 2.42 and Alertmanager 0.25
@@ -22,10 +23,9 @@ const std::set<std::string>& FileKeys(const std::string& component) {
   static const std::set<std::string> kPrometheus = {"password", "credentials", "bearer_token",
                                                     "client_secret", "key"};
   static const std::set<std::string> kAlertmanager = {
-      "password",          "credentials",       "bearer_token",  "client_secret",
-      "key",               "api_url",           "slack_api_url", "auth_password",
-      "smtp_auth_password", "api_key",          "opsgenie_api_key", "victorops_api_key",
-      "routing_key",       "service_key"};
+      "password",         "credentials",       "bearer_token",  "client_secret",      "key",
+      "api_url",          "slack_api_url",     "auth_password", "smtp_auth_password", "api_key",
+      "opsgenie_api_key", "victorops_api_key", "routing_key",   "service_key"};
   static const std::set<std::string> kNone;
   if (component == "prometheus") {
     return kPrometheus;
@@ -103,8 +103,9 @@ class Resolver {
     if (component_ == "loki" || component_ == "tempo") {
       if (!ref.contains("secret")) {
         Fail(file_, path,
-             component_ + " reads secrets from environment variables only "
-                          "(-config.expand-env=true): use {secret: NAME}");
+             component_ +
+                 " reads secrets from environment variables only "
+                 "(-config.expand-env=true): use {secret: NAME}");
       }
       return "${" + ref["secret"].get<std::string>() + "}";
     }
@@ -157,7 +158,23 @@ ordered_json MergeOverlay(ordered_json base, const json& overlay) {
   return base;
 }
 
-void RemoveAt(ordered_json& doc, const std::string& pointer) {
+}  // namespace
+
+ordered_json MergePassthrough(ordered_json base, const json& overlay, const json& remove) {
+  if (remove.is_array()) {
+    for (const auto& pointer : remove) {
+      if (pointer.is_string()) {
+        RemovePointer(base, pointer.get<std::string>());
+      }
+    }
+  }
+  if (overlay.is_null()) {
+    return base;
+  }
+  return MergeOverlay(std::move(base), overlay);
+}
+
+void RemovePointer(ordered_json& doc, const std::string& pointer) {
   try {
     const ordered_json::json_pointer ptr(pointer);
     if (ptr.empty() || !doc.contains(ptr)) {
@@ -170,24 +187,8 @@ void RemoveAt(ordered_json& doc, const std::string& pointer) {
       parent.erase(static_cast<std::size_t>(std::stoul(ptr.back())));
     }
   } catch (const std::exception&) {
-    // Not a JSON pointer (validation says so), or not a place of this document.
+    // Not a JSON pointer (the spec's validation says so), or not a place of this document.
   }
-}
-
-}  // namespace
-
-ordered_json MergePassthrough(ordered_json base, const json& overlay, const json& remove) {
-  if (remove.is_array()) {
-    for (const auto& pointer : remove) {
-      if (pointer.is_string()) {
-        RemoveAt(base, pointer.get<std::string>());
-      }
-    }
-  }
-  if (overlay.is_null()) {
-    return base;
-  }
-  return MergeOverlay(std::move(base), overlay);
 }
 
 bool CanReadSecretAt(const std::string& component, const std::string& key) {

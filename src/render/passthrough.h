@@ -27,6 +27,11 @@ nlohmann::ordered_json MergePassthrough(nlohmann::ordered_json base,
                                         const nlohmann::json& overlay,
                                         const nlohmann::json& remove = nlohmann::json());
 
+/// Removes the place `pointer` (a JSON pointer) from `doc`: an object member or an array
+/// element. Nothing happens when `pointer` is not a JSON pointer, is empty or names no place of
+/// `doc`. Never throws (except std::bad_alloc).
+void RemovePointer(nlohmann::ordered_json& doc, const std::string& pointer);
+
 /// Whether `component` (prometheus or alertmanager) has a `<key>_file` option, i.e. whether a
 /// secret under `key` in its main file can be rendered. Always true for the other components.
 bool CanReadSecretAt(const std::string& component, const std::string& key);

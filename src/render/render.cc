@@ -433,17 +433,16 @@ class Renderer {
       const json passthrough_remove = component.value("passthrough_remove", json());
       const bool has_passthrough = passthrough.is_object() || passthrough_remove.is_array();
       if (has_passthrough && !files.contains(MainFile(c))) {
-        Fail(source, "", "spec.components." + c + ".passthrough needs the template to write " +
-                             MainFile(c));
+        Fail(source, "",
+             "spec.components." + c + ".passthrough needs the template to write " + MainFile(c));
       }
       for (const auto& [name, original] : files.items()) {
         const std::string path = OutputFolder(c) + "/" + name;
         ordered_json main_file;
         if (name == MainFile(c) && original.is_structured() &&
             (has_passthrough || HasSecretReferences(original))) {
-          main_file = has_passthrough
-                          ? MergePassthrough(original, passthrough, passthrough_remove)
-                          : original;
+          main_file = has_passthrough ? MergePassthrough(original, passthrough, passthrough_remove)
+                                      : original;
           ResolveSecretReferences(main_file, c, path);
         }
         const ordered_json& value = main_file.is_null() ? original : main_file;
@@ -809,7 +808,7 @@ class Renderer {
   json env_;
   std::map<std::string, DatasourceRef> datasources_;
   std::string default_type_ = "prometheus";  // of the datasource null references mean
-  bool listed_datasources_ = false;           // components.grafana.datasources replace ours
+  bool listed_datasources_ = false;          // components.grafana.datasources replace ours
   std::string stack_templates_;
   std::vector<DashboardInput> dashboards_;
   std::vector<std::string> jsonnet_dashboards_;

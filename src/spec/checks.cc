@@ -166,8 +166,8 @@ bool IsHttpUrl(std::string_view text) {
 }
 
 bool LooksLikeCredential(std::string_view text) {
-  return text.find("hooks.slack.com/services/") != std::string_view::npos ||
-         HasSlackToken(text) || HasPasswordInUserinfo(text);
+  return text.find("hooks.slack.com/services/") != std::string_view::npos || HasSlackToken(text) ||
+         HasPasswordInUserinfo(text);
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {

@@ -204,8 +204,8 @@ Check Receiver() {
 Check JsonPointer() {
   return [](Context& ctx, const json& v, const std::string& path) {
     if (!v.is_string()) {
-      ctx.Report(path, "expected a JSON pointer such as \"/server/http_listen_port\", got " +
-                           TypeName(v));
+      ctx.Report(
+          path, "expected a JSON pointer such as \"/server/http_listen_port\", got " + TypeName(v));
       return;
     }
     try {
@@ -284,7 +284,7 @@ Check Components() {
                                     {"remote_write", ListOf(Any())},
                                     {"external_labels", StringMap()},
                                     {"passthrough", AnyMap()},
- {"passthrough_remove", ListOf(JsonPointer())}},
+                                    {"passthrough_remove", ListOf(JsonPointer())}},
                                    {UniqueIn("scrape", "job", "scrape job")})},
           {"alertmanager",
            Component({{"route", Route()},
@@ -292,16 +292,16 @@ Check Components() {
                       {"inhibit_rules", ListOf(Any())},
                       {"templates", ListOf(Glob())},
                       {"passthrough", AnyMap()},
- {"passthrough_remove", ListOf(JsonPointer())}},
+                      {"passthrough_remove", ListOf(JsonPointer())}},
                      {UniqueIn("receivers", "name", "receiver name"), RouteReceiversDefined()})},
           {"loki", Component({{"auth_enabled", Bool()},
                               {"limits", AnyMap()},
                               {"passthrough", AnyMap()},
- {"passthrough_remove", ListOf(JsonPointer())}})},
+                              {"passthrough_remove", ListOf(JsonPointer())}})},
           {"tempo", Component({{"receivers", ListOf(Enum({"otlp_grpc", "otlp_http", "jaeger_grpc",
                                                           "jaeger_thrift_http", "zipkin"}))},
                                {"passthrough", AnyMap()},
- {"passthrough_remove", ListOf(JsonPointer())}})},
+                               {"passthrough_remove", ListOf(JsonPointer())}})},
           {"grafana", Component({{"admin", MapOf({{"user", String()}, {"password", SecretRef()}})},
                                  {"org_id", Int(1, std::numeric_limits<std::int64_t>::max())},
                                  {"disable_provenance", Bool()},
@@ -309,14 +309,14 @@ Check Components() {
                                  {"contact_points", ListOf(GrafanaContactPoint())},
                                  {"adopt", Adopt()},
                                  {"passthrough", AnyMap()},
- {"passthrough_remove", ListOf(JsonPointer())}},
+                                 {"passthrough_remove", ListOf(JsonPointer())}},
                                 {UniqueIn("datasources", "uid", "datasource uid"),
                                  UniqueIn("datasources", "name", "datasource name"),
                                  UniqueIn("contact_points", "uid", "contact point uid")})},
           {"otel_collector", Component({{"sampling", MapOf({{"ratio", Ratio()}})},
                                         {"pipelines", AnyMap()},
                                         {"passthrough", AnyMap()},
- {"passthrough_remove", ListOf(JsonPointer())}})},
+                                        {"passthrough_remove", ListOf(JsonPointer())}})},
       },
       {}, "component");
 }
@@ -328,11 +328,12 @@ std::vector<Field> OverridableFields() {
   return {
       {"values", AnyMap()},
       {"components", Components()},
-      {"dashboards", ListOf(MapOf({{"path", Glob(), true},
-                                   {"folder", folder},
-                                   {"rewrite_datasources", Bool()}}))},
-      {"folders", ListOf(MapOf(
-                      {{"uid", String(), true}, {"title", String(), true}, {"parent_uid", String()}}))},
+      {"dashboards",
+       ListOf(
+           MapOf({{"path", Glob(), true}, {"folder", folder}, {"rewrite_datasources", Bool()}}))},
+      {"folders",
+       ListOf(
+           MapOf({{"uid", String(), true}, {"title", String(), true}, {"parent_uid", String()}}))},
       {"alerts", ListOf(MapOf({{"path", Glob(), true},
                                {"type", Enum({"prometheus", "loki", "grafana"}), true},
                                {"folder", alert_folder}}))},

@@ -1,7 +1,7 @@
 #include <cerrno>
 #include <charconv>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <regex>
 #include <set>

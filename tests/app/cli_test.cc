@@ -6,10 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/tool_check.h"
@@ -255,7 +254,8 @@ TEST_F(CliTest, RepoModeWithoutStacksIsAUsageError) {
 // `obsforge import` of a hand-built stack: the files land under --out, no secret value among
 // them, and what was written validates (with promtool and amtool) as it is.
 TEST_F(CliTest, ImportWritesASpecThatValidatesAndNoSecret) {
-  const fs::path fixture = fs::path(OBS_SOURCE_DIR) / "tests/importer/testdata/roundtrip/full-stack";
+  const fs::path fixture =
+      fs::path(OBS_SOURCE_DIR) / "tests/importer/testdata/roundtrip/full-stack";
   ImportCliOptions options{.prometheus_config = fixture / "prometheus.yml",
                            .alertmanager_config = fixture / "alertmanager.yml",
                            .loki_config = fixture / "loki.yaml",
@@ -277,10 +277,9 @@ TEST_F(CliTest, ImportWritesASpecThatValidatesAndNoSecret) {
       EXPECT_THAT(text.str(), Not(HasSubstr("s3cr3t"))) << e.path();
     }
   }
-  EXPECT_EQ(written, (std::set<std::string>{"alerts/shop/loki/shop.yaml",
-                                            "alerts/shop/prometheus/shop.yaml",
-                                            "alerts/shop/templates/shop.tmpl",
-                                            "stacks/shop.yaml"}));
+  EXPECT_EQ(written,
+            (std::set<std::string>{"alerts/shop/loki/shop.yaml", "alerts/shop/prometheus/shop.yaml",
+                                   "alerts/shop/templates/shop.tmpl", "stacks/shop.yaml"}));
   const auto spec = dir_ / "repo/stacks/shop.yaml";
   EXPECT_EQ(Validate({spec}, /*strict=*/true), kExitOk) << err_.str();
 

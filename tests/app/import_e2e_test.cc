@@ -72,8 +72,9 @@ class ImportE2E : public ::testing::Test {
     const std::string component = secret["component"];
     if (component == "grafana") {
       const std::string from = secret["from"][0];
-      return from.find("contact point") != std::string::npos ? importer::testing::kSlackUrl
-                                                              : importer::testing::kDatasourcePassword;
+      return from.find("contact point") != std::string::npos
+                 ? importer::testing::kSlackUrl
+                 : importer::testing::kDatasourcePassword;
     }
     const std::string file = component == "prometheus"     ? "prometheus/prometheus.yml"
                              : component == "alertmanager" ? "alertmanager/alertmanager.yml"
@@ -134,8 +135,8 @@ TEST_F(ImportE2E, HandBuiltStackIsAdoptedAndASecondApplyChangesNothing) {
   obsforge::testing::UpstreamProcess am(
       *alertmanager_bin,
       {"--config.file=" + (Etc() / "alertmanager/alertmanager.yml").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address=",
-       "--storage.path=" + (dir_ / "data/alertmanager").string()},
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
+       "--cluster.listen-address=", "--storage.path=" + (dir_ / "data/alertmanager").string()},
       dir_ / "data/alertmanager.log");
   ASSERT_TRUE(obsforge::testing::WaitUntilReady(http_, prometheus + "/-/ready"));
   ASSERT_TRUE(obsforge::testing::WaitUntilReady(http_, alertmanager + "/-/ready"));
@@ -181,9 +182,8 @@ TEST_F(ImportE2E, HandBuiltStackIsAdoptedAndASecondApplyChangesNothing) {
     SetEnv(secret["name"], OriginalValue(secret));
   }
   SetEnv("GRAFANA_PASSWORD", "admin");
-  const EnvCommandOptions apply{.input = {.spec = dir_ / "repo/stacks/shop.yaml"},
-                                .env = "prod",
-                                .data_dir = dir_ / "var"};
+  const EnvCommandOptions apply{
+      .input = {.spec = dir_ / "repo/stacks/shop.yaml"}, .env = "prod", .data_dir = dir_ / "var"};
   out.str("");
   err.str("");
   ASSERT_EQ(RunApply(apply, Io{out, err}), kExitOk) << out.str() << err.str();

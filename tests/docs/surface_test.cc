@@ -84,7 +84,7 @@ std::vector<std::string> Subcommands() {
 
 TEST(CliHelp, ListsTheCommandsOfTheDocs) {
   EXPECT_THAT(Subcommands(), ::testing::ElementsAre("validate", "render", "plan", "apply", "up",
-                                                    "serve", "version"));
+                                                    "serve", "import", "version"));
 }
 
 TEST(CliHelp, EveryFlagHasItsVariableAndIsDocumentedWithIt) {

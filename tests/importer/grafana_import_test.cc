@@ -57,8 +57,8 @@ class GrafanaImport : public ::testing::Test {
     for (const auto& s : result.report.secrets) {
       const std::string from = s.from.front();
       values[s.name] = from.find("basicAuthPassword") != std::string::npos ? kDatasourcePassword
-                       : from.find("contact point") != std::string::npos ? kSlackUrl
-                                                                         : "unexpected";
+                       : from.find("contact point") != std::string::npos   ? kSlackUrl
+                                                                           : "unexpected";
     }
     return [values](const std::string& name) -> std::optional<std::string> {
       const auto it = values.find(name);
@@ -68,18 +68,17 @@ class GrafanaImport : public ::testing::Test {
 
   core::Result<provision::ApplyReport> Apply(const render::Bundle& bundle,
                                              const core::EnvLookup& env) {
-    provision::GrafanaProvisioner provisioner({.owner = owner_, .revision = "1"}, client_,
-                                              ledger_, env);
+    provision::GrafanaProvisioner provisioner({.owner = owner_, .revision = "1"}, client_, ledger_,
+                                              env);
     return provisioner.Apply(provision::LoadDesiredGrafana(bundle, owner_));
   }
 
   fakes::FakeGrafana grafana_;
   testing::HandBuiltGrafana built_{grafana_};
   http::CurlHttpClient curl_;
-  provision::GrafanaClient client_{{.base_url = grafana_.url(),
-                                    .basic_user = "admin",
-                                    .basic_password = core::Secret("admin")},
-                                   curl_};
+  provision::GrafanaClient client_{
+      {.base_url = grafana_.url(), .basic_user = "admin", .basic_password = core::Secret("admin")},
+      curl_};
   provision::Owner owner_{.stack = "shop", .env = "prod"};
   provision::InMemoryLedger ledger_;
 };
@@ -96,12 +95,11 @@ TEST_F(GrafanaImport, KeepsUidsAndTheFolderTreeAndWritesNoSecret) {
   for (const auto& [path, text] : result.files) {
     paths.insert(path);
   }
-  EXPECT_EQ(paths, (std::set<std::string>{"alerts/shop/grafana/shop.yaml",
-                                          "dashboards/shop/home.json",
-                                          "dashboards/shop/platform/node.json",
-                                          "dashboards/shop/shop/payments/payments.json",
-                                          "dashboards/shop/shop/shop-overview.json",
-                                          "dashboards/shop/welcome.json"}));
+  EXPECT_EQ(paths,
+            (std::set<std::string>{
+                "alerts/shop/grafana/shop.yaml", "dashboards/shop/home.json",
+                "dashboards/shop/platform/node.json", "dashboards/shop/shop/payments/payments.json",
+                "dashboards/shop/shop/shop-overview.json", "dashboards/shop/welcome.json"}));
   const json spec = json(result.spec)["spec"];
   EXPECT_EQ(spec["folders"],
             json::parse(R"([{"uid":"platform","title":"Platform"},{"uid":"shop","title":"Shop"},
@@ -141,10 +139,9 @@ TEST_F(GrafanaImport, WithoutAdoptAnApplyReportsConflictsAndWritesNothingOfTheir
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().code, core::ErrorCode::kConflict) << applied.error().message;
   EXPECT_THAT(applied.error().message, HasSubstr("prom-main"));
-  for (const char* write :
-       {"POST /api/dashboards/db", "PUT /api/datasources/uid/{uid}",
-        "PUT /api/v1/provisioning/contact-points/{uid}",
-        "PUT /api/v1/provisioning/folder/{folderUid}/rule-groups/{group}"}) {
+  for (const char* write : {"POST /api/dashboards/db", "PUT /api/datasources/uid/{uid}",
+                            "PUT /api/v1/provisioning/contact-points/{uid}",
+                            "PUT /api/v1/provisioning/folder/{folderUid}/rule-groups/{group}"}) {
     EXPECT_EQ(grafana_.Writes(write), 0) << write;
   }
   EXPECT_EQ(ledger_.size(), 0U);

@@ -16,7 +16,8 @@
 namespace obsforge::importer::testing {
 
 inline constexpr const char* kDatasourcePassword = "ds-s3cr3t-basic-pw";
-inline constexpr const char* kSlackUrl = "https://hooks.slack.com/services/T9/B9/s3cr3tQQQQQQQQQQQQQQ";
+inline constexpr const char* kSlackUrl =
+    "https://hooks.slack.com/services/T9/B9/s3cr3tQQQQQQQQQQQQQQ";
 
 inline nlohmann::json PanelOn(const nlohmann::json& datasource, const std::string& expr) {
   return {{"id", 1},
@@ -69,14 +70,16 @@ class HandBuiltGrafana {
          {"jsonData", {{"maxLines", 1000}}}});
     // A folder tree: Shop > Payments, and Platform.
     Api("POST", "/api/folders", {{"uid", "shop"}, {"title", "Shop"}});
-    Api("POST", "/api/folders", {{"uid", "shop-payments"}, {"title", "Payments"}, {"parentUid", "shop"}});
+    Api("POST", "/api/folders",
+        {{"uid", "shop-payments"}, {"title", "Payments"}, {"parentUid", "shop"}});
     Api("POST", "/api/folders", {{"uid", "platform"}, {"title", "Platform"}});
     // Dashboards: one per folder, one in General, one posted with its export's __inputs left in.
     SaveDashboard({{"uid", "shop-overview"},
                    {"title", "Shop overview"},
                    {"tags", {"shop"}},
-                   {"panels", {PanelOn({{"type", "prometheus"}, {"uid", "prom-main"}},
-                                       "sum(rate(http_requests_total[5m]))")}}},
+                   {"panels",
+                    {PanelOn({{"type", "prometheus"}, {"uid", "prom-main"}},
+                             "sum(rate(http_requests_total[5m]))")}}},
                   "shop");
     SaveDashboard({{"__inputs",
                     {{{"name", "DS_PROMETHEUS"},
@@ -86,18 +89,21 @@ class HandBuiltGrafana {
                    {"__requires", {{{"type", "datasource"}, {"id", "prometheus"}}}},
                    {"uid", "payments"},
                    {"title", "Payments"},
-                   {"panels", {PanelOn({{"type", "prometheus"}, {"uid", "${DS_PROMETHEUS}"}},
-                                       "sum(rate(payments_total[5m]))")}}},
+                   {"panels",
+                    {PanelOn({{"type", "prometheus"}, {"uid", "${DS_PROMETHEUS}"}},
+                             "sum(rate(payments_total[5m]))")}}},
                   "shop-payments");
-    SaveDashboard({{"uid", "node"},
-                   {"title", "Node"},
-                   {"panels", {PanelOn({{"type", "loki"}, {"uid", "loki-main"}},
-                                       "{job=\"varlogs\"}")}}},
-                  "platform");
+    SaveDashboard(
+        {{"uid", "node"},
+         {"title", "Node"},
+         {"panels", {PanelOn({{"type", "loki"}, {"uid", "loki-main"}}, "{job=\"varlogs\"}")}}},
+        "platform");
     SaveDashboard({{"uid", "home"}, {"title", "Home"}, {"panels", nlohmann::json::array()}}, "");
-    SaveDashboard({{"uid", "welcome"}, {"title", "Welcome"}, {"panels", nlohmann::json::array()}}, "");
-    grafana_.SeedDashboard({{"uid", "from-files"}, {"title", "From files"}, {"panels", nlohmann::json::array()}},
-                           "platform", /*provisioned=*/true);
+    SaveDashboard({{"uid", "welcome"}, {"title", "Welcome"}, {"panels", nlohmann::json::array()}},
+                  "");
+    grafana_.SeedDashboard(
+        {{"uid", "from-files"}, {"title", "From files"}, {"panels", nlohmann::json::array()}},
+        "platform", /*provisioned=*/true);
     // Alert rules and a contact point made in the UI (no provenance).
     Api("PUT", "/api/v1/provisioning/folder/shop/rule-groups/shop-alerts",
         {{"title", "shop-alerts"},
@@ -122,7 +128,6 @@ class HandBuiltGrafana {
     grafana_.ResetCounters();
   }
 
-
   fakes::testing::Reply Api(const std::string& method,
                             const std::string& path,
                             const nlohmann::json& body,
@@ -140,7 +145,6 @@ class HandBuiltGrafana {
   void SaveDashboard(const nlohmann::json& dashboard, const std::string& folder) {
     Api("POST", "/api/dashboards/db", {{"dashboard", dashboard}, {"folderUid", folder}});
   }
-
 
   fakes::FakeGrafana& grafana_;
 };

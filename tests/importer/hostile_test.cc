@@ -24,7 +24,8 @@ using nlohmann::ordered_json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const fs::path kFullStack = fs::path(OBS_SOURCE_DIR) / "tests/importer/testdata/roundtrip/full-stack";
+const fs::path kFullStack =
+    fs::path(OBS_SOURCE_DIR) / "tests/importer/testdata/roundtrip/full-stack";
 
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -129,8 +130,7 @@ TEST(HostileImport, UnexpectedTypesAnywhereTheImporterLooks) {
           (void)ImportConfig(component, doc.dump());
           ++imports;
         } catch (const std::exception& e) {
-          ADD_FAILURE() << component << " " << pointer << " = " << value.dump() << ": "
-                        << e.what();
+          ADD_FAILURE() << component << " " << pointer << " = " << value.dump() << ": " << e.what();
         }
       }
     }
@@ -322,11 +322,9 @@ TEST_F(JunkGrafana, AFolderThatIsItsOwnChildEnds) {
   http_.On("GET", std::string(kGrafana) + "/api/folders", [](const http::Request& r) {
     const std::string parent =
         r.url.find("parentUid=") == std::string::npos ? "" : "loop";  // every level: one folder
-    return http::Response{.status = 200,
-                          .body = json::array({{{"uid", "loop"},
-                                                {"title", "Loop"},
-                                                {"parentUid", parent}}})
-                                      .dump()};
+    return http::Response{
+        .status = 200,
+        .body = json::array({{{"uid", "loop"}, {"title", "Loop"}, {"parentUid", parent}}}).dump()};
   });
   EXPECT_EQ(ImportIt(), "ok");
 }

@@ -231,16 +231,16 @@ TEST_P(RoundTrip, RendersBackEqualAsDataWithoutSecrets) {
     if (path.starts_with("prometheus/rules/") || path.starts_with("loki/rules/")) {
       ++rule_files;
       const json rendered = json(render::ParseYaml(text, path));
-      EXPECT_TRUE(std::any_of(original_rules.begin(), original_rules.end(), [&](const auto& p) {
-        return json(render::ParseYaml(Slurp(p), p.string())) == rendered;
-      })) << path << " equals none of the original rule files";
+      EXPECT_TRUE(std::any_of(
+          original_rules.begin(), original_rules.end(),
+          [&](const auto& p) { return json(render::ParseYaml(Slurp(p), p.string())) == rendered; }))
+          << path << " equals none of the original rule files";
     }
   }
   EXPECT_EQ(rule_files, original_rules.size());
   if (fs::exists(Dir() / "templates")) {
     for (const auto& e : fs::directory_iterator(Dir() / "templates")) {
-      const std::string rendered =
-          "alertmanager/templates/" + e.path().stem().string() + ".tmpl";
+      const std::string rendered = "alertmanager/templates/" + e.path().stem().string() + ".tmpl";
       ASSERT_NE(bundle.Find(rendered), nullptr) << rendered;
       EXPECT_EQ(*bundle.Find(rendered), Slurp(e.path()));
     }

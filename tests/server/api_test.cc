@@ -611,15 +611,17 @@ TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
          "groups: [{name: node, rules: [{alert: Down, expr: up == 0}]}]\n"},
         {"/etc/alertmanager/alertmanager.yml",
          "route: {receiver: chat}\nreceivers:\n  - name: chat\n    slack_configs:\n"
-         "      - {api_url: '" + webhook + "', channel: '#ops'}\n"}}}};
+         "      - {api_url: '" +
+             webhook + "', channel: '#ops'}\n"}}}};
   const http::Response imported =
       h.Call("POST", "/api/v1/import", kEditorToken, body.dump(), "application/json");
   ASSERT_EQ(imported.status, 200) << imported.body;
   EXPECT_THAT(imported.body, Not(HasSubstr("importsecretvalue")));
   const nlohmann::json answer = ServerHarness::Json(imported);
   EXPECT_EQ(answer["spec"]["metadata"]["name"], "legacy");
-  EXPECT_EQ(answer["spec"]["spec"]["environments"]["prod"]["runtime"]["prometheus"],
-            nlohmann::json::parse(R"({"config_dir": "/etc/prometheus", "url": "http://prom:9090"})"));
+  EXPECT_EQ(
+      answer["spec"]["spec"]["environments"]["prod"]["runtime"]["prometheus"],
+      nlohmann::json::parse(R"({"config_dir": "/etc/prometheus", "url": "http://prom:9090"})"));
   EXPECT_TRUE(answer["files"].contains("alerts/legacy/prometheus/node.yaml"));
   ASSERT_EQ(answer["report"]["secrets"].size(), 1U);
   EXPECT_THAT(answer["report"]["secrets"][0]["from"][0].get<std::string>(),
@@ -653,8 +655,7 @@ TEST(ServerApi, ImportBadInputIsNeverA500) {
        400, "p:1:"},
       {R"({"name": "s", "tempo_config": "t", "files": {"t": "a: )" + digits + R"("}})",
        "application/json", 200, ""},
-      {R"({"name": "s", "loki_config": "l", "files": {"l": ")" + std::string(50000, '[') +
-           R"("}})",
+      {R"({"name": "s", "loki_config": "l", "files": {"l": ")" + std::string(50000, '[') + R"("}})",
        "application/json", 400, "l"},
       {R"({"name": "s", "files": {"x": ")" + std::string(2U << 20U, 'x') + R"("}})",
        "application/json", 413, "exceeds"},
@@ -662,14 +663,13 @@ TEST(ServerApi, ImportBadInputIsNeverA500) {
        "reading Grafana http://127.0.0.1:1"},
   };
   for (const auto& c : cases) {
-    const http::Response r =
-        h.Call("POST", "/api/v1/import", kEditorToken, c.body, c.content_type);
+    const http::Response r = h.Call("POST", "/api/v1/import", kEditorToken, c.body, c.content_type);
     EXPECT_EQ(r.status, c.status) << c.body.substr(0, 80) << " -> " << r.body.substr(0, 400);
     EXPECT_THAT(r.body, HasSubstr(c.message)) << c.body.substr(0, 80);
   }
-  EXPECT_EQ(h.Call("POST", "/api/v1/import", kViewerToken, R"({"name": "s"})", "application/json")
-                .status,
-            403);
+  EXPECT_EQ(
+      h.Call("POST", "/api/v1/import", kViewerToken, R"({"name": "s"})", "application/json").status,
+      403);
 }
 
 TEST(ServerApi, RollbackAppliesFormerRevision) {

@@ -238,8 +238,8 @@ class ServerHarness {
     store_ = std::move(store).value();
     control::ApplicationOptions app_options = ApplicationOptionsFrom(options_);
     app_options.import_http = &client_;  // as `serve` wires it
-    app_ = std::make_unique<control::Application>(std::move(app_options), *store_, backend,
-                                                  clock_, logger_);
+    app_ = std::make_unique<control::Application>(std::move(app_options), *store_, backend, clock_,
+                                                  logger_);
     server_ = std::make_unique<Server>(options_, *app_, logger_);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.error().message;

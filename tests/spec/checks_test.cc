@@ -98,10 +98,10 @@ TEST(ChecksTest, CredentialShapes) {
   EXPECT_FALSE(LooksLikeCredential("axoxb-1"));  // inside a word
   EXPECT_FALSE(LooksLikeCredential("xoxb-"));
   EXPECT_TRUE(LooksLikeCredential("see git+ssh://deploy:pw@git.example/repo"));
-  EXPECT_FALSE(LooksLikeCredential("://user:pw@host"));     // no scheme
-  EXPECT_FALSE(LooksLikeCredential("http://user:pw@"));     // no host
+  EXPECT_FALSE(LooksLikeCredential("://user:pw@host"));       // no scheme
+  EXPECT_FALSE(LooksLikeCredential("http://user:pw@"));       // no host
   EXPECT_FALSE(LooksLikeCredential("http://us/er:pw@host"));  // '/' ends the userinfo
-  EXPECT_FALSE(LooksLikeCredential("http://user:@host"));   // empty password
+  EXPECT_FALSE(LooksLikeCredential("http://user:@host"));     // empty password
 }
 
 TEST(ChecksTest, EditDistanceAndSuggestions) {
