@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,32 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
+
+// CPU seconds (user + system) of this process, or of its finished children.
+double CpuSeconds(int who) {
+  rusage usage{};
+  ::getrusage(who, &usage);
+  const auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
+// Wall and CPU time of one phase.
+struct Timer {
+  explicit Timer(int who = RUSAGE_SELF) : who_(who), cpu_(CpuSeconds(who)) {}
+  std::string Text() const {
+    char out[64];
+    std::snprintf(out, sizeof out, "%.2f s wall, %.2f s CPU", Seconds(start_),
+                  CpuSeconds(who_) - cpu_);
+    return out;
+  }
+
+ private:
+  int who_;
+  Clock::time_point start_ = Clock::now();
+  double cpu_;
+};
 
 std::vector<json> Models() {
   const std::filesystem::path dir =
@@ -92,9 +119,9 @@ int main(int argc, char** argv) {
                                              .basic_user = "admin",
                                              .basic_password = obsforge::core::Secret("admin")},
                                             curl);
-  auto start = Clock::now();
+  const Timer read_timer;
   auto snapshot = obsforge::importer::ReadGrafana(client, grafana.url(), "basic", "admin");
-  const double read_s = Seconds(start);
+  const std::string read_t = read_timer.Text();
   if (!snapshot.ok()) {
     std::cerr << "read failed: " << snapshot.error().message << "\n";
     return 1;
@@ -104,36 +131,35 @@ int main(int argc, char** argv) {
   const std::string loop = "for i in $(seq 0 " + std::to_string(count - 1) +
                            "); do curl -sf -o /dev/null -u admin:admin " + grafana.url() +
                            "/api/dashboards/uid/dash-$i || exit 1; done";
-  start = Clock::now();
+  const Timer curl_timer(RUSAGE_CHILDREN);
   const int rc = std::system(loop.c_str());
-  const double curl_s = Seconds(start);
+  const std::string curl_t = curl_timer.Text();
 
-  start = Clock::now();
+  const Timer import_timer;
   const auto imported =
       obsforge::importer::Import({.name = "bench", .grafana = std::move(*snapshot), .adopt = true});
-  const double import_s = Seconds(start);
+  const std::string import_t = import_timer.Text();
 
   std::map<std::string, std::string> files = imported.files;
   files[imported.spec_path] = imported.spec_yaml;
-  start = Clock::now();
+  const Timer render_timer;
   const auto content = obsforge::spec::MakeMemorySource(files);
   const auto stack = obsforge::spec::ParseStack(imported.spec_yaml, imported.spec_path, *content);
   const auto bundle = obsforge::render::RenderEnvironment(
       obsforge::spec::ForEnvironment(stack, "prod"), *content, obsforge::render::RenderOptions{});
-  const double render_s = Seconds(start);
+  const std::string render_t = render_timer.Text();
 
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   std::printf("dashboards: %d (%.1f MiB of JSON) in %zu folders; files written: %zu\n", count,
               static_cast<double>(bytes) / (1024.0 * 1024.0), folders.size() + 4,
               imported.files.size());
-  std::printf("read from Grafana (ReadGrafana):       %.2f s\n", read_s);
-  std::printf("  baseline, one curl per dashboard:    %.2f s%s\n", curl_s,
-              rc == 0 ? "" : " (failed)");
-  std::printf("import (pure, after the read):         %.2f s\n", import_s);
-  std::printf("  baseline, one render of the result:  %.2f s (%zu files)\n", render_s,
+  std::printf("read from Grafana (ReadGrafana):       %s\n", read_t.c_str());
+  std::printf("  baseline, one curl per dashboard:    %s (curl processes)%s\n", curl_t.c_str(),
+              rc == 0 ? "" : " FAILED");
+  std::printf("import (pure, after the read):         %s\n", import_t.c_str());
+  std::printf("  baseline, one render of the result:  %s (%zu files)\n", render_t.c_str(),
               bundle.files().size());
-  std::printf("read + import:                         %.2f s\n", read_s + import_s);
   std::printf("peak RSS:                              %.0f MiB\n",
               static_cast<double>(usage.ru_maxrss) / 1024.0);
   return rc == 0 ? 0 : 1;
