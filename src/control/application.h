@@ -39,6 +39,8 @@ struct ApplicationOptions {
   BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   RetentionOptions retention;
+  /// A rule every spec must pass before it is stored (StackService). Empty: none.
+  SpecRule spec_rule;
   /// Reads the Grafanas that imports name (not owned; must outlive the application). Null:
   /// imports read configuration files only.
   http::HttpClient* import_http = nullptr;
