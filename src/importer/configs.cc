@@ -409,9 +409,17 @@ ComponentPart ImportAlertmanager(const ConfigFile& file,
   if (const auto* globs = Find(o, {"templates"}); globs != nullptr && globs->is_array()) {
     std::set<std::string> names;
     for (const auto& key : refs.Follow(o, "templates", part.review)) {
+      std::string text = refs.Read(key).value_or("");
+      if (SecretLifter::TextHasCredential(text)) {
+        // A template is code: a credential in it can neither be redacted nor referenced.
+        part.review.push_back("/" + key +
+                              ": not imported, it holds what looks like a credential; move it "
+                              "to the receiver's configuration and import again");
+        continue;
+      }
       const std::string name =
           UniqueIn(names, Slug(std::filesystem::path(key).stem().string(), "template"));
-      part.files["alerts/" + stack + "/templates/" + name + ".tmpl"] = refs.Read(key).value_or("");
+      part.files["alerts/" + stack + "/templates/" + name + ".tmpl"] = std::move(text);
     }
     if (!names.empty()) {
       part.fields["templates"] = ordered_json::array({"alerts/" + stack + "/templates/*.tmpl"});

@@ -161,6 +161,24 @@ TEST(HostileImport, RuleFilesTheToolsWouldRefuseAreReportedNotCopied) {
   EXPECT_THAT(leaky, Not(HasSubstr("leakedleaked")));
 }
 
+TEST(HostileImport, ATemplateHoldingACredentialIsNotCopied) {
+  const auto files = spec::MakeMemorySource(
+      {{"etc/am/templates/ok.tmpl", "{{ define \"x\" }}fine{{ end }}\n"},
+       {"etc/am/templates/leak.tmpl",
+        "{{ define \"y\" }}see https://hooks.slack.com/services/T1/B1/leakedleaked{{ end }}\n"}});
+  const ImportResult result =
+      Import({.name = "shop",
+              .alertmanager = ConfigFile{.path = "/etc/am/alertmanager.yml",
+                                         .text = "route: {receiver: r}\nreceivers: [{name: r}]\n"
+                                                 "templates: [templates/*.tmpl]\n"},
+              .files = files.get()});
+  ASSERT_EQ(result.files.size(), 1U);
+  EXPECT_EQ(result.files.begin()->first, "alerts/shop/templates/ok.tmpl");
+  EXPECT_THAT(json(result.report.review).dump(),
+              HasSubstr("/etc/am/templates/leak.tmpl: not imported, it holds what looks like a "
+                        "credential"));
+}
+
 // --- the body of POST /api/v1/import ------------------------------------------------------------
 
 TEST(HostileImport, BadBodiesNameTheMember) {
