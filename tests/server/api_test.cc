@@ -469,11 +469,13 @@ TEST(ServerApi, RestartKeepsStateFailsInterruptedAndReappliesLocalEnvironments) 
 TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   ServerHarness h;
   Gate release_dev;
+  Gate dev_started;
   Gate staging_done;
   std::atomic<int> dev_running{0};
   std::atomic<int> dev_max{0};
   h.backend.hook = [&](const std::string& env) {
     if (env == "dev") {
+      dev_started.Open();
       const int now = ++dev_running;
       dev_max = std::max(dev_max.load(), now);
       release_dev.Wait();
@@ -485,6 +487,8 @@ TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   const nlohmann::json created = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks?environments=dev", kEditorToken, ShopSpec()));
   ASSERT_EQ(created["operations"].size(), 1U);
+  // Running: a queued create would be superseded by the apply below (it would never run).
+  dev_started.Wait();
   const nlohmann::json second = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks/shop/environments/dev/apply", kEditorToken));
   const nlohmann::json staging = ServerHarness::Json(
