@@ -219,10 +219,10 @@ core::Result<void> StackService::TeardownLeft(const std::string& name,
 
 core::Result<std::vector<store::Operation>> StackService::Queue(
     const OperationRunner::Creator& create) {
-  auto created =
-      runner_.SubmitCreated(create, [this](const store::Operation& op) { return WorkOf(op); });
-  ++env_generation_;  // the store may have added pending environments
-  return created;
+  // No ++env_generation_: that would rebuild every stack's cached view on every change. A
+  // spec change moves its stack's revision (the cache's key); a pending row an apply adds for
+  // an environment that had none shows once the view is older than status_max_age.
+  return runner_.SubmitCreated(create, [this](const store::Operation& op) { return WorkOf(op); });
 }
 
 core::Result<Submitted> StackService::QueueSpec(const std::string& name,
