@@ -57,8 +57,8 @@ int RunRenderRepo(const RenderCliOptions& options, Io io);
 
 /// `obsforge render`: renders one environment into `out` (replacing only what obsforge wrote there
 /// before, as listed in its MANIFEST.json), or with `check` compares and prints a unified diff.
-/// Returns kExitOk, or kExitFailed for an invalid spec, a template error or (with check) a
-/// difference.
+/// Returns kExitOk, kExitUsage when `out` is refused (see RefuseOutputDir), or kExitFailed for
+/// an invalid spec, a template error or (with check) a difference.
 int RunRender(const RenderCliOptions& options, Io io);
 
 /// Options of the commands that act on one environment (`plan`, `apply`, `up`).
