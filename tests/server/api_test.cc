@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fs.h"
+#include "fakes/fake_server.h"
 #include "server/harness.h"
 
 namespace obsforge::server::testing {
@@ -635,6 +636,23 @@ TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
   ASSERT_EQ(created.status, 202) << created.body;
   EXPECT_EQ(h.WaitOperation(ServerHarness::Json(created)["operations"][0]["id"])["state"],
             "succeeded");
+}
+
+// The Grafana URL of an import over the API is the caller's: what a server there answers is not
+// quoted back, or a token could read any HTTP resource the obsforge server reaches.
+TEST(ServerApi, ImportDoesNotQuoteWhatTheGrafanaUrlAnswered) {
+  fakes::FakeServer internal;
+  internal.SetNotFound(
+      [](fakes::FakeRequest&) { return fakes::FakeResponse::Text(404, "internal-only-page"); });
+  internal.Start();
+  ServerHarness h;
+  const http::Response r =
+      h.Call("POST", "/api/v1/import", kEditorToken,
+             R"({"name": "s", "grafana": {"url": ")" + internal.url() + R"(/private?x="}})",
+             "application/json");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("HTTP 404 (the answer is not shown over the API)"));
+  EXPECT_THAT(r.body, Not(HasSubstr("internal-only-page")));
 }
 
 // Whatever is posted, the answer is a 4xx naming the problem, never a 500.
