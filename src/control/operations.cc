@@ -201,6 +201,11 @@ void OperationRunner::Run(Task& task) {
                                       {"error", outcome.error}});
 }
 
+bool OperationRunner::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_until(lock, deadline, [this] { return pending_ == 0; });
+}
+
 bool OperationRunner::Drain(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
   draining_ = true;

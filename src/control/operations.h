@@ -111,6 +111,10 @@ class OperationRunner {
   /// running: lets a stack-wide operation (delete) wait for the environments' operations.
   void WaitForOthers(const std::string& stack, const std::string& self_env);
 
+  /// Blocks until no operation is queued or running, or `deadline` passes; keeps accepting
+  /// operations (unlike Drain). True when idle in time.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+
   /// Operations queued or running now.
   int pending() const;
 
