@@ -41,6 +41,9 @@
 #include "store/sqlite_store.h"
 #include "support/fake_clock.h"
 #include "support/obsforge_process.h"
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace obsforge::control {
 namespace {
@@ -67,6 +70,21 @@ bool Alive(int pid) {
   }
   const auto close = line.rfind(')');
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+// Waits for `pid` to end (or `deadline`): a pidfd becomes readable when the process exits, so
+// this waits on the event rather than polling. True when it has ended.
+bool WaitUntilGone(int pid, std::chrono::steady_clock::time_point deadline) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    return !Alive(pid);  // ESRCH: already gone
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  pollfd ready{.fd = fd, .events = POLLIN, .revents = 0};
+  (void)::poll(&ready, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+  ::close(fd);
+  return !Alive(pid);
 }
 
 class ServeCrash : public ::testing::Test {
@@ -244,11 +262,8 @@ class ServeCrash : public ::testing::Test {
     }
     const auto deadline = std::chrono::steady_clock::now() + kBound;
     for (int pid : started_) {
-      while (!supervised.contains(pid) && Alive(pid) &&
-             std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      EXPECT_TRUE(supervised.contains(pid) || !Alive(pid)) << "pid " << pid << " unsupervised";
+      EXPECT_TRUE(supervised.contains(pid) || WaitUntilGone(pid, deadline))
+          << "pid " << pid << " unsupervised";
     }
     exists = stack.ok();
   }
