@@ -470,11 +470,14 @@ std::optional<render::Bundle> EnvironmentController::Applied(const std::string& 
   if (!std::filesystem::exists(root)) {
     return std::nullopt;
   }
-  auto store = RevisionStore::Open(root);
-  if (!store.ok() || !store->Current()) {
+  // Peek, not Open: opening recovers, which would delete the revision an apply of this
+  // environment is writing right now (a plan runs beside it, without the EnvLock).
+  const RevisionStore store = RevisionStore::Peek(root);
+  const auto current = store.Current();
+  if (!current) {
     return std::nullopt;
   }
-  auto bundle = store->Load(*store->Current());
+  auto bundle = store.Load(*current);
   if (!bundle.ok()) {
     return std::nullopt;
   }
@@ -485,11 +488,10 @@ RuntimeStatus EnvironmentController::Status(const std::string& stack, const std:
   RuntimeStatus status;
   const auto root = applier_.EnvRoot(stack, env);
   if (std::filesystem::exists(root)) {
-    if (auto store = RevisionStore::Open(root); store.ok()) {
-      status.has_revisions = true;
-      status.revision = store->Current();
-      status.last_good = store->LastGood();
-    }
+    const RevisionStore store = RevisionStore::Peek(root);  // as in Applied()
+    status.has_revisions = true;
+    status.revision = store.Current();
+    status.last_good = store.LastGood();
   }
   std::lock_guard lock(mu_);
   if (auto it = runtimes_.find(Key{stack, env}); it != runtimes_.end()) {

@@ -236,6 +236,7 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "replace the spec (If-Match honoured) and apply it to every environment",
               .responses = WithSpecBody({{202, "updated; one operation per environment"},
                                          {404, "no such stack"},
+                                         {409, "the stack is being deleted"},
                                          {412, "If-Match is not the current revision"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 auto if_match = ParseIfMatch(req.Header("if-match"));
@@ -251,7 +252,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .path = "/api/v1/stacks/{name}",
               .role = Role::kAdmin,
               .summary = "tear the stack down and remove it",
-              .responses = WithAuth({{202, "teardown queued"}, {404, "no such stack"}}),
+              .responses = WithAuth({{202, "teardown queued"},
+                                     {404, "no such stack"},
+                                     {409, "the stack is already being deleted"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 return JsonReply(202, service.Delete(req.Param("name"), req.actor));
               }});
@@ -274,7 +277,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .path = "/api/v1/stacks/{name}/environments/{env}/apply",
               .role = Role::kEditor,
               .summary = "apply the current spec to the environment",
-              .responses = WithAuth({{202, "apply queued"}, {404, "no such stack or environment"}}),
+              .responses = WithAuth({{202, "apply queued"},
+                                     {404, "no such stack or environment"},
+                                     {409, "the stack is being deleted"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 return JsonReply(202,
                                  service.Apply(req.Param("name"), req.Param("env"), req.actor));
@@ -312,6 +317,7 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
        .responses = WithAuth({{202, "rollback queued"},
                               {400, "no revision in the body"},
                               {404, "no such stack, environment or revision"},
+                              {409, "the stack is being deleted"},
                               {415, "unsupported content type"}}),
        .handler = [&service](const ApiRequest& req) -> Result<Reply> {
          if (!req.json.is_object() || !req.json.contains("revision") ||
@@ -328,7 +334,12 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .path = "/api/v1/operations/{id}",
               .role = Role::kViewer,
               .summary = "an operation with its steps and progress",
-              .responses = WithAuth({{200, "the operation"}, {404, "no such operation"}}),
+              .responses = WithAuth({{200,
+                                      "the operation; state queued, running, succeeded, failed, "
+                                      "rolled_back or superseded (a queued apply that a later "
+                                      "change of the same environment made pointless: it never "
+                                      "ran)"},
+                                     {404, "no such operation"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 auto op = service.Operation(req.Param("id"));
                 if (op.ok() && !req.scope.Allows(op->stack)) {

@@ -65,6 +65,13 @@ class SqliteStore final : public Store {
   core::Result<Stack> UpdateSpec(const std::string& name,
                                  const SpecChange& spec,
                                  std::optional<std::int64_t> expected_revision) override;
+  core::Result<StackWrite> CreateStackQueued(const std::string& name,
+                                             const SpecChange& spec,
+                                             const std::vector<NewOperation>& ops) override;
+  core::Result<StackWrite> UpdateSpecQueued(const std::string& name,
+                                            const SpecChange& spec,
+                                            std::optional<std::int64_t> expected_revision,
+                                            const std::vector<NewOperation>& ops) override;
   core::Result<void> DeleteStack(const std::string& name) override;
   core::Result<std::vector<SpecRevision>> ListRevisions(const std::string& stack,
                                                         int limit) override;
@@ -79,6 +86,8 @@ class SqliteStore final : public Store {
 
   // OperationStore
   core::Result<Operation> CreateOperation(const NewOperation& op) override;
+  core::Result<std::vector<Operation>> CreateOperations(
+      const std::vector<NewOperation>& ops) override;
   core::Result<Operation> GetOperation(const std::string& id) override;
   core::Result<Operation> UpdateOperationState(const std::string& id,
                                                const OperationUpdate& update) override;

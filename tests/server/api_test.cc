@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fs.h"
+#include "fakes/fake_server.h"
 #include "server/harness.h"
 
 namespace obsforge::server::testing {
@@ -470,11 +471,13 @@ TEST(ServerApi, RestartKeepsStateFailsInterruptedAndReappliesLocalEnvironments) 
 TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   ServerHarness h;
   Gate release_dev;
+  Gate dev_started;
   Gate staging_done;
   std::atomic<int> dev_running{0};
   std::atomic<int> dev_max{0};
   h.backend.hook = [&](const std::string& env) {
     if (env == "dev") {
+      dev_started.Open();
       const int now = ++dev_running;
       dev_max = std::max(dev_max.load(), now);
       release_dev.Wait();
@@ -486,6 +489,8 @@ TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   const nlohmann::json created = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks?environments=dev", kEditorToken, ShopSpec()));
   ASSERT_EQ(created["operations"].size(), 1U);
+  // Running: a queued create would be superseded by the apply below (it would never run).
+  dev_started.Wait();
   const nlohmann::json second = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks/shop/environments/dev/apply", kEditorToken));
   const nlohmann::json staging = ServerHarness::Json(
@@ -638,6 +643,23 @@ TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
   ASSERT_EQ(created.status, 202) << created.body;
   EXPECT_EQ(h.WaitOperation(ServerHarness::Json(created)["operations"][0]["id"])["state"],
             "succeeded");
+}
+
+// The Grafana URL of an import over the API is the caller's: what a server there answers is not
+// quoted back, or a token could read any HTTP resource the obsforge server reaches.
+TEST(ServerApi, ImportDoesNotQuoteWhatTheGrafanaUrlAnswered) {
+  fakes::FakeServer internal;
+  internal.SetNotFound(
+      [](fakes::FakeRequest&) { return fakes::FakeResponse::Text(404, "internal-only-page"); });
+  internal.Start();
+  ServerHarness h;
+  const http::Response r =
+      h.Call("POST", "/api/v1/import", kEditorToken,
+             R"({"name": "s", "grafana": {"url": ")" + internal.url() + R"(/private?x="}})",
+             "application/json");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("HTTP 404 (the answer is not shown over the API)"));
+  EXPECT_THAT(r.body, Not(HasSubstr("internal-only-page")));
 }
 
 // Whatever is posted, the answer is a 4xx naming the problem, never a 500.
