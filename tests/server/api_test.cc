@@ -603,9 +603,13 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
 }
 
 // POST /api/v1/import: configuration files in, {spec, files} out that POST /api/v1/stacks takes
-// as they are; no secret value in the answer.
+// as they are once the operator allows the config roots and the caller stores the secret the
+// report names; no secret value in the answer.
 TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
-  ServerHarness h;
+  ServerHarness h(true, [](ServerOptions& o) {
+    o.trust.config_roots = {"/etc/prometheus", "/etc/alertmanager"};
+    o.trust.keys.key = core::Secret(std::string(64, 'a'));
+  });
   const std::string webhook = "https://hooks.slack.com/services/T1/B1/importsecretvalue0000";
   const nlohmann::json body = {
       {"name", "legacy"},
@@ -638,6 +642,15 @@ TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
   EXPECT_TRUE(h.store().ListStacks()->empty());  // an import stores nothing
 
   const nlohmann::json wrapper = {{"spec", answer["spec"]}, {"files", answer["files"]}};
+  const http::Response refused =
+      h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  const std::string key = answer["report"]["secrets"][0]["name"].get<std::string>();
+  EXPECT_THAT(refused.body, HasSubstr("{secret: " + key + "} is neither a secret of stack legacy"));
+  ASSERT_EQ(
+      h.Call("PUT", "/api/v1/stacks/legacy/secrets/" + key, kEditorToken, webhook, "text/plain")
+          .status,
+      201);
   const http::Response created =
       h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
   ASSERT_EQ(created.status, 202) << created.body;
