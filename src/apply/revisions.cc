@@ -73,8 +73,8 @@ core::Result<RevisionStore> RevisionStore::Open(const fs::path& env_root,
   return store;
 }
 
-RevisionStore RevisionStore::OpenForReading(const fs::path& env_root) {
-  return RevisionStore(env_root, {});
+RevisionStore RevisionStore::Peek(const fs::path& env_root, RevisionStoreOptions options) {
+  return RevisionStore(env_root, options);
 }
 
 fs::path RevisionStore::RevisionDir(int n) const {

@@ -33,10 +33,12 @@ class RevisionStore {
   /// none). Returns kInternal with the path and OS error text when the disk refuses.
   static core::Result<RevisionStore> Open(const std::filesystem::path& env_root,
                                           RevisionStoreOptions options = {});
-  /// The store at `env_root` as it is, without recovering: for reading (Current, LastGood, Hash,
-  /// Load, List) without the environment's EnvLock, e.g. for a status while an apply writes a
-  /// revision, which Open() would take for a crash's leftover and delete. Never writes.
-  static RevisionStore OpenForReading(const std::filesystem::path& env_root);
+  /// The store at `env_root` as it is, for a reader that does not hold the EnvLock (a plan, a
+  /// status): nothing is recovered, created or deleted, so an apply writing a revision at the
+  /// same time is left alone. Use only the reading methods (Current, LastGood, Hash, List,
+  /// Load); a revision an apply prunes meanwhile reads as missing.
+  static RevisionStore Peek(const std::filesystem::path& env_root,
+                            RevisionStoreOptions options = {});
 
   const std::filesystem::path& root() const { return root_; }
   /// The directory of revision `n` (whether or not it exists).

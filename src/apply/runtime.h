@@ -113,6 +113,9 @@ class Runtime {
   virtual std::vector<ComponentStatus> Status() const = 0;
   /// Base URL of each component the runtime knows one for.
   virtual std::map<std::string, std::string> Urls() const = 0;
+  /// What a plan of `bundle` should say beyond the file diffs (e.g. files in the way that
+  /// obsforge did not write). Reads only; never throws. None by default.
+  virtual std::vector<std::string> PlanNotes(const render::Bundle& /*bundle*/) const { return {}; }
 };
 
 /// What a runtime needs besides the spec (an aggregate; references must outlive the runtime).

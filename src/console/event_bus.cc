@@ -41,6 +41,8 @@ std::unique_ptr<EventBus::Subscription> EventBus::Subscribe() {
 
 void EventBus::Publish(const std::string& type, const nlohmann::json& data) {
   const std::string text = data.dump();
+  const std::string stack =
+      data.is_object() && data.contains("stack") && data["stack"].is_string() ? data["stack"] : "";
   {
     std::lock_guard lock(mu_);
     if (closed_) {
@@ -57,7 +59,7 @@ void EventBus::Publish(const std::string& type, const nlohmann::json& data) {
         sub->overflowed_ = true;
         continue;
       }
-      sub->queue_.push_back(Event{.id = id, .type = type, .data = text});
+      sub->queue_.push_back(Event{.id = id, .type = type, .data = text, .stack = stack});
     }
   }
   cv_.notify_all();

@@ -22,7 +22,8 @@ namespace obsforge::console {
 struct Event {
   std::uint64_t id = 0;  ///< 1, 2, ... in publication order
   std::string type;
-  std::string data;  ///< compact JSON
+  std::string data;   ///< compact JSON
+  std::string stack;  ///< the stack it is about (data's "stack"), so streams can be scoped
 };
 
 /// Limits of an EventBus (an aggregate).

@@ -1,5 +1,8 @@
 #include "server/auth.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <yaml-cpp/yaml.h>
 
 #include "core/diagnostic.h"
@@ -59,6 +62,58 @@ std::string ScalarAt(const YAML::Node& entry,
   return value.Scalar();
 }
 
+// `stacks: [name or glob, ...]`: the stacks a token is limited to.
+control::StackScope ParseStacks(const YAML::Node& node,
+                                const std::string& file,
+                                const std::string& path,
+                                std::vector<Diagnostic>* errors) {
+  if (!node.IsSequence()) {
+    errors->push_back(At(file, node, path, "must be a list of stack names or globs"));
+    return control::StackScope(std::vector<std::string>{});
+  }
+  std::vector<std::string> patterns;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string text = node[i].IsScalar() ? node[i].Scalar() : "";
+    if (auto problem = control::ScopePatternProblem(text); !problem.empty()) {
+      errors->push_back(At(file, node[i], path + "[" + std::to_string(i) + "]", problem));
+    }
+    patterns.push_back(text);
+  }
+  return control::StackScope(std::move(patterns));
+}
+
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// The credentials of "Bearer <token>" (RFC 6750 / RFC 7235: the scheme is case-insensitive and
+// one or more spaces separate it from the token; surrounding blanks are not part of the value).
+std::optional<std::string_view> BearerToken(std::string_view header) {
+  while (!header.empty() && IsBlank(header.front())) {
+    header.remove_prefix(1);
+  }
+  while (!header.empty() && IsBlank(header.back())) {
+    header.remove_suffix(1);
+  }
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size() || !IsBlank(header[kScheme.size()])) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && IsBlank(token.front())) {
+    token.remove_prefix(1);
+  }
+  if (token.empty() || std::any_of(token.begin(), token.end(), IsBlank)) {
+    return std::nullopt;
+  }
+  return token;
+}
+
 }  // namespace
 
 TokenTable TokenTable::Parse(std::string_view text, const std::string& file) {
@@ -95,6 +150,9 @@ TokenTable TokenTable::Parse(std::string_view text, const std::string& file) {
       errors.push_back(At(file, entry["token_sha256"], path + ".token_sha256",
                           "must be 64 lower-case hex characters (sha256 of the token)"));
     }
+    if (const YAML::Node stacks = entry["stacks"]) {
+      token.stacks = ParseStacks(stacks, file, path + ".stacks", &errors);
+    }
     if (!role.empty()) {
       if (auto parsed = ParseRole(role)) {
         token.role = *parsed;
@@ -126,12 +184,11 @@ AuthResult TokenTable::Authorize(std::string_view authorization, Role required) 
   if (required == Role::kNone || entries_.empty()) {
     return {};
   }
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() ||
-      authorization.substr(0, kBearer.size()) != kBearer) {
+  const auto token = BearerToken(authorization);
+  if (!token) {
     return {.status = 401, .message = "missing bearer token"};
   }
-  const std::string hash = core::Sha256Hex(authorization.substr(kBearer.size()));
+  const std::string hash = core::Sha256Hex(*token);
   const TokenEntry* found = nullptr;
   for (const TokenEntry& entry : entries_) {
     // No early exit: every entry is compared.
@@ -148,7 +205,7 @@ AuthResult TokenTable::Authorize(std::string_view authorization, Role required) 
             .message = std::string("token \"") + found->name + "\" has role " +
                        RoleName(found->role) + "; this needs " + RoleName(required)};
   }
-  return {.actor = found->name};
+  return {.actor = found->name, .scope = found->stacks};
 }
 
 }  // namespace obsforge::server

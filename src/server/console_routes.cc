@@ -225,6 +225,10 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
                 if (!overview.ok()) {
                   return overview.error();
                 }
+                // A token limited to some stacks sees only those (the others do not exist).
+                std::erase_if(*overview, [&req](const control::StatusStack& stack) {
+                  return !req.scope.Allows(stack.name);
+                });
                 if (format == "html") {
                   return Reply::Raw(200, "text/html; charset=utf-8",
                                     console::RenderTiles(*overview))
@@ -299,49 +303,53 @@ void RegisterConsoleRoutes(Router& router, const ConsoleDeps& deps) {
        .responses = ForViewers({{200, "the event stream (text/event-stream)"},
                                 {503, "too many event streams open, or shutting down"}}),
        .handler = [&bus = deps.events,
-                   heartbeat = deps.heartbeat](const ApiRequest&) -> Result<Reply> {
+                   heartbeat = deps.heartbeat](const ApiRequest& req) -> Result<Reply> {
          std::shared_ptr<console::EventBus::Subscription> sub = bus.Subscribe();
          if (sub == nullptr) {
            return core::MakeError(core::ErrorCode::kUnavailable,
                                   "too many event streams open (or shutting down); retry later");
          }
-         return Reply::Stream("text/event-stream", [sub, heartbeat](const StreamWrite& write,
-                                                                    const StreamGone& gone) {
-           // `retry` tells EventSource how long to wait before reconnecting.
-           if (!write("retry: 3000\n: connected\n\n")) {
-             return;
-           }
-           // Woken at least once a second, so that a client that left frees its stream (one
-           // of the bounded few) at once, not at the next heartbeat.
-           const auto slice = std::min(heartbeat, std::chrono::milliseconds(1000));
-           auto last_write = std::chrono::steady_clock::now();
-           while (true) {
-             const console::EventBus::Batch batch = sub->Wait(slice);
-             if (batch.closed) {
-               return;
-             }
-             std::string out;
-             if (batch.overflowed) {
-               out += "event: resync\ndata: {}\n\n";
-             }
-             for (const auto& event : batch.events) {
-               out += SseEvent(event);
-             }
-             if (out.empty()) {
-               if (gone()) {
+         return Reply::Stream(
+             "text/event-stream",
+             [sub, heartbeat, scope = req.scope](const StreamWrite& write, const StreamGone& gone) {
+               // `retry` tells EventSource how long to wait before reconnecting.
+               if (!write("retry: 3000\n: connected\n\n")) {
                  return;
                }
-               if (std::chrono::steady_clock::now() - last_write < heartbeat) {
-                 continue;
+               // Woken at least once a second, so that a client that left frees its stream (one
+               // of the bounded few) at once, not at the next heartbeat.
+               const auto slice = std::min(heartbeat, std::chrono::milliseconds(1000));
+               auto last_write = std::chrono::steady_clock::now();
+               while (true) {
+                 const console::EventBus::Batch batch = sub->Wait(slice);
+                 if (batch.closed) {
+                   return;
+                 }
+                 std::string out;
+                 if (batch.overflowed) {
+                   out += "event: resync\ndata: {}\n\n";
+                 }
+                 for (const auto& event : batch.events) {
+                   // Events of stacks outside the token's scope are not sent: they do not exist.
+                   if (scope.Allows(event.stack)) {
+                     out += SseEvent(event);
+                   }
+                 }
+                 if (out.empty()) {
+                   if (gone()) {
+                     return;
+                   }
+                   if (std::chrono::steady_clock::now() - last_write < heartbeat) {
+                     continue;
+                   }
+                   out = ": heartbeat\n\n";
+                 }
+                 if (!write(out)) {
+                   return;  // the client is gone
+                 }
+                 last_write = std::chrono::steady_clock::now();
                }
-               out = ": heartbeat\n\n";
-             }
-             if (!write(out)) {
-               return;  // the client is gone
-             }
-             last_write = std::chrono::steady_clock::now();
-           }
-         });
+             });
        }});
 }
 

@@ -6,9 +6,11 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 
 #include "server/adapter.h"
@@ -17,6 +19,7 @@
 #include "server/gitops_routes.h"
 #include "server/health_routes.h"
 #include "server/routes.h"
+#include "server/secret_routes.h"
 
 namespace obsforge::server {
 namespace {
@@ -74,7 +77,8 @@ control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options)
                                      .gitops = options.gitops,
                                      .secret_env = options.secret_env,
                                      .gitops_broken_commit = options.gitops_broken_commit,
-                                     .retention = options.retention};
+                                     .retention = options.retention,
+                                     .trust = options.trust};
 }
 
 class Server::Impl {
@@ -124,7 +128,18 @@ core::Result<std::pair<std::string, int>> ParseListen(const std::string& listen)
 }
 
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (Poco::icompare(host, "localhost") == 0) {
+    return true;
+  }
+  // The parsed address, never a prefix of the text: "127.0.0.1.evil" is a host name.
+  Poco::Net::IPAddress address;
+  if (!Poco::Net::IPAddress::tryParse(host, address)) {
+    return false;
+  }
+  if (address.family() == Poco::Net::AddressFamily::IPv6 && address.isIPv4Mapped()) {
+    return address.toString().starts_with("::ffff:127.");
+  }
+  return address.isLoopback();
 }
 
 Server::Server(ServerOptions options, control::Application& app, core::Logger& logger)
@@ -181,6 +196,9 @@ core::Result<int> Server::Start() {
                                               .version = options_.version,
                                               .tokens = impl_->tokens,
                                               .heartbeat = options_.event_heartbeat});
+  if (control::StackSecrets* secrets = app_.secrets(); secrets != nullptr) {
+    RegisterSecretRoutes(*router_, *secrets);
+  }
   if (control::HealthRuntime* health = app_.health(); health != nullptr) {
     RegisterHealthRoutes(*router_, app_);
     metrics_->AddCollector([health] { return health->monitor().MetricsText(); });

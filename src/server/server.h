@@ -10,6 +10,7 @@
 #include "console/event_bus.h"
 #include "control/application.h"
 #include "control/retention.h"
+#include "control/trust.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -49,10 +50,13 @@ struct ServerOptions {
   console::EventBus* events = nullptr;
   int max_event_clients = 16;  ///< event streams open at once (each holds a connection thread)
   std::chrono::milliseconds event_heartbeat{15000};  ///< comment line on an idle event stream
+  /// What the specs the server receives may do (`external:`, `secrets:`); always enforced.
+  control::TrustOptions trust;
 };
 
 /// The application settings of `options`: data and content directories, operation workers,
-/// gitops sources and their secrets, retention.
+/// gitops sources and their secrets, retention, and the trust rules (always enforced: a server
+/// holds every spec it receives to them).
 control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options);
 
 /// The REST server, transport only: Poco HTTP server → Router → one adapter → thin handlers →
@@ -104,7 +108,8 @@ class Server {
 /// Splits "host:port" ("[::1]:8080" for IPv6). kInvalidSpec when malformed.
 core::Result<std::pair<std::string, int>> ParseListen(const std::string& listen);
 
-/// True for 127.0.0.0/8, ::1 and "localhost".
+/// True for an address in 127.0.0.0/8 (also IPv4-mapped), ::1, and "localhost"; decided on
+/// the parsed address, so "127.0.0.1.example" is not loopback.
 bool IsLoopback(const std::string& host);
 
 }  // namespace obsforge::server

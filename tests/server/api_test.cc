@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fs.h"
+#include "fakes/fake_server.h"
 #include "server/harness.h"
 
 namespace obsforge::server::testing {
@@ -333,7 +334,8 @@ TEST(ServerApi, BadInputTableLeavesStoreUnchanged) {
        {},
        400,
        "invalid_spec",
-       "invalid spec: body:2:3: malformed JSON"},
+       "invalid spec: body:2:3: invalid JSON: syntax error while parsing object key - invalid "
+       "literal; last read: '{<U+000A>  x'; expected string literal"},
       {"unknown route",
        "GET",
        "/api/v1/nothing",
@@ -469,11 +471,13 @@ TEST(ServerApi, RestartKeepsStateFailsInterruptedAndReappliesLocalEnvironments) 
 TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   ServerHarness h;
   Gate release_dev;
+  Gate dev_started;
   Gate staging_done;
   std::atomic<int> dev_running{0};
   std::atomic<int> dev_max{0};
   h.backend.hook = [&](const std::string& env) {
     if (env == "dev") {
+      dev_started.Open();
       const int now = ++dev_running;
       dev_max = std::max(dev_max.load(), now);
       release_dev.Wait();
@@ -485,6 +489,8 @@ TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   const nlohmann::json created = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks?environments=dev", kEditorToken, ShopSpec()));
   ASSERT_EQ(created["operations"].size(), 1U);
+  // Running: a queued create would be superseded by the apply below (it would never run).
+  dev_started.Wait();
   const nlohmann::json second = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks/shop/environments/dev/apply", kEditorToken));
   const nlohmann::json staging = ServerHarness::Json(
@@ -578,7 +584,9 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
       "GET /api/v1/stacks/{name}/environments/{env}/rendered",
       "GET /api/v1/stacks/{name}/revisions",
       "POST /api/v1/stacks/{name}/environments/{env}/rollback", "GET /api/v1/operations/{id}",
-      "POST /api/v1/render", "POST /api/v1/gitops/webhook", "GET /api/v1/gitops",
+      "POST /api/v1/render", "POST /api/v1/import", "POST /api/v1/gitops/webhook",
+      "GET /api/v1/gitops", "PUT /api/v1/stacks/{name}/secrets/{key}",
+      "DELETE /api/v1/stacks/{name}/secrets/{key}", "GET /api/v1/stacks/{name}/secrets",
       // The console: its pages, files and data.
       "GET /", "GET /stacks/{name}", "GET /stacks/{name}/environments/{env}",
       "GET /operations/{id}", "GET /stacks/{name}/revisions", "GET /gitops", "GET /console/{file}",
@@ -589,6 +597,115 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);
+}
+
+// POST /api/v1/import: configuration files in, {spec, files} out that POST /api/v1/stacks takes
+// as they are once the operator allows the config roots and the caller stores the secret the
+// report names; no secret value in the answer.
+TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
+  ServerHarness h(true, [](ServerOptions& o) {
+    o.trust.config_roots = {"/etc/prometheus", "/etc/alertmanager"};
+    o.trust.keys.key = core::Secret(std::string(64, 'a'));
+  });
+  const std::string webhook = "https://hooks.slack.com/services/T1/B1/importsecretvalue0000";
+  const nlohmann::json body = {
+      {"name", "legacy"},
+      {"prometheus_config", "/etc/prometheus/prometheus.yml"},
+      {"alertmanager_config", "/etc/alertmanager/alertmanager.yml"},
+      {"urls", {{"prometheus", "http://prom:9090"}}},
+      {"files",
+       {{"/etc/prometheus/prometheus.yml",
+         "global: {scrape_interval: 20s}\nrule_files: [rules/*.yml]\n"
+         "scrape_configs:\n  - job_name: node\n    static_configs: [{targets: ['n:9100']}]\n"},
+        {"/etc/prometheus/rules/node.yml",
+         "groups: [{name: node, rules: [{alert: Down, expr: up == 0}]}]\n"},
+        {"/etc/alertmanager/alertmanager.yml",
+         "route: {receiver: chat}\nreceivers:\n  - name: chat\n    slack_configs:\n"
+         "      - {api_url: '" +
+             webhook + "', channel: '#ops'}\n"}}}};
+  const http::Response imported =
+      h.Call("POST", "/api/v1/import", kEditorToken, body.dump(), "application/json");
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  EXPECT_THAT(imported.body, Not(HasSubstr("importsecretvalue")));
+  const nlohmann::json answer = ServerHarness::Json(imported);
+  EXPECT_EQ(answer["spec"]["metadata"]["name"], "legacy");
+  EXPECT_EQ(
+      answer["spec"]["spec"]["environments"]["prod"]["runtime"]["prometheus"],
+      nlohmann::json::parse(R"({"config_dir": "/etc/prometheus", "url": "http://prom:9090"})"));
+  EXPECT_TRUE(answer["files"].contains("alerts/legacy/prometheus/node.yaml"));
+  ASSERT_EQ(answer["report"]["secrets"].size(), 1U);
+  EXPECT_THAT(answer["report"]["secrets"][0]["from"][0].get<std::string>(),
+              HasSubstr("receivers[0].slack_configs[0].api_url"));
+  EXPECT_TRUE(h.store().ListStacks()->empty());  // an import stores nothing
+
+  const nlohmann::json wrapper = {{"spec", answer["spec"]}, {"files", answer["files"]}};
+  const http::Response refused =
+      h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  const std::string key = answer["report"]["secrets"][0]["name"].get<std::string>();
+  EXPECT_THAT(refused.body, HasSubstr("{secret: " + key + "} is neither a secret of stack legacy"));
+  ASSERT_EQ(
+      h.Call("PUT", "/api/v1/stacks/legacy/secrets/" + key, kEditorToken, webhook, "text/plain")
+          .status,
+      201);
+  const http::Response created =
+      h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
+  ASSERT_EQ(created.status, 202) << created.body;
+  EXPECT_EQ(h.WaitOperation(ServerHarness::Json(created)["operations"][0]["id"])["state"],
+            "succeeded");
+}
+
+// The Grafana URL of an import over the API is the caller's: what a server there answers is not
+// quoted back, or a token could read any HTTP resource the obsforge server reaches.
+TEST(ServerApi, ImportDoesNotQuoteWhatTheGrafanaUrlAnswered) {
+  fakes::FakeServer internal;
+  internal.SetNotFound(
+      [](fakes::FakeRequest&) { return fakes::FakeResponse::Text(404, "internal-only-page"); });
+  internal.Start();
+  ServerHarness h;
+  const http::Response r =
+      h.Call("POST", "/api/v1/import", kEditorToken,
+             R"({"name": "s", "grafana": {"url": ")" + internal.url() + R"(/private?x="}})",
+             "application/json");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("HTTP 404 (the answer is not shown over the API)"));
+  EXPECT_THAT(r.body, Not(HasSubstr("internal-only-page")));
+}
+
+// Whatever is posted, the answer is a 4xx naming the problem, never a 500.
+TEST(ServerApi, ImportBadInputIsNeverA500) {
+  ServerHarness h([] { return true; }(), [](ServerOptions& o) { o.body_limit = 1U << 20U; });
+  const std::string digits(200000, '7');
+  const struct {
+    std::string body;
+    std::string content_type;
+    int status;
+    std::string message;
+  } cases[] = {
+      {"{\"name\": ", "application/json", 400, "invalid JSON"},
+      {"name: shop\n", "application/yaml", 415, "application/json"},
+      {"[]", "application/json", 400, "must be a JSON object"},
+      {R"({"name": "shop"})", "application/json", 400, "nothing to import"},
+      {R"({"name": "Shop Inc"})", "application/json", 400, "not a valid stack name"},
+      {R"({"name": "s", "prometheus_config": "p", "files": {"p": "a: [1"}})", "application/json",
+       400, "p:1:"},
+      {R"({"name": "s", "tempo_config": "t", "files": {"t": "a: )" + digits + R"("}})",
+       "application/json", 200, ""},
+      {R"({"name": "s", "loki_config": "l", "files": {"l": ")" + std::string(50000, '[') + R"("}})",
+       "application/json", 400, "l"},
+      {R"({"name": "s", "files": {"x": ")" + std::string(2U << 20U, 'x') + R"("}})",
+       "application/json", 413, "exceeds"},
+      {R"({"name": "s", "grafana": {"url": "http://127.0.0.1:1"}})", "application/json", 503,
+       "reading Grafana http://127.0.0.1:1"},
+  };
+  for (const auto& c : cases) {
+    const http::Response r = h.Call("POST", "/api/v1/import", kEditorToken, c.body, c.content_type);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 80) << " -> " << r.body.substr(0, 400);
+    EXPECT_THAT(r.body, HasSubstr(c.message)) << c.body.substr(0, 80);
+  }
+  EXPECT_EQ(
+      h.Call("POST", "/api/v1/import", kViewerToken, R"({"name": "s"})", "application/json").status,
+      403);
 }
 
 TEST(ServerApi, RollbackAppliesFormerRevision) {

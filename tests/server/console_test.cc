@@ -1,5 +1,6 @@
 // The web console's server side: page shells and their headers, the overview rendered on the
 // server, the routes the script reads, and the live event stream (GET /api/v1/events).
+#include <fstream>
 #include <regex>
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -265,6 +266,27 @@ TEST(ConsoleEventsTest, OperationStepsAndEndsAreStreamedToViewers) {
   ASSERT_TRUE(events.ReadUntil("\"state\":\"succeeded\"")) << events.seen();
   EXPECT_THAT(events.seen(), HasSubstr("event: operation\ndata: {"));
   EXPECT_THAT(events.seen(), HasSubstr("\"step\":{\"component\":\"\",\"name\":\"write\""));
+  EXPECT_THAT(events.seen(), HasSubstr("\"stack\":\"shop\""));
+}
+
+// A token limited to some stacks gets only their events, as the other stacks do not exist for it.
+TEST(ConsoleEventsTest, AScopedTokenGetsOnlyItsStacksEvents) {
+  constexpr const char* kShopViewer = "shop-viewer-token-0123456789";
+  ServerHarness h(true, [](ServerOptions& o) {
+    std::ofstream(o.tokens_file, std::ios::app)
+        << "- {name: sam, role: viewer, stacks: [shop], token_sha256: "
+        << core::Sha256Hex(kShopViewer) << "}\n";
+  });
+  EventStream events(h.base(), kShopViewer);
+  ASSERT_EQ(events.status(), 200);
+  ASSERT_TRUE(events.ReadUntil(": connected\n\n")) << events.seen();
+  std::string other = ShopSpec();
+  other.replace(other.find("name: shop"), 10, "name: other");
+  Create(h, other);  // published first: its events would arrive before shop's
+  const std::string id = Create(h);
+  ASSERT_TRUE(events.ReadUntil("\"id\":\"" + id + "\",\"kind\"")) << events.seen();
+  ASSERT_TRUE(events.ReadUntil("\"state\":\"succeeded\"")) << events.seen();
+  EXPECT_THAT(events.seen(), Not(HasSubstr("\"stack\":\"other\""))) << events.seen();
   EXPECT_THAT(events.seen(), HasSubstr("\"stack\":\"shop\""));
 }
 
