@@ -137,6 +137,7 @@ std::vector<Transition> HealthTracker::Record(const CheckKey& key,
   State after = before;
   if (ok) {
     status.consecutive_failures = 0;
+    status.last_error.clear();  // an old error next to "ok" reads as a current problem
     after = State::kOk;
     if (status.canary) {
       entry.latency.Observe(std::chrono::duration<double>(duration).count());

@@ -67,7 +67,7 @@ struct CheckStatus {
   TimePoint since;  ///< when it entered `state` (registration time while unknown)
   TimePoint last_run;
   int consecutive_failures = 0;
-  std::string last_error;  ///< of the last failed run; kept after recovery
+  std::string last_error;  ///< of the last failed run; cleared by a passing run
   std::optional<double> value;
   std::chrono::microseconds last_duration{0};
 };

@@ -60,6 +60,11 @@ TEST_F(TrackerTest, FailingOnlyAfterTheThresholdAndBackAfterOneSuccess) {
   EXPECT_EQ(back[0].message, "recovered");
   EXPECT_EQ(back[2].to, State::kOk);
   EXPECT_EQ(back[2].message, "all checks ok");
+  // An ok check shows no error: the one it had is in the history, not next to "ok".
+  const auto after = tracker_.Environment("demo", "dev");
+  EXPECT_EQ(after->components[1].checks[0].state, State::kOk);
+  EXPECT_EQ(after->components[1].checks[0].last_error, "");
+  EXPECT_FALSE(ToJson(*after)["components"][1]["checks"][0].contains("last_error"));
 }
 
 TEST_F(TrackerTest, NonCriticalFailureDegradesAndAllComponentsDownIsDown) {
