@@ -50,14 +50,16 @@ constexpr const char* kLokiRules = R"(groups:
         for: 5m
 )";
 
-std::string Spec(const std::string& grafana_url, const std::string& loki_url) {
+std::string Spec(const std::string& grafana_url,
+                 const std::string& loki_url,
+                 const std::string& loki = "{}") {
   return R"(apiVersion: obsforge/v1
 kind: Stack
 metadata: {name: prov}
 spec:
   components:
     prometheus: {}
-    loki: {}
+    loki: )" + loki + R"(
     grafana: {}
   dashboards:
     - {path: dashboards/*.json, folder: {uid: prov, title: Prov}}
@@ -106,8 +108,9 @@ class EnvironmentProvisionTest : public ::testing::Test {
 
   spec::StackSpec Stack(const std::string& grafana_url = "") {
     content_ = spec::MakeMemorySource(files_);
-    return spec::ParseStack(Spec(grafana_url.empty() ? grafana_.url() : grafana_url, loki_.url()),
-                            "prov.yaml", *content_);
+    return spec::ParseStack(
+        Spec(grafana_url.empty() ? grafana_.url() : grafana_url, loki_.url(), loki_component_),
+        "prov.yaml", *content_);
   }
 
   ApplyResult Apply(const std::string& grafana_url = "") {
@@ -136,6 +139,7 @@ class EnvironmentProvisionTest : public ::testing::Test {
   int LokiWrites() const { return loki_.TotalWrites(); }
 
   fs::path dir_;
+  std::string loki_component_ = "{}";
   std::map<std::string, std::string> files_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<spec::ContentSource> content_;
@@ -280,6 +284,17 @@ TEST_F(EnvironmentProvisionTest, LokiRulerFailureNamesLokiAndTheGroup) {
   EXPECT_THAT(result.error->message, HasSubstr("ruler store unavailable"));
   // Grafana was provisioned before the ruler failed.
   EXPECT_TRUE(grafana_.Dashboard("prov-api").has_value());
+}
+
+TEST_F(EnvironmentProvisionTest, ARunningVersionOtherThanTheDeclaredOneIsANoteInThePlan) {
+  Controller();
+  loki_component_ = "{version: \"3.0\"}";  // the fake answers as Loki 2.9.9
+  const auto plan = PlanNow();
+  EXPECT_THAT(plan.objects.notes,
+              ::testing::Contains("loki: running 2.9.9, the spec declares 3.0 (the configuration "
+                                  "is written for 3.0)"));
+  loki_component_ = "{version: \"2.9\"}";
+  EXPECT_THAT(PlanNow().objects.notes, ::testing::Each(::testing::Not(HasSubstr("running"))));
 }
 
 TEST_F(EnvironmentProvisionTest, UnreachableGrafanaIsANoteInThePlan) {
