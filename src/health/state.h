@@ -32,9 +32,10 @@ struct CheckKey {
 ///
 /// - check: unknown until its first result; ok after one success; failing after
 ///   `failure_threshold` consecutive failures (fewer leave the state as it was).
-/// - component: unknown when none of its checks has a state yet; down when a critical check
-///   (liveness/readiness) is failing; degraded when only non-critical checks are failing; ok
-///   otherwise (checks still unknown are ignored).
+/// - component: down when a critical check (liveness/readiness) is failing; degraded when only
+///   non-critical checks are failing; otherwise unknown while none of its checks or one of its
+///   critical checks has no state yet, and ok once they all have one (non-critical checks still
+///   unknown are ignored).
 /// - environment: unknown when every component is unknown; down when every component with a
 ///   state is down; degraded when some component is degraded or down; ok otherwise.
 enum class State { kUnknown, kOk, kFailing, kDegraded, kDown };

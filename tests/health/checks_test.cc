@@ -93,13 +93,13 @@ TEST(BuildComponentChecks, BuildsTheChecksOfEveryComponentGiven) {
     names.push_back(check.component + "/" + check.name + (check.critical ? "!" : ""));
     EXPECT_TRUE(check.definition.parser);
   }
-  EXPECT_THAT(names, ::testing::ElementsAre(
-                         "prometheus/healthy!", "prometheus/ready!", "prometheus/config_reload",
-                         "prometheus/targets", "prometheus/rules", "alertmanager/ready!",
-                         "alertmanager/cluster", "alertmanager/config_reload", "loki/ready!",
-                         "loki/rules", "loki/canary_logs", "tempo/ready!", "tempo/ingestion",
-                         "tempo/canary_traces", "grafana/health!", "grafana/datasource:prom",
-                         "otelcol/health!"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre(
+                  "prometheus/healthy!", "prometheus/ready!", "prometheus/config_reload",
+                  "prometheus/targets", "prometheus/rules", "alertmanager/ready!",
+                  "alertmanager/cluster", "alertmanager/config_reload", "loki/ready!", "loki/rules",
+                  "loki/canary_logs", "tempo/ready!", "tempo/ingestion", "tempo/canary_traces",
+                  "grafana/health!", "grafana/datasource:prom", "otelcol/health!"));
   EXPECT_TRUE(BuildComponentChecks({}, {}, clock).empty());
 }
 

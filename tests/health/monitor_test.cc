@@ -28,6 +28,10 @@ class MonitorTest : public ::testing::Test {
       return healthy_ ? testing::FakeHttpClient::Reply(200, "ready\n")
                       : testing::FakeHttpClient::Reply(503, "Ingester not ready\n");
     });
+    // Loki's ruler, which the monitor also checks: no rules, so nothing fails there.
+    http_.script().On("GET", "http://loki:3100/prometheus/api/v1/rules", [](const http::Request&) {
+      return testing::FakeHttpClient::Reply(200, R"({"status":"success","data":{"groups":[]}})");
+    });
   }
 
   std::unique_ptr<HealthMonitor> MakeMonitor(MonitorOptions options) {

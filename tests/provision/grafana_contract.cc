@@ -128,11 +128,13 @@ void GrafanaContract::Validate(const json& value,
                                const std::string& where,
                                Side side,
                                std::vector<std::string>& out,
-                               int depth) const {
+                               int depth,
+                               const std::string& name) const {
   if (depth > 32) {
     return;
   }
-  std::string definition;
+  // `name`: of an inline schema under a named response (#/responses/<name>).
+  std::string definition = name;
   if (schema_in.is_object() && schema_in.contains("$ref")) {
     const std::string ref = schema_in["$ref"];
     definition = ref.substr(ref.rfind('/') + 1);
@@ -150,16 +152,15 @@ void GrafanaContract::Validate(const json& value,
   }
   const std::string at = where.empty() ? "body" : where;
   if (value.is_null()) {
-    out.push_back(at + ": null where " + (definition.empty() ? type : definition) +
-                  " is expected");
+    out.push_back(at + ": null where " + (definition.empty() ? type : definition) + " is expected");
     return;
   }
   if (!TypeMatches(value, type)) {
     out.push_back(at + ": " + value.type_name() + " where " + type + " is expected");
     return;
   }
-  if (schema.contains("enum") && std::find(schema["enum"].begin(), schema["enum"].end(), value) ==
-                                     schema["enum"].end()) {
+  if (schema.contains("enum") &&
+      std::find(schema["enum"].begin(), schema["enum"].end(), value) == schema["enum"].end()) {
     out.push_back(at + ": " + value.dump() + " is not one of " + schema["enum"].dump());
   }
   if (value.is_string()) {
@@ -177,8 +178,7 @@ void GrafanaContract::Validate(const json& value,
   }
   if (value.is_array() && schema.contains("items")) {
     for (std::size_t i = 0; i < value.size(); ++i) {
-      Validate(value[i], schema["items"], at + "[" + std::to_string(i) + "]", side, out,
-               depth + 1);
+      Validate(value[i], schema["items"], at + "[" + std::to_string(i) + "]", side, out, depth + 1);
     }
   }
   if (!value.is_object()) {
@@ -230,7 +230,9 @@ std::vector<std::string> GrafanaContract::Check(const Exchange& exchange) const 
   std::set<std::string> query_names;
   std::set<std::string> header_names;
   const json* body_param = nullptr;
-  for (const auto& param_in : op->value("parameters", json::array())) {
+  // Named, not a temporary of the loop: body_param points into it after the loop.
+  const json parameters = op->value("parameters", json::array());
+  for (const auto& param_in : parameters) {
     const json& param = Resolve(param_in);
     const std::string in = param.value("in", "");
     const std::string pname = param.value("name", "");
@@ -290,14 +292,13 @@ std::vector<std::string> GrafanaContract::Check(const Exchange& exchange) const 
   } else if (responses.contains("default")) {
     response = &responses["default"];
   } else {
-    fail("answers " + status + ", which is not among the documented responses " +
-         [&] {
-           std::string codes;
-           for (const auto& [code, r] : responses.items()) {
-             codes += (codes.empty() ? "" : ", ") + code;
-           }
-           return codes;
-         }());
+    fail("answers " + status + ", which is not among the documented responses " + [&] {
+      std::string codes;
+      for (const auto& [code, r] : responses.items()) {
+        codes += (codes.empty() ? "" : ", ") + code;
+      }
+      return codes;
+    }());
     return out;
   }
   const json& resolved = Resolve(*response);
@@ -307,7 +308,12 @@ std::vector<std::string> GrafanaContract::Check(const Exchange& exchange) const 
       fail("the " + status + " answer is not JSON");
     } else {
       std::vector<std::string> problems;
-      Validate(body, resolved["schema"], "", Side::kResponse, problems);
+      std::string response_name;
+      if (response->is_object() && response->contains("$ref") && (*response)["$ref"].is_string()) {
+        const std::string ref = (*response)["$ref"];
+        response_name = ref.substr(ref.rfind('/') + 1);
+      }
+      Validate(body, resolved["schema"], "", Side::kResponse, problems, 0, response_name);
       for (const auto& p : problems) {
         fail(status + " answer " + p);
       }

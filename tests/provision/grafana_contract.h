@@ -65,7 +65,8 @@ class GrafanaContract {
                 const std::string& where,
                 Side side,
                 std::vector<std::string>& out,
-                int depth = 0) const;
+                int depth = 0,
+                const std::string& name = "") const;
 
   nlohmann::json spec_;
   std::set<std::string> waived_;

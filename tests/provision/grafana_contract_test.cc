@@ -3,13 +3,14 @@
 // gives is checked against Grafana's own published API description, api-merged.json (Swagger
 // 2.0), from the optional corpus (`<OBS_SHARED_DIR>/corpus/grafana-openapi/`, or
 // $OBS_CORPUS_DIR). Without it every test of this binary is reported as skipped.
+#include "provision/grafana_contract.h"
+
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "fakes/fake_grafana.h"
-#include "provision/grafana_contract.h"
 
 namespace obsforge::provision::testing {
 namespace {
@@ -80,10 +81,9 @@ TEST(GrafanaContractChecker, KnowsRightFromWrong) {
   const auto check = [](Exchange e) { return g_contract->Check(e); };
   // A contact point deleted: 202 is documented, 204 is not; the provenance header is not
   // documented on this operation.
-  EXPECT_TRUE(check({.method = "DELETE",
-                     .path = "/api/v1/provisioning/contact-points/abc",
-                     .status = 202})
-                  .empty());
+  EXPECT_TRUE(
+      check({.method = "DELETE", .path = "/api/v1/provisioning/contact-points/abc", .status = 202})
+          .empty());
   EXPECT_EQ(check({.method = "DELETE",
                    .path = "/api/v1/provisioning/contact-points/abc",
                    .headers = {{"X-Disable-Provenance", "true"}},

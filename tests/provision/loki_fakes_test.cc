@@ -150,20 +150,20 @@ TEST_F(LokiRulerTest, GroupsThatLokiSpellsDifferentlySettleAfterOneWrite) {
 TEST(LokiRulerLocalStoreTest, AReadOnlyLocalStoreIsExplained) {
   fakes::testing::TempDir dir;
   const std::string rules = (dir.path() / "rules").string();
-  fakes::FakeLoki loki(
-      {.ruler_store = fakes::RulerStore::kLocal, .rules_directory = rules});
+  fakes::FakeLoki loki({.ruler_store = fakes::RulerStore::kLocal, .rules_directory = rules});
   http::CurlHttpClient curl;
   InMemoryLedger ledger;
   LokiRuler ruler({.base_url = loki.url(), .rule_namespace = "tokpulse"}, curl, ledger);
 
-  // No folder for the tenant: the listing fails with 400.
+  // No file for the namespace: reading it fails with 400 (Loki parses the file it is not given).
   auto unread = ruler.Plan(LoadLokiGroups(Rules("acme", kTwoGroups)));
   ASSERT_FALSE(unread.ok());
   EXPECT_EQ(unread.error().upstream_status, 400);
   EXPECT_THAT(unread.error().message,
               ::testing::HasSubstr("keeps its rules in a local rule store, which its API can "
                                    "read but never write; give runtime.loki a config_dir"));
-  EXPECT_THAT(unread.error().message, ::testing::HasSubstr("unable to read rule dir"));
+  EXPECT_THAT(unread.error().message,
+              ::testing::HasSubstr("400 error parsing " + rules + "/acme/tokpulse"));
 
   // The files are there but differ: the write is refused with 500, explained the same way.
   std::filesystem::create_directories(rules + "/acme");

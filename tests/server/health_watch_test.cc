@@ -1,12 +1,12 @@
 // What `serve` watches, from the spec to the checks, run against the fakes of Loki and Tempo
 // (which answer as the real servers do): the tenant rule, the OTLP endpoints, the ruler,
 // ingestion and version checks, and a whole local stack.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <csignal>
 #include <filesystem>
 #include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "apply/binaries.h"
 #include "apply/environment_controller.h"
@@ -25,10 +25,10 @@
 namespace obsforge::control {
 namespace {
 
-using ::testing::HasSubstr;
 using obsforge::testing::FakeClock;
 using obsforge::testing::FindCheck;
 using obsforge::testing::RunCheckOnce;
+using ::testing::HasSubstr;
 
 // Polls `pred` until it holds or `timeout` passes (waits on an outcome, never on time alone).
 bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
@@ -72,8 +72,7 @@ class WatchedChecksTest : public ::testing::Test {
 
 TEST_F(WatchedChecksTest, LogCanaryOfTheDefaultMultiTenantLokiUsesTheStacksName) {
   fakes::FakeLoki loki;  // auth_enabled, as Loki is by default
-  const auto settings =
-      WatchFor(Stack(R"({"loki":{}})"), "default", {{"loki", loki.url()}}, {});
+  const auto settings = WatchFor(Stack(R"({"loki":{}})"), "default", {{"loki", loki.url()}}, {});
   EXPECT_EQ(settings.watch.endpoints.loki_tenant, "shop");
   const auto outcome = Run(Checks(settings.watch), "loki", "canary_logs");
   EXPECT_TRUE(outcome.ok) << outcome.error;
@@ -117,9 +116,9 @@ TEST_F(WatchedChecksTest, LogCanaryWritesOneStreamAndCarriesItsIdInTheLine) {
 
 TEST_F(WatchedChecksTest, TraceCanaryPushesToTheOtlpReceiverAndFindsTheBase64Ids) {
   fakes::FakeTempo tempo;  // Tempo 2.2: OTLP only on the receiver's port
-  const auto settings = WatchFor(
-      Stack(R"({"tempo":{}})"), "default",
-      {{"tempo", tempo.url()}, {apply::kTempoOtlpHttp, tempo.otlp_url()}}, {});
+  const auto settings =
+      WatchFor(Stack(R"({"tempo":{}})"), "default",
+               {{"tempo", tempo.url()}, {apply::kTempoOtlpHttp, tempo.otlp_url()}}, {});
   EXPECT_EQ(settings.watch.endpoints.tempo_otlp, tempo.otlp_url());
   const auto outcome = Run(Checks(settings.watch), "tempo", "canary_traces");
   EXPECT_TRUE(outcome.ok) << outcome.error;
@@ -163,9 +162,9 @@ TEST_F(WatchedChecksTest, LokiRulerCheckReportsRulesWhoseEvaluationFails) {
 
 TEST_F(WatchedChecksTest, TempoIngestionCheckFailsWhenSpansAreRefused) {
   fakes::FakeTempo tempo;
-  const auto settings = WatchFor(
-      Stack(R"({"tempo":{}})"), "default",
-      {{"tempo", tempo.url()}, {apply::kTempoOtlpHttp, tempo.otlp_url()}}, {});
+  const auto settings =
+      WatchFor(Stack(R"({"tempo":{}})"), "default",
+               {{"tempo", tempo.url()}, {apply::kTempoOtlpHttp, tempo.otlp_url()}}, {});
   const auto checks = Checks(settings.watch);
   EXPECT_TRUE(Run(checks, "tempo", "ingestion").ok);
   EXPECT_TRUE(Run(checks, "tempo", "canary_traces").ok);
@@ -257,9 +256,16 @@ spec:
   auto content = spec::MakeMemorySource({});
   const auto stack = spec::ParseStack(spec_text, "fid.yaml", *content);
   controller_ = std::make_unique<apply::EnvironmentController>(
-      apply::ControllerOptions{.data_dir = dir_ / "var",
-                               .ready_timeout = std::chrono::seconds(30),
-                               .path_env = (dir_ / "bin").string() + ":" + apply::ProcessPath()},
+      apply::ControllerOptions{
+          .data_dir = dir_ / "var",
+          .ready_timeout = std::chrono::seconds(30),
+          .path_env = (dir_ / "bin").string() + ":" + apply::ProcessPath(),
+          .env_lookup = [](const std::string& name) -> std::optional<std::string> {
+            if (name == "FID_SLACK") {
+              return "https://hooks.slack.invalid/fid";
+            }
+            return std::nullopt;
+          }},
       http_, clock_, core::NullLogger());
   const auto applied = controller_->Apply(stack, "dev", *content);
   ASSERT_EQ(applied.outcome, apply::Outcome::kApplied)
@@ -267,12 +273,12 @@ spec:
 
   fakes::FakeSlack slack;
   notify::InMemoryOutbox outbox;
-  notify::Notifier notifier({.min_interval = std::chrono::milliseconds(10),
-                             .poll = std::chrono::milliseconds(10)},
-                            outbox, http_, clock_, core::NullLogger());
+  notify::Notifier notifier(
+      {.min_interval = std::chrono::milliseconds(10), .poll = std::chrono::milliseconds(10)},
+      outbox, http_, clock_, core::NullLogger());
   notifier.AddWebhook("{secret: FID_SLACK}", core::Secret(slack.WebhookUrl()));
-  health::HealthMonitor monitor({.prober = {.spread_first_run = false}}, clock_, &notifier,
-                                nullptr, core::NullLogger());
+  health::HealthMonitor monitor({.prober = {.spread_first_run = false}}, clock_, &notifier, nullptr,
+                                core::NullLogger());
   const auto settings = WatchFor(stack, "dev", controller_->Urls(stack, "dev"), {});
   EXPECT_EQ(settings.watch.endpoints.loki_tenant, "fid");
   EXPECT_FALSE(settings.watch.endpoints.tempo_otlp.empty());
