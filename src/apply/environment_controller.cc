@@ -51,7 +51,6 @@ ApplyResult FailedRender(const core::InputError& e) {
   return result;
 }
 
-
 // One note per running component whose version is not the one the spec declares. A component
 // that does not answer (not started, unreachable) says nothing: there is nothing to compare.
 std::vector<std::string> VersionNotes(const spec::EnvironmentSpec& env,

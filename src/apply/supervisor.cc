@@ -18,7 +18,7 @@ struct Supervisor::Command {
   enum class Kind { kStart, kStop };
   Kind kind = Kind::kStart;
   std::string name;
-  std::optional<ProcessSpec> spec;  // kStart: nullopt = the kept spec
+  std::optional<ProcessSpec> spec;                   // kStart: nullopt = the kept spec
   std::optional<std::chrono::milliseconds> timeout;  // kStop: nullopt = the process's own
   std::promise<core::Result<void>> done;
 };

@@ -88,8 +88,8 @@ class Supervisor {
   core::Result<void> Start(ProcessSpec spec);
 
   /// Stops `name`: SIGTERM to its process group, SIGKILL after `timeout` (default: its spec's
-  /// stop_timeout, else options.stop_timeout), and returns once it has been reaped. Ok when it is not running;
-  /// kNotFound when the name was never started.
+  /// stop_timeout, else options.stop_timeout), and returns once it has been reaped. Ok when it is
+  /// not running; kNotFound when the name was never started.
   core::Result<void> Stop(const std::string& name,
                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 

@@ -73,8 +73,8 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
       watch.flap_window = core::ParseDuration(it->get<std::string>());  // "0s" turns damping off
     }
     if (auto it = notify.find("recovery_after"); it != notify.end() && it->is_number_integer()) {
-      watch.recovery_after = static_cast<int>(std::clamp<std::int64_t>(
-          it->get<std::int64_t>(), 1, std::numeric_limits<int>::max()));
+      watch.recovery_after = static_cast<int>(
+          std::clamp<std::int64_t>(it->get<std::int64_t>(), 1, std::numeric_limits<int>::max()));
     }
   }
   watch.failure_threshold = defaults.failure_threshold;

@@ -144,10 +144,11 @@ ComponentCheck LokiCanary(const Endpoints& endpoints,
     run->id = ids(16);
     run->timestamp_ns = NowNanos(clock);
     run->deadline = clock.Monotonic() + options.canary_deadline;
-    json body{{"streams", json::array({{{"stream", {{"job", kCanaryStream}}},
-                                        {"values", json::array({json::array(
-                                                       {run->timestamp_ns,
-                                                        "obsforge canary " + run->id})})}}})}};
+    json body{
+        {"streams",
+         json::array({{{"stream", {{"job", kCanaryStream}}},
+                       {"values", json::array({json::array(
+                                      {run->timestamp_ns, "obsforge canary " + run->id})})}}})}};
     http::Request request = Get(base, "/loki/api/v1/push", options);
     request.method = "POST";
     request.headers = tenant;
@@ -166,15 +167,15 @@ ComponentCheck LokiCanary(const Endpoints& endpoints,
     }
     const std::string line = "obsforge canary " + run->id;
     const long long ns = std::atoll(run->timestamp_ns.c_str());
-    http::Request query = Get(
-        base,
-        "/loki/api/v1/query_range?" +
-            http::BuildQuery({{"query", std::string("{job=\"") + kCanaryStream + "\"} |= \"" +
-                                            line + "\""},
-                              {"start", std::to_string(ns - 60'000'000'000LL)},
-                              {"end", std::to_string(ns + 60'000'000'000LL)},
-                              {"limit", "5"}}),
-        options);
+    http::Request query =
+        Get(base,
+            "/loki/api/v1/query_range?" +
+                http::BuildQuery(
+                    {{"query", std::string("{job=\"") + kCanaryStream + "\"} |= \"" + line + "\""},
+                     {"start", std::to_string(ns - 60'000'000'000LL)},
+                     {"end", std::to_string(ns + 60'000'000'000LL)},
+                     {"limit", "5"}}),
+            options);
     query.headers = tenant;
     auto found = [line](const http::Response& response) {
       const auto body = ParseJson(response);
@@ -218,7 +219,8 @@ bool HoldsTrace(const http::Response& response, const std::string& hex_id) {
     }
   }
   if (const auto trace = body->find("trace"); batches == nullptr && trace != body->end() &&
-                                              trace->is_object() && trace->contains("resourceSpans")) {
+                                              trace->is_object() &&
+                                              trace->contains("resourceSpans")) {
     batches = &(*trace)["resourceSpans"];
   }
   if (batches == nullptr || !batches->is_array()) {
@@ -235,7 +237,8 @@ bool HoldsTrace(const http::Response& response, const std::string& hex_id) {
         }
         for (const auto& span : scope.value("spans", json::array())) {
           const std::string id = span.is_object() ? Str(span, "traceId") : "";
-          if (!id.empty() && (id == base64 || core::ToHex(core::FromHex(id).value_or("")) == hex_id)) {
+          if (!id.empty() &&
+              (id == base64 || core::ToHex(core::FromHex(id).value_or("")) == hex_id)) {
             return true;
           }
         }
@@ -252,8 +255,9 @@ ComponentCheck Misconfigured(std::string component,
                              http::Request request,
                              std::string why,
                              const CheckOptions& options) {
-  return Make(std::move(component), std::move(name), false, std::move(request),
-              [why = std::move(why)](const Answer&) { return ProbeOutcome::Fail(why); }, options);
+  return Make(
+      std::move(component), std::move(name), false, std::move(request),
+      [why = std::move(why)](const Answer&) { return ProbeOutcome::Fail(why); }, options);
 }
 
 ComponentCheck TempoCanary(const Endpoints& endpoints,
@@ -330,14 +334,15 @@ ComponentCheck TempoCanary(const Endpoints& endpoints,
 ComponentCheck LokiRules(const Endpoints& endpoints, const CheckOptions& options) {
   http::Request request = Get(endpoints.loki, "/prometheus/api/v1/rules", options);
   request.headers = TenantHeader(endpoints);
-  return Make("loki", "rules", false, std::move(request),
-              [](const Answer& answer) {
-                if (answer.ok() && answer->status == 404) {
-                  return ProbeOutcome::Ok(0);  // no ruler in this Loki: no rules to fail
-                }
-                return On200(ParseRules)(answer);
-              },
-              options);
+  return Make(
+      "loki", "rules", false, std::move(request),
+      [](const Answer& answer) {
+        if (answer.ok() && answer->status == 404) {
+          return ProbeOutcome::Ok(0);  // no ruler in this Loki: no rules to fail
+        }
+        return On200(ParseRules)(answer);
+      },
+      options);
 }
 
 // Tempo's distributor counts what its receivers refuse and what it fails to hand to the
@@ -348,35 +353,34 @@ ComponentCheck TempoIngestion(const Endpoints& endpoints, const CheckOptions& op
     std::optional<double> failures;
   };
   auto last = std::make_shared<Counters>();
-  return Make(
-      "tempo", "ingestion", false, Get(endpoints.tempo, "/metrics", options),
-      On200([last](const http::Response& r) {
-        auto sum = [&r](std::initializer_list<const char*> names) {
-          double total = 0;
-          for (const char* name : names) {
-            total += MetricSum(r.body, name).value_or(0);
-          }
-          return total;
-        };
-        const double refused =
-            sum({"tempo_receiver_refused_spans", "tempo_receiver_refused_spans_total"});
-        const double failures = sum({"tempo_distributor_ingester_append_failures_total"});
-        const double received = sum({"tempo_distributor_spans_received_total"});
-        const Counters before = *last;
-        *last = Counters{.refused = refused, .failures = failures};
-        const double new_refused = before.refused ? refused - *before.refused : 0;
-        const double new_failures = before.failures ? failures - *before.failures : 0;
-        if (new_refused > 0 || new_failures > 0) {
-          return ProbeOutcome::Fail(
-              std::to_string(static_cast<long long>(new_refused)) +
-                  " spans refused by the receivers and " +
-                  std::to_string(static_cast<long long>(new_failures)) +
-                  " failed ingester appends since the last check",
-              received);
-        }
-        return ProbeOutcome::Ok(received);
-      }),
-      options);
+  return Make("tempo", "ingestion", false, Get(endpoints.tempo, "/metrics", options),
+              On200([last](const http::Response& r) {
+                auto sum = [&r](std::initializer_list<const char*> names) {
+                  double total = 0;
+                  for (const char* name : names) {
+                    total += MetricSum(r.body, name).value_or(0);
+                  }
+                  return total;
+                };
+                const double refused =
+                    sum({"tempo_receiver_refused_spans", "tempo_receiver_refused_spans_total"});
+                const double failures = sum({"tempo_distributor_ingester_append_failures_total"});
+                const double received = sum({"tempo_distributor_spans_received_total"});
+                const Counters before = *last;
+                *last = Counters{.refused = refused, .failures = failures};
+                const double new_refused = before.refused ? refused - *before.refused : 0;
+                const double new_failures = before.failures ? failures - *before.failures : 0;
+                if (new_refused > 0 || new_failures > 0) {
+                  return ProbeOutcome::Fail(
+                      std::to_string(static_cast<long long>(new_refused)) +
+                          " spans refused by the receivers and " +
+                          std::to_string(static_cast<long long>(new_failures)) +
+                          " failed ingester appends since the last check",
+                      received);
+                }
+                return ProbeOutcome::Ok(received);
+              }),
+              options);
 }
 
 // The check component name of a spec component.

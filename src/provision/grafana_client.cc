@@ -72,9 +72,9 @@ core::Result<http::Response> GrafanaClient::CallRaw(const std::string& method,
   if (options_.token) {
     request.headers.emplace_back("Authorization", "Bearer " + options_.token->Reveal());
   } else if (!options_.basic_user.empty()) {
-    request.headers.emplace_back(
-        "Authorization",
-        "Basic " + core::Base64Encode(options_.basic_user + ":" + options_.basic_password.Reveal()));
+    request.headers.emplace_back("Authorization",
+                                 "Basic " + core::Base64Encode(options_.basic_user + ":" +
+                                                               options_.basic_password.Reveal()));
   }
   if (options_.org_id > 0) {
     request.headers.emplace_back("X-Grafana-Org-Id", std::to_string(options_.org_id));

@@ -251,10 +251,9 @@ std::vector<Field> OverridableFields() {
                         {"timeout", Duration()},
                         {"failure_threshold", Int(1, std::numeric_limits<std::int64_t>::max())},
                         {"canaries", Bool()},
-                        {"notify",
-                         MapOf({{"flap_window", Duration()},
-                                {"recovery_after",
-                                 Int(1, std::numeric_limits<std::int32_t>::max())}})},
+                        {"notify", MapOf({{"flap_window", Duration()},
+                                          {"recovery_after",
+                                           Int(1, std::numeric_limits<std::int32_t>::max())}})},
                         {"slack", MapOf({{"webhook", SecretRef()}, {"channel", String()}})}})},
   };
 }
@@ -262,12 +261,9 @@ std::vector<Field> OverridableFields() {
 Check Runtime() {
   std::vector<Field> fields = {{"type", Enum({"local", "external"}), true}};
   for (const auto& component : ComponentNames()) {
-    std::vector<Field> settings = {{"url", HttpUrl()},
-                                   {"config_dir", AbsolutePath()},
-                                   {"tenant", String()},
-                                   {"token", SecretRef()},
-                                   {"user", String()},
-                                   {"password", SecretRef()},
+    std::vector<Field> settings = {{"url", HttpUrl()},     {"config_dir", AbsolutePath()},
+                                   {"tenant", String()},   {"token", SecretRef()},
+                                   {"user", String()},     {"password", SecretRef()},
                                    {"port", Int(1, 65535)}};
     if (component == "tempo") {
       // Tempo takes OTLP on its receivers' ports, not on its API url.

@@ -180,7 +180,9 @@ FakeResponse Yaml(int status, const YAML::Node& node) {
 }
 
 // The ruler's answers are Prometheus API envelopes with every field present.
-json Envelope(const std::string& status, const json& data, const std::string& type,
+json Envelope(const std::string& status,
+              const json& data,
+              const std::string& type,
               const std::string& error) {
   return json{{"status", status}, {"data", data}, {"errorType", type}, {"error", error}};
 }
@@ -332,9 +334,8 @@ std::optional<YAML::Node> DecodeGroup(const YAML::Node& posted, std::vector<std:
       errors.push_back("field 'expr' must be set in rule");
     } else if (expr.front() == '{' && !ParseLogQuery(expr)) {
       errors.push_back("could not parse expression for " +
-                       (record.empty() ? "alert '" + alert : "record '" + record) +
-                       "' in group '" + name + "': parse error : syntax error in \"" + expr +
-                       "\"");
+                       (record.empty() ? "alert '" + alert : "record '" + record) + "' in group '" +
+                       name + "': parse error : syntax error in \"" + expr + "\"");
     } else if (!record.empty() && !annotations->empty()) {
       errors.push_back("invalid field 'annotations' in recording rule");
     } else if (!record.empty() && for_->count() != 0) {
@@ -511,11 +512,12 @@ struct FakeLoki::State {
                                      "log queries are not supported as an instant query type, "
                                      "please change your query to a range query type");
       }
-      return FakeResponse::Json(200, json{{"status", "success"},
-                                          {"data",
-                                           {{"resultType", "streams"},
-                                            {"result", json::array()},
-                                            {"stats", json::object()}}}});
+      return FakeResponse::Json(
+          200,
+          json{
+              {"status", "success"},
+              {"data",
+               {{"resultType", "streams"}, {"result", json::array()}, {"stats", json::object()}}}});
     }
     return FakeResponse::Json(
         200,
@@ -544,7 +546,8 @@ struct FakeLoki::State {
     std::vector<YAML::Node> out;
     try {
       const YAML::Node doc = YAML::LoadFile(file);
-      for (const auto& group : doc["groups"] ? doc["groups"] : YAML::Node(YAML::NodeType::Sequence)) {
+      for (const auto& group :
+           doc["groups"] ? doc["groups"] : YAML::Node(YAML::NodeType::Sequence)) {
         std::vector<std::string> ignored;
         auto decoded = DecodeGroup(group, ignored);
         if (!decoded) {
@@ -770,11 +773,12 @@ FakeLoki::FakeLoki(LokiOptions options)
     return FakeResponse{
         .status = 200,
         .headers = {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
-        .body = "# HELP loki_build_info A metric with a constant '1' value labeled by version, "
-                "revision, branch, and goversion from which loki was built.\n"
-                "# TYPE loki_build_info gauge\n"
-                "loki_build_info{branch=\"HEAD\",goversion=\"\",revision=\"fake\",version=\"" +
-                s.options.version + "\"} 1\n"};
+        .body =
+            "# HELP loki_build_info A metric with a constant '1' value labeled by version, "
+            "revision, branch, and goversion from which loki was built.\n"
+            "# TYPE loki_build_info gauge\n"
+            "loki_build_info{branch=\"HEAD\",goversion=\"\",revision=\"fake\",version=\"" +
+            s.options.version + "\"} 1\n"};
   });
   server_->SetGuard([&s](const FakeRequest& request) -> std::optional<FakeResponse> {
     const bool api = request.path.starts_with("/loki/api/") ||

@@ -26,12 +26,12 @@ struct FakeOtelcol::State {
     }
     const auto uptime_ms = (Poco::Timestamp() - started) / 1000;
     return FakeResponse::Json(
-        200, nlohmann::json{{"status", "Server available"},
-                            {"upSince", Poco::DateTimeFormatter::format(
-                                            started, Poco::DateTimeFormat::ISO8601_FRAC_FORMAT)},
-                            {"uptime", std::to_string(uptime_ms / 1000) + "." +
-                                           std::to_string(1000 + uptime_ms % 1000).substr(1) +
-                                           "s"}});
+        200,
+        nlohmann::json{{"status", "Server available"},
+                       {"upSince", Poco::DateTimeFormatter::format(
+                                       started, Poco::DateTimeFormat::ISO8601_FRAC_FORMAT)},
+                       {"uptime", std::to_string(uptime_ms / 1000) + "." +
+                                      std::to_string(1000 + uptime_ms % 1000).substr(1) + "s"}});
   }
 };
 
@@ -60,7 +60,8 @@ FakeOtelcol::FakeOtelcol(OtelcolOptions options)
         }
         std::lock_guard lock(s.mutex);
         ++s.received[signal];
-        return FakeResponse::Json(200, nlohmann::json{{"partialSuccess", nlohmann::json::object()}});
+        return FakeResponse::Json(200,
+                                  nlohmann::json{{"partialSuccess", nlohmann::json::object()}});
       });
     }
     otlp_->Start();

@@ -105,9 +105,9 @@ struct FakeSlack::State {
           return FakeResponse::Text(400, "invalid_attachments");
         }
         for (const char* key : {"text", "fallback", "pretext", "title"}) {
-          has_attachments = has_attachments || (attachment.contains(key) &&
-                                                attachment[key].is_string() &&
-                                                !attachment[key].get<std::string>().empty());
+          has_attachments =
+              has_attachments || (attachment.contains(key) && attachment[key].is_string() &&
+                                  !attachment[key].get<std::string>().empty());
         }
         has_attachments = has_attachments || attachment.contains("blocks") ||
                           !attachment.value("fields", json::array()).empty();

@@ -63,9 +63,9 @@ std::optional<std::string> OtlpId(const json* value, std::size_t bytes, std::str
 }
 
 const char* KindName(int kind) {
-  static constexpr const char* kNames[] = {
-      "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-      "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
+  static constexpr const char* kNames[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+                                           "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
+                                           "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
   return kind >= 0 && kind < 6 ? kNames[kind] : "SPAN_KIND_UNSPECIFIED";
 }
 
@@ -102,7 +102,8 @@ struct FakeTempo::State {
 
   // One span as Tempo gives it back (golang/protobuf jsonpb): ids in base64, the kind by name,
   // times as strings.
-  static std::optional<json> StoredSpan(const json& span, std::string& trace_hex,
+  static std::optional<json> StoredSpan(const json& span,
+                                        std::string& trace_hex,
                                         std::string& error) {
     if (!span.is_object()) {
       error = "ReadObject: expect { or n";
@@ -117,8 +118,8 @@ struct FakeTempo::State {
     }
     trace_hex = core::ToHex(*trace);
     json out = span;
-    for (const char* key : {"trace_id", "span_id", "parent_span_id", "start_time_unix_nano",
-                            "end_time_unix_nano"}) {
+    for (const char* key :
+         {"trace_id", "span_id", "parent_span_id", "start_time_unix_nano", "end_time_unix_nano"}) {
       out.erase(key);
     }
     out.erase("traceId");
@@ -141,9 +142,8 @@ struct FakeTempo::State {
         out["kind"] = KindName(k);
       }
     }
-    for (const auto& [camel, snake] :
-         {std::pair{"startTimeUnixNano", "start_time_unix_nano"},
-          std::pair{"endTimeUnixNano", "end_time_unix_nano"}}) {
+    for (const auto& [camel, snake] : {std::pair{"startTimeUnixNano", "start_time_unix_nano"},
+                                       std::pair{"endTimeUnixNano", "end_time_unix_nano"}}) {
       if (const json* t = Member(span, camel, snake); t != nullptr) {
         out[camel] = t->is_string() ? t->get<std::string>() : t->dump();
       }
@@ -168,9 +168,8 @@ struct FakeTempo::State {
     int spans = 0;
     std::string error;
     const json* resource_spans = Member(body, "resourceSpans", "resource_spans");
-    for (const auto& rs : resource_spans != nullptr && resource_spans->is_array()
-                              ? *resource_spans
-                              : json::array()) {
+    for (const auto& rs : resource_spans != nullptr && resource_spans->is_array() ? *resource_spans
+                                                                                  : json::array()) {
       const json* resource = Member(rs, "resource", "resource");
       std::map<std::string, json> per_trace;  // trace id -> scopeSpans
       // Only scopeSpans is read: the legacy instrumentationLibrarySpans is ignored.

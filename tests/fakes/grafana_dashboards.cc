@@ -53,10 +53,9 @@ void CollectSubtree(const GrafanaOrg& org, const std::string& uid, std::vector<s
 // (pkg/services/dashboards/errors.go), folders "the folder has been changed by someone else"
 // (pkg/api/apierrors/folder.go).
 FakeResponse VersionMismatch(const std::string& what) {
-  return FakeResponse::Json(
-      412, json{{"status", "version-mismatch"},
-                {"message", (what == "folder" ? "the " : "The ") + what +
-                                " has been changed by someone else"}});
+  return FakeResponse::Json(412, json{{"status", "version-mismatch"},
+                                      {"message", (what == "folder" ? "the " : "The ") + what +
+                                                      " has been changed by someone else"}});
 }
 
 FakeResponse CreateFolder(GrafanaState& state, FakeRequest& request, GrafanaOrg& org) {

@@ -263,7 +263,8 @@ TEST(LokiTest, ALocalRuleStoreIsReadOnly) {
   const std::string rules = (dir.path() / "rules").string();
   FakeLoki loki(LokiOptions{.ruler_store = RulerStore::kLocal, .rules_directory = rules});
   const http::Headers post{{"X-Scope-OrgID", "team-a"}, {"Content-Type", "application/yaml"}};
-  const std::string group = "name: g\nrules:\n  - alert: A\n    expr: sum(rate({a=\"b\"}[1m])) > 0\n";
+  const std::string group =
+      "name: g\nrules:\n  - alert: A\n    expr: sum(rate({a=\"b\"}[1m])) > 0\n";
   // No folder for the tenant yet.
   auto list = Call(loki.port(), "GET", "/loki/api/v1/rules", "", kTenantA);
   EXPECT_EQ(list.status, 400);
@@ -287,7 +288,8 @@ TEST(LokiTest, ALocalRuleStoreIsReadOnly) {
   EXPECT_EQ(del.status, 500);
   EXPECT_EQ(del.Json()["error"], "DeleteNamespace unsupported in rule local store");
   // What is in the files is what the API lists.
-  std::ofstream(rules + "/team-a/shop") << "groups:\n  - " << "name: g\n    rules:\n"
+  std::ofstream(rules + "/team-a/shop") << "groups:\n  - "
+                                        << "name: g\n    rules:\n"
                                         << "      - alert: A\n        expr: x\n        for: 60s\n";
   auto listed = Call(loki.port(), "GET", "/loki/api/v1/rules/shop", "", kTenantA);
   ASSERT_EQ(listed.status, 200);
@@ -298,8 +300,9 @@ TEST(LokiTest, ALocalRuleStoreIsReadOnly) {
 
 TEST(LokiTest, PrometheusRulesReportEvaluationHealth) {
   FakeLoki loki;
-  loki.SeedRuleGroup("team-a", "shop",
-                     "name: g\nrules:\n  - alert: Errors\n    expr: sum(rate({a=\"b\"}[1m])) > 0\n");
+  loki.SeedRuleGroup(
+      "team-a", "shop",
+      "name: g\nrules:\n  - alert: Errors\n    expr: sum(rate({a=\"b\"}[1m])) > 0\n");
   loki.SetRuleEvaluationError("team-a", "Errors", "parse error at line 1");
   EXPECT_EQ(Call(loki.port(), "GET", "/prometheus/api/v1/rules").status, 401);
   const auto reply = Call(loki.port(), "GET", "/prometheus/api/v1/rules", "", kTenantA);
@@ -326,8 +329,7 @@ TEST(LokiTest, RulerRejectsInvalidGroups) {
   EXPECT_EQ(no_expr.status, 400);
   EXPECT_EQ(no_expr.body, "field 'expr' must be set in rule\n");
   // One error per failing rule, joined.
-  auto two = post_group(
-      "name: g\nrules:\n  - alert: A\n    record: b\n    expr: x\n  - expr: x\n");
+  auto two = post_group("name: g\nrules:\n  - alert: A\n    record: b\n    expr: x\n  - expr: x\n");
   EXPECT_EQ(two.body,
             "only one of 'record' and 'alert' must be set, one of 'record' or 'alert' must be "
             "set\n");

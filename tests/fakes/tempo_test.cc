@@ -97,7 +97,8 @@ TEST(TempoTest, TracesComeBackAsProtobufJsonWithBase64Ids) {
   EXPECT_EQ(missing.status, 404);
   auto bad = Call(tempo.port(), "GET", "/api/traces/12x4");
   EXPECT_EQ(bad.status, 400);
-  EXPECT_EQ(bad.body, "trace IDs can only contain hex characters: invalid character 'x' at position 3");
+  EXPECT_EQ(bad.body,
+            "trace IDs can only contain hex characters: invalid character 'x' at position 3");
   EXPECT_EQ(Call(tempo.port(), "GET", "/api/traces/" + std::string(33, 'a')).body,
             "trace IDs can't be larger than 128 bits");
   auto search = Call(tempo.port(), "GET", "/api/search");

@@ -59,7 +59,8 @@ metadata: {name: prov}
 spec:
   components:
     prometheus: {}
-    loki: )" + loki + R"(
+    loki: )" +
+         loki + R"(
     grafana: {}
   dashboards:
     - {path: dashboards/*.json, folder: {uid: prov, title: Prov}}

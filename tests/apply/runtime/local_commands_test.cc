@@ -74,7 +74,8 @@ TEST(StopTimeoutTest, TempoOutlastsItsThirtySecondShutdownSleep) {
 
 TEST(TempoReceiversTest, TheTemplatesDefaultUnlessTheSpecLists) {
   EXPECT_THAT(TempoReceivers(nlohmann::json::object()), ElementsAre("otlp_grpc", "otlp_http"));
-  EXPECT_THAT(TempoReceivers({{"receivers", nlohmann::json::array({"zipkin"})}}), ElementsAre("zipkin"));
+  EXPECT_THAT(TempoReceivers({{"receivers", nlohmann::json::array({"zipkin"})}}),
+              ElementsAre("zipkin"));
 }
 
 }  // namespace

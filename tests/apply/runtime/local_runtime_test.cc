@@ -117,9 +117,9 @@ TEST(LocalRuntimeTest, TempoOtlpReceiversAreOnTheirAllocatedPorts) {
   EXPECT_EQ(urls.at(kTempoOtlpHttp), "http://127.0.0.1:" + std::to_string(ports.at("otlp_http")));
   EXPECT_EQ(urls.at(kTempoOtlpGrpc), "http://127.0.0.1:" + std::to_string(ports.at("otlp_grpc")));
   // Only the gRPC receiver: Tempo has no OTLP/HTTP endpoint at all.
-  auto grpc_only =
-      LocalRuntime::Open(DemoEnv({{"tempo", {{"receivers", nlohmann::json::array({"otlp_grpc"})}}}}),
-                         {.data_dir = dir.path() / "b"}, http, clock);
+  auto grpc_only = LocalRuntime::Open(
+      DemoEnv({{"tempo", {{"receivers", nlohmann::json::array({"otlp_grpc"})}}}}),
+      {.data_dir = dir.path() / "b"}, http, clock);
   ASSERT_TRUE(grpc_only.ok());
   EXPECT_FALSE((*grpc_only)->Urls().contains(kTempoOtlpHttp));
   EXPECT_TRUE((*grpc_only)->Urls().contains(kTempoOtlpGrpc));

@@ -221,8 +221,8 @@ TEST(SupervisorTest, APerProcessStopTimeoutOutlastsTheDefault) {
   ASSERT_TRUE(supervisor.Start(slow).ok());
   ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.path() / "armed"); }, 5s));
   std::thread stopper([&] { EXPECT_TRUE(supervisor.Stop("slow").ok()); });
-  ASSERT_TRUE(WaitUntil(
-      [&] { return StateOf(supervisor, "slow").phase == ProcessPhase::kStopping; }, 5s));
+  ASSERT_TRUE(
+      WaitUntil([&] { return StateOf(supervisor, "slow").phase == ProcessPhase::kStopping; }, 5s));
   clock.Advance(11s);
   EXPECT_EQ(supervisor.Stop("nope").error().code, core::ErrorCode::kNotFound);
   EXPECT_EQ(supervisor.Stop("nope").error().code, core::ErrorCode::kNotFound);
