@@ -29,24 +29,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos) {
-      end = path.size();
-    }
-    out.emplace_back(path.substr(start, end - start));
-    start = end;
-  }
-  return out;
-}
-
 FakeRequest ReadRequest(Poco::Net::HTTPServerRequest& request) {
   FakeRequest out;
   out.method = request.getMethod();
@@ -77,6 +59,24 @@ void Send(const FakeResponse& reply, Poco::Net::HTTPServerResponse& response) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    out.emplace_back(path.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
 
 std::string FakeRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

@@ -64,6 +64,9 @@ struct FakeResponse {
 /// collector's OTLP/HTTP receiver writes its 405 and 415 answers.
 FakeResponse PlainText(int status, std::string body);
 
+/// The non-empty segments of a URL path ("/a//b/" -> {"a", "b"}).
+std::vector<std::string> SplitPath(std::string_view path);
+
 /// True when `version` ("2.9.9", "v3.1.0", "2.2") is `major.minor` or newer; a version that
 /// does not start with a number (a development build) counts as the newest.
 bool VersionAtLeast(const std::string& version, int major, int minor);

@@ -4,28 +4,12 @@
 #include <cctype>
 #include <regex>
 
+#include "fakes/fake_server.h"
+
 namespace obsforge::provision::testing {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> Segments(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    const auto end = path.find('/', start);
-    out.push_back(path.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) {
-      break;
-    }
-    start = end;
-  }
-  return out;
-}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -95,11 +79,11 @@ const json& GrafanaContract::Resolve(const json& node) const {
 const json* GrafanaContract::FindOperation(const std::string& method,
                                            const std::string& path,
                                            std::string& template_out) const {
-  const auto wanted = Segments(path);
+  const auto wanted = fakes::SplitPath(path);
   const json* best = nullptr;
   int best_literals = -1;
   for (const auto& [tmpl, item] : spec_["paths"].items()) {
-    const auto segments = Segments(tmpl);
+    const auto segments = fakes::SplitPath(tmpl);
     if (segments.size() != wanted.size()) {
       continue;
     }
