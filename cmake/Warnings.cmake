@@ -29,9 +29,12 @@ function(obs_library module)
   obs_target_options(obsforge_${module})
 endfunction()
 
-# obs_test(<name> SOURCES... [DEPS ...]): a GoogleTest binary registered with ctest.
+# obs_test(<name> SOURCES... [DEPS ...] [DISCOVER_FILTER expr] [ONE_PROCESS]): a GoogleTest
+# binary registered with ctest, one ctest test per test case (only those matching the gtest filter
+# expr, if given); with ONE_PROCESS, one ctest test running the whole binary (for test cases that
+# share one costly fixture, such as the PostgreSQL server a binary starts).
 function(obs_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "ONE_PROCESS" "DISCOVER_FILTER" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} obs_test_paths GTest::gmock_main)
   target_include_directories(${name} PRIVATE "${CMAKE_SOURCE_DIR}/tests" "${CMAKE_SOURCE_DIR}/src")
@@ -39,5 +42,13 @@ function(obs_test name)
   # -D flags: test objects stay the same wherever the repository is, so ccache serves a copy.
   target_compile_options(${name} PRIVATE -include "${CMAKE_SOURCE_DIR}/tests/support/paths.h")
   obs_target_options(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  if(ARG_ONE_PROCESS)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+  elseif(ARG_DISCOVER_FILTER)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_FILTER "${ARG_DISCOVER_FILTER}"
+                         PROPERTIES LABELS "${ARG_LABELS}")
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
 endfunction()

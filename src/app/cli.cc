@@ -108,11 +108,35 @@ int Main(int argc, char** argv) {
        "Where posted specs' paths resolve (default .)");
   Flag(serve_cmd, "tokens-file", serve.tokens_file, "Bearer tokens and roles (YAML)");
   Flag(serve_cmd, "store", serve.store,
-       "Store: sqlite, the only one (obsforge.db in --data-dir); PostgreSQL is not supported yet")
+       "sqlite (default: DATA_DIR/obsforge.db), sqlite:PATH or postgresql://user@host:port/db")
       ->check(CLI::Validator([](const std::string& value) { return server::StoreProblem(value); },
-                             "sqlite"));
+                             "URL"));
+  Flag(serve_cmd, "replicas", serve.replicas,
+       "Serve processes sharing the store (default 1; more need PostgreSQL)")
+      ->check(CLI::Range(1, 1000));
   Flag(serve_cmd, "bootstrap", serve.bootstrap, "Create these stacks at start unless they exist");
   serve_cmd->callback([&] { exit_code = RunServe(serve, io); });
+
+  // store migrate / store check: whole-store work, with every server using the store stopped.
+  auto* store_cmd = app.add_subcommand("store", "Copy a store into another, or check one");
+  store_cmd->require_subcommand(1);
+  StoreMigrateOptions migrate;
+  auto* migrate_cmd = store_cmd->add_subcommand(
+      "migrate", "Copy everything of one store into another and verify the copy");
+  Flag(migrate_cmd, "from", migrate.from, "Store URL to copy from (e.g. sqlite:./var)")->required();
+  Flag(migrate_cmd, "to", migrate.to, "Store URL to copy into (e.g. postgresql://u@host/db)")
+      ->required();
+  migrate_cmd->add_flag("--force", migrate.force, "Replace what the target holds")
+      ->envname(EnvName("force"));
+  Flag(migrate_cmd, "data-dir", migrate.data_dir, "Where 'sqlite' alone points (default ./var)");
+  migrate_cmd->callback([&] { exit_code = RunStoreMigrate(migrate, io); });
+  StoreCheckOptions check;
+  auto* check_cmd = store_cmd->add_subcommand(
+      "check", "Print each table's rows and hash, and check the rules between tables");
+  Flag(check_cmd, "config", check.config, "Server configuration file (obsforge.yaml)");
+  Flag(check_cmd, "store", check.store, "Store URL (default: as serve finds it)");
+  Flag(check_cmd, "data-dir", check.data_dir, "Data directory (default ./var)");
+  check_cmd->callback([&] { exit_code = RunStoreCheck(check, io); });
 
   auto* version_cmd = app.add_subcommand("version", "Print versions");
   version_cmd->callback([&] { exit_code = RunVersion(io); });

@@ -16,9 +16,21 @@ void PrintDiagnostics(const core::InputError& e, std::ostream& err) {
   }
 }
 
+// False (with the reason on `err`) when `--out` names a folder obsforge must not render into.
+bool OutputDirAllowed(const std::filesystem::path& out, std::ostream& err) {
+  if (auto refused = RefuseOutputDir(out)) {
+    err << "--out: " << *refused << "; choose a folder of its own\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int RunRenderRepo(const RenderCliOptions& options, Io io) {
+  if (!OutputDirAllowed(options.out, io.err)) {
+    return kExitUsage;
+  }
   const auto dir = *options.repo / options.stacks_path;
   std::vector<std::filesystem::path> specs;
   if (std::filesystem::is_directory(dir)) {
@@ -83,6 +95,9 @@ int RunRenderRepo(const RenderCliOptions& options, Io io) {
 int RunRender(const RenderCliOptions& options, Io io) {
   if (options.repo) {
     return RunRenderRepo(options, io);
+  }
+  if (!OutputDirAllowed(options.out, io.err)) {
+    return kExitUsage;
   }
   render::Bundle bundle;
   try {

@@ -1,5 +1,5 @@
-// `obsforge serve`: wires the store, the environment controller, health and Slack, the
-// application and the REST server in front of it.
+// `obsforge serve`: wires the store (SQLite or PostgreSQL), the environment controller, health and
+// Slack, the application and the REST server in front of it.
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -19,7 +19,8 @@
 #include "provision/store_ledger.h"
 #include "server/config.h"
 #include "server/server.h"
-#include "store/sqlite_store.h"
+#include "spec/stack.h"
+#include "store/location.h"
 
 namespace obsforge::app {
 namespace {
@@ -31,7 +32,14 @@ extern "C" void OnServeSignal(int /*signal*/) {
   g_serve_stop.store(true);
 }
 
-server::ServerOptions ResolveOptions(const ServeOptions& options) {
+// What serve runs with: flags over OBSFORGE_* over the config file over the defaults.
+struct Resolved {
+  server::ServerOptions server;
+  std::string store;
+  int replicas = 1;
+};
+
+Resolved ResolveOptions(const ServeOptions& options) {
   server::ServerConfig config;
   if (options.config) {
     config = server::LoadServerConfig(*options.config);
@@ -55,7 +63,33 @@ server::ServerOptions ResolveOptions(const ServeOptions& options) {
     resolved.tokens_file = *options.tokens_file;
   }
   resolved.version = kVersion;
-  return resolved;
+  return Resolved{.server = std::move(resolved),
+                  .store = options.store.value_or(config.store),
+                  .replicas = options.replicas.value_or(config.replicas)};
+}
+
+// The local runtime supervises processes on the host that applied them: with several replicas
+// another replica could take the next operation of the same environment and find nothing of
+// it. So with more than one replica it is refused when a spec is stored, naming each
+// environment that would use it (the external runtime works from any replica).
+control::SpecRule LocalRuntimeNeedsOneReplica(int replicas) {
+  return [replicas](const spec::StackSpec& stack) {
+    std::vector<core::Diagnostic> refused;
+    for (const std::string& env : stack.environments) {
+      if (spec::ForEnvironment(stack, env).runtime.type == spec::Runtime::Type::kLocal) {
+        refused.push_back(core::Diagnostic{
+            .file = stack.file,
+            .path = "spec.environments." + env + ".runtime",
+            .message = "the local runtime runs components on one host and needs a single "
+                       "replica, but this server is one of " +
+                       std::to_string(replicas) +
+                       " replicas sharing its store: use the external runtime"});
+      }
+    }
+    if (!refused.empty()) {
+      throw core::InputError(core::InputError::Kind::kInvalidSpec, std::move(refused));
+    }
+  };
 }
 
 // Creates each bootstrap stack through the server's own API (the same path as a user's POST) and
@@ -147,28 +181,36 @@ void PrintUrls(const std::string& base, http::HttpClient& http, Io io) {
 }  // namespace
 
 int RunServe(const ServeOptions& options, Io io) {
-  server::ServerOptions resolved;
+  Resolved settings;
   try {
-    resolved = ResolveOptions(options);
+    settings = ResolveOptions(options);
   } catch (const core::InputError& e) {
     for (const auto& d : e.diagnostics()) {
       io.err << d.ToString() << '\n';
     }
     return kExitFailed;
   }
-  if (options.store && *options.store != "sqlite") {
-    io.err << "store " << *options.store << ": only sqlite is available in this build\n";
+  const server::ServerOptions& resolved = settings.server;
+  auto location = store::ParseStoreUrl(settings.store, resolved.data_dir);
+  if (!location.ok()) {
+    io.err << location.error().message << '\n';
+    return kExitFailed;
+  }
+  if (settings.replicas > 1 && location->kind == store::StoreLocation::Kind::kSqlite) {
+    io.err << "replicas: " << settings.replicas
+           << " processes cannot share a SQLite store; use store: postgresql://user@host/db\n";
     return kExitFailed;
   }
   core::Logger logger(io.err);
   core::SystemClock clock;
   std::filesystem::create_directories(resolved.data_dir);
-  auto store = store::SqliteStore::Open(
-      store::SqliteStoreOptions{.path = (resolved.data_dir / "obsforge.db").string()}, clock);
+  auto store = store::OpenStore(*location, clock);
   if (!store.ok()) {
     io.err << "cannot open the store: " << store.error().message << '\n';
     return kExitFailed;
   }
+  logger.Info("store opened",
+              {{"store", location->display}, {"replicas", std::to_string(settings.replicas)}});
   http::CurlHttpClient http;
   apply::ControllerOptions controller_options;
   controller_options.data_dir = resolved.data_dir;
@@ -185,8 +227,12 @@ int RunServe(const ServeOptions& options, Io io) {
                       [&controller](const spec::StackSpec& stack, const std::string& env) {
                         return controller.Urls(stack, env);
                       });
-  control::Application application(server::ApplicationOptionsFrom(resolved), **store, backend,
-                                   clock, logger, &health.runtime());
+  control::ApplicationOptions application_options = server::ApplicationOptionsFrom(resolved);
+  if (settings.replicas > 1) {
+    application_options.spec_rule = LocalRuntimeNeedsOneReplica(settings.replicas);
+  }
+  control::Application application(std::move(application_options), **store, backend, clock, logger,
+                                   &health.runtime());
   server::Server server(resolved, application, logger);
   g_serve_stop.store(false);
   std::signal(SIGINT, OnServeSignal);

@@ -57,8 +57,8 @@ int RunRenderRepo(const RenderCliOptions& options, Io io);
 
 /// `obsforge render`: renders one environment into `out` (replacing only what obsforge wrote there
 /// before, as listed in its MANIFEST.json), or with `check` compares and prints a unified diff.
-/// Returns kExitOk, or kExitFailed for an invalid spec, a template error or (with check) a
-/// difference.
+/// Returns kExitOk, kExitUsage when `out` is refused (see RefuseOutputDir), or kExitFailed for
+/// an invalid spec, a template error or (with check) a difference.
 int RunRender(const RenderCliOptions& options, Io io);
 
 /// Options of the commands that act on one environment (`plan`, `apply`, `up`).
@@ -93,16 +93,50 @@ struct ServeOptions {
   std::optional<std::filesystem::path> data_dir;
   std::optional<std::filesystem::path> content_dir;
   std::optional<std::filesystem::path> tokens_file;
+  /// Store URL (store::ParseStoreUrl): "sqlite", "sqlite:PATH" or "postgresql://…".
   std::optional<std::string> store;
+  /// How many serve processes share the store (more than one needs PostgreSQL and refuses the
+  /// local runtime).
+  std::optional<int> replicas;
   /// Stack specs to create (POST /api/v1/stacks) once listening, unless they exist already;
   /// the run command uses it to bring the demo stack up.
   std::vector<std::filesystem::path> bootstrap;
 };
 
-/// `obsforge serve`: the REST server with its SQLite store and the local runtime, until SIGTERM or
-/// SIGINT (then it drains and stops every local component). Returns kExitOk on a clean stop,
-/// kExitFailed when it cannot start.
+/// `obsforge serve`: the REST server with its store (SQLite in the data directory by default, or
+/// PostgreSQL) and the local runtime, until SIGTERM or SIGINT (then it drains and stops every
+/// local component). Returns kExitOk on a clean stop, kExitFailed when it cannot start (bad
+/// configuration, a store it cannot open, several replicas on SQLite).
 int RunServe(const ServeOptions& options, Io io);
+
+/// Options of `obsforge store migrate`.
+struct StoreMigrateOptions {
+  std::string from;                          ///< store URL (store::ParseStoreUrl) to copy from
+  std::string to;                            ///< store URL to copy into
+  bool force = false;                        ///< replace what the target holds
+  std::filesystem::path data_dir = "./var";  ///< where "sqlite" alone points
+};
+
+/// `obsforge store migrate`: copies every table of one store into another (stacks, revisions,
+/// environments, operations, health history, provisioned-object ledgers, outbox, gitops state,
+/// and any table a later schema adds), in one transaction on the target, then verifies that
+/// both hold the same rows (count and SHA-256 per table) and prints them. Refuses a target that
+/// holds anything unless `force`. Stop every server using either store first. Returns kExitOk
+/// when copied and verified; kExitFailed otherwise (nothing changed unless verification failed).
+int RunStoreMigrate(const StoreMigrateOptions& options, Io io);
+
+/// Options of `obsforge store check` (the store is found as `serve` finds it).
+struct StoreCheckOptions {
+  std::optional<std::filesystem::path> config;
+  std::optional<std::string> store;
+  std::optional<std::filesystem::path> data_dir;
+};
+
+/// `obsforge store check`: opens the store as `serve` would (applying missing migrations),
+/// prints its schema version and each table's rows and SHA-256, and checks the rules between
+/// tables (store::CheckTables). Returns kExitOk when consistent, kExitFailed when a rule is
+/// broken or the store cannot be opened.
+int RunStoreCheck(const StoreCheckOptions& options, Io io);
 
 /// `obsforge version`: obsforge's version and the versions of the libraries it was built with.
 int RunVersion(Io io);

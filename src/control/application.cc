@@ -17,8 +17,10 @@ Application::Application(ApplicationOptions options,
   runner_ = std::make_unique<OperationRunner>(
       store_, logger_, OperationRunnerOptions{.workers = options_.operation_workers});
   service_ = std::make_unique<StackService>(
-      ServiceOptions{.content_dir = options_.content_dir, .data_dir = options_.data_dir}, store_,
-      health_ != nullptr ? health_->backend() : backend_, *runner_, logger_);
+      ServiceOptions{.content_dir = options_.content_dir,
+                     .data_dir = options_.data_dir,
+                     .spec_rule = options_.spec_rule},
+      store_, health_ != nullptr ? health_->backend() : backend_, *runner_, logger_);
   GitOpsOptions gitops{.sources = options_.gitops,
                        .cache_dir = options_.data_dir / "gitops",
                        .env = options_.secret_env};

@@ -38,6 +38,8 @@ struct ApplicationOptions {
   BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   RetentionOptions retention;
+  /// A rule every spec must pass before it is stored (StackService). Empty: none.
+  SpecRule spec_rule;
 };
 
 /// One environment as it stands now: what runs it and, when watched, its health.

@@ -6,7 +6,7 @@
 
 #include "core/diagnostic.h"
 #include "core/hash.h"
-#include "render/yaml_json.h"
+#include "spec/document.h"
 
 namespace obsforge::control {
 namespace {
@@ -14,15 +14,14 @@ namespace {
 using core::Diagnostic;
 using core::InputError;
 
-// The wrapper form, when `text` is one; nullopt for a plain spec or text that does not parse
-// (ParseStack then reports the syntax error with its position).
-std::optional<nlohmann::ordered_json> AsWrapper(const std::string& text) {
-  nlohmann::ordered_json doc;
-  try {
-    doc = render::ParseYaml(text, "body");  // YAML 1.2 is a superset of JSON
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+// The wrapper form, when `text` is one; nullopt for a plain spec. Parsed with the spec reader's
+// limits (a YAML alias bomb or a deep nesting is refused here, with its position), keeping key
+// order: a spec sent as a map is written back as text for ParseStack, and the order of its
+// environments is the order they are written in.
+std::optional<nlohmann::ordered_json> AsWrapper(const std::string& text,
+                                                const std::string& file,
+                                                const spec::DocumentLimits& limits) {
+  nlohmann::ordered_json doc = spec::ParseOrderedDocument(text, file, limits);
   if (!doc.is_object() || !doc.contains("spec")) {
     return std::nullopt;
   }
@@ -64,7 +63,8 @@ std::string FilesHash(const std::map<std::string, std::string>& files) {
 
 SpecInput ParseSpecBody(const std::string& body,
                         const std::string& file,
-                        const std::filesystem::path& content_dir) {
+                        const std::filesystem::path& content_dir,
+                        const spec::DocumentLimits& limits) {
   if (body.empty()) {
     throw InputError(InputError::Kind::kInvalidSpec,
                      Diagnostic{.file = file, .message = "empty body: expected a stack spec"});
@@ -72,7 +72,7 @@ SpecInput ParseSpecBody(const std::string& body,
   SpecInput input;
   std::string spec_text = body;
   std::string spec_file = file;
-  if (auto wrapper = AsWrapper(body)) {
+  if (auto wrapper = AsWrapper(body, file, limits)) {
     std::vector<Diagnostic> errors;
     if (wrapper->contains("files")) {
       const auto& files = (*wrapper)["files"];
@@ -115,7 +115,7 @@ SpecInput ParseSpecBody(const std::string& body,
   } else {
     input.content = spec::MakeMemorySource(input.files);
   }
-  input.stack = spec::ParseStack(spec_text, spec_file, *input.content);
+  input.stack = spec::ParseStack(spec_text, spec_file, *input.content, limits);
   input.hash = input.files.empty()
                    ? input.stack.Hash()
                    : core::Sha256Hex(input.stack.Hash() + ":" + FilesHash(input.files));

@@ -254,6 +254,13 @@ core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
                                                const std::vector<std::string>& apply_envs,
                                                const std::vector<std::string>& plan_envs) {
   const std::string& name = input.stack.name;
+  if (options_.spec_rule) {
+    try {
+      options_.spec_rule(input.stack);
+    } catch (const core::InputError& e) {
+      return MakeError(ErrorCode::kInvalidSpec, e.what());
+    }
+  }
   store::SpecChange change = origin;
   change.spec_json = input.stack.document.dump();
   change.spec_hash = input.hash;
@@ -310,6 +317,9 @@ core::Result<Submitted> StackService::Create(
     const SpecInput& input,
     const std::optional<std::vector<std::string>>& environments,
     const std::string& actor) {
+  if (options_.spec_rule) {
+    options_.spec_rule(input.stack);
+  }
   const std::vector<std::string> envs = environments.value_or(input.stack.environments);
   for (const std::string& env : envs) {
     if (!HasEnv(input.stack, env)) {
@@ -391,6 +401,9 @@ core::Result<Submitted> StackService::Update(const std::string& name,
             .file = input.stack.file,
             .path = "metadata.name",
             .message = "is \"" + input.stack.name + "\" but the URL names stack \"" + name + "\""});
+  }
+  if (options_.spec_rule) {
+    options_.spec_rule(input.stack);
   }
   if (auto saved = SaveFiles(name, input); !saved.ok()) {
     return saved.error();

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,12 +21,19 @@
 namespace obsforge::control {
 
 /// Options of a StackService.
+/// A rule of the deployment that every spec must pass before it is stored (API create and
+/// update, GitOps sync), beyond the spec's own validation: throws core::InputError
+/// (kInvalidSpec) naming what it refuses and where.
+using SpecRule = std::function<void(const spec::StackSpec&)>;
+
 struct ServiceOptions {
   std::filesystem::path content_dir = ".";   ///< where specs sent alone find their files
   std::filesystem::path data_dir = "./var";  ///< files sent with specs: data_dir/content/...
   /// Get() answers from a cached view while the stack and its environment states are unchanged
   /// and the runtime status in it is younger than this.
   std::chrono::milliseconds status_max_age{1000};
+  /// Empty: no rule beyond the spec's validation.
+  SpecRule spec_rule;
 };
 
 /// Operations queued for one stack by a create, an update or a sync.
@@ -114,7 +122,8 @@ class StackService {
   render::Bundle Render(const SpecInput& input, const std::string& env);
 
   /// Stores `input` as a new stack (revision 1) and queues one create operation per environment
-  /// (all, or `environments` — each must exist).
+  /// (all, or `environments` — each must exist). Throws core::InputError when the spec rule
+  /// refuses it (so do Update and, as a kInvalidSpec result, SyncSpec).
   core::Result<Submitted> Create(const SpecInput& input,
                                  const std::optional<std::vector<std::string>>& environments,
                                  const std::string& actor);

@@ -4,10 +4,10 @@ extern "C" {
 #include <libjsonnet.h>
 }
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <sstream>
 
 #include "render/embedded.h"
@@ -223,14 +223,61 @@ struct Location {
   int column = 0;
 };
 
-std::optional<Location> ParseLocation(const std::string& text) {
-  static const std::regex kSimple(R"(^(.+):(\d+):(\d+)(-\d+)?$)");
-  static const std::regex kSpan(R"(^(.+):\((\d+):(\d+)\)-\(\d+:\d+\)$)");
-  std::smatch m;
-  if (std::regex_match(text, m, kSimple) || std::regex_match(text, m, kSpan)) {
-    return Location{.file = m[1], .line = std::stoi(m[2]), .column = std::stoi(m[3])};
+// Removes the digits that end `text` and returns their value; nullopt (text unchanged) when there
+// are none or they do not fit an int.
+std::optional<int> TakeNumberFromEnd(std::string_view& text) {
+  std::size_t start = text.size();
+  while (start > 0 && text[start - 1] >= '0' && text[start - 1] <= '9') {
+    --start;
   }
-  return std::nullopt;
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data() + start, text.data() + text.size(), value);
+  if (start == text.size() || ec != std::errc()) {
+    return std::nullopt;
+  }
+  text.remove_suffix(text.size() - start);
+  return value;
+}
+
+bool TakeSuffix(std::string_view& text, std::string_view suffix) {
+  if (!text.ends_with(suffix)) {
+    return false;
+  }
+  text.remove_suffix(suffix.size());
+  return true;
+}
+
+// A location as libjsonnet writes it: `<file>:<line>:<column>` with an optional `-<column>`, or
+// `<file>:(<line>:<column>)-(<line>:<column>)`. Read from the end, since file names may hold
+// ':'. By hand and in time linear in the digits: the text may repeat a template's own names,
+// and std::regex recursed once per character (a 200 KB name overflowed the stack).
+std::optional<Location> ParseLocation(std::string_view text) {
+  std::optional<int> line;
+  std::optional<int> column;
+  if (TakeSuffix(text, ")")) {
+    if (!TakeNumberFromEnd(text) || !TakeSuffix(text, ":") || !TakeNumberFromEnd(text) ||
+        !TakeSuffix(text, ")-(")) {
+      return std::nullopt;
+    }
+    column = TakeNumberFromEnd(text);
+    if (!column || !TakeSuffix(text, ":") || !(line = TakeNumberFromEnd(text)) ||
+        !TakeSuffix(text, ":(")) {
+      return std::nullopt;
+    }
+  } else {
+    if (std::string_view shorter = text; TakeNumberFromEnd(shorter) && TakeSuffix(shorter, "-")) {
+      text = shorter;  // the end column of a range
+    }
+    column = TakeNumberFromEnd(text);
+    if (!column || !TakeSuffix(text, ":") || !(line = TakeNumberFromEnd(text)) ||
+        !TakeSuffix(text, ":")) {
+      return std::nullopt;
+    }
+  }
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  return Location{.file = std::string(text), .line = *line, .column = *column};
 }
 
 struct VmDeleter {
@@ -260,18 +307,16 @@ Diagnostic ParseJsonnetError(const std::string& raw, const std::string& program_
   static const std::string kRuntime = "RUNTIME ERROR: ";
   if (first.starts_with(kStatic)) {
     first = first.substr(kStatic.size());
-    // "<file>:<loc>: <message>": the location ends at the first ": " after a digit or ')'.
-    static const std::regex kStaticLine(
-        R"(^(.+?:(\d+:\d+(-\d+)?|\(\d+:\d+\)-\(\d+:\d+\))): (.*)$)");
-    std::smatch m;
-    if (std::regex_match(first, m, kStaticLine)) {
-      if (auto loc = ParseLocation(m[1])) {
+    // "<file>:<location>: <message>": the location ends at the first ": " that closes one.
+    for (auto colon = first.find(": "); colon != std::string::npos;
+         colon = first.find(": ", colon + 1)) {
+      if (auto loc = ParseLocation(std::string_view(first).substr(0, colon))) {
         d.file = loc->file;
         d.line = loc->line;
         d.column = loc->column;
+        d.message = first.substr(colon + 2);
+        return d;
       }
-      d.message = m[4];
-      return d;
     }
     d.message = first;
     return d;

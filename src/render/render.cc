@@ -12,6 +12,7 @@
 #include "render/grafana_rules.h"
 #include "render/jsonnet_eval.h"
 #include "render/yaml_json.h"
+#include "spec/document.h"
 
 namespace obsforge::render {
 namespace {
@@ -551,9 +552,10 @@ class Renderer {
       if (d.json_text) {
         ordered_json parsed;
         try {
-          parsed = ordered_json::parse(*d.json_text);
-        } catch (const ordered_json::parse_error& e) {
-          Fail(d.file, "", std::string("invalid JSON: ") + e.what());
+          // The spec reader's limits: a dashboard may come with a request ({spec, files}).
+          parsed = spec::ParseOrderedJson(*d.json_text, d.file);
+        } catch (const InputError& e) {
+          throw InputError(InputError::Kind::kRender, e.diagnostics());
         }
         AddDashboard(std::move(parsed), d.file, d.folder);
       } else {

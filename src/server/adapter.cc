@@ -5,15 +5,19 @@
 #include <cstdio>
 #include <exception>
 #include <random>
+#include <stdexcept>
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include "core/diagnostic.h"
 #include "server/errors.h"
+#include "spec/document.h"
 
 namespace obsforge::server {
 namespace {
@@ -23,11 +27,17 @@ using Poco::Net::HTTPServerResponse;
 
 struct Outgoing {
   Reply reply;
-  bool close = false;  // the body was not read: the connection cannot be reused
+  bool close = false;  // the connection cannot be reused (framing unclear, or body too large)
 };
 
 Outgoing Fail(int status, const std::string& code, const std::string& message) {
   return {.reply = Reply::Json(status, ErrorBody(code, message))};
+}
+
+Outgoing FailAndClose(int status, const std::string& code, const std::string& message) {
+  Outgoing out = Fail(status, code, message);
+  out.close = true;
+  return out;
 }
 
 bool IsYaml(const std::string& media) {
@@ -35,20 +45,14 @@ bool IsYaml(const std::string& media) {
          media == "text/x-yaml";
 }
 
-// 1-based line and column of byte `offset` in `text`.
-std::pair<int, int> LineColumn(const std::string& text, std::size_t offset) {
-  int line = 1;
-  int column = 1;
-  for (std::size_t i = 0; i < std::min(offset, text.size()); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return {line, column};
-}
+// An unread body left after an early answer (401, 404, 415, ...) would be read as the next
+// request on a kept-alive connection. Up to this much is read and dropped so the connection
+// stays usable; a longer body closes it.
+constexpr std::size_t kDrainLimit = 1U << 20U;
+// After closing the sending side, how much more of a body is read and dropped (for at most
+// kLingerTimeoutSeconds) so the client reads the answer instead of a connection reset.
+constexpr std::size_t kLingerLimit = 4U << 20U;
+constexpr long kLingerTimeoutSeconds = 1;
 
 // Reads at most limit + 1 bytes: one more than allowed tells that the body is too large.
 std::string ReadBody(std::istream& in, std::size_t limit) {
@@ -59,6 +63,89 @@ std::string ReadBody(std::istream& in, std::size_t limit) {
     body.append(buffer, static_cast<std::size_t>(in.gcount()));
   }
   return body;
+}
+
+// Reads and drops up to `limit` bytes of the body; true when it ended within them.
+bool Drain(std::istream& in, std::size_t limit) {
+  try {
+    char buffer[8192];
+    std::size_t total = 0;
+    while (in && total <= limit) {
+      in.read(buffer, sizeof(buffer));
+      total += static_cast<std::size_t>(in.gcount());
+    }
+    return in.eof() && total <= limit;
+  } catch (const std::exception&) {
+    return false;  // malformed chunks, timeout: the framing is lost
+  }
+}
+
+// Closes the sending side, then reads what the client still sends for a short while: closing
+// with unread data makes the kernel reset the connection, and a client still sending its body
+// may then never read the answer.
+void Linger(Poco::Net::StreamSocket& socket) {
+  try {
+    socket.shutdownSend();
+    socket.setReceiveTimeout(Poco::Timespan(kLingerTimeoutSeconds, 0));
+    char buffer[8192];
+    std::size_t total = 0;
+    while (total < kLingerLimit) {
+      const int n = socket.receiveBytes(buffer, sizeof(buffer));
+      if (n <= 0) {
+        break;
+      }
+      total += static_cast<std::size_t>(n);
+    }
+  } catch (const std::exception&) {
+    // Timed out or reset: the connection is closed either way.
+  }
+}
+
+// A method as it may appear in messages and logs: Poco accepts any bytes but blanks there.
+std::string PrintableMethod(const std::string& method) {
+  std::string out = method;
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x21 || byte > 0x7E) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ", ") + item;
+  }
+  return out;
+}
+
+// The request's framing, checked before anything is routed: a body this server would read
+// differently from a proxy in front of it (Transfer-Encoding other than plain "chunked", or
+// together with Content-Length; a negative Content-Length) is refused and the connection closed.
+std::optional<Outgoing> CheckFraming(const HTTPServerRequest& request) {
+  const std::string& encoding = request.get("Transfer-Encoding", "");
+  if (!encoding.empty() &&
+      (Poco::icompare(encoding, "chunked") != 0 || request.hasContentLength())) {
+    return FailAndClose(400, "bad_request",
+                        "Transfer-Encoding must be \"chunked\" and come without Content-Length");
+  }
+  if (request.hasContentLength() && request.getContentLength64() < 0) {
+    return FailAndClose(400, "bad_request", "negative Content-Length");
+  }
+  return std::nullopt;
+}
+
+std::optional<Outgoing> CheckUtf8(const ApiRequest& req) {
+  bool valid = !spec::FindInvalidUtf8(req.path).has_value();
+  for (const auto& [key, value] : req.query) {
+    valid = valid && !spec::FindInvalidUtf8(key) && !spec::FindInvalidUtf8(value);
+  }
+  if (!valid) {
+    return Fail(400, "bad_request", "the request URI is not valid UTF-8 once decoded");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -101,9 +188,21 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
   ApiRequest req;
   req.method = request.getMethod();
   req.request_id = RequestId(request.get("X-Request-ID", ""));
+  const std::string method = PrintableMethod(req.method);
   std::string route_label = "unmatched";
+  bool body_pending = false;  // a body is on the wire and not read yet
 
   auto serve = [&]() -> Outgoing {
+    if (auto framing = CheckFraming(request)) {
+      body_pending = true;
+      return *framing;
+    }
+    const bool has_body = request.hasContentLength() ? request.getContentLength64() > 0
+                                                     : request.getChunkedTransferEncoding();
+    body_pending = has_body;
+    if (spec::FindInvalidUtf8(request.getURI())) {
+      return Fail(400, "bad_request", "the request URI is not valid UTF-8");
+    }
     try {
       const Poco::URI uri(request.getURI());
       req.path = uri.getPath();
@@ -113,11 +212,20 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
     } catch (const std::exception&) {
       return Fail(400, "bad_request", "malformed request URI");
     }
+    if (auto invalid = CheckUtf8(req)) {
+      req.path.clear();  // not logged either
+      return *invalid;
+    }
     RouteMatch match = router_.Find(req.method, req.path);
     if (match.route == nullptr) {
-      return match.path_known
-                 ? Fail(405, "method_not_allowed", req.method + " is not allowed on " + req.path)
-                 : Fail(404, "not_found", "no route for " + req.method + " " + req.path);
+      if (match.path_known || !router_.Serves(req.method)) {
+        Outgoing out = Fail(405, "method_not_allowed", method + " is not allowed on " + req.path);
+        if (!match.allowed.empty()) {
+          out.reply.With("Allow", Join(match.allowed));
+        }
+        return out;
+      }
+      return Fail(404, "not_found", "no route for " + method + " " + req.path);
     }
     const Route& route = *match.route;
     route_label = route.path;
@@ -143,50 +251,39 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
       }
     }
 
-    const bool has_body = request.hasContentLength() ? request.getContentLength64() > 0
-                                                     : request.getChunkedTransferEncoding();
     if (has_body) {
+      const std::string too_large =
+          "request body exceeds " + std::to_string(options_.body_limit) + " bytes";
       if (request.hasContentLength() &&
           static_cast<std::uint64_t>(request.getContentLength64()) > options_.body_limit) {
-        Outgoing out =
-            Fail(413, "payload_too_large",
-                 "request body exceeds " + std::to_string(options_.body_limit) + " bytes");
-        out.close = true;
-        return out;
+        return FailAndClose(413, "payload_too_large", too_large);
       }
       req.media_type = MediaType(request.getContentType());
       const bool json = req.media_type == "application/json";
       if ((route.body == BodyKind::kSpec && !json && !IsYaml(req.media_type)) ||
           (route.body == BodyKind::kJson && !json)) {
-        Outgoing out =
-            Fail(415, "unsupported_media_type",
-                 "content type \"" + req.media_type + "\" is not supported here; use " +
-                     (route.body == BodyKind::kJson ? "application/json"
-                                                    : "application/yaml or application/json"));
-        out.close = true;  // the body is left unread
-        return out;
+        return Fail(415, "unsupported_media_type",
+                    "content type \"" + req.media_type + "\" is not supported here; use " +
+                        (route.body == BodyKind::kJson ? "application/json"
+                                                       : "application/yaml or application/json"));
       }
-      req.body = ReadBody(request.stream(), options_.body_limit);
+      try {
+        req.body = ReadBody(request.stream(), options_.body_limit);
+      } catch (const Poco::TimeoutException&) {
+        return FailAndClose(408, "request_timeout", "the request body did not arrive in time");
+      } catch (const Poco::Exception& e) {
+        return FailAndClose(400, "bad_request", "cannot read the request body: " + e.message());
+      }
       if (req.body.size() > options_.body_limit) {
-        Outgoing out =
-            Fail(413, "payload_too_large",
-                 "request body exceeds " + std::to_string(options_.body_limit) + " bytes");
-        out.close = true;
-        return out;
+        return FailAndClose(413, "payload_too_large", too_large);
       }
+      body_pending = false;
     } else if (route.body != BodyKind::kNone) {
       return Fail(400, "invalid_spec", "request body required");
     }
     if (route.body == BodyKind::kJson) {
-      try {
-        req.json = nlohmann::json::parse(req.body);
-      } catch (const nlohmann::json::parse_error& e) {
-        const auto [line, column] = LineColumn(req.body, e.byte == 0 ? 0 : e.byte - 1);
-        throw core::InputError(
-            core::InputError::Kind::kInvalidSpec,
-            core::Diagnostic{
-                .file = "body", .line = line, .column = column, .message = "malformed JSON"});
-      }
+      // The spec reader's JSON: limits, UTF-8 and finite numbers, errors with line and column.
+      req.json = spec::ParseJsonDocument(req.body, "body").document;
     }
     core::Result<Reply> result = route.handler(req);
     if (!result.ok()) {
@@ -204,16 +301,22 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
     logger_.Error("handler failed", {{"request_id", req.request_id}, {"error", e.what()}});
     out = Fail(500, "internal", "internal error (request id " + req.request_id + ")");
   }
+  if (body_pending && !out.close) {
+    out.close = !Drain(request.stream(), kDrainLimit);
+  }
 
   Reply& reply = out.reply;
-  const std::string body = reply.raw ? *reply.raw : reply.json.dump();
   std::size_t sent = 0;
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
   try {
-    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+    // Never throws on text that is not UTF-8 (a handler may echo what the client sent).
+    const std::string body =
+        reply.raw ? *reply.raw
+                  : reply.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (impl != nullptr) {
       impl->socket().setSendTimeout(Poco::Timespan(options_.write_timeout_ms * 1000LL));
     }
-    response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
     response.setContentType(reply.content_type);
     response.set("X-Request-ID", req.request_id);
     for (const auto& [name, value] : reply.headers) {
@@ -223,17 +326,29 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
       response.setKeepAlive(false);
     }
     response.setContentLength64(static_cast<Poco::Int64>(body.size()));
-    response.sendBuffer(body.data(), body.size());
+    // send() and a flush rather than sendBuffer(), which keeps the answer in a stream Poco writes
+    // only after the handler returns: Linger() below must come after the answer is on the wire.
+    std::ostream& stream = response.send();
+    if (req.method != "HEAD") {
+      stream.write(body.data(), static_cast<std::streamsize>(body.size()));
+    }
+    stream.flush();
+    if (!stream) {
+      throw std::runtime_error("the connection failed while the answer was written");
+    }
     sent = body.size();
   } catch (const std::exception& e) {
     logger_.Warn("cannot send response", {{"request_id", req.request_id}, {"error", e.what()}});
+  }
+  if (out.close && body_pending && impl != nullptr) {
+    Linger(impl->socket());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.ObserveRequest(req.method, route_label, reply.status, seconds);
   // Never the Authorization header, the query string or the body: they may hold secrets.
   logger_.Info("request", {{"request_id", req.request_id},
-                           {"method", req.method},
+                           {"method", method},
                            {"path", req.path},
                            {"route", route_label},
                            {"status", std::to_string(reply.status)},

@@ -21,10 +21,15 @@ struct AdapterOptions {
   int write_timeout_ms = 30000;
 };
 
-/// The ONE place that turns an HTTP exchange into a handler call and back: request id, routing
-/// (404/405), auth (401/403), body limit (413), content type (415), body parsing, exception and
-/// error mapping into the envelope, response writing, one JSON log line, metrics.
-/// Thread-safe; shared by all connection threads.
+/// The ONE place that turns an HTTP exchange into a handler call and back: request id, framing
+/// (400 and close for Transfer-Encoding other than chunked, or with Content-Length), the URI
+/// (400 when not UTF-8), routing (404; 405 for a method the path or the API does not serve),
+/// auth (401/403), body limit (413), content type (415), body parsing (JSON bodies with the
+/// spec reader's limits), exception and error mapping into the envelope, response writing with
+/// its reason phrase, one JSON log line, metrics. A body left unread by an early answer is
+/// drained (up to 1 MiB) so it is never read as the next request; beyond that, or when the
+/// framing is unclear, the connection is closed after the answer (lingering briefly, so the
+/// client reads the answer). Thread-safe; shared by all connection threads.
 class ApiAdapter {
  public:
   /// All references must outlive the adapter.

@@ -1,5 +1,8 @@
 #include "server/auth.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <yaml-cpp/yaml.h>
 
 #include "core/diagnostic.h"
@@ -57,6 +60,38 @@ std::string ScalarAt(const YAML::Node& entry,
     return "";
   }
   return value.Scalar();
+}
+
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// The credentials of "Bearer <token>" (RFC 6750 / RFC 7235: the scheme is case-insensitive and
+// one or more spaces separate it from the token; surrounding blanks are not part of the value).
+std::optional<std::string_view> BearerToken(std::string_view header) {
+  while (!header.empty() && IsBlank(header.front())) {
+    header.remove_prefix(1);
+  }
+  while (!header.empty() && IsBlank(header.back())) {
+    header.remove_suffix(1);
+  }
+  constexpr std::string_view kScheme = "bearer";
+  if (header.size() <= kScheme.size() || !IsBlank(header[kScheme.size()])) {
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  std::string_view token = header.substr(kScheme.size());
+  while (!token.empty() && IsBlank(token.front())) {
+    token.remove_prefix(1);
+  }
+  if (token.empty() || std::any_of(token.begin(), token.end(), IsBlank)) {
+    return std::nullopt;
+  }
+  return token;
 }
 
 }  // namespace
@@ -126,12 +161,11 @@ AuthResult TokenTable::Authorize(std::string_view authorization, Role required) 
   if (required == Role::kNone || entries_.empty()) {
     return {};
   }
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() ||
-      authorization.substr(0, kBearer.size()) != kBearer) {
+  const auto token = BearerToken(authorization);
+  if (!token) {
     return {.status = 401, .message = "missing bearer token"};
   }
-  const std::string hash = core::Sha256Hex(authorization.substr(kBearer.size()));
+  const std::string hash = core::Sha256Hex(*token);
   const TokenEntry* found = nullptr;
   for (const TokenEntry& entry : entries_) {
     // No early exit: every entry is compared.

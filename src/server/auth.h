@@ -37,7 +37,8 @@ class TokenTable {
   bool empty() const { return entries_.empty(); }
   const std::vector<TokenEntry>& entries() const { return entries_; }
 
-  /// Checks `authorization` (the raw header) against `required`. With no tokens configured,
+  /// Checks `authorization` (the raw header, "Bearer <token>" with the scheme in any case)
+  /// against `required`. With no tokens configured,
   /// everything is allowed. The token is hashed and compared in constant time with EVERY entry,
   /// so timing tells nothing about which entry (if any) matched.
   AuthResult Authorize(std::string_view authorization, Role required) const;

@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/fs.h"
 #include "render/yaml_json.h"
+#include "store/location.h"
 
 namespace obsforge::server {
 namespace {
@@ -60,14 +61,8 @@ std::optional<std::size_t> ParseByteSize(std::string_view text) {
 }
 
 std::string StoreProblem(std::string_view store) {
-  if (store == "sqlite") {
-    return "";
-  }
-  if (store.starts_with("postgresql://") || store.starts_with("postgres://")) {
-    return "PostgreSQL is not supported yet; the only store is sqlite (obsforge.db in the data "
-           "directory)";
-  }
-  return "unknown store \"" + std::string(store) + "\"; the only store is sqlite";
+  auto location = store::ParseStoreUrl(store, ".");
+  return location.ok() ? std::string() : location.error().message;
 }
 
 ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file) {
@@ -126,10 +121,24 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     } else if (key == "tokens_file") {
       o.tokens_file = resolve(s);
     } else if (key == "store") {
-      if (auto problem = StoreProblem(s); !problem.empty()) {
-        errors.push_back(at(value, key, problem));
+      auto location = store::ParseStoreUrl(s, o.data_dir);
+      if (!location.ok()) {
+        errors.push_back(at(value, key, location.error().message));
       }
       config.store = s;
+      // A SQLite path, like every path here, is relative to this file's folder.
+      const bool prefixed = s.rfind("sqlite:", 0) == 0;
+      if (location.ok() && location->kind == store::StoreLocation::Kind::kSqlite && s != "sqlite" &&
+          !s.empty()) {
+        config.store = "sqlite:" + resolve(prefixed ? s.substr(7) : s).string();
+      }
+    } else if (key == "replicas") {
+      auto n = ParsePositiveInt(s);
+      if (!n) {
+        errors.push_back(at(value, key, "must be a positive integer"));
+      } else {
+        config.replicas = *n;
+      }
     } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
       auto n = ParsePositiveInt(s);
       if (!n) {

@@ -12,18 +12,21 @@ namespace obsforge::server {
 /// The server part of obsforge.yaml (docs/configuration.md).
 struct ServerConfig {
   ServerOptions server;
-  std::string store = "sqlite";  ///< always "sqlite": anything else is refused (StoreProblem)
+  /// The store URL (store::ParseStoreUrl; a relative SQLite path made relative to the config
+  /// file's folder); opened by the app.
+  std::string store = "sqlite";
+  /// How many `serve` processes share the store (more than one needs PostgreSQL).
+  int replicas = 1;
   /// The `gitops` section untouched, as JSON ("null" when absent), for the gitops module.
   std::string gitops_json = "null";
 };
 
-/// Why `store` cannot be used, or "" when it can. The only store of this version is "sqlite"
-/// (one file in the data directory); a postgresql:// URL is refused with a message saying that
-/// PostgreSQL is not supported yet. Used for the config file, --store and OBSFORGE_STORE alike.
+/// Why `store` is not a store URL (store::ParseStoreUrl's message), or "" when it is one. Used
+/// for the config file, --store and OBSFORGE_STORE alike.
 std::string StoreProblem(std::string_view store);
 
-/// Parses obsforge.yaml: listen, data_dir, content_dir, store, tokens_file, gitops, and the
-/// server's limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"),
+/// Parses obsforge.yaml: listen, data_dir, content_dir, store, replicas, tokens_file, gitops, and
+/// the server's limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"),
 /// read_timeout, write_timeout, drain_timeout ("30s", "500ms", "2m"), operation_workers.
 /// Relative paths resolve against the config file's folder. Unknown keys are errors.
 /// Throws core::InputError (kInvalidSpec) listing every problem with file:line:col.

@@ -1,11 +1,21 @@
 #include "server/metrics.h"
 
+#include <set>
+
 namespace obsforge::server {
 namespace {
 
 const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                             0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 const std::vector<double> kApplyBounds = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+
+// The method is a label: any method but the standard ones counts as "other", so clients cannot
+// add series by inventing methods.
+std::string MethodLabel(const std::string& method) {
+  static const std::set<std::string> kStandard = {"GET",    "HEAD",    "POST", "PUT",
+                                                  "DELETE", "OPTIONS", "PATCH"};
+  return kStandard.contains(method) ? method : "other";
+}
 
 }  // namespace
 
@@ -16,11 +26,12 @@ void Metrics::ObserveRequest(const std::string& method,
                              const std::string& route,
                              int status,
                              double seconds) {
+  const std::string label = MethodLabel(method);
   std::lock_guard lock(mu_);
-  ++requests_[{method, route, status}];
-  auto it = latency_.find({method, route});
+  ++requests_[{label, route, status}];
+  auto it = latency_.find({label, route});
   if (it == latency_.end()) {
-    it = latency_.emplace(std::make_pair(method, route), core::Histogram(kLatencyBounds)).first;
+    it = latency_.emplace(std::make_pair(label, route), core::Histogram(kLatencyBounds)).first;
   }
   it->second.Observe(seconds);
 }

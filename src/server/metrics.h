@@ -18,7 +18,8 @@ class Metrics {
   /// `version` goes into obsforge_build_info.
   explicit Metrics(std::string version);
 
-  /// One HTTP request served: `route` is the route template ("unmatched" when none).
+  /// One HTTP request served: `route` is the route template ("unmatched" when none); a method
+  /// other than GET, HEAD, POST, PUT, DELETE, OPTIONS and PATCH is counted as "other".
   void ObserveRequest(const std::string& method,
                       const std::string& route,
                       int status,

@@ -1,5 +1,6 @@
 #include "server/router.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace obsforge::server {
@@ -117,15 +118,23 @@ RouteMatch Router::Find(const std::string& method, const std::string& path) cons
     if (!ok) {
       continue;
     }
-    if (routes_[i].method != method) {
-      match.path_known = true;
-      continue;
+    // The first route registered wins; the others only tell which methods the path has.
+    if (std::find(match.allowed.begin(), match.allowed.end(), routes_[i].method) ==
+        match.allowed.end()) {
+      match.allowed.push_back(routes_[i].method);
     }
-    match.route = &routes_[i];
-    match.params = std::move(params);
-    return match;
+    if (match.route == nullptr && routes_[i].method == method) {
+      match.route = &routes_[i];
+      match.params = std::move(params);
+    }
   }
+  match.path_known = match.route == nullptr && !match.allowed.empty();
   return match;
+}
+
+bool Router::Serves(const std::string& method) const {
+  return std::any_of(routes_.begin(), routes_.end(),
+                     [&](const Route& route) { return route.method == method; });
 }
 
 }  // namespace obsforge::server

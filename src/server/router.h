@@ -31,6 +31,7 @@ struct RouteMatch {
   const Route* route = nullptr;  ///< nullptr when nothing matched
   std::map<std::string, std::string> params;
   bool path_known = false;  ///< the path matched some route, but not with this method (405)
+  std::vector<std::string> allowed;  ///< methods of the routes the path matched (`Allow`)
 };
 
 /// Maps (method, path) to a route. Built once at start-up, then read concurrently.
@@ -42,6 +43,8 @@ class Router {
   void Add(Route route);
   /// The route for `method` and `path` (no query string), with its parameters.
   RouteMatch Find(const std::string& method, const std::string& path) const;
+  /// Whether some route is served with `method` (any other method gets 405 on every path).
+  bool Serves(const std::string& method) const;
   /// Every route in registration order.
   const std::vector<Route>& routes() const { return routes_; }
 

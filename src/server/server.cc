@@ -6,9 +6,11 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 
 #include "server/adapter.h"
@@ -113,7 +115,18 @@ core::Result<std::pair<std::string, int>> ParseListen(const std::string& listen)
 }
 
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (Poco::icompare(host, "localhost") == 0) {
+    return true;
+  }
+  // The parsed address, never a prefix of the text: "127.0.0.1.evil" is a host name.
+  Poco::Net::IPAddress address;
+  if (!Poco::Net::IPAddress::tryParse(host, address)) {
+    return false;
+  }
+  if (address.family() == Poco::Net::AddressFamily::IPv6 && address.isIPv4Mapped()) {
+    return address.toString().starts_with("::ffff:127.");
+  }
+  return address.isLoopback();
 }
 
 Server::Server(ServerOptions options, control::Application& app, core::Logger& logger)

@@ -97,7 +97,8 @@ class Server {
 /// Splits "host:port" ("[::1]:8080" for IPv6). kInvalidSpec when malformed.
 core::Result<std::pair<std::string, int>> ParseListen(const std::string& listen);
 
-/// True for 127.0.0.0/8, ::1 and "localhost".
+/// True for an address in 127.0.0.0/8 (also IPv4-mapped), ::1, and "localhost"; decided on
+/// the parsed address, so "127.0.0.1.example" is not loopback.
 bool IsLoopback(const std::string& host);
 
 }  // namespace obsforge::server

@@ -1,11 +1,70 @@
 #include "spec/checks.h"
 
 #include <algorithm>
-#include <regex>
+#include <iterator>
 
 #include "core/duration.h"
 
 namespace obsforge::spec {
+
+namespace {
+
+// Hand-written matchers: std::regex recurses once per character it repeats and overflowed the
+// stack on values of some 100 KB, which a spec sent over the API may hold.
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool IsAlnum(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// `first` and `last` characters satisfy `edge`, those between satisfy `middle`.
+template <class Edge, class Middle>
+bool EdgesAndMiddle(std::string_view text, Edge edge, Middle middle) {
+  if (text.empty() || !edge(text.front()) || !edge(text.back())) {
+    return false;
+  }
+  return std::all_of(text.begin(), text.end(), middle);
+}
+
+// `scheme://user:password@rest` starting at the "://" at `sep`, with the scheme anywhere in the
+// run of scheme characters before it.
+bool UserinfoWithPasswordAt(std::string_view text, std::size_t sep) {
+  std::size_t start = sep;
+  bool letter = false;
+  while (start > 0) {
+    const char c = text[start - 1];
+    if (!IsAlnum(c) && c != '+' && c != '.' && c != '-') {
+      break;
+    }
+    letter = letter || (IsAlnum(c) && !IsDigit(c));
+    --start;
+  }
+  if (!letter) {
+    return false;
+  }
+  std::size_t i = sep + 3;
+  while (i < text.size() && text[i] != '/' && text[i] != '@' && text[i] != ':' &&
+         !IsSpace(text[i])) {
+    ++i;
+  }
+  if (i >= text.size() || text[i] != ':') {
+    return false;
+  }
+  const std::size_t password = ++i;
+  while (i < text.size() && text[i] != '/' && text[i] != '@' && !IsSpace(text[i])) {
+    ++i;
+  }
+  return i > password && i + 1 < text.size() && text[i] == '@' && !IsSpace(text[i + 1]);
+}
+
+}  // namespace
 
 bool IsDuration(std::string_view text) {
   return core::ParseDuration(text).has_value();
@@ -18,8 +77,7 @@ bool IsHostPort(std::string_view text) {
   }
   const auto host = text.substr(0, colon);
   const auto port = text.substr(colon + 1);
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), IsDigit)) {
     return false;
   }
   const int number = std::stoi(std::string(port));
@@ -29,36 +87,83 @@ bool IsHostPort(std::string_view text) {
   if (host.front() == '[') {
     return host.size() > 2 && host.back() == ']';
   }
-  static const std::regex kHost("[A-Za-z0-9_]([-A-Za-z0-9_.]*[A-Za-z0-9_])?");
-  return std::regex_match(host.begin(), host.end(), kHost);
+  // [A-Za-z0-9_]([-A-Za-z0-9_.]*[A-Za-z0-9_])?
+  return EdgesAndMiddle(
+      host, [](char c) { return IsAlnum(c) || c == '_'; },
+      [](char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; });
 }
 
 bool IsName(std::string_view text) {
-  static const std::regex kName("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  return text.size() <= 63 && std::regex_match(text.begin(), text.end(), kName);
+  // [a-z0-9]([-a-z0-9]*[a-z0-9])?
+  const auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || IsDigit(c); };
+  return text.size() <= 63 && EdgesAndMiddle(text, lower_or_digit,
+                                             [&](char c) { return lower_or_digit(c) || c == '-'; });
 }
 
 bool IsSize(std::string_view text) {
-  static const std::regex kSize("[0-9]+(\\.[0-9]+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)");
-  return std::regex_match(text.begin(), text.end(), kSize);
+  // [0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)
+  std::size_t i = 0;
+  while (i < text.size() && IsDigit(text[i])) {
+    ++i;
+  }
+  if (i == 0) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.') {
+    const std::size_t fraction = ++i;
+    while (i < text.size() && IsDigit(text[i])) {
+      ++i;
+    }
+    if (i == fraction) {
+      return false;
+    }
+  }
+  static constexpr std::string_view kUnits[] = {"B",   "KB",  "MB",  "GB",  "TB", "PB",
+                                                "KiB", "MiB", "GiB", "TiB", "PiB"};
+  const std::string_view unit = text.substr(i);
+  return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
 }
 
 bool IsHttpUrl(std::string_view text) {
-  static const std::regex kUrl("https?://[^/\\s?#]+([/?#]\\S*)?");
-  return std::regex_match(text.begin(), text.end(), kUrl);
+  // https?://[^/\s?#]+([/?#]\S*)?
+  std::string_view rest;
+  if (text.starts_with("http://")) {
+    rest = text.substr(7);
+  } else if (text.starts_with("https://")) {
+    rest = text.substr(8);
+  } else {
+    return false;
+  }
+  std::size_t host = 0;
+  while (host < rest.size() && rest[host] != '/' && rest[host] != '?' && rest[host] != '#' &&
+         !IsSpace(rest[host])) {
+    ++host;
+  }
+  return host > 0 &&
+         std::none_of(rest.begin() + static_cast<std::ptrdiff_t>(host), rest.end(), IsSpace);
 }
 
 bool LooksLikeCredential(std::string_view text) {
   if (text.find("hooks.slack.com/services/") != std::string_view::npos) {
     return true;
   }
-  static const std::regex kSlackToken("(^|[^A-Za-z0-9])xox[bp]-[A-Za-z0-9-]+");
-  if (std::regex_search(text.begin(), text.end(), kSlackToken)) {
-    return true;
+  // (^|[^A-Za-z0-9])xox[bp]-[A-Za-z0-9-]+
+  for (std::size_t at = text.find("xox"); at != std::string_view::npos;
+       at = text.find("xox", at + 1)) {
+    const bool boundary = at == 0 || !IsAlnum(text[at - 1]);
+    if (boundary && at + 5 < text.size() && (text[at + 3] == 'b' || text[at + 3] == 'p') &&
+        text[at + 4] == '-' && (IsAlnum(text[at + 5]) || text[at + 5] == '-')) {
+      return true;
+    }
   }
-  // scheme://user:password@host — a password in the userinfo. `user@host` alone is fine.
-  static const std::regex kUserinfo("[A-Za-z][A-Za-z0-9+.-]*://[^/@\\s:]*:[^/@\\s]+@[^\\s]+");
-  return std::regex_search(text.begin(), text.end(), kUserinfo);
+  // scheme://user:password@host: a password in the userinfo. `user@host` alone is fine.
+  for (std::size_t sep = text.find("://"); sep != std::string_view::npos;
+       sep = text.find("://", sep + 1)) {
+    if (UserinfoWithPasswordAt(text, sep)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {
@@ -80,9 +185,20 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> Suggest(std::string_view word,
                                    const std::vector<std::string>& candidates) {
+  // Edit distance costs the product of the lengths: a word of a few KB (an environment named in
+  // a query string) against thousands of candidates would cost minutes. Names are short.
+  constexpr std::size_t kLongest = 128;
+  if (word.size() > kLongest) {
+    return std::nullopt;
+  }
   std::optional<std::string> best;
   std::size_t best_distance = 3;
   for (const auto& candidate : candidates) {
+    const std::size_t gap = candidate.size() > word.size() ? candidate.size() - word.size()
+                                                           : word.size() - candidate.size();
+    if (gap >= best_distance) {
+      continue;  // the distance is at least the difference in length
+    }
     const auto distance = EditDistance(word, candidate);
     // A one-letter key is "close" to every two-letter one; only hint when most letters match.
     if (distance < best_distance && distance < word.size()) {

@@ -31,7 +31,8 @@ bool LooksLikeCredential(std::string_view text);
 std::size_t EditDistance(std::string_view a, std::string_view b);
 
 /// The candidate a mistyped `word` most likely meant: the closest within edit distance 2, else
-/// one that `word` is a prefix of (or that is a prefix of `word`); nullopt when none is close.
+/// one that `word` is a prefix of (or that is a prefix of `word`); nullopt when none is close or
+/// `word` is longer than 128 bytes (no name is).
 std::optional<std::string> Suggest(std::string_view word,
                                    const std::vector<std::string>& candidates);
 

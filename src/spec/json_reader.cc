@@ -1,145 +1,437 @@
+#include <cmath>
+#include <type_traits>
+#include <unordered_map>
+
 #include "core/diagnostic.h"
 #include "spec/document.h"
+#include "spec/reader_limits.h"
 
 namespace obsforge::spec {
 namespace {
 
 using core::Diagnostic;
 using core::InputError;
+using detail::LimitCounter;
 
-// nlohmann_json gives values but no positions; this walks the (already valid) text once more and
-// records where each value and key starts, and finds duplicate keys nlohmann would silently drop.
-class PositionScanner {
- public:
-  PositionScanner(std::string_view text, std::string file, SourceMap& positions)
-      : text_(text), file_(std::move(file)), positions_(positions) {}
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
-  void Scan() {
-    SkipSpace();
-    Value("");
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
   }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+void AppendUtf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0U | (cp >> 6U));
+    out += static_cast<char>(0x80U | (cp & 0x3FU));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0U | (cp >> 12U));
+    out += static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU));
+    out += static_cast<char>(0x80U | (cp & 0x3FU));
+  } else {
+    out += static_cast<char>(0xF0U | (cp >> 18U));
+    out += static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU));
+    out += static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU));
+    out += static_cast<char>(0x80U | (cp & 0x3FU));
+  }
+}
+
+// One linear pass before nlohmann_json builds anything: it checks the limits (nlohmann would
+// happily build a tree of millions of nodes, and its dump() recurses), finds duplicate keys
+// nlohmann would silently drop, refuses numbers beyond a double, and records where each value
+// and key starts. Recursion is bounded by max_depth. On anything that is not JSON it stops and
+// returns false: nlohmann then reports the syntax error with its position.
+class Scanner {
+ public:
+  Scanner(std::string_view text, LimitCounter& counter, SourceMap* positions)
+      : text_(text), lines_(text), counter_(counter), positions_(positions) {}
+
+  /// True when the text is one value and nothing else (a UTF-8 byte order mark aside, which
+  /// nlohmann skips too), within the limits.
+  bool Scan() {
+    if (text_.starts_with("\xEF\xBB\xBF")) {
+      pos_ = 3;
+    }
+    if (!Value("", 0)) {
+      return false;
+    }
+    SkipSpace();
+    return pos_ == text_.size();
+  }
+
+  std::size_t offset() const { return pos_; }
 
  private:
-  void Value(const std::string& path) {
+  bool Value(const std::string& path, int depth) {
     SkipSpace();
-    positions_.values[path] = PositionOfOffset(text_, pos_);
     if (pos_ >= text_.size()) {
-      return;
+      return false;
     }
+    const Position where = lines_.At(pos_);
+    if (positions_ != nullptr) {
+      positions_->values.try_emplace(path, where);
+    }
+    // Paths are counted even when not kept: building them is what a deep, wide text costs.
+    counter_.Add(1, path.size(), where, path);
     switch (text_[pos_]) {
       case '{':
-        Object(path);
-        break;
+        return Object(path, depth + 1, where);
       case '[':
-        Array(path);
-        break;
-      case '"':
-        String();
-        break;
+        return Array(path, depth + 1, where);
+      case '"': {
+        std::size_t length = 0;
+        if (!ReadString(nullptr, &length)) {
+          return false;
+        }
+        counter_.String(length, where, path);
+        counter_.Add(0, length, where, path);
+        return true;
+      }
       default:
-        while (pos_ < text_.size() &&
-               std::string_view(",]} \t\r\n").find(text_[pos_]) == std::string_view::npos) {
-          ++pos_;
-        }
+        return Literal(path, where);
     }
   }
 
-  void Object(const std::string& path) {
+  bool Object(const std::string& path, int depth, Position where) {
+    counter_.Open(depth, where, path);
     ++pos_;  // '{'
-    std::map<std::string, Position> seen;
     SkipSpace();
-    while (pos_ < text_.size() && text_[pos_] != '}') {
-      const auto key_pos = PositionOfOffset(text_, pos_);
-      const auto key = String();
-      const auto child = ChildPath(path, key);
-      if (auto it = seen.find(key); it != seen.end()) {
-        throw InputError(
-            InputError::Kind::kInvalidSpec,
-            Diagnostic{.file = file_,
-                       .line = key_pos.line,
-                       .column = key_pos.column,
-                       .path = child,
-                       .message = "duplicate key \"" + key + "\" (first defined at line " +
-                                  std::to_string(it->second.line) + ")"});
-      }
-      seen[key] = key_pos;
-      positions_.keys[child] = key_pos;
+    if (pos_ < text_.size() && text_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    std::unordered_map<std::string, int> seen;
+    while (true) {
       SkipSpace();
-      ++pos_;  // ':'
-      Value(child);
+      if (pos_ >= text_.size() || text_[pos_] != '"') {
+        return false;
+      }
+      const Position key_position = lines_.At(pos_);
+      std::string key;
+      std::size_t length = 0;
+      if (!ReadString(&key, &length)) {
+        return false;
+      }
+      const std::string child = counter_.MapKey(path, key, key_position, seen, positions_);
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] != ':') {
+        return false;
+      }
+      ++pos_;
+      if (!Value(child, depth)) {
+        return false;
+      }
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
         ++pos_;
-        SkipSpace();
-      }
-    }
-    ++pos_;  // '}'
-  }
-
-  void Array(const std::string& path) {
-    ++pos_;  // '['
-    SkipSpace();
-    std::size_t index = 0;
-    while (pos_ < text_.size() && text_[pos_] != ']') {
-      Value(IndexPath(path, index++));
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        SkipSpace();
-      }
-    }
-    ++pos_;  // ']'
-  }
-
-  // Returns the decoded string only as far as keys need it: escapes other than \" and \\ are
-  // kept verbatim, which is enough to name keys in paths and detect duplicates.
-  std::string String() {
-    std::string out;
-    ++pos_;  // '"'
-    while (pos_ < text_.size() && text_[pos_] != '"') {
-      if (text_[pos_] == '\\' && pos_ + 1 < text_.size()) {
-        const char next = text_[pos_ + 1];
-        if (next == '"' || next == '\\' || next == '/') {
-          out += next;
-        } else {
-          out += text_.substr(pos_, 2);
-        }
-        pos_ += 2;
         continue;
       }
-      out += text_[pos_++];
+      if (pos_ < text_.size() && text_[pos_] == '}') {
+        ++pos_;
+        return true;
+      }
+      return false;
     }
+  }
+
+  bool Array(const std::string& path, int depth, Position where) {
+    counter_.Open(depth, where, path);
+    ++pos_;  // '['
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
+    for (std::size_t index = 0;; ++index) {
+      if (!Value(IndexPath(path, index), depth)) {
+        return false;
+      }
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == ']') {
+        ++pos_;
+        return true;
+      }
+      return false;
+    }
+  }
+
+  // true, false, null or a number; only numbers need a look (nlohmann refuses 1e999 with an
+  // exception that carries no position).
+  bool Literal(const std::string& path, Position where) {
+    const std::size_t start = pos_;
+    while (pos_ < text_.size() && !IsSpace(text_[pos_]) && text_[pos_] != ',' &&
+           text_[pos_] != ']' && text_[pos_] != '}' && text_[pos_] != ':') {
+      ++pos_;
+    }
+    const std::string_view token = text_.substr(start, pos_ - start);
+    if (token.empty()) {
+      return false;
+    }
+    if (detail::IsFloatSyntax(token) && !std::isfinite(detail::FloatValue(token))) {
+      counter_.Fail(where, path, detail::NotFiniteMessage(token));
+    }
+    return true;
+  }
+
+  // Reads a string literal at pos_, decoding it into `out` when given; `length` is its decoded
+  // size. False when it is not valid JSON.
+  bool ReadString(std::string* out, std::size_t* length) {
     ++pos_;  // '"'
-    return out;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20) {
+        return false;
+      }
+      if (c != '\\') {
+        if (out != nullptr) {
+          out->push_back(c);
+        }
+        ++*length;
+        ++pos_;
+        continue;
+      }
+      if (pos_ + 1 >= text_.size()) {
+        return false;
+      }
+      const char escape = text_[pos_ + 1];
+      pos_ += 2;
+      std::string decoded;
+      switch (escape) {
+        case '"':
+        case '\\':
+        case '/':
+          decoded = escape;
+          break;
+        case 'b':
+          decoded = '\b';
+          break;
+        case 'f':
+          decoded = '\f';
+          break;
+        case 'n':
+          decoded = '\n';
+          break;
+        case 'r':
+          decoded = '\r';
+          break;
+        case 't':
+          decoded = '\t';
+          break;
+        case 'u': {
+          auto cp = ReadHex4();
+          if (!cp) {
+            return false;
+          }
+          if (*cp >= 0xD800 && *cp <= 0xDBFF) {
+            if (pos_ + 1 >= text_.size() || text_[pos_] != '\\' || text_[pos_ + 1] != 'u') {
+              return false;
+            }
+            pos_ += 2;
+            const auto low = ReadHex4();
+            if (!low || *low < 0xDC00 || *low > 0xDFFF) {
+              return false;
+            }
+            cp = 0x10000 + ((*cp - 0xD800) << 10U) + (*low - 0xDC00);
+          } else if (*cp >= 0xDC00 && *cp <= 0xDFFF) {
+            return false;
+          }
+          AppendUtf8(decoded, *cp);
+          break;
+        }
+        default:
+          return false;
+      }
+      if (out != nullptr) {
+        *out += decoded;
+      }
+      *length += decoded.size();
+    }
+    return false;
+  }
+
+  std::optional<std::uint32_t> ReadHex4() {
+    if (pos_ + 4 > text_.size()) {
+      return std::nullopt;
+    }
+    std::uint32_t value = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int digit = HexDigit(text_[pos_ + static_cast<std::size_t>(i)]);
+      if (digit < 0) {
+        return std::nullopt;
+      }
+      value = value * 16 + static_cast<std::uint32_t>(digit);
+    }
+    pos_ += 4;
+    return value;
   }
 
   void SkipSpace() {
-    while (pos_ < text_.size() &&
-           std::string_view(" \t\r\n").find(text_[pos_]) != std::string_view::npos) {
+    while (pos_ < text_.size() && IsSpace(text_[pos_])) {
       ++pos_;
     }
   }
 
   std::string_view text_;
-  std::string file_;
-  SourceMap& positions_;
+  LineIndex lines_;
+  LimitCounter& counter_;
+  SourceMap* positions_;
   std::size_t pos_ = 0;
 };
 
-}  // namespace
+// nlohmann_json's SAX events into a tree: the DOM parser of nlohmann would do the same, but
+// ordered_json's objects look every key up linearly, which is quadratic in a large map; the
+// scanner already refused duplicate keys, so keys are appended. Without `build` it only
+// collects the syntax error.
+template <class Json>
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(bool build) : build_(build) {}
 
-ParsedDocument ParseJsonDocument(std::string_view text, const std::string& file) {
-  ParsedDocument parsed;
-  try {
-    parsed.document = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.byte is 1-based: the offending character is at e.byte - 1.
-    const auto pos = PositionOfOffset(text, e.byte == 0 ? 0 : e.byte - 1);
-    std::string message = e.what();
+  using string_t = typename Json::string_t;
+  using object_t = typename Json::object_t;
+  using array_t = typename Json::array_t;
+
+  bool null() { return Put(Json(nullptr)); }
+  bool boolean(bool value) { return Put(Json(value)); }
+  bool number_integer(typename Json::number_integer_t value) { return Put(Json(value)); }
+  bool number_unsigned(typename Json::number_unsigned_t value) { return Put(Json(value)); }
+  bool number_float(typename Json::number_float_t value, const string_t& /*text*/) {
+    return Put(Json(value));
+  }
+  bool string(string_t& value) { return Put(Json(std::move(value))); }
+  bool binary(typename Json::binary_t& /*value*/) { return false; }
+  bool start_object(std::size_t /*elements*/) { return Open(Json::object()); }
+  bool key(string_t& value) {
+    key_ = std::move(value);
+    return true;
+  }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t /*elements*/) { return Open(Json::array()); }
+  bool end_array() { return Close(); }
+  bool parse_error(std::size_t position,
+                   const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) {
+    error_position_ = position;
+    error_ = error.what();
+    return false;
+  }
+
+  Json& root() { return root_; }
+  std::size_t error_position() const { return error_position_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Open(Json value) {
+    Put(std::move(value));
+    open_.push_back(last_);
+    return true;
+  }
+
+  bool Close() {
+    open_.pop_back();
+    return true;
+  }
+
+  // Pointers into the tree stay valid: a container only grows while it is the innermost open
+  // one, so nothing is added beside an open container until it is closed.
+  bool Put(Json value) {
+    if (!build_) {
+      return true;
+    }
+    if (open_.empty()) {
+      root_ = std::move(value);
+      last_ = &root_;
+      return true;
+    }
+    Json& parent = *open_.back();
+    if (parent.is_array()) {
+      auto& array = parent.template get_ref<array_t&>();
+      array.push_back(std::move(value));
+      last_ = &array.back();
+      return true;
+    }
+    auto& object = parent.template get_ref<object_t&>();
+    if constexpr (std::is_same_v<Json, nlohmann::ordered_json>) {
+      object.emplace_back(std::move(key_), std::move(value));
+      last_ = &object.back().second;
+    } else {
+      last_ = &object.insert_or_assign(std::move(key_), std::move(value)).first->second;
+    }
+    return true;
+  }
+
+  bool build_;
+  Json root_;
+  Json* last_ = nullptr;
+  std::vector<Json*> open_;
+  string_t key_;
+  std::size_t error_position_ = 0;
+  std::string error_;
+};
+
+template <class Json>
+Json ParseJson(std::string_view text,
+               const std::string& file,
+               const DocumentLimits& limits,
+               SourceMap* positions) {
+  detail::CheckUtf8(text, file);
+  // nlohmann's lexer takes a NUL byte for the end of the text, so "1.5\0garbage" would pass as
+  // 1.5; JSON has no place for a raw NUL, wherever it is.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    const auto pos = PositionOfOffset(text, nul);
+    throw InputError(InputError::Kind::kInvalidSpec,
+                     Diagnostic{.file = file,
+                                .line = pos.line,
+                                .column = pos.column,
+                                .message = "invalid JSON: a NUL byte"});
+  }
+  LimitCounter counter(limits, file);
+  Scanner scanner(text, counter, positions);
+  // Nothing is built from text the scanner did not check to the end: when it stops early,
+  // nlohmann only looks for the syntax error to report.
+  const bool checked = scanner.Scan();
+  TreeBuilder<Json> builder(checked);
+  const bool parsed = Json::sax_parse(text.begin(), text.end(), &builder);
+  if (parsed && !checked) {
+    // Cannot happen while the scanner accepts all JSON; refused rather than trusted.
+    const auto pos = PositionOfOffset(text, scanner.offset());
+    throw InputError(InputError::Kind::kInvalidSpec,
+                     Diagnostic{.file = file,
+                                .line = pos.line,
+                                .column = pos.column,
+                                .message = "invalid JSON: unexpected text"});
+  }
+  if (!parsed) {
+    // The position is 1-based: the offending character is at position - 1.
+    const std::size_t at = builder.error_position() == 0 ? 0 : builder.error_position() - 1;
+    const auto pos = PositionOfOffset(text, at);
+    std::string message = builder.error();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." ->
     // keep the part after the location, which the diagnostic already carries.
     if (const auto colon = message.find(": "); colon != std::string::npos) {
       message = message.substr(colon + 2);
+    } else if (const auto bracket = message.find("] "); bracket != std::string::npos) {
+      message = message.substr(bracket + 2);
     }
     throw InputError(InputError::Kind::kInvalidSpec,
                      Diagnostic{.file = file,
@@ -147,8 +439,23 @@ ParsedDocument ParseJsonDocument(std::string_view text, const std::string& file)
                                 .column = pos.column,
                                 .message = "invalid JSON: " + message});
   }
-  PositionScanner(text, file, parsed.positions).Scan();
+  return std::move(builder.root());
+}
+
+}  // namespace
+
+ParsedDocument ParseJsonDocument(std::string_view text,
+                                 const std::string& file,
+                                 const DocumentLimits& limits) {
+  ParsedDocument parsed;
+  parsed.document = ParseJson<nlohmann::json>(text, file, limits, &parsed.positions);
   return parsed;
+}
+
+nlohmann::ordered_json ParseOrderedJson(std::string_view text,
+                                        const std::string& file,
+                                        const DocumentLimits& limits) {
+  return ParseJson<nlohmann::ordered_json>(text, file, limits, nullptr);
 }
 
 }  // namespace obsforge::spec

@@ -104,8 +104,11 @@ std::string StackSpec::Hash() const {
   return core::Sha256Hex(document.dump());
 }
 
-StackSpec ParseStack(std::string_view text, const std::string& file, const ContentSource& content) {
-  auto parsed = ParseDocument(text, file);
+StackSpec ParseStack(std::string_view text,
+                     const std::string& file,
+                     const ContentSource& content,
+                     const DocumentLimits& limits) {
+  auto parsed = ParseDocument(text, file, limits);
   auto diagnostics = ValidateStack(parsed.document, parsed.positions, file, content);
   if (!diagnostics.empty()) {
     throw InputError(InputError::Kind::kInvalidSpec, std::move(diagnostics));

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/secret.h"
+#include "spec/document.h"
 
 namespace obsforge::spec {
 
@@ -87,10 +88,14 @@ struct EnvironmentSpec {
   Runtime runtime;
 };
 
-/// Parses YAML or JSON (detected from the content) and validates it. `file` names the spec in
-/// messages. `content` is used to check that the paths and globs the spec names stay in its root.
+/// Parses YAML or JSON (detected from the content) within `limits` (see ParseDocument) and
+/// validates it. `file` names the spec in messages. `content` is used to check that the paths and
+/// globs the spec names stay in its root.
 /// Throws core::InputError (kInvalidSpec) listing every problem, each with file:line:col and path.
-StackSpec ParseStack(std::string_view text, const std::string& file, const ContentSource& content);
+StackSpec ParseStack(std::string_view text,
+                     const std::string& file,
+                     const ContentSource& content,
+                     const DocumentLimits& limits = {});
 
 /// Reads `file` and calls ParseStack(). Throws core::InputError when the file cannot be read too.
 StackSpec LoadStackFile(const std::filesystem::path& file, const ContentSource& content);

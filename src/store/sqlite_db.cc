@@ -85,12 +85,8 @@ SqliteDb::~SqliteDb() = default;
 
 core::Result<void> SqliteDb::Migrate(const std::vector<Migration>& migrations,
                                      std::int64_t now_ms) {
-  for (std::size_t i = 1; i < migrations.size(); ++i) {
-    if (migrations[i].version <= migrations[i - 1].version) {
-      return core::MakeError(core::ErrorCode::kInternal,
-                             "migrations are not in increasing version order at version " +
-                                 std::to_string(migrations[i].version));
-    }
+  if (core::Result<void> ordered = CheckMigrationOrder(migrations); !ordered) {
+    return ordered;
   }
   core::Result<void> created = Write<void>("create schema_migrations", [](auto& s) {
     Exec(s,
@@ -101,7 +97,6 @@ core::Result<void> SqliteDb::Migrate(const std::vector<Migration>& migrations,
   if (!created) {
     return created;
   }
-  const int known = migrations.empty() ? 0 : migrations.back().version;
   core::Result<std::int64_t> newest =
       Write<std::int64_t>("read schema version", [](auto& s) -> core::Result<std::int64_t> {
         auto rs = Query(s, "SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations");
@@ -111,11 +106,8 @@ core::Result<void> SqliteDb::Migrate(const std::vector<Migration>& migrations,
   if (!newest) {
     return newest.error();
   }
-  if (*newest > known) {
-    return core::MakeError(core::ErrorCode::kPrecondition,
-                           "database schema version " + std::to_string(*newest) +
-                               " is newer than this obsforge knows (" + std::to_string(known) +
-                               ")");
+  if (core::Result<void> known = CheckNotNewer(*newest, migrations); !known) {
+    return known;
   }
   for (const Migration& m : migrations) {
     const std::string what = "migration " + std::to_string(m.version) + " (" + m.name + ")";

@@ -183,4 +183,15 @@ std::string Text(Poco::Data::RecordSet& rs, const std::string& name);
 /// Column `name` of the current row of `rs` as an integer (0 for NULL).
 std::int64_t Int(Poco::Data::RecordSet& rs, const std::string& name);
 
+/// The current row of a RecordSet, as store/rows.h reads rows.
+class SqliteRow {
+ public:
+  explicit SqliteRow(Poco::Data::RecordSet& rs) : rs_(&rs) {}
+  std::string Text(const char* column) const { return store::Text(*rs_, column); }
+  std::int64_t Int(const char* column) const { return store::Int(*rs_, column); }
+
+ private:
+  Poco::Data::RecordSet* rs_;
+};
+
 }  // namespace obsforge::store

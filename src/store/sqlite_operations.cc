@@ -1,8 +1,8 @@
-#include <cstdio>
 #include <utility>
 
+#include "store/rows.h"
+#include "store/rules.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
 #include "store/sqlite_store.h"
 
 namespace obsforge::store {
@@ -13,34 +13,20 @@ using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
 
-constexpr const char* kOperationColumns =
-    "id, kind, stack, env, state, revision, actor, created_at, started_at, finished_at, error, "
-    "result_json";
-constexpr const char* kStepColumns = "op_id, idx, name, state, started_at, finished_at, message";
-
-// Zero-padded so that ids sort as text in creation order; the sequence makes them unique even
-// when the clock stands still (a fake clock) or steps back.
-std::string OperationId(TimeMs now, std::int64_t seq) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "op-%013lld-%06lld", static_cast<long long>(now),
-                static_cast<long long>(seq));
-  return buf;
-}
-
 Result<Operation> SelectOperation(Session& s, const std::string& id) {
-  auto rs = SqliteDb::Query(
-      s, std::string("SELECT ") + kOperationColumns + " FROM operations WHERE id = ?", id);
+  auto rs =
+      SqliteDb::Query(s, "SELECT " + Columns("operations") + " FROM operations WHERE id = ?", id);
   if (!rs.moveFirst()) {
     return MakeError(ErrorCode::kNotFound, "operation " + id + " not found");
   }
-  return OperationFromRow(rs);
+  return OperationFromRow(SqliteRow(rs));
 }
 
 // By reference: moving or copying a Poco 1.11 RecordSet frees its columns twice.
 std::vector<Operation> OperationsFrom(Poco::Data::RecordSet& rs) {
   std::vector<Operation> ops;
   for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    ops.push_back(OperationFromRow(rs));
+    ops.push_back(OperationFromRow(SqliteRow(rs)));
   }
   return ops;
 }
@@ -77,12 +63,12 @@ Result<Operation> SqliteStore::GetOperation(const std::string& id) {
       return op;
     }
     auto rs = SqliteDb::Query(s,
-                              std::string("SELECT ") + kStepColumns +
+                              "SELECT " + Columns("operation_steps") +
                                   " FROM operation_steps WHERE op_id = ? "
                                   "ORDER BY idx",
                               id);
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      op->steps.push_back(StepFromRow(rs));
+      op->steps.push_back(StepFromRow(SqliteRow(rs)));
     }
     return op;
   });
@@ -97,22 +83,8 @@ Result<Operation> SqliteStore::UpdateOperationState(const std::string& id,
       return current;
     }
     Operation op = std::move(current).value();
-    if (IsTerminal(op.state)) {
-      return MakeError(ErrorCode::kPrecondition,
-                       "operation " + id + " is already " + Name(op.state));
-    }
-    op.state = update.state;
-    if (update.state == OperationState::kRunning && op.started_at == 0) {
-      op.started_at = now;
-    }
-    if (IsTerminal(update.state)) {
-      op.finished_at = now;
-    }
-    if (!update.error.empty()) {
-      op.error = update.error;
-    }
-    if (update.result_json) {
-      op.result_json = *update.result_json;
+    if (Result<void> moved = ApplyOperationUpdate(op, update, now); !moved) {
+      return moved.error();
     }
     SqliteDb::Exec(s,
                    "UPDATE operations SET state = ?, started_at = ?, finished_at = ?, "
@@ -138,7 +110,7 @@ Result<int> SqliteStore::AppendStep(const std::string& op_id,
     const TimeMs started = state == StepState::kPending ? 0 : now;
     const TimeMs finished = IsTerminal(state) ? now : 0;
     SqliteDb::Exec(s,
-                   std::string("INSERT INTO operation_steps (") + kStepColumns +
+                   "INSERT INTO operation_steps (" + Columns("operation_steps") +
                        ") VALUES (?, ?, ?, ?, ?, ?, '')",
                    op_id, index, name, std::string(Name(state)), started, finished);
     return index;
@@ -150,29 +122,18 @@ Result<OperationStep> SqliteStore::UpdateStep(const std::string& op_id,
                                               StepState state,
                                               const std::string& message) {
   const TimeMs now = Now();
-  const std::string what = "step " + std::to_string(index) + " of operation " + op_id;
+  const std::string what = StepName(op_id, index);
   return db_->Write<OperationStep>("update " + what, [&](Session& s) -> Result<OperationStep> {
-    auto rs = SqliteDb::Query(
-        s,
-        std::string("SELECT ") + kStepColumns + " FROM operation_steps WHERE op_id = ? AND idx = ?",
-        op_id, index);
+    auto rs = SqliteDb::Query(s,
+                              "SELECT " + Columns("operation_steps") +
+                                  " FROM operation_steps WHERE op_id = ? AND idx = ?",
+                              op_id, index);
     if (!rs.moveFirst()) {
       return MakeError(ErrorCode::kNotFound, what + " not found");
     }
-    OperationStep step = StepFromRow(rs);
-    if (IsTerminal(step.state)) {
-      return MakeError(ErrorCode::kPrecondition,
-                       what + " (" + step.name + ") is already " + Name(step.state));
-    }
-    step.state = state;
-    if (state != StepState::kPending && step.started_at == 0) {
-      step.started_at = now;
-    }
-    if (IsTerminal(state)) {
-      step.finished_at = now;
-    }
-    if (!message.empty()) {
-      step.message = message;
+    OperationStep step = StepFromRow(SqliteRow(rs));
+    if (Result<void> moved = ApplyStepUpdate(step, state, message, now); !moved) {
+      return moved.error();
     }
     SqliteDb::Exec(s,
                    "UPDATE operation_steps SET state = ?, started_at = ?, finished_at = ?, "
@@ -187,7 +148,7 @@ Result<std::vector<Operation>> SqliteStore::ListOperations(const OperationQuery&
   return db_->Read<std::vector<Operation>>("list operations", false, [&](Session& s) {
     // Only the filters in use go into the SQL, so that the (stack, env, seq) index serves them.
     Poco::Data::Statement st(s);
-    std::string sql = std::string("SELECT ") + kOperationColumns + " FROM operations";
+    std::string sql = "SELECT " + Columns("operations") + " FROM operations";
     const char* glue = " WHERE ";
     if (!query.stack.empty()) {
       sql += std::string(glue) + "stack = ?";
@@ -210,7 +171,7 @@ Result<std::vector<Operation>> SqliteStore::ListOperations(const OperationQuery&
 
 Result<std::vector<Operation>> SqliteStore::ListUnfinishedOperations() {
   return db_->Read<std::vector<Operation>>("list unfinished operations", false, [](Session& s) {
-    auto rs = SqliteDb::Query(s, std::string("SELECT ") + kOperationColumns +
+    auto rs = SqliteDb::Query(s, "SELECT " + Columns("operations") +
                                      " FROM operations WHERE state IN ('queued', 'running') "
                                      "ORDER BY seq");
     return Result<std::vector<Operation>>(OperationsFrom(rs));

@@ -1,7 +1,8 @@
 #include <utility>
 
+#include "store/rows.h"
+#include "store/rules.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
 #include "store/sqlite_store.h"
 
 namespace obsforge::store {
@@ -12,33 +13,22 @@ using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
 
-constexpr const char* kOutboxColumns =
-    "id, channel_key, payload_json, created_at, attempts, next_attempt_at, delivered_at, "
-    "dropped_at, dropped_reason, last_error";
-
 Result<OutboxMessage> SelectMessage(Session& s, std::int64_t id) {
-  auto rs =
-      SqliteDb::Query(s, std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id = ?", id);
+  auto rs = SqliteDb::Query(s, "SELECT " + Columns("outbox") + " FROM outbox WHERE id = ?", id);
   if (!rs.moveFirst()) {
     return MakeError(ErrorCode::kNotFound, "outbox message " + std::to_string(id) + " not found");
   }
-  return OutboxFromRow(rs);
+  return OutboxFromRow(SqliteRow(rs));
 }
 
-// The message must exist and still be pending for any mark to apply: marking twice would mean
-// two senders had the same message, which is exactly the double delivery to refuse.
+// The message must exist and still be pending for any mark to apply.
 Result<OutboxMessage> SelectPending(Session& s, std::int64_t id) {
   Result<OutboxMessage> m = SelectMessage(s, id);
   if (!m) {
     return m;
   }
-  if (m->delivered_at != 0) {
-    return MakeError(ErrorCode::kPrecondition,
-                     "outbox message " + std::to_string(id) + " is already delivered");
-  }
-  if (m->dropped_at != 0) {
-    return MakeError(ErrorCode::kPrecondition,
-                     "outbox message " + std::to_string(id) + " is already dropped");
+  if (Result<void> pending = CheckOutboxPending(*m); !pending) {
+    return pending.error();
   }
   return m;
 }
@@ -47,7 +37,7 @@ Result<OutboxMessage> SelectPending(Session& s, std::int64_t id) {
 std::vector<OutboxMessage> MessagesFrom(Poco::Data::RecordSet& rs) {
   std::vector<OutboxMessage> messages;
   for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-    messages.push_back(OutboxFromRow(rs));
+    messages.push_back(OutboxFromRow(SqliteRow(rs)));
   }
   return messages;
 }
@@ -74,7 +64,7 @@ Result<std::optional<OutboxMessage>> SqliteStore::NextDueOutbox(TimeMs now) {
     // Heads of the per-channel queues only: a message waiting on a backoff holds back the
     // messages behind it on the same webhook, so Slack sees them in order.
     auto rs = SqliteDb::Query(s,
-                              std::string("SELECT ") + kOutboxColumns +
+                              "SELECT " + Columns("outbox") +
                                   " FROM outbox AS m WHERE m.delivered_at = 0 AND "
                                   "m.dropped_at = 0 AND m.next_attempt_at <= ? AND m.id = "
                                   "(SELECT MIN(p.id) FROM outbox AS p WHERE p.channel_key = "
@@ -83,7 +73,7 @@ Result<std::optional<OutboxMessage>> SqliteStore::NextDueOutbox(TimeMs now) {
                               now);
     std::optional<OutboxMessage> next;
     if (rs.moveFirst()) {
-      next = OutboxFromRow(rs);
+      next = OutboxFromRow(SqliteRow(rs));
     }
     return Result<std::optional<OutboxMessage>>(std::move(next));
   });
@@ -134,7 +124,7 @@ Result<std::vector<OutboxMessage>> SqliteStore::ListPendingOutbox(int limit) {
   return db_->Read<std::vector<OutboxMessage>>(
       "list pending notifications", false, [&](Session& s) {
         auto rs = SqliteDb::Query(s,
-                                  std::string("SELECT ") + kOutboxColumns +
+                                  "SELECT " + Columns("outbox") +
                                       " FROM outbox WHERE delivered_at = 0 "
                                       "AND dropped_at = 0 ORDER BY id LIMIT ?",
                                   limit > 0 ? std::int64_t{limit} : std::int64_t{-1});

@@ -2,8 +2,8 @@
 
 #include <utility>
 
+#include "store/rows.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
 #include "store/sqlite_store.h"
 
 namespace obsforge::store {
@@ -13,12 +13,6 @@ using core::ErrorCode;
 using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
-
-constexpr const char* kHealthColumns =
-    "id, stack, env, component, check_name, from_state, to_state, at, message";
-constexpr const char* kObjectColumns =
-    "stack, env, kind, uid, content_hash, updated_at, remote_version, remote_id";
-constexpr const char* kGitColumns = "source_key, last_seen_sha, last_applied_sha, updated_at";
 
 std::int64_t SqlLimit(int limit) {
   return limit > 0 ? std::int64_t{limit} : std::int64_t{-1};
@@ -50,8 +44,7 @@ Result<std::vector<HealthEvent>> SqliteStore::ListHealthEvents(const HealthEvent
   return db_->Read<std::vector<HealthEvent>>("list health events", false, [&](Session& s) {
     // Only the filters in use go into the SQL, so that the (stack, env, at) index serves them.
     Poco::Data::Statement st(s);
-    std::string sql =
-        std::string("SELECT ") + kHealthColumns + " FROM health_events WHERE stack = ?";
+    std::string sql = "SELECT " + Columns("health_events") + " FROM health_events WHERE stack = ?";
     st.addBind(Poco::Data::Keywords::bind(query.stack));
     if (!query.env.empty()) {
       sql += " AND env = ?";
@@ -65,7 +58,7 @@ Result<std::vector<HealthEvent>> SqliteStore::ListHealthEvents(const HealthEvent
     Poco::Data::RecordSet rs(st);
     std::vector<HealthEvent> events;
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      events.push_back(HealthEventFromRow(rs));
+      events.push_back(HealthEventFromRow(SqliteRow(rs)));
     }
     return Result<std::vector<HealthEvent>>(std::move(events));
   });
@@ -90,8 +83,8 @@ Result<void> SqliteStore::UpsertProvisionedObject(const ProvisionedObject& objec
           return MakeError(ErrorCode::kNotFound, "stack " + object.stack + " not found");
         }
         SqliteDb::Exec(s,
-                       std::string("INSERT OR REPLACE INTO provisioned_objects (") +
-                           kObjectColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       "INSERT OR REPLACE INTO provisioned_objects (" +
+                           Columns("provisioned_objects") + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        object.stack, object.env, std::string(Name(object.kind)), object.uid,
                        object.content_hash, now, object.remote_version, object.remote_id);
         return {};
@@ -119,7 +112,7 @@ Result<std::vector<ProvisionedObject>> SqliteStore::ListProvisionedObjects(
   return db_->Read<std::vector<ProvisionedObject>>(
       "list provisioned objects of " + stack + "/" + env, false, [&](Session& s) {
         Poco::Data::Statement st(s);
-        std::string sql = std::string("SELECT ") + kObjectColumns +
+        std::string sql = "SELECT " + Columns("provisioned_objects") +
                           " FROM provisioned_objects WHERE stack = ? AND env = ?";
         st.addBind(Poco::Data::Keywords::bind(stack));
         st.addBind(Poco::Data::Keywords::bind(env));
@@ -132,7 +125,7 @@ Result<std::vector<ProvisionedObject>> SqliteStore::ListProvisionedObjects(
         Poco::Data::RecordSet rs(st);
         std::vector<ProvisionedObject> objects;
         for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-          objects.push_back(ProvisionedObjectFromRow(rs));
+          objects.push_back(ProvisionedObjectFromRow(SqliteRow(rs)));
         }
         return Result<std::vector<ProvisionedObject>>(std::move(objects));
       });
@@ -144,12 +137,12 @@ Result<GitState> SqliteStore::GetGitState(const std::string& source_key) {
   return db_->Read<GitState>(
       "get git state of " + source_key, false, [&](Session& s) -> Result<GitState> {
         auto rs = SqliteDb::Query(
-            s, std::string("SELECT ") + kGitColumns + " FROM git_state WHERE source_key = ?",
+            s, "SELECT " + Columns("git_state") + " FROM git_state WHERE source_key = ?",
             source_key);
         if (!rs.moveFirst()) {
           return MakeError(ErrorCode::kNotFound, "git source " + source_key + " has no state");
         }
-        return GitStateFromRow(rs);
+        return GitStateFromRow(SqliteRow(rs));
       });
 }
 
@@ -158,8 +151,7 @@ Result<GitState> SqliteStore::PutGitState(const GitState& state) {
   stored.updated_at = Now();
   return db_->Write<GitState>("put git state of " + state.source_key, [&](Session& s) {
     SqliteDb::Exec(
-        s,
-        std::string("INSERT OR REPLACE INTO git_state (") + kGitColumns + ") VALUES (?, ?, ?, ?)",
+        s, "INSERT OR REPLACE INTO git_state (" + Columns("git_state") + ") VALUES (?, ?, ?, ?)",
         stored.source_key, stored.last_seen_sha, stored.last_applied_sha, stored.updated_at);
     return Result<GitState>(stored);
   });

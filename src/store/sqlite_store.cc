@@ -2,8 +2,9 @@
 
 #include <utility>
 
+#include "store/rows.h"
+#include "store/rules.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
 
 namespace obsforge::store {
 namespace {
@@ -13,22 +14,12 @@ using core::MakeError;
 using core::Result;
 using Poco::Data::Session;
 
-constexpr const char* kStackColumns =
-    "name, spec_json, spec_hash, revision, created_at, updated_at";
-constexpr const char* kRevisionColumns =
-    "stack, number, spec_json, spec_hash, source, commit_sha, commit_author, commit_message, "
-    "actor, created_at";
-constexpr const char* kEnvironmentColumns =
-    "stack, env, applied_revision, last_good_revision, bundle_hash, last_good_bundle_hash, state, "
-    "last_operation_id, message, updated_at";
-
 Result<Stack> SelectStack(Session& s, const std::string& name) {
-  auto rs = SqliteDb::Query(
-      s, std::string("SELECT ") + kStackColumns + " FROM stacks WHERE name = ?", name);
+  auto rs = SqliteDb::Query(s, "SELECT " + Columns("stacks") + " FROM stacks WHERE name = ?", name);
   if (!rs.moveFirst()) {
     return MakeError(ErrorCode::kNotFound, "stack " + name + " not found");
   }
-  return StackFromRow(rs);
+  return StackFromRow(SqliteRow(rs));
 }
 
 bool StackExists(Session& s, const std::string& name) {
@@ -38,7 +29,7 @@ bool StackExists(Session& s, const std::string& name) {
 void InsertRevision(
     Session& s, const std::string& stack, std::int64_t number, const SpecChange& spec, TimeMs now) {
   SqliteDb::Exec(s,
-                 std::string("INSERT INTO spec_revisions (") + kRevisionColumns +
+                 "INSERT INTO spec_revisions (" + Columns("spec_revisions") +
                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  stack, number, spec.spec_json, spec.spec_hash, std::string(Name(spec.source)),
                  spec.commit_sha, spec.commit_author, spec.commit_message, spec.actor, now);
@@ -109,9 +100,8 @@ Result<Stack> SqliteStore::CreateStack(const std::string& name, const SpecChange
     if (StackExists(s, name)) {
       return MakeError(ErrorCode::kConflict, "stack " + name + " already exists");
     }
-    SqliteDb::Exec(
-        s, std::string("INSERT INTO stacks (") + kStackColumns + ") VALUES (?, ?, ?, 1, ?, ?)",
-        name, spec.spec_json, spec.spec_hash, now, now);
+    SqliteDb::Exec(s, "INSERT INTO stacks (" + Columns("stacks") + ") VALUES (?, ?, ?, 1, ?, ?)",
+                   name, spec.spec_json, spec.spec_hash, now, now);
     InsertRevision(s, name, 1, spec, now);
     return Stack{.name = name,
                  .spec_json = spec.spec_json,
@@ -144,11 +134,10 @@ Result<Stack> SqliteStore::GetStack(const std::string& name) {
 
 Result<std::vector<Stack>> SqliteStore::ListStacks() {
   return db_->Read<std::vector<Stack>>("list stacks", false, [](Session& s) {
-    auto rs =
-        SqliteDb::Query(s, std::string("SELECT ") + kStackColumns + " FROM stacks ORDER BY name");
+    auto rs = SqliteDb::Query(s, "SELECT " + Columns("stacks") + " FROM stacks ORDER BY name");
     std::vector<Stack> stacks;
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      stacks.push_back(StackFromRow(rs));
+      stacks.push_back(StackFromRow(SqliteRow(rs)));
     }
     return Result<std::vector<Stack>>(std::move(stacks));
   });
@@ -165,10 +154,7 @@ Result<Stack> SqliteStore::UpdateSpec(const std::string& name,
           return current;
         }
         if (expected_revision && *expected_revision != current->revision) {
-          return MakeError(ErrorCode::kPrecondition, "stack " + name + " is at revision " +
-                                                         std::to_string(current->revision) +
-                                                         ", not " +
-                                                         std::to_string(*expected_revision));
+          return StaleRevision(name, current->revision, *expected_revision);
         }
         Stack next = std::move(current).value();
         next.revision += 1;
@@ -212,13 +198,13 @@ Result<std::vector<SpecRevision>> SqliteStore::ListRevisions(const std::string& 
           return MakeError(ErrorCode::kNotFound, "stack " + stack + " not found");
         }
         auto rs = SqliteDb::Query(s,
-                                  std::string("SELECT ") + kRevisionColumns +
+                                  "SELECT " + Columns("spec_revisions") +
                                       " FROM spec_revisions WHERE stack = ? "
                                       "ORDER BY number DESC LIMIT ?",
                                   stack, limit > 0 ? std::int64_t{limit} : std::int64_t{-1});
         std::vector<SpecRevision> revisions;
         for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-          revisions.push_back(RevisionFromRow(rs));
+          revisions.push_back(RevisionFromRow(SqliteRow(rs)));
         }
         return revisions;
       });
@@ -228,14 +214,14 @@ Result<SpecRevision> SqliteStore::GetRevision(const std::string& stack, std::int
   return db_->Read<SpecRevision>(
       "get revision of " + stack, false, [&](Session& s) -> Result<SpecRevision> {
         auto rs = SqliteDb::Query(s,
-                                  std::string("SELECT ") + kRevisionColumns +
+                                  "SELECT " + Columns("spec_revisions") +
                                       " FROM spec_revisions WHERE stack = ? AND number = ?",
                                   stack, number);
         if (!rs.moveFirst()) {
           return MakeError(ErrorCode::kNotFound, "revision " + std::to_string(number) +
                                                      " of stack " + stack + " not found");
         }
-        return RevisionFromRow(rs);
+        return RevisionFromRow(SqliteRow(rs));
       });
 }
 
@@ -251,7 +237,7 @@ Result<EnvironmentState> SqliteStore::UpsertEnvironment(const EnvironmentState& 
           return MakeError(ErrorCode::kNotFound, "stack " + state.stack + " not found");
         }
         SqliteDb::Exec(s,
-                       std::string("INSERT OR REPLACE INTO environments (") + kEnvironmentColumns +
+                       "INSERT OR REPLACE INTO environments (" + Columns("environments") +
                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        stored.stack, stored.env, stored.applied_revision, stored.last_good_revision,
                        stored.bundle_hash, stored.last_good_bundle_hash, stored.state,
@@ -264,28 +250,28 @@ Result<EnvironmentState> SqliteStore::GetEnvironment(const std::string& stack,
                                                      const std::string& env) {
   return db_->Read<EnvironmentState>(
       "get environment " + stack + "/" + env, false, [&](Session& s) -> Result<EnvironmentState> {
-        auto rs = SqliteDb::Query(s,
-                                  std::string("SELECT ") + kEnvironmentColumns +
-                                      " FROM environments WHERE stack = ? AND env = ?",
-                                  stack, env);
+        auto rs = SqliteDb::Query(
+            s,
+            "SELECT " + Columns("environments") + " FROM environments WHERE stack = ? AND env = ?",
+            stack, env);
         if (!rs.moveFirst()) {
           return MakeError(ErrorCode::kNotFound,
                            "environment " + env + " of stack " + stack + " not found");
         }
-        return EnvironmentFromRow(rs);
+        return EnvironmentFromRow(SqliteRow(rs));
       });
 }
 
 Result<std::vector<EnvironmentState>> SqliteStore::ListEnvironments(const std::string& stack) {
   return db_->Read<std::vector<EnvironmentState>>(
       "list environments of " + stack, false, [&](Session& s) {
-        auto rs = SqliteDb::Query(s,
-                                  std::string("SELECT ") + kEnvironmentColumns +
-                                      " FROM environments WHERE stack = ? ORDER BY env",
-                                  stack);
+        auto rs = SqliteDb::Query(
+            s,
+            "SELECT " + Columns("environments") + " FROM environments WHERE stack = ? ORDER BY env",
+            stack);
         std::vector<EnvironmentState> envs;
         for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-          envs.push_back(EnvironmentFromRow(rs));
+          envs.push_back(EnvironmentFromRow(SqliteRow(rs)));
         }
         return Result<std::vector<EnvironmentState>>(std::move(envs));
       });

@@ -58,9 +58,6 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  /// Versions recorded in schema_migrations, ascending.
-  core::Result<std::vector<int>> AppliedMigrations();
-
   // StackStore
   core::Result<Stack> CreateStack(const std::string& name, const SpecChange& spec) override;
   core::Result<Stack> GetStack(const std::string& name) override;
@@ -128,6 +125,14 @@ class SqliteStore final : public Store {
   core::Result<GitState> PutGitState(const GitState& state) override;
   core::Result<void> RecordWebhookDelivery(const std::string& delivery_id) override;
   core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) override;
+
+  // TableStore
+  core::Result<void> ReadTables(
+      const std::function<core::Result<void>(TableReader&)>& read) override;
+  /// Also forgets every cached stack.
+  core::Result<void> ReplaceTables(
+      const std::function<core::Result<void>(TableWriter&)>& fill) override;
+  core::Result<std::vector<int>> AppliedMigrations() override;
 
   // Store
   core::Result<void> Ping() override;

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "store/tables.h"
 #include "store/types.h"
 
 namespace obsforge::store {
@@ -197,6 +199,55 @@ class GitStore {
   virtual core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) = 0;
 };
 
+/// One stored row: its values in the order of its Table's columns, integers in decimal.
+using TableRow = std::vector<std::string>;
+
+/// Reads the rows of one consistent snapshot of a store (see TableStore::ReadTables). Methods
+/// throw on a database failure; the enclosing ReadTables returns it as its error.
+class TableReader {
+ public:
+  virtual ~TableReader() = default;
+  /// Calls `row` for every row of `table` in key order, a page at a time (memory stays bounded
+  /// however large the table).
+  virtual void Each(const Table& table, const std::function<void(const TableRow&)>& row) = 0;
+  /// The largest id the store has handed out in `table.identity` (0 when none): ids are never
+  /// reused, even after the rows that held them were pruned.
+  virtual std::int64_t LastIdentity(const Table& table) = 0;
+};
+
+/// Writes rows inside TableStore::ReplaceTables. Methods throw on a database failure; the
+/// enclosing ReplaceTables rolls back and returns it as its error.
+class TableWriter {
+ public:
+  virtual ~TableWriter() = default;
+  /// Inserts `row` into `table` as it is (ids included). Tables are filled parents first
+  /// (StoredTables() order).
+  virtual void Insert(const Table& table, const TableRow& row) = 0;
+  /// Makes the next id of `table.identity` greater than `last` (and than every stored id).
+  virtual void SetLastIdentity(const Table& table, std::int64_t last) = 0;
+};
+
+/// Whole-table access, for copying a store into another (`obsforge store migrate`) and
+/// checking one (`obsforge store check`). Not for the server's own work: it bypasses every rule
+/// of the interfaces above.
+class TableStore {
+ public:
+  virtual ~TableStore() = default;
+
+  /// Runs `read` over one consistent snapshot of every table (other writers may go on; they
+  /// are not seen). kInternal/kUnavailable when the database fails; otherwise `read`'s result.
+  virtual core::Result<void> ReadTables(
+      const std::function<core::Result<void>(TableReader&)>& read) = 0;
+  /// In one transaction: empties every stored table, then runs `fill`. Committed when `fill`
+  /// returns ok; rolled back (the store unchanged) when it returns an error or throws. `fill`
+  /// may run twice when the connection is lost before the commit, so it must have no effect
+  /// outside this store's transaction.
+  virtual core::Result<void> ReplaceTables(
+      const std::function<core::Result<void>(TableWriter&)>& fill) = 0;
+  /// Versions recorded in schema_migrations, ascending.
+  virtual core::Result<std::vector<int>> AppliedMigrations() = 0;
+};
+
 /// Everything obsforge persists. Implementations are thread-safe (see the contract above).
 class Store : public StackStore,
               public EnvironmentStore,
@@ -204,7 +255,8 @@ class Store : public StackStore,
               public HealthStore,
               public ProvisionStore,
               public OutboxStore,
-              public GitStore {
+              public GitStore,
+              public TableStore {
  public:
   ~Store() override = default;
 

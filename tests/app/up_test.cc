@@ -1,174 +1,32 @@
 // `obsforge up` as a user runs it: the real binary brings the demo stack up with Debian's
 // Prometheus and Alertmanager, watches it with the health monitor of `serve`, prints its state
 // changes on stderr and posts them to Slack (faked on loopback).
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "core/fs.h"
 #include "fakes/fake_slack.h"
+#include "support/obsforge_process.h"
 #include "support/real_upstreams.h"
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char** environ;  // NOLINT(readability-redundant-declaration)
 
 namespace obsforge::app {
 namespace {
 
 namespace fs = std::filesystem;
-using std::chrono::milliseconds;
+using obsforge::testing::Obsforge;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
 // Upper bounds for events to happen; the test continues as soon as they do.
 constexpr seconds kComeUp{120};
 constexpr seconds kChange{30};
-
-// Every line a file descriptor delivers, collected by a thread until end of file.
-class Lines {
- public:
-  explicit Lines(int fd) : fd_(fd), reader_([this] { Read(); }) {}
-  ~Lines() {
-    reader_.join();
-    ::close(fd_);
-  }
-  Lines(const Lines&) = delete;
-  Lines& operator=(const Lines&) = delete;
-
-  // The first line at or after index `from` containing `text`; its index, or -1 when none came
-  // before `limit` (or end of file).
-  int WaitFor(const std::string& text, std::size_t from, milliseconds limit) {
-    std::unique_lock lock(mu_);
-    int found = -1;
-    cv_.wait_for(lock, limit, [&] {
-      for (std::size_t i = from; i < lines_.size(); ++i) {
-        if (lines_[i].find(text) != std::string::npos) {
-          found = static_cast<int>(i);
-          return true;
-        }
-      }
-      return closed_;
-    });
-    return found;
-  }
-  std::string All() {
-    std::lock_guard lock(mu_);
-    std::string out;
-    for (const auto& line : lines_) {
-      out += line + "\n";
-    }
-    return out;
-  }
-  std::size_t size() {
-    std::lock_guard lock(mu_);
-    return lines_.size();
-  }
-
- private:
-  void Read() {
-    std::string partial;
-    char buf[4096];
-    while (true) {
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) {
-        break;
-      }
-      partial.append(buf, static_cast<std::size_t>(n));
-      std::size_t nl = 0;
-      while ((nl = partial.find('\n')) != std::string::npos) {
-        std::lock_guard lock(mu_);
-        lines_.push_back(partial.substr(0, nl));
-        partial.erase(0, nl + 1);
-        cv_.notify_all();
-      }
-    }
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    cv_.notify_all();
-  }
-
-  int fd_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::string> lines_;
-  bool closed_ = false;
-  std::thread reader_;
-};
-
-// `obsforge ARGS...` with `extra_env` added, stdout and stderr read line by line.
-class Obsforge {
- public:
-  Obsforge(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
-    int out[2];
-    int err[2];
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
-    std::vector<std::string> argv_storage{std::string(OBS_BINARY_DIR) + "/src/app/obsforge"};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<std::string> env_storage = extra_env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      env_storage.emplace_back(*e);
-    }
-    std::vector<char*> argv;
-    std::vector<char*> envp;
-    for (auto& a : argv_storage) {
-      argv.push_back(a.data());
-    }
-    for (auto& e : env_storage) {
-      envp.push_back(e.data());
-    }
-    argv.push_back(nullptr);
-    envp.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      ::dup2(err[1], 2);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    out_ = std::make_unique<Lines>(out[0]);
-    err_ = std::make_unique<Lines>(err[0]);
-  }
-  ~Obsforge() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);  // it stops what it started
-      Wait();
-    }
-  }
-  Obsforge(const Obsforge&) = delete;
-  Obsforge& operator=(const Obsforge&) = delete;
-
-  // Its exit code (-1 when killed by a signal).
-  int Wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    out_.reset();  // end of file once every writer (components inherit nothing) is gone
-    err_.reset();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  pid_t pid() const { return pid_; }
-  Lines& out() { return *out_; }
-  Lines& err() { return *err_; }
-
- private:
-  pid_t pid_ = -1;
-  std::unique_ptr<Lines> out_;
-  std::unique_ptr<Lines> err_;
-};
 
 // The pid of the process running `binary` whose command line mentions `dir`; 0 when none.
 pid_t FindProcess(const std::string& binary, const fs::path& dir) {

@@ -158,7 +158,8 @@ TEST(Troubleshooting, EveryErrorCodeHasASection) {
   for (int c = 0; c <= static_cast<int>(core::ErrorCode::kInternal); ++c) {
     codes.insert(core::ErrorCodeName(static_cast<core::ErrorCode>(c)));
   }
-  const std::regex literal_re(R"re((?:Fail\(\s*[0-9]+,\s*|ErrorBody\(\s*)"([a-z_]+)")re");
+  const std::regex literal_re(
+      R"re((?:Fail(?:AndClose)?\(\s*[0-9]+,\s*|ErrorBody\(\s*)"([a-z_]+)")re");
   for (const auto& entry : fs::recursive_directory_iterator(Source("src"))) {
     if (entry.path().extension() != ".cc") {
       continue;

@@ -1,5 +1,5 @@
 // What a user of the built binary and the package sees: every flag of every command documented
-// with its OBSFORGE_<FLAG> variable, the store refused the same way from every source, the
+// with its OBSFORGE_<FLAG> variable, a bad store URL refused the same way from every source, the
 // packaged configuration and unit agreeing with each other.
 #include <filesystem>
 #include <fstream>
@@ -69,8 +69,10 @@ std::string EnvName(const std::string& flag) {
   return out;
 }
 
-std::vector<std::string> Subcommands() {
-  const auto help = obs_test::RunCommand(obs_test::ObsforgeBinary().string() + " --help");
+// The subcommands of `command` ("": the top-level commands).
+std::vector<std::string> Subcommands(const std::string& command = "") {
+  const auto help = obs_test::RunCommand(obs_test::ObsforgeBinary().string() +
+                                         (command.empty() ? "" : " " + command) + " --help");
   EXPECT_EQ(help.exit_code, 0) << help.output;
   std::vector<std::string> commands;
   for (const auto& line : HelpSection(help.output, "Subcommands:")) {
@@ -84,13 +86,21 @@ std::vector<std::string> Subcommands() {
 
 TEST(CliHelp, ListsTheCommandsOfTheDocs) {
   EXPECT_THAT(Subcommands(), ::testing::ElementsAre("validate", "render", "plan", "apply", "up",
-                                                    "serve", "version"));
+                                                    "serve", "store", "version"));
+  EXPECT_THAT(Subcommands("store"), ::testing::ElementsAre("migrate", "check"));
 }
 
 TEST(CliHelp, EveryFlagHasItsVariableAndIsDocumentedWithIt) {
   const std::regex flag_re("--([a-z][a-z-]*)");
   int flags = 0;
+  std::vector<std::string> commands;
   for (const auto& command : Subcommands()) {
+    commands.push_back(command);
+    for (const auto& sub : Subcommands(command)) {
+      commands.push_back(command + " " + sub);
+    }
+  }
+  for (const auto& command : commands) {
     const auto help =
         obs_test::RunCommand(obs_test::ObsforgeBinary().string() + " " + command + " --help");
     ASSERT_EQ(help.exit_code, 0) << command << ": " << help.output;
@@ -175,34 +185,36 @@ TEST(CliVersion, NamesTheBuildAndMatchesVersionFlag) {
   }
 }
 
-// PostgreSQL is refused with one message whether it comes from the configuration file, --store or
-// OBSFORGE_STORE, before anything starts.
-TEST(Store, PostgresqlIsRefusedTheSameWayFromEverySource) {
-  const std::string expected = "PostgreSQL is not supported yet";
+// A store URL is checked the same way whether it comes from the configuration file, --store or
+// OBSFORGE_STORE, before anything starts; PostgreSQL URLs are store URLs.
+TEST(Store, BadStoreUrlsAreRefusedTheSameWayFromEverySource) {
+  const std::string expected = "store URL: unknown scheme \"mysql\"";
   try {
-    (void)server::ParseServerConfig("listen: 127.0.0.1:0\nstore: postgresql://u@db/obs\n",
+    (void)server::ParseServerConfig("listen: 127.0.0.1:0\nstore: mysql://u@db/obs\n",
                                     "obsforge.yaml");
     ADD_FAILURE() << "accepted";
   } catch (const core::InputError& e) {
     ASSERT_EQ(e.diagnostics().size(), 1U);
     EXPECT_EQ(e.diagnostics()[0].ToString(),
-              "obsforge.yaml:2:8: store: " + server::StoreProblem("postgresql://u@db/obs"));
+              "obsforge.yaml:2:8: store: " + server::StoreProblem("mysql://u@db/obs"));
     EXPECT_THAT(e.diagnostics()[0].message, HasSubstr(expected));
   }
   EXPECT_EQ(server::StoreProblem("sqlite"), "");
-  EXPECT_THAT(server::StoreProblem("mysql://x"), HasSubstr("the only store is sqlite"));
+  EXPECT_EQ(server::StoreProblem("postgresql://u@db/obs"), "");
+  EXPECT_EQ(server::ParseServerConfig("store: postgresql://u@db/obs\n", "obsforge.yaml").store,
+            "postgresql://u@db/obs");
 
   const std::string serve = obs_test::ObsforgeBinary().string() + " serve --listen 127.0.0.1:0";
-  const auto flag = obs_test::RunCommand(serve + " --store postgresql://u@db/obs");
+  const auto flag = obs_test::RunCommand(serve + " --store mysql://u@db/obs");
   EXPECT_EQ(flag.exit_code, 2) << flag.output;
   EXPECT_THAT(flag.output, HasSubstr(expected));
-  const auto env = obs_test::RunCommand("OBSFORGE_STORE=postgresql://u@db/obs " + serve);
+  const auto env = obs_test::RunCommand("OBSFORGE_STORE=mysql://u@db/obs " + serve);
   EXPECT_EQ(env.exit_code, 2) << env.output;
   EXPECT_THAT(env.output, HasSubstr(expected));
 
   const fs::path config =
       fs::temp_directory_path() / ("obs-docs-store-" + std::to_string(::getpid()) + ".yaml");
-  core::WriteFileAtomic(config, "store: postgresql://u@db/obs\n");
+  core::WriteFileAtomic(config, "store: mysql://u@db/obs\n");
   const auto file = obs_test::RunCommand(obs_test::ObsforgeBinary().string() + " serve --config " +
                                          obs_test::ShellQuote(config.string()));
   EXPECT_EQ(file.exit_code, 1) << file.output;

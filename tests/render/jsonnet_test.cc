@@ -27,6 +27,37 @@ TEST(ParseJsonnetError, StaticError) {
   EXPECT_EQ(d.message, "unexpected: \",\" while parsing terminal");
 }
 
+// libjsonnet repeats names of the template in its messages; std::regex recursed once per
+// character over them and overflowed the stack on a 200 KB name (one request took the server
+// down). Locations with numbers beyond an int threw std::out_of_range.
+TEST(ParseJsonnetError, LongMessagesAndOddLocations) {
+  const std::string name(1'000'000, 'x');
+  auto d = ParseJsonnetError(
+      "STATIC ERROR: stack://tpl/a.jsonnet:1:14-1000014: Unknown variable: " + name + "\n",
+      "main.jsonnet");
+  EXPECT_EQ(d.file, "tpl/a.jsonnet");
+  EXPECT_EQ(d.line, 1);
+  EXPECT_EQ(d.column, 14);
+  EXPECT_EQ(d.message, "Unknown variable: " + name);
+  d = ParseJsonnetError("RUNTIME ERROR: " + name + "\n\t" + name + ":(2:3)-(4:5)\tobject\n",
+                        "main.jsonnet");
+  EXPECT_EQ(d.message, name);
+  EXPECT_EQ(d.file, name);
+  EXPECT_EQ(d.line, 2);
+  EXPECT_EQ(d.column, 3);
+  // File names with ':' and ": ", numbers beyond an int, no location at all.
+  d = ParseJsonnetError("STATIC ERROR: a: b:c.jsonnet:3:4: msg: more\n", "main.jsonnet");
+  EXPECT_EQ(d.file, "a: b:c.jsonnet");
+  EXPECT_EQ(d.line, 3);
+  EXPECT_EQ(d.message, "msg: more");
+  d = ParseJsonnetError("STATIC ERROR: f.jsonnet:99999999999:1: msg\n", "main.jsonnet");
+  EXPECT_EQ(d.line, 0);
+  EXPECT_EQ(d.message, "f.jsonnet:99999999999:1: msg");
+  d = ParseJsonnetError("RUNTIME ERROR: boom\n\tf.jsonnet:1:99999999999\t\n\t:1:2\t\n",
+                        "main.jsonnet");
+  EXPECT_EQ(d.ToString(), "boom");
+}
+
 class Evaluate : public testing::Test {
  protected:
   nlohmann::ordered_json Run(const std::string& program) {

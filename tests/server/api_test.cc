@@ -333,7 +333,8 @@ TEST(ServerApi, BadInputTableLeavesStoreUnchanged) {
        {},
        400,
        "invalid_spec",
-       "invalid spec: body:2:3: malformed JSON"},
+       "invalid spec: body:2:3: invalid JSON: syntax error while parsing object key - invalid "
+       "literal; last read: '{<U+000A>  x'; expected string literal"},
       {"unknown route",
        "GET",
        "/api/v1/nothing",

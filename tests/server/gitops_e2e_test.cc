@@ -36,8 +36,9 @@ std::string Signature(const std::string& body, const std::string& secret = kSecr
          core::ToHex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
-// True once `done` holds, polling for at most `limit`.
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+// True once `done` holds, polling for at most `limit`. The limit only bounds a failing test: a
+// sync on a loaded machine under ASan took more than 5 s, so it is generous.
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit = 60s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) {

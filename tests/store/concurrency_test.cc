@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "store_fixture.h"
 
@@ -87,20 +88,17 @@ TEST(StoreConcurrency, EightThreadsShareOneStore) {
   ExpectEverythingWritten(*store);
 }
 
-// Eight stores on one file contend for SQLite's own lock (as two processes would): busy_timeout
-// and BEGIN IMMEDIATE must absorb it without a single SQLITE_BUSY.
-TEST(StoreConcurrency, EightConnectionsOnOneFile) {
-  TempDir dir;
-  core::SystemClock clock;
-  const std::string path = (dir.path() / "obsforge.db").string();
-  std::vector<std::unique_ptr<SqliteStore>> stores(kThreads);
+// Opens kThreads stores with `open` at once (the migrations must be applied exactly once), then
+// runs Work on each at once, as kThreads processes would; checks what they wrote and returns
+// the stores' migration count.
+template <class Open>
+std::size_t OpenAndWorkAtOnce(Open open) {
+  std::vector<std::unique_ptr<Store>> stores(kThreads);
   std::vector<std::string> errors(kThreads);
   std::vector<std::thread> threads;
-  // Opening concurrently too: the migrations must be applied exactly once.
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      auto opened = SqliteStore::Open(
-          {.path = path, .reader_connections = 1, .synchronous_full = false}, clock);
+      auto opened = open();
       if (!opened) {
         errors[t] = "open: " + opened.error().message;
         return;
@@ -115,9 +113,41 @@ TEST(StoreConcurrency, EightConnectionsOnOneFile) {
   for (int t = 0; t < kThreads; ++t) {
     EXPECT_EQ(errors[t], "") << "thread " << t;
   }
-  ASSERT_NE(stores[0], nullptr);
+  if (stores[0] == nullptr) {
+    ADD_FAILURE() << "the first store did not open";
+    return 0;
+  }
   ExpectEverythingWritten(*stores[0]);
-  EXPECT_EQ(stores[0]->AppliedMigrations()->size(), SqliteMigrations().size());
+  return stores[0]->AppliedMigrations()->size();
+}
+
+// Eight stores on one file contend for SQLite's own lock (as two processes would): busy_timeout
+// and BEGIN IMMEDIATE must absorb it without a single SQLITE_BUSY.
+TEST(StoreConcurrency, EightConnectionsOnOneFile) {
+  TempDir dir;
+  core::SystemClock clock;
+  const std::string path = (dir.path() / "obsforge.db").string();
+  EXPECT_EQ(OpenAndWorkAtOnce([&] {
+              return SqliteStore::Open(
+                  {.path = path, .reader_connections = 1, .synchronous_full = false}, clock);
+            }),
+            SqliteMigrations().size());
+}
+
+// Eight stores on one PostgreSQL database, as eight replicas would be: opened concurrently (the
+// migrations run once, under their lock), then writing at once through row locks and sequences.
+TEST(StoreConcurrencyPostgres, EightStoresOnOneDatabase) {
+  obsforge::testing::PostgresServer* server = nullptr;
+  obsforge::testing::RequirePostgres(server);
+  if (server == nullptr) {
+    return;
+  }
+  const auto url = server->NewSchemaUrl("conc");
+  ASSERT_TRUE(url.has_value());
+  core::SystemClock clock;
+  EXPECT_EQ(OpenAndWorkAtOnce(
+                [&] { return PostgresStore::Open({.url = *url, .max_connections = 1}, clock); }),
+            PostgresMigrations().size());
 }
 
 TEST(StoreConcurrency, InMemoryStoreIsSafeToShare) {

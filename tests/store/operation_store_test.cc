@@ -14,10 +14,7 @@ using ::testing::ElementsAre;
 using ::testing::MatchesRegex;
 
 using OperationStoreTest = StoreTest;
-INSTANTIATE_TEST_SUITE_P(Backings,
-                         OperationStoreTest,
-                         ::testing::Values(Backing::kFile, Backing::kMemory),
-                         BackingName);
+INSTANTIATE_TEST_SUITE_P(Backings, OperationStoreTest, AllBackings(), BackingName);
 
 std::vector<std::string> Ids(const std::vector<Operation>& ops) {
   std::vector<std::string> ids;
@@ -195,7 +192,7 @@ TEST_P(OperationStoreTest, ListUnfinishedIsOldestFirstAndSurvivesReopen) {
   ASSERT_TRUE(store_->UpdateOperationState(failed, {.state = OperationState::kFailed}));
 
   EXPECT_THAT(Ids(*store_->ListUnfinishedOperations()), ElementsAre(queued, running, later));
-  if (GetParam() == Backing::kFile) {
+  if (Persistent()) {
     Reopen();
     EXPECT_THAT(Ids(*store_->ListUnfinishedOperations()), ElementsAre(queued, running, later));
     // Ids keep increasing after a restart.

@@ -12,10 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 
 using OutboxStoreTest = StoreTest;
-INSTANTIATE_TEST_SUITE_P(Backings,
-                         OutboxStoreTest,
-                         ::testing::Values(Backing::kFile, Backing::kMemory),
-                         BackingName);
+INSTANTIATE_TEST_SUITE_P(Backings, OutboxStoreTest, AllBackings(), BackingName);
 
 TEST_P(OutboxStoreTest, EnqueuedMessageIsDueAndDeliveredOnce) {
   const TimeMs t0 = NowMs();

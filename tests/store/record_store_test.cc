@@ -10,10 +10,7 @@ namespace {
 using ::testing::ElementsAre;
 
 using RecordStoreTest = StoreTest;
-INSTANTIATE_TEST_SUITE_P(Backings,
-                         RecordStoreTest,
-                         ::testing::Values(Backing::kFile, Backing::kMemory),
-                         BackingName);
+INSTANTIATE_TEST_SUITE_P(Backings, RecordStoreTest, AllBackings(), BackingName);
 
 std::vector<std::string> Checks(const std::vector<HealthEvent>& events) {
   std::vector<std::string> checks;
@@ -150,7 +147,7 @@ TEST_P(RecordStoreTest, WebhookDeliveryIsAcceptedOnce) {
   EXPECT_EQ(again.error().code, core::ErrorCode::kConflict);
   EXPECT_EQ(again.error().message,
             "webhook delivery 72d3162e-cc78-11e3-81ab-4c9367dc0958 was already received");
-  if (GetParam() == Backing::kFile) {
+  if (Persistent()) {
     Reopen();
     EXPECT_EQ(store_->RecordWebhookDelivery("other").error().code, core::ErrorCode::kConflict);
   }

@@ -11,10 +11,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 using StackStoreTest = StoreTest;
-INSTANTIATE_TEST_SUITE_P(Backings,
-                         StackStoreTest,
-                         ::testing::Values(Backing::kFile, Backing::kMemory),
-                         BackingName);
+INSTANTIATE_TEST_SUITE_P(Backings, StackStoreTest, AllBackings(), BackingName);
 
 std::vector<std::string> Names(const std::vector<Stack>& stacks) {
   std::vector<std::string> names;
@@ -207,7 +204,7 @@ TEST_P(StackStoreTest, SpecWithSecretReferencesComesBackByteIdentical) {
   EXPECT_EQ(store_->GetStack("demo")->spec_json, spec + " ");
   EXPECT_EQ(store_->ListStacks()->at(0).spec_json, spec + " ");
   EXPECT_EQ(store_->ListRevisions("demo", 0)->at(1).spec_json, spec);
-  if (GetParam() == Backing::kFile) {
+  if (Persistent()) {
     Reopen();
     EXPECT_EQ(store_->GetRevision("demo", 1)->spec_json, spec);
     EXPECT_EQ(store_->GetStack("demo")->spec_json, spec + " ");

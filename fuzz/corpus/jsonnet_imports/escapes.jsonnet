@@ -1,0 +1,1 @@
+import 'a\'b' + import "c\\d" + import "e\/f" + import "\u0041"

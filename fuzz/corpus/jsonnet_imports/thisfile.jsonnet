@@ -1,0 +1,1 @@
+{ f: std.thisFile, g: importbin 'x.bin' }

@@ -1,0 +1,171 @@
+#include <utility>
+
+#include "store/postgres_db.h"
+#include "store/postgres_store.h"
+#include "store/rows.h"
+#include "store/rules.h"
+
+namespace obsforge::store {
+namespace {
+
+using core::ErrorCode;
+using core::MakeError;
+using core::Result;
+
+Result<Operation> SelectOperation(PgConnection& c, const std::string& id, const char* lock = "") {
+  const PgResult r =
+      c.Exec("SELECT " + Columns("operations") + " FROM operations WHERE id = $1" + lock, id);
+  if (r.rows() == 0) {
+    return MakeError(ErrorCode::kNotFound, "operation " + id + " not found");
+  }
+  return OperationFromRow(PgRow(r, 0));
+}
+
+}  // namespace
+
+Result<Operation> PostgresStore::CreateOperation(const NewOperation& op) {
+  const TimeMs now = Now();
+  return pool_->Write<Operation>("create operation", [&](PgConnection& c) -> Result<Operation> {
+    // The sequence, not MAX(seq) + 1: processes creating operations at once get distinct ids
+    // without waiting for one another.
+    const std::int64_t seq =
+        c.Exec("SELECT nextval(pg_get_serial_sequence('operations', 'seq')) AS seq").Int(0, "seq");
+    Operation created{.id = OperationId(now, seq),
+                      .kind = op.kind,
+                      .stack = op.stack,
+                      .env = op.env,
+                      .state = OperationState::kQueued,
+                      .revision = op.revision,
+                      .actor = op.actor,
+                      .created_at = now};
+    c.Exec(
+        "INSERT INTO operations (seq, id, kind, stack, env, state, revision, actor, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        seq, created.id, std::string(Name(created.kind)), created.stack, created.env,
+        std::string(Name(created.state)), created.revision, created.actor, now);
+    return created;
+  });
+}
+
+Result<Operation> PostgresStore::GetOperation(const std::string& id) {
+  return pool_->Read<Operation>(
+      "get operation " + id, true, [&](PgConnection& c) -> Result<Operation> {
+        Result<Operation> op = SelectOperation(c, id);
+        if (!op) {
+          return op;
+        }
+        const PgResult r = c.Exec("SELECT " + Columns("operation_steps") +
+                                      " FROM operation_steps WHERE op_id = $1 ORDER BY idx",
+                                  id);
+        op->steps = AllRows(r, StepFromRow<PgRow>);
+        return op;
+      });
+}
+
+Result<Operation> PostgresStore::UpdateOperationState(const std::string& id,
+                                                      const OperationUpdate& update) {
+  const TimeMs now = Now();
+  return pool_->Write<Operation>(
+      "update operation " + id, [&](PgConnection& c) -> Result<Operation> {
+        Result<Operation> current = SelectOperation(c, id, " FOR UPDATE");
+        if (!current) {
+          return current;
+        }
+        Operation op = std::move(current).value();
+        if (Result<void> moved = ApplyOperationUpdate(op, update, now); !moved) {
+          return moved.error();
+        }
+        c.Exec(
+            "UPDATE operations SET state = $1, started_at = $2, finished_at = $3, error = $4, "
+            "result_json = $5 WHERE id = $6",
+            std::string(Name(op.state)), op.started_at, op.finished_at, op.error, op.result_json,
+            id);
+        return op;
+      });
+}
+
+Result<int> PostgresStore::AppendStep(const std::string& op_id,
+                                      const std::string& name,
+                                      StepState state) {
+  const TimeMs now = Now();
+  return pool_->Write<int>(
+      "append step to operation " + op_id, [&](PgConnection& c) -> Result<int> {
+        // The operation's row lock makes concurrent appends to one operation take turns, so
+        // each gets the next index.
+        if (Result<Operation> op = SelectOperation(c, op_id, " FOR UPDATE"); !op) {
+          return op.error();
+        }
+        const int index = static_cast<int>(
+            c.Exec("SELECT COALESCE(MAX(idx), -1) + 1 AS next FROM operation_steps "
+                   "WHERE op_id = $1",
+                   op_id)
+                .Int(0, "next"));
+        const TimeMs started = state == StepState::kPending ? 0 : now;
+        const TimeMs finished = IsTerminal(state) ? now : 0;
+        c.Exec(PgInsert(StoredTable("operation_steps")), op_id, index, name,
+               std::string(Name(state)), started, finished, std::string());
+        return index;
+      });
+}
+
+Result<OperationStep> PostgresStore::UpdateStep(const std::string& op_id,
+                                                int index,
+                                                StepState state,
+                                                const std::string& message) {
+  const TimeMs now = Now();
+  const std::string what = StepName(op_id, index);
+  return pool_->Write<OperationStep>(
+      "update " + what, [&](PgConnection& c) -> Result<OperationStep> {
+        const PgResult r = c.Exec("SELECT " + Columns("operation_steps") +
+                                      " FROM operation_steps WHERE op_id = $1 AND idx = $2 "
+                                      "FOR UPDATE",
+                                  op_id, index);
+        if (r.rows() == 0) {
+          return MakeError(ErrorCode::kNotFound, what + " not found");
+        }
+        OperationStep step = StepFromRow(PgRow(r, 0));
+        if (Result<void> moved = ApplyStepUpdate(step, state, message, now); !moved) {
+          return moved.error();
+        }
+        c.Exec(
+            "UPDATE operation_steps SET state = $1, started_at = $2, finished_at = $3, "
+            "message = $4 WHERE op_id = $5 AND idx = $6",
+            std::string(Name(step.state)), step.started_at, step.finished_at, step.message, op_id,
+            index);
+        return step;
+      });
+}
+
+Result<std::vector<Operation>> PostgresStore::ListOperations(const OperationQuery& query) {
+  return pool_->Read<std::vector<Operation>>("list operations", false, [&](PgConnection& c) {
+    // Only the filters in use go into the SQL, so that the (stack, env, seq) index serves them.
+    std::string sql = "SELECT " + Columns("operations") + " FROM operations";
+    std::vector<PgParam> params;
+    const char* glue = " WHERE ";
+    if (!query.stack.empty()) {
+      params.push_back(ToParam(query.stack));
+      sql += std::string(glue) + "stack = $" + std::to_string(params.size());
+      glue = " AND ";
+    }
+    if (!query.env.empty()) {
+      params.push_back(ToParam(query.env));
+      sql += std::string(glue) + "env = $" + std::to_string(params.size());
+    }
+    params.push_back(ToParam(PgLimit(query.limit)));
+    sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
+    return Result<std::vector<Operation>>(
+        AllRows(c.ExecParams(sql, params), OperationFromRow<PgRow>));
+  });
+}
+
+Result<std::vector<Operation>> PostgresStore::ListUnfinishedOperations() {
+  return pool_->Read<std::vector<Operation>>(
+      "list unfinished operations", false, [](PgConnection& c) {
+        const PgResult r = c.Exec("SELECT " + Columns("operations") +
+                                  " FROM operations WHERE state IN ('queued', 'running') "
+                                  "ORDER BY seq");
+        return Result<std::vector<Operation>>(AllRows(r, OperationFromRow<PgRow>));
+      });
+}
+
+}  // namespace obsforge::store
