@@ -138,6 +138,37 @@ int Main(int argc, char** argv) {
   Flag(check_cmd, "data-dir", check.data_dir, "Data directory (default ./var)");
   check_cmd->callback([&] { exit_code = RunStoreCheck(check, io); });
 
+  ImportCliOptions import;
+  std::map<std::string, std::string> import_urls;
+  auto* import_cmd = app.add_subcommand(
+      "import", "Turn existing configuration files and a live Grafana into a stack spec");
+  Flag(import_cmd, "prometheus-config", import.prometheus_config,
+       "prometheus.yml (its rule_files are followed)");
+  Flag(import_cmd, "alertmanager-config", import.alertmanager_config, "alertmanager.yml");
+  Flag(import_cmd, "loki-config", import.loki_config, "Loki configuration");
+  Flag(import_cmd, "tempo-config", import.tempo_config, "Tempo configuration");
+  Flag(import_cmd, "grafana", import.grafana,
+       "Grafana URL to read (GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD)");
+  for (const char* component : {"prometheus", "alertmanager", "loki", "tempo"}) {
+    Flag(import_cmd, std::string(component) + "-url", import_urls[component],
+         std::string("URL of the running ") + component + " (to reload and check it)");
+  }
+  Flag(import_cmd, "name", import.name, "Name of the stack")->required();
+  Flag(import_cmd, "env", import.env, "Environment the spec describes (default prod)");
+  Flag(import_cmd, "out", import.out, "Output folder (stacks/, dashboards/, alerts/)")->required();
+  Switch(import_cmd, "adopt", import.adopt,
+         "Take the Grafana objects found over on the next apply");
+  Switch(import_cmd, "json", import.json, "Print the report as JSON");
+  Switch(import_cmd, "force", import.force, "Replace what an earlier import wrote");
+  import_cmd->callback([&] {
+    for (const auto& [component, url] : import_urls) {
+      if (!url.empty()) {
+        import.urls[component] = url;
+      }
+    }
+    exit_code = RunImport(import, io);
+  });
+
   auto* version_cmd = app.add_subcommand("version", "Print versions");
   version_cmd->callback([&] { exit_code = RunVersion(io); });
 

@@ -231,6 +231,7 @@ int RunServe(const ServeOptions& options, Io io) {
   if (settings.replicas > 1) {
     application_options.spec_rule = LocalRuntimeNeedsOneReplica(settings.replicas);
   }
+  application_options.import_http = &http;  // POST /api/v1/import may read a Grafana
   control::Application application(std::move(application_options), **store, backend, clock, logger,
                                    &health.runtime());
   server::Server server(resolved, application, logger);

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "core/secret.h"
 
 namespace obsforge::app {
 
@@ -108,6 +111,34 @@ struct ServeOptions {
 /// local component). Returns kExitOk on a clean stop, kExitFailed when it cannot start (bad
 /// configuration, a store it cannot open, several replicas on SQLite).
 int RunServe(const ServeOptions& options, Io io);
+
+/// Options of `obsforge import`.
+struct ImportCliOptions {
+  std::optional<std::filesystem::path> prometheus_config;
+  std::optional<std::filesystem::path> alertmanager_config;
+  std::optional<std::filesystem::path> loki_config;
+  std::optional<std::filesystem::path> tempo_config;
+  /// A Grafana to read; its credential comes from the environment: GRAFANA_TOKEN, else
+  /// GRAFANA_USER (default admin) and GRAFANA_PASSWORD.
+  std::optional<std::string> grafana;
+  std::string name;
+  std::string env = "prod";  ///< the environment the spec describes
+  std::filesystem::path out;
+  /// Runtime URLs by component (--prometheus-url, ...): obsforge reloads and checks them.
+  std::map<std::string, std::string> urls;
+  bool adopt = false;          ///< take the Grafana objects over on the next apply
+  bool json = false;           ///< print the report as JSON
+  bool force = false;          ///< replace what an earlier import wrote under `out`
+  core::EnvLookup env_lookup;  ///< where GRAFANA_* come from; empty: the process environment
+};
+
+/// `obsforge import`: turns configuration files and a live Grafana into `out/stacks/NAME.yaml`
+/// with `out/dashboards/NAME/…` and `out/alerts/NAME/…`; no secret value is written (each is a
+/// `{secret: NAME}` reference, listed in the report). Checks the rendered result with promtool
+/// and amtool when they are on PATH. Prints the report (text, or JSON with `json`) to `io.out`.
+/// Refuses to replace an earlier import's files unless `force`. Returns kExitOk, or
+/// kExitFailed for invalid input, an unreadable file or Grafana, or files in the way.
+int RunImport(const ImportCliOptions& options, Io io);
 
 /// Options of `obsforge store migrate`.
 struct StoreMigrateOptions {

@@ -39,6 +39,7 @@ Application::Application(ApplicationOptions options,
   }
   gitops_ = std::make_unique<GitOpsService>(std::move(gitops), *service_, store_, logger_);
   retention_ = std::make_unique<Retention>(options_.retention, store_, clock_, logger_);
+  importer_ = std::make_unique<ImportService>(options_.import_http);
 }
 
 Application::~Application() {

@@ -11,6 +11,7 @@
 #include "control/backend.h"
 #include "control/gitops_service.h"
 #include "control/health_runtime.h"
+#include "control/import_service.h"
 #include "control/operations.h"
 #include "control/overview.h"
 #include "control/retention.h"
@@ -40,6 +41,9 @@ struct ApplicationOptions {
   RetentionOptions retention;
   /// A rule every spec must pass before it is stored (StackService). Empty: none.
   SpecRule spec_rule;
+  /// Reads the Grafanas that imports name (not owned; must outlive the application). Null:
+  /// imports read configuration files only.
+  http::HttpClient* import_http = nullptr;
 };
 
 /// One environment as it stands now: what runs it and, when watched, its health.
@@ -75,6 +79,8 @@ class Application {
   StackService& stacks() { return *service_; }
   /// The gitops sources.
   GitOpsService& gitops() { return *gitops_; }
+  /// Imports of hand-built stacks (configuration files, a live Grafana).
+  const ImportService& importer() const { return *importer_; }
   /// Continuous health; null when the application runs without it.
   HealthRuntime* health() { return health_; }
   /// The operation runner (to observe operations: AddObserver before Start()).
@@ -112,6 +118,7 @@ class Application {
   std::unique_ptr<StackService> service_;
   std::unique_ptr<GitOpsService> gitops_;
   std::unique_ptr<Retention> retention_;
+  std::unique_ptr<ImportService> importer_;
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -275,6 +275,20 @@ DesiredGrafana LoadDesiredGrafana(const render::Bundle& bundle, const Owner& own
   if (const auto it = objects.find("policy"); it != objects.end() && !it->is_null()) {
     desired.policy = Policy(*it, owner);
   }
+  if (const auto it = objects.find("adopt"); it != objects.end() && it->is_object()) {
+    const std::pair<const char*, std::vector<DesiredObject>*> kinds[] = {
+        {"datasources", &desired.datasources},
+        {"folders", &desired.folders},
+        {"dashboards", &desired.dashboards},
+        {"rule_groups", &desired.rule_groups},
+        {"contact_points", &desired.contact_points}};
+    for (const auto& [key, objects_of_kind] : kinds) {
+      const json& uids = ArrayMember(*it, key);
+      for (auto& object : *objects_of_kind) {
+        object.adopt = std::find(uids.begin(), uids.end(), json(object.uid)) != uids.end();
+      }
+    }
+  }
   return desired;
 }
 

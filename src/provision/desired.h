@@ -37,6 +37,10 @@ struct DesiredObject {
   std::vector<SecretSlot> secrets;
   /// Bundle file it came from.
   std::string source;
+  /// Listed under objects.json `adopt` (components.grafana.adopt): when it exists in Grafana
+  /// and obsforge does not own it, it is taken over (compared, updated, recorded) instead of
+  /// being a conflict.
+  bool adopt = false;
 };
 
 /// Everything grafana/objects.json (and the files it names) asks for.
@@ -62,6 +66,8 @@ struct DesiredGrafana {
 ///                matches it)
 ///   policy       route {receiver, group_by, ..., object_matchers [[obsforge_owner, =, id]]}
 /// Folders and contact points carry no marker Grafana keeps; they are owned through the ledger.
+/// `adopt` ({datasources, folders, dashboards, rule_groups ("<folderUid>/<title>"),
+/// contact_points}: lists of uids) sets DesiredObject::adopt on the objects it names.
 /// Secret references ({secret: NAME} or {secret_file: PATH}, with the renderer's `file`) are
 /// recorded as SecretSlots, never resolved here. A bundle without grafana/objects.json yields
 /// an empty state.

@@ -223,8 +223,15 @@ core::Result<std::optional<std::string>> GrafanaClient::GetDashboardText(const s
 core::Result<json> GrafanaClient::Search(
     const std::vector<std::pair<std::string, std::string>>& query, const std::string& what) {
   constexpr int kLimit = 5000;
+  // A Grafana that keeps answering full pages is not followed for ever.
+  constexpr int kMaxPages = 200;
   json all = json::array();
   for (int page = 1;; ++page) {
+    if (page > kMaxPages) {
+      return core::MakeError(
+          core::ErrorCode::kUpstream,
+          what + ": more than " + std::to_string(kLimit * kMaxPages) + " search results");
+    }
     auto params = query;
     params.emplace_back("limit", std::to_string(kLimit));
     params.emplace_back("page", std::to_string(page));
@@ -340,6 +347,67 @@ core::Result<json> GrafanaClient::GetPolicyTree() {
 
 core::Result<void> GrafanaClient::PutPolicyTree(const json& tree) {
   return Write("PUT", "/api/v1/provisioning/policies", &tree, "notification policy tree", true);
+}
+
+core::Result<json> GrafanaClient::GetJson(const std::string& path, const std::string& what) {
+  auto response = Call("GET", path, nullptr, what, {200});
+  if (!response.ok()) {
+    return response.error();
+  }
+  return ParseBody(*response, what);
+}
+
+core::Result<json> GrafanaClient::GetHealth() {
+  return GetJson("/api/health", "health");
+}
+
+core::Result<json> GrafanaClient::ListFolders(const std::string& parent_uid) {
+  constexpr int kLimit = 1000;
+  constexpr int kMaxPages = 100;
+  const std::string what =
+      parent_uid.empty() ? std::string("folders") : "folders in " + Quoted(parent_uid);
+  json all = json::array();
+  for (int page = 1;; ++page) {
+    if (page > kMaxPages) {
+      return core::MakeError(core::ErrorCode::kUpstream,
+                             what + ": more than " + std::to_string(kLimit * kMaxPages));
+    }
+    std::vector<std::pair<std::string, std::string>> params;
+    if (!parent_uid.empty()) {
+      params.emplace_back("parentUid", parent_uid);
+    }
+    params.emplace_back("limit", std::to_string(kLimit));
+    params.emplace_back("page", std::to_string(page));
+    auto parsed = GetJson("/api/folders?" + http::BuildQuery(params), what);
+    if (!parsed.ok()) {
+      return parsed.error();
+    }
+    if (!parsed->is_array()) {
+      return core::MakeError(core::ErrorCode::kUpstream, what + ": not a JSON array");
+    }
+    for (auto& folder : *parsed) {
+      all.push_back(std::move(folder));
+    }
+    if (parsed->size() < static_cast<std::size_t>(kLimit)) {
+      return all;
+    }
+  }
+}
+
+core::Result<json> GrafanaClient::SearchDashboards() {
+  return Search({{"type", "dash-db"}}, "dashboards");
+}
+
+core::Result<json> GrafanaClient::ListAlertRules() {
+  return GetJson("/api/v1/provisioning/alert-rules", "alert rules");
+}
+
+core::Result<json> GrafanaClient::ListMuteTimings() {
+  return GetJson("/api/v1/provisioning/mute-timings", "mute timings");
+}
+
+core::Result<json> GrafanaClient::ListTemplates() {
+  return GetJson("/api/v1/provisioning/templates", "notification templates");
 }
 
 }  // namespace obsforge::provision

@@ -127,6 +127,22 @@ class GrafanaClient {
   /// PUT /api/v1/provisioning/policies with the whole tree.
   core::Result<void> PutPolicyTree(const nlohmann::json& tree);
 
+  // Reads used to import an existing Grafana (obsforge import).
+
+  /// GET /api/health: {database, version, commit}.
+  core::Result<nlohmann::json> GetHealth();
+  /// GET /api/folders?parentUid=`parent_uid`, every page: the folders directly under a folder
+  /// ("" = the top level) as [{uid, title, parentUid?}].
+  core::Result<nlohmann::json> ListFolders(const std::string& parent_uid);
+  /// GET /api/search?type=dash-db, every page: every dashboard [{uid, title, folderUid, ...}].
+  core::Result<nlohmann::json> SearchDashboards();
+  /// GET /api/v1/provisioning/alert-rules: every Grafana-managed alert rule.
+  core::Result<nlohmann::json> ListAlertRules();
+  /// GET /api/v1/provisioning/mute-timings.
+  core::Result<nlohmann::json> ListMuteTimings();
+  /// GET /api/v1/provisioning/templates.
+  core::Result<nlohmann::json> ListTemplates();
+
   /// Number of write requests (not GET) sent so far, retries not counted.
   int writes() const { return writes_.load(); }
 
@@ -149,6 +165,7 @@ class GrafanaClient {
                                       const std::string& what);
   core::Result<std::optional<nlohmann::json>> GetOptional(const std::string& path,
                                                           const std::string& what);
+  core::Result<nlohmann::json> GetJson(const std::string& path, const std::string& what);
   core::Result<void> Write(const std::string& method,
                            const std::string& path,
                            const nlohmann::json* body,

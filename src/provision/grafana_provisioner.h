@@ -80,7 +80,9 @@ struct ApplyReport {
 /// Ownership: an object is obsforge's when the ledger records it or when it carries the marker
 /// of this owner (see LoadDesiredGrafana). An existing object with a desired uid that is not
 /// owned is a Conflict: it is never written or deleted. Folders are the exception: an existing
-/// unowned folder is used as is (a note), since dashboards only need it to exist.
+/// unowned folder is used as is (a note), since dashboards only need it to exist. An object the
+/// spec adopts (DesiredObject::adopt) is neither: it is compared and written like an owned one,
+/// and recorded, so it is owned from then on.
 /// Comparison ignores server-managed fields (StripServerFields / NormalizeDashboard), compares
 /// datasources, rule groups, contact points and the policy route on the fields obsforge sets,
 /// and compares secrets (secureJsonData, secret references) through the ledger's content hash,

@@ -73,7 +73,7 @@ class RuleGroups final : public Reconciler {
     if (rules.empty()) {
       return Verdict{.found = Found::kAbsent};
     }
-    if (!session_.InLedger(d.kind, d.uid) &&
+    if (!session_.InLedger(d.kind, d.uid) && !d.adopt &&
         std::none_of(rules.begin(), rules.end(),
                      [&](const json& rule) { return RuleOwned(rule, session_.owner()); })) {
       return Verdict{.found = Found::kForeign,
@@ -125,7 +125,7 @@ class ContactPoints final : public Reconciler {
     if (it == remote_.end()) {
       return Verdict{.found = Found::kAbsent};
     }
-    if (!session_.InLedger(d.kind, d.uid)) {
+    if (!session_.InLedger(d.kind, d.uid) && !d.adopt) {
       return Verdict{.found = Found::kForeign, .why = "a contact point with this uid exists"};
     }
     item.diffs = DiffDesiredFields(StripServerFields(it->second), Comparable(d));

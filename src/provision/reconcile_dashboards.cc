@@ -119,7 +119,8 @@ class Dashboards final : public Reconciler {
                              "dashboard " + Quoted(d.uid) +
                                  ": Grafana answered with a dashboard that is not a JSON object");
     }
-    if (!session_.InLedger(d.kind, d.uid) && !DashboardOwned(dashboard, session_.owner())) {
+    if (!session_.InLedger(d.kind, d.uid) && !DashboardOwned(dashboard, session_.owner()) &&
+        !d.adopt) {
       return Verdict{.found = Found::kForeign, .why = "a dashboard with this uid exists"};
     }
     item.remote_version = IntegerMember(dashboard, "version");

@@ -49,7 +49,8 @@ class Datasources final : public Reconciler {
     if (!remote->has_value()) {
       return Verdict{.found = Found::kAbsent};
     }
-    if (!session_.InLedger(d.kind, d.uid) && !DatasourceOwned(**remote, session_.owner())) {
+    if (!session_.InLedger(d.kind, d.uid) && !DatasourceOwned(**remote, session_.owner()) &&
+        !d.adopt) {
       return Verdict{.found = Found::kForeign, .why = "a datasource with this uid exists"};
     }
     item.diffs = DiffDesiredFields(StripServerFields(**remote), Comparable(d));

@@ -59,7 +59,7 @@ class Folders final : public Reconciler {
     if (!remote->has_value()) {
       return Verdict{.found = Found::kAbsent};
     }
-    if (!session_.InLedger(d.kind, d.uid)) {
+    if (!session_.InLedger(d.kind, d.uid) && !d.adopt) {
       return Verdict{
           .found = Found::kUsedAsIs,
           .why = "folder " + Quoted(d.uid) + " exists and is not owned by obsforge: used as is"};

@@ -50,12 +50,45 @@ void CheckDurationField(std::vector<Diagnostic>& out,
   }
 }
 
+// A Grafana-managed rule written with Grafana's own queries.
+void CheckGrafanaNativeRule(std::vector<Diagnostic>& out,
+                            const std::string& file,
+                            const ordered_json& rule,
+                            const std::string& path) {
+  const auto alert = rule.find("alert");
+  if (alert == rule.end() || !alert->is_string() || alert->get<std::string>().empty()) {
+    Fail(out, file, path + ".alert", "a rule with data needs its title in alert");
+  }
+  if (rule.contains("expr")) {
+    Fail(out, file, path, "a rule has either expr or data, not both");
+  }
+  const auto& data = rule["data"];
+  if (!data.is_array() || data.empty()) {
+    Fail(out, file, path + ".data", "must be a non-empty list of queries");
+  }
+  const auto condition = rule.find("condition");
+  if (condition == rule.end() || !condition->is_string() || condition->get<std::string>().empty()) {
+    Fail(out, file, path + ".condition", "a rule with data needs a condition (a refId)");
+  }
+  CheckDurationField(out, file, rule, "for", path);
+  for (const char* key : {"labels", "annotations"}) {
+    if (rule.contains(key) && !IsStringMap(rule[key])) {
+      Fail(out, file, path + "." + key, "must map names to strings");
+    }
+  }
+}
+
 void CheckRule(std::vector<Diagnostic>& out,
                const std::string& file,
                const ordered_json& rule,
-               const std::string& path) {
+               const std::string& path,
+               bool grafana) {
   if (!rule.is_object()) {
     Fail(out, file, path, "a rule must be a map");
+    return;
+  }
+  if (grafana && rule.contains("data")) {
+    CheckGrafanaNativeRule(out, file, rule, path);
     return;
   }
   const bool alert = rule.contains("alert") && !rule["alert"].is_null();
@@ -89,7 +122,7 @@ void CheckRule(std::vector<Diagnostic>& out,
 
 }  // namespace
 
-void CheckRuleFile(const ordered_json& doc, const std::string& file) {
+void CheckRuleFile(const ordered_json& doc, const std::string& file, bool grafana) {
   std::vector<Diagnostic> out;
   if (doc.is_null()) {
     return;
@@ -131,7 +164,7 @@ void CheckRuleFile(const ordered_json& doc, const std::string& file) {
       continue;
     }
     for (std::size_t r = 0; r < rules->size(); ++r) {
-      CheckRule(out, file, (*rules)[r], path + ".rules[" + std::to_string(r) + "]");
+      CheckRule(out, file, (*rules)[r], path + ".rules[" + std::to_string(r) + "]", grafana);
     }
   }
   if (!out.empty()) {

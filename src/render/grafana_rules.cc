@@ -97,6 +97,7 @@ ordered_json GrafanaRuleGroup(const ordered_json& group,
       Fail(file, rpath, "Grafana-managed rules must be alert rules");
     }
     const std::string name = rule["alert"].get<std::string>();
+    const bool native = rule.contains("data");
     const std::string ds_type = rule.value("datasource", "prometheus");
     const DatasourceRef* ds = nullptr;
     if (ds_type == "prometheus" && !context.prometheus.uid.empty()) {
@@ -104,7 +105,7 @@ ordered_json GrafanaRuleGroup(const ordered_json& group,
     } else if (ds_type == "loki" && !context.loki.uid.empty()) {
       ds = &context.loki;
     }
-    if (ds == nullptr) {
+    if (ds == nullptr && !native) {
       Fail(file, rpath + ".datasource",
            "\"" + ds_type + "\" is not an enabled datasource of the stack (prometheus or loki)");
     }
@@ -124,23 +125,34 @@ ordered_json GrafanaRuleGroup(const ordered_json& group,
     out["ruleGroup"] = title;
     out["folderUID"] = context.folder_uid;
     out["orgID"] = context.org_id;
-    out["condition"] = "C";
-    ordered_json data = ordered_json::array();
-    data.push_back(QueryData(rule["expr"], *ds));
-    data.push_back(
-        ExpressionData("B", {{"type", "reduce"}, {"expression", "A"}, {"reducer", "last"}}));
-    data.push_back(ExpressionData(
-        "C", {{"type", "threshold"},
-              {"expression", "B"},
-              {"conditions", {{{"evaluator", {{"type", "gt"}, {"params", {0}}}}}}}}));
-    out["data"] = std::move(data);
+    if (native) {
+      out["condition"] = rule["condition"];
+      out["data"] = rule["data"];
+    } else {
+      out["condition"] = "C";
+      ordered_json data = ordered_json::array();
+      data.push_back(QueryData(rule["expr"], *ds));
+      data.push_back(
+          ExpressionData("B", {{"type", "reduce"}, {"expression", "A"}, {"reducer", "last"}}));
+      data.push_back(ExpressionData(
+          "C", {{"type", "threshold"},
+                {"expression", "B"},
+                {"conditions", {{{"evaluator", {{"type", "gt"}, {"params", {0}}}}}}}}));
+      out["data"] = std::move(data);
+    }
     out["noDataState"] = rule.value("no_data_state", "NoData");
     out["execErrState"] = rule.value("exec_err_state", "Error");
     out["for"] =
         rule.contains("for") && rule["for"].is_string() ? rule["for"].get<std::string>() : "0s";
     out["labels"] = StringMap(rule, "labels");
     out["annotations"] = StringMap(rule, "annotations");
-    out["isPaused"] = false;
+    out["isPaused"] = rule.contains("is_paused") && rule["is_paused"].is_boolean() &&
+                      rule["is_paused"].get<bool>();
+    if (const auto extra = rule.find("grafana"); extra != rule.end() && extra->is_object()) {
+      for (const auto& [key, value] : extra->items()) {
+        out[key] = value;
+      }
+    }
     rules.push_back(std::move(out));
   }
   ordered_json body = ordered_json::object();

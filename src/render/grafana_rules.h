@@ -21,7 +21,10 @@ struct GrafanaRuleContext {
 /// body: {title, folderUid, interval (seconds, default 60), rules: [{uid, title, ruleGroup,
 /// folderUID, orgID, condition: "C", data: [A query, B reduce last, C threshold > 0],
 /// noDataState, execErrState, for, labels, annotations, isPaused}]}. Rule uids not given are
-/// derived from folder, group and title. Throws core::InputError (kRender) naming `file` and
+/// derived from folder, group and title. A rule with `data` (Grafana's own queries, e.g. an
+/// imported rule) keeps them and its `condition` as they are instead of the A/B/C pipeline;
+/// `is_paused` sets isPaused, and the members of a `grafana` map are added to the rule as they
+/// are (e.g. notification_settings). Throws core::InputError (kRender) naming `file` and
 /// `path` ("groups[0]") for recording rules, an unknown datasource, or an interval Grafana rejects
 /// (not a positive multiple of 10s).
 nlohmann::ordered_json GrafanaRuleGroup(const nlohmann::ordered_json& group,

@@ -11,6 +11,7 @@
 #include "render/env.h"
 #include "render/grafana_rules.h"
 #include "render/jsonnet_eval.h"
+#include "render/passthrough.h"
 #include "render/yaml_json.h"
 #include "spec/document.h"
 
@@ -72,6 +73,7 @@ struct Folder {
 struct DashboardInput {
   std::string file;  // as the user knows it
   Folder folder;
+  bool rewrite_datasources = true;
   std::optional<std::string> json_text;  // .json files; Jsonnet ones come from the evaluation
   std::size_t jsonnet_index = 0;
 };
@@ -105,9 +107,11 @@ class Renderer {
     stack_ = PrepareStack(spec_.merged, SecretsDir(spec_, options_));
     env_ = BuildEnv(spec_, stack_, options_);
     const json& s = stack_["spec"];
+    UseListedDatasources();
     for (const auto& [type, ds] : env_["datasources"].items()) {
       datasources_[type] = DatasourceRef{.uid = ds["uid"], .name = ds["name"], .type = type};
     }
+    GatherFolders(s);
     GatherDashboards(s);
     GatherRules(s);
     GatherMixins(s);
@@ -200,6 +204,44 @@ class Renderer {
     }
   }
 
+  // components.grafana.datasources, when listed, are the stack's datasources: they replace the
+  // ones derived from the components, and the stack's datasource of a type (for dashboards,
+  // rules and templates) is the listed default of that type, else the first.
+  void UseListedDatasources() {
+    const json& grafana = stack_["spec"]["components"]["grafana"];
+    if (!grafana.contains("datasources") || !grafana["datasources"].is_array()) {
+      return;
+    }
+    json by_type = json::object();
+    for (const auto& ds : grafana["datasources"]) {
+      const std::string type = ds.value("type", "");
+      if (type.empty() || (by_type.contains(type) && !ds.value("isDefault", false))) {
+        continue;
+      }
+      by_type[type] = {{"uid", ds.value("uid", "")},
+                       {"name", ds.value("name", "")},
+                       {"type", type},
+                       {"url", ds.value("url", "")}};
+      if (ds.value("isDefault", false)) {
+        default_type_ = type;
+      }
+    }
+    env_["datasources"] = std::move(by_type);
+    listed_datasources_ = true;
+  }
+
+  void GatherFolders(const json& s) {
+    const auto it = s.find("folders");
+    if (it == s.end() || !it->is_array()) {
+      return;
+    }
+    for (const auto& f : *it) {
+      AddFolder(Folder{.uid = f.value("uid", ""),
+                       .title = f.value("title", ""),
+                       .parent_uid = f.value("parent_uid", "")});
+    }
+  }
+
   void GatherDashboards(const json& s) {
     const auto it = s.find("dashboards");
     if (it == s.end() || !it->is_array()) {
@@ -209,8 +251,9 @@ class Renderer {
       const auto& entry = (*it)[i];
       const std::string path = "spec.dashboards[" + std::to_string(i) + "]";
       const Folder folder = FolderOf(entry).value_or(Folder{});
+      const bool rewrite = entry.value("rewrite_datasources", true);
       for (const auto& file : Glob(entry, path)) {
-        DashboardInput d{.file = file, .folder = folder};
+        DashboardInput d{.file = file, .folder = folder, .rewrite_datasources = rewrite};
         if (EndsWith(file, ".jsonnet") || EndsWith(file, ".libsonnet")) {
           d.jsonnet_index = jsonnet_dashboards_.size();
           jsonnet_dashboards_.push_back(file);
@@ -236,7 +279,7 @@ class Renderer {
       }
       for (const auto& file : Glob(entry, path)) {
         RuleInput r{.file = file, .type = type, .doc = ParseYaml(ReadContent(file, path), file)};
-        CheckRuleFile(r.doc, file);
+        CheckRuleFile(r.doc, file, type == "grafana");
         r.folder = FolderOf(entry);
         rules_.push_back(std::move(r));
       }
@@ -386,8 +429,24 @@ class Renderer {
       if (!files.is_object()) {
         Fail(source, "", "the template must return an object of file name -> content");
       }
-      for (const auto& [name, value] : files.items()) {
+      const json& component = stack_["spec"]["components"][c];
+      const json passthrough = component.value("passthrough", json());
+      const json passthrough_remove = component.value("passthrough_remove", json());
+      const bool has_passthrough = passthrough.is_object() || passthrough_remove.is_array();
+      if (has_passthrough && !files.contains(MainFile(c))) {
+        Fail(source, "",
+             "spec.components." + c + ".passthrough needs the template to write " + MainFile(c));
+      }
+      for (const auto& [name, original] : files.items()) {
         const std::string path = OutputFolder(c) + "/" + name;
+        ordered_json main_file;
+        if (name == MainFile(c) && original.is_structured() &&
+            (has_passthrough || HasSecretReferences(original))) {
+          main_file = has_passthrough ? MergePassthrough(original, passthrough, passthrough_remove)
+                                      : original;
+          ResolveSecretReferences(main_file, c, path);
+        }
+        const ordered_json& value = main_file.is_null() ? original : main_file;
         std::string text;
         if (value.is_string()) {
           text = value.get<std::string>();
@@ -557,15 +616,30 @@ class Renderer {
         } catch (const InputError& e) {
           throw InputError(InputError::Kind::kRender, e.diagnostics());
         }
-        AddDashboard(std::move(parsed), d.file, d.folder);
+        AddDashboard(std::move(parsed), d.file, d.folder, d.rewrite_datasources);
       } else {
-        AddDashboard(jsonnet_outputs[d.jsonnet_index], d.file, d.folder);
+        AddDashboard(jsonnet_outputs[d.jsonnet_index], d.file, d.folder, d.rewrite_datasources);
       }
     }
   }
 
-  void AddDashboard(ordered_json dashboard, const std::string& source, const Folder& folder) {
-    auto out = RewriteDashboard(std::move(dashboard), datasources_, "prometheus", source);
+  // `rewrite` false: the dashboard already refers to this Grafana's datasources by uid (an
+  // import): only its id and uid are set.
+  void AddDashboard(ordered_json dashboard,
+                    const std::string& source,
+                    const Folder& folder,
+                    bool rewrite = true) {
+    ordered_json out;
+    if (rewrite) {
+      out = RewriteDashboard(std::move(dashboard), datasources_, default_type_, source);
+    } else {
+      out = std::move(dashboard);
+      if (out.is_object()) {
+        const std::string uid = DashboardUid(out, source);
+        out["id"] = nullptr;
+        out["uid"] = uid;
+      }
+    }
     CheckDashboard(out, source);
     const std::string uid = out["uid"].get<std::string>();
     if (const auto [it, inserted] = dashboard_sources_.emplace(uid, source); !inserted) {
@@ -595,6 +669,12 @@ class Renderer {
   ordered_json DatasourceObjects() const {
     ordered_json list = ordered_json::array();
     const auto& components = stack_["spec"]["components"];
+    if (listed_datasources_) {
+      for (const auto& ds : components["grafana"]["datasources"]) {
+        list.push_back(ordered_json(ds));
+      }
+      return list;
+    }
     for (const char* type : {"prometheus", "loki", "tempo", "alertmanager"}) {
       if (!env_["datasources"].contains(type)) {
         continue;
@@ -661,7 +741,14 @@ class Renderer {
     objects["rule_groups"] = rule_groups_;
     ordered_json contact_points = ordered_json::array();
     ordered_json policy = nullptr;
-    if (Enabled("alertmanager")) {
+    const json& grafana = stack_["spec"]["components"]["grafana"];
+    if (grafana.contains("contact_points") && grafana["contact_points"].is_array()) {
+      // The stack's own contact points replace the route to its Alertmanager: Grafana's
+      // notification policies stay as they are.
+      for (const auto& cp : grafana["contact_points"]) {
+        contact_points.push_back(ordered_json(cp));
+      }
+    } else if (Enabled("alertmanager")) {
       // Grafana-managed alerts go to the stack's Alertmanager, whose receivers already hold the
       // notifier settings (and secrets only as files).
       const std::string name = "obsforge-alertmanager";
@@ -678,6 +765,9 @@ class Renderer {
     }
     objects["contact_points"] = std::move(contact_points);
     objects["policy"] = std::move(policy);
+    if (grafana.contains("adopt") && grafana["adopt"].is_object()) {
+      objects["adopt"] = grafana["adopt"];
+    }
     Add("grafana/objects.json", EmitJson(objects), "grafana/objects.json");
   }
 
@@ -713,6 +803,8 @@ class Renderer {
   json stack_;
   json env_;
   std::map<std::string, DatasourceRef> datasources_;
+  std::string default_type_ = "prometheus";  // of the datasource null references mean
+  bool listed_datasources_ = false;          // components.grafana.datasources replace ours
   std::string stack_templates_;
   std::vector<DashboardInput> dashboards_;
   std::vector<std::string> jsonnet_dashboards_;

@@ -75,6 +75,12 @@ json ToJson(const control::StackList& list) {
   return {{"stacks", out}};
 }
 
+json ToJson(const importer::ImportResult& result) {
+  return {{"spec", json(result.spec)},
+          {"files", json(result.files)},
+          {"report", result.report.ToJson()}};
+}
+
 json ToJson(const control::PlanView& plan, const apply::DiffLimit& limit) {
   json out = plan.plan.ToJson(limit);
   out["stack"] = plan.stack;

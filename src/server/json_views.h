@@ -40,6 +40,10 @@ nlohmann::json ToJson(const store::HealthEvent& event);
 /// last_good_sha, last_sync: {operation, outcome, summary, sha, at} | null}]}.
 nlohmann::json ToJson(const std::vector<control::GitOpsSourceStatus>& sources);
 
+/// POST /api/v1/import: {spec, files: {path: text}, report} — `spec` and `files` as
+/// POST /api/v1/stacks takes them ({spec, files}); `report` as importer::Report::ToJson().
+nlohmann::json ToJson(const importer::ImportResult& result);
+
 /// {files: {path: {sha256, content}}, hash}.
 nlohmann::json BundleJson(const render::Bundle& bundle);
 

@@ -323,6 +323,23 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
                 return JsonReply(200, service.Operation(req.Param("id")));
               }});
   router.Add({.method = "POST",
+              .path = "/api/v1/import",
+              .role = Role::kEditor,
+              .body = BodyKind::kJson,
+              .summary = "import a hand-built stack: configuration files (and a Grafana to read) "
+                         "in; {spec, files} ready for POST /api/v1/stacks, and a report, out",
+              .responses = WithAuth({{200, "the spec, its files and the report"},
+                                     {400, "invalid input, naming the member or file"},
+                                     {413, "body too large"},
+                                     {415, "unsupported content type"},
+                                     {502, "Grafana refused or failed"},
+                                     {503, "Grafana unreachable"},
+                                     {504, "Grafana timed out"}}),
+              .handler = [&app](const ApiRequest& req) -> Result<Reply> {
+                const control::ImportService& importer = app.importer();
+                return JsonReply(200, importer.Import(importer.ParseBody(req.json)));
+              }});
+  router.Add({.method = "POST",
               .path = "/api/v1/render",
               .role = Role::kEditor,
               .body = BodyKind::kSpec,

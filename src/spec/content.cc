@@ -213,9 +213,11 @@ class DirectorySource final : public ContentSource {
       return false;  // does not exist yet: lexically fine
     }
     const auto r = real.generic_string();
-    const auto base = root_.generic_string();
-    return !(r == base || (r.size() > base.size() && r.compare(0, base.size(), base) == 0 &&
-                           r[base.size()] == '/'));
+    auto base = root_.generic_string();
+    if (!base.ends_with('/')) {
+      base += '/';  // "/" stays "/": every absolute path is under the filesystem's root
+    }
+    return !(r + "/" == base || r.starts_with(base));
   }
 
   std::optional<std::filesystem::path> Directory() const override { return root_; }

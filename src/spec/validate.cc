@@ -200,6 +200,75 @@ Check Receiver() {
                 {"email", OneOrList(email)}});
 }
 
+// A place in a component's main file: a JSON pointer ("/server/grpc_listen_address").
+Check JsonPointer() {
+  return [](Context& ctx, const json& v, const std::string& path) {
+    if (!v.is_string()) {
+      ctx.Report(
+          path, "expected a JSON pointer such as \"/server/http_listen_port\", got " + TypeName(v));
+      return;
+    }
+    try {
+      const json::json_pointer pointer(v.get<std::string>());
+      if (pointer.empty()) {
+        ctx.Report(path, "the whole file cannot be removed");
+      }
+    } catch (const json::exception&) {
+      ctx.Report(path, "\"" + v.get<std::string>() +
+                           "\" is not a JSON pointer (\"/key/0/key\", with ~1 for \"/\")");
+    }
+  };
+}
+
+// `secureJsonData` of a datasource: every value is a secret reference.
+Check SecretMap() {
+  const auto secret = SecretRef();
+  return [secret](Context& ctx, const json& v, const std::string& path) {
+    if (!v.is_object()) {
+      ctx.Report(path, "expected a map, got " + TypeName(v));
+      return;
+    }
+    for (const auto& [key, item] : v.items()) {
+      secret(ctx, item, ChildPath(path, key));
+    }
+  };
+}
+
+// A Grafana datasource as the API takes it; `uid` is kept as given (dashboards refer to it).
+Check GrafanaDatasource() {
+  return MapOf({{"uid", String(), true},
+                {"name", String(), true},
+                {"type", String(), true},
+                {"access", Enum({"proxy", "direct"})},
+                {"url", String()},
+                {"user", String()},
+                {"database", String()},
+                {"basicAuth", Bool()},
+                {"basicAuthUser", String()},
+                {"withCredentials", Bool()},
+                {"isDefault", Bool()},
+                {"jsonData", AnyMap()},
+                {"secureJsonData", SecretMap()}});
+}
+
+// A Grafana contact point as the provisioning API takes it (secrets in `settings` as references).
+Check GrafanaContactPoint() {
+  return MapOf({{"uid", String(), true},
+                {"name", String(), true},
+                {"type", String(), true},
+                {"settings", AnyMap(), true},
+                {"disableResolveMessage", Bool()}});
+}
+
+// The Grafana objects an apply may take over although obsforge did not create them.
+Check Adopt() {
+  return MapOf({{"datasources", ListOf(String())},
+                {"folders", ListOf(String())},
+                {"dashboards", ListOf(String())},
+                {"rule_groups", ListOf(String())},
+                {"contact_points", ListOf(String())}});
+}
+
 Check Components() {
   const auto scrape_job = MapOf({{"job", String(), true},
                                  {"targets", ListOf(HostPort()), true},
@@ -213,22 +282,41 @@ Check Components() {
       {
           {"prometheus", Component({{"scrape", ListOf(scrape_job)},
                                     {"remote_write", ListOf(Any())},
-                                    {"external_labels", StringMap()}},
+                                    {"external_labels", StringMap()},
+                                    {"passthrough", AnyMap()},
+                                    {"passthrough_remove", ListOf(JsonPointer())}},
                                    {UniqueIn("scrape", "job", "scrape job")})},
           {"alertmanager",
            Component({{"route", Route()},
                       {"receivers", ListOf(Receiver())},
                       {"inhibit_rules", ListOf(Any())},
-                      {"templates", ListOf(Glob())}},
+                      {"templates", ListOf(Glob())},
+                      {"passthrough", AnyMap()},
+                      {"passthrough_remove", ListOf(JsonPointer())}},
                      {UniqueIn("receivers", "name", "receiver name"), RouteReceiversDefined()})},
-          {"loki", Component({{"auth_enabled", Bool()}, {"limits", AnyMap()}})},
+          {"loki", Component({{"auth_enabled", Bool()},
+                              {"limits", AnyMap()},
+                              {"passthrough", AnyMap()},
+                              {"passthrough_remove", ListOf(JsonPointer())}})},
           {"tempo", Component({{"receivers", ListOf(Enum({"otlp_grpc", "otlp_http", "jaeger_grpc",
-                                                          "jaeger_thrift_http", "zipkin"}))}})},
+                                                          "jaeger_thrift_http", "zipkin"}))},
+                               {"passthrough", AnyMap()},
+                               {"passthrough_remove", ListOf(JsonPointer())}})},
           {"grafana", Component({{"admin", MapOf({{"user", String()}, {"password", SecretRef()}})},
                                  {"org_id", Int(1, std::numeric_limits<std::int64_t>::max())},
-                                 {"disable_provenance", Bool()}})},
-          {"otel_collector",
-           Component({{"sampling", MapOf({{"ratio", Ratio()}})}, {"pipelines", AnyMap()}})},
+                                 {"disable_provenance", Bool()},
+                                 {"datasources", ListOf(GrafanaDatasource())},
+                                 {"contact_points", ListOf(GrafanaContactPoint())},
+                                 {"adopt", Adopt()},
+                                 {"passthrough", AnyMap()},
+                                 {"passthrough_remove", ListOf(JsonPointer())}},
+                                {UniqueIn("datasources", "uid", "datasource uid"),
+                                 UniqueIn("datasources", "name", "datasource name"),
+                                 UniqueIn("contact_points", "uid", "contact point uid")})},
+          {"otel_collector", Component({{"sampling", MapOf({{"ratio", Ratio()}})},
+                                        {"pipelines", AnyMap()},
+                                        {"passthrough", AnyMap()},
+                                        {"passthrough_remove", ListOf(JsonPointer())}})},
       },
       {}, "component");
 }
@@ -240,7 +328,12 @@ std::vector<Field> OverridableFields() {
   return {
       {"values", AnyMap()},
       {"components", Components()},
-      {"dashboards", ListOf(MapOf({{"path", Glob(), true}, {"folder", folder}}))},
+      {"dashboards",
+       ListOf(
+           MapOf({{"path", Glob(), true}, {"folder", folder}, {"rewrite_datasources", Bool()}}))},
+      {"folders",
+       ListOf(
+           MapOf({{"uid", String(), true}, {"title", String(), true}, {"parent_uid", String()}}))},
       {"alerts", ListOf(MapOf({{"path", Glob(), true},
                                {"type", Enum({"prometheus", "loki", "grafana"}), true},
                                {"folder", alert_folder}}))},

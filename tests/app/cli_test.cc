@@ -3,10 +3,12 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/tool_check.h"
@@ -247,6 +249,65 @@ TEST_F(CliTest, RepoModeWithoutStacksIsAUsageError) {
   options.repo = dir_ / "empty";
   EXPECT_EQ(RunRender(options, Io{out_, err_}), kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("no stacks (*.yaml) in"));
+}
+
+// `obsforge import` of a hand-built stack: the files land under --out, no secret value among
+// them, and what was written validates (with promtool and amtool) as it is.
+TEST_F(CliTest, ImportWritesASpecThatValidatesAndNoSecret) {
+  const fs::path fixture =
+      fs::path(OBS_SOURCE_DIR) / "tests/importer/testdata/roundtrip/full-stack";
+  ImportCliOptions options{.prometheus_config = fixture / "prometheus.yml",
+                           .alertmanager_config = fixture / "alertmanager.yml",
+                           .loki_config = fixture / "loki.yaml",
+                           .tempo_config = fixture / "tempo.yaml",
+                           .name = "shop",
+                           .out = dir_ / "repo",
+                           .urls = {{"prometheus", "http://127.0.0.1:9090"}}};
+  ASSERT_EQ(RunImport(options, Io{out_, err_}), kExitOk) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("imported stack shop (environment prod)"));
+  EXPECT_THAT(out_.str(), HasSubstr("SHOP_ALERTMANAGER_RECEIVERS_SLACK_SLACK_API_URL <- "));
+  EXPECT_THAT(out_.str(), HasSubstr("next: obsforge plan "));
+  std::set<std::string> written;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "repo")) {
+    if (e.is_regular_file()) {
+      written.insert(fs::relative(e.path(), dir_ / "repo").generic_string());
+      std::ifstream in(e.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      EXPECT_THAT(text.str(), Not(HasSubstr("s3cr3t"))) << e.path();
+    }
+  }
+  EXPECT_EQ(written,
+            (std::set<std::string>{"alerts/shop/loki/shop.yaml", "alerts/shop/prometheus/shop.yaml",
+                                   "alerts/shop/templates/shop.tmpl", "stacks/shop.yaml"}));
+  const auto spec = dir_ / "repo/stacks/shop.yaml";
+  EXPECT_EQ(Validate({spec}, /*strict=*/true), kExitOk) << err_.str();
+
+  // Files of an earlier import are replaced only when asked.
+  out_.str("");
+  err_.str("");
+  EXPECT_EQ(RunImport(options, Io{out_, err_}), kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("exists (an earlier import?): give --force"));
+  options.force = true;
+  options.json = true;
+  out_.str("");
+  ASSERT_EQ(RunImport(options, Io{out_, err_}), kExitOk) << err_.str();
+  const auto report = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(report["spec"], "stacks/shop.yaml");
+  EXPECT_EQ(report["secrets"].size(), 2U);
+}
+
+TEST_F(CliTest, ImportOfAMissingFileFailsNamingIt) {
+  EXPECT_EQ(RunImport({.prometheus_config = dir_ / "nope.yml", .name = "shop", .out = dir_},
+                      Io{out_, err_}),
+            kExitFailed);
+  EXPECT_THAT(err_.str(), HasSubstr("nope.yml: not found or not a file"));
+  std::vector<std::string> args = {"obsforge", "import", "--out", dir_.string()};  // no --name
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  EXPECT_EQ(Main(static_cast<int>(argv.size()), argv.data()), kExitUsage);
 }
 
 TEST_F(CliTest, UsageErrorsExitWithTwo) {

@@ -173,6 +173,9 @@ TEST_F(ServePostgresTest, RunsTheDemoStackAndFindsItAgainThroughTheConfigFile) {
         Serve({"--store", url_, "--bootstrap", std::string(OBS_SOURCE_DIR) + "/stacks/demo.yaml"});
     ASSERT_GE(serve->out().WaitFor("serving; SIGTERM or Ctrl-C stops it", 0, kComeUp), 0)
         << serve->out().All() << serve->err().All();
+    // stdout and stderr are read by separate threads: the bootstrap line, written before
+    // "serving", may not have been read yet.
+    EXPECT_GE(serve->err().WaitFor("demo.yaml [dev]: ", 0, kComeUp), 0) << serve->err().All();
     EXPECT_THAT(serve->err().All(), HasSubstr("demo.yaml [dev]: succeeded"));
     EXPECT_THAT(serve->err().All(), HasSubstr("postgresql obsforge@127.0.0.1:"));
     EXPECT_THAT(serve->err().All(), Not(HasSubstr("obsforge.db")));

@@ -87,7 +87,8 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
         << up.out().All() << up.err().All();
     EXPECT_THAT(up.out().All(), HasSubstr("applied (revision 1)"));
     EXPECT_THAT(up.out().All(), HasSubstr("  prometheus: http://127.0.0.1:"));
-    EXPECT_THAT(up.err().All(), HasSubstr("bringing up demo [dev]"));
+    // stderr has a reader thread of its own: wait for the line rather than read what came so far.
+    EXPECT_GE(up.err().WaitFor("bringing up demo [dev]", 0, kComeUp), 0) << up.err().All();
     // The apply is announced, as `serve` announces it.
     ASSERT_TRUE(slack.WaitForMessages(1, kComeUp));
     EXPECT_THAT(Text(slack.Messages()[0]), HasSubstr("demo/dev: apply succeeded"));

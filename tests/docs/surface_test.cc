@@ -86,7 +86,7 @@ std::vector<std::string> Subcommands(const std::string& command = "") {
 
 TEST(CliHelp, ListsTheCommandsOfTheDocs) {
   EXPECT_THAT(Subcommands(), ::testing::ElementsAre("validate", "render", "plan", "apply", "up",
-                                                    "serve", "store", "version"));
+                                                    "serve", "store", "import", "version"));
   EXPECT_THAT(Subcommands("store"), ::testing::ElementsAre("migrate", "check"));
 }
 

@@ -261,6 +261,13 @@ TEST(EmitYaml, TrickyStringsRoundTripAsValuesKeysAndListItems) {
   }
 }
 
+TEST(ParseYaml, HugeNumbersStayTextAndNeverThrow) {
+  const std::string digits(200000, '9');
+  EXPECT_EQ(ParseYaml("a: " + digits + "\nb: 1e999999\nc: -" + digits + ".5\n", "big.yaml"),
+            ordered_json::parse(R"({"a": ")" + digits + R"(", "b": "1e999999", "c": "-)" + digits +
+                                R"(.5"})"));
+}
+
 TEST(EmitYaml, WritesBlockStyleWithTwoSpaceIndent) {
   const ordered_json doc = ordered_json::parse(R"({
     "global": {"scrape_interval": "15s", "external_labels": {}},

@@ -586,11 +586,91 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
                                           "POST /api/v1/stacks/{name}/environments/{env}/rollback",
                                           "GET /api/v1/operations/{id}",
                                           "POST /api/v1/render",
+                                          "POST /api/v1/import",
                                           "POST /api/v1/gitops/webhook",
                                           "GET /api/v1/gitops"};
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);
+}
+
+// POST /api/v1/import: configuration files in, {spec, files} out that POST /api/v1/stacks takes
+// as they are; no secret value in the answer.
+TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
+  ServerHarness h;
+  const std::string webhook = "https://hooks.slack.com/services/T1/B1/importsecretvalue0000";
+  const nlohmann::json body = {
+      {"name", "legacy"},
+      {"prometheus_config", "/etc/prometheus/prometheus.yml"},
+      {"alertmanager_config", "/etc/alertmanager/alertmanager.yml"},
+      {"urls", {{"prometheus", "http://prom:9090"}}},
+      {"files",
+       {{"/etc/prometheus/prometheus.yml",
+         "global: {scrape_interval: 20s}\nrule_files: [rules/*.yml]\n"
+         "scrape_configs:\n  - job_name: node\n    static_configs: [{targets: ['n:9100']}]\n"},
+        {"/etc/prometheus/rules/node.yml",
+         "groups: [{name: node, rules: [{alert: Down, expr: up == 0}]}]\n"},
+        {"/etc/alertmanager/alertmanager.yml",
+         "route: {receiver: chat}\nreceivers:\n  - name: chat\n    slack_configs:\n"
+         "      - {api_url: '" +
+             webhook + "', channel: '#ops'}\n"}}}};
+  const http::Response imported =
+      h.Call("POST", "/api/v1/import", kEditorToken, body.dump(), "application/json");
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  EXPECT_THAT(imported.body, Not(HasSubstr("importsecretvalue")));
+  const nlohmann::json answer = ServerHarness::Json(imported);
+  EXPECT_EQ(answer["spec"]["metadata"]["name"], "legacy");
+  EXPECT_EQ(
+      answer["spec"]["spec"]["environments"]["prod"]["runtime"]["prometheus"],
+      nlohmann::json::parse(R"({"config_dir": "/etc/prometheus", "url": "http://prom:9090"})"));
+  EXPECT_TRUE(answer["files"].contains("alerts/legacy/prometheus/node.yaml"));
+  ASSERT_EQ(answer["report"]["secrets"].size(), 1U);
+  EXPECT_THAT(answer["report"]["secrets"][0]["from"][0].get<std::string>(),
+              HasSubstr("receivers[0].slack_configs[0].api_url"));
+  EXPECT_TRUE(h.store().ListStacks()->empty());  // an import stores nothing
+
+  const nlohmann::json wrapper = {{"spec", answer["spec"]}, {"files", answer["files"]}};
+  const http::Response created =
+      h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
+  ASSERT_EQ(created.status, 202) << created.body;
+  EXPECT_EQ(h.WaitOperation(ServerHarness::Json(created)["operations"][0]["id"])["state"],
+            "succeeded");
+}
+
+// Whatever is posted, the answer is a 4xx naming the problem, never a 500.
+TEST(ServerApi, ImportBadInputIsNeverA500) {
+  ServerHarness h([] { return true; }(), [](ServerOptions& o) { o.body_limit = 1U << 20U; });
+  const std::string digits(200000, '7');
+  const struct {
+    std::string body;
+    std::string content_type;
+    int status;
+    std::string message;
+  } cases[] = {
+      {"{\"name\": ", "application/json", 400, "invalid JSON"},
+      {"name: shop\n", "application/yaml", 415, "application/json"},
+      {"[]", "application/json", 400, "must be a JSON object"},
+      {R"({"name": "shop"})", "application/json", 400, "nothing to import"},
+      {R"({"name": "Shop Inc"})", "application/json", 400, "not a valid stack name"},
+      {R"({"name": "s", "prometheus_config": "p", "files": {"p": "a: [1"}})", "application/json",
+       400, "p:1:"},
+      {R"({"name": "s", "tempo_config": "t", "files": {"t": "a: )" + digits + R"("}})",
+       "application/json", 200, ""},
+      {R"({"name": "s", "loki_config": "l", "files": {"l": ")" + std::string(50000, '[') + R"("}})",
+       "application/json", 400, "l"},
+      {R"({"name": "s", "files": {"x": ")" + std::string(2U << 20U, 'x') + R"("}})",
+       "application/json", 413, "exceeds"},
+      {R"({"name": "s", "grafana": {"url": "http://127.0.0.1:1"}})", "application/json", 503,
+       "reading Grafana http://127.0.0.1:1"},
+  };
+  for (const auto& c : cases) {
+    const http::Response r = h.Call("POST", "/api/v1/import", kEditorToken, c.body, c.content_type);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 80) << " -> " << r.body.substr(0, 400);
+    EXPECT_THAT(r.body, HasSubstr(c.message)) << c.body.substr(0, 80);
+  }
+  EXPECT_EQ(
+      h.Call("POST", "/api/v1/import", kViewerToken, R"({"name": "s"})", "application/json").status,
+      403);
 }
 
 TEST(ServerApi, RollbackAppliesFormerRevision) {

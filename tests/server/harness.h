@@ -236,8 +236,10 @@ class ServerHarness {
     auto store = store::SqliteStore::Open({.path = (dir_.path() / "obsforge.db").string()}, clock_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
-    app_ = std::make_unique<control::Application>(ApplicationOptionsFrom(options_), *store_,
-                                                  backend, clock_, logger_);
+    control::ApplicationOptions app_options = ApplicationOptionsFrom(options_);
+    app_options.import_http = &client_;  // as `serve` wires it
+    app_ = std::make_unique<control::Application>(std::move(app_options), *store_, backend, clock_,
+                                                  logger_);
     server_ = std::make_unique<Server>(options_, *app_, logger_);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.error().message;

@@ -65,6 +65,28 @@ TEST(ChecksTest, Credentials) {
   EXPECT_FALSE(LooksLikeCredential("checkbox-one"));
 }
 
+// libstdc++'s std::regex recurses per character: on ~100 kB it overflows the stack. Requests
+// may carry strings that long, so no check may hand them to it.
+TEST(ChecksTest, LongInputNeitherCrashesNorMatches) {
+  const std::string long_text(300000, 'a');
+  EXPECT_FALSE(LooksLikeCredential(long_text));
+  EXPECT_TRUE(LooksLikeCredential("https://user:" + long_text + "@host"));
+  EXPECT_FALSE(LooksLikeCredential("https://user:" + long_text));
+  EXPECT_FALSE(IsDuration(std::string(300000, '1') + "s"));
+  EXPECT_FALSE(IsName(long_text));
+}
+
+TEST(ChecksTest, CredentialShapes) {
+  EXPECT_TRUE(LooksLikeCredential("token xoxb-1"));
+  EXPECT_FALSE(LooksLikeCredential("axoxb-1"));  // inside a word
+  EXPECT_FALSE(LooksLikeCredential("xoxb-"));
+  EXPECT_TRUE(LooksLikeCredential("see git+ssh://deploy:pw@git.example/repo"));
+  EXPECT_FALSE(LooksLikeCredential("://user:pw@host"));       // no scheme
+  EXPECT_FALSE(LooksLikeCredential("http://user:pw@"));       // no host
+  EXPECT_FALSE(LooksLikeCredential("http://us/er:pw@host"));  // '/' ends the userinfo
+  EXPECT_FALSE(LooksLikeCredential("http://user:@host"));     // empty password
+}
+
 TEST(ChecksTest, EditDistanceAndSuggestions) {
   EXPECT_EQ(EditDistance("scrap", "scrape"), 1U);
   EXPECT_EQ(EditDistance("kitten", "sitting"), 3U);

@@ -87,6 +87,16 @@ TEST_F(DirectorySourceTest, ReadAndEscapes) {
   EXPECT_EQ(source->Directory(), fs::canonical(root_));
 }
 
+// `obsforge import` reads the files a configuration names from anywhere: the root is "/".
+TEST_F(DirectorySourceTest, TheFilesystemRootHoldsEveryAbsolutePath) {
+  const auto source = MakeDirectorySource("/");
+  const std::string rel = (fs::canonical(root_) / "dashboards").generic_string().substr(1);
+  EXPECT_FALSE(source->Escapes(rel + "/a.json"));
+  EXPECT_EQ(source->Read(rel + "/a.json"), "dashboards/a.json");
+  EXPECT_EQ(source->Glob(rel + "/*.json"), (Paths{rel + "/a.json", rel + "/b.json"}));
+  EXPECT_TRUE(source->Escapes("../etc/passwd"));
+}
+
 TEST_F(DirectorySourceTest, SymlinkOutOfTheRootIsRejected) {
   fs::create_directory_symlink(base_ / "outside", root_ / "linked");
   fs::create_symlink(base_ / "outside" / "secret.json", root_ / "dashboards" / "evil.json");

@@ -54,6 +54,11 @@ TEST(ScalarTypingTest, CoreSchemaPlainScalars) {
   EXPECT_TRUE(std::isinf(TypePlainScalar(".inf").get<double>()));
   EXPECT_LT(TypePlainScalar("-.Inf").get<double>(), 0);
   EXPECT_TRUE(std::isnan(TypePlainScalar(".NaN").get<double>()));
+  // Nothing recurses per digit; beyond double's range a number is infinite, which the reader
+  // refuses as not finite (DocumentLimitsTest).
+  const std::string digits(200000, '7');
+  EXPECT_TRUE(std::isinf(TypePlainScalar(digits).get<double>()));
+  EXPECT_EQ(TypePlainScalar("1." + digits), json(1.7777777777777777));
   // YAML 1.1 booleans and things that only look numeric stay strings.
   for (const char* s :
        {"yes", "no", "on", "off", "y", "15s", "2.42.1", "0x", "0o9", "1_000", "nulls", "1e", "."}) {
