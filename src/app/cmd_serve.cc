@@ -220,10 +220,19 @@ int RunServe(const ServeOptions& options, Io io) {
     return std::unique_ptr<provision::OwnershipLedger>(
         std::make_unique<provision::StoreLedger>(*db, stack, env));
   };
+  // Each stack's `{secret: NAME}` resolve through the application's trust policy (the stack's
+  // own secrets, what the operator shares with it) and never the server's environment. The
+  // application makes the policy; it is bound here once the application exists, before
+  // anything runs.
+  const control::TrustPolicy* trust = nullptr;
+  const core::StackEnvLookup stack_env = [&trust](const std::string& stack) {
+    return trust->SecretsOf(stack);
+  };
+  controller_options.stack_env = stack_env;
   apply::EnvironmentController controller(controller_options, http, clock, logger);
   control::ControllerBackend backend(controller);
   // Continuous health and Slack: every environment applied through the server is watched.
-  HealthWiring health({}, **store, backend, http, clock, logger,
+  HealthWiring health({.defaults = {.stack_env = stack_env}}, **store, backend, http, clock, logger,
                       [&controller](const spec::StackSpec& stack, const std::string& env) {
                         return controller.Urls(stack, env);
                       });
@@ -234,6 +243,7 @@ int RunServe(const ServeOptions& options, Io io) {
   application_options.import_http = &http;  // POST /api/v1/import may read a Grafana
   control::Application application(std::move(application_options), **store, backend, clock, logger,
                                    &health.runtime());
+  trust = application.trust();
   server::Server server(resolved, application, logger);
   g_serve_stop.store(false);
   std::signal(SIGINT, OnServeSignal);

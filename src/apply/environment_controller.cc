@@ -149,6 +149,10 @@ render::Bundle EnvironmentController::RenderMerged(const spec::EnvironmentSpec& 
   return render::SharedRenderCache().Render(env, content, RenderOptionsFor(runtime));
 }
 
+core::EnvLookup EnvironmentController::EnvFor(const std::string& stack) const {
+  return options_.stack_env ? options_.stack_env(stack) : options_.env_lookup;
+}
+
 core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSpec& env,
                                                        const Runtime& runtime) {
   const auto refs = spec::CollectSecretRefs(env.merged);
@@ -156,10 +160,11 @@ core::Result<void> EnvironmentController::WriteSecrets(const spec::EnvironmentSp
     return {};
   }
   const auto dir = render::SecretsDir(env, RenderOptionsFor(&runtime));
+  const core::EnvLookup env_lookup = EnvFor(env.stack);
   std::vector<std::pair<std::string, core::Secret>> values;
   std::string missing;
   for (const auto& ref : refs) {
-    auto value = core::ResolveSecret(ref, options_.env_lookup);
+    auto value = core::ResolveSecret(ref, env_lookup);
     if (!value.ok()) {
       missing += (missing.empty() ? "" : "; ") + value.error().message;
       continue;
@@ -208,20 +213,28 @@ core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
     plan->objects.notes.push_back("cannot plan objects: " + runtime.error().message);
     return plan;
   }
+  for (auto& note : (*runtime)->PlanNotes(bundle)) {
+    plan->objects.notes.push_back(std::move(note));
+  }
   const auto target = ProvisionTargetFor(merged, (*runtime)->Provisioning());
   if (target.Any()) {
     auto ledger = OpenLedger(stack.name, env);
     if (!ledger.ok()) {
       plan->objects.notes.push_back("cannot plan objects: " + ledger.error().message);
     } else {
+      // The runtime's notes above are kept: the provisioning plan replaces the objects part.
+      std::vector<std::string> notes = std::move(plan->objects.notes);
       plan->objects = PlanProvision(target, bundle,
                                     ProvisionContext{.http = http_,
                                                      .clock = clock_,
-                                                     .env_lookup = options_.env_lookup,
+                                                     .env_lookup = EnvFor(stack.name),
                                                      .logger = logger_,
                                                      .ledger = **ledger,
                                                      .owner = {.stack = stack.name, .env = env},
                                                      .max_attempts = options_.provision_attempts});
+      notes.insert(notes.end(), std::make_move_iterator(plan->objects.notes.begin()),
+                   std::make_move_iterator(plan->objects.notes.end()));
+      plan->objects.notes = std::move(notes);
     }
   }
   for (auto& note : VersionNotes(merged, (*runtime)->Urls(), http_)) {
@@ -281,7 +294,7 @@ void EnvironmentController::Provision(const spec::EnvironmentSpec& env,
         target, bundle,
         ProvisionContext{.http = http_,
                          .clock = clock_,
-                         .env_lookup = options_.env_lookup,
+                         .env_lookup = EnvFor(env.stack),
                          .logger = logger_,
                          .ledger = **ledger,
                          .owner = {.stack = env.stack, .env = env.env},
@@ -464,7 +477,7 @@ core::Result<void> EnvironmentController::Deprovision(const std::string& stack,
     outcome =
         apply::Deprovision(target, ProvisionContext{.http = http_,
                                                     .clock = clock_,
-                                                    .env_lookup = options_.env_lookup,
+                                                    .env_lookup = EnvFor(stack),
                                                     .logger = logger_,
                                                     .ledger = **ledger,
                                                     .owner = {.stack = stack, .env = env},
@@ -493,11 +506,14 @@ std::optional<render::Bundle> EnvironmentController::Applied(const std::string& 
   if (!std::filesystem::exists(root)) {
     return std::nullopt;
   }
-  auto store = RevisionStore::Open(root);
-  if (!store.ok() || !store->Current()) {
+  // Peek, not Open: opening recovers, which would delete the revision an apply of this
+  // environment is writing right now (a plan runs beside it, without the EnvLock).
+  const RevisionStore store = RevisionStore::Peek(root);
+  const auto current = store.Current();
+  if (!current) {
     return std::nullopt;
   }
-  auto bundle = store->Load(*store->Current());
+  auto bundle = store.Load(*current);
   if (!bundle.ok()) {
     return std::nullopt;
   }
@@ -508,11 +524,10 @@ RuntimeStatus EnvironmentController::Status(const std::string& stack, const std:
   RuntimeStatus status;
   const auto root = applier_.EnvRoot(stack, env);
   if (std::filesystem::exists(root)) {
-    if (auto store = RevisionStore::Open(root); store.ok()) {
-      status.has_revisions = true;
-      status.revision = store->Current();
-      status.last_good = store->LastGood();
-    }
+    const RevisionStore store = RevisionStore::Peek(root);  // as in Applied()
+    status.has_revisions = true;
+    status.revision = store.Current();
+    status.last_good = store.LastGood();
   }
   std::lock_guard lock(mu_);
   if (auto it = runtimes_.find(Key{stack, env}); it != runtimes_.end()) {

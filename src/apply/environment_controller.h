@@ -38,6 +38,8 @@ struct ControllerOptions {
   std::string path_env = ProcessPath();            ///< where component binaries are looked up
   SupervisorOptions supervisor;
   core::EnvLookup env_lookup = core::ProcessEnv();  ///< where `{secret: NAME}` values come from
+  /// When set, where the secrets of each stack come from instead of env_lookup (the server).
+  core::StackEnvLookup stack_env;
   /// Where provisioned objects are recorded; unset: a JSON file per environment,
   /// `<data_dir>/stacks/<stack>/<env>/provisioned.json` (provision::FileLedger).
   LedgerFactory ledgers;
@@ -143,6 +145,8 @@ class EnvironmentController {
                         const render::Bundle& bundle,
                         Runtime& runtime,
                         const StepCallback& on_step);
+  // Where the `{secret: NAME}` of `stack` resolve.
+  core::EnvLookup EnvFor(const std::string& stack) const;
   core::Result<std::unique_ptr<provision::OwnershipLedger>> OpenLedger(const std::string& stack,
                                                                        const std::string& env);
   // Deletes the owned objects of (stack, env) through the target saved by its last apply.

@@ -1,7 +1,8 @@
 #include "apply/external_runtime.h"
 
 #include <exception>
-#include <set>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -10,6 +11,7 @@
 #include "apply/prometheus_driver.h"
 #include "apply/reload_http.h"
 #include "core/fs.h"
+#include "core/hash.h"
 
 namespace obsforge::apply {
 namespace fs = std::filesystem;
@@ -62,33 +64,117 @@ ExternalComponentDriver::ExternalComponentDriver(std::string component,
       inner_(std::move(inner)) {
 }
 
-core::Result<void> ExternalComponentDriver::SyncFiles(const render::Bundle& bundle) {
+namespace {
+
+// What obsforge wrote into a config dir: relative path -> sha256 of the content it wrote. A
+// state file of an older obsforge lists paths only (no hash): those count as written as they
+// are, so they are deleted as before.
+std::map<std::string, std::string> ReadWritten(const fs::path& state_file) {
+  std::map<std::string, std::string> written;
+  std::error_code ec;
+  if (!fs::exists(state_file, ec)) {
+    return written;
+  }
+  std::istringstream lines(core::ReadFile(state_file));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) {
+      continue;
+    }
+    const bool hashed =
+        line.size() > 65 && line[64] == ' ' && line.find_first_not_of("0123456789abcdef") == 64;
+    if (hashed) {
+      written[line.substr(65)] = line.substr(0, 64);
+    } else {
+      written[line] = "";
+    }
+  }
+  return written;
+}
+
+std::optional<std::string> ReadIfFile(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return std::nullopt;
+  }
+  return core::ReadFile(path);
+}
+
+std::string Relative(const std::string& bundle_path) {
+  return bundle_path.substr(bundle_path.find('/') + 1);
+}
+
+}  // namespace
+
+fs::path ExternalComponentDriver::ReplacedDir() const {
+  return state_file_.parent_path() / (component_ + ".replaced");
+}
+
+std::vector<std::string> ExternalComponentDriver::ForeignFiles(const render::Bundle& bundle) const {
+  std::vector<std::string> notes;
   try {
-    std::set<std::string> wanted;
+    const auto written = ReadWritten(state_file_);
     const auto files = ComponentFiles(bundle, component_);
     for (const auto& [path, content] : files.files()) {
-      const auto rel = path.substr(path.find('/') + 1);
-      wanted.insert(rel);
+      const auto rel = Relative(path);
       const auto target = config_dir_ / rel;
-      std::error_code ec;
-      // Unchanged files are left alone so that their mtime and inode stay as they were.
-      if (fs::exists(target, ec) && core::ReadFile(target) == content) {
+      const auto current = ReadIfFile(target);
+      if (!current || *current == content || written.count(rel) != 0) {
         continue;
+      }
+      notes.push_back(component_ + ": " + target.string() +
+                      " was not written by obsforge: the apply replaces it, keeping a copy in the "
+                      "data directory (" +
+                      (ReplacedDir() / rel).string() +
+                      ") that is put back when obsforge stops writing this file");
+    }
+  } catch (const std::exception& e) {
+    notes.push_back(component_ + ": cannot compare with " + config_dir_.string() + ": " + e.what());
+  }
+  return notes;
+}
+
+core::Result<void> ExternalComponentDriver::SyncFiles(const render::Bundle& bundle) {
+  try {
+    const auto written = ReadWritten(state_file_);
+    std::map<std::string, std::string> now_written;
+    const auto files = ComponentFiles(bundle, component_);
+    for (const auto& [path, content] : files.files()) {
+      const auto rel = Relative(path);
+      const auto target = config_dir_ / rel;
+      now_written[rel] = core::Sha256Hex(content);
+      const auto current = ReadIfFile(target);
+      // Unchanged files are left alone so that their mtime and inode stay as they were.
+      if (current && *current == content) {
+        continue;
+      }
+      const auto copy = ReplacedDir() / rel;
+      std::error_code ec;
+      if (current && written.count(rel) == 0 && !fs::exists(copy, ec)) {
+        core::WriteFileAtomic(copy, *current, 0600);  // before the first write over it
       }
       core::WriteFileAtomic(target, content);
     }
-    if (fs::exists(state_file_)) {
-      std::istringstream previous(core::ReadFile(state_file_));
-      std::string rel;
-      while (std::getline(previous, rel)) {
-        if (!rel.empty() && wanted.count(rel) == 0) {
-          fs::remove(config_dir_ / rel);
-        }
+    for (const auto& [rel, sha] : written) {
+      if (now_written.count(rel) != 0) {
+        continue;
+      }
+      const auto target = config_dir_ / rel;
+      const auto current = ReadIfFile(target);
+      if (!current || (!sha.empty() && core::Sha256Hex(*current) != sha)) {
+        continue;  // gone, or changed by someone else since obsforge wrote it: not ours
+      }
+      const auto copy = ReplacedDir() / rel;
+      if (const auto original = ReadIfFile(copy)) {
+        core::WriteFileAtomic(target, *original);
+        fs::remove(copy);
+      } else {
+        fs::remove(target);
       }
     }
     std::string listing;
-    for (const auto& rel : wanted) {
-      listing += rel + "\n";
+    for (const auto& [rel, sha] : now_written) {
+      listing += sha + " " + rel + "\n";
     }
     core::WriteFileAtomic(state_file_, listing);
   } catch (const std::exception& e) {
@@ -215,6 +301,18 @@ std::vector<ComponentStatus> ExternalRuntime::Status() const {
     }
   }
   return out;
+}
+
+std::vector<std::string> ExternalRuntime::PlanNotes(const render::Bundle& bundle) const {
+  std::vector<std::string> notes;
+  for (const auto& driver : MakeDrivers()) {
+    const auto* external = dynamic_cast<const ExternalComponentDriver*>(driver.get());
+    if (external != nullptr) {
+      const auto found = external->ForeignFiles(bundle);
+      notes.insert(notes.end(), found.begin(), found.end());
+    }
+  }
+  return notes;
 }
 
 std::map<std::string, std::string> ExternalRuntime::Urls() const {

@@ -47,9 +47,15 @@ class ReadyDriver final : public ComponentDriver {
 /// The external runtime's driver for one component: Activate first makes `config_dir` hold
 /// exactly the component's files of the bundle (the component's directory prefix stripped:
 /// `prometheus/rules/a.yaml` -> `<config_dir>/rules/a.yaml`; each file written atomically, and
-/// only when its content differs; files it wrote before and that left the bundle are deleted,
-/// tracked in `state_file`), then calls `inner` (the reload), when there is one. Verify calls
-/// `inner`. Rolling back is Activate with the last good bundle: the old files come back.
+/// only when its content differs), then calls `inner` (the reload), when there is one. Verify
+/// calls `inner`. Rolling back is Activate with the last good bundle: the old files come back.
+///
+/// It only ever removes what it wrote. `state_file` records each file it wrote with the sha256
+/// of what it wrote. A file that left the bundle is deleted only while its content is still
+/// what obsforge wrote (a file changed by someone else since is left alone). A file obsforge
+/// did not write that is in the way is never silently lost: before the first write over it, a
+/// copy goes to `<state_file's folder>/<component>.replaced/<path>` (mode 0600), and when the
+/// file later leaves the bundle that copy is put back instead of deleting the path.
 class ExternalComponentDriver final : public ComponentDriver {
  public:
   /// `inner` may be null (a component with a config_dir but no URL: files only).
@@ -63,8 +69,14 @@ class ExternalComponentDriver final : public ComponentDriver {
   core::Result<void> Activate(const render::Bundle& bundle) override;
   core::Result<void> Verify(const render::Bundle& bundle) override;
 
+  /// One note per file of `bundle` that an Activate would write over although obsforge did not
+  /// write it ("prometheus: /etc/prometheus/prometheus.yml was not written by obsforge: ...").
+  /// Reads only. Never throws (an unreadable file is noted as such).
+  std::vector<std::string> ForeignFiles(const render::Bundle& bundle) const;
+
  private:
   core::Result<void> SyncFiles(const render::Bundle& bundle);
+  std::filesystem::path ReplacedDir() const;
 
   std::string component_;
   std::filesystem::path config_dir_;
@@ -111,6 +123,9 @@ class ExternalRuntime final : public Runtime {
   void StopAll() override {}
   /// Every component the runtime section names, kExternal, with its `url`.
   std::vector<ComponentStatus> Status() const override;
+  /// The files obsforge did not write that applying `bundle` would replace (a copy of each is
+  /// kept; see ExternalComponentDriver).
+  std::vector<std::string> PlanNotes(const render::Bundle& bundle) const override;
   /// The `url` of every component that has one.
   std::map<std::string, std::string> Urls() const override;
 

@@ -67,8 +67,9 @@ struct ObjectPlan {
   std::vector<provision::LokiChange> loki;
   /// Objects in the way that obsforge does not own: an apply fails on them, never overwrites.
   std::vector<provision::Conflict> conflicts;
-  /// What could not be planned and why ("grafana: unreachable: ..."), and notes that change
-  /// nothing ("folder \"x\" exists and is used as is").
+  /// What could not be planned and why ("grafana: unreachable: ..."), notes that change
+  /// nothing ("folder \"x\" exists and is used as is"), and files in the way that obsforge did
+  /// not write (Runtime::PlanNotes).
   std::vector<std::string> notes;
 
   /// True when no object would be written.

@@ -73,6 +73,10 @@ core::Result<RevisionStore> RevisionStore::Open(const fs::path& env_root,
   return store;
 }
 
+RevisionStore RevisionStore::Peek(const fs::path& env_root, RevisionStoreOptions options) {
+  return RevisionStore(env_root, options);
+}
+
 fs::path RevisionStore::RevisionDir(int n) const {
   return revisions_dir() / std::to_string(n);
 }

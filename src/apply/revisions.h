@@ -34,6 +34,13 @@ class RevisionStore {
   static core::Result<RevisionStore> Open(const std::filesystem::path& env_root,
                                           RevisionStoreOptions options = {});
 
+  /// The store at `env_root` as it is, for a reader that does not hold the EnvLock (a plan, a
+  /// status): nothing is recovered, created or deleted, so an apply writing a revision at the
+  /// same time is left alone. Use only the reading methods (Current, LastGood, Hash, List,
+  /// Load); a revision an apply prunes meanwhile reads as missing.
+  static RevisionStore Peek(const std::filesystem::path& env_root,
+                            RevisionStoreOptions options = {});
+
   const std::filesystem::path& root() const { return root_; }
   /// The directory of revision `n` (whether or not it exists).
   std::filesystem::path RevisionDir(int n) const;

@@ -119,6 +119,9 @@ class Runtime {
   /// OTLP receivers as kTempoOtlpHttp / kTempoOtlpGrpc when it has them (Tempo takes OTLP on
   /// the receivers' own ports, never on its API port).
   virtual std::map<std::string, std::string> Urls() const = 0;
+  /// What a plan of `bundle` should say beyond the file diffs (e.g. files in the way that
+  /// obsforge did not write). Reads only; never throws. None by default.
+  virtual std::vector<std::string> PlanNotes(const render::Bundle& /*bundle*/) const { return {}; }
 };
 
 /// What a runtime needs besides the spec (an aggregate; references must outlive the runtime).

@@ -16,9 +16,16 @@ Application::Application(ApplicationOptions options,
       health_(health) {
   runner_ = std::make_unique<OperationRunner>(
       store_, logger_, OperationRunnerOptions{.workers = options_.operation_workers});
+  if (options_.trust) {
+    secrets_ = std::make_unique<StackSecrets>(options_.trust->keys, store_);
+    trust_ = std::make_unique<TrustPolicy>(*options_.trust, options_.data_dir, secrets_.get(),
+                                           options_.secret_env);
+  }
   service_ = std::make_unique<StackService>(
       ServiceOptions{.content_dir = options_.content_dir,
                      .data_dir = options_.data_dir,
+                     .trust = trust_.get(),
+                     .secrets = secrets_.get(),
                      .spec_rule = options_.spec_rule},
       store_, health_ != nullptr ? health_->backend() : backend_, *runner_, logger_);
   GitOpsOptions gitops{.sources = options_.gitops,
@@ -39,7 +46,8 @@ Application::Application(ApplicationOptions options,
   }
   gitops_ = std::make_unique<GitOpsService>(std::move(gitops), *service_, store_, logger_);
   retention_ = std::make_unique<Retention>(options_.retention, store_, clock_, logger_);
-  importer_ = std::make_unique<ImportService>(options_.import_http);
+  importer_ =
+      std::make_unique<ImportService>(options_.import_http, ImportLimits{.quote_answers = false});
 }
 
 Application::~Application() {
@@ -51,6 +59,29 @@ core::Result<void> Application::Start() {
     return {};
   }
   started_ = true;
+  if (options_.trust &&
+      IsWithin(ResolvedPath(options_.content_dir), ResolvedPath(options_.data_dir))) {
+    Stop(std::chrono::steady_clock::now());
+    return core::MakeError(core::ErrorCode::kPrecondition,
+                           "content_dir " + options_.content_dir.string() +
+                               " lies inside data_dir " + options_.data_dir.string() +
+                               ": specs would read obsforge's own files; move one of them");
+  }
+  if (secrets_) {
+    if (auto loaded = secrets_->LoadKeys(); !loaded.ok()) {
+      Stop(std::chrono::steady_clock::now());
+      return loaded.error();
+    }
+    auto resealed = secrets_->Rotate();
+    if (!resealed.ok()) {
+      Stop(std::chrono::steady_clock::now());
+      return resealed.error();
+    }
+    if (*resealed > 0) {
+      logger_.Info("stack secrets re-sealed under the current key",
+                   {{"secrets", std::to_string(*resealed)}});
+    }
+  }
   if (health_ != nullptr) {
     health_->Start();
   }

@@ -16,6 +16,7 @@
 #include "control/overview.h"
 #include "control/retention.h"
 #include "control/stack_service.h"
+#include "control/trust.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -39,6 +40,9 @@ struct ApplicationOptions {
   BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   RetentionOptions retention;
+  /// The server's rules for the specs it receives (see TrustPolicy); nullopt: none, specs run
+  /// with the caller's own authority (`up`).
+  std::optional<TrustOptions> trust;
   /// A rule every spec must pass before it is stored (StackService). Empty: none.
   SpecRule spec_rule;
   /// Reads the Grafanas that imports name (not owned; must outlive the application). Null:
@@ -83,12 +87,20 @@ class Application {
   const ImportService& importer() const { return *importer_; }
   /// Continuous health; null when the application runs without it.
   HealthRuntime* health() { return health_; }
+  /// The stacks' own secrets; null without trust options (`up`).
+  StackSecrets* secrets() { return secrets_.get(); }
+  /// The rules specs are held to; null without trust options (`up`). Its SecretsOf() is where
+  /// the backend and health must resolve each stack's secrets.
+  const TrustPolicy* trust() const { return trust_.get(); }
   /// The operation runner (to observe operations: AddObserver before Start()).
   OperationRunner& operations() { return *runner_; }
   /// The clock the application reads "now" from.
   core::Clock& clock() { return clock_; }
 
-  /// Starts probing (with health), recovers from a previous run (unfinished operations →
+  /// With trust options: refuses a content directory inside the data directory, loads the
+  /// secrets keys and re-seals what a previous key sealed (kPrecondition for either, and
+  /// nothing starts). starts probing (with health),
+  /// recovers from a previous run (unfinished operations →
   /// failed; local environments re-applied), watches the stored external environments, starts
   /// the gitops sources and the retention pass. kNotFound naming a gitops secret reference that
   /// cannot be resolved (what was started is stopped again). Idempotent.
@@ -114,6 +126,8 @@ class Application {
   core::Clock& clock_;
   core::Logger& logger_;
   HealthRuntime* health_;
+  std::unique_ptr<StackSecrets> secrets_;  // null without options_.trust
+  std::unique_ptr<TrustPolicy> trust_;     // null without options_.trust
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<StackService> service_;
   std::unique_ptr<GitOpsService> gitops_;

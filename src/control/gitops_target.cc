@@ -81,7 +81,10 @@ core::Result<std::string> GitSyncTarget::Wait(const std::string& id) {
       return op.error();
     }
     if (store::IsTerminal(op->state)) {
-      if (op->state == store::OperationState::kSucceeded) {
+      // Superseded: a later change of the environment (a newer commit, an API update) was
+      // queued behind it; that one applies, so this sync did not fail.
+      if (op->state == store::OperationState::kSucceeded ||
+          op->state == store::OperationState::kSuperseded) {
         return std::string();
       }
       return std::string(store::Name(op->state)) + (op->error.empty() ? "" : ": " + op->error);

@@ -96,7 +96,7 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
   e.versions = spec::DeclaredVersions(merged);
   const auto& runtime = merged.runtime.components;
   if (auto it = runtime.find("grafana"); it != runtime.end() && it->second.token) {
-    if (auto token = core::ResolveSecret(*it->second.token, defaults.env_lookup); token.ok()) {
+    if (auto token = core::ResolveSecret(*it->second.token, defaults.For(stack.name)); token.ok()) {
       e.grafana_token = *token;
     }
   }
@@ -105,7 +105,8 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
   if (const auto slack = section.value("slack", json::object()); slack.is_object()) {
     out.webhook = SecretRefOf(slack.value("webhook", json()));
     if (out.webhook) {
-      watch.slack_channel_key = out.webhook->ToString();
+      watch.slack_channel_key =
+          (defaults.stack_env ? stack.name + "/" : std::string()) + out.webhook->ToString();
     }
     if (auto it = slack.find("channel"); it != slack.end() && it->is_string()) {
       watch.slack_channel = it->get<std::string>();
@@ -161,7 +162,7 @@ std::optional<WatchSettings> HealthWatcher::Settings(const spec::StackSpec& stac
       }
     }
     if (settings.webhook && notifier_ != nullptr) {
-      auto url = core::ResolveSecret(*settings.webhook, defaults_.env_lookup);
+      auto url = core::ResolveSecret(*settings.webhook, defaults_.For(stack.name));
       if (url.ok()) {
         notifier_->AddWebhook(settings.watch.slack_channel_key, *url);
       } else {

@@ -29,6 +29,14 @@ struct HealthDefaults {
   int failure_threshold = 3;
   /// Where `{secret: NAME}` references (Slack webhook, Grafana token) are resolved.
   core::EnvLookup env_lookup = core::ProcessEnv();
+  /// When set, where the references of each stack are resolved instead (the server: a stack's
+  /// own secrets). Then the same reference in two stacks may be two webhooks, so a Slack
+  /// channel key carries its stack ("<stack>/{secret: NAME}").
+  core::StackEnvLookup stack_env;
+  /// The lookup for `stack`.
+  core::EnvLookup For(const std::string& stack) const {
+    return stack_env ? stack_env(stack) : env_lookup;
+  }
 };
 
 /// What watching one environment takes: the monitor's watch and, when the spec names one, the

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/diagnostic.h"
+#include "http/url.h"
 #include "provision/grafana_client.h"
 
 namespace obsforge::control {
@@ -213,7 +214,12 @@ core::Result<importer::ImportResult> ImportService::Import(ImportInput input) co
         {.max_dashboards = limits_.max_dashboards, .max_bytes = limits_.max_grafana_bytes});
     if (!snapshot.ok()) {
       auto error = snapshot.error();
-      error.message = "reading Grafana " + g.url + ": " + error.message;
+      if (!limits_.quote_answers && error.upstream_status != 0) {
+        error.message = "HTTP " + std::to_string(error.upstream_status) +
+                        " (the answer is not shown over the API)";
+        error.upstream_body.clear();
+      }
+      error.message = "reading Grafana " + http::RedactUrl(g.url) + ": " + error.message;
       return error;
     }
     input.request.grafana = std::move(*snapshot);

@@ -43,6 +43,10 @@ struct ImportLimits {
   std::size_t max_files = 10000;                ///< files posted with a request
   std::size_t max_dashboards = 10000;           ///< dashboards read from a Grafana
   std::size_t max_grafana_bytes = 256U << 20U;  ///< dashboards' JSON read from a Grafana
+  /// Whether an error reading Grafana quotes what the server answered. Off for imports over the
+  /// API: the URL is the caller's, so a quoted answer would let a token read any HTTP resource
+  /// the obsforge server can reach; the error then names the URL and the status only.
+  bool quote_answers = true;
 };
 
 /// `obsforge import` and `POST /api/v1/import`, free of any transport: turns configuration files

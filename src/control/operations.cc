@@ -78,24 +78,47 @@ OperationRunner::~OperationRunner() {
 
 core::Result<store::Operation> OperationRunner::Submit(const store::NewOperation& op,
                                                        OperationWork work) {
+  auto created = SubmitCreated(
+      [&]() -> core::Result<std::vector<store::Operation>> {
+        auto one = store_.CreateOperation(op);
+        if (!one.ok()) {
+          return one.error();
+        }
+        return std::vector<store::Operation>{std::move(*one)};
+      },
+      [&](const store::Operation& /*op*/) { return std::move(work); });
+  if (!created.ok()) {
+    return created.error();
+  }
+  return std::move(created->front());
+}
+
+core::Result<std::vector<store::Operation>> OperationRunner::SubmitCreated(const Creator& create,
+                                                                           const WorkOf& work_of) {
   std::unique_lock lock(mu_);
   if (draining_) {
     return core::MakeError(core::ErrorCode::kUnavailable, "server is shutting down");
   }
   // Created under the lock so that queue order equals creation (id) order.
-  auto created = store_.CreateOperation(op);
+  auto created = create();
   if (!created.ok()) {
     return created;
   }
-  const Key key{op.stack, op.env};
-  queues_[key].push_back(Task{.op = *created, .work = std::move(work)});
+  for (const store::Operation& op : *created) {
+    EnqueueLocked(Task{.op = op, .work = work_of(op)});
+  }
+  return created;
+}
+
+void OperationRunner::EnqueueLocked(Task task) {
+  const Key key{task.op.stack, task.op.env};
+  queues_[key].push_back(std::move(task));
   ++pending_;
   if (!busy_[key] && queues_[key].size() == 1) {
     busy_[key] = true;
     ready_.push_back(key);
     ready_cv_.notify_one();
   }
-  return created;
 }
 
 void OperationRunner::WorkerLoop() {
@@ -130,7 +153,14 @@ void OperationRunner::Run(Task& task) {
   store::Operation& op = task.op;
   auto running = store_.UpdateOperationState(op.id, {.state = store::OperationState::kRunning});
   if (!running.ok()) {
-    // E.g. failed by Drain() at its deadline, or the database is gone: nothing to run.
+    // Superseded by a later change of the same environment (the store marked it when that
+    // change was queued), failed by Drain() at its deadline, or the database is gone: nothing
+    // to run.
+    auto now = store_.GetOperation(op.id);
+    if (now.ok() && now->state == store::OperationState::kSuperseded) {
+      logger_.Info("operation superseded", {{"op", op.id}, {"stack", op.stack}, {"env", op.env}});
+      return;
+    }
     logger_.Warn("operation not started", {{"op", op.id}, {"error", running.error().message}});
     return;
   }
@@ -169,6 +199,11 @@ void OperationRunner::Run(Task& task) {
                                       {"state", store::Name(outcome.state)},
                                       {"duration_ms", std::to_string(seconds * 1000)},
                                       {"error", outcome.error}});
+}
+
+bool OperationRunner::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_until(lock, deadline, [this] { return pending_ == 0; });
 }
 
 bool OperationRunner::Drain(std::chrono::steady_clock::time_point deadline) {

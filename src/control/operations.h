@@ -90,6 +90,18 @@ class OperationRunner {
   /// (stack, env). kUnavailable when the runner is draining; store errors as returned.
   core::Result<store::Operation> Submit(const store::NewOperation& op, OperationWork work);
 
+  /// What SubmitCreated calls to write operations: returns them as the store created them.
+  using Creator = std::function<core::Result<std::vector<store::Operation>>()>;
+  /// The work of an operation, chosen from its row alone (kind, stack, env, revision).
+  using WorkOf = std::function<OperationWork(const store::Operation&)>;
+  /// Calls `create` (which writes queued operations to the store, typically with the spec
+  /// change they apply) and schedules `work_of(op)` for each operation it returns. `create`
+  /// runs under the runner's lock, so the operations of one (stack, env) run in the order the
+  /// store numbered them however many threads submit at once. kUnavailable when draining;
+  /// `create`'s error as returned.
+  core::Result<std::vector<store::Operation>> SubmitCreated(const Creator& create,
+                                                            const WorkOf& work_of);
+
   /// Stops accepting operations and waits until every submitted one has finished or `deadline`
   /// passes. Operations still queued at the deadline are marked failed ("server shutting down").
   /// Returns true when everything finished in time.
@@ -98,6 +110,10 @@ class OperationRunner {
   /// Blocks until no operation of `stack` under another env than `self_env` is queued or
   /// running: lets a stack-wide operation (delete) wait for the environments' operations.
   void WaitForOthers(const std::string& stack, const std::string& self_env);
+
+  /// Blocks until no operation is queued or running, or `deadline` passes; keeps accepting
+  /// operations (unlike Drain). True when idle in time.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
 
   /// Operations queued or running now.
   int pending() const;
@@ -117,6 +133,8 @@ class OperationRunner {
 
   void WorkerLoop();
   void Run(Task& task);
+  // Queues `task` behind the others of its key; mu_ held.
+  void EnqueueLocked(Task task);
 
   store::OperationStore& store_;
   core::Logger& logger_;

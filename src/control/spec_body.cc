@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/trust.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "spec/document.h"
@@ -64,7 +65,8 @@ std::string FilesHash(const std::map<std::string, std::string>& files) {
 SpecInput ParseSpecBody(const std::string& body,
                         const std::string& file,
                         const std::filesystem::path& content_dir,
-                        const spec::DocumentLimits& limits) {
+                        const spec::DocumentLimits& limits,
+                        const std::vector<std::filesystem::path>& hidden) {
   if (body.empty()) {
     throw InputError(InputError::Kind::kInvalidSpec,
                      Diagnostic{.file = file, .message = "empty body: expected a stack spec"});
@@ -111,7 +113,7 @@ SpecInput ParseSpecBody(const std::string& body,
     }
   }
   if (input.files.empty()) {
-    input.content = spec::MakeDirectorySource(content_dir);
+    input.content = HideDirectories(spec::MakeDirectorySource(content_dir), hidden);
   } else {
     input.content = spec::MakeMemorySource(input.files);
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +63,15 @@ bool IsApplyKind(OperationKind kind) {
          kind == OperationKind::kSync;
 }
 
+// Every problem in one line, for the error of an operation or a sync.
+std::string Describe(const std::vector<core::Diagnostic>& problems) {
+  std::string out;
+  for (const auto& d : problems) {
+    out += (out.empty() ? "" : "; ") + d.ToString();
+  }
+  return out;
+}
+
 }  // namespace
 
 StackService::StackService(ServiceOptions options,
@@ -76,7 +87,9 @@ StackService::StackService(ServiceOptions options,
 }
 
 SpecInput StackService::ParseSpec(const std::string& body, const std::string& file) const {
-  return ParseSpecBody(body, file, options_.content_dir);
+  // Whatever the two directories are, a spec and its templates never read the data directory
+  // (other stacks' uploads, secrets files, revisions).
+  return ParseSpecBody(body, file, options_.content_dir, {}, {options_.data_dir});
 }
 
 render::Bundle StackService::Render(const SpecInput& input, const std::string& env) {
@@ -110,15 +123,25 @@ core::Result<SpecInput> StackService::Load(const std::string& name,
   SpecInput input;
   const auto dir = ContentDir(name, spec_hash);
   std::error_code ec;
-  input.content = std::filesystem::is_directory(dir, ec)
-                      ? spec::MakeDirectorySource(dir)
-                      : spec::MakeDirectorySource(options_.content_dir);
+  // The stack's own uploads (under the data directory, in its namespace), or the content
+  // directory without the data directory.
+  input.content =
+      std::filesystem::is_directory(dir, ec)
+          ? spec::MakeDirectorySource(dir)
+          : HideDirectories(spec::MakeDirectorySource(options_.content_dir), {options_.data_dir});
   try {
     input.stack = spec::ParseStack(spec_json, name + ".json", *input.content);
   } catch (const core::InputError& e) {
     // The stored spec was valid when stored; its content directory changed since.
     return MakeError(ErrorCode::kInvalidSpec,
                      std::string("stored spec no longer valid: ") + e.what());
+  }
+  if (options_.trust != nullptr) {
+    // It followed the rules when stored; the operator may have tightened them since.
+    if (auto problems = options_.trust->Problems(input.stack); !problems.empty()) {
+      return MakeError(ErrorCode::kInvalidSpec,
+                       "the stored spec breaks the server's rules: " + Describe(problems));
+    }
   }
   input.hash = spec_hash;
   return input;
@@ -132,121 +155,151 @@ core::Result<SpecInput> StackService::LoadRevision(const std::string& name, std:
   return Load(name, rev->spec_json, rev->spec_hash);
 }
 
-core::Result<store::Operation> StackService::SubmitApply(OperationKind kind,
-                                                         const std::string& name,
-                                                         const std::string& env,
-                                                         std::int64_t revision,
-                                                         const std::string& actor) {
-  return runner_.Submit(
-      {.kind = kind, .stack = name, .env = env, .revision = revision, .actor = actor},
-      [this, name, env, revision](OperationContext& ctx) -> OperationOutcome {
-        auto input = LoadRevision(name, revision);
-        if (!input.ok()) {
-          return {.state = OperationState::kFailed, .error = input.error().message};
-        }
-        const apply::ApplyResult result =
-            backend_.Apply(input->stack, env, *input->content, ctx.Callback());
-        const std::string error = result.error ? result.error->message : "";
-        store::EnvironmentState state;
-        if (auto current = store_.GetEnvironment(name, env); current.ok()) {
-          state = *current;
-        }
-        state.stack = name;
-        state.env = env;
-        state.state = EnvState(result.outcome);
-        state.last_operation_id = ctx.operation().id;
-        state.message = error;
-        if (result.outcome == apply::Outcome::kApplied ||
-            result.outcome == apply::Outcome::kUnchanged) {
-          state.applied_revision = revision;
-          state.last_good_revision = revision;
-          if (auto applied = backend_.Applied(name, env)) {
-            state.bundle_hash = applied->ContentHash();
-            state.last_good_bundle_hash = state.bundle_hash;
-          }
-        }
-        if (auto saved = UpsertEnvironment(state); !saved.ok()) {
-          logger_.Warn("cannot record environment state",
-                       {{"stack", name}, {"env", env}, {"error", saved.error().message}});
-        }
-        nlohmann::json summary = {{"outcome", apply::OutcomeName(result.outcome)},
-                                  {"components", result.components},
-                                  {"plan", result.plan.ToJson()["summary"]}};
-        if (result.revision) {
-          summary["applied_revision"] = *result.revision;
-        }
-        if (!result.failed_component.empty()) {
-          summary["failed_component"] = result.failed_component;
-        }
-        return {.state = OpState(result.outcome), .error = error, .result_json = summary.dump()};
-      });
+OperationWork StackService::ApplyWork(const std::string& name,
+                                      const std::string& env,
+                                      std::int64_t revision) {
+  return [this, name, env, revision](OperationContext& ctx) -> OperationOutcome {
+    auto input = LoadRevision(name, revision);
+    if (!input.ok()) {
+      // Never left pending: the environment says why nothing was applied.
+      if (auto current = store_.GetEnvironment(name, env);
+          current.ok() && current->state == "pending") {
+        store::EnvironmentState failed = *current;
+        failed.state = "failed";
+        failed.last_operation_id = ctx.operation().id;
+        failed.message = input.error().message;
+        (void)UpsertEnvironment(failed);
+      }
+      return {.state = OperationState::kFailed, .error = input.error().message};
+    }
+    const apply::ApplyResult result =
+        backend_.Apply(input->stack, env, *input->content, ctx.Callback());
+    const std::string error = result.error ? result.error->message : "";
+    store::EnvironmentState state;
+    if (auto current = store_.GetEnvironment(name, env); current.ok()) {
+      state = *current;
+    }
+    state.stack = name;
+    state.env = env;
+    state.state = EnvState(result.outcome);
+    state.last_operation_id = ctx.operation().id;
+    state.message = error;
+    if (result.outcome == apply::Outcome::kApplied ||
+        result.outcome == apply::Outcome::kUnchanged) {
+      state.applied_revision = revision;
+      state.last_good_revision = revision;
+      if (auto applied = backend_.Applied(name, env)) {
+        state.bundle_hash = applied->ContentHash();
+        state.last_good_bundle_hash = state.bundle_hash;
+      }
+    }
+    if (auto saved = UpsertEnvironment(state); !saved.ok()) {
+      logger_.Warn("cannot record environment state",
+                   {{"stack", name}, {"env", env}, {"error", saved.error().message}});
+    }
+    nlohmann::json summary = {{"outcome", apply::OutcomeName(result.outcome)},
+                              {"components", result.components},
+                              {"plan", result.plan.ToJson()["summary"]}};
+    if (result.revision) {
+      summary["applied_revision"] = *result.revision;
+    }
+    if (!result.failed_component.empty()) {
+      summary["failed_component"] = result.failed_component;
+    }
+    return {.state = OpState(result.outcome), .error = error, .result_json = summary.dump()};
+  };
 }
 
-core::Result<Submitted> StackService::SubmitAll(OperationKind kind,
-                                                const store::Stack& stack,
-                                                const std::vector<std::string>& envs,
-                                                const std::string& actor) {
-  Submitted submitted{.stack = stack.name, .revision = stack.revision};
+std::vector<store::NewOperation> StackService::ApplyAll(OperationKind kind,
+                                                        const std::string& name,
+                                                        const std::vector<std::string>& envs,
+                                                        const std::string& actor) {
+  std::vector<store::NewOperation> ops;
   for (const std::string& env : envs) {
-    if (auto existing = store_.GetEnvironment(stack.name, env); !existing.ok()) {
-      (void)UpsertEnvironment({.stack = stack.name, .env = env, .state = "pending"});
-    }
-    auto op = SubmitApply(kind, stack.name, env, stack.revision, actor);
-    if (!op.ok()) {
-      return op.error();
-    }
-    submitted.operations.push_back(std::move(*op));
+    ops.push_back({.kind = kind, .stack = name, .env = env, .actor = actor});
   }
-  return submitted;
+  return ops;
 }
 
 core::Result<void> StackService::TeardownLeft(const std::string& name,
                                               const spec::StackSpec& stack,
-                                              std::int64_t revision,
                                               const std::string& actor,
-                                              Submitted& submitted) {
+                                              std::vector<store::NewOperation>& ops) {
   auto known = store_.ListEnvironments(name);
   if (!known.ok()) {
     return known.error();
   }
   for (const store::EnvironmentState& e : *known) {
-    if (HasEnv(stack, e.env)) {
-      continue;
+    if (!HasEnv(stack, e.env)) {
+      ops.push_back(
+          {.kind = OperationKind::kTeardown, .stack = name, .env = e.env, .actor = actor});
     }
-    auto op = SubmitTeardown(name, e.env, revision, actor);
-    if (!op.ok()) {
-      return op.error();
-    }
-    submitted.operations.push_back(std::move(*op));
   }
   return {};
 }
 
-core::Result<store::Operation> StackService::SubmitPlan(const std::string& name,
-                                                        const std::string& env,
-                                                        std::int64_t revision,
-                                                        const std::string& actor) {
-  return runner_.Submit(
-      {.kind = OperationKind::kPlan,
-       .stack = name,
-       .env = env,
-       .revision = revision,
-       .actor = actor},
-      [this, name, env, revision](OperationContext& /*ctx*/) -> OperationOutcome {
-        auto input = LoadRevision(name, revision);
-        if (!input.ok()) {
-          return {.state = OperationState::kFailed, .error = input.error().message};
-        }
-        try {
-          auto plan = backend_.Plan(input->stack, env, *input->content);
-          if (!plan.ok()) {
-            return {.state = OperationState::kFailed, .error = plan.error().message};
-          }
-          return {.result_json = plan->ToJson().dump()};
-        } catch (const core::InputError& e) {
-          return {.state = OperationState::kFailed, .error = e.what()};
-        }
-      });
+core::Result<std::vector<store::Operation>> StackService::Queue(
+    const OperationRunner::Creator& create) {
+  // No ++env_generation_: that would rebuild every stack's cached view on every change. A
+  // spec change moves its stack's revision (the cache's key); a pending row an apply adds for
+  // an environment that had none shows once the view is older than status_max_age.
+  return runner_.SubmitCreated(create, [this](const store::Operation& op) { return WorkOf(op); });
+}
+
+core::Result<Submitted> StackService::QueueSpec(const std::string& name,
+                                                const store::SpecChange& change,
+                                                bool create,
+                                                std::optional<std::int64_t> if_match,
+                                                const std::vector<store::NewOperation>& ops,
+                                                bool changed) {
+  Submitted submitted{.stack = name, .changed = changed};
+  auto created = Queue([&]() -> core::Result<std::vector<store::Operation>> {
+    auto written = create ? store_.CreateStackQueued(name, change, ops)
+                          : store_.UpdateSpecQueued(name, change, if_match, ops);
+    if (!written.ok()) {
+      return written.error();
+    }
+    submitted.revision = written->stack.revision;
+    return std::move(written->operations);
+  });
+  if (!created.ok()) {
+    return created.error();
+  }
+  submitted.operations = std::move(*created);
+  return submitted;
+}
+
+OperationWork StackService::WorkOf(const store::Operation& op) {
+  switch (op.kind) {
+    case OperationKind::kPlan:
+      return PlanWork(op.stack, op.env, op.revision);
+    case OperationKind::kTeardown:
+      return TeardownWork(op.stack, op.env);
+    case OperationKind::kDelete:
+      return DeleteWork(op.stack);
+    default:
+      return ApplyWork(op.stack, op.env, op.revision);
+  }
+}
+
+OperationWork StackService::PlanWork(const std::string& name,
+                                     const std::string& env,
+                                     std::int64_t revision) {
+  return [this, name, env, revision](OperationContext& /*ctx*/) -> OperationOutcome {
+    auto input = LoadRevision(name, revision);
+    if (!input.ok()) {
+      return {.state = OperationState::kFailed, .error = input.error().message};
+    }
+    try {
+      auto plan = backend_.Plan(input->stack, env, *input->content);
+      if (!plan.ok()) {
+        return {.state = OperationState::kFailed, .error = plan.error().message};
+      }
+      return {.result_json = plan->ToJson().dump()};
+    } catch (const core::InputError& e) {
+      return {.state = OperationState::kFailed, .error = e.what()};
+    }
+  };
 }
 
 core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
@@ -269,48 +322,51 @@ core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
     return existing.error();
   }
   const bool changed = !existing.ok() || existing->spec_hash != input.hash;
-  core::Result<store::Stack> stack = existing;
-  if (changed) {
-    if (auto saved = SaveFiles(name, input); !saved.ok()) {
-      return saved.error();
+  if (changed && options_.trust != nullptr) {
+    if (auto problems = options_.trust->Problems(input.stack); !problems.empty()) {
+      return MakeError(ErrorCode::kInvalidSpec,
+                       "stack \"" + name + "\" breaks the server's rules: " + Describe(problems));
     }
-    stack = existing.ok() ? store_.UpdateSpec(name, change, std::nullopt)
-                          : store_.CreateStack(name, change);
-    if (!stack.ok()) {
-      return stack.error();
-    }
-  }
-  Submitted submitted{.stack = name, .revision = stack->revision, .changed = changed};
-  for (const std::string& env : apply_envs) {
-    auto current = store_.GetEnvironment(name, env);
-    if (!changed && current.ok() && current->applied_revision == stack->revision &&
-        current->state == "ready") {
-      continue;  // a commit that did not touch this stack leaves it alone
-    }
-    if (!current.ok()) {
-      (void)UpsertEnvironment({.stack = name, .env = env, .state = "pending"});
-    }
-    auto op = SubmitApply(OperationKind::kSync, name, env, stack->revision, origin.actor);
-    if (!op.ok()) {
-      return op.error();
-    }
-    submitted.operations.push_back(std::move(*op));
   }
   if (!changed) {
+    std::vector<store::NewOperation> ops;
+    for (const std::string& env : apply_envs) {
+      auto current = store_.GetEnvironment(name, env);
+      if (current.ok() && current->applied_revision == existing->revision &&
+          current->state == "ready") {
+        continue;  // a commit that did not touch this stack leaves it alone
+      }
+      ops.push_back({.kind = OperationKind::kSync,
+                     .stack = name,
+                     .env = env,
+                     .revision = existing->revision,
+                     .actor = origin.actor});
+    }
+    Submitted submitted{.stack = name, .revision = existing->revision, .changed = false};
+    if (ops.empty()) {
+      return submitted;
+    }
+    auto created = Queue([&] { return store_.CreateOperations(ops); });
+    if (!created.ok()) {
+      return created.error();
+    }
+    submitted.operations = std::move(*created);
     return submitted;
   }
+  if (auto saved = SaveFiles(name, input); !saved.ok()) {
+    return saved.error();
+  }
+  std::vector<store::NewOperation> ops =
+      ApplyAll(OperationKind::kSync, name, apply_envs, origin.actor);
   for (const std::string& env : plan_envs) {
-    auto op = SubmitPlan(name, env, stack->revision, origin.actor);
-    if (!op.ok()) {
-      return op.error();
+    ops.push_back({.kind = OperationKind::kPlan, .stack = name, .env = env, .actor = origin.actor});
+  }
+  if (existing.ok()) {
+    if (auto left = TeardownLeft(name, input.stack, origin.actor, ops); !left.ok()) {
+      return left.error();
     }
-    submitted.operations.push_back(std::move(*op));
   }
-  if (auto left = TeardownLeft(name, input.stack, stack->revision, origin.actor, submitted);
-      !left.ok()) {
-    return left.error();
-  }
-  return submitted;
+  return QueueSpec(name, change, !existing.ok(), std::nullopt, ops, true);
 }
 
 core::Result<Submitted> StackService::Create(
@@ -327,16 +383,16 @@ core::Result<Submitted> StackService::Create(
                        "stack \"" + input.stack.name + "\" has no environment \"" + env + "\"");
     }
   }
+  if (options_.trust != nullptr) {
+    options_.trust->Check(input.stack);
+  }
   if (auto saved = SaveFiles(input.stack.name, input); !saved.ok()) {
     return saved.error();
   }
-  auto stack = store_.CreateStack(
+  return QueueSpec(
       input.stack.name,
-      {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor});
-  if (!stack.ok()) {
-    return stack.error();
-  }
-  return SubmitAll(OperationKind::kCreate, *stack, envs, actor);
+      {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor}, true,
+      std::nullopt, ApplyAll(OperationKind::kCreate, input.stack.name, envs, actor), true);
 }
 
 core::Result<StackList> StackService::List() {
@@ -402,49 +458,81 @@ core::Result<Submitted> StackService::Update(const std::string& name,
             .path = "metadata.name",
             .message = "is \"" + input.stack.name + "\" but the URL names stack \"" + name + "\""});
   }
+  if (options_.trust != nullptr) {
+    options_.trust->Check(input.stack);
+  }
   if (options_.spec_rule) {
     options_.spec_rule(input.stack);
   }
   if (auto saved = SaveFiles(name, input); !saved.ok()) {
     return saved.error();
   }
-  auto stack = store_.UpdateSpec(
-      name, {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor},
-      if_match);
-  if (!stack.ok()) {
-    return stack.error();
-  }
-  auto submitted = SubmitAll(OperationKind::kUpdate, *stack, input.stack.environments, actor);
-  if (!submitted.ok()) {
-    return submitted;
-  }
+  std::vector<store::NewOperation> ops =
+      ApplyAll(OperationKind::kUpdate, name, input.stack.environments, actor);
   // An environment the new spec no longer has must not keep running unseen: tear it down.
-  if (auto left = TeardownLeft(name, input.stack, stack->revision, actor, *submitted); !left.ok()) {
+  if (auto left = TeardownLeft(name, input.stack, actor, ops); !left.ok()) {
     return left.error();
   }
-  return submitted;
+  return QueueSpec(
+      name, {.spec_json = input.stack.document.dump(), .spec_hash = input.hash, .actor = actor},
+      false, if_match, ops, true);
 }
 
-core::Result<store::Operation> StackService::SubmitTeardown(const std::string& name,
-                                                            const std::string& env,
-                                                            std::int64_t revision,
-                                                            const std::string& actor) {
-  return runner_.Submit(
-      {.kind = OperationKind::kTeardown,
-       .stack = name,
-       .env = env,
-       .revision = revision,
-       .actor = actor},
-      [this, name, env](OperationContext& ctx) -> OperationOutcome {
-        if (auto down = backend_.Teardown(name, env, ctx.Callback()); !down.ok()) {
-          return {.state = OperationState::kFailed, .error = down.error().message};
-        }
-        if (auto forgot = store_.DeleteEnvironment(name, env); !forgot.ok()) {
-          return {.state = OperationState::kFailed, .error = forgot.error().message};
-        }
-        ++env_generation_;
-        return {};
-      });
+OperationWork StackService::TeardownWork(const std::string& name, const std::string& env) {
+  return [this, name, env](OperationContext& ctx) -> OperationOutcome {
+    if (auto down = backend_.Teardown(name, env, ctx.Callback()); !down.ok()) {
+      return {.state = OperationState::kFailed, .error = down.error().message};
+    }
+    if (auto forgot = store_.DeleteEnvironment(name, env); !forgot.ok()) {
+      return {.state = OperationState::kFailed, .error = forgot.error().message};
+    }
+    ++env_generation_;
+    return {};
+  };
+}
+
+OperationWork StackService::DeleteWork(const std::string& name) {
+  return [this, name](OperationContext& ctx) -> OperationOutcome {
+    runner_.WaitForOthers(name, "");
+    auto envs = store_.ListEnvironments(name);
+    if (!envs.ok()) {
+      return {.state = OperationState::kFailed, .error = envs.error().message};
+    }
+    std::string error;
+    for (const store::EnvironmentState& e : *envs) {
+      auto down = backend_.Teardown(name, e.env, ctx.Callback());
+      if (!down.ok()) {
+        error += (error.empty() ? "" : "; ") + e.env + ": " + down.error().message;
+      }
+    }
+    if (!error.empty()) {
+      return {.state = OperationState::kFailed, .error = error};
+    }
+    if (auto removed = store_.DeleteStack(name); !removed.ok()) {
+      return {.state = OperationState::kFailed, .error = removed.error().message};
+    }
+    {
+      std::lock_guard lock(cache_mu_);
+      view_cache_.erase(name);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(options_.data_dir / "content" / name, ec);
+    if (options_.secrets != nullptr) {
+      // A stack created later under this name must not inherit them.
+      if (auto forgot = options_.secrets->DeleteAll(name); !forgot.ok()) {
+        return {.state = OperationState::kFailed, .error = forgot.error().message};
+      }
+    }
+    return {};
+  };
+}
+
+core::Result<Queued> StackService::QueueOne(const store::NewOperation& op) {
+  auto created = Queue([&] { return store_.CreateOperations({op}); });
+  if (!created.ok()) {
+    return created.error();
+  }
+  return Queued{.stack = op.stack, .operation = std::move(created->front())};
 }
 
 core::Result<Queued> StackService::Delete(const std::string& name, const std::string& actor) {
@@ -452,39 +540,8 @@ core::Result<Queued> StackService::Delete(const std::string& name, const std::st
   if (!stack.ok()) {
     return stack.error();
   }
-  auto op = runner_.Submit(
-      {.kind = OperationKind::kDelete, .stack = name, .revision = stack->revision, .actor = actor},
-      [this, name](OperationContext& ctx) -> OperationOutcome {
-        runner_.WaitForOthers(name, "");
-        auto envs = store_.ListEnvironments(name);
-        if (!envs.ok()) {
-          return {.state = OperationState::kFailed, .error = envs.error().message};
-        }
-        std::string error;
-        for (const store::EnvironmentState& e : *envs) {
-          auto down = backend_.Teardown(name, e.env, ctx.Callback());
-          if (!down.ok()) {
-            error += (error.empty() ? "" : "; ") + e.env + ": " + down.error().message;
-          }
-        }
-        if (!error.empty()) {
-          return {.state = OperationState::kFailed, .error = error};
-        }
-        if (auto removed = store_.DeleteStack(name); !removed.ok()) {
-          return {.state = OperationState::kFailed, .error = removed.error().message};
-        }
-        {
-          std::lock_guard lock(cache_mu_);
-          view_cache_.erase(name);
-        }
-        std::error_code ec;
-        std::filesystem::remove_all(options_.data_dir / "content" / name, ec);
-        return {};
-      });
-  if (!op.ok()) {
-    return op.error();
-  }
-  return Queued{.stack = name, .operation = std::move(*op)};
+  return QueueOne(
+      {.kind = OperationKind::kDelete, .stack = name, .revision = stack->revision, .actor = actor});
 }
 
 core::Result<SpecInput> StackService::LoadWithEnv(const store::Stack& stack,
@@ -527,11 +584,9 @@ core::Result<Queued> StackService::Apply(const std::string& name,
   if (auto input = LoadWithEnv(*stack, stack->spec_json, stack->spec_hash, env); !input.ok()) {
     return input.error();
   }
-  auto op = SubmitApply(OperationKind::kApply, name, env, stack->revision, actor);
-  if (!op.ok()) {
-    return op.error();
-  }
-  return Queued{.stack = name, .operation = std::move(*op)};
+  // Revision 0: the store takes the current one in the transaction that queues the apply, so an
+  // update committed meanwhile is not undone by this apply superseding it.
+  return QueueOne({.kind = OperationKind::kApply, .stack = name, .env = env, .actor = actor});
 }
 
 core::Result<Queued> StackService::Rollback(const std::string& name,
@@ -549,11 +604,11 @@ core::Result<Queued> StackService::Rollback(const std::string& name,
   if (auto input = LoadWithEnv(*stack, rev->spec_json, rev->spec_hash, env); !input.ok()) {
     return input.error();
   }
-  auto op = SubmitApply(OperationKind::kRollback, name, env, revision, actor);
-  if (!op.ok()) {
-    return op.error();
-  }
-  return Queued{.stack = name, .operation = std::move(*op)};
+  return QueueOne({.kind = OperationKind::kRollback,
+                   .stack = name,
+                   .env = env,
+                   .revision = revision,
+                   .actor = actor});
 }
 
 core::Result<render::Bundle> StackService::Rendered(const std::string& name,
@@ -608,44 +663,99 @@ core::Result<store::Operation> StackService::Operation(const std::string& id) {
   return store_.GetOperation(id);
 }
 
+void StackService::CloseInterrupted(const store::Operation& op) {
+  constexpr const char* kInterrupted = "interrupted by restart";
+  // Steps first: when this is cut short the operation is still unfinished, and the next start
+  // closes what is left.
+  if (auto full = store_.GetOperation(op.id); full.ok()) {
+    for (const store::OperationStep& step : full->steps) {
+      if (store::IsTerminal(step.state)) {
+        continue;
+      }
+      const auto closed = step.state == store::StepState::kPending ? store::StepState::kSkipped
+                                                                   : store::StepState::kFailed;
+      (void)store_.UpdateStep(op.id, step.index, closed, kInterrupted);
+    }
+  }
+  (void)store_.UpdateOperationState(op.id,
+                                    {.state = OperationState::kFailed, .error = kInterrupted});
+}
+
+bool StackService::RunsHere(const std::string& name,
+                            const std::string& env,
+                            std::int64_t revision) {
+  auto input = LoadRevision(name, revision);
+  if (!input.ok() || !HasEnv(input->stack, env)) {
+    return false;
+  }
+  try {
+    return apply::KindOf(spec::ForEnvironment(input->stack, env)).runs_components_here;
+  } catch (const core::InputError&) {
+    return false;
+  }
+}
+
 core::Result<int> StackService::Recover() {
   auto unfinished = store_.ListUnfinishedOperations();
   if (!unfinished.ok()) {
     return unfinished.error();
   }
+  std::set<std::pair<std::string, std::string>> interrupted;
   for (const store::Operation& op : *unfinished) {
-    (void)store_.UpdateOperationState(
-        op.id, {.state = OperationState::kFailed, .error = "interrupted by restart"});
+    CloseInterrupted(op);
+    interrupted.emplace(op.stack, op.env);
   }
   auto stacks = store_.ListStacks();
   if (!stacks.ok()) {
     return stacks.error();
   }
   int queued = 0;
+  std::set<std::string> stored;
   for (const store::Stack& stack : *stacks) {
+    stored.insert(stack.name);
     auto envs = store_.ListEnvironments(stack.name);
+    auto head = Load(stack.name, stack.spec_json, stack.spec_hash);
     if (!envs.ok()) {
       continue;
     }
+    std::vector<store::NewOperation> ops;
     for (const store::EnvironmentState& e : *envs) {
-      if (e.last_good_revision <= 0) {
+      if (head.ok() && !HasEnv(head->stack, e.env)) {
+        ops.push_back({.kind = OperationKind::kTeardown,
+                       .stack = stack.name,
+                       .env = e.env,
+                       .revision = stack.revision,
+                       .actor = "obsforge"});
         continue;
       }
-      auto input = LoadRevision(stack.name, e.last_good_revision);
-      if (!input.ok() || !HasEnv(input->stack, e.env)) {
+      const std::int64_t target = e.last_good_revision > 0 ? e.last_good_revision : stack.revision;
+      const bool touched = interrupted.contains({stack.name, e.env}) ||
+                           interrupted.contains({stack.name, ""}) || e.state == "pending";
+      if (!touched && !RunsHere(stack.name, e.env, target)) {
         continue;
       }
-      try {
-        if (!apply::KindOf(spec::ForEnvironment(input->stack, e.env)).runs_components_here) {
-          continue;
-        }
-      } catch (const core::InputError&) {
-        continue;
-      }
-      if (SubmitApply(OperationKind::kApply, stack.name, e.env, e.last_good_revision, "obsforge")
-              .ok()) {
-        ++queued;
-      }
+      ops.push_back({.kind = OperationKind::kApply,
+                     .stack = stack.name,
+                     .env = e.env,
+                     .revision = target,
+                     .actor = "obsforge"});
+    }
+    if (ops.empty()) {
+      continue;
+    }
+    auto created = Queue([&] { return store_.CreateOperations(ops); });
+    if (!created.ok()) {
+      logger_.Warn("cannot queue recovery",
+                   {{"stack", stack.name}, {"error", created.error().message}});
+      continue;
+    }
+    queued += static_cast<int>(created->size());
+  }
+  // A delete cut short after the stack left the store leaves its files behind.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir / "content", ec)) {
+    if (entry.is_directory() && !stored.contains(entry.path().filename().string())) {
+      std::filesystem::remove_all(entry.path(), ec);
     }
   }
   return queued;

@@ -15,6 +15,7 @@
 #include "control/backend.h"
 #include "control/operations.h"
 #include "control/spec_body.h"
+#include "control/trust.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -32,6 +33,11 @@ struct ServiceOptions {
   /// Get() answers from a cached view while the stack and its environment states are unchanged
   /// and the runtime status in it is younger than this.
   std::chrono::milliseconds status_max_age{1000};
+  /// The server's rules for the specs it receives (checked on create, update, sync and before
+  /// every operation); null: none, the caller's own authority (`up`).
+  const TrustPolicy* trust = nullptr;
+  /// The stacks' own secrets, deleted with their stack; null: none.
+  StackSecrets* secrets = nullptr;
   /// Empty: no rule beyond the spec's validation.
   SpecRule spec_rule;
 };
@@ -170,8 +176,16 @@ class StackService {
                                    const std::vector<std::string>& apply_envs,
                                    const std::vector<std::string>& plan_envs);
 
-  /// After a restart: fails every unfinished operation ("interrupted by restart") and queues an
-  /// apply of the last good revision of every `local` environment. Returns operations queued.
+  /// After a restart, reconciles every environment: each unfinished operation is failed
+  /// ("interrupted by restart") with its unfinished steps closed (running ones failed, pending
+  /// ones skipped); then an apply (actor "obsforge") of the last good revision — the head when
+  /// there is none — is queued for every environment that an interrupted operation touched,
+  /// that was left pending, or whose components run here (`local` runtime: they stopped with
+  /// the process); an environment that left the spec is torn down. Files of stacks no longer
+  /// stored are removed. Returns the operations queued.
+  ///
+  /// Every unfinished operation is taken as this process's: with several processes on one
+  /// store, only operations whose owner is gone may be failed here.
   core::Result<int> Recover();
 
   /// How the apply operation `op` ended (create, update, apply, rollback, sync); nullopt for
@@ -186,31 +200,43 @@ class StackService {
   // The spec of revision `revision` of stack `name`.
   core::Result<SpecInput> LoadRevision(const std::string& name, std::int64_t revision);
   core::Result<void> SaveFiles(const std::string& name, const SpecInput& input);
-  core::Result<store::Operation> SubmitApply(store::OperationKind kind,
-                                             const std::string& name,
-                                             const std::string& env,
-                                             std::int64_t revision,
-                                             const std::string& actor);
+  // The work of `op`, chosen from its row alone, so that any process holding the store could
+  // run it (after a restart, or on another replica).
+  OperationWork WorkOf(const store::Operation& op);
+  // Applies `revision` to `env` and records where the environment stands.
+  OperationWork ApplyWork(const std::string& name, const std::string& env, std::int64_t revision);
   // Computes the plan of `revision` for `env` and keeps it as the operation's result.
-  core::Result<store::Operation> SubmitPlan(const std::string& name,
-                                            const std::string& env,
-                                            std::int64_t revision,
-                                            const std::string& actor);
+  OperationWork PlanWork(const std::string& name, const std::string& env, std::int64_t revision);
   // Stops and forgets an environment that left the spec (kind teardown).
-  core::Result<store::Operation> SubmitTeardown(const std::string& name,
-                                                const std::string& env,
-                                                std::int64_t revision,
-                                                const std::string& actor);
-  core::Result<Submitted> SubmitAll(store::OperationKind kind,
-                                    const store::Stack& stack,
-                                    const std::vector<std::string>& envs,
-                                    const std::string& actor);
-  // Queues a teardown of every stored environment of `name` that `stack` no longer has.
+  OperationWork TeardownWork(const std::string& name, const std::string& env);
+  // Waits for the stack's other operations, tears every environment down, forgets the stack.
+  OperationWork DeleteWork(const std::string& name);
+  // Writes operations with `create` and schedules their work (see
+  // OperationRunner::SubmitCreated).
+  core::Result<std::vector<store::Operation>> Queue(const OperationRunner::Creator& create);
+  core::Result<Queued> QueueOne(const store::NewOperation& op);
+  // Stores `change` (a new stack when `create`) and queues `ops` in the same transaction.
+  core::Result<Submitted> QueueSpec(const std::string& name,
+                                    const store::SpecChange& change,
+                                    bool create,
+                                    std::optional<std::int64_t> if_match,
+                                    const std::vector<store::NewOperation>& ops,
+                                    bool changed);
+  // One operation of `kind` per environment of `envs` (revision filled in by the store).
+  static std::vector<store::NewOperation> ApplyAll(store::OperationKind kind,
+                                                   const std::string& name,
+                                                   const std::vector<std::string>& envs,
+                                                   const std::string& actor);
+  // Adds a teardown of every stored environment of `name` that `stack` no longer has.
   core::Result<void> TeardownLeft(const std::string& name,
                                   const spec::StackSpec& stack,
-                                  std::int64_t revision,
                                   const std::string& actor,
-                                  Submitted& submitted);
+                                  std::vector<store::NewOperation>& ops);
+  // Closes every unfinished step of `op` and fails it ("interrupted by restart").
+  void CloseInterrupted(const store::Operation& op);
+  // Whether revision `revision` of `name` runs `env`'s components in this process's host
+  // (the local runtime): a restart stopped them, so they must be applied again.
+  bool RunsHere(const std::string& name, const std::string& env, std::int64_t revision);
   // The current spec of `name` loaded, checked to have `env` (kNotFound otherwise).
   core::Result<SpecInput> LoadWithEnv(const store::Stack& stack,
                                       const std::string& spec_json,

@@ -43,6 +43,10 @@ inline std::ostream& operator<<(std::ostream& os, const Secret& /*secret*/) {
 /// Looks up an environment variable; injectable so tests need not touch the process environment.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 
+/// The EnvLookup the `{secret: NAME}` references of one stack resolve through (the server: the
+/// stack's own secrets and those the operator shares with it, never anything else).
+using StackEnvLookup = std::function<EnvLookup(const std::string& stack)>;
+
 /// The process environment.
 EnvLookup ProcessEnv();
 

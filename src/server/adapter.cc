@@ -242,6 +242,15 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
       return out;
     }
     req.actor = auth.actor;
+    req.scope = auth.scope;
+    // A stack outside the token's scope is answered as one that does not exist.
+    if (const auto name = req.params.find("name"); name != req.params.end() &&
+                                                   route.path.starts_with("/api/v1/stacks/") &&
+                                                   !req.scope.Allows(name->second)) {
+      // The body left unread is drained or the connection closed, as on every early error.
+      const core::Error hidden = StackNotFound(name->second);
+      return {.reply = Reply::Json(ErrorToStatus(hidden.code), ErrorBody(hidden))};
+    }
     for (const auto& [name, value] : request) {
       std::string lower = name;
       std::transform(lower.begin(), lower.end(), lower.begin(),

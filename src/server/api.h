@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/stack_scope.h"
 #include "core/error.h"
 
 namespace obsforge::server {
@@ -24,6 +25,7 @@ enum class BodyKind {
   kNone,  ///< no body expected (any body is ignored)
   kSpec,  ///< a stack spec or {spec, files}: application/yaml or application/json
   kJson,  ///< a JSON object: application/json; parsed into ApiRequest::json
+  kRaw,   ///< bytes taken as they are, whatever the content type (a secret's value)
 };
 
 /// One HTTP request as a handler sees it: routed, authenticated and with its body checked.
@@ -38,6 +40,10 @@ struct ApiRequest {
   std::string media_type;  ///< content type without parameters, lower-case ("" if none)
   nlohmann::json json;     ///< the parsed body of a BodyKind::kJson route
   std::string actor;       ///< name of the token used ("" on open routes or without tokens)
+  /// The stacks the token may see and change (every stack on open routes or without tokens).
+  /// Routes with a `{name}` under /api/v1/stacks/ are checked by the adapter; a handler that
+  /// finds a stack name elsewhere (a body, an operation) answers StackNotFound() (errors.h).
+  control::StackScope scope;
   std::string request_id;
 
   /// Path parameter `name` ("" when absent).

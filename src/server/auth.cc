@@ -62,6 +62,26 @@ std::string ScalarAt(const YAML::Node& entry,
   return value.Scalar();
 }
 
+// `stacks: [name or glob, ...]`: the stacks a token is limited to.
+control::StackScope ParseStacks(const YAML::Node& node,
+                                const std::string& file,
+                                const std::string& path,
+                                std::vector<Diagnostic>* errors) {
+  if (!node.IsSequence()) {
+    errors->push_back(At(file, node, path, "must be a list of stack names or globs"));
+    return control::StackScope(std::vector<std::string>{});
+  }
+  std::vector<std::string> patterns;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string text = node[i].IsScalar() ? node[i].Scalar() : "";
+    if (auto problem = control::ScopePatternProblem(text); !problem.empty()) {
+      errors->push_back(At(file, node[i], path + "[" + std::to_string(i) + "]", problem));
+    }
+    patterns.push_back(text);
+  }
+  return control::StackScope(std::move(patterns));
+}
+
 bool IsBlank(char c) {
   return c == ' ' || c == '\t';
 }
@@ -130,6 +150,9 @@ TokenTable TokenTable::Parse(std::string_view text, const std::string& file) {
       errors.push_back(At(file, entry["token_sha256"], path + ".token_sha256",
                           "must be 64 lower-case hex characters (sha256 of the token)"));
     }
+    if (const YAML::Node stacks = entry["stacks"]) {
+      token.stacks = ParseStacks(stacks, file, path + ".stacks", &errors);
+    }
     if (!role.empty()) {
       if (auto parsed = ParseRole(role)) {
         token.role = *parsed;
@@ -182,7 +205,7 @@ AuthResult TokenTable::Authorize(std::string_view authorization, Role required) 
             .message = std::string("token \"") + found->name + "\" has role " +
                        RoleName(found->role) + "; this needs " + RoleName(required)};
   }
-  return {.actor = found->name};
+  return {.actor = found->name, .scope = found->stacks};
 }
 
 }  // namespace obsforge::server

@@ -36,6 +36,154 @@ std::optional<int> ParsePositiveInt(const std::string& text) {
   return static_cast<int>(*n);
 }
 
+// `external: {config_roots: [DIR, ...]}`.
+template <class At, class Resolve>
+void ParseExternal(const YAML::Node& value,
+                   const At& at,
+                   const Resolve& resolve,
+                   control::TrustOptions& trust,
+                   std::vector<Diagnostic>& errors) {
+  if (!value.IsMap()) {
+    errors.push_back(at(value, "external", "must be a map {config_roots: [DIR, ...]}"));
+    return;
+  }
+  for (const auto& item : value) {
+    const std::string key = item.first.as<std::string>();
+    const std::string path = "external." + key;
+    if (key != "config_roots") {
+      errors.push_back(at(item.first, path, "unknown setting"));
+      continue;
+    }
+    if (!item.second.IsSequence()) {
+      errors.push_back(at(item.second, path, "must be a list of directories"));
+      continue;
+    }
+    for (std::size_t i = 0; i < item.second.size(); ++i) {
+      const YAML::Node dir = item.second[i];
+      if (!dir.IsScalar() || dir.Scalar().empty()) {
+        errors.push_back(at(dir, path + "[" + std::to_string(i) + "]", "must be a directory"));
+        continue;
+      }
+      trust.config_roots.push_back(resolve(dir.Scalar()));
+    }
+  }
+}
+
+// One entry of `secrets.shared`: {env: VAR | file: PATH, name: NAME, stacks: [...]}.
+template <class At, class Resolve>
+std::optional<control::SharedSecret> ParseShared(const YAML::Node& entry,
+                                                 const std::string& path,
+                                                 const At& at,
+                                                 const Resolve& resolve,
+                                                 std::vector<Diagnostic>& errors) {
+  const std::size_t before = errors.size();
+  if (!entry.IsMap()) {
+    errors.push_back(at(entry, path, "must be a map {env: VAR or file: PATH, stacks: [...]}"));
+    return std::nullopt;
+  }
+  control::SharedSecret shared;
+  std::optional<std::vector<std::string>> stacks;
+  for (const auto& item : entry) {
+    const std::string key = item.first.as<std::string>();
+    const std::string where = path + "." + key;
+    if (key == "stacks") {
+      if (!item.second.IsSequence()) {
+        errors.push_back(at(item.second, where, "must be a list of stack names or globs"));
+        continue;
+      }
+      stacks.emplace();
+      for (std::size_t i = 0; i < item.second.size(); ++i) {
+        const YAML::Node pattern = item.second[i];
+        const std::string text = pattern.IsScalar() ? pattern.Scalar() : "";
+        if (auto problem = control::ScopePatternProblem(text); !problem.empty()) {
+          errors.push_back(at(pattern, where + "[" + std::to_string(i) + "]", problem));
+        }
+        stacks->push_back(text);
+      }
+      continue;
+    }
+    if (!item.second.IsScalar() || item.second.Scalar().empty()) {
+      errors.push_back(at(item.second, where, "must be a non-empty string"));
+      continue;
+    }
+    const std::string value = item.second.Scalar();
+    if (key == "name") {
+      shared.name = value;
+    } else if (key == "env") {
+      shared.env = value;
+    } else if (key == "file") {
+      shared.file = resolve(value);
+    } else {
+      errors.push_back(at(item.first, where, "unknown setting"));
+    }
+  }
+  if (shared.env.empty() == shared.file.empty()) {
+    errors.push_back(at(entry, path, "needs exactly one of env (a variable) and file"));
+  }
+  if (shared.name.empty()) {
+    shared.name = shared.env;
+  }
+  if (shared.name.empty()) {
+    errors.push_back(at(entry, path + ".name", "required with file: the NAME of {secret: NAME}"));
+  } else if (auto problem = control::SecretKeyProblem(shared.name); !problem.empty()) {
+    errors.push_back(at(entry, path + ".name", problem));
+  }
+  if (!stacks) {
+    errors.push_back(
+        at(entry, path + ".stacks", "required: the stacks it is shared with (\"*\" for all)"));
+  } else {
+    shared.stacks = control::StackScope(std::move(*stacks));
+  }
+  if (errors.size() != before) {
+    return std::nullopt;
+  }
+  return shared;
+}
+
+// `secrets: {key_file, previous_key_files, shared}`.
+template <class At, class Resolve>
+void ParseSecrets(const YAML::Node& value,
+                  const At& at,
+                  const Resolve& resolve,
+                  control::TrustOptions& trust,
+                  std::vector<Diagnostic>& errors) {
+  if (!value.IsMap()) {
+    errors.push_back(at(value, "secrets", "must be a map {key_file, previous_key_files, shared}"));
+    return;
+  }
+  for (const auto& item : value) {
+    const std::string key = item.first.as<std::string>();
+    const std::string path = "secrets." + key;
+    const YAML::Node& node = item.second;
+    if (key == "key_file") {
+      if (!node.IsScalar() || node.Scalar().empty()) {
+        errors.push_back(at(node, path, "must be a file"));
+      } else {
+        trust.keys.key_file = resolve(node.Scalar());
+      }
+    } else if (key == "previous_key_files" || key == "shared") {
+      if (!node.IsSequence()) {
+        errors.push_back(at(node, path, "must be a list"));
+        continue;
+      }
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        const std::string where = path + "[" + std::to_string(i) + "]";
+        if (key == "shared") {
+          if (auto shared = ParseShared(node[i], where, at, resolve, errors)) {
+            trust.shared.push_back(std::move(*shared));
+          }
+        } else if (!node[i].IsScalar() || node[i].Scalar().empty()) {
+          errors.push_back(at(node[i], where, "must be a file"));
+        } else {
+          trust.keys.previous_key_files.push_back(resolve(node[i].Scalar()));
+        }
+      }
+    } else {
+      errors.push_back(at(item.first, path, "unknown setting"));
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<std::size_t> ParseByteSize(std::string_view text) {
@@ -102,6 +250,14 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     const YAML::Node& value = item.second;
     if (key == "gitops") {
       config.gitops_json = render::ParseYaml(YAML::Dump(value), name).dump();
+      continue;
+    }
+    if (key == "external") {
+      ParseExternal(value, at, resolve, o.trust, errors);
+      continue;
+    }
+    if (key == "secrets") {
+      ParseSecrets(value, at, resolve, o.trust, errors);
       continue;
     }
     if (!value.IsScalar()) {
@@ -217,6 +373,9 @@ void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
     auto n = ParseByteSize(*v);
     n&&* n > 0 ? void(options.body_limit = *n)
                : bad("OBSFORGE_BODY_LIMIT", "must be a size such as 16MiB");
+  }
+  if (auto v = env("OBSFORGE_SECRETS_KEY")) {
+    options.trust.keys.key = core::Secret(*v);
   }
   if (auto v = env("OBSFORGE_DRAIN_TIMEOUT")) {
     auto d = core::ParseDuration(*v);

@@ -62,6 +62,10 @@ nlohmann::json ErrorBody(const core::InputError& error) {
   return ErrorBody(render ? "render_error" : "invalid_spec", message, std::move(details));
 }
 
+core::Error StackNotFound(const std::string& stack) {
+  return core::MakeError(core::ErrorCode::kNotFound, "stack " + stack + " not found");
+}
+
 int InputErrorStatus(const core::InputError& error) {
   return error.kind() == core::InputError::Kind::kRender ? 422 : 400;
 }

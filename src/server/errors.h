@@ -28,4 +28,8 @@ nlohmann::json ErrorBody(const core::InputError& error);
 /// Status of bad input: 400 for invalid specs, 422 for render errors.
 int InputErrorStatus(const core::InputError& error);
 
+/// The error for a stack outside the caller's token scope: the very 404 and message of a stack
+/// that does not exist (the store's "stack NAME not found"), so that names do not leak.
+core::Error StackNotFound(const std::string& stack);
+
 }  // namespace obsforge::server

@@ -139,22 +139,26 @@ void RegisterHealthRoutes(Router& router, control::Application& app, std::string
          }
          return Reply::Json(200, {{"stack", name}, {"env", env}, {"events", std::move(list)}});
        }});
-  router.Add({.method = "GET",
-              .path = "/",
-              .role = Role::kViewer,
-              .summary = "the status page (HTML): stacks, environments, components, health, last "
-                         "operations",
-              .responses = ViewerResponses({{200, "the page"}}),
-              .handler = [&app, version = std::move(version)](const ApiRequest&) -> Result<Reply> {
-                auto stacks = app.Overview();
-                if (!stacks.ok()) {
-                  return stacks.error();
-                }
-                const StatusPage page{.version = version,
-                                      .generated_at = core::FormatTime(app.clock().Now()),
-                                      .stacks = std::move(*stacks)};
-                return Reply::Raw(200, "text/html; charset=utf-8", RenderStatusPage(page));
-              }});
+  router.Add(
+      {.method = "GET",
+       .path = "/",
+       .role = Role::kViewer,
+       .summary = "the status page (HTML): stacks, environments, components, health, last "
+                  "operations",
+       .responses = ViewerResponses({{200, "the page"}}),
+       .handler = [&app, version = std::move(version)](const ApiRequest& req) -> Result<Reply> {
+         auto stacks = app.Overview();
+         if (!stacks.ok()) {
+           return stacks.error();
+         }
+         std::erase_if(*stacks, [&req](const control::StatusStack& stack) {
+           return !req.scope.Allows(stack.name);
+         });
+         const StatusPage page{.version = version,
+                               .generated_at = core::FormatTime(app.clock().Now()),
+                               .stacks = std::move(*stacks)};
+         return Reply::Raw(200, "text/html; charset=utf-8", RenderStatusPage(page));
+       }});
 }
 
 }  // namespace obsforge::server

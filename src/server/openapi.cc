@@ -64,6 +64,10 @@ nlohmann::json BuildOpenApi(const Router& router, const std::string& version) {
     } else if (route.body == BodyKind::kJson) {
       op["requestBody"] = {{"required", true},
                            {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+    } else if (route.body == BodyKind::kRaw) {
+      op["requestBody"] = {
+          {"required", true},
+          {"content", {{"application/octet-stream", {{"schema", {{"type", "string"}}}}}}}};
     }
     nlohmann::json responses = nlohmann::json::object();
     for (const auto& [status, description] : route.responses) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/diagnostic.h"
+#include "server/errors.h"
 #include "server/json_views.h"
 #include "server/openapi.h"
 #include "server/tar.h"
@@ -192,6 +193,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
                   {{202, "created; one operation per environment"}, {409, "the stack exists"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 const control::SpecInput input = service.ParseSpec(req.body, "body");
+                if (!req.scope.Allows(input.stack.name)) {
+                  return StackNotFound(input.stack.name);
+                }
                 return JsonReply(
                     202, service.Create(input, SplitList(req.Query("environments")), req.actor),
                     Location(input.stack.name));
@@ -201,8 +205,14 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .role = Role::kViewer,
               .summary = "list stacks",
               .responses = WithAuth({{200, "the stacks"}}),
-              .handler = [&service](const ApiRequest&) -> Result<Reply> {
-                return JsonReply(200, service.List());
+              .handler = [&service](const ApiRequest& req) -> Result<Reply> {
+                auto list = service.List();
+                if (list.ok()) {
+                  std::erase_if(list->stacks, [&req](const store::Stack& stack) {
+                    return !req.scope.Allows(stack.name);
+                  });
+                }
+                return JsonReply(200, list);
               }});
   router.Add({.method = "GET",
               .path = "/api/v1/stacks/{name}",
@@ -226,6 +236,7 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .summary = "replace the spec (If-Match honoured) and apply it to every environment",
               .responses = WithSpecBody({{202, "updated; one operation per environment"},
                                          {404, "no such stack"},
+                                         {409, "the stack is being deleted"},
                                          {412, "If-Match is not the current revision"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 auto if_match = ParseIfMatch(req.Header("if-match"));
@@ -241,7 +252,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .path = "/api/v1/stacks/{name}",
               .role = Role::kAdmin,
               .summary = "tear the stack down and remove it",
-              .responses = WithAuth({{202, "teardown queued"}, {404, "no such stack"}}),
+              .responses = WithAuth({{202, "teardown queued"},
+                                     {404, "no such stack"},
+                                     {409, "the stack is already being deleted"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 return JsonReply(202, service.Delete(req.Param("name"), req.actor));
               }});
@@ -264,7 +277,9 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .path = "/api/v1/stacks/{name}/environments/{env}/apply",
               .role = Role::kEditor,
               .summary = "apply the current spec to the environment",
-              .responses = WithAuth({{202, "apply queued"}, {404, "no such stack or environment"}}),
+              .responses = WithAuth({{202, "apply queued"},
+                                     {404, "no such stack or environment"},
+                                     {409, "the stack is being deleted"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
                 return JsonReply(202,
                                  service.Apply(req.Param("name"), req.Param("env"), req.actor));
@@ -302,6 +317,7 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
        .responses = WithAuth({{202, "rollback queued"},
                               {400, "no revision in the body"},
                               {404, "no such stack, environment or revision"},
+                              {409, "the stack is being deleted"},
                               {415, "unsupported content type"}}),
        .handler = [&service](const ApiRequest& req) -> Result<Reply> {
          if (!req.json.is_object() || !req.json.contains("revision") ||
@@ -318,9 +334,20 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
               .path = "/api/v1/operations/{id}",
               .role = Role::kViewer,
               .summary = "an operation with its steps and progress",
-              .responses = WithAuth({{200, "the operation"}, {404, "no such operation"}}),
+              .responses = WithAuth({{200,
+                                      "the operation; state queued, running, succeeded, failed, "
+                                      "rolled_back or superseded (a queued apply that a later "
+                                      "change of the same environment made pointless: it never "
+                                      "ran)"},
+                                     {404, "no such operation"}}),
               .handler = [&service](const ApiRequest& req) -> Result<Reply> {
-                return JsonReply(200, service.Operation(req.Param("id")));
+                auto op = service.Operation(req.Param("id"));
+                if (op.ok() && !req.scope.Allows(op->stack)) {
+                  // As if it did not exist: an operation names its stack.
+                  return MakeError(ErrorCode::kNotFound,
+                                   "operation " + req.Param("id") + " not found");
+                }
+                return JsonReply(200, op);
               }});
   router.Add({.method = "POST",
               .path = "/api/v1/import",

@@ -18,6 +18,7 @@
 #include "server/gitops_routes.h"
 #include "server/health_routes.h"
 #include "server/routes.h"
+#include "server/secret_routes.h"
 
 namespace obsforge::server {
 namespace {
@@ -75,7 +76,8 @@ control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options)
                                      .gitops = options.gitops,
                                      .secret_env = options.secret_env,
                                      .gitops_broken_commit = options.gitops_broken_commit,
-                                     .retention = options.retention};
+                                     .retention = options.retention,
+                                     .trust = options.trust};
 }
 
 class Server::Impl {
@@ -176,6 +178,9 @@ core::Result<int> Server::Start() {
                                      .version = options_.version,
                                      .draining = [this] { return draining_.load(); }});
   RegisterGitOpsRoutes(*router_, app_.gitops());
+  if (control::StackSecrets* secrets = app_.secrets(); secrets != nullptr) {
+    RegisterSecretRoutes(*router_, *secrets);
+  }
   if (control::HealthRuntime* health = app_.health(); health != nullptr) {
     RegisterHealthRoutes(*router_, app_, options_.version);
     metrics_->AddCollector([health] { return health->monitor().MetricsText(); });

@@ -9,6 +9,7 @@
 
 #include "control/application.h"
 #include "control/retention.h"
+#include "control/trust.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -42,10 +43,13 @@ struct ServerOptions {
   control::BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   control::RetentionOptions retention;
+  /// What the specs the server receives may do (`external:`, `secrets:`); always enforced.
+  control::TrustOptions trust;
 };
 
 /// The application settings of `options`: data and content directories, operation workers,
-/// gitops sources and their secrets, retention.
+/// gitops sources and their secrets, retention, and the trust rules (always enforced: a server
+/// holds every spec it receives to them).
 control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options);
 
 /// The REST server, transport only: Poco HTTP server → Router → one adapter → thin handlers →

@@ -173,6 +173,20 @@ const std::vector<Migration>& SqliteMigrations() {
                "DEFAULT 0",
                "ALTER TABLE provisioned_objects ADD COLUMN remote_id INTEGER NOT NULL DEFAULT 0",
            }},
+      // Sealed (AES-256-GCM) by the application; no foreign key to stacks: a stack's secrets
+      // are set before the spec that names them is accepted.
+      {.version = 8,
+       .name = "stack secrets",
+       .steps =
+           {
+               R"(CREATE TABLE stack_secrets (
+                    stack TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    sealed TEXT NOT NULL,
+                    key_id TEXT NOT NULL DEFAULT '',
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (stack, key)))",
+           }},
   };
   return kMigrations;
 }
@@ -323,6 +337,18 @@ const std::vector<Migration>& PostgresMigrations() {
                "ALTER TABLE provisioned_objects ADD COLUMN remote_version BIGINT NOT NULL "
                "DEFAULT 0",
                "ALTER TABLE provisioned_objects ADD COLUMN remote_id BIGINT NOT NULL DEFAULT 0",
+           }},
+      {.version = 8,
+       .name = "stack secrets",
+       .steps =
+           {
+               R"(CREATE TABLE stack_secrets (
+                    stack TEXT COLLATE "C" NOT NULL,
+                    key TEXT COLLATE "C" NOT NULL,
+                    sealed TEXT NOT NULL,
+                    key_id TEXT NOT NULL DEFAULT '',
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (stack, key)))",
            }},
   };
   return kMigrations;

@@ -262,4 +262,13 @@ class PgPool {
   std::vector<std::unique_ptr<PgConnection>> idle_;
 };
 
+/// Inside a write transaction: whether a delete of stack `name` is queued or running.
+bool DeletePending(PgConnection& c, const std::string& name);
+/// Inside a write transaction: creates `ops` as OperationStore::CreateOperations says. Takes
+/// the row lock of each op's stack first, so that one stack's operations are numbered in the
+/// order their transactions commit.
+core::Result<std::vector<Operation>> InsertOperations(PgConnection& c,
+                                                      const std::vector<NewOperation>& ops,
+                                                      TimeMs now);
+
 }  // namespace obsforge::store

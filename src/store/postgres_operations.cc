@@ -23,9 +23,39 @@ Result<Operation> SelectOperation(PgConnection& c, const std::string& id, const 
 
 }  // namespace
 
-Result<Operation> PostgresStore::CreateOperation(const NewOperation& op) {
-  const TimeMs now = Now();
-  return pool_->Write<Operation>("create operation", [&](PgConnection& c) -> Result<Operation> {
+bool DeletePending(PgConnection& c, const std::string& name) {
+  return c.Exec(
+              "SELECT 1 FROM operations WHERE stack = $1 AND kind = 'delete' AND "
+              "state IN ('queued', 'running')",
+              name)
+             .rows() > 0;
+}
+
+Result<std::vector<Operation>> InsertOperations(PgConnection& c,
+                                                const std::vector<NewOperation>& ops,
+                                                TimeMs now) {
+  std::vector<Operation> out;
+  for (const NewOperation& op : ops) {
+    // The stack's row lock orders this with every other write of the stack's operations
+    // (UpdateSpecQueued holds it already; taking it twice is free).
+    const PgResult stack =
+        c.Exec("SELECT revision FROM stacks WHERE name = $1 FOR NO KEY UPDATE", op.stack);
+    const bool stack_exists = !op.stack.empty() && stack.rows() > 0;
+    const std::int64_t revision = op.revision == 0 && AppliesSpec(op.kind) && stack_exists
+                                      ? stack.Int(0, "revision")
+                                      : op.revision;
+    if (op.kind != OperationKind::kPlan && !op.stack.empty() && DeletePending(c, op.stack)) {
+      return BeingDeleted(op.stack);
+    }
+    const std::string superseded =
+        "UPDATE operations SET state = 'superseded', finished_at = $1 WHERE stack = $2 AND "
+        "state = 'queued' AND kind IN " +
+        SpecKindsSql();
+    if (AppliesSpec(op.kind) || op.kind == OperationKind::kTeardown) {
+      c.Exec(superseded + " AND env = $3", now, op.stack, op.env);
+    } else if (op.kind == OperationKind::kDelete) {
+      c.Exec(superseded, now, op.stack);
+    }
     // The sequence, not MAX(seq) + 1: processes creating operations at once get distinct ids
     // without waiting for one another.
     const std::int64_t seq =
@@ -35,7 +65,7 @@ Result<Operation> PostgresStore::CreateOperation(const NewOperation& op) {
                       .stack = op.stack,
                       .env = op.env,
                       .state = OperationState::kQueued,
-                      .revision = op.revision,
+                      .revision = revision,
                       .actor = op.actor,
                       .created_at = now};
     c.Exec(
@@ -43,8 +73,30 @@ Result<Operation> PostgresStore::CreateOperation(const NewOperation& op) {
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         seq, created.id, std::string(Name(created.kind)), created.stack, created.env,
         std::string(Name(created.state)), created.revision, created.actor, now);
-    return created;
-  });
+    if (stack_exists && AppliesSpec(op.kind) && !op.env.empty()) {
+      c.Exec(
+          "INSERT INTO environments (stack, env, state, updated_at) VALUES ($1, $2, 'pending', "
+          "$3) ON CONFLICT (stack, env) DO NOTHING",
+          op.stack, op.env, now);
+    }
+    out.push_back(std::move(created));
+  }
+  return out;
+}
+
+Result<Operation> PostgresStore::CreateOperation(const NewOperation& op) {
+  Result<std::vector<Operation>> created = CreateOperations({op});
+  if (!created) {
+    return created.error();
+  }
+  return std::move(created->front());
+}
+
+Result<std::vector<Operation>> PostgresStore::CreateOperations(
+    const std::vector<NewOperation>& ops) {
+  const TimeMs now = Now();
+  return pool_->Write<std::vector<Operation>>(
+      "create operations", [&](PgConnection& c) { return InsertOperations(c, ops, now); });
 }
 
 Result<Operation> PostgresStore::GetOperation(const std::string& id) {

@@ -214,24 +214,43 @@ Result<void> PostgresStore::Ping() {
 // ---- stacks and revisions ----
 
 Result<Stack> PostgresStore::CreateStack(const std::string& name, const SpecChange& spec) {
+  Result<StackWrite> written = CreateStackQueued(name, spec, {});
+  if (!written) {
+    return written.error();
+  }
+  return std::move(written->stack);
+}
+
+Result<StackWrite> PostgresStore::CreateStackQueued(const std::string& name,
+                                                    const SpecChange& spec,
+                                                    const std::vector<NewOperation>& ops) {
   const TimeMs now = Now();
-  return pool_->Write<Stack>("create stack " + name, [&](PgConnection& c) -> Result<Stack> {
-    // A concurrent create of the same name waits on the unique index, then inserts nothing.
-    const PgResult inserted = c.Exec("INSERT INTO stacks (" + Columns("stacks") +
-                                         ") VALUES ($1, $2, $3, 1, $4, $4) "
-                                         "ON CONFLICT (name) DO NOTHING",
-                                     name, spec.spec_json, spec.spec_hash, now);
-    if (inserted.affected() == 0) {
-      return MakeError(ErrorCode::kConflict, "stack " + name + " already exists");
-    }
-    InsertRevision(c, name, 1, spec, now);
-    return Stack{.name = name,
-                 .spec_json = spec.spec_json,
-                 .spec_hash = spec.spec_hash,
-                 .revision = 1,
-                 .created_at = now,
-                 .updated_at = now};
-  });
+  return pool_->Write<StackWrite>(
+      "create stack " + name, [&](PgConnection& c) -> Result<StackWrite> {
+        // A concurrent create of the same name waits on the unique index, then inserts nothing.
+        // The inserted row stays locked until commit: the operations below are the stack's
+        // first.
+        const PgResult inserted = c.Exec("INSERT INTO stacks (" + Columns("stacks") +
+                                             ") VALUES ($1, $2, $3, 1, $4, $4) "
+                                             "ON CONFLICT (name) DO NOTHING",
+                                         name, spec.spec_json, spec.spec_hash, now);
+        if (inserted.affected() == 0) {
+          return MakeError(ErrorCode::kConflict, "stack " + name + " already exists");
+        }
+        InsertRevision(c, name, 1, spec, now);
+        StackWrite written{.stack = Stack{.name = name,
+                                          .spec_json = spec.spec_json,
+                                          .spec_hash = spec.spec_hash,
+                                          .revision = 1,
+                                          .created_at = now,
+                                          .updated_at = now}};
+        Result<std::vector<Operation>> created = InsertOperations(c, WithRevision(ops, 1), now);
+        if (!created) {
+          return created.error();
+        }
+        written.operations = std::move(*created);
+        return written;
+      });
 }
 
 Result<Stack> PostgresStore::GetStack(const std::string& name) {
@@ -249,29 +268,50 @@ Result<std::vector<Stack>> PostgresStore::ListStacks() {
 Result<Stack> PostgresStore::UpdateSpec(const std::string& name,
                                         const SpecChange& spec,
                                         std::optional<std::int64_t> expected_revision) {
+  Result<StackWrite> written = UpdateSpecQueued(name, spec, expected_revision, {});
+  if (!written) {
+    return written.error();
+  }
+  return std::move(written->stack);
+}
+
+Result<StackWrite> PostgresStore::UpdateSpecQueued(const std::string& name,
+                                                   const SpecChange& spec,
+                                                   std::optional<std::int64_t> expected_revision,
+                                                   const std::vector<NewOperation>& ops) {
   const TimeMs now = Now();
-  return pool_->Write<Stack>("update stack " + name, [&](PgConnection& c) -> Result<Stack> {
-    // FOR UPDATE: concurrent updates of one stack take turns, so revisions never collide and
-    // the If-Match check sees the revision it is about to replace.
-    Result<Stack> current = SelectStack(c, name, " FOR UPDATE");
-    if (!current) {
-      return current;
-    }
-    if (expected_revision && *expected_revision != current->revision) {
-      return StaleRevision(name, current->revision, *expected_revision);
-    }
-    Stack next = std::move(current).value();
-    next.revision += 1;
-    next.spec_json = spec.spec_json;
-    next.spec_hash = spec.spec_hash;
-    next.updated_at = now;
-    c.Exec(
-        "UPDATE stacks SET spec_json = $1, spec_hash = $2, revision = $3, updated_at = $4 "
-        "WHERE name = $5",
-        next.spec_json, next.spec_hash, next.revision, now, name);
-    InsertRevision(c, name, next.revision, spec, now);
-    return next;
-  });
+  return pool_->Write<StackWrite>(
+      "update stack " + name, [&](PgConnection& c) -> Result<StackWrite> {
+        // FOR UPDATE: concurrent updates of one stack take turns, so revisions never collide, the
+        // If-Match check sees the revision it is about to replace, and the operations of revision
+        // n+1 get later ids than those of revision n.
+        Result<Stack> current = SelectStack(c, name, " FOR UPDATE");
+        if (!current) {
+          return current.error();
+        }
+        if (expected_revision && *expected_revision != current->revision) {
+          return StaleRevision(name, current->revision, *expected_revision);
+        }
+        if (DeletePending(c, name)) {
+          return BeingDeleted(name);
+        }
+        Stack next = std::move(current).value();
+        next.revision += 1;
+        next.spec_json = spec.spec_json;
+        next.spec_hash = spec.spec_hash;
+        next.updated_at = now;
+        c.Exec(
+            "UPDATE stacks SET spec_json = $1, spec_hash = $2, revision = $3, updated_at = $4 "
+            "WHERE name = $5",
+            next.spec_json, next.spec_hash, next.revision, now, name);
+        InsertRevision(c, name, next.revision, spec, now);
+        Result<std::vector<Operation>> created =
+            InsertOperations(c, WithRevision(ops, next.revision), now);
+        if (!created) {
+          return created.error();
+        }
+        return StackWrite{.stack = std::move(next), .operations = std::move(*created)};
+      });
 }
 
 Result<void> PostgresStore::DeleteStack(const std::string& name) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/secret_store.h"
 #include "store/tables.h"
 #include "store/types.h"
 
@@ -151,6 +152,15 @@ GitState GitStateFromRow(const Row& r) {
                   .last_seen_sha = r.Text("last_seen_sha"),
                   .last_applied_sha = r.Text("last_applied_sha"),
                   .updated_at = r.Int("updated_at")};
+}
+
+template <class Row>
+StackSecret StackSecretFromRow(const Row& r) {
+  return StackSecret{.stack = r.Text("stack"),
+                     .key = r.Text("key"),
+                     .sealed = r.Text("sealed"),
+                     .key_id = r.Text("key_id"),
+                     .updated_at = r.Int("updated_at")};
 }
 
 }  // namespace obsforge::store

@@ -20,6 +20,31 @@ core::Error StaleRevision(const std::string& name, std::int64_t current, std::in
                                                  std::to_string(expected));
 }
 
+std::vector<NewOperation> WithRevision(std::vector<NewOperation> ops, std::int64_t revision) {
+  for (NewOperation& op : ops) {
+    op.revision = revision;
+  }
+  return ops;
+}
+
+core::Error BeingDeleted(const std::string& name) {
+  return MakeError(ErrorCode::kConflict, "stack " + name + " is being deleted");
+}
+
+const std::string& SpecKindsSql() {
+  static const std::string sql = [] {
+    std::string out = "(";
+    for (int k = 0; k <= static_cast<int>(OperationKind::kTeardown); ++k) {
+      const auto kind = static_cast<OperationKind>(k);
+      if (AppliesSpec(kind)) {
+        out += std::string(out.size() > 1 ? ", '" : "'") + Name(kind) + "'";
+      }
+    }
+    return out + ")";
+  }();
+  return sql;
+}
+
 core::Result<void> ApplyOperationUpdate(Operation& op, const OperationUpdate& update, TimeMs now) {
   if (IsTerminal(op.state)) {
     return MakeError(ErrorCode::kPrecondition,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "store/types.h"
@@ -17,6 +18,15 @@ std::string OperationId(TimeMs now, std::int64_t seq);
 
 /// The message of a failed If-Match on stack `name`.
 core::Error StaleRevision(const std::string& name, std::int64_t current, std::int64_t expected);
+
+/// `ops` with every revision set to `revision` (the revision a spec change just stored).
+std::vector<NewOperation> WithRevision(std::vector<NewOperation> ops, std::int64_t revision);
+
+/// The refusal of a change to stack `name` while its delete is queued or running.
+core::Error BeingDeleted(const std::string& name);
+
+/// The kinds AppliesSpec accepts as an SQL list: "('create', 'apply', ...)".
+const std::string& SpecKindsSql();
 
 /// Moves `op` as `update` says at `now` (see OperationStore::UpdateOperationState);
 /// kPrecondition, leaving `op` alone, when it is already terminal.

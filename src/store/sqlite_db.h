@@ -183,6 +183,13 @@ std::string Text(Poco::Data::RecordSet& rs, const std::string& name);
 /// Column `name` of the current row of `rs` as an integer (0 for NULL).
 std::int64_t Int(Poco::Data::RecordSet& rs, const std::string& name);
 
+/// Inside a write transaction: whether a delete of stack `name` is queued or running.
+bool DeletePending(Poco::Data::Session& s, const std::string& name);
+/// Inside a write transaction: creates `ops` as OperationStore::CreateOperations says.
+core::Result<std::vector<Operation>> InsertOperations(Poco::Data::Session& s,
+                                                      const std::vector<NewOperation>& ops,
+                                                      TimeMs now);
+
 /// The current row of a RecordSet, as store/rows.h reads rows.
 class SqliteRow {
  public:

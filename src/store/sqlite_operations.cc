@@ -33,9 +33,36 @@ std::vector<Operation> OperationsFrom(Poco::Data::RecordSet& rs) {
 
 }  // namespace
 
-Result<Operation> SqliteStore::CreateOperation(const NewOperation& op) {
-  const TimeMs now = Now();
-  return db_->Write<Operation>("create operation", [&](Session& s) -> Result<Operation> {
+bool DeletePending(Session& s, const std::string& name) {
+  return SqliteDb::Query(s,
+                         "SELECT 1 FROM operations WHERE stack = ? AND kind = 'delete' AND "
+                         "state IN ('queued', 'running')",
+                         name)
+             .rowCount() > 0;
+}
+
+Result<std::vector<Operation>> InsertOperations(Session& s,
+                                                const std::vector<NewOperation>& ops,
+                                                TimeMs now) {
+  std::vector<Operation> out;
+  for (const NewOperation& op : ops) {
+    if (op.kind != OperationKind::kPlan && !op.stack.empty() && DeletePending(s, op.stack)) {
+      return BeingDeleted(op.stack);
+    }
+    const std::string superseded =
+        "UPDATE operations SET state = 'superseded', finished_at = ? WHERE stack = ? AND "
+        "state = 'queued' AND kind IN " +
+        SpecKindsSql();
+    if (AppliesSpec(op.kind) || op.kind == OperationKind::kTeardown) {
+      SqliteDb::Exec(s, superseded + " AND env = ?", now, op.stack, op.env);
+    } else if (op.kind == OperationKind::kDelete) {
+      SqliteDb::Exec(s, superseded, now, op.stack);
+    }
+    std::int64_t revision = op.revision;
+    if (revision == 0 && AppliesSpec(op.kind)) {
+      auto current = SqliteDb::Query(s, "SELECT revision FROM stacks WHERE name = ?", op.stack);
+      revision = current.moveFirst() ? Int(current, "revision") : 0;
+    }
     auto rs = SqliteDb::Query(s, "SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM operations");
     rs.moveFirst();
     const std::int64_t seq = Int(rs, "next");
@@ -44,7 +71,7 @@ Result<Operation> SqliteStore::CreateOperation(const NewOperation& op) {
                       .stack = op.stack,
                       .env = op.env,
                       .state = OperationState::kQueued,
-                      .revision = op.revision,
+                      .revision = revision,
                       .actor = op.actor,
                       .created_at = now};
     SqliteDb::Exec(s,
@@ -52,8 +79,29 @@ Result<Operation> SqliteStore::CreateOperation(const NewOperation& op) {
                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    seq, created.id, std::string(Name(created.kind)), created.stack, created.env,
                    std::string(Name(created.state)), created.revision, created.actor, now);
-    return created;
-  });
+    if (AppliesSpec(op.kind) && !op.env.empty()) {
+      SqliteDb::Exec(s,
+                     "INSERT OR IGNORE INTO environments (stack, env, state, updated_at) "
+                     "SELECT name, ?, 'pending', ? FROM stacks WHERE name = ?",
+                     op.env, now, op.stack);
+    }
+    out.push_back(std::move(created));
+  }
+  return out;
+}
+
+Result<Operation> SqliteStore::CreateOperation(const NewOperation& op) {
+  Result<std::vector<Operation>> created = CreateOperations({op});
+  if (!created) {
+    return created.error();
+  }
+  return std::move(created->front());
+}
+
+Result<std::vector<Operation>> SqliteStore::CreateOperations(const std::vector<NewOperation>& ops) {
+  const TimeMs now = Now();
+  return db_->Write<std::vector<Operation>>(
+      "create operations", [&](Session& s) { return InsertOperations(s, ops, now); });
 }
 
 Result<Operation> SqliteStore::GetOperation(const std::string& id) {

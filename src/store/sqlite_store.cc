@@ -94,21 +94,37 @@ Result<void> SqliteStore::Ping() {
 // ---- stacks and revisions ----
 
 Result<Stack> SqliteStore::CreateStack(const std::string& name, const SpecChange& spec) {
+  Result<StackWrite> written = CreateStackQueued(name, spec, {});
+  if (!written) {
+    return written.error();
+  }
+  return std::move(written->stack);
+}
+
+Result<StackWrite> SqliteStore::CreateStackQueued(const std::string& name,
+                                                  const SpecChange& spec,
+                                                  const std::vector<NewOperation>& ops) {
   const TimeMs now = Now();
   // Nothing to invalidate: the cache never holds an absent stack.
-  return db_->Write<Stack>("create stack " + name, [&](Session& s) -> Result<Stack> {
+  return db_->Write<StackWrite>("create stack " + name, [&](Session& s) -> Result<StackWrite> {
     if (StackExists(s, name)) {
       return MakeError(ErrorCode::kConflict, "stack " + name + " already exists");
     }
     SqliteDb::Exec(s, "INSERT INTO stacks (" + Columns("stacks") + ") VALUES (?, ?, ?, 1, ?, ?)",
                    name, spec.spec_json, spec.spec_hash, now, now);
     InsertRevision(s, name, 1, spec, now);
-    return Stack{.name = name,
-                 .spec_json = spec.spec_json,
-                 .spec_hash = spec.spec_hash,
-                 .revision = 1,
-                 .created_at = now,
-                 .updated_at = now};
+    StackWrite written{.stack = Stack{.name = name,
+                                      .spec_json = spec.spec_json,
+                                      .spec_hash = spec.spec_hash,
+                                      .revision = 1,
+                                      .created_at = now,
+                                      .updated_at = now}};
+    Result<std::vector<Operation>> created = InsertOperations(s, WithRevision(ops, 1), now);
+    if (!created) {
+      return created.error();
+    }
+    written.operations = std::move(*created);
+    return written;
   });
 }
 
@@ -146,15 +162,29 @@ Result<std::vector<Stack>> SqliteStore::ListStacks() {
 Result<Stack> SqliteStore::UpdateSpec(const std::string& name,
                                       const SpecChange& spec,
                                       std::optional<std::int64_t> expected_revision) {
+  Result<StackWrite> written = UpdateSpecQueued(name, spec, expected_revision, {});
+  if (!written) {
+    return written.error();
+  }
+  return std::move(written->stack);
+}
+
+Result<StackWrite> SqliteStore::UpdateSpecQueued(const std::string& name,
+                                                 const SpecChange& spec,
+                                                 std::optional<std::int64_t> expected_revision,
+                                                 const std::vector<NewOperation>& ops) {
   const TimeMs now = Now();
-  Result<Stack> updated =
-      db_->Write<Stack>("update stack " + name, [&](Session& s) -> Result<Stack> {
+  Result<StackWrite> updated =
+      db_->Write<StackWrite>("update stack " + name, [&](Session& s) -> Result<StackWrite> {
         Result<Stack> current = SelectStack(s, name);
         if (!current) {
-          return current;
+          return current.error();
         }
         if (expected_revision && *expected_revision != current->revision) {
           return StaleRevision(name, current->revision, *expected_revision);
+        }
+        if (DeletePending(s, name)) {
+          return BeingDeleted(name);
         }
         Stack next = std::move(current).value();
         next.revision += 1;
@@ -167,7 +197,12 @@ Result<Stack> SqliteStore::UpdateSpec(const std::string& name,
             "WHERE name = ?",
             next.spec_json, next.spec_hash, next.revision, now, name);
         InsertRevision(s, name, next.revision, spec, now);
-        return next;
+        Result<std::vector<Operation>> created =
+            InsertOperations(s, WithRevision(ops, next.revision), now);
+        if (!created) {
+          return created.error();
+        }
+        return StackWrite{.stack = std::move(next), .operations = std::move(*created)};
       });
   if (updated) {
     Invalidate(name);

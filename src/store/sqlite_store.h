@@ -65,6 +65,13 @@ class SqliteStore final : public Store {
   core::Result<Stack> UpdateSpec(const std::string& name,
                                  const SpecChange& spec,
                                  std::optional<std::int64_t> expected_revision) override;
+  core::Result<StackWrite> CreateStackQueued(const std::string& name,
+                                             const SpecChange& spec,
+                                             const std::vector<NewOperation>& ops) override;
+  core::Result<StackWrite> UpdateSpecQueued(const std::string& name,
+                                            const SpecChange& spec,
+                                            std::optional<std::int64_t> expected_revision,
+                                            const std::vector<NewOperation>& ops) override;
   core::Result<void> DeleteStack(const std::string& name) override;
   core::Result<std::vector<SpecRevision>> ListRevisions(const std::string& stack,
                                                         int limit) override;
@@ -79,6 +86,8 @@ class SqliteStore final : public Store {
 
   // OperationStore
   core::Result<Operation> CreateOperation(const NewOperation& op) override;
+  core::Result<std::vector<Operation>> CreateOperations(
+      const std::vector<NewOperation>& ops) override;
   core::Result<Operation> GetOperation(const std::string& id) override;
   core::Result<Operation> UpdateOperationState(const std::string& id,
                                                const OperationUpdate& update) override;
@@ -125,6 +134,12 @@ class SqliteStore final : public Store {
   core::Result<GitState> PutGitState(const GitState& state) override;
   core::Result<void> RecordWebhookDelivery(const std::string& delivery_id) override;
   core::Result<std::int64_t> PruneWebhookDeliveries(TimeMs before) override;
+
+  // SecretStore (sqlite_secrets.cc)
+  core::Result<StackSecret> PutSecret(const StackSecret& secret) override;
+  core::Result<StackSecret> GetSecret(const std::string& stack, const std::string& key) override;
+  core::Result<std::vector<StackSecret>> ListSecrets(const std::string& stack) override;
+  core::Result<void> DeleteSecret(const std::string& stack, const std::string& key) override;
 
   // TableStore
   core::Result<void> ReadTables(

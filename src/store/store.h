@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/secret_store.h"
 #include "store/tables.h"
 #include "store/types.h"
 
@@ -46,6 +47,19 @@ class StackStore {
   virtual core::Result<Stack> UpdateSpec(const std::string& name,
                                          const SpecChange& spec,
                                          std::optional<std::int64_t> expected_revision) = 0;
+  /// CreateStack, and in the same transaction CreateOperations(`ops`), each op's revision set to
+  /// 1: a stack is never stored without the operations that apply it, nor the reverse.
+  virtual core::Result<StackWrite> CreateStackQueued(const std::string& name,
+                                                     const SpecChange& spec,
+                                                     const std::vector<NewOperation>& ops) = 0;
+  /// UpdateSpec, and in the same transaction CreateOperations(`ops`), each op's revision set to
+  /// the new revision. Updates of one stack are totally ordered: revision n+1 and its
+  /// operations are written after revision n and its operations, so operation ids follow
+  /// revision numbers. kConflict when a delete of the stack is queued or running.
+  virtual core::Result<StackWrite> UpdateSpecQueued(const std::string& name,
+                                                    const SpecChange& spec,
+                                                    std::optional<std::int64_t> expected_revision,
+                                                    const std::vector<NewOperation>& ops) = 0;
   /// Removes the stack with its revisions, environment states, provisioned-object records and
   /// health history. Operations are kept (they are the record of the teardown). kNotFound when
   /// absent.
@@ -84,8 +98,23 @@ class OperationStore {
  public:
   virtual ~OperationStore() = default;
 
-  /// Creates a queued operation with a fresh id; created_at stamped. Returns it.
+  /// Creates a queued operation with a fresh id; created_at stamped. Returns it. The rules of
+  /// CreateOperations apply.
   virtual core::Result<Operation> CreateOperation(const NewOperation& op) = 0;
+  /// Creates `ops` queued, in order, in one transaction (ids increase in that order), and:
+  ///  - an operation that applies a spec (AppliesSpec) or tears down (stack, env) marks every
+  ///    earlier queued spec-applying operation of that (stack, env) superseded (finished_at
+  ///    stamped): only the newest change of an environment runs;
+  ///  - a delete marks every queued spec-applying operation of the stack superseded;
+  ///  - a spec-applying operation with revision 0 takes the stack's current revision (read in
+  ///    the same transaction, so no spec change slips in between);
+  ///  - a spec-applying operation of an environment without a state row inserts one in state
+  ///    "pending" (when the stack exists);
+  ///  - kConflict ("stack <name> is being deleted") when a delete of the stack is queued or
+  ///    running, for any operation of that stack but a plan.
+  /// Writes of one stack are ordered with UpdateSpecQueued (ids follow that order).
+  virtual core::Result<std::vector<Operation>> CreateOperations(
+      const std::vector<NewOperation>& ops) = 0;
   /// The operation with its steps in index order. kNotFound when absent.
   virtual core::Result<Operation> GetOperation(const std::string& id) = 0;
   /// Moves operation `id` to `update.state`: started_at is stamped when it first enters
@@ -256,6 +285,7 @@ class Store : public StackStore,
               public ProvisionStore,
               public OutboxStore,
               public GitStore,
+              public SecretStore,
               public TableStore {
  public:
   ~Store() override = default;

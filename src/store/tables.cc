@@ -132,6 +132,15 @@ const std::vector<Table>& StoredTables() {
             {"updated_at", kInt}},
            {"source_key"}),
       Make("webhook_deliveries", {{"id", kText}, {"received_at", kInt}}, {"id"}),
+      // Values sealed by the application (control::StackSecrets); a copy moves them as they are,
+      // so the target opens them only with the same key.
+      Make("stack_secrets",
+           {{"stack", kText},
+            {"key", kText},
+            {"sealed", kText},
+            {"key_id", kText},
+            {"updated_at", kInt}},
+           {"stack", "key"}),
   };
   return kTables;
 }

@@ -10,7 +10,8 @@ namespace {
 constexpr std::array kRevisionSources{"api", "git"};
 constexpr std::array kOperationKinds{"create",   "apply", "update", "delete",
                                      "rollback", "plan",  "sync",   "teardown"};
-constexpr std::array kOperationStates{"queued", "running", "succeeded", "failed", "rolled_back"};
+constexpr std::array kOperationStates{"queued", "running",     "succeeded",
+                                      "failed", "rolled_back", "superseded"};
 constexpr std::array kStepStates{"pending", "running", "succeeded", "failed", "skipped"};
 constexpr std::array kObjectKinds{"datasource",    "folder", "dashboard", "rule_group",
                                   "contact_point", "policy", "loki_group"};
@@ -77,7 +78,12 @@ std::optional<ObjectKind> ParseObjectKind(std::string_view s) {
 
 bool IsTerminal(OperationState s) {
   return s == OperationState::kSucceeded || s == OperationState::kFailed ||
-         s == OperationState::kRolledBack;
+         s == OperationState::kRolledBack || s == OperationState::kSuperseded;
+}
+
+bool AppliesSpec(OperationKind k) {
+  return k == OperationKind::kCreate || k == OperationKind::kUpdate || k == OperationKind::kApply ||
+         k == OperationKind::kRollback || k == OperationKind::kSync;
 }
 
 bool IsTerminal(StepState s) {

@@ -33,8 +33,17 @@ enum class OperationKind : std::uint8_t {
   kTeardown,
 };
 
-/// Lifecycle of an operation: queued -> running -> succeeded | failed | rolled_back.
-enum class OperationState : std::uint8_t { kQueued, kRunning, kSucceeded, kFailed, kRolledBack };
+/// Lifecycle of an operation: queued -> running -> succeeded | failed | rolled_back, or
+/// queued -> superseded (an apply that a later one for the same environment made pointless:
+/// it never ran).
+enum class OperationState : std::uint8_t {
+  kQueued,
+  kRunning,
+  kSucceeded,
+  kFailed,
+  kRolledBack,
+  kSuperseded,
+};
 
 /// Lifecycle of one step of an operation.
 enum class StepState : std::uint8_t { kPending, kRunning, kSucceeded, kFailed, kSkipped };
@@ -65,8 +74,11 @@ std::optional<OperationState> ParseOperationState(std::string_view s);
 std::optional<StepState> ParseStepState(std::string_view s);
 std::optional<ObjectKind> ParseObjectKind(std::string_view s);
 
-/// True for succeeded, failed and rolled_back: the operation will not change again.
+/// True for succeeded, failed, rolled_back and superseded: the operation will not change again.
 bool IsTerminal(OperationState s);
+/// True for the kinds that apply a spec revision to one environment: create, update, apply,
+/// rollback and sync.
+bool AppliesSpec(OperationKind k);
 /// True for succeeded, failed and skipped.
 bool IsTerminal(StepState s);
 
@@ -157,6 +169,12 @@ struct Operation {
   std::string error;
   std::string result_json;           ///< e.g. the plan diff; "" when none
   std::vector<OperationStep> steps;  ///< filled by GetOperation only
+};
+
+/// A stack as a spec change left it, with the operations queued in the same transaction.
+struct StackWrite {
+  Stack stack;
+  std::vector<Operation> operations;
 };
 
 /// A change of an operation's state (UpdateOperationState).

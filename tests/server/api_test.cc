@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/fs.h"
+#include "fakes/fake_server.h"
 #include "server/harness.h"
 
 namespace obsforge::server::testing {
@@ -470,11 +471,13 @@ TEST(ServerApi, RestartKeepsStateFailsInterruptedAndReappliesLocalEnvironments) 
 TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   ServerHarness h;
   Gate release_dev;
+  Gate dev_started;
   Gate staging_done;
   std::atomic<int> dev_running{0};
   std::atomic<int> dev_max{0};
   h.backend.hook = [&](const std::string& env) {
     if (env == "dev") {
+      dev_started.Open();
       const int now = ++dev_running;
       dev_max = std::max(dev_max.load(), now);
       release_dev.Wait();
@@ -486,6 +489,8 @@ TEST(ServerApi, OperationsSerializedPerEnvironmentParallelAcross) {
   const nlohmann::json created = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks?environments=dev", kEditorToken, ShopSpec()));
   ASSERT_EQ(created["operations"].size(), 1U);
+  // Running: a queued create would be superseded by the apply below (it would never run).
+  dev_started.Wait();
   const nlohmann::json second = ServerHarness::Json(
       h.Call("POST", "/api/v1/stacks/shop/environments/dev/apply", kEditorToken));
   const nlohmann::json staging = ServerHarness::Json(
@@ -588,16 +593,23 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
                                           "POST /api/v1/render",
                                           "POST /api/v1/import",
                                           "POST /api/v1/gitops/webhook",
-                                          "GET /api/v1/gitops"};
+                                          "GET /api/v1/gitops",
+                                          "PUT /api/v1/stacks/{name}/secrets/{key}",
+                                          "DELETE /api/v1/stacks/{name}/secrets/{key}",
+                                          "GET /api/v1/stacks/{name}/secrets"};
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);
 }
 
 // POST /api/v1/import: configuration files in, {spec, files} out that POST /api/v1/stacks takes
-// as they are; no secret value in the answer.
+// as they are once the operator allows the config roots and the caller stores the secret the
+// report names; no secret value in the answer.
 TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
-  ServerHarness h;
+  ServerHarness h(true, [](ServerOptions& o) {
+    o.trust.config_roots = {"/etc/prometheus", "/etc/alertmanager"};
+    o.trust.keys.key = core::Secret(std::string(64, 'a'));
+  });
   const std::string webhook = "https://hooks.slack.com/services/T1/B1/importsecretvalue0000";
   const nlohmann::json body = {
       {"name", "legacy"},
@@ -630,11 +642,37 @@ TEST(ServerApi, ImportAnswersASpecThatCreatesTheStack) {
   EXPECT_TRUE(h.store().ListStacks()->empty());  // an import stores nothing
 
   const nlohmann::json wrapper = {{"spec", answer["spec"]}, {"files", answer["files"]}};
+  const http::Response refused =
+      h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  const std::string key = answer["report"]["secrets"][0]["name"].get<std::string>();
+  EXPECT_THAT(refused.body, HasSubstr("{secret: " + key + "} is neither a secret of stack legacy"));
+  ASSERT_EQ(
+      h.Call("PUT", "/api/v1/stacks/legacy/secrets/" + key, kEditorToken, webhook, "text/plain")
+          .status,
+      201);
   const http::Response created =
       h.Call("POST", "/api/v1/stacks", kEditorToken, wrapper.dump(), "application/json");
   ASSERT_EQ(created.status, 202) << created.body;
   EXPECT_EQ(h.WaitOperation(ServerHarness::Json(created)["operations"][0]["id"])["state"],
             "succeeded");
+}
+
+// The Grafana URL of an import over the API is the caller's: what a server there answers is not
+// quoted back, or a token could read any HTTP resource the obsforge server reaches.
+TEST(ServerApi, ImportDoesNotQuoteWhatTheGrafanaUrlAnswered) {
+  fakes::FakeServer internal;
+  internal.SetNotFound(
+      [](fakes::FakeRequest&) { return fakes::FakeResponse::Text(404, "internal-only-page"); });
+  internal.Start();
+  ServerHarness h;
+  const http::Response r =
+      h.Call("POST", "/api/v1/import", kEditorToken,
+             R"({"name": "s", "grafana": {"url": ")" + internal.url() + R"(/private?x="}})",
+             "application/json");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("HTTP 404 (the answer is not shown over the API)"));
+  EXPECT_THAT(r.body, Not(HasSubstr("internal-only-page")));
 }
 
 // Whatever is posted, the answer is a 4xx naming the problem, never a 500.

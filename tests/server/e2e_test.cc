@@ -31,8 +31,11 @@ class EndToEnd : public ::testing::Test {
     auto store = store::SqliteStore::Open({.path = (dir_.path() / "obsforge.db").string()}, clock_);
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
-    const ServerOptions options{
-        .listen = "127.0.0.1:0", .data_dir = dir_.path() / "var", .content_dir = OBS_SOURCE_DIR};
+    // External environments write under etc/ only: the operator lists it as a config root.
+    const ServerOptions options{.listen = "127.0.0.1:0",
+                                .data_dir = dir_.path() / "var",
+                                .content_dir = OBS_SOURCE_DIR,
+                                .trust = {.config_roots = {dir_.path() / "etc"}}};
     app_ = std::make_unique<control::Application>(ApplicationOptionsFrom(options), *store_,
                                                   *backend_, clock_, logger_);
     server_ = std::make_unique<Server>(options, *app_, logger_);

@@ -280,7 +280,8 @@ class ServerHarness {
     for (int i = 0; i < 1000; ++i) {
       op = Json(Call("GET", "/api/v1/operations/" + id, kViewerToken));
       const std::string state = op.value("state", "");
-      if (state == "succeeded" || state == "failed" || state == "rolled_back") {
+      if (state == "succeeded" || state == "failed" || state == "rolled_back" ||
+          state == "superseded") {
         return op;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -73,6 +73,8 @@ class HealthServer {
     options_.data_dir = dir / "var";
     options_.content_dir = dir / "content";
     options_.drain_timeout = milliseconds(5000);
+    // The specs name the webhook as {secret: SLACK_TEST_WEBHOOK}: shared with every stack.
+    options_.trust.shared = {{.name = "SLACK_TEST_WEBHOOK", .env = "SLACK_TEST_WEBHOOK"}};
     fs::create_directories(options_.data_dir);
     fs::create_directories(options_.content_dir);
     Open();

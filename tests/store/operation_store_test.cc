@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -198,6 +199,151 @@ TEST_P(OperationStoreTest, ListUnfinishedIsOldestFirstAndSurvivesReopen) {
     // Ids keep increasing after a restart.
     EXPECT_GT(store_->CreateOperation({.stack = "f"})->id, later);
   }
+}
+
+}  // namespace
+}  // namespace obsforge::store::testing
+
+namespace obsforge::store::testing {
+namespace {
+
+using QueueingTest = StoreTest;
+INSTANTIATE_TEST_SUITE_P(Backings, QueueingTest, AllBackings(), BackingName);
+
+std::vector<NewOperation> Both(OperationKind kind) {
+  return {{.kind = kind, .stack = "demo", .env = "dev", .actor = "alice"},
+          {.kind = kind, .stack = "demo", .env = "prod", .actor = "alice"}};
+}
+
+TEST_P(QueueingTest, ARevisionAndItsOperationsAreWrittenTogether) {
+  auto created = store_->CreateStackQueued("demo", Api("{}"), Both(OperationKind::kCreate));
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->stack.revision, 1);
+  ASSERT_EQ(created->operations.size(), 2U);
+  EXPECT_EQ(created->operations[0].revision, 1);
+  EXPECT_EQ(created->operations[1].env, "prod");
+  EXPECT_LT(created->operations[0].id, created->operations[1].id);
+  // The environments exist from the start: pending until their operations say otherwise.
+  auto envs = store_->ListEnvironments("demo");
+  ASSERT_EQ(envs->size(), 2U);
+  EXPECT_EQ((*envs)[0].state, "pending");
+  EXPECT_EQ((*envs)[0].applied_revision, 0);
+
+  auto updated =
+      store_->UpdateSpecQueued("demo", Api("{\"a\":1}"), 1, Both(OperationKind::kUpdate));
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->stack.revision, 2);
+  EXPECT_EQ(updated->operations[0].revision, 2);
+  EXPECT_LT(created->operations[1].id, updated->operations[0].id);
+  // The queued creates of revision 1 will never run: revision 2 is what the environments get.
+  EXPECT_EQ(store_->GetOperation(created->operations[0].id)->state, OperationState::kSuperseded);
+  EXPECT_EQ(store_->GetOperation(created->operations[0].id)->finished_at, NowMs());
+  EXPECT_EQ(store_->ListUnfinishedOperations()->size(), 2U);
+
+  // A refused update writes nothing: neither the revision nor the operations.
+  auto stale = store_->UpdateSpecQueued("demo", Api("{\"b\":1}"), 1, Both(OperationKind::kUpdate));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, core::ErrorCode::kPrecondition);
+  EXPECT_EQ(store_->GetStack("demo")->revision, 2);
+  EXPECT_EQ(store_->ListOperations({.stack = "demo"})->size(), 4U);
+  auto twice = store_->CreateStackQueued("demo", Api("{}"), Both(OperationKind::kCreate));
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, core::ErrorCode::kConflict);
+  EXPECT_EQ(store_->ListOperations({.stack = "demo"})->size(), 4U);
+}
+
+TEST_P(QueueingTest, OnlyQueuedApplyOfTheSameEnvironmentIsSuperseded) {
+  ASSERT_TRUE(store_->CreateStack("demo", Api("{}")));
+  auto running = store_->CreateOperation(
+      {.kind = OperationKind::kApply, .stack = "demo", .env = "dev", .revision = 1});
+  ASSERT_TRUE(store_->UpdateOperationState(running->id, {.state = OperationState::kRunning}));
+  auto plan =
+      store_->CreateOperation({.kind = OperationKind::kPlan, .stack = "demo", .env = "dev"});
+  auto other =
+      store_->CreateOperation({.kind = OperationKind::kApply, .stack = "demo", .env = "prod"});
+  auto queued =
+      store_->CreateOperation({.kind = OperationKind::kApply, .stack = "demo", .env = "dev"});
+  // Revision 0: the stack's current one, read in the same transaction.
+  EXPECT_EQ(queued->revision, 1);
+  auto rollback = store_->CreateOperation(
+      {.kind = OperationKind::kRollback, .stack = "demo", .env = "dev", .revision = 1});
+  ASSERT_TRUE(rollback);
+  EXPECT_EQ(store_->GetOperation(queued->id)->state, OperationState::kSuperseded);
+  EXPECT_EQ(store_->GetOperation(running->id)->state, OperationState::kRunning);
+  EXPECT_EQ(store_->GetOperation(plan->id)->state, OperationState::kQueued);
+  EXPECT_EQ(store_->GetOperation(other->id)->state, OperationState::kQueued);
+  // A superseded operation is final.
+  auto start = store_->UpdateOperationState(queued->id, {.state = OperationState::kRunning});
+  ASSERT_FALSE(start);
+  EXPECT_EQ(start.error().code, core::ErrorCode::kPrecondition);
+  EXPECT_THAT(start.error().message, ::testing::HasSubstr("superseded"));
+  // A teardown supersedes the environment's applies too.
+  ASSERT_TRUE(
+      store_->CreateOperation({.kind = OperationKind::kTeardown, .stack = "demo", .env = "dev"}));
+  EXPECT_EQ(store_->GetOperation(rollback->id)->state, OperationState::kSuperseded);
+}
+
+TEST_P(QueueingTest, ADeleteSupersedesQueuedAppliesAndRefusesLaterChanges) {
+  ASSERT_TRUE(store_->CreateStackQueued("demo", Api("{}"), Both(OperationKind::kCreate)));
+  auto plan =
+      store_->CreateOperation({.kind = OperationKind::kPlan, .stack = "demo", .env = "dev"});
+  auto del = store_->CreateOperation({.kind = OperationKind::kDelete, .stack = "demo"});
+  ASSERT_TRUE(del) << del.error().message;
+  auto unfinished = store_->ListUnfinishedOperations();
+  ASSERT_EQ(unfinished->size(), 2U);
+  EXPECT_EQ((*unfinished)[0].id, plan->id);
+  EXPECT_EQ((*unfinished)[1].id, del->id);
+
+  for (const auto& refused :
+       {store_->CreateOperation({.kind = OperationKind::kApply, .stack = "demo", .env = "dev"}),
+        store_->CreateOperation({.kind = OperationKind::kDelete, .stack = "demo"})}) {
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, core::ErrorCode::kConflict);
+    EXPECT_EQ(refused.error().message, "stack demo is being deleted");
+  }
+  auto update = store_->UpdateSpecQueued("demo", Api("{\"a\":1}"), std::nullopt,
+                                         Both(OperationKind::kUpdate));
+  ASSERT_FALSE(update);
+  EXPECT_EQ(update.error().code, core::ErrorCode::kConflict);
+  EXPECT_EQ(store_->GetStack("demo")->revision, 1);
+  // A plan changes nothing, so it may still be asked for.
+  EXPECT_TRUE(
+      store_->CreateOperation({.kind = OperationKind::kPlan, .stack = "demo", .env = "dev"}));
+
+  // Once the delete has ended (here: failed), changes are accepted again.
+  ASSERT_TRUE(store_->UpdateOperationState(del->id, {.state = OperationState::kFailed}));
+  EXPECT_TRUE(store_->UpdateSpecQueued("demo", Api("{\"a\":1}"), std::nullopt,
+                                       Both(OperationKind::kUpdate)));
+}
+
+// Many writers at once on one stack: every revision's operations are numbered after those of
+// the revision before, and exactly the newest revision's are left queued.
+TEST_P(QueueingTest, ConcurrentUpdatesAreTotallyOrdered) {
+  ASSERT_TRUE(store_->CreateStackQueued("demo", Api("{}"), Both(OperationKind::kCreate)));
+  std::vector<std::thread> writers;
+  for (int i = 0; i < 8; ++i) {
+    writers.emplace_back([this, i] {
+      for (int j = 0; j < 5; ++j) {
+        auto r = store_->UpdateSpecQueued("demo", Api("{\"w\":" + std::to_string(i * 10 + j) + "}"),
+                                          std::nullopt, Both(OperationKind::kUpdate));
+        EXPECT_TRUE(r) << r.error().message;
+      }
+    });
+  }
+  for (auto& t : writers) {
+    t.join();
+  }
+  EXPECT_EQ(store_->GetStack("demo")->revision, 41);
+  auto ops = store_->ListOperations({.stack = "demo", .limit = 0});
+  ASSERT_EQ(ops->size(), 82U);
+  // Newest first: revisions never increase going back in id order.
+  for (std::size_t i = 1; i < ops->size(); ++i) {
+    EXPECT_GE((*ops)[i - 1].revision, (*ops)[i].revision) << (*ops)[i].id;
+  }
+  auto unfinished = store_->ListUnfinishedOperations();
+  ASSERT_EQ(unfinished->size(), 2U);
+  EXPECT_EQ((*unfinished)[0].revision, 41);
+  EXPECT_EQ((*unfinished)[1].revision, 41);
 }
 
 }  // namespace

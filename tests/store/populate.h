@@ -15,7 +15,7 @@
 namespace obsforge::store::testing {
 
 /// The rows Populate leaves, over every table.
-inline constexpr std::int64_t kPopulatedRows = 2 + 3 + 2 + 4 + 6 + 3 + 2 + 2 + 1 + 1;
+inline constexpr std::int64_t kPopulatedRows = 2 + 3 + 2 + 4 + 6 + 3 + 2 + 2 + 1 + 1 + 2;
 
 // Fills `s` with some of everything it keeps, including rows since pruned (their ids must not
 // come back), text that needs care (quotes, newlines, non-ASCII) and every enum.
@@ -95,6 +95,11 @@ inline void Populate(Store& s, obsforge::testing::FakeClock& clock) {
   ASSERT_TRUE(
       s.PutGitState({.source_key = "main", .last_seen_sha = "s1", .last_applied_sha = "s0"}));
   ASSERT_TRUE(s.RecordWebhookDelivery("delivery-1"));
+  // Sealed values as the application stores them; one of a stack that does not exist (yet).
+  ASSERT_TRUE(
+      s.PutSecret({.stack = "alpha", .key = "TOKEN", .sealed = "v1.c2VhbGVk", .key_id = "k1"}));
+  ASSERT_TRUE(
+      s.PutSecret({.stack = "later", .key = "api.key", .sealed = "v1.b3RoZXI=", .key_id = "k1"}));
 }
 
 }  // namespace obsforge::store::testing

@@ -3,6 +3,7 @@
 // hand edits show as drift in the plan and are fixed by apply, unowned objects are reported,
 // teardown removes only what obsforge owns.
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -52,7 +53,8 @@ constexpr const char* kLokiRules = R"(groups:
 
 std::string Spec(const std::string& grafana_url,
                  const std::string& loki_url,
-                 const std::string& loki = "{}") {
+                 const std::string& loki = "{}",
+                 const std::string& prometheus_runtime = R"({url: "http://127.0.0.1:9"})") {
   return R"(apiVersion: obsforge/v1
 kind: Stack
 metadata: {name: prov}
@@ -70,7 +72,8 @@ spec:
     prod:
       runtime:
         type: external
-        prometheus: {url: "http://127.0.0.1:9"}
+        prometheus: )" +
+         prometheus_runtime + R"(
         grafana: {url: ")" +
          grafana_url + R"(", user: admin, password: {secret: PROV_GRAFANA_PASSWORD}}
         loki: {url: ")" +
@@ -109,9 +112,9 @@ class EnvironmentProvisionTest : public ::testing::Test {
 
   spec::StackSpec Stack(const std::string& grafana_url = "") {
     content_ = spec::MakeMemorySource(files_);
-    return spec::ParseStack(
-        Spec(grafana_url.empty() ? grafana_.url() : grafana_url, loki_.url(), loki_component_),
-        "prov.yaml", *content_);
+    return spec::ParseStack(Spec(grafana_url.empty() ? grafana_.url() : grafana_url, loki_.url(),
+                                 loki_component_, prometheus_runtime_),
+                            "prov.yaml", *content_);
   }
 
   ApplyResult Apply(const std::string& grafana_url = "") {
@@ -141,6 +144,7 @@ class EnvironmentProvisionTest : public ::testing::Test {
 
   fs::path dir_;
   std::string loki_component_ = "{}";
+  std::string prometheus_runtime_ = R"({url: "http://127.0.0.1:9"})";
   std::map<std::string, std::string> files_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<spec::ContentSource> content_;
@@ -296,6 +300,20 @@ TEST_F(EnvironmentProvisionTest, ARunningVersionOtherThanTheDeclaredOneIsANoteIn
                                   "is written for 3.0)"));
   loki_component_ = "{version: \"2.9\"}";
   EXPECT_THAT(PlanNow().objects.notes, ::testing::Each(::testing::Not(HasSubstr("running"))));
+}
+
+// The runtime's notes (a file obsforge would overwrite but did not write) and the provisioning
+// plan's objects are both in one plan: planning the objects does not drop the runtime's notes.
+TEST_F(EnvironmentProvisionTest, ThePlanKeepsTheRuntimesNotesBesideTheObjects) {
+  Controller();
+  const fs::path etc = dir_ / "etc" / "prometheus";
+  fs::create_directories(etc);
+  std::ofstream(etc / "prometheus.yml") << "# written by hand\n";
+  prometheus_runtime_ = R"({url: "http://127.0.0.1:9", config_dir: ")" + etc.string() + R"("})";
+  const auto plan = PlanNow();
+  EXPECT_THAT(plan.objects.notes, ::testing::Contains(HasSubstr((etc / "prometheus.yml").string() +
+                                                                " was not written by obsforge")));
+  EXPECT_FALSE(plan.objects.grafana.empty());
 }
 
 TEST_F(EnvironmentProvisionTest, UnreachableGrafanaIsANoteInThePlan) {

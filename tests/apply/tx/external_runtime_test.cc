@@ -97,6 +97,48 @@ TEST_F(ExternalRuntimeTest, WritesFilesIntoConfigDirsAndRestoresThemOnFailure) {
   EXPECT_EQ(plan->summary.changed, 1);
 }
 
+// A file obsforge did not write is never lost: the plan names it, the first write over it keeps
+// a copy, and when obsforge stops writing that path the original comes back (never a delete).
+TEST_F(ExternalRuntimeTest, AForeignFileIsKeptPlannedAndPutBack) {
+  const auto loki = dir_.path() / "etc/loki";
+  core::WriteFileAtomic(loki / "important.txt", "precious\n");
+  core::WriteFileAtomic(loki / "other.txt", "not in any bundle\n");
+  const auto v1 = MakeBundle({{"loki/loki.yaml", "v: 1\n"}, {"loki/important.txt", "mine\n"}});
+
+  const auto notes = runtime_.PlanNotes(v1);
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_NE(
+      notes[0].find("loki: " + (loki / "important.txt").string() + " was not written by obsforge"),
+      std::string::npos)
+      << notes[0];
+  const auto copy = dir_.path() / "data/stacks/shop/prod/external/loki.replaced/important.txt";
+  EXPECT_NE(notes[0].find(copy.string()), std::string::npos) << notes[0];
+
+  ASSERT_EQ(runtime_.Apply(v1, applier_, {}).outcome, Outcome::kApplied);
+  EXPECT_EQ(core::ReadFile(loki / "important.txt"), "mine\n");
+  EXPECT_EQ(core::ReadFile(copy), "precious\n");
+  EXPECT_EQ(fs::status(copy).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_TRUE(runtime_.PlanNotes(v1).empty()) << "obsforge wrote it now";
+
+  const auto v2 = MakeBundle({{"loki/loki.yaml", "v: 2\n"}});
+  ASSERT_EQ(runtime_.Apply(v2, applier_, {}).outcome, Outcome::kApplied);
+  EXPECT_EQ(core::ReadFile(loki / "important.txt"), "precious\n");
+  EXPECT_FALSE(fs::exists(copy));
+  EXPECT_EQ(core::ReadFile(loki / "other.txt"), "not in any bundle\n");
+  EXPECT_EQ(core::ReadFile(loki / "loki.yaml"), "v: 2\n");
+}
+
+TEST_F(ExternalRuntimeTest, AFileChangedSinceObsforgeWroteItIsNeverDeleted) {
+  const auto rule = dir_.path() / "etc/loki/rules/a.yaml";
+  const auto v1 = MakeBundle({{"loki/loki.yaml", "v: 1\n"}, {"loki/rules/a.yaml", "a\n"}});
+  ASSERT_EQ(runtime_.Apply(v1, applier_, {}).outcome, Outcome::kApplied);
+  core::WriteFileAtomic(rule, "edited by hand\n");
+  const auto v2 = MakeBundle({{"loki/loki.yaml", "v: 2\n"}});
+  ASSERT_EQ(runtime_.Apply(v2, applier_, {}).outcome, Outcome::kApplied);
+  EXPECT_EQ(core::ReadFile(rule), "edited by hand\n");
+}
+
 TEST_F(ExternalRuntimeTest, ReportsItsComponentsAsExternalAndRunsNothing) {
   EXPECT_EQ(std::string(runtime_.Kind().name), "external");
   EXPECT_FALSE(runtime_.Kind().runs_components_here);

@@ -107,6 +107,28 @@ TEST(RevisionStore, OpenDeletesIncompleteRevisionsAndRepointsCurrentAtLastGood) 
   EXPECT_EQ(*store->Write(Numbered(3)), 2) << "numbers of deleted incomplete revisions are reused";
 }
 
+// A plan or a status read beside an apply must not "recover" the revision the apply is writing
+// (under load, plans answered 500 "does not match its recorded hash" and applies failed with
+// "cannot open directory revisions/3/loki").
+TEST(RevisionStore, PeekReadsWithoutTouchingARevisionBeingWritten) {
+  TempDir dir;
+  {
+    auto store = RevisionStore::Open(dir.path());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->Write(Numbered(1)));
+    ASSERT_TRUE(store->SetCurrent(1));
+    ASSERT_TRUE(store->MarkLastGood(1));
+  }
+  core::WriteFileAtomic(dir.path() / "revisions/2/prometheus/prometheus.yml", "being written");
+  const RevisionStore peek = RevisionStore::Peek(dir.path());
+  EXPECT_EQ(peek.Current(), 1);
+  EXPECT_EQ(peek.LastGood(), 1);
+  auto loaded = peek.Load(1);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->ContentHash(), Numbered(1).ContentHash());
+  EXPECT_TRUE(fs::exists(dir.path() / "revisions/2/prometheus/prometheus.yml"));
+}
+
 TEST(RevisionStore, OpenWithCurrentOnMissingRevisionAndNoLastGoodRemovesCurrent) {
   TempDir dir;
   fs::create_directories(dir.path() / "revisions");

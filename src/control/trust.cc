@@ -1,0 +1,247 @@
+#include "control/trust.h"
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+
+#include "core/fs.h"
+
+namespace obsforge::control {
+namespace fs = std::filesystem;
+
+fs::path ResolvedPath(const fs::path& path) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  if (ec) {
+    absolute = path;
+  }
+  fs::path resolved = fs::weakly_canonical(absolute, ec);
+  return (ec ? absolute : resolved).lexically_normal();
+}
+
+bool IsWithin(const fs::path& path, const fs::path& root) {
+  const std::string p = path.generic_string();
+  std::string r = root.generic_string();
+  while (r.size() > 1 && r.back() == '/') {
+    r.pop_back();
+  }
+  if (p == r) {
+    return true;
+  }
+  const std::string prefix = r == "/" ? r : r + "/";
+  return p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0;
+}
+
+namespace {
+
+// Calls `visit(path, ref)` for every secret reference in `value` at `path`.
+template <class Visit>
+void WalkSecrets(const nlohmann::json& value, const std::string& path, const Visit& visit) {
+  if (auto ref = spec::AsSecretRef(value)) {
+    visit(path, *ref);
+    return;
+  }
+  if (value.is_object()) {
+    for (const auto& [key, child] : value.items()) {
+      WalkSecrets(child, path.empty() ? key : path + "." + key, visit);
+    }
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      WalkSecrets(value[i], path + "[" + std::to_string(i) + "]", visit);
+    }
+  }
+}
+
+std::optional<std::string> ReadShared(const fs::path& file) {
+  try {
+    std::string value = core::ReadFile(file);
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
+      value.pop_back();
+    }
+    return value;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+class HidingSource final : public spec::ContentSource {
+ public:
+  HidingSource(std::unique_ptr<spec::ContentSource> inner, std::vector<fs::path> hidden)
+      : inner_(std::move(inner)), root_(inner_->Directory()) {
+    for (const auto& dir : hidden) {
+      hidden_.push_back(ResolvedPath(dir));
+    }
+  }
+
+  std::optional<std::string> Read(const std::string& rel) const override {
+    return Hidden(rel) ? std::nullopt : inner_->Read(rel);
+  }
+  std::vector<std::string> Glob(const std::string& pattern) const override {
+    auto found = inner_->Glob(pattern);
+    found.erase(std::remove_if(found.begin(), found.end(),
+                               [this](const std::string& rel) { return Hidden(rel); }),
+                found.end());
+    return found;
+  }
+  bool Escapes(const std::string& rel) const override {
+    return inner_->Escapes(rel) || Hidden(rel);
+  }
+  std::optional<fs::path> Directory() const override { return root_; }
+
+ private:
+  bool Hidden(const std::string& rel) const {
+    if (!root_) {
+      return false;
+    }
+    const fs::path real = ResolvedPath(*root_ / rel);
+    return std::any_of(hidden_.begin(), hidden_.end(),
+                       [&](const fs::path& dir) { return IsWithin(real, dir); });
+  }
+
+  std::unique_ptr<spec::ContentSource> inner_;
+  std::optional<fs::path> root_;
+  std::vector<fs::path> hidden_;
+};
+
+}  // namespace
+
+std::unique_ptr<spec::ContentSource> HideDirectories(std::unique_ptr<spec::ContentSource> inner,
+                                                     std::vector<fs::path> hidden) {
+  return std::make_unique<HidingSource>(std::move(inner), std::move(hidden));
+}
+
+TrustPolicy::TrustPolicy(TrustOptions options,
+                         fs::path data_dir,
+                         StackSecrets* secrets,
+                         core::EnvLookup env)
+    : options_(std::move(options)),
+      data_dir_(ResolvedPath(data_dir)),
+      secrets_(secrets),
+      env_(env ? std::move(env) : core::ProcessEnv()) {
+}
+
+const SharedSecret* TrustPolicy::SharedWith(const std::string& stack,
+                                            const std::string& name) const {
+  for (const auto& shared : options_.shared) {
+    if (shared.name == name && shared.stacks.Allows(stack)) {
+      return &shared;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<core::Diagnostic> TrustPolicy::SecretProblems(const spec::StackSpec& stack) const {
+  std::set<std::string> own;
+  std::string unreadable;
+  if (secrets_ != nullptr) {
+    if (auto listed = secrets_->List(stack.name); listed.ok()) {
+      for (const auto& info : *listed) {
+        own.insert(info.key);
+      }
+    } else {
+      unreadable = listed.error().message;
+    }
+  }
+  std::vector<core::Diagnostic> problems;
+  WalkSecrets(stack.document, "", [&](const std::string& path, const core::SecretRef& ref) {
+    auto report = [&](std::string message) {
+      problems.push_back({.file = stack.file, .path = path, .message = std::move(message)});
+    };
+    if (ref.kind == core::SecretRef::Kind::kFile) {
+      report(ref.ToString() +
+             ": the server reads no file a spec names; use {secret: NAME} with a secret of the "
+             "stack or one the operator shares with it (secrets.shared)");
+      return;
+    }
+    if (own.count(ref.name) != 0 || SharedWith(stack.name, ref.name) != nullptr) {
+      return;
+    }
+    report(ref.ToString() + " is neither a secret of stack " + stack.name +
+           " (PUT /api/v1/stacks/" + stack.name + "/secrets/" + ref.name +
+           ") nor one the operator shares with it (secrets.shared)" +
+           (unreadable.empty() ? "" : "; its secrets cannot be read: " + unreadable));
+  });
+  return problems;
+}
+
+core::EnvLookup TrustPolicy::SecretsOf(const std::string& stack) const {
+  return [this, stack](const std::string& name) -> std::optional<std::string> {
+    if (secrets_ != nullptr) {
+      auto own = secrets_->Get(stack, name);
+      if (own.ok() && own->has_value()) {
+        return (*own)->Reveal();
+      }
+    }
+    const SharedSecret* shared = SharedWith(stack, name);
+    if (shared == nullptr) {
+      return std::nullopt;
+    }
+    return shared->env.empty() ? ReadShared(shared->file) : env_(shared->env);
+  };
+}
+
+std::vector<core::Diagnostic> TrustPolicy::ConfigDirProblems(const spec::StackSpec& stack) const {
+  std::string allowed;
+  for (const auto& root : options_.config_roots) {
+    allowed += (allowed.empty() ? "" : ", ") + root.string();
+  }
+  if (allowed.empty()) {
+    allowed = "none (the operator lists them in external.config_roots of the server config)";
+  }
+  std::vector<core::Diagnostic> problems;
+  for (const std::string& env : stack.environments) {
+    spec::EnvironmentSpec merged;
+    try {
+      merged = spec::ForEnvironment(stack, env);
+    } catch (const core::InputError& e) {
+      problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+      continue;
+    }
+    for (const auto& [component, runtime] : merged.runtime.components) {
+      if (runtime.config_dir.empty()) {
+        continue;
+      }
+      const std::string field =
+          "spec.environments." + env + ".runtime." + component + ".config_dir";
+      auto report = [&](std::string message) {
+        problems.push_back({.file = stack.file, .path = field, .message = std::move(message)});
+      };
+      const fs::path dir(runtime.config_dir);  // absolute: the spec's validation says so
+      const fs::path resolved = ResolvedPath(dir);
+      if (IsWithin(resolved, data_dir_) || IsWithin(data_dir_, resolved)) {
+        report(runtime.config_dir + " overlaps obsforge's data directory");
+        continue;
+      }
+      bool inside = false;
+      for (const auto& root : options_.config_roots) {
+        inside = inside || IsWithin(resolved, ResolvedPath(root));
+      }
+      if (!inside) {
+        report(runtime.config_dir +
+               (resolved != dir.lexically_normal() ? " (" + resolved.string() + ")" : "") +
+               " is not under an allowed config root; allowed roots: " + allowed);
+      }
+    }
+  }
+  return problems;
+}
+
+std::vector<core::Diagnostic> TrustPolicy::Problems(const spec::StackSpec& stack) const {
+  auto problems = ConfigDirProblems(stack);
+  auto secrets = SecretProblems(stack);
+  problems.insert(problems.end(), secrets.begin(), secrets.end());
+  return problems;
+}
+
+void TrustPolicy::Check(const spec::StackSpec& stack) const {
+  auto problems = Problems(stack);
+  if (!problems.empty()) {
+    throw core::InputError(core::InputError::Kind::kInvalidSpec, std::move(problems));
+  }
+}
+
+}  // namespace obsforge::control

@@ -1,0 +1,179 @@
+#include "core/seal.h"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <stdexcept>
+
+#include "core/hash.h"
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace obsforge::core {
+namespace {
+
+constexpr std::size_t kNonceSize = 12;
+constexpr std::size_t kTagSize = 16;
+constexpr std::string_view kPrefix = "v1.";
+
+struct CipherFree {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using Cipher = std::unique_ptr<EVP_CIPHER_CTX, CipherFree>;
+
+Cipher NewCipher() {
+  Cipher ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) {
+    throw std::bad_alloc();
+  }
+  return ctx;
+}
+
+const unsigned char* Bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+int Length(std::string_view s) {
+  return static_cast<int>(s.size());
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), Bytes(bytes), Length(bytes));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+// nullopt when `text` is not canonical base64 (length a multiple of 4, padding only at the end).
+std::optional<std::string> FromBase64(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out(3 * text.size() / 4, '\0');
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), Bytes(text), Length(text));
+  if (n < 0) {
+    return std::nullopt;
+  }
+  // EVP_DecodeBlock counts padding as zero bytes: drop them.
+  std::size_t size = static_cast<std::size_t>(n);
+  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) {
+    --size;
+  }
+  out.resize(size);
+  return out;
+}
+
+std::optional<std::string> FromHex(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+    }
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = digit(text[i]);
+    const int lo = digit(text[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return std::nullopt;
+    }
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+void Check(int ok, const char* what) {
+  if (ok != 1) {
+    throw std::runtime_error(std::string("AES-256-GCM: ") + what + " failed");
+  }
+}
+
+}  // namespace
+
+std::optional<SealKey> SealKey::Parse(std::string_view text) {
+  text = Trim(text);
+  std::optional<std::string> raw = text.size() == 64 ? FromHex(text) : FromBase64(text);
+  if (!raw || raw->size() != 32) {
+    return std::nullopt;
+  }
+  SealKey key;
+  std::copy(raw->begin(), raw->end(), key.bytes_.begin());
+  key.id_ = Sha256Hex("obsforge seal key id\n" + *raw).substr(0, 16);
+  std::fill(raw->begin(), raw->end(), '\0');
+  return key;
+}
+
+std::string Seal(const SealKey& key, std::string_view plaintext, std::string_view context) {
+  std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  Check(RAND_bytes(nonce, static_cast<int>(kNonceSize)), "random nonce");
+  Cipher ctx = NewCipher();
+  Check(EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce),
+        "init");
+  int n = 0;
+  Check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)), "context");
+  auto* body = nonce + kNonceSize;
+  Check(EVP_EncryptUpdate(ctx.get(), body, &n, Bytes(plaintext), Length(plaintext)), "encrypt");
+  int tail = 0;
+  Check(EVP_EncryptFinal_ex(ctx.get(), body + n, &tail), "final");
+  Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
+                            body + plaintext.size()),
+        "tag");
+  return std::string(kPrefix) + Base64(out);
+}
+
+Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_view context) {
+  std::optional<std::string> raw;
+  if (sealed.starts_with(kPrefix)) {
+    raw = FromBase64(sealed.substr(kPrefix.size()));
+  }
+  if (!raw || raw->size() < kNonceSize + kTagSize) {
+    return MakeError(ErrorCode::kInvalidSpec, "not a sealed value");
+  }
+  const auto* nonce = Bytes(*raw);
+  const std::size_t size = raw->size() - kNonceSize - kTagSize;
+  std::string plain(size, '\0');
+  Cipher ctx = NewCipher();
+  int n = 0;
+  int tail = 0;
+  const bool opened =
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &n,
+                        nonce + kNonceSize, static_cast<int>(size)) == 1 &&
+      // EVP_CTRL_GCM_SET_TAG takes a non-const pointer but only reads it.
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
+                          const_cast<unsigned char*>(nonce + kNonceSize + size)) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + n, &tail) ==
+          1;
+  std::fill(raw->begin(), raw->end(), '\0');
+  if (!opened) {
+    std::fill(plain.begin(), plain.end(), '\0');
+    return MakeError(ErrorCode::kPrecondition, "sealed value does not open with key " + key.id() +
+                                                   " (sealed under another key, or altered)");
+  }
+  return Secret(std::move(plain));
+}
+
+}  // namespace obsforge::core
