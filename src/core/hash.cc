@@ -121,6 +121,26 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0 || text.size() > (std::size_t{1} << 30)) {
+    return std::nullopt;
+  }
+  std::string out(3 * text.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) {
+    return std::nullopt;
+  }
+  // EVP_DecodeBlock counts padding as zero bytes: drop them.
+  std::size_t size = static_cast<std::size_t>(n);
+  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) {
+    --size;
+  }
+  out.resize(size);
+  return out;
+}
+
 std::string Sha256Hex(std::string_view data) {
   Sha256 sha;
   sha.Update(data);

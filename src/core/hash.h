@@ -45,6 +45,10 @@ std::optional<std::string> FromHex(std::string_view hex);
 /// std::length_error for input over 1 GiB.
 std::string Base64Encode(std::string_view bytes);
 
+/// The bytes standard base64 `text` spells; nullopt unless it is canonical (length a multiple of
+/// 4, padding only at the end, at most 1 GiB).
+std::optional<std::string> Base64Decode(std::string_view text);
+
 /// Compares in time independent of where the strings differ (OpenSSL's CRYPTO_memcmp; the length
 /// is not hidden).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
