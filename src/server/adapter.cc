@@ -100,89 +100,90 @@ std::size_t SendStream(const StreamBody& stream,
   };
   stream(write, gone);
   return sent;
+}
 
-  // Reads and drops up to `limit` bytes of the body; true when it ended within them.
-  bool Drain(std::istream & in, std::size_t limit) {
-    try {
-      char buffer[8192];
-      std::size_t total = 0;
-      while (in && total <= limit) {
-        in.read(buffer, sizeof(buffer));
-        total += static_cast<std::size_t>(in.gcount());
+// Reads and drops up to `limit` bytes of the body; true when it ended within them.
+bool Drain(std::istream& in, std::size_t limit) {
+  try {
+    char buffer[8192];
+    std::size_t total = 0;
+    while (in && total <= limit) {
+      in.read(buffer, sizeof(buffer));
+      total += static_cast<std::size_t>(in.gcount());
+    }
+    return in.eof() && total <= limit;
+  } catch (const std::exception&) {
+    return false;  // malformed chunks, timeout: the framing is lost
+  }
+}
+
+// Closes the sending side, then reads what the client still sends for a short while: closing
+// with unread data makes the kernel reset the connection, and a client still sending its body
+// may then never read the answer.
+void Linger(Poco::Net::StreamSocket& socket) {
+  try {
+    socket.shutdownSend();
+    socket.setReceiveTimeout(Poco::Timespan(kLingerTimeoutSeconds, 0));
+    char buffer[8192];
+    std::size_t total = 0;
+    while (total < kLingerLimit) {
+      const int n = socket.receiveBytes(buffer, sizeof(buffer));
+      if (n <= 0) {
+        break;
       }
-      return in.eof() && total <= limit;
-    } catch (const std::exception&) {
-      return false;  // malformed chunks, timeout: the framing is lost
+      total += static_cast<std::size_t>(n);
     }
+  } catch (const std::exception&) {
+    // Timed out or reset: the connection is closed either way.
   }
+}
 
-  // Closes the sending side, then reads what the client still sends for a short while: closing
-  // with unread data makes the kernel reset the connection, and a client still sending its body
-  // may then never read the answer.
-  void Linger(Poco::Net::StreamSocket & socket) {
-    try {
-      socket.shutdownSend();
-      socket.setReceiveTimeout(Poco::Timespan(kLingerTimeoutSeconds, 0));
-      char buffer[8192];
-      std::size_t total = 0;
-      while (total < kLingerLimit) {
-        const int n = socket.receiveBytes(buffer, sizeof(buffer));
-        if (n <= 0) {
-          break;
-        }
-        total += static_cast<std::size_t>(n);
-      }
-    } catch (const std::exception&) {
-      // Timed out or reset: the connection is closed either way.
+// A method as it may appear in messages and logs: Poco accepts any bytes but blanks there.
+std::string PrintableMethod(const std::string& method) {
+  std::string out = method;
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x21 || byte > 0x7E) {
+      c = '?';
     }
   }
+  return out;
+}
 
-  // A method as it may appear in messages and logs: Poco accepts any bytes but blanks there.
-  std::string PrintableMethod(const std::string& method) {
-    std::string out = method;
-    for (char& c : out) {
-      const auto byte = static_cast<unsigned char>(c);
-      if (byte < 0x21 || byte > 0x7E) {
-        c = '?';
-      }
-    }
-    return out;
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ", ") + item;
   }
+  return out;
+}
 
-  std::string Join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& item : items) {
-      out += (out.empty() ? "" : ", ") + item;
-    }
-    return out;
+// The request's framing, checked before anything is routed: a body this server would read
+// differently from a proxy in front of it (Transfer-Encoding other than plain "chunked", or
+// together with Content-Length; a negative Content-Length) is refused and the connection closed.
+std::optional<Outgoing> CheckFraming(const HTTPServerRequest& request) {
+  const std::string& encoding = request.get("Transfer-Encoding", "");
+  if (!encoding.empty() &&
+      (Poco::icompare(encoding, "chunked") != 0 || request.hasContentLength())) {
+    return FailAndClose(400, "bad_request",
+                        "Transfer-Encoding must be \"chunked\" and come without Content-Length");
   }
+  if (request.hasContentLength() && request.getContentLength64() < 0) {
+    return FailAndClose(400, "bad_request", "negative Content-Length");
+  }
+  return std::nullopt;
+}
 
-  // The request's framing, checked before anything is routed: a body this server would read
-  // differently from a proxy in front of it (Transfer-Encoding other than plain "chunked", or
-  // together with Content-Length; a negative Content-Length) is refused and the connection closed.
-  std::optional<Outgoing> CheckFraming(const HTTPServerRequest& request) {
-    const std::string& encoding = request.get("Transfer-Encoding", "");
-    if (!encoding.empty() &&
-        (Poco::icompare(encoding, "chunked") != 0 || request.hasContentLength())) {
-      return FailAndClose(400, "bad_request",
-                          "Transfer-Encoding must be \"chunked\" and come without Content-Length");
-    }
-    if (request.hasContentLength() && request.getContentLength64() < 0) {
-      return FailAndClose(400, "bad_request", "negative Content-Length");
-    }
-    return std::nullopt;
+std::optional<Outgoing> CheckUtf8(const ApiRequest& req) {
+  bool valid = !spec::FindInvalidUtf8(req.path).has_value();
+  for (const auto& [key, value] : req.query) {
+    valid = valid && !spec::FindInvalidUtf8(key) && !spec::FindInvalidUtf8(value);
   }
-
-  std::optional<Outgoing> CheckUtf8(const ApiRequest& req) {
-    bool valid = !spec::FindInvalidUtf8(req.path).has_value();
-    for (const auto& [key, value] : req.query) {
-      valid = valid && !spec::FindInvalidUtf8(key) && !spec::FindInvalidUtf8(value);
-    }
-    if (!valid) {
-      return Fail(400, "bad_request", "the request URI is not valid UTF-8 once decoded");
-    }
-    return std::nullopt;
+  if (!valid) {
+    return Fail(400, "bad_request", "the request URI is not valid UTF-8 once decoded");
   }
+  return std::nullopt;
+}
 
 }  // namespace
 
