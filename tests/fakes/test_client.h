@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/http_client.h"
+#include "support/temp_dir.h"
 #include <unistd.h>
 
 namespace obsforge::fakes::testing {
@@ -74,23 +75,6 @@ inline std::string BasicAuth(const std::string& user, const std::string& passwor
   return "Basic " + out.str();
 }
 
-/// A fresh directory under /tmp, removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "obs-fakes-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::obsforge::testsupport::TempDir;
 
 }  // namespace obsforge::fakes::testing

@@ -6,21 +6,11 @@
 
 #include <git2.h>
 
+#include "support/temp_dir.h"
+
 namespace obsforge::gitops::testing {
 
-/// A directory under /tmp unique to this process and call, removed (read-only parts included)
-/// on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::obsforge::testsupport::TempDir;
 
 /// A bare repository standing in for the remote; commits are built straight from file maps.
 class TestRepo {

@@ -25,6 +25,7 @@
 #include "http/curl_http_client.h"
 #include "server/server.h"
 #include "store/sqlite_store.h"
+#include "support/temp_dir.h"
 #include <unistd.h>
 
 namespace obsforge::server::testing {
@@ -39,34 +40,7 @@ class CurlEnvironment : public ::testing::Environment {
   std::unique_ptr<http::CurlGlobal> global_;
 };
 
-/// A unique temporary directory, removed at destruction.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("obsforge-server-") + (info ? info->name() : "x") + "-" +
-                       std::to_string(::getpid()) + "-" + std::to_string(counter_++);
-    for (char& c : name) {
-      if (c == '/') {
-        c = '_';
-      }
-    }
-    path_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  static inline std::atomic<int> counter_{0};
-  std::filesystem::path path_;
-};
+using TempDir = ::obsforge::testsupport::TempDir;
 
 /// A one-shot gate: Wait() blocks until Open().
 class Gate {

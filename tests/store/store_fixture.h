@@ -11,30 +11,11 @@
 #include "store/sqlite_store.h"
 #include "support/fake_clock.h"
 #include "support/postgres_server.h"
+#include "support/temp_dir.h"
 
 namespace obsforge::store::testing {
 
-/// A unique directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "obsforge-store-XXXXXX").string();
-    if (mkdtemp(templ.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::obsforge::testsupport::TempDir;
 
 /// Opens `path` or fails the test; the store uses `clock`.
 inline std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path,

@@ -10,33 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/temp_dir.h"
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 namespace obsforge::apply::testing {
 
-/// A fresh directory under /tmp, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = "/tmp/obsforge-runtime-XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr) {
-      std::abort();
-    }
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = ::obsforge::testsupport::TempDir;
 
 /// Writes `content` to `path` (parents created) with `mode`.
 inline void WriteFile(const std::filesystem::path& path,
