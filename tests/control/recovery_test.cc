@@ -169,18 +169,22 @@ class ServeCrash : public ::testing::Test {
   }
 
   // Waits until the restarted server has ended every operation (its recovery's included: they
-  // are queued before it says "serving").
+  // are queued before it says "serving"). The server logs a line starting "operation ..." after
+  // it records each operation's end (finished, superseded, not started), so the store is read
+  // again after each such line, never on a timer; only a failing test waits out kBound.
   void Settle(store::Store& store) {
-    const auto deadline = std::chrono::steady_clock::now() + kBound;
-    while (std::chrono::steady_clock::now() < deadline) {
+    std::size_t from = 0;
+    while (true) {
       auto unfinished = store.ListUnfinishedOperations();
       ASSERT_TRUE(unfinished.ok()) << unfinished.error().message;
       if (unfinished->empty()) {
         return;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const int at = server_->err().WaitFor("\"operation ", from, kBound);
+      ASSERT_GE(at, 0) << unfinished->size() << " operations unfinished after the restart, "
+                       << "first " << unfinished->front().id;
+      from = static_cast<std::size_t>(at) + 1;
     }
-    FAIL() << "operations unfinished after the restart";
   }
 
   // The component processes the running server supervises now.
