@@ -29,7 +29,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
