@@ -128,5 +128,75 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
   fs::remove_all(dir);
 }
 
+// Loki (multi-tenant, its default) and Tempo run by the local runtime with both canaries: the
+// binaries on PATH are the project's fakes (tests/fakes/loki.md and tempo.md say what they
+// reproduce of the real servers), installed as `loki` and `tempo` as the real ones would be; with
+// the real Loki and Tempo on PATH the same run uses them. The stack comes up ok with both
+// canaries passing, a frozen Loki is announced on the terminal and on Slack, and so is its
+// recovery after the thaw.
+TEST(UpTest, LokiAndTempoWithCanariesComeUpOkAndAFrozenLokiIsAnnouncedAndItsRecovery) {
+  const fs::path dir = fs::temp_directory_path() / ("obs-up-lt-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "bin");
+  fs::create_symlink(fs::path(OBS_FAKES_BIN_DIR) / "fake-loki", dir / "bin" / "loki");
+  fs::create_symlink(fs::path(OBS_FAKES_BIN_DIR) / "fake-tempo", dir / "bin" / "tempo");
+  core::WriteFileAtomic(dir / "logs.yaml",
+                        "apiVersion: obsforge/v1\n"
+                        "kind: Stack\n"
+                        "metadata: {name: logs}\n"
+                        "spec:\n"
+                        "  components:\n"
+                        "    loki: {enabled: true}\n"
+                        "    tempo: {enabled: true}\n"
+                        "  health:\n"
+                        "    interval: 200ms\n"
+                        "    timeout: 2s\n"
+                        "    failure_threshold: 2\n"
+                        "    canaries: true\n"
+                        "    notify: {flap_window: 0s}\n"
+                        "    slack: {webhook: {secret: OBS_UP_TEST_WEBHOOK}, channel: \"#logs\"}\n"
+                        "  environments:\n"
+                        "    dev: {runtime: {type: local}}\n");
+  fakes::FakeSlack slack;
+  const char* path = std::getenv("PATH");
+  {
+    Obsforge up(
+        {"up", (dir / "logs.yaml").string(), "--env", "dev", "--root", OBS_SOURCE_DIR, "--data-dir",
+         (dir / "var").string()},
+        {"OBS_UP_TEST_WEBHOOK=" + slack.WebhookUrl(),
+         "PATH=" + (dir / "bin").string() + ":" + (path != nullptr ? path : "/usr/bin:/bin")});
+    ASSERT_GE(up.out().WaitFor("running; press Ctrl-C to stop", 0, kComeUp), 0)
+        << up.out().All() << up.err().All();
+    ASSERT_GE(up.err().WaitFor("logs/dev: unknown -> ok", 0, kComeUp), 0) << up.err().All();
+    // ok needs every critical check's verdict: the canaries' included.
+    ASSERT_GE(up.err().WaitFor("logs/dev loki: unknown -> ok", 0, kChange), 0) << up.err().All();
+    ASSERT_GE(up.err().WaitFor("logs/dev tempo: unknown -> ok", 0, kChange), 0) << up.err().All();
+    ASSERT_TRUE(slack.WaitForMessages(1, kComeUp));
+    EXPECT_THAT(Text(slack.Messages()[0]), HasSubstr("logs/dev: apply succeeded"));
+
+    const pid_t loki = FindProcess("loki", dir);
+    ASSERT_NE(loki, 0);
+    const std::size_t before = up.err().size();
+    ASSERT_EQ(::kill(loki, SIGSTOP), 0);
+    const int frozen = up.err().WaitFor("logs/dev loki: ok -> ", before, kChange);
+    const bool announced = slack.WaitForMessages(2, kChange);
+    ::kill(loki, SIGCONT);  // whatever happened, it must not stay frozen
+    ASSERT_GE(frozen, 0) << up.err().All();
+    ASSERT_TRUE(announced) << up.err().All();
+    EXPECT_THAT(Text(slack.Messages()[1]), HasSubstr("logs/dev is "));
+    EXPECT_THAT(Text(slack.Messages()[1]), HasSubstr("loki/"));
+
+    EXPECT_GE(up.err().WaitFor("logs/dev loki: ", frozen + 1, kChange), 0) << up.err().All();
+    ASSERT_TRUE(slack.WaitForMessages(3, kChange)) << up.err().All();
+    EXPECT_THAT(Text(slack.Messages()[2]), HasSubstr("logs/dev recovered (was "));
+
+    ASSERT_EQ(::kill(up.pid(), SIGINT), 0);
+    EXPECT_EQ(up.Wait(), 0);
+  }
+  EXPECT_EQ(FindProcess("loki", dir), 0);
+  EXPECT_EQ(FindProcess("tempo", dir), 0);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace obsforge::app
