@@ -129,17 +129,21 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
 }
 
 // Loki (multi-tenant, its default) and Tempo run by the local runtime with both canaries: the
-// binaries on PATH are the project's fakes (tests/fakes/loki.md and tempo.md say what they
-// reproduce of the real servers), installed as `loki` and `tempo` as the real ones would be; with
-// the real Loki and Tempo on PATH the same run uses them. The stack comes up ok with both
-// canaries passing, a frozen Loki is announced on the terminal and on Slack, and so is its
-// recovery after the thaw.
+// real Loki and Tempo when they are on PATH, otherwise the project's fakes (tests/fakes/loki.md
+// and tempo.md say what they reproduce of the real servers), put on PATH as `loki` and `tempo`. The
+// stack comes up ok with both canaries passing, a frozen Loki is announced on the terminal and on
+// Slack, and so is its recovery after the thaw.
 TEST(UpTest, LokiAndTempoWithCanariesComeUpOkAndAFrozenLokiIsAnnouncedAndItsRecovery) {
   const fs::path dir = fs::temp_directory_path() / ("obs-up-lt-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "bin");
-  fs::create_symlink(fs::path(OBS_FAKES_BIN_DIR) / "fake-loki", dir / "bin" / "loki");
-  fs::create_symlink(fs::path(OBS_FAKES_BIN_DIR) / "fake-tempo", dir / "bin" / "tempo");
+  // The real servers when they are installed; the fakes otherwise.
+  for (const char* name : {"loki", "tempo"}) {
+    if (!obsforge::testing::FindOnPath(name)) {
+      fs::create_symlink(fs::path(OBS_FAKES_BIN_DIR) / ("fake-" + std::string(name)),
+                         dir / "bin" / name);
+    }
+  }
   core::WriteFileAtomic(dir / "logs.yaml",
                         "apiVersion: obsforge/v1\n"
                         "kind: Stack\n"
