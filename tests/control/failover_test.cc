@@ -324,8 +324,8 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
     interrupted += op.error.find("interrupted") != std::string::npos ? 1 : 0;
   }
   std::cerr << "[failover] " << ops->size() << " operations (" << interrupted
-            << " interrupted and re-applied), " << delivered << " Slack messages, takeovers: "
-            << takeovers_ << "\n";
+            << " interrupted and re-applied), " << delivered
+            << " Slack messages, takeovers: " << takeovers_ << "\n";
   EXPECT_GE(static_cast<std::int64_t>(slack_.Messages().size()), delivered);
 }
 
