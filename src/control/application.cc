@@ -107,6 +107,15 @@ core::Result<void> Application::Start() {
                  {{"operations", std::to_string(*recovered)}});
   }
   service_->StartWork();
+  // Other processes sharing the store: their operations wake the workers at once instead of at
+  // the next poll, and their environment writes drop the cached stack views.
+  store_.Subscribe([runner = runner_.get(), service = service_.get()](const store::StoreChange& c) {
+    if (c.kind == store::StoreChange::Kind::kOperations) {
+      runner->Wake();
+    } else {
+      service->InvalidateViews();
+    }
+  });
   if (sole_) {
     // The only process of its store leads at once, and a loop that cannot start fails Start().
     sole_->Start({});
@@ -242,6 +251,7 @@ bool Application::Stop(std::chrono::steady_clock::time_point deadline) {
     stopped_ = true;
   }
   leadership_->Stop();
+  store_.Subscribe({});
   // Loops first: no sync starts new operations while the runner drains.
   std::unique_lock lock(leading_mu_);
   const bool leading = leading_;

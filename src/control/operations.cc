@@ -124,6 +124,12 @@ core::Result<std::vector<store::Operation>> OperationRunner::SubmitCreated(const
   return created;
 }
 
+void OperationRunner::Wake() {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  wake_cv_.notify_all();
+}
+
 core::Result<std::vector<store::Operation>> OperationRunner::FailAbandoned(
     const std::string& error) {
   return store_.FailAbandonedOperations(options_.owner, error);

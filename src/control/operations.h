@@ -118,6 +118,9 @@ class OperationRunner {
   /// returned.
   core::Result<std::vector<store::Operation>> SubmitCreated(const Creator& create);
 
+  /// Makes idle workers look for operations at once (another process queued or ended one).
+  void Wake();
+
   /// Fails, with `error`, the running operations whose process is gone (see
   /// store::OperationStore::FailAbandonedOperations) and returns them.
   core::Result<std::vector<store::Operation>> FailAbandoned(const std::string& error);

@@ -176,6 +176,10 @@ class StackService {
                                    const std::vector<std::string>& apply_envs,
                                    const std::vector<std::string>& plan_envs);
 
+  /// Forgets every cached view (another process wrote an environment state): the next Get()
+  /// reads the store.
+  void InvalidateViews() { ++env_generation_; }
+
   /// Starts running operations: the runner's workers claim them and run the work their row
   /// names; operations abandoned by a gone replica are reconciled as Recover() does for the
   /// interrupted ones (an apply of the environment's last good revision queued), without the

@@ -83,6 +83,9 @@ Result<std::vector<Operation>> InsertOperations(PgConnection& c,
     }
     out.push_back(std::move(created));
   }
+  if (!out.empty()) {
+    NotifyChange(c);
+  }
   return out;
 }
 
@@ -134,6 +137,9 @@ Result<Operation> PostgresStore::UpdateOperationState(const std::string& id,
             "result_json = $5 WHERE id = $6",
             std::string(Name(op.state)), op.started_at, op.finished_at, op.error, op.result_json,
             id);
+        if (IsTerminal(op.state)) {
+          NotifyChange(c);  // the next operation of its environment may start
+        }
         return op;
       });
 }
@@ -280,6 +286,9 @@ Result<std::vector<Operation>> PostgresStore::FailAbandonedOperations(const std:
             "SKIP LOCKED) RETURNING " +
                 Columns("operations"),
             now, error);
+        if (r.rows() > 0) {
+          NotifyChange(c);
+        }
         return AllRows(r, OperationFromRow<PgRow>);
       });
 }

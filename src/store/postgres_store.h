@@ -180,13 +180,23 @@ class PostgresStore final : public Store {
   // Store
   /// kUnavailable when the server cannot be reached.
   core::Result<void> Ping() override;
+  /// Through LISTEN/NOTIFY on channel kChangesChannel (payload "<schema>\t<ops|env>\t<stack>"),
+  /// on a connection of its own; the writes notify in their transaction, so a change is heard
+  /// once committed.
+  void Subscribe(std::function<void(const StoreChange&)> on_change) override;
+
+  /// The NOTIFY channel of every obsforge schema of the database.
+  static constexpr const char* kChangesChannel = "obsforge_changes";
 
  private:
   PostgresStore(std::unique_ptr<PgPool> pool, core::Clock& clock);
   TimeMs Now();
 
+  class Listener;  // the LISTEN connection and its thread (postgres_listen.cc)
+
   std::unique_ptr<PgPool> pool_;
   core::Clock& clock_;
+  std::unique_ptr<Listener> listener_;
 };
 
 }  // namespace obsforge::store

@@ -300,6 +300,16 @@ class TableStore {
   virtual core::Result<std::vector<int>> AppliedMigrations() = 0;
 };
 
+/// A change committed to a store, as Store::Subscribe reports it.
+struct StoreChange {
+  enum class Kind : std::uint8_t {
+    kOperations,   ///< operations were queued, or one ended
+    kEnvironment,  ///< an environment state of `stack` was written or forgotten
+  };
+  Kind kind = Kind::kOperations;
+  std::string stack;  ///< kEnvironment: the stack; "" when any may have changed
+};
+
 /// Everything obsforge persists. Implementations are thread-safe (see the contract above).
 class Store : public StackStore,
               public EnvironmentStore,
@@ -315,6 +325,14 @@ class Store : public StackStore,
 
   /// ok when the database answers a trivial query (for /readyz); kInternal otherwise.
   virtual core::Result<void> Ping() = 0;
+
+  /// From now on, calls `on_change` (on a thread of the store's; it must be quick and must not
+  /// throw) for the changes any process sharing the database commits, its own included. After a
+  /// lost connection it reports kOperations and kEnvironment with stack "" (anything may have
+  /// changed meanwhile). An empty `on_change` unsubscribes: once this returns, no call to the
+  /// earlier one runs. A store that one process opens (SQLite) reports nothing: that process
+  /// knows its own changes.
+  virtual void Subscribe(std::function<void(const StoreChange&)> on_change) { (void)on_change; }
 };
 
 }  // namespace obsforge::store

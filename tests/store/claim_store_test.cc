@@ -1,6 +1,7 @@
 // Operation claims (OperationStore::ClaimNextOperation, RenewLeases, FailAbandonedOperations)
 // on every backing: what replicas sharing a store rely on to work on each operation once and on
 // each environment one at a time.
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -189,6 +190,58 @@ TEST_P(ConcurrentClaimTest, ClaimersTakeEachOperationOnceAndNeverTwoOfOneEnviron
   for (const auto& [env, ids] : order) {
     EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << env;
   }
+}
+
+// Store::Subscribe on PostgreSQL: another process's committed changes are heard, and only those
+// of the subscriber's own schema.
+class PostgresChangesTest : public PostgresSchemaTest {
+ protected:
+  PostgresChangesTest() : PostgresSchemaTest("changes") {}
+};
+
+TEST_F(PostgresChangesTest, AnotherProcesssOperationsAndEnvironmentWritesAreHeard) {
+  if (server_ == nullptr) {
+    return;
+  }
+  auto listening = OpenPostgresOrDie(url_, clock_);
+  auto writer = OpenPostgresOrDie(url_, clock_);
+  auto other_schema = server_->NewSchemaUrl("elsewhere");
+  ASSERT_TRUE(listening && writer && other_schema);
+  auto elsewhere = OpenPostgresOrDie(*other_schema, clock_);
+  ASSERT_TRUE(elsewhere);
+  std::mutex mu;
+  std::condition_variable heard_cv;
+  std::vector<StoreChange> heard;
+  listening->Subscribe([&](const StoreChange& change) {
+    std::lock_guard lock(mu);
+    heard.push_back(change);
+    heard_cv.notify_all();
+  });
+  const auto wait_for = [&](std::size_t count) {
+    std::unique_lock lock(mu);
+    return heard_cv.wait_for(lock, std::chrono::seconds(30), [&] { return heard.size() >= count; });
+  };
+  // LISTEN runs on the subscriber's thread: wait until a change of its own is heard.
+  bool first = false;
+  for (int i = 0; i < 300 && !first; ++i) {
+    ASSERT_TRUE(writer->CreateOperation({.kind = OperationKind::kPlan, .stack = "s"}).ok());
+    std::unique_lock lock(mu);
+    first = heard_cv.wait_for(lock, milliseconds(100), [&] { return !heard.empty(); });
+  }
+  ASSERT_TRUE(first);
+  {
+    std::lock_guard lock(mu);
+    heard.clear();
+  }
+  ASSERT_TRUE(elsewhere->CreateStack("x", {.spec_json = "{}"}).ok());
+  ASSERT_TRUE(elsewhere->UpsertEnvironment({.stack = "x", .env = "dev"}).ok());
+  ASSERT_TRUE(writer->CreateStack("demo", {.spec_json = "{}"}).ok());
+  ASSERT_TRUE(writer->UpsertEnvironment({.stack = "demo", .env = "dev"}).ok());
+  ASSERT_TRUE(wait_for(1));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard.front().kind, StoreChange::Kind::kEnvironment);
+  EXPECT_EQ(heard.front().stack, "demo");  // not the other schema's "x"
+  listening->Subscribe({});
 }
 
 }  // namespace
