@@ -69,6 +69,7 @@ Application::Application(ApplicationOptions options,
 
 Application::~Application() {
   Stop(std::chrono::steady_clock::time_point::max());
+  runner_->Stop();  // the work and the keeper call into members destroyed before the runner
 }
 
 core::Result<void> Application::Start() {
@@ -263,6 +264,9 @@ bool Application::Stop(std::chrono::steady_clock::time_point deadline) {
   const bool finished = runner_->Drain(deadline);
   if (!finished) {
     logger_.Warn("drain deadline passed with operations still running");
+  }
+  if (finished) {
+    runner_->Stop();  // its threads call into the service, which goes first on destruction
   }
   StopLeading();
   if (health_ != nullptr) {

@@ -83,13 +83,19 @@ OperationRunner::OperationRunner(store::OperationStore& store,
 }
 
 OperationRunner::~OperationRunner() {
+  Stop();
+}
+
+void OperationRunner::Stop() {
   Drain(std::chrono::steady_clock::time_point::max());
+  std::vector<std::thread> threads;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    threads = std::move(threads_);
   }
   wake_cv_.notify_all();
-  for (std::thread& t : threads_) {
+  for (std::thread& t : threads) {
     t.join();
   }
 }

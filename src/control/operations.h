@@ -97,7 +97,7 @@ class OperationRunner {
   OperationRunner(store::OperationStore& store,
                   core::Logger& logger,
                   OperationRunnerOptions options = {});
-  /// Drain (no deadline), then joins the threads.
+  /// Stop().
   ~OperationRunner();
   OperationRunner(const OperationRunner&) = delete;
   OperationRunner& operator=(const OperationRunner&) = delete;
@@ -129,6 +129,10 @@ class OperationRunner {
   /// passes. Queued operations stay queued, for another process or the next start. True when
   /// nothing runs here any more.
   bool Drain(std::chrono::steady_clock::time_point deadline);
+
+  /// Drain (no deadline), then ends the workers and the keeper: after it returns, no work and no
+  /// Abandoned callback runs. Idempotent.
+  void Stop();
 
   /// Blocks until nothing runs here and the workers found nothing to claim since the last
   /// submit or end, or `deadline` passes; keeps claiming (unlike Drain). True when idle in time.
