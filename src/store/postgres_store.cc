@@ -179,7 +179,6 @@ Result<std::string> PostgresStore::ServerOf(const std::string& url) {
   return server;
 }
 
-
 TimeMs PostgresStore::Now() {
   return ToTimeMs(clock_.Now());
 }
