@@ -14,6 +14,7 @@
 #include "control/application.h"
 #include "control/controller_backend.h"
 #include "core/diagnostic.h"
+#include "core/duration.h"
 #include "core/fs.h"
 #include "gitops/config.h"
 #include "http/curl_http_client.h"
@@ -21,6 +22,7 @@
 #include "server/config.h"
 #include "server/server.h"
 #include "spec/stack.h"
+#include "store/leadership.h"
 #include "store/location.h"
 
 namespace obsforge::app {
@@ -202,6 +204,23 @@ int RunServe(const ServeOptions& options, Io io) {
            << " processes cannot share a SQLite store; use store: postgresql://user@host/db\n";
     return kExitFailed;
   }
+  // How replicas share the work: their names, how long an operation's claim and the leadership
+  // last without renewal (OBSFORGE_OPERATION_LEASE, OBSFORGE_LEADER_TAKEOVER: durations).
+  const core::EnvLookup env = core::ProcessEnv();
+  std::string replica_id = env("OBSFORGE_REPLICA_ID").value_or(control::DefaultReplicaId());
+  std::chrono::milliseconds operation_lease{10000};
+  std::chrono::milliseconds takeover{10000};
+  for (auto [name, target] : {std::pair{"OBSFORGE_OPERATION_LEASE", &operation_lease},
+                              std::pair{"OBSFORGE_LEADER_TAKEOVER", &takeover}}) {
+    if (auto text = env(name)) {
+      auto parsed = core::ParseDuration(*text);
+      if (!parsed || parsed->count() < 100) {
+        io.err << name << ": \"" << *text << "\" is not a duration of at least 100ms (e.g. 10s)\n";
+        return kExitFailed;
+      }
+      *target = *parsed;
+    }
+  }
   core::Logger logger(io.err);
   core::SystemClock clock;
   std::filesystem::create_directories(resolved.data_dir);
@@ -210,8 +229,20 @@ int RunServe(const ServeOptions& options, Io io) {
     io.err << "cannot open the store: " << store.error().message << '\n';
     return kExitFailed;
   }
-  logger.Info("store opened",
-              {{"store", location->display}, {"replicas", std::to_string(settings.replicas)}});
+  logger.Info("store opened", {{"store", location->display},
+                               {"replicas", std::to_string(settings.replicas)},
+                               {"replica", replica_id}});
+  // On PostgreSQL any number of processes may share the store, so they elect a leader.
+  std::unique_ptr<store::PostgresLeadership> leadership;
+  if (location->kind == store::StoreLocation::Kind::kPostgres) {
+    auto created = store::PostgresLeadership::Create(
+        {.url = location->target, .name = replica_id, .takeover = takeover});
+    if (!created.ok()) {
+      io.err << "cannot take part in the leadership: " << created.error().message << '\n';
+      return kExitFailed;
+    }
+    leadership = std::move(*created);
+  }
   http::CurlHttpClient http;
   apply::ControllerOptions controller_options;
   controller_options.data_dir = resolved.data_dir;
@@ -237,7 +268,9 @@ int RunServe(const ServeOptions& options, Io io) {
   console::EventFeed health_events(events);
   // Continuous health and Slack: every environment applied through the server is watched.
   HealthWiring health(
-      {.defaults = {.stack_env = stack_env}}, **store, backend, http, clock, logger,
+      {.defaults = {.stack_env = stack_env},
+       .may_send = [&leadership] { return !leadership || leadership->IsLeader(); }},
+      **store, backend, http, clock, logger,
       [&controller](const spec::StackSpec& stack, const std::string& env) {
         return controller.Urls(stack, env);
       },
@@ -247,6 +280,16 @@ int RunServe(const ServeOptions& options, Io io) {
     application_options.spec_rule = LocalRuntimeNeedsOneReplica(settings.replicas);
   }
   application_options.import_http = &http;  // POST /api/v1/import may read a Grafana
+  application_options.replica_id = replica_id;
+  application_options.operation_lease = operation_lease;
+  application_options.leadership = leadership.get();
+  // A replica that lost the leadership cannot run the leader's loops again: it ends, and its
+  // supervisor starts it again as a follower. The exit code says why.
+  std::atomic<bool> lost{false};
+  application_options.leadership_lost = [&lost] {
+    lost.store(true);
+    g_serve_stop.store(true);
+  };
   control::Application application(std::move(application_options), **store, backend, clock, logger,
                                    &health.runtime());
   trust = application.trust();
@@ -286,6 +329,10 @@ int RunServe(const ServeOptions& options, Io io) {
   controller.StopAll();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  if (lost.load()) {
+    io.err << "leadership lost: stopped so that a supervisor starts this replica again\n";
+    return kExitFailed;
+  }
   return kExitOk;
 }
 

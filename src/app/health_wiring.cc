@@ -28,7 +28,7 @@ HealthWiring::HealthWiring(HealthOptions options,
                            core::Logger& logger,
                            control::UrlsFunction urls,
                            health::TransitionSink* also)
-    : outbox_(store),
+    : outbox_(store, options.may_send),
       history_(store, logger),
       sinks_(SinkList(history_, also)),
       notifier_(options.notifier, outbox_, http, clock, logger),

@@ -20,6 +20,9 @@ struct HealthOptions {
   notify::NotifierOptions notifier;
   health::MonitorOptions monitor;
   control::HealthDefaults defaults;
+  /// Whether the Slack senders may send now (among several processes: only on the leader).
+  /// Empty: always.
+  std::function<bool()> may_send;
 };
 
 /// The concrete health parts `serve` and `up` share, wired once: the store's outbox under a

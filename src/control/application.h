@@ -1,11 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/backend.h"
@@ -22,6 +25,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "gitops/config.h"
+#include "store/leadership.h"
 #include "store/store.h"
 
 namespace obsforge::control {
@@ -31,6 +35,21 @@ struct ApplicationOptions {
   std::filesystem::path data_dir = "./var";  ///< files sent with specs, gitops caches
   std::filesystem::path content_dir = ".";   ///< where specs sent alone find their files
   int operation_workers = 4;                 ///< operations running at once
+  /// This process's name among the replicas sharing the store (claims, leadership); empty:
+  /// "<hostname>-<pid>-<random>".
+  std::string replica_id;
+  /// How long a claim on an operation holds without renewal (OperationRunnerOptions::lease).
+  std::chrono::milliseconds operation_lease{10000};
+  /// Which of the processes sharing the store runs the loops that must run once (not owned;
+  /// must outlive the application). Null: this process is the only one (SoleLeadership).
+  store::Leadership* leadership = nullptr;
+  /// Called (on the leadership's thread) when this process stops being the leader while it
+  /// runs; its leader loops are stopped already and cannot start again, so the caller should
+  /// end the process (a supervisor starts it again as a follower). May be empty.
+  std::function<void()> leadership_lost;
+  /// How often the leader of several processes looks for environments another process applied
+  /// or tore down, to probe what they run now.
+  std::chrono::milliseconds leader_resync{1000};
   /// The gitops sources; their caches go under data_dir/gitops.
   std::vector<gitops::SourceConfig> gitops;
   /// Resolves the gitops sources' secrets; empty: the process environment.
@@ -96,14 +115,19 @@ class Application {
   OperationRunner& operations() { return *runner_; }
   /// The clock the application reads "now" from.
   core::Clock& clock() { return clock_; }
+  /// Who leads the processes sharing the store.
+  const store::Leadership& leadership() const { return *leadership_; }
+  /// This process's name among them.
+  const std::string& replica_id() const { return runner_->owner(); }
 
   /// With trust options: refuses a content directory inside the data directory, loads the
   /// secrets keys and re-seals what a previous key sealed (kPrecondition for either, and
-  /// nothing starts). starts probing (with health),
-  /// recovers from a previous run (unfinished operations →
-  /// failed; local environments re-applied), watches the stored external environments, starts
-  /// the gitops sources and the retention pass. kNotFound naming a gitops secret reference that
-  /// cannot be resolved (what was started is stopped again). Idempotent.
+  /// nothing starts). Recovers from a previous run (StackService::Recover), starts running
+  /// operations, and takes part in the leadership: once this process leads, it probes (with
+  /// health) every stored external environment, and starts the gitops sources and the retention
+  /// pass. kNotFound naming a gitops secret reference that cannot be resolved when this process
+  /// leads at once (the sole process of its store: what was started is stopped again; among
+  /// several, the error is logged). Idempotent.
   core::Result<void> Start();
   /// Stops the gitops sources and the retention pass, refuses new operations and waits for
   /// those queued or running until `deadline` (still queued then: failed), then stops health.
@@ -133,6 +157,18 @@ class Application {
   std::unique_ptr<GitOpsService> gitops_;
   std::unique_ptr<Retention> retention_;
   std::unique_ptr<ImportService> importer_;
+  std::unique_ptr<store::Leadership> sole_;  // when options_.leadership is null
+  store::Leadership* leadership_;
+  // The loops only the leader runs: started once elected, stopped when leadership is lost or the
+  // application stops.
+  core::Result<void> StartLeading();
+  void StopLeading();
+  void ResyncLoop();
+  std::mutex leading_mu_;
+  std::condition_variable resync_cv_;
+  bool leading_ = false;
+  bool led_ = false;  // leading_ was true once: the loops cannot start again
+  std::thread resync_;
   bool started_ = false;
   bool stopped_ = false;
 };

@@ -39,6 +39,9 @@ core::Result<std::int64_t> StoreOutbox::Enqueue(const std::string& channel_key,
 
 core::Result<std::optional<notify::OutboxEntry>> StoreOutbox::NextDue(
     const std::string& channel_key, notify::TimeMs now) {
+  if (may_send_ && !may_send_()) {
+    return std::optional<notify::OutboxEntry>();
+  }
   // The store picks across channels; a sender needs its own channel's head, which is the
   // first pending message of that channel in id order.
   auto pending = store_.ListPendingOutbox(0);

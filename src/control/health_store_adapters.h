@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,14 +35,17 @@ class StoreTransitionSink final : public health::TransitionSink {
 /// maps to one store call, durable when it returns. Thread-safe as the store is.
 class StoreOutbox final : public notify::Outbox {
  public:
-  /// `store` must outlive the adapter.
-  explicit StoreOutbox(store::OutboxStore& store) : store_(store) {}
+  /// `store` must outlive the adapter. With `may_send`, NextDue finds nothing while it returns
+  /// false (among several processes, only the leader sends).
+  explicit StoreOutbox(store::OutboxStore& store, std::function<bool()> may_send = {})
+      : store_(store), may_send_(std::move(may_send)) {}
 
   /// EnqueueOutbox.
   core::Result<std::int64_t> Enqueue(const std::string& channel_key,
                                      const std::string& payload_json,
                                      notify::TimeMs not_before) override;
-  /// The oldest pending message of `channel_key` (from ListPendingOutbox), when due.
+  /// The oldest pending message of `channel_key` (from ListPendingOutbox), when due and
+  /// `may_send` allows.
   core::Result<std::optional<notify::OutboxEntry>> NextDue(const std::string& channel_key,
                                                            notify::TimeMs now) override;
   /// MarkOutboxDelivered.
@@ -55,6 +59,7 @@ class StoreOutbox final : public notify::Outbox {
 
  private:
   store::OutboxStore& store_;
+  std::function<bool()> may_send_;
 };
 
 /// The store form of `transition`.

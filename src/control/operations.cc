@@ -1,7 +1,12 @@
 #include "control/operations.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <exception>
+#include <random>
+
+#include <unistd.h>
 
 namespace obsforge::control {
 namespace {
@@ -54,117 +59,172 @@ apply::StepCallback OperationContext::Callback() {
   return [this](const apply::Step& step) { OnStep(step); };
 }
 
+std::string DefaultReplicaId() {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) {
+    host[0] = '\0';
+  }
+  std::random_device random;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%06x", random() & 0xffffffU);
+  return std::string(host.data()) + "-" + std::to_string(::getpid()) + "-" + suffix;
+}
+
 OperationRunner::OperationRunner(store::OperationStore& store,
                                  core::Logger& logger,
                                  OperationRunnerOptions options)
-    : store_(store), logger_(logger) {
-  const int workers = options.workers > 0 ? options.workers : 1;
-  for (int i = 0; i < workers; ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+    : store_(store), logger_(logger), options_(std::move(options)) {
+  if (options_.owner.empty()) {
+    options_.owner = DefaultReplicaId();
   }
+  options_.workers = std::max(options_.workers, 1);
+  options_.lease = std::max(options_.lease, std::chrono::milliseconds(30));
+  options_.poll = std::max(options_.poll, std::chrono::milliseconds(1));
 }
 
 OperationRunner::~OperationRunner() {
+  Stop();
+}
+
+void OperationRunner::Stop() {
   Drain(std::chrono::steady_clock::time_point::max());
+  std::vector<std::thread> threads;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    threads = std::move(threads_);
   }
-  ready_cv_.notify_all();
-  for (std::thread& t : workers_) {
+  wake_cv_.notify_all();
+  for (std::thread& t : threads) {
     t.join();
   }
 }
 
-core::Result<store::Operation> OperationRunner::Submit(const store::NewOperation& op,
-                                                       OperationWork work) {
-  auto created = SubmitCreated(
-      [&]() -> core::Result<std::vector<store::Operation>> {
-        auto one = store_.CreateOperation(op);
-        if (!one.ok()) {
-          return one.error();
-        }
-        return std::vector<store::Operation>{std::move(*one)};
-      },
-      [&](const store::Operation& /*op*/) { return std::move(work); });
-  if (!created.ok()) {
-    return created.error();
+void OperationRunner::Start(WorkOf work_of, Abandoned abandoned) {
+  std::lock_guard lock(mu_);
+  if (started_ || stopping_) {
+    return;
   }
-  return std::move(created->front());
+  started_ = true;
+  work_of_ = std::move(work_of);
+  abandoned_ = std::move(abandoned);
+  for (int i = 0; i < options_.workers; ++i) {
+    threads_.emplace_back([this] { WorkerLoop(); });
+  }
+  threads_.emplace_back([this] { KeeperLoop(); });
 }
 
-core::Result<std::vector<store::Operation>> OperationRunner::SubmitCreated(const Creator& create,
-                                                                           const WorkOf& work_of) {
-  std::unique_lock lock(mu_);
-  if (draining_) {
-    return core::MakeError(core::ErrorCode::kUnavailable, "server is shutting down");
+core::Result<std::vector<store::Operation>> OperationRunner::SubmitCreated(const Creator& create) {
+  {
+    std::lock_guard lock(mu_);
+    if (draining_) {
+      return core::MakeError(core::ErrorCode::kUnavailable, "server is shutting down");
+    }
   }
-  // Created under the lock so that queue order equals creation (id) order.
   auto created = create();
-  if (!created.ok()) {
-    return created;
-  }
-  for (const store::Operation& op : *created) {
-    EnqueueLocked(Task{.op = op, .work = work_of(op)});
+  if (created.ok() && !created->empty()) {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    wake_cv_.notify_all();
   }
   return created;
 }
 
-void OperationRunner::EnqueueLocked(Task task) {
-  const Key key{task.op.stack, task.op.env};
-  queues_[key].push_back(std::move(task));
-  ++pending_;
-  if (!busy_[key] && queues_[key].size() == 1) {
-    busy_[key] = true;
-    ready_.push_back(key);
-    ready_cv_.notify_one();
-  }
+void OperationRunner::Wake() {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  wake_cv_.notify_all();
+}
+
+core::Result<std::vector<store::Operation>> OperationRunner::FailAbandoned(
+    const std::string& error) {
+  return store_.FailAbandonedOperations(options_.owner, error);
 }
 
 void OperationRunner::WorkerLoop() {
   std::unique_lock lock(mu_);
-  while (true) {
-    ready_cv_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
-    if (ready_.empty()) {
-      return;  // stopping with nothing left
+  while (!stopping_) {
+    if (draining_) {
+      wake_cv_.wait(lock, [this] { return stopping_; });
+      continue;
     }
-    const Key key = ready_.front();
-    ready_.pop_front();
-    // The task stays at the front of its queue while it runs; only this worker touches it.
-    Task& task = queues_[key].front();
+    const std::uint64_t generation = generation_;
+    ++claiming_;  // a claim in flight may take an operation: not idle until it says
     lock.unlock();
-    Run(task);
+    auto claimed = store_.ClaimNextOperation(options_.owner, options_.lease);
     lock.lock();
-    auto& queue = queues_[key];
-    queue.pop_front();
-    --pending_;
-    if (queue.empty()) {
-      queues_.erase(key);
-      busy_.erase(key);
-    } else {
-      ready_.push_back(key);
-      ready_cv_.notify_one();
-    }
+    --claiming_;
     idle_cv_.notify_all();
+    if (claimed.ok() && claimed->has_value()) {
+      ++running_;
+      lock.unlock();
+      Run(**claimed);
+      lock.lock();
+      --running_;
+      ++generation_;  // the next operation of its environment may start now
+      wake_cv_.notify_all();
+      idle_cv_.notify_all();
+      continue;
+    }
+    if (!claimed.ok()) {
+      lock.unlock();
+      logger_.Warn("cannot claim an operation", {{"error", claimed.error().message}});
+      lock.lock();
+    } else {
+      empty_seen_ = std::max(empty_seen_, generation);
+    }
+    // Woken by a submit or an end here; operations other processes queue are found by polling.
+    wake_cv_.wait_for(lock, options_.poll,
+                      [&] { return stopping_ || draining_ || generation_ != generation; });
   }
 }
 
-void OperationRunner::Run(Task& task) {
-  store::Operation& op = task.op;
-  auto running = store_.UpdateOperationState(op.id, {.state = store::OperationState::kRunning});
-  if (!running.ok()) {
-    // Superseded by a later change of the same environment (the store marked it when that
-    // change was queued), failed by Drain() at its deadline, or the database is gone: nothing
-    // to run.
-    auto now = store_.GetOperation(op.id);
-    if (now.ok() && now->state == store::OperationState::kSuperseded) {
-      logger_.Info("operation superseded", {{"op", op.id}, {"stack", op.stack}, {"env", op.env}});
-      return;
+void OperationRunner::KeeperLoop() {
+  const auto renew_every = options_.lease / 3;
+  const auto reap_every = std::max(options_.poll, options_.lease / 2);
+  auto next_reap = std::chrono::steady_clock::now();
+  auto renewed = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    const bool working = running_ > 0;
+    lock.unlock();
+    const auto now = std::chrono::steady_clock::now();
+    if (working) {
+      if (auto renew = store_.RenewLeases(options_.owner, options_.lease); renew.ok()) {
+        renewed = now;
+      } else if (now - renewed > options_.lease) {
+        // Another process may take these operations as abandoned now; the work goes on, but its
+        // outcome will be refused (the store ended the operation already).
+        logger_.Error("operation claims not renewed within their lease",
+                      {{"owner", options_.owner}, {"error", renew.error().message}});
+      }
+    } else {
+      renewed = now;
     }
-    logger_.Warn("operation not started", {{"op", op.id}, {"error", running.error().message}});
-    return;
+    if (now >= next_reap) {
+      next_reap = now + reap_every;
+      auto failed = FailAbandoned("interrupted: the replica " +
+                                  std::string("that claimed it stopped renewing its claim"));
+      if (!failed.ok()) {
+        logger_.Warn("cannot look for abandoned operations", {{"error", failed.error().message}});
+      } else if (!failed->empty()) {
+        for (const store::Operation& op : *failed) {
+          logger_.Warn("abandoned operation failed",
+                       {{"op", op.id}, {"owner", op.owner}, {"stack", op.stack}, {"env", op.env}});
+        }
+        if (abandoned_) {
+          abandoned_(*failed);
+        }
+      }
+    }
+    lock.lock();
+    wake_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(renew_every, reap_every),
+                      [this] { return stopping_; });
   }
-  op = *running;
+}
+
+void OperationRunner::Run(const store::Operation& claimed) {
+  const store::Operation& op = claimed;
   const auto started = std::chrono::steady_clock::now();
   OperationOutcome outcome;
   try {
@@ -174,7 +234,7 @@ void OperationRunner::Run(Task& task) {
         observer->OnStep(op, step);
       }
     });
-    outcome = task.work(context);
+    outcome = work_of_ ? work_of_(op)(context) : OperationOutcome{};
   } catch (const std::exception& e) {
     outcome = {.state = store::OperationState::kFailed, .error = e.what()};
   }
@@ -203,43 +263,25 @@ void OperationRunner::Run(Task& task) {
 
 bool OperationRunner::WaitIdle(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
-  return idle_cv_.wait_until(lock, deadline, [this] { return pending_ == 0; });
+  return idle_cv_.wait_until(lock, deadline, [this] {
+    return running_ == 0 && claiming_ == 0 && empty_seen_ >= generation_;
+  });
 }
 
 bool OperationRunner::Drain(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
   draining_ = true;
-  bool done = true;
+  wake_cv_.notify_all();
   if (deadline == std::chrono::steady_clock::time_point::max()) {
-    idle_cv_.wait(lock, [this] { return pending_ == 0; });
-  } else {
-    done = idle_cv_.wait_until(lock, deadline, [this] { return pending_ == 0; });
-  }
-  if (done) {
+    idle_cv_.wait(lock, [this] { return running_ == 0 && claiming_ == 0; });
     return true;
   }
-  // Fail what has not started; running work keeps going (it cannot be interrupted safely).
-  for (auto& [key, queue] : queues_) {
-    for (std::size_t i = busy_[key] ? 1 : 0; i < queue.size(); ++i) {
-      (void)store_.UpdateOperationState(queue[i].op.id, {.state = store::OperationState::kFailed,
-                                                         .error = "server shutting down"});
-    }
-  }
-  return false;
-}
-
-void OperationRunner::WaitForOthers(const std::string& stack, const std::string& self_env) {
-  std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] {
-    return std::none_of(queues_.begin(), queues_.end(), [&](const auto& entry) {
-      return entry.first.first == stack && entry.first.second != self_env && !entry.second.empty();
-    });
-  });
+  return idle_cv_.wait_until(lock, deadline, [this] { return running_ == 0 && claiming_ == 0; });
 }
 
 int OperationRunner::pending() const {
   std::lock_guard lock(mu_);
-  return pending_;
+  return running_;
 }
 
 void OperationRunner::AddObserver(OperationObserver& observer) {

@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -10,7 +10,6 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "apply/transaction.h"
@@ -66,57 +65,83 @@ class OperationContext {
 /// operation with the exception's text).
 using OperationWork = std::function<OperationOutcome(OperationContext&)>;
 
+/// "<hostname>-<pid>-<random>": a name for this process unique among the processes sharing a
+/// store, telling an operator which host and process it is.
+std::string DefaultReplicaId();
+
 /// Options of an OperationRunner.
 struct OperationRunnerOptions {
-  int workers = 4;  ///< operations running at once, across all environments
+  int workers = 4;  ///< operations running at once in this process
+  /// This process's name in the claims it makes (store::Operation::owner): unique among the
+  /// processes sharing the store. Empty: "<hostname>-<pid>-<random>".
+  std::string owner;
+  /// How long a claim holds without renewal. The runner renews its claims every lease/3; a
+  /// claim not renewed for this long is taken as abandoned by a gone process.
+  std::chrono::milliseconds lease{10000};
+  /// How often idle workers look for operations another process queued (a submit here wakes
+  /// them at once), and for abandoned claims (every lease/2 at most).
+  std::chrono::milliseconds poll{250};
 };
 
-/// Runs operations on a bounded pool of workers. Operations with the same (stack, env) key run
-/// one at a time in submission order; different keys run in parallel. Every state change is
-/// persisted through the OperationStore (queued → running → terminal), and every step and end is
-/// told to the observers. Thread-safe.
+/// Runs the operations of the store on a bounded pool of workers: each worker claims the next
+/// operation that may start (store::OperationStore::ClaimNextOperation: the oldest queued one
+/// whose environment is free; whichever process queued it), runs its work and records the
+/// outcome. So the operations of one (stack, env) run one at a time in creation order, across
+/// every process sharing the store, and different environments run in parallel. A keeper
+/// thread renews this runner's claims and fails the claims of processes that stopped renewing
+/// theirs (store::OperationStore::FailAbandonedOperations), handing them to the Abandoned
+/// callback. Every step and end is told to the observers. Thread-safe.
 class OperationRunner {
  public:
-  /// `store` and `logger` must outlive the runner. Starts the workers.
+  /// `store` and `logger` must outlive the runner. Nothing runs before Start().
   OperationRunner(store::OperationStore& store,
                   core::Logger& logger,
                   OperationRunnerOptions options = {});
-  /// Drain(no deadline wait beyond running work), then joins the workers.
+  /// Stop().
   ~OperationRunner();
   OperationRunner(const OperationRunner&) = delete;
   OperationRunner& operator=(const OperationRunner&) = delete;
 
-  /// Creates the operation (queued) and schedules `work` behind earlier operations of the same
-  /// (stack, env). kUnavailable when the runner is draining; store errors as returned.
-  core::Result<store::Operation> Submit(const store::NewOperation& op, OperationWork work);
+  /// The work of an operation, chosen from its row alone (kind, stack, env, revision): any
+  /// process holding the store can run any operation.
+  using WorkOf = std::function<OperationWork(const store::Operation&)>;
+  /// Told about operations failed because the process that claimed them is gone.
+  using Abandoned = std::function<void(const std::vector<store::Operation>&)>;
+  /// Starts the workers (running `work_of(op)` for each operation claimed) and the keeper
+  /// (`abandoned` may be empty). Once; later calls do nothing.
+  void Start(WorkOf work_of, Abandoned abandoned);
 
   /// What SubmitCreated calls to write operations: returns them as the store created them.
   using Creator = std::function<core::Result<std::vector<store::Operation>>()>;
-  /// The work of an operation, chosen from its row alone (kind, stack, env, revision).
-  using WorkOf = std::function<OperationWork(const store::Operation&)>;
   /// Calls `create` (which writes queued operations to the store, typically with the spec
-  /// change they apply) and schedules `work_of(op)` for each operation it returns. `create`
-  /// runs under the runner's lock, so the operations of one (stack, env) run in the order the
-  /// store numbered them however many threads submit at once. kUnavailable when draining;
-  /// `create`'s error as returned.
-  core::Result<std::vector<store::Operation>> SubmitCreated(const Creator& create,
-                                                            const WorkOf& work_of);
+  /// change they apply) and wakes the workers. kUnavailable when draining; `create`'s error as
+  /// returned.
+  core::Result<std::vector<store::Operation>> SubmitCreated(const Creator& create);
 
-  /// Stops accepting operations and waits until every submitted one has finished or `deadline`
-  /// passes. Operations still queued at the deadline are marked failed ("server shutting down").
-  /// Returns true when everything finished in time.
+  /// Makes idle workers look for operations at once (another process queued or ended one).
+  void Wake();
+
+  /// Fails, with `error`, the running operations whose process is gone (see
+  /// store::OperationStore::FailAbandonedOperations) and returns them.
+  core::Result<std::vector<store::Operation>> FailAbandoned(const std::string& error);
+
+  /// Stops claiming and waits until the operations running here have finished or `deadline`
+  /// passes. Queued operations stay queued, for another process or the next start. True when
+  /// nothing runs here any more.
   bool Drain(std::chrono::steady_clock::time_point deadline);
 
-  /// Blocks until no operation of `stack` under another env than `self_env` is queued or
-  /// running: lets a stack-wide operation (delete) wait for the environments' operations.
-  void WaitForOthers(const std::string& stack, const std::string& self_env);
+  /// Drain (no deadline), then ends the workers and the keeper: after it returns, no work and no
+  /// Abandoned callback runs. Idempotent.
+  void Stop();
 
-  /// Blocks until no operation is queued or running, or `deadline` passes; keeps accepting
-  /// operations (unlike Drain). True when idle in time.
+  /// Blocks until nothing runs here and the workers found nothing to claim since the last
+  /// submit or end, or `deadline` passes; keeps claiming (unlike Drain). True when idle in time.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
 
-  /// Operations queued or running now.
+  /// Operations running in this process now.
   int pending() const;
+  /// This process's name in its claims.
+  const std::string& owner() const { return options_.owner; }
 
   /// Tells `observer` about every step and end from now on; it must outlive the runner or be
   /// removed first.
@@ -125,31 +150,28 @@ class OperationRunner {
   void RemoveObserver(OperationObserver& observer);
 
  private:
-  struct Task {
-    store::Operation op;
-    OperationWork work;
-  };
-  using Key = std::pair<std::string, std::string>;
-
   void WorkerLoop();
-  void Run(Task& task);
-  // Queues `task` behind the others of its key; mu_ held.
-  void EnqueueLocked(Task task);
+  void KeeperLoop();
+  void Run(const store::Operation& claimed);
 
   store::OperationStore& store_;
   core::Logger& logger_;
+  OperationRunnerOptions options_;
+  WorkOf work_of_;
+  Abandoned abandoned_;
   std::shared_mutex observers_mu_;  // shared while telling, exclusive to add or remove
   std::vector<OperationObserver*> observers_;
   mutable std::mutex mu_;
-  std::condition_variable ready_cv_;        // a key became ready, or stopping
-  std::condition_variable idle_cv_;         // a task finished
-  std::map<Key, std::deque<Task>> queues_;  // per key; front is running when key is busy
-  std::map<Key, bool> busy_;
-  std::deque<Key> ready_;  // keys with work and no running task
-  int pending_ = 0;
+  std::condition_variable wake_cv_;  // something to claim may have appeared, or stopping
+  std::condition_variable idle_cv_;  // an operation ended or a claim found nothing
+  std::uint64_t generation_ = 1;     // bumped by every submit and every end
+  std::uint64_t empty_seen_ = 0;     // the generation at which a claim last found nothing
+  int running_ = 0;
+  int claiming_ = 0;  // claims in flight
+  bool started_ = false;
   bool draining_ = false;
   bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace obsforge::control

@@ -243,7 +243,7 @@ core::Result<std::vector<store::Operation>> StackService::Queue(
   // No ++env_generation_: that would rebuild every stack's cached view on every change. A
   // spec change moves its stack's revision (the cache's key); a pending row an apply adds for
   // an environment that had none shows once the view is older than status_max_age.
-  return runner_.SubmitCreated(create, [this](const store::Operation& op) { return WorkOf(op); });
+  return runner_.SubmitCreated(create);
 }
 
 core::Result<Submitted> StackService::QueueSpec(const std::string& name,
@@ -493,7 +493,7 @@ OperationWork StackService::TeardownWork(const std::string& name, const std::str
 
 OperationWork StackService::DeleteWork(const std::string& name) {
   return [this, name](OperationContext& ctx) -> OperationOutcome {
-    runner_.WaitForOthers(name, "");
+    // Its claim waited for every earlier operation of the stack (store::ClaimNextOperation).
     auto envs = store_.ListEnvironments(name);
     if (!envs.ok()) {
       return {.state = OperationState::kFailed, .error = envs.error().message};
@@ -686,8 +686,7 @@ core::Result<store::Operation> StackService::Operation(const std::string& id) {
   return store_.GetOperation(id);
 }
 
-void StackService::CloseInterrupted(const store::Operation& op) {
-  constexpr const char* kInterrupted = "interrupted by restart";
+void StackService::CloseInterrupted(const store::Operation& op, const std::string& reason) {
   // Steps first: when this is cut short the operation is still unfinished, and the next start
   // closes what is left.
   if (auto full = store_.GetOperation(op.id); full.ok()) {
@@ -697,11 +696,9 @@ void StackService::CloseInterrupted(const store::Operation& op) {
       }
       const auto closed = step.state == store::StepState::kPending ? store::StepState::kSkipped
                                                                    : store::StepState::kFailed;
-      (void)store_.UpdateStep(op.id, step.index, closed, kInterrupted);
+      (void)store_.UpdateStep(op.id, step.index, closed, reason);
     }
   }
-  (void)store_.UpdateOperationState(op.id,
-                                    {.state = OperationState::kFailed, .error = kInterrupted});
 }
 
 bool StackService::RunsHere(const std::string& name,
@@ -718,24 +715,70 @@ bool StackService::RunsHere(const std::string& name,
   }
 }
 
+void StackService::StartWork() {
+  runner_.Start(
+      [this](const store::Operation& op) { return WorkOf(op); },
+      [this](const std::vector<store::Operation>& abandoned) {
+        auto queued = Reconcile(abandoned,
+                                "interrupted: the replica that claimed it "
+                                "stopped renewing its claim");
+        if (!queued.ok()) {
+          logger_.Error("cannot recover abandoned operations", {{"error", queued.error().message}});
+        }
+      });
+}
+
 core::Result<int> StackService::Recover() {
+  constexpr const char* kInterrupted = "interrupted by restart";
+  auto abandoned = runner_.FailAbandoned(kInterrupted);
+  if (!abandoned.ok()) {
+    return abandoned.error();
+  }
+  auto queued = Reconcile(*abandoned, kInterrupted, true);
+  // A delete cut short after the stack left the store leaves its files behind.
+  std::set<std::string> stored;
+  if (auto stacks = store_.ListStacks(); stacks.ok()) {
+    for (const store::Stack& stack : *stacks) {
+      stored.insert(stack.name);
+    }
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(options_.data_dir / "content", ec)) {
+      if (entry.is_directory() && !stored.contains(entry.path().filename().string())) {
+        std::filesystem::remove_all(entry.path(), ec);
+      }
+    }
+  }
+  return queued;
+}
+
+core::Result<int> StackService::Reconcile(const std::vector<store::Operation>& interrupted_ops,
+                                          const std::string& reason,
+                                          bool at_start) {
+  std::set<std::pair<std::string, std::string>> interrupted;
+  for (const store::Operation& op : interrupted_ops) {
+    CloseInterrupted(op, reason);
+    interrupted.emplace(op.stack, op.env);
+  }
+  // Environments with an operation still to run or running (another replica's, or queued
+  // before a restart): that operation brings them where they belong.
   auto unfinished = store_.ListUnfinishedOperations();
   if (!unfinished.ok()) {
     return unfinished.error();
   }
-  std::set<std::pair<std::string, std::string>> interrupted;
+  std::set<std::pair<std::string, std::string>> busy;
   for (const store::Operation& op : *unfinished) {
-    CloseInterrupted(op);
-    interrupted.emplace(op.stack, op.env);
+    busy.emplace(op.stack, op.env);
   }
   auto stacks = store_.ListStacks();
   if (!stacks.ok()) {
     return stacks.error();
   }
   int queued = 0;
-  std::set<std::string> stored;
   for (const store::Stack& stack : *stacks) {
-    stored.insert(stack.name);
+    if (busy.contains({stack.name, ""})) {
+      continue;  // a delete is on its way
+    }
     auto envs = store_.ListEnvironments(stack.name);
     auto head = Load(stack.name, stack.spec_json, stack.spec_hash);
     if (!envs.ok()) {
@@ -743,18 +786,24 @@ core::Result<int> StackService::Recover() {
     }
     std::vector<store::NewOperation> ops;
     for (const store::EnvironmentState& e : *envs) {
+      if (busy.contains({stack.name, e.env})) {
+        continue;
+      }
       if (head.ok() && !HasEnv(head->stack, e.env)) {
-        ops.push_back({.kind = OperationKind::kTeardown,
-                       .stack = stack.name,
-                       .env = e.env,
-                       .revision = stack.revision,
-                       .actor = "obsforge"});
+        if (at_start) {
+          ops.push_back({.kind = OperationKind::kTeardown,
+                         .stack = stack.name,
+                         .env = e.env,
+                         .revision = stack.revision,
+                         .actor = "obsforge"});
+        }
         continue;
       }
       const std::int64_t target = e.last_good_revision > 0 ? e.last_good_revision : stack.revision;
       const bool touched = interrupted.contains({stack.name, e.env}) ||
-                           interrupted.contains({stack.name, ""}) || e.state == "pending";
-      if (!touched && !RunsHere(stack.name, e.env, target)) {
+                           interrupted.contains({stack.name, ""}) ||
+                           (at_start && e.state == "pending");
+      if (!touched && !(at_start && RunsHere(stack.name, e.env, target))) {
         continue;
       }
       ops.push_back({.kind = OperationKind::kApply,
@@ -773,13 +822,6 @@ core::Result<int> StackService::Recover() {
       continue;
     }
     queued += static_cast<int>(created->size());
-  }
-  // A delete cut short after the stack left the store leaves its files behind.
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir / "content", ec)) {
-    if (entry.is_directory() && !stored.contains(entry.path().filename().string())) {
-      std::filesystem::remove_all(entry.path(), ec);
-    }
   }
   return queued;
 }

@@ -184,16 +184,26 @@ class StackService {
                                    const std::vector<std::string>& apply_envs,
                                    const std::vector<std::string>& plan_envs);
 
-  /// After a restart, reconciles every environment: each unfinished operation is failed
-  /// ("interrupted by restart") with its unfinished steps closed (running ones failed, pending
-  /// ones skipped); then an apply (actor "obsforge") of the last good revision — the head when
-  /// there is none — is queued for every environment that an interrupted operation touched,
-  /// that was left pending, or whose components run here (`local` runtime: they stopped with
-  /// the process); an environment that left the spec is torn down. Files of stacks no longer
-  /// stored are removed. Returns the operations queued.
-  ///
-  /// Every unfinished operation is taken as this process's: with several processes on one
-  /// store, only operations whose owner is gone may be failed here.
+  /// Forgets every cached view (another process wrote an environment state): the next Get()
+  /// reads the store.
+  void InvalidateViews() { ++env_generation_; }
+
+  /// Starts running operations: the runner's workers claim them and run the work their row
+  /// names; operations abandoned by a gone replica are reconciled as Recover() does for the
+  /// interrupted ones (an apply of the environment's last good revision queued), without the
+  /// restart-only parts. Once, after Recover().
+  void StartWork();
+
+  /// At start, reconciles every environment: each operation left running by a process that is
+  /// gone (on SQLite: any earlier run; on PostgreSQL: a replica whose claim's lease ran out,
+  /// never a live one's) is failed ("interrupted by restart") with its unfinished steps closed
+  /// (running ones failed, pending ones skipped). Queued operations stay queued: their rows say
+  /// what to do, and they run. Then an apply (actor "obsforge") of the last good revision — the
+  /// head when there is none — is queued for every environment with no operation queued or
+  /// running that an interrupted operation touched, that was left pending, or whose components
+  /// run here (`local` runtime: they stopped with the process); an environment that left the
+  /// spec is torn down. Files of stacks no longer stored are removed. Returns the operations
+  /// queued.
   core::Result<int> Recover();
 
   /// How the apply operation `op` ended (create, update, apply, rollback, sync); nullopt for
@@ -240,8 +250,13 @@ class StackService {
                                   const spec::StackSpec& stack,
                                   const std::string& actor,
                                   std::vector<store::NewOperation>& ops);
-  // Closes every unfinished step of `op` and fails it ("interrupted by restart").
-  void CloseInterrupted(const store::Operation& op);
+  // Closes every unfinished step of `op` (failed already) with `reason`.
+  void CloseInterrupted(const store::Operation& op, const std::string& reason);
+  // Closes the steps of `interrupted` (failed already) and queues the applies that bring
+  // their environments back (see Recover(); `at_start` adds the restart-only parts).
+  core::Result<int> Reconcile(const std::vector<store::Operation>& interrupted,
+                              const std::string& reason,
+                              bool at_start = false);
   // Whether revision `revision` of `name` runs `env`'s components in this process's host
   // (the local runtime): a restart stopped them, so they must be applied again.
   bool RunsHere(const std::string& name, const std::string& env, std::int64_t revision);

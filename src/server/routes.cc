@@ -158,7 +158,12 @@ void RegisterRoutes(Router& router, const RouteDeps& deps) {
                 if (auto ready = app.Ready(); !ready.ok()) {
                   return ready.error();
                 }
-                return Reply::Json(200, {{"status", "ready"}});
+                // Which replica runs the loops that must run once ("" while none is known).
+                const store::Leadership& leadership = app.leadership();
+                return Reply::Json(200, {{"status", "ready"},
+                                         {"replica", app.replica_id()},
+                                         {"leader", leadership.Leader()},
+                                         {"leading", leadership.IsLeader()}});
               }});
   router.Add({.method = "GET",
               .path = "/metrics",

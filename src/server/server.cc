@@ -13,6 +13,7 @@
 #include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 
+#include "core/exposition.h"
 #include "server/adapter.h"
 #include "server/auth.h"
 #include "server/console_routes.h"
@@ -199,6 +200,16 @@ core::Result<int> Server::Start() {
   if (control::StackSecrets* secrets = app_.secrets(); secrets != nullptr) {
     RegisterSecretRoutes(*router_, *secrets);
   }
+  metrics_->AddCollector([&leadership = app_.leadership()] {
+    core::ExpositionWriter out;
+    out.Family("obsforge_leader", "gauge",
+               "1 on the replica that runs the loops that must run once, 0 elsewhere.");
+    out.Sample("obsforge_leader", {}, std::uint64_t{leadership.IsLeader() ? 1U : 0U});
+    out.Family("obsforge_leader_changes_total", "counter",
+               "Times this replica became or stopped being the leader.");
+    out.Sample("obsforge_leader_changes_total", {}, leadership.Changes());
+    return out.Take();
+  });
   if (control::HealthRuntime* health = app_.health(); health != nullptr) {
     RegisterHealthRoutes(*router_, app_);
     metrics_->AddCollector([health] { return health->monitor().MetricsText(); });

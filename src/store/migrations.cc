@@ -187,6 +187,17 @@ const std::vector<Migration>& SqliteMigrations() {
                     updated_at INTEGER NOT NULL,
                     PRIMARY KEY (stack, key)))",
            }},
+      // Which replica works on a running operation, and until when its claim holds unless it
+      // renews it: a claim whose lease ran out belongs to a replica that is gone.
+      {.version = 9,
+       .name = "operation claims",
+       .steps =
+           {
+               "ALTER TABLE operations ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+               "ALTER TABLE operations ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0",
+               "CREATE INDEX operations_queued ON operations(stack, env, seq) "
+               "WHERE state IN ('queued', 'running')",
+           }},
   };
   return kMigrations;
 }
@@ -349,6 +360,17 @@ const std::vector<Migration>& PostgresMigrations() {
                     key_id TEXT NOT NULL DEFAULT '',
                     updated_at BIGINT NOT NULL,
                     PRIMARY KEY (stack, key)))",
+           }},
+      // Which replica works on a running operation, and until when its claim holds unless it
+      // renews it: a claim whose lease ran out belongs to a replica that is gone.
+      {.version = 9,
+       .name = "operation claims",
+       .steps =
+           {
+               "ALTER TABLE operations ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+               "ALTER TABLE operations ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0",
+               "CREATE INDEX operations_queued ON operations(stack, env, seq) "
+               "WHERE state IN ('queued', 'running')",
            }},
   };
   return kMigrations;

@@ -143,6 +143,8 @@ class PgConnection {
   bool RollbackQuietly();
   /// The server's version as libpq reports it (150004 for 15.4).
   int server_version() const { return PQserverVersion(conn_); }
+  /// The libpq connection itself (to wait for notifications).
+  PGconn* native() { return conn_; }
 
  private:
   [[noreturn]] void Fail(PGresult* result);
@@ -200,6 +202,8 @@ class PgPool {
 
   /// user@host:port/db, for messages (never the password).
   const std::string& server() const { return server_; }
+  /// The parameters its connections are opened with.
+  const PgConnectParams& params() const { return params_; }
 
  private:
   // A connection borrowed for one call: idle, or newly opened when fewer than max are open.
@@ -261,6 +265,10 @@ class PgPool {
   int open_ = 0;  // connections that exist or are being opened
   std::vector<std::unique_ptr<PgConnection>> idle_;
 };
+
+/// Inside a transaction: tells the store's subscribers, once it commits, that operations
+/// changed (`stack` empty) or that an environment of `stack` did (see Store::Subscribe).
+void NotifyChange(PgConnection& c, const std::string& stack = "");
 
 /// Inside a write transaction: whether a delete of stack `name` is queued or running.
 bool DeletePending(PgConnection& c, const std::string& name);

@@ -1,3 +1,5 @@
+#include <chrono>
+#include <optional>
 #include <utility>
 
 #include "store/postgres_db.h"
@@ -81,6 +83,9 @@ Result<std::vector<Operation>> InsertOperations(PgConnection& c,
     }
     out.push_back(std::move(created));
   }
+  if (!out.empty()) {
+    NotifyChange(c);
+  }
   return out;
 }
 
@@ -132,6 +137,9 @@ Result<Operation> PostgresStore::UpdateOperationState(const std::string& id,
             "result_json = $5 WHERE id = $6",
             std::string(Name(op.state)), op.started_at, op.finished_at, op.error, op.result_json,
             id);
+        if (IsTerminal(op.state)) {
+          NotifyChange(c);  // the next operation of its environment may start
+        }
         return op;
       });
 }
@@ -217,6 +225,71 @@ Result<std::vector<Operation>> PostgresStore::ListUnfinishedOperations() {
                                   " FROM operations WHERE state IN ('queued', 'running') "
                                   "ORDER BY seq");
         return Result<std::vector<Operation>>(AllRows(r, OperationFromRow<PgRow>));
+      });
+}
+
+Result<std::optional<Operation>> PostgresStore::ClaimNextOperation(
+    const std::string& owner, std::chrono::milliseconds lease) {
+  const TimeMs now = Now();
+  return pool_->Write<std::optional<Operation>>(
+      "claim an operation", [&](PgConnection& c) -> Result<std::optional<Operation>> {
+        // SKIP LOCKED: replicas claiming at once take different operations instead of queueing
+        // behind one another's row locks.
+        const PgResult r = c.Exec(ClaimableSql() + " LIMIT 1 FOR UPDATE OF o SKIP LOCKED");
+        if (r.rows() == 0) {
+          return std::optional<Operation>();
+        }
+        Operation op = OperationFromRow(PgRow(r, 0));
+        // Claims of one stack take turns on its advisory lock (released at commit), and the
+        // way is checked again under it with a fresh snapshot: whatever the interleaving, two
+        // replicas never both start work on one environment.
+        c.Exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", kClaimLockClass, op.stack);
+        const PgResult earlier = c.Exec(
+            "SELECT 1 FROM operations p WHERE p.stack = $1 AND p.seq < (SELECT seq FROM "
+            "operations WHERE id = $2) AND p.state IN ('queued', 'running') AND (p.env = $3 OR "
+            "p.env = '' OR $3 = '') LIMIT 1",
+            op.stack, op.id, op.env);
+        if (earlier.rows() > 0) {
+          return std::optional<Operation>();
+        }
+        op.state = OperationState::kRunning;
+        op.started_at = op.started_at == 0 ? now : op.started_at;
+        op.owner = owner;
+        op.lease_until = now + lease.count();
+        c.Exec(
+            "UPDATE operations SET state = 'running', started_at = $1, owner = $2, "
+            "lease_until = $3 WHERE id = $4",
+            op.started_at, op.owner, op.lease_until, op.id);
+        return std::optional<Operation>(std::move(op));
+      });
+}
+
+Result<int> PostgresStore::RenewLeases(const std::string& owner, std::chrono::milliseconds lease) {
+  const TimeMs until = Now() + lease.count();
+  return pool_->Write<int>("renew operation leases", [&](PgConnection& c) -> Result<int> {
+    return static_cast<int>(
+        c.Exec("UPDATE operations SET lease_until = $1 WHERE owner = $2 AND state = 'running'",
+               until, owner)
+            .affected());
+  });
+}
+
+Result<std::vector<Operation>> PostgresStore::FailAbandonedOperations(const std::string& /*owner*/,
+                                                                      const std::string& error) {
+  const TimeMs now = Now();
+  return pool_->Write<std::vector<Operation>>(
+      "fail abandoned operations", [&](PgConnection& c) -> Result<std::vector<Operation>> {
+        // Several replicas may look at once: SKIP LOCKED hands each expired claim to one.
+        const PgResult r = c.Exec(
+            "UPDATE operations SET state = 'failed', finished_at = $1, error = $2 WHERE seq IN "
+            "(SELECT seq FROM operations WHERE state = 'running' AND lease_until < $1 FOR UPDATE "
+            "SKIP LOCKED) RETURNING " +
+                Columns("operations"),
+            now, error);
+        if (r.rows() > 0) {
+          NotifyChange(c);
+        }
+        return AllRows(r, OperationFromRow<PgRow>);
       });
 }
 

@@ -179,12 +179,6 @@ Result<std::string> PostgresStore::ServerOf(const std::string& url) {
   return server;
 }
 
-PostgresStore::PostgresStore(std::unique_ptr<PgPool> pool, core::Clock& clock)
-    : pool_(std::move(pool)), clock_(clock) {
-}
-
-PostgresStore::~PostgresStore() = default;
-
 TimeMs PostgresStore::Now() {
   return ToTimeMs(clock_.Now());
 }
@@ -371,6 +365,7 @@ Result<EnvironmentState> PostgresStore::UpsertEnvironment(const EnvironmentState
                stored.applied_revision, stored.last_good_revision, stored.bundle_hash,
                stored.last_good_bundle_hash, stored.state, stored.last_operation_id, stored.message,
                stored.updated_at);
+        NotifyChange(c, stored.stack);
         return stored;
       });
 }
@@ -411,6 +406,7 @@ Result<void> PostgresStore::DeleteEnvironment(const std::string& stack, const st
         }
         c.Exec("DELETE FROM health_events WHERE stack = $1 AND env = $2", stack, env);
         c.Exec("DELETE FROM provisioned_objects WHERE stack = $1 AND env = $2", stack, env);
+        NotifyChange(c, stack);
         return {};
       });
 }

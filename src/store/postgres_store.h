@@ -50,12 +50,18 @@ struct PostgresStoreOptions {
 ///    write);
 ///  - GetStack reads the database every time (another process may have written).
 ///
-/// Advisory locks taken (pg_advisory_lock(class, hashtext(current_schema()))): class
-/// kMigrationLockClass while migrating, so replicas starting together apply each migration once.
+/// Advisory locks taken: (kMigrationLockClass, hashtext(current_schema())) while migrating, so
+/// replicas starting together apply each migration once; (kClaimLockClass, hashtext(stack)) in
+/// the transaction claiming an operation of `stack`. PostgresLeadership takes
+/// kLeaderLockClass.
 class PostgresStore final : public Store {
  public:
   /// Advisory lock class held while migrations run ("obsf" + 0).
   static constexpr std::int32_t kMigrationLockClass = 0x6f627366;
+  /// Transaction advisory lock class of operation claims, per stack ("obsf" + 1).
+  static constexpr std::int32_t kClaimLockClass = 0x6f627367;
+  /// Session advisory lock class of the leader, per schema ("obsf" + 2).
+  static constexpr std::int32_t kLeaderLockClass = 0x6f627368;
 
   /// Connects to options.url and applies every migration the database lacks, each in its own
   /// transaction, all under the migration advisory lock. kInvalidSpec when the URL is malformed;
@@ -118,6 +124,11 @@ class PostgresStore final : public Store {
                                          const std::string& message) override;
   core::Result<std::vector<Operation>> ListOperations(const OperationQuery& query) override;
   core::Result<std::vector<Operation>> ListUnfinishedOperations() override;
+  core::Result<std::optional<Operation>> ClaimNextOperation(
+      const std::string& owner, std::chrono::milliseconds lease) override;
+  core::Result<int> RenewLeases(const std::string& owner, std::chrono::milliseconds lease) override;
+  core::Result<std::vector<Operation>> FailAbandonedOperations(const std::string& owner,
+                                                               const std::string& error) override;
 
   // HealthStore
   core::Result<std::int64_t> AppendHealthEvent(const HealthEvent& event) override;
@@ -169,13 +180,23 @@ class PostgresStore final : public Store {
   // Store
   /// kUnavailable when the server cannot be reached.
   core::Result<void> Ping() override;
+  /// Through LISTEN/NOTIFY on channel kChangesChannel (payload "<schema>\t<ops|env>\t<stack>"),
+  /// on a connection of its own; the writes notify in their transaction, so a change is heard
+  /// once committed.
+  void Subscribe(std::function<void(const StoreChange&)> on_change) override;
+
+  /// The NOTIFY channel of every obsforge schema of the database.
+  static constexpr const char* kChangesChannel = "obsforge_changes";
 
  private:
   PostgresStore(std::unique_ptr<PgPool> pool, core::Clock& clock);
   TimeMs Now();
 
+  class Listener;  // the LISTEN connection and its thread (postgres_listen.cc)
+
   std::unique_ptr<PgPool> pool_;
   core::Clock& clock_;
+  std::unique_ptr<Listener> listener_;
 };
 
 }  // namespace obsforge::store

@@ -93,7 +93,9 @@ Operation OperationFromRow(const Row& r) {
                    .started_at = r.Int("started_at"),
                    .finished_at = r.Int("finished_at"),
                    .error = r.Text("error"),
-                   .result_json = r.Text("result_json")};
+                   .result_json = r.Text("result_json"),
+                   .owner = r.Text("owner"),
+                   .lease_until = r.Int("lease_until")};
 }
 
 template <class Row>

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "store/tables.h"
+
 namespace obsforge::store {
 
 using core::ErrorCode;
@@ -64,6 +66,23 @@ core::Result<void> ApplyOperationUpdate(Operation& op, const OperationUpdate& up
     op.result_json = *update.result_json;
   }
   return {};
+}
+
+const std::string& ClaimableSql() {
+  static const std::string kSql = [] {
+    std::string columns;
+    for (const Column& c : StoredTable("operations").columns) {
+      columns += (columns.empty() ? "o." : ", o.") + c.name;
+    }
+    // Earlier operations of the stack in the way: those of the same environment, and every one
+    // when either is stack-wide (env ""). Ids follow commit order within a stack (the stack's
+    // row lock), so "earlier" is seq order.
+    return "SELECT " + columns +
+           " FROM operations o WHERE o.state = 'queued' AND NOT EXISTS (SELECT 1 FROM "
+           "operations p WHERE p.stack = o.stack AND p.seq < o.seq AND p.state IN ('queued', "
+           "'running') AND (p.env = o.env OR p.env = '' OR o.env = '')) ORDER BY o.seq";
+  }();
+  return kSql;
 }
 
 std::string StepName(const std::string& op_id, int index) {

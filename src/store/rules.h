@@ -39,6 +39,10 @@ core::Result<void> ApplyStepUpdate(OperationStep& step,
                                    const std::string& message,
                                    TimeMs now);
 
+/// The operations, aliased `o`, that may be claimed now (OperationStore::ClaimNextOperation),
+/// oldest first: "SELECT <columns> FROM operations o WHERE ... ORDER BY o.seq". Both dialects.
+const std::string& ClaimableSql();
+
 /// "step <index> of operation <op_id>", as messages name a step.
 std::string StepName(const std::string& op_id, int index);
 

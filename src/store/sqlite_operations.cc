@@ -1,3 +1,5 @@
+#include <chrono>
+#include <optional>
 #include <utility>
 
 #include "store/rows.h"
@@ -224,6 +226,64 @@ Result<std::vector<Operation>> SqliteStore::ListUnfinishedOperations() {
                                      "ORDER BY seq");
     return Result<std::vector<Operation>>(OperationsFrom(rs));
   });
+}
+
+Result<std::optional<Operation>> SqliteStore::ClaimNextOperation(const std::string& owner,
+                                                                 std::chrono::milliseconds lease) {
+  const TimeMs now = Now();
+  // One writer at a time: the write transaction alone makes the claim exclusive.
+  return db_->Write<std::optional<Operation>>(
+      "claim an operation", [&](Session& s) -> Result<std::optional<Operation>> {
+        auto rs = SqliteDb::Query(s, ClaimableSql() + " LIMIT 1");
+        if (!rs.moveFirst()) {
+          return std::optional<Operation>();
+        }
+        Operation op = OperationFromRow(SqliteRow(rs));
+        op.state = OperationState::kRunning;
+        op.started_at = op.started_at == 0 ? now : op.started_at;
+        op.owner = owner;
+        op.lease_until = now + lease.count();
+        SqliteDb::Exec(s,
+                       "UPDATE operations SET state = 'running', started_at = ?, owner = ?, "
+                       "lease_until = ? WHERE id = ?",
+                       op.started_at, op.owner, op.lease_until, op.id);
+        return std::optional<Operation>(std::move(op));
+      });
+}
+
+Result<int> SqliteStore::RenewLeases(const std::string& owner, std::chrono::milliseconds lease) {
+  const TimeMs until = Now() + lease.count();
+  return db_->Write<int>("renew operation leases", [&](Session& s) -> Result<int> {
+    SqliteDb::Exec(s, "UPDATE operations SET lease_until = ? WHERE owner = ? AND state = 'running'",
+                   until, owner);
+    auto rs = SqliteDb::Query(s, "SELECT changes() AS n");
+    rs.moveFirst();
+    return static_cast<int>(Int(rs, "n"));
+  });
+}
+
+Result<std::vector<Operation>> SqliteStore::FailAbandonedOperations(const std::string& owner,
+                                                                    const std::string& error) {
+  const TimeMs now = Now();
+  return db_->Write<std::vector<Operation>>(
+      "fail abandoned operations", [&](Session& s) -> Result<std::vector<Operation>> {
+        // Only this process opens the database: a running operation of another owner was left
+        // by an earlier run, whatever its lease says.
+        const std::string where = " WHERE state = 'running' AND (lease_until < ? OR owner <> ?)";
+        auto rs = SqliteDb::Query(
+            s, "SELECT " + Columns("operations") + " FROM operations" + where + " ORDER BY seq",
+            now, owner);
+        std::vector<Operation> ops = OperationsFrom(rs);
+        SqliteDb::Exec(s,
+                       "UPDATE operations SET state = 'failed', finished_at = ?, error = ?" + where,
+                       now, error, now, owner);
+        for (Operation& op : ops) {
+          op.state = OperationState::kFailed;
+          op.finished_at = now;
+          op.error = error;
+        }
+        return ops;
+      });
 }
 
 }  // namespace obsforge::store

@@ -100,6 +100,11 @@ class SqliteStore final : public Store {
                                          const std::string& message) override;
   core::Result<std::vector<Operation>> ListOperations(const OperationQuery& query) override;
   core::Result<std::vector<Operation>> ListUnfinishedOperations() override;
+  core::Result<std::optional<Operation>> ClaimNextOperation(
+      const std::string& owner, std::chrono::milliseconds lease) override;
+  core::Result<int> RenewLeases(const std::string& owner, std::chrono::milliseconds lease) override;
+  core::Result<std::vector<Operation>> FailAbandonedOperations(const std::string& owner,
+                                                               const std::string& error) override;
 
   // HealthStore
   core::Result<std::int64_t> AppendHealthEvent(const HealthEvent& event) override;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -139,6 +140,28 @@ class OperationStore {
   /// Every queued or running operation, oldest first, without steps: what a restarted server
   /// must resume or fail.
   virtual core::Result<std::vector<Operation>> ListUnfinishedOperations() = 0;
+
+  // Claims: each process sharing the store (a replica) works only on the operations it claimed,
+  // and holds each claim by renewing its lease while it works.
+
+  /// Claims for `owner` the oldest queued operation that may start now, i.e. no earlier
+  /// operation of the same stack and environment is queued or running (an operation of the
+  /// whole stack, env "", waits for every earlier one of the stack, and they for it). In one
+  /// transaction it becomes running (started_at stamped) with `owner` and lease_until = now +
+  /// `lease`; concurrent callers never claim the same operation, nor two of one (stack, env).
+  /// nullopt when none may start.
+  virtual core::Result<std::optional<Operation>> ClaimNextOperation(
+      const std::string& owner, std::chrono::milliseconds lease) = 0;
+  /// Sets lease_until = now + `lease` on every running operation `owner` holds; returns how
+  /// many.
+  virtual core::Result<int> RenewLeases(const std::string& owner,
+                                        std::chrono::milliseconds lease) = 0;
+  /// Fails, with `error` (finished_at stamped), every running operation whose owner is gone,
+  /// and returns them: each to exactly one caller. Gone means its lease ran out; on a store
+  /// only one process opens (SQLite) also any owner but `owner` (an earlier run of the
+  /// process).
+  virtual core::Result<std::vector<Operation>> FailAbandonedOperations(
+      const std::string& owner, const std::string& error) = 0;
 };
 
 /// History of health-check state changes.
@@ -277,6 +300,16 @@ class TableStore {
   virtual core::Result<std::vector<int>> AppliedMigrations() = 0;
 };
 
+/// A change committed to a store, as Store::Subscribe reports it.
+struct StoreChange {
+  enum class Kind : std::uint8_t {
+    kOperations,   ///< operations were queued, or one ended
+    kEnvironment,  ///< an environment state of `stack` was written or forgotten
+  };
+  Kind kind = Kind::kOperations;
+  std::string stack;  ///< kEnvironment: the stack; "" when any may have changed
+};
+
 /// Everything obsforge persists. Implementations are thread-safe (see the contract above).
 class Store : public StackStore,
               public EnvironmentStore,
@@ -292,6 +325,14 @@ class Store : public StackStore,
 
   /// ok when the database answers a trivial query (for /readyz); kInternal otherwise.
   virtual core::Result<void> Ping() = 0;
+
+  /// From now on, calls `on_change` (on a thread of the store's; it must be quick and must not
+  /// throw) for the changes any process sharing the database commits, its own included. After a
+  /// lost connection it reports kOperations and kEnvironment with stack "" (anything may have
+  /// changed meanwhile). An empty `on_change` unsubscribes: once this returns, no call to the
+  /// earlier one runs. A store that one process opens (SQLite) reports nothing: that process
+  /// knows its own changes.
+  virtual void Subscribe(std::function<void(const StoreChange&)> on_change) { (void)on_change; }
 };
 
 }  // namespace obsforge::store

@@ -169,6 +169,10 @@ struct Operation {
   std::string error;
   std::string result_json;           ///< e.g. the plan diff; "" when none
   std::vector<OperationStep> steps;  ///< filled by GetOperation only
+  /// The replica that claimed it (ClaimNextOperation); "" while queued.
+  std::string owner;
+  /// Until when the owner's claim holds unless renewed (RenewLeases); 0 while queued.
+  TimeMs lease_until = 0;
 };
 
 /// A stack as a spec change left it, with the operations queued in the same transaction.
