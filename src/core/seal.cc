@@ -1,6 +1,7 @@
 #include "core/seal.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 #include <stdexcept>
@@ -29,8 +30,15 @@ Cipher NewCipher() {
   return ctx;
 }
 
+// OpenSSL takes bytes as unsigned char; these are the only two places that view chars as such.
 const unsigned char* Bytes(std::string_view s) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char may alias unsigned char
   return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+unsigned char* MutableBytes(std::string& s) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char may alias unsigned char
+  return reinterpret_cast<unsigned char*>(s.data());
 }
 
 int Length(std::string_view s) {
@@ -49,8 +57,7 @@ std::string_view Trim(std::string_view text) {
 
 std::string Base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), Bytes(bytes), Length(bytes));
+  const int n = EVP_EncodeBlock(MutableBytes(out), Bytes(bytes), Length(bytes));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -61,13 +68,12 @@ std::optional<std::string> FromBase64(std::string_view text) {
     return std::nullopt;
   }
   std::string out(3 * text.size() / 4, '\0');
-  const int n =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), Bytes(text), Length(text));
+  const int n = EVP_DecodeBlock(MutableBytes(out), Bytes(text), Length(text));
   if (n < 0) {
     return std::nullopt;
   }
   // EVP_DecodeBlock counts padding as zero bytes: drop them.
-  std::size_t size = static_cast<std::size_t>(n);
+  auto size = static_cast<std::size_t>(n);
   for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) {
     --size;
   }
@@ -126,7 +132,7 @@ std::optional<SealKey> SealKey::Parse(std::string_view text) {
 
 std::string Seal(const SealKey& key, std::string_view plaintext, std::string_view context) {
   std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
-  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  auto* nonce = MutableBytes(out);
   Check(RAND_bytes(nonce, static_cast<int>(kNonceSize)), "random nonce");
   Cipher ctx = NewCipher();
   Check(EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce),
@@ -154,19 +160,20 @@ Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_v
   const auto* nonce = Bytes(*raw);
   const std::size_t size = raw->size() - kNonceSize - kTagSize;
   std::string plain(size, '\0');
+  // EVP_CTRL_GCM_SET_TAG takes a non-const pointer (it only reads it): give it a copy.
+  std::array<unsigned char, kTagSize> tag{};
+  std::copy_n(nonce + kNonceSize + size, kTagSize, tag.begin());
   Cipher ctx = NewCipher();
   int n = 0;
   int tail = 0;
   const bool opened =
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce) == 1 &&
       EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &n,
-                        nonce + kNonceSize, static_cast<int>(size)) == 1 &&
-      // EVP_CTRL_GCM_SET_TAG takes a non-const pointer but only reads it.
+      EVP_DecryptUpdate(ctx.get(), MutableBytes(plain), &n, nonce + kNonceSize,
+                        static_cast<int>(size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
-                          const_cast<unsigned char*>(nonce + kNonceSize + size)) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + n, &tail) ==
-          1;
+                          tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), MutableBytes(plain) + n, &tail) == 1;
   std::fill(raw->begin(), raw->end(), '\0');
   if (!opened) {
     std::fill(plain.begin(), plain.end(), '\0');

@@ -1,6 +1,7 @@
 #include "provision/grafana_client.h"
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "http/retrying_http_client.h"
@@ -13,7 +14,7 @@ namespace {
 using nlohmann::json;
 
 std::string Base64(const std::string& in) {
-  static constexpr char kAlphabet[] =
+  static constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   std::size_t i = 0;
