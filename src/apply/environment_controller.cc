@@ -6,6 +6,7 @@
 #include "apply/revisions.h"
 #include "core/diagnostic.h"
 #include "core/fs.h"
+#include "health/checks.h"
 #include "provision/file_ledger.h"
 #include "render/env.h"
 #include "render/render.h"
@@ -50,6 +51,34 @@ ApplyResult FailedRender(const core::InputError& e) {
   return result;
 }
 
+// One note per running component whose version is not the one the spec declares. A component
+// that does not answer (not started, unreachable) says nothing: there is nothing to compare.
+std::vector<std::string> VersionNotes(const spec::EnvironmentSpec& env,
+                                      const std::map<std::string, std::string>& urls,
+                                      http::HttpClient& http) {
+  std::vector<std::string> notes;
+  for (const auto& [component, declared] : spec::DeclaredVersions(env)) {
+    const auto url = urls.find(component);
+    if (url == urls.end()) {
+      continue;
+    }
+    auto probe = health::VersionProbeFor(component, url->second);
+    if (!probe) {
+      continue;
+    }
+    probe->request.timeout = std::chrono::milliseconds(2000);
+    probe->request.connect_timeout = std::chrono::milliseconds(1000);
+    const auto answer = http.Send(probe->request);
+    if (!answer.ok() || answer->status != 200) {
+      continue;
+    }
+    const std::string running = probe->read(*answer);
+    if (!health::VersionMatches(declared, running)) {
+      notes.push_back(component + ": " + health::VersionSkewMessage(declared, running));
+    }
+  }
+  return notes;
+}
 }  // namespace
 
 EnvironmentController::EnvironmentController(ControllerOptions options,
@@ -188,22 +217,29 @@ core::Result<Plan> EnvironmentController::PlanFor(const spec::StackSpec& stack,
     plan->objects.notes.push_back(std::move(note));
   }
   const auto target = ProvisionTargetFor(merged, (*runtime)->Provisioning());
-  if (!target.Any()) {
-    return plan;
+  if (target.Any()) {
+    auto ledger = OpenLedger(stack.name, env);
+    if (!ledger.ok()) {
+      plan->objects.notes.push_back("cannot plan objects: " + ledger.error().message);
+    } else {
+      // The runtime's notes above are kept: the provisioning plan replaces the objects part.
+      std::vector<std::string> notes = std::move(plan->objects.notes);
+      plan->objects = PlanProvision(target, bundle,
+                                    ProvisionContext{.http = http_,
+                                                     .clock = clock_,
+                                                     .env_lookup = EnvFor(stack.name),
+                                                     .logger = logger_,
+                                                     .ledger = **ledger,
+                                                     .owner = {.stack = stack.name, .env = env},
+                                                     .max_attempts = options_.provision_attempts});
+      notes.insert(notes.end(), std::make_move_iterator(plan->objects.notes.begin()),
+                   std::make_move_iterator(plan->objects.notes.end()));
+      plan->objects.notes = std::move(notes);
+    }
   }
-  auto ledger = OpenLedger(stack.name, env);
-  if (!ledger.ok()) {
-    plan->objects.notes.push_back("cannot plan objects: " + ledger.error().message);
-    return plan;
+  for (auto& note : VersionNotes(merged, (*runtime)->Urls(), http_)) {
+    plan->objects.notes.push_back(std::move(note));
   }
-  plan->objects = PlanProvision(target, bundle,
-                                ProvisionContext{.http = http_,
-                                                 .clock = clock_,
-                                                 .env_lookup = EnvFor(stack.name),
-                                                 .logger = logger_,
-                                                 .ledger = **ledger,
-                                                 .owner = {.stack = stack.name, .env = env},
-                                                 .max_attempts = options_.provision_attempts});
   return plan;
 }
 

@@ -73,7 +73,9 @@ class EnvironmentController {
 
   /// What an apply would change, against the revision applied now: files, and the API objects
   /// the provision step would create, update or delete (Grafana, Loki ruler). An upstream that
-  /// cannot be read makes a note in the plan ("grafana: cannot plan objects: ..."), not an error.
+  /// cannot be read makes a note in the plan ("grafana: cannot plan objects: ..."), not an error;
+  /// so does a running component whose version is not the one the spec declares ("loki: running
+  /// 2.9.9, the spec declares 3.0 ...").
   /// Throws core::InputError like Render(); I/O failures are kInternal.
   core::Result<Plan> PlanFor(const spec::StackSpec& stack,
                              const std::string& env,

@@ -323,6 +323,15 @@ std::map<std::string, std::string> ExternalRuntime::Urls() const {
       urls[component] = settings.url;
     }
   }
+  if (const auto tempo = env.runtime.components.find("tempo");
+      tempo != env.runtime.components.end()) {
+    if (!tempo->second.otlp_http_url.empty()) {
+      urls[kTempoOtlpHttp] = tempo->second.otlp_http_url;
+    }
+    if (!tempo->second.otlp_grpc_url.empty()) {
+      urls[kTempoOtlpGrpc] = tempo->second.otlp_grpc_url;
+    }
+  }
   return urls;
 }
 

@@ -183,6 +183,22 @@ std::map<std::string, std::string> LocalRuntime::Urls() const {
   std::map<std::string, std::string> urls;
   for (const auto& component : EnabledComponents()) {
     urls[component] = BaseUrl(component);
+    if (component != "tempo") {
+      continue;
+    }
+    nlohmann::json tempo;
+    {
+      std::lock_guard lock(mu_);
+      tempo = env_.merged.value(nlohmann::json::json_pointer("/spec/components/tempo"),
+                                nlohmann::json::object());
+    }
+    for (const auto& receiver : TempoReceivers(tempo)) {
+      if (receiver == "otlp_http") {
+        urls[kTempoOtlpHttp] = "http://127.0.0.1:" + std::to_string(ports_.at("otlp_http"));
+      } else if (receiver == "otlp_grpc") {
+        urls[kTempoOtlpGrpc] = "http://127.0.0.1:" + std::to_string(ports_.at("otlp_grpc"));
+      }
+    }
   }
   return urls;
 }

@@ -1,5 +1,7 @@
 #include "apply/local_commands.h"
 
+#include <algorithm>
+
 namespace obsforge::apply {
 namespace {
 
@@ -85,6 +87,28 @@ std::string ReadyUrl(std::string_view component, const PortMap& ports) {
     return base + "/";
   }
   return "";
+}
+
+std::vector<std::string> TempoReceivers(const nlohmann::json& tempo) {
+  std::vector<std::string> out;
+  const auto it = tempo.is_object() ? tempo.find("receivers") : tempo.end();
+  if (!tempo.is_object() || it == tempo.end() || !it->is_array()) {
+    return {"otlp_grpc", "otlp_http"};
+  }
+  for (const auto& r : *it) {
+    if (r.is_string()) {
+      out.push_back(r.get<std::string>());
+    }
+  }
+  return out;
+}
+
+std::chrono::milliseconds StopTimeout(std::string_view component,
+                                      std::chrono::milliseconds fallback) {
+  if (component == "tempo") {
+    return std::max(fallback, std::chrono::milliseconds(35000));
+  }
+  return fallback;
 }
 
 }  // namespace obsforge::apply

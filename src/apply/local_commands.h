@@ -1,9 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "apply/ports.h"
 
@@ -48,5 +51,15 @@ std::string ReadyUrl(std::string_view component, const PortMap& ports);
 
 /// `http://127.0.0.1:<port>` of `component`'s main port (see MainPortName). "" if unknown.
 std::string LoopbackBaseUrl(std::string_view component, const PortMap& ports);
+
+/// The receivers a Tempo spec (`components.tempo`) turns on: its `receivers` list, or the
+/// template's default (otlp_grpc and otlp_http) when it has none. Pure.
+std::vector<std::string> TempoReceivers(const nlohmann::json& tempo);
+
+/// How long the supervisor waits between SIGTERM and SIGKILL for `component`: `fallback`, except
+/// Tempo, which gets at least 35 s because Tempo 2.2 to 2.4 sleep 30 s in their receiver shim
+/// before they shut down (a shorter wait always ends in SIGKILL). Pure.
+std::chrono::milliseconds StopTimeout(std::string_view component,
+                                      std::chrono::milliseconds fallback);
 
 }  // namespace obsforge::apply

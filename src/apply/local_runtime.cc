@@ -136,6 +136,7 @@ core::Result<void> LocalRuntime::Start(const std::string& component) {
       .working_dir = layout.component_dir,
       .log_file = layout.log_file,
       .log_max_bytes = options_.log_max_bytes,
+      .stop_timeout = StopTimeout(component, options_.supervisor.stop_timeout),
   };
   return supervisor_.Start(std::move(spec));
 }

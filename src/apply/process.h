@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +27,8 @@ struct ProcessSpec {
   std::size_t log_max_bytes = kDefaultLogMaxBytes;
   /// Added to (or replacing in) the parent's environment.
   std::vector<std::pair<std::string, std::string>> env;
+  /// Supervisor: SIGTERM -> SIGKILL for this process; nullopt: SupervisorOptions::stop_timeout.
+  std::optional<std::chrono::milliseconds> stop_timeout;
 };
 
 /// An append-only log file bounded in size: a write that would take the file over `max_bytes`

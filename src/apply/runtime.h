@@ -77,6 +77,10 @@ struct RuntimeStatus {
 /// runtime type; everything else goes through this interface, so another runtime (e.g.
 /// Kubernetes) is one more implementation and one more case in the factory.
 ///
+/// Keys of Runtime::Urls() for Tempo's OTLP/HTTP and OTLP/gRPC receivers.
+inline constexpr const char* kTempoOtlpHttp = "tempo_otlp_http";
+inline constexpr const char* kTempoOtlpGrpc = "tempo_otlp_grpc";
+
 /// Implementations are thread-safe; Apply() calls of one environment are serialized by the
 /// caller (EnvironmentController).
 class Runtime {
@@ -111,7 +115,9 @@ class Runtime {
 
   /// A state per component, in spec::ComponentNames() order.
   virtual std::vector<ComponentStatus> Status() const = 0;
-  /// Base URL of each component the runtime knows one for.
+  /// Base URL of each component the runtime knows one for, by component name, plus Tempo's
+  /// OTLP receivers as kTempoOtlpHttp / kTempoOtlpGrpc when it has them (Tempo takes OTLP on
+  /// the receivers' own ports, never on its API port).
   virtual std::map<std::string, std::string> Urls() const = 0;
   /// What a plan of `bundle` should say beyond the file diffs (e.g. files in the way that
   /// obsforge did not write). Reads only; never throws. None by default.

@@ -18,8 +18,8 @@ struct Supervisor::Command {
   enum class Kind { kStart, kStop };
   Kind kind = Kind::kStart;
   std::string name;
-  std::optional<ProcessSpec> spec;  // kStart: nullopt = the kept spec
-  std::chrono::milliseconds timeout{0};
+  std::optional<ProcessSpec> spec;                   // kStart: nullopt = the kept spec
+  std::optional<std::chrono::milliseconds> timeout;  // kStop: nullopt = the process's own
   std::promise<core::Result<void>> done;
 };
 
@@ -124,7 +124,7 @@ core::Result<void> Supervisor::Stop(const std::string& name,
   auto command = std::make_shared<Command>();
   command->kind = Command::Kind::kStop;
   command->name = name;
-  command->timeout = timeout.value_or(options_.stop_timeout);
+  command->timeout = timeout;
   return Submit(std::move(command));
 }
 
@@ -149,7 +149,6 @@ void Supervisor::StopAll() {
       auto command = std::make_shared<Command>();
       command->kind = Command::Kind::kStop;
       command->name = name;
-      command->timeout = options_.stop_timeout;
       pending.push_back(command->done.get_future());
       commands_.push_back(std::move(command));
     }
@@ -295,13 +294,17 @@ void Supervisor::HandleCommand(const std::shared_ptr<Command>& pending) {
     return;
   }
   Entry& entry = *it->second;
+  // Some processes take long on SIGTERM by design (Tempo 2.2–2.4 sleep 30 s first): each spec
+  // may carry its own wait.
+  const auto timeout = command.timeout.value_or(
+      entry.spec && entry.spec->stop_timeout ? *entry.spec->stop_timeout : options_.stop_timeout);
   switch (entry.state.phase) {
     case ProcessPhase::kRunning:
-      BeginStop(entry, command.timeout);
+      BeginStop(entry, timeout);
       entry.stop_waiters.push_back(pending);
       return;
     case ProcessPhase::kStopping:
-      entry.kill_deadline = std::min(entry.kill_deadline, clock_.Monotonic() + command.timeout);
+      entry.kill_deadline = std::min(entry.kill_deadline, clock_.Monotonic() + timeout);
       entry.stop_waiters.push_back(pending);
       return;
     case ProcessPhase::kRestarting:

@@ -51,7 +51,7 @@ struct ProcessState {
 
 /// Timing of a Supervisor. Durations are measured on the injected Clock except `poll_interval`.
 struct SupervisorOptions {
-  std::chrono::milliseconds stop_timeout{10000};    ///< SIGTERM -> SIGKILL
+  std::chrono::milliseconds stop_timeout{10000};    ///< SIGTERM -> SIGKILL (unless the spec says)
   std::chrono::milliseconds backoff_initial{1000};  ///< delay before the first restart
   std::chrono::milliseconds backoff_max{30000};     ///< cap of the doubling delay
   std::chrono::milliseconds stable_after{60000};    ///< a run this long resets the backoff
@@ -87,9 +87,9 @@ class Supervisor {
   /// when it cannot start (state kStopped with `reason` set; no automatic retry).
   core::Result<void> Start(ProcessSpec spec);
 
-  /// Stops `name`: SIGTERM to its process group, SIGKILL after `timeout` (default
-  /// options.stop_timeout), and returns once it has been reaped. Ok when it is not running;
-  /// kNotFound when the name was never started.
+  /// Stops `name`: SIGTERM to its process group, SIGKILL after `timeout` (default: its spec's
+  /// stop_timeout, else options.stop_timeout), and returns once it has been reaped. Ok when it is
+  /// not running; kNotFound when the name was never started.
   core::Result<void> Stop(const std::string& name,
                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
@@ -97,7 +97,8 @@ class Supervisor {
   /// backoff. kNotFound when the name was never started.
   core::Result<void> Restart(const std::string& name);
 
-  /// Stops every process (in parallel) and returns when all are reaped.
+  /// Stops every process (in parallel, each with its own stop timeout) and returns when all are
+  /// reaped.
   void StopAll();
 
   /// Records that `name` cannot run (state kUnavailable with `reason`), so it is reported rather

@@ -1,5 +1,7 @@
 #include "control/health_watcher.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 #include <vector>
@@ -70,6 +72,10 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
     if (auto it = notify.find("flap_window"); it != notify.end() && it->is_string()) {
       watch.flap_window = core::ParseDuration(it->get<std::string>());  // "0s" turns damping off
     }
+    if (auto it = notify.find("recovery_after"); it != notify.end() && it->is_number_integer()) {
+      watch.recovery_after = static_cast<int>(
+          std::clamp<std::int64_t>(it->get<std::int64_t>(), 1, std::numeric_limits<int>::max()));
+    }
   }
   watch.failure_threshold = defaults.failure_threshold;
   if (auto it = section.find("failure_threshold"); it != section.end() && it->is_number_integer()) {
@@ -81,14 +87,14 @@ WatchSettings WatchFor(const spec::StackSpec& stack,
   e.alertmanager = Url(urls, "alertmanager");
   e.loki = Url(urls, "loki");
   e.tempo = Url(urls, "tempo");
+  e.tempo_otlp = Url(urls, apply::kTempoOtlpHttp);
   e.grafana = Url(urls, "grafana");
   if (const std::string otelcol = Url(urls, "otel_collector"); !otelcol.empty()) {
     e.otelcol_health = otelcol + "/";
   }
+  e.loki_tenant = spec::LokiTenant(merged);
+  e.versions = spec::DeclaredVersions(merged);
   const auto& runtime = merged.runtime.components;
-  if (auto it = runtime.find("loki"); it != runtime.end()) {
-    e.loki_tenant = it->second.tenant;
-  }
   if (auto it = runtime.find("grafana"); it != runtime.end() && it->second.token) {
     if (auto token = core::ResolveSecret(*it->second.token, defaults.For(stack.name)); token.ok()) {
       e.grafana_token = *token;

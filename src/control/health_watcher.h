@@ -47,11 +47,13 @@ struct WatchSettings {
 };
 
 /// The watch of `env` of `stack` from the merged spec's `health:` section (interval, timeout,
-/// failure_threshold, canaries, notify.flap_window, slack.webhook, slack.channel; durations as in
-/// the spec, e.g. "200ms", "1m30s") and `urls` (components without a URL get no checks;
-/// otel_collector's URL is its health_check extension). The Grafana token comes from the runtime's
-/// `grafana.token` (unresolvable: no datasource checks), the Loki tenant from `loki.tenant`. Throws
-/// core::InputError for an unknown environment (spec::ForEnvironment).
+/// failure_threshold, canaries, notify.flap_window, notify.recovery_after, slack.webhook,
+/// slack.channel; durations as in the spec, e.g. "200ms", "1m30s") and `urls` (components without a
+/// URL get no checks; otel_collector's URL is its health_check extension; apply::kTempoOtlpHttp is
+/// where the trace canary pushes; each enabled component's declared `version` gets a version
+/// check). The Grafana token comes from the runtime's `grafana.token` (unresolvable: no datasource
+/// checks), the Loki tenant from spec::LokiTenant(). Throws core::InputError for an unknown
+/// environment (spec::ForEnvironment).
 WatchSettings WatchFor(const spec::StackSpec& stack,
                        const std::string& env,
                        const std::map<std::string, std::string>& urls,

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,17 @@ std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view m
 
 /// Lower-case hex of `bytes`.
 std::string ToHex(std::string_view bytes);
+
+/// The bytes `hex` spells (either case); nullopt when it has an odd length or a non-hex digit.
+std::optional<std::string> FromHex(std::string_view hex);
+
+/// Standard base64 (RFC 4648 §4, with `=` padding, no line breaks) of `bytes`. Throws
+/// std::length_error for input over 1 GiB.
+std::string Base64Encode(std::string_view bytes);
+
+/// The bytes standard base64 `text` spells; nullopt unless it is canonical (length a multiple of
+/// 4, padding only at the end, at most 1 GiB).
+std::optional<std::string> Base64Decode(std::string_view text);
 
 /// Compares in time independent of where the strings differ (OpenSSL's CRYPTO_memcmp; the length
 /// is not hidden).

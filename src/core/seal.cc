@@ -55,60 +55,6 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(MutableBytes(out), Bytes(bytes), Length(bytes));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-// nullopt when `text` is not canonical base64 (length a multiple of 4, padding only at the end).
-std::optional<std::string> FromBase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out(3 * text.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(MutableBytes(out), Bytes(text), Length(text));
-  if (n < 0) {
-    return std::nullopt;
-  }
-  // EVP_DecodeBlock counts padding as zero bytes: drop them.
-  auto size = static_cast<std::size_t>(n);
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) {
-    --size;
-  }
-  out.resize(size);
-  return out;
-}
-
-std::optional<std::string> FromHex(std::string_view text) {
-  if (text.size() % 2 != 0) {
-    return std::nullopt;
-  }
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-    }
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = digit(text[i]);
-    const int lo = digit(text[i + 1]);
-    if (hi < 0 || lo < 0) {
-      return std::nullopt;
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return out;
-}
-
 void Check(int ok, const char* what) {
   if (ok != 1) {
     throw std::runtime_error(std::string("AES-256-GCM: ") + what + " failed");
@@ -119,7 +65,7 @@ void Check(int ok, const char* what) {
 
 std::optional<SealKey> SealKey::Parse(std::string_view text) {
   text = Trim(text);
-  std::optional<std::string> raw = text.size() == 64 ? FromHex(text) : FromBase64(text);
+  std::optional<std::string> raw = text.size() == 64 ? FromHex(text) : Base64Decode(text);
   if (!raw || raw->size() != 32) {
     return std::nullopt;
   }
@@ -146,13 +92,13 @@ std::string Seal(const SealKey& key, std::string_view plaintext, std::string_vie
   Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
                             body + plaintext.size()),
         "tag");
-  return std::string(kPrefix) + Base64(out);
+  return std::string(kPrefix) + Base64Encode(out);
 }
 
 Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_view context) {
   std::optional<std::string> raw;
   if (sealed.starts_with(kPrefix)) {
-    raw = FromBase64(sealed.substr(kPrefix.size()));
+    raw = Base64Decode(sealed.substr(kPrefix.size()));
   }
   if (!raw || raw->size() < kNonceSize + kTagSize) {
     return MakeError(ErrorCode::kInvalidSpec, "not a sealed value");

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "http/url.h"
 
 namespace obsforge::health {
@@ -84,6 +85,14 @@ std::string NowNanos(core::Clock& clock) {
   return std::to_string(ns.count());
 }
 
+http::Headers TenantHeader(const Endpoints& endpoints) {
+  http::Headers headers;
+  if (!endpoints.loki_tenant.empty()) {
+    headers.emplace_back("X-Scope-OrgID", endpoints.loki_tenant);
+  }
+  return headers;
+}
+
 // A read-back step: 200 with the item found passes; 404 or 200 without it retries until
 // `deadline`, then fails with `missing`; anything else fails at once.
 ResponseParser ReadBack(http::Request request,
@@ -118,6 +127,10 @@ struct CanaryRun {
   Steady::time_point deadline;
 };
 
+// The log canary writes every run to the same stream (one stream, not one per run: Loki keeps
+// an index entry per stream) and tells its line apart by the id in the line.
+constexpr const char* kCanaryStream = "obsforge-canary";
+
 ComponentCheck LokiCanary(const Endpoints& endpoints,
                           const CheckOptions& options,
                           core::Clock& clock,
@@ -125,10 +138,7 @@ ComponentCheck LokiCanary(const Endpoints& endpoints,
   auto run = std::make_shared<CanaryRun>();
   ComponentCheck check = Make("loki", "canary_logs", false, {}, nullptr, options);
   check.canary = true;
-  http::Headers tenant;
-  if (!endpoints.loki_tenant.empty()) {
-    tenant.emplace_back("X-Scope-OrgID", endpoints.loki_tenant);
-  }
+  const http::Headers tenant = TenantHeader(endpoints);
   const std::string base = endpoints.loki;
   check.definition.make_request = [run, ids, base, tenant, options, &clock] {
     run->id = ids(16);
@@ -136,7 +146,7 @@ ComponentCheck LokiCanary(const Endpoints& endpoints,
     run->deadline = clock.Monotonic() + options.canary_deadline;
     json body{
         {"streams",
-         json::array({{{"stream", {{"job", "obsforge-canary"}, {"canary", run->id}}},
+         json::array({{{"stream", {{"job", kCanaryStream}}},
                        {"values", json::array({json::array(
                                       {run->timestamp_ns, "obsforge canary " + run->id})})}}})}};
     http::Request request = Get(base, "/loki/api/v1/push", options);
@@ -155,20 +165,21 @@ ComponentCheck LokiCanary(const Endpoints& endpoints,
       return ProbeOutcome::Fail("push: HTTP " + std::to_string(answer->status) + ": " +
                                 Excerpt(answer->body));
     }
+    const std::string line = "obsforge canary " + run->id;
     const long long ns = std::atoll(run->timestamp_ns.c_str());
     http::Request query =
         Get(base,
             "/loki/api/v1/query_range?" +
-                http::BuildQuery({{"query", "{canary=\"" + run->id + "\"}"},
-                                  {"start", std::to_string(ns - 60'000'000'000LL)},
-                                  {"end", std::to_string(ns + 60'000'000'000LL)},
-                                  {"limit", "5"}}),
+                http::BuildQuery(
+                    {{"query", std::string("{job=\"") + kCanaryStream + "\"} |= \"" + line + "\""},
+                     {"start", std::to_string(ns - 60'000'000'000LL)},
+                     {"end", std::to_string(ns + 60'000'000'000LL)},
+                     {"limit", "5"}}),
             options);
     query.headers = tenant;
-    const std::string line = "obsforge canary " + run->id;
     auto found = [line](const http::Response& response) {
       const auto body = ParseJson(response);
-      if (!body || !body->contains("data")) {
+      if (!body || !body->is_object() || !body->contains("data")) {
         return false;
       }
       for (const auto& stream : (*body)["data"].value("result", json::array())) {
@@ -191,14 +202,82 @@ ComponentCheck LokiCanary(const Endpoints& endpoints,
   return check;
 }
 
+// Whether a GET /api/traces/{id} answer holds a span of trace `hex_id`. Tempo's JSON is
+// protobuf JSON: ids are base64 of the bytes (Tempo 2.2: {"batches": [...]}); hex ids and the
+// OTLP shape {"resourceSpans": [...]} are accepted too.
+bool HoldsTrace(const http::Response& response, const std::string& hex_id) {
+  const auto body = ParseJson(response);
+  if (!body || !body->is_object()) {
+    return false;
+  }
+  const auto bytes = core::FromHex(hex_id);
+  const std::string base64 = bytes ? core::Base64Encode(*bytes) : "";
+  const json* batches = nullptr;
+  for (const char* key : {"batches", "resourceSpans"}) {
+    if (const auto it = body->find(key); it != body->end() && it->is_array()) {
+      batches = &*it;
+    }
+  }
+  if (const auto trace = body->find("trace"); batches == nullptr && trace != body->end() &&
+                                              trace->is_object() &&
+                                              trace->contains("resourceSpans")) {
+    batches = &(*trace)["resourceSpans"];
+  }
+  if (batches == nullptr || !batches->is_array()) {
+    return false;
+  }
+  for (const auto& batch : *batches) {
+    if (!batch.is_object()) {
+      continue;
+    }
+    for (const char* scopes_key : {"scopeSpans", "instrumentationLibrarySpans"}) {
+      for (const auto& scope : batch.value(scopes_key, json::array())) {
+        if (!scope.is_object()) {
+          continue;
+        }
+        for (const auto& span : scope.value("spans", json::array())) {
+          const std::string id = span.is_object() ? Str(span, "traceId") : "";
+          if (!id.empty() &&
+              (id == base64 || core::ToHex(core::FromHex(id).value_or("")) == hex_id)) {
+            return true;
+          }
+        }
+      }
+    }
+  }
+  return false;
+}
+
+// A check that cannot work as configured: it still runs (its request only shows Tempo is there)
+// and reports `why` every time.
+ComponentCheck Misconfigured(std::string component,
+                             std::string name,
+                             http::Request request,
+                             std::string why,
+                             const CheckOptions& options) {
+  return Make(
+      std::move(component), std::move(name), false, std::move(request),
+      [why = std::move(why)](const Answer&) { return ProbeOutcome::Fail(why); }, options);
+}
+
 ComponentCheck TempoCanary(const Endpoints& endpoints,
                            const CheckOptions& options,
                            core::Clock& clock,
                            IdSource ids) {
+  if (endpoints.tempo_otlp.empty()) {
+    ComponentCheck check =
+        Misconfigured("tempo", "canary_traces", Get(endpoints.tempo, "/ready", options),
+                      "Tempo has no OTLP/HTTP receiver to push the canary span to (it never "
+                      "takes OTLP on its API port): turn on the otlp_http receiver "
+                      "(components.tempo.receivers) or set runtime.tempo.otlp_http_url",
+                      options);
+    check.canary = true;
+    return check;
+  }
   auto run = std::make_shared<CanaryRun>();
   ComponentCheck check = Make("tempo", "canary_traces", false, {}, nullptr, options);
   check.canary = true;
-  const std::string otlp = endpoints.tempo_otlp.empty() ? endpoints.tempo : endpoints.tempo_otlp;
+  const std::string otlp = endpoints.tempo_otlp;
   const std::string base = endpoints.tempo;
   check.definition.make_request = [run, ids, otlp, options, &clock] {
     run->id = ids(32);
@@ -222,26 +301,136 @@ ComponentCheck TempoCanary(const Endpoints& endpoints,
     request.body = body.dump();
     return request;
   };
-  check.definition.parser = [run, base, options, &clock](const Answer& answer) -> ProbeOutcome {
+  check.definition.parser = [run, base, otlp, options,
+                             &clock](const Answer& answer) -> ProbeOutcome {
     if (!answer.ok()) {
       return ProbeOutcome::Fail(answer.error().message);
     }
     if (answer->status != 200) {
-      return ProbeOutcome::Fail("push: HTTP " + std::to_string(answer->status) + ": " +
-                                Excerpt(answer->body));
+      std::string error =
+          "push: HTTP " + std::to_string(answer->status) + ": " + Excerpt(answer->body);
+      if (answer->status == 404) {
+        error += " (" + http::RedactUrl(otlp) + " is not an OTLP/HTTP receiver)";
+      }
+      return ProbeOutcome::Fail(std::move(error));
     }
     http::Request query = Get(base, "/api/traces/" + run->id, options);
+    const std::string id = run->id;
     ProbeOutcome outcome;
     outcome.next = std::make_shared<FollowUp>(
         FollowUp{.request = query,
                  .parser = ReadBack(
-                     query, [](const http::Response&) { return true; }, clock, run->deadline,
-                     options.canary_poll,
+                     query, [id](const http::Response& r) { return HoldsTrace(r, id); }, clock,
+                     run->deadline, options.canary_poll,
                      "canary trace not found in Tempo within " +
                          std::to_string(options.canary_deadline.count()) + " ms")});
     return outcome;
   };
   return check;
+}
+
+// Loki's ruler reports each rule's last evaluation in the Prometheus format; a failing LogQL
+// evaluation shows up nowhere else.
+ComponentCheck LokiRules(const Endpoints& endpoints, const CheckOptions& options) {
+  http::Request request = Get(endpoints.loki, "/prometheus/api/v1/rules", options);
+  request.headers = TenantHeader(endpoints);
+  return Make(
+      "loki", "rules", false, std::move(request),
+      [](const Answer& answer) {
+        if (answer.ok() && answer->status == 404) {
+          return ProbeOutcome::Ok(0);  // no ruler in this Loki: no rules to fail
+        }
+        return On200(ParseRules)(answer);
+      },
+      options);
+}
+
+// Tempo's distributor counts what its receivers refuse and what it fails to hand to the
+// ingesters; either growing between two runs means spans are being lost.
+ComponentCheck TempoIngestion(const Endpoints& endpoints, const CheckOptions& options) {
+  struct Counters {
+    std::optional<double> refused;
+    std::optional<double> failures;
+  };
+  auto last = std::make_shared<Counters>();
+  return Make("tempo", "ingestion", false, Get(endpoints.tempo, "/metrics", options),
+              On200([last](const http::Response& r) {
+                auto sum = [&r](std::initializer_list<const char*> names) {
+                  double total = 0;
+                  for (const char* name : names) {
+                    total += MetricSum(r.body, name).value_or(0);
+                  }
+                  return total;
+                };
+                const double refused =
+                    sum({"tempo_receiver_refused_spans", "tempo_receiver_refused_spans_total"});
+                const double failures = sum({"tempo_distributor_ingester_append_failures_total"});
+                const double received = sum({"tempo_distributor_spans_received_total"});
+                const Counters before = *last;
+                *last = Counters{.refused = refused, .failures = failures};
+                const double new_refused = before.refused ? refused - *before.refused : 0;
+                const double new_failures = before.failures ? failures - *before.failures : 0;
+                if (new_refused > 0 || new_failures > 0) {
+                  return ProbeOutcome::Fail(
+                      std::to_string(static_cast<long long>(new_refused)) +
+                          " spans refused by the receivers and " +
+                          std::to_string(static_cast<long long>(new_failures)) +
+                          " failed ingester appends since the last check",
+                      received);
+                }
+                return ProbeOutcome::Ok(received);
+              }),
+              options);
+}
+
+// The check component name of a spec component.
+std::string CheckComponent(const std::string& component) {
+  return component == "otel_collector" ? "otelcol" : component;
+}
+
+std::string BaseOf(const Endpoints& endpoints, const std::string& component) {
+  if (component == "prometheus") {
+    return endpoints.prometheus;
+  }
+  if (component == "alertmanager") {
+    return endpoints.alertmanager;
+  }
+  if (component == "loki") {
+    return endpoints.loki;
+  }
+  if (component == "tempo") {
+    return endpoints.tempo;
+  }
+  if (component == "grafana") {
+    return endpoints.grafana;
+  }
+  return "";
+}
+
+void AddVersionChecks(const Endpoints& endpoints,
+                      const CheckOptions& options,
+                      std::vector<ComponentCheck>& out) {
+  for (const auto& [component, declared] : endpoints.versions) {
+    const std::string base = BaseOf(endpoints, component);
+    if (base.empty() || declared.empty()) {
+      continue;
+    }
+    auto probe = VersionProbeFor(component, base);
+    if (!probe) {
+      continue;
+    }
+    probe->request.timeout = options.timeout;
+    probe->request.connect_timeout = std::min(options.timeout, std::chrono::milliseconds(3000));
+    out.push_back(Make(CheckComponent(component), "version", false, std::move(probe->request),
+                       On200([read = probe->read, declared](const http::Response& r) {
+                         const std::string running = read(r);
+                         if (!VersionMatches(declared, running)) {
+                           return ProbeOutcome::Fail(VersionSkewMessage(declared, running));
+                         }
+                         return ProbeOutcome::Ok();
+                       }),
+                       options));
+  }
 }
 
 }  // namespace
@@ -278,43 +467,6 @@ ProbeOutcome ExpectStatus200(const core::Result<http::Response>& answer) {
     error += ": " + excerpt;
   }
   return ProbeOutcome::Fail(std::move(error));
-}
-
-std::optional<double> MetricValue(std::string_view text, std::string_view metric) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.starts_with(metric) || line.size() == metric.size()) {
-      continue;
-    }
-    std::string_view rest = line.substr(metric.size());
-    if (rest.front() == '{') {
-      const auto close = rest.find('}');
-      if (close == std::string_view::npos) {
-        continue;
-      }
-      rest = rest.substr(close + 1);
-    } else if (rest.front() != ' ') {
-      continue;  // a longer metric name with this prefix
-    }
-    while (!rest.empty() && rest.front() == ' ') {
-      rest.remove_prefix(1);
-    }
-    const auto space = rest.find(' ');
-    const std::string value(rest.substr(0, space));
-    char* parsed_end = nullptr;
-    const double v = std::strtod(value.c_str(), &parsed_end);
-    if (value.empty() || parsed_end != value.c_str() + value.size()) {
-      return std::nullopt;
-    }
-    return v;
-  }
-  return std::nullopt;
 }
 
 ProbeOutcome ParseReloadMetric(const http::Response& response, std::string_view metric) {
@@ -408,6 +560,181 @@ ProbeOutcome ParseDatasourceHealth(const http::Response& response) {
                             (message.empty() ? Excerpt(response.body) : message));
 }
 
+namespace {
+
+// Calls `visit(labels, value)` for each sample of `metric` (exactly that name) in `text`;
+// `labels` is what is between the braces ("" without).
+template <typename Visit>
+void ForEachSample(std::string_view text, std::string_view metric, Visit visit) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.starts_with(metric) || line.size() == metric.size()) {
+      continue;
+    }
+    std::string_view rest = line.substr(metric.size());
+    std::string_view labels;
+    if (rest.front() == '{') {
+      const auto close = rest.rfind('}');
+      if (close == std::string_view::npos) {
+        continue;
+      }
+      labels = rest.substr(1, close - 1);
+      rest = rest.substr(close + 1);
+    } else if (rest.front() != ' ') {
+      continue;  // a longer metric name with this prefix
+    }
+    while (!rest.empty() && rest.front() == ' ') {
+      rest.remove_prefix(1);
+    }
+    const std::string value(rest.substr(0, rest.find(' ')));
+    char* parsed_end = nullptr;
+    const double v = std::strtod(value.c_str(), &parsed_end);
+    if (value.empty() || parsed_end != value.c_str() + value.size()) {
+      continue;
+    }
+    if (!visit(labels, v)) {
+      return;
+    }
+  }
+}
+
+// The value of `label` in a label set `a="x",b="y\"z"` (escapes undone), or "".
+std::string LabelValue(std::string_view labels, std::string_view label) {
+  std::size_t i = 0;
+  while (i < labels.size()) {
+    while (i < labels.size() && (labels[i] == ',' || labels[i] == ' ')) {
+      ++i;
+    }
+    const auto eq = labels.find('=', i);
+    if (eq == std::string_view::npos || eq + 1 >= labels.size() || labels[eq + 1] != '"') {
+      return "";
+    }
+    const std::string_view name = labels.substr(i, eq - i);
+    std::string value;
+    std::size_t j = eq + 2;
+    for (; j < labels.size() && labels[j] != '"'; ++j) {
+      if (labels[j] == '\\' && j + 1 < labels.size()) {
+        ++j;
+        value += labels[j] == 'n' ? '\n' : labels[j];
+      } else {
+        value += labels[j];
+      }
+    }
+    if (name == label) {
+      return value;
+    }
+    i = j + 1;
+  }
+  return "";
+}
+
+// "2.9.9" → {2, 9, 9}; nullopt unless it starts with a number ("v" allowed first). Parts after
+// the first non-numeric one ("3.0.0-rc.1" → {3, 0}) are left out.
+std::optional<std::vector<long>> VersionNumbers(std::string_view v) {
+  if (v.starts_with('v')) {
+    v.remove_prefix(1);
+  }
+  std::vector<long> out;
+  while (!v.empty()) {
+    long n = 0;
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || ptr == v.data()) {
+      break;
+    }
+    out.push_back(n);
+    v.remove_prefix(static_cast<std::size_t>(ptr - v.data()));
+    if (v.empty() || v.front() != '.') {
+      break;
+    }
+    v.remove_prefix(1);
+  }
+  if (out.empty()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<double> MetricSum(std::string_view text, std::string_view metric) {
+  std::optional<double> total;
+  ForEachSample(text, metric, [&](std::string_view, double v) {
+    total = total.value_or(0) + v;
+    return true;
+  });
+  return total;
+}
+
+std::optional<double> MetricValue(std::string_view text, std::string_view metric) {
+  std::optional<double> first;
+  ForEachSample(text, metric, [&](std::string_view, double v) {
+    first = v;
+    return false;
+  });
+  return first;
+}
+
+std::string MetricLabel(std::string_view text, std::string_view metric, std::string_view label) {
+  std::string out;
+  ForEachSample(text, metric, [&](std::string_view labels, double) {
+    out = LabelValue(labels, label);
+    return false;
+  });
+  return out;
+}
+
+std::optional<VersionProbe> VersionProbeFor(const std::string& component,
+                                            const std::string& base_url) {
+  auto build_info = [&](const std::string& metric) {
+    return VersionProbe{.request = {.url = http::JoinUrl(base_url, "/metrics")},
+                        .read = [metric](const http::Response& r) {
+                          return MetricLabel(r.body, metric, "version");
+                        }};
+  };
+  auto json_field = [&](const char* path) {
+    return VersionProbe{.request = {.url = http::JoinUrl(base_url, path)},
+                        .read = [](const http::Response& r) {
+                          const auto body = ParseJson(r);
+                          return body && body->is_object() ? Str(*body, "version") : "";
+                        }};
+  };
+  if (component == "prometheus" || component == "alertmanager" || component == "tempo") {
+    return build_info(component + "_build_info");
+  }
+  if (component == "loki") {
+    return json_field("/loki/api/v1/status/buildinfo");
+  }
+  if (component == "grafana") {
+    return json_field("/api/health");
+  }
+  return std::nullopt;
+}
+
+bool VersionMatches(std::string_view declared, std::string_view running) {
+  const auto want = VersionNumbers(declared);
+  const auto have = VersionNumbers(running);
+  if (!want || !have) {
+    return true;  // a development build (or nothing declared): nothing to compare
+  }
+  for (std::size_t i = 0; i < want->size(); ++i) {
+    if (i >= have->size() || (*want)[i] != (*have)[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string VersionSkewMessage(std::string_view declared, std::string_view running) {
+  return "running " + std::string(running) + ", the spec declares " + std::string(declared) +
+         " (the configuration is written for " + std::string(declared) + ")";
+}
+
 std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
                                                  const CheckOptions& options,
                                                  core::Clock& clock,
@@ -446,6 +773,7 @@ std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
   if (!endpoints.loki.empty()) {
     out.push_back(Make("loki", "ready", true, Get(endpoints.loki, "/ready", options),
                        ExpectStatus200, options));
+    out.push_back(LokiRules(endpoints, options));
     if (options.canaries) {
       out.push_back(LokiCanary(endpoints, options, clock, ids));
     }
@@ -453,6 +781,7 @@ std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
   if (!endpoints.tempo.empty()) {
     out.push_back(Make("tempo", "ready", true, Get(endpoints.tempo, "/ready", options),
                        ExpectStatus200, options));
+    out.push_back(TempoIngestion(endpoints, options));
     if (options.canaries) {
       out.push_back(TempoCanary(endpoints, options, clock, ids));
     }
@@ -481,6 +810,7 @@ std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
     request.timeout = options.timeout;
     out.push_back(Make("otelcol", "health", true, std::move(request), ExpectStatus200, options));
   }
+  AddVersionChecks(endpoints, options, out);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,11 +20,12 @@ struct Endpoints {
   std::string prometheus;
   std::string alertmanager;
   std::string loki;
-  /// Sent as X-Scope-OrgID to Loki when non-empty.
+  /// Sent as X-Scope-OrgID to Loki when non-empty (spec::LokiTenant(): real Loki answers 401
+  /// "no org id" without it unless multi-tenancy is off).
   std::string loki_tenant;
   std::string tempo;
-  /// Tempo's OTLP/HTTP receiver (port 4318 by default); the trace canary pushes there. Empty:
-  /// `tempo` is used.
+  /// Tempo's OTLP/HTTP receiver (port 4318 by default); the trace canary pushes there. Tempo
+  /// never takes OTLP on its API port, so when this is empty the canary fails saying so.
   std::string tempo_otlp;
   std::string grafana;
   /// Grafana API token; datasource health checks are built only when it is set.
@@ -32,6 +34,9 @@ struct Endpoints {
   std::vector<std::string> grafana_datasource_uids;
   /// Full URL of the collector's health_check extension, e.g. "http://h:13133/".
   std::string otelcol_health;
+  /// The version the spec declares per component (spec names: "loki", "otel_collector", ...;
+  /// `components.<c>.version`); each one present gets a `version` check.
+  std::map<std::string, std::string> versions;
 };
 
 /// How checks run (an aggregate: use designated initializers).
@@ -69,15 +74,22 @@ using IdSource = std::function<std::string(int hex_digits)>;
 /// Random ids from a thread-safe generator seeded by the random device.
 IdSource RandomIds();
 
-/// The checks of issue 6 item 1 for the components in `endpoints`:
+/// The checks for the components in `endpoints`:
 ///   prometheus: healthy (/-/healthy), ready (/-/ready), config_reload (/metrics
 ///     prometheus_config_last_reload_successful), targets (/api/v1/targets), rules (/api/v1/rules);
 ///   alertmanager: ready, cluster (/api/v2/status: ready or disabled), config_reload (/metrics);
-///   loki: ready; tempo: ready; grafana: health (/api/health) and datasource:<uid> per
-///   provisioned datasource when a token is set; otelcol: health;
-///   canaries when options.canaries: loki canary_logs (push a line with a unique `canary`
-///   label, read it back with query_range), tempo canary_traces (push an OTLP/HTTP JSON span,
-///   GET /api/traces/{id}).
+///   loki: ready, rules (the ruler's /prometheus/api/v1/rules: rules whose evaluation fails;
+///     a Loki without a ruler answers 404, which passes);
+///   tempo: ready, ingestion (/metrics: spans refused by the receivers or failed ingester
+///     appends since the previous run fail it);
+///   grafana: health (/api/health) and datasource:<uid> per provisioned datasource when a token
+///   is set; otelcol: health;
+///   version, for each component in `endpoints.versions` that can tell its version (all but the
+///     collector): fails when the running version is not the declared one (VersionProbeFor,
+///     VersionMatches);
+///   canaries when options.canaries: loki canary_logs (push a line carrying a unique id to the
+///   one stream {job="obsforge-canary"}, find it with query_range), tempo canary_traces (push an
+///   OTLP/HTTP JSON span to `tempo_otlp`, GET /api/traces/{id} until it holds the span).
 /// Canary deadlines run on `clock` (Monotonic) and pushed log lines carry its Now(); it must
 /// outlive the checks. Never throws (except std::bad_alloc).
 std::vector<ComponentCheck> BuildComponentChecks(const Endpoints& endpoints,
@@ -109,5 +121,30 @@ ProbeOutcome ParseAlertmanagerStatus(const http::Response& response);
 /// Grafana /api/datasources/uid/{uid}/health → ok on 200 {"status":"OK"}; otherwise
 /// "HTTP <status>: <message>".
 ProbeOutcome ParseDatasourceHealth(const http::Response& response);
+/// The sum of every sample of `metric` (any labels) in Prometheus text exposition `text`;
+/// nullopt when it has none.
+std::optional<double> MetricSum(std::string_view text, std::string_view metric);
+/// The value of label `label` on the first sample of `metric` in `text` ("" when absent).
+std::string MetricLabel(std::string_view text, std::string_view metric, std::string_view label);
+
+/// How to ask a running component (spec name) its version: the request to send to `base_url`
+/// and what to read in the answer. Prometheus, Alertmanager and Tempo: `<name>_build_info` on
+/// /metrics (Tempo 2.2 has no buildinfo endpoint); Loki: /loki/api/v1/status/buildinfo (no
+/// tenant needed); Grafana: /api/health. nullopt for a component that cannot tell (the
+/// collector's health_check extension).
+struct VersionProbe {
+  http::Request request;
+  /// The version in a 200 answer ("" when it has none).
+  std::function<std::string(const http::Response&)> read;
+};
+std::optional<VersionProbe> VersionProbeFor(const std::string& component,
+                                            const std::string& base_url);
+/// Whether `running` is the `declared` version: equal dotted numbers as far as `declared` goes
+/// ("3.0" is 3.0.x; a leading "v" is ignored). A running version that is not a release number
+/// ("", "main-2a3b4c5") cannot be compared and counts as matching.
+bool VersionMatches(std::string_view declared, std::string_view running);
+/// "running <running>, the spec declares <declared> (the configuration is written for
+/// <declared>)".
+std::string VersionSkewMessage(std::string_view declared, std::string_view running);
 
 }  // namespace obsforge::health

@@ -1,5 +1,7 @@
 #include "health/monitor.h"
 
+#include <algorithm>
+
 #include "http/curl_multi_http_client.h"
 
 namespace obsforge::health {
@@ -68,7 +70,7 @@ HealthMonitor::HealthMonitor(MonitorOptions options,
       notifier_(notifier),
       sink_(sink),
       logger_(logger),
-      damper_(options.damping_window),
+      damper_({.flap_window = options.damping_window}),
       owned_http_(std::move(owned_http)),
       prober_(std::make_unique<Prober>(
           options.prober,
@@ -86,6 +88,9 @@ void HealthMonitor::Start() {
 }
 void HealthMonitor::Stop() {
   prober_->Stop();
+}
+void HealthMonitor::Step(std::chrono::milliseconds max_wait) {
+  prober_->Step(max_wait);
 }
 
 void HealthMonitor::Watch(const EnvironmentWatch& watch) {
@@ -105,8 +110,10 @@ void HealthMonitor::Watch(const EnvironmentWatch& watch) {
                                               .slack_channel = watch.slack_channel,
                                               .grafana_url = watch.grafana_url,
                                               .reported_state = reported};
-    damper_.SetWindow(watch.stack + "/" + watch.env,
-                      watch.flap_window.value_or(options_.damping_window));
+    const int recovery_after = std::max(1, watch.recovery_after.value_or(options_.recovery_after));
+    damper_.SetPolicy(watch.stack + "/" + watch.env,
+                      {.flap_window = watch.flap_window.value_or(options_.damping_window),
+                       .recovery_hold = (recovery_after - 1) * watch.options.interval});
     for (auto& check : BuildComponentChecks(watch.endpoints, watch.options, clock_)) {
       CheckKey key{watch.stack, watch.env, check.component, check.name};
       tracker_.Register(key, check.critical, check.canary, watch.failure_threshold, now);
@@ -183,8 +190,8 @@ void HealthMonitor::OnResult(const CheckResult& result) {
       bool send = false;
       {
         std::lock_guard lock(mu_);
-        send =
-            damper_.Offer(t.stack + "/" + t.env, StateName(t.to), std::chrono::steady_clock::now());
+        send = damper_.Offer(t.stack + "/" + t.env, StateName(t.to), t.to == State::kOk,
+                             clock_.Monotonic());
       }
       if (send) {
         Announce(t.stack, t.env, StateName(t.to));
@@ -194,7 +201,7 @@ void HealthMonitor::OnResult(const CheckResult& result) {
   std::vector<std::pair<std::string, std::string>> due;
   {
     std::lock_guard lock(mu_);
-    due = damper_.Due(std::chrono::steady_clock::now());
+    due = damper_.Due(clock_.Monotonic());
   }
   for (const auto& [where, state] : due) {
     const auto slash = where.find('/');

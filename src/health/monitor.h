@@ -35,9 +35,13 @@ struct EnvironmentWatch {
   std::string slack_channel;
   /// Linked from messages when set.
   std::string grafana_url;
-  /// Spec `health.notify.flap_window`: this environment's Slack damping window (0: none);
-  /// nullopt: MonitorOptions::damping_window.
+  /// Spec `health.notify.flap_window`: this environment's Slack damping window for failures
+  /// (0: none); nullopt: MonitorOptions::damping_window.
   std::optional<std::chrono::milliseconds> flap_window;
+  /// Spec `health.notify.recovery_after`: a recovery is announced once the environment has been
+  /// ok for this many runs of its checks (1: at the first ok run; a failure meanwhile cancels
+  /// it), whatever the flap window; nullopt: MonitorOptions::recovery_after.
+  std::optional<int> recovery_after;
 };
 
 /// Receives every state transition (for the store's health history). Called on the prober's
@@ -52,15 +56,19 @@ class TransitionSink {
 /// Options of a HealthMonitor.
 struct MonitorOptions {
   ProberOptions prober;
-  /// At most one Slack message per environment per window (notify::FlapDamper); a state that
-  /// changed meanwhile is sent when the window ends. An environment's own flap_window wins.
+  /// At most one Slack message about a failure per environment per window (notify::FlapDamper);
+  /// a state that changed meanwhile is sent when the window ends. An environment's own
+  /// flap_window wins.
   std::chrono::milliseconds damping_window{std::chrono::minutes(5)};
+  /// Default of EnvironmentWatch::recovery_after: announce a recovery at the first ok run, so it
+  /// reaches Slack within one or two check intervals of the fix.
+  int recovery_after = 1;
 };
 
 /// Continuous health of every watched environment: builds its checks, runs them on one Prober,
 /// feeds the HealthTracker, forwards transitions to the sink, and posts one Slack message per
 /// environment state change (degraded, down, and recovery to ok; the first ok after start-up is
-/// not announced), flap-damped.
+/// not announced), flap-damped on the clock's monotonic time.
 ///
 /// Thread-safe. Never throws except std::bad_alloc (and what Prober's constructor throws).
 class HealthMonitor {
@@ -90,6 +98,9 @@ class HealthMonitor {
   void Start();
   /// Stops probing (idempotent).
   void Stop();
+  /// One turn of the probing loop on the caller's thread (Prober::Step), for a monitor that was
+  /// not Start()ed: tests drive it so, on a fake clock.
+  void Step(std::chrono::milliseconds max_wait);
 
   /// Watches (or re-watches, replacing the old checks) an environment. A re-watch restarts
   /// its checks from unknown but remembers the state last announced, so an environment that was

@@ -11,12 +11,16 @@ namespace {
 
 using json = nlohmann::json;
 
+// A component is ok only once every critical check has a verdict: "ok" from its other checks
+// alone would announce a recovery (after a re-watch) that its critical check then takes back.
 State ComponentState(const std::vector<CheckStatus>& checks) {
   bool known = false;
+  bool critical_unknown = false;
   bool critical_failing = false;
   bool failing = false;
   for (const auto& check : checks) {
     if (check.state == State::kUnknown) {
+      critical_unknown = critical_unknown || check.critical;
       continue;
     }
     known = true;
@@ -31,7 +35,10 @@ State ComponentState(const std::vector<CheckStatus>& checks) {
   if (critical_failing) {
     return State::kDown;
   }
-  return failing ? State::kDegraded : State::kOk;
+  if (failing) {
+    return State::kDegraded;
+  }
+  return critical_unknown ? State::kUnknown : State::kOk;
 }
 
 State EnvironmentState(const std::vector<State>& components) {
@@ -137,6 +144,7 @@ std::vector<Transition> HealthTracker::Record(const CheckKey& key,
   State after = before;
   if (ok) {
     status.consecutive_failures = 0;
+    status.last_error.clear();  // an old error next to "ok" reads as a current problem
     after = State::kOk;
     if (status.canary) {
       entry.latency.Observe(std::chrono::duration<double>(duration).count());

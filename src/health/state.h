@@ -33,9 +33,10 @@ struct CheckKey {
 ///
 /// - check: unknown until its first result; ok after one success; failing after
 ///   `failure_threshold` consecutive failures (fewer leave the state as it was).
-/// - component: unknown when none of its checks has a state yet; down when a critical check
-///   (liveness/readiness) is failing; degraded when only non-critical checks are failing; ok
-///   otherwise (checks still unknown are ignored).
+/// - component: down when a critical check (liveness/readiness) is failing; degraded when only
+///   non-critical checks are failing; otherwise unknown while none of its checks or one of its
+///   critical checks has no state yet, and ok once they all have one (non-critical checks still
+///   unknown are ignored).
 /// - environment: unknown when every component is unknown; down when every component with a
 ///   state is down; degraded when some component is degraded or down; ok otherwise.
 enum class State { kUnknown, kOk, kFailing, kDegraded, kDown };
@@ -68,7 +69,7 @@ struct CheckStatus {
   TimePoint since;  ///< when it entered `state` (registration time while unknown)
   TimePoint last_run;
   int consecutive_failures = 0;
-  std::string last_error;  ///< of the last failed run; kept after recovery
+  std::string last_error;  ///< of the last failed run; cleared by a passing run
   std::optional<double> value;
   std::chrono::microseconds last_duration{0};
 };

@@ -2,35 +2,53 @@
 
 namespace obsforge::notify {
 
-void FlapDamper::SetWindow(const std::string& key, std::chrono::milliseconds window) {
-  windows_[key] = window;
+void FlapDamper::SetPolicy(const std::string& key, DampingPolicy policy) {
+  policies_[key] = policy;
 }
 
-std::chrono::milliseconds FlapDamper::Window(const std::string& key) const {
-  const auto it = windows_.find(key);
-  return it == windows_.end() ? window_ : it->second;
+DampingPolicy FlapDamper::Policy(const std::string& key) const {
+  const auto it = policies_.find(key);
+  return it == policies_.end() ? defaults_ : it->second;
 }
 
-bool FlapDamper::Offer(const std::string& key, const std::string& state, TimePoint now) {
-  const auto it = entries_.find(key);
-  const auto window = Window(key);
-  if (it == entries_.end() || window.count() <= 0 || now - it->second.sent_at >= window) {
-    entries_[key] = Entry{.sent_state = state, .sent_at = now};
+bool FlapDamper::Offer(const std::string& key,
+                       const std::string& state,
+                       bool recovery,
+                       TimePoint now) {
+  Entry& entry = entries_[key];
+  if (entry.sent_state == state) {
+    entry.held.reset();  // back to what Slack already shows
+    return false;
+  }
+  const DampingPolicy policy = Policy(key);
+  auto send = [&] {
+    entry.sent_state = state;
+    entry.sent_at = now;
+    entry.held.reset();
     return true;
-  }
-  Entry& entry = it->second;
-  if (state == entry.sent_state) {
-    entry.held.reset();  // flapped back to what Slack already shows
-  } else {
+  };
+  if (recovery) {
+    // A recovery waits its own hold, not the flap window: it is the message people wait for.
+    if (policy.recovery_hold.count() <= 0) {
+      return send();
+    }
     entry.held = state;
+    entry.due = now + policy.recovery_hold;
+    return false;
   }
+  if (!entry.sent_state || policy.flap_window.count() <= 0 ||
+      now - entry.sent_at >= policy.flap_window) {
+    return send();
+  }
+  entry.held = state;
+  entry.due = entry.sent_at + policy.flap_window;
   return false;
 }
 
 std::vector<std::pair<std::string, std::string>> FlapDamper::Due(TimePoint now) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& [key, entry] : entries_) {
-    if (entry.held && now - entry.sent_at >= Window(key)) {
+    if (entry.held && now >= entry.due) {
       out.emplace_back(key, *entry.held);
       entry.sent_state = *entry.held;
       entry.sent_at = now;

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/hash.h"
 #include "http/retrying_http_client.h"
 #include "http/url.h"
 #include "provision/normalize.h"
@@ -12,36 +13,6 @@ namespace obsforge::provision {
 namespace {
 
 using nlohmann::json;
-
-std::string Base64(const std::string& in) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(in[i]) << 16U) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8U) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(n >> 18U) & 63U];
-    out += kAlphabet[(n >> 12U) & 63U];
-    out += kAlphabet[(n >> 6U) & 63U];
-    out += kAlphabet[n & 63U];
-  }
-  if (i + 1 == in.size()) {
-    const unsigned n = static_cast<unsigned char>(in[i]) << 16U;
-    out += kAlphabet[(n >> 18U) & 63U];
-    out += kAlphabet[(n >> 12U) & 63U];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const unsigned n =
-        (static_cast<unsigned char>(in[i]) << 16U) | (static_cast<unsigned char>(in[i + 1]) << 8U);
-    out += kAlphabet[(n >> 18U) & 63U];
-    out += kAlphabet[(n >> 12U) & 63U];
-    out += kAlphabet[(n >> 6U) & 63U];
-    out += '=';
-  }
-  return out;
-}
 
 core::ErrorCode CodeForStatus(int status) {
   switch (status) {
@@ -102,9 +73,9 @@ core::Result<http::Response> GrafanaClient::CallRaw(const std::string& method,
   if (options_.token) {
     request.headers.emplace_back("Authorization", "Bearer " + options_.token->Reveal());
   } else if (!options_.basic_user.empty()) {
-    request.headers.emplace_back(
-        "Authorization",
-        "Basic " + Base64(options_.basic_user + ":" + options_.basic_password.Reveal()));
+    request.headers.emplace_back("Authorization",
+                                 "Basic " + core::Base64Encode(options_.basic_user + ":" +
+                                                               options_.basic_password.Reveal()));
   }
   if (options_.org_id > 0) {
     request.headers.emplace_back("X-Grafana-Org-Id", std::to_string(options_.org_id));

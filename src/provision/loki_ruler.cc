@@ -118,21 +118,39 @@ void ValidateGroup(const ordered_json& group,
   }
 }
 
-// Durations in Loki's own spelling (it answers "1m" for "60s"), so they compare by value and a
-// diff shows what Loki shows; absent empty maps equal to missing ones.
+// A group as Loki sends it back, so that both sides compare by value and a diff shows what Loki
+// shows: durations in Loki's spelling ("60s" is "1m"); zero durations (`for: 0s`, `interval:
+// 0`), a zero `limit` and empty label or annotation maps left out, as Loki leaves them out;
+// `keep_firing_for` dropped, since Loki's rule store has no field for it (comparing it would
+// rewrite the group on every apply).
 json Comparable(const json& group) {
   json out = group;
   auto fix = [](json& object, const char* key) {
-    if (object.contains(key) && object[key].is_string()) {
-      if (auto d = core::ParseDuration(object[key].get<std::string>())) {
-        object[key] = core::FormatDuration(*d);
-      }
+    if (!object.is_object() || !object.contains(key)) {
+      return;
+    }
+    auto& value = object[key];
+    const auto d = value.is_string() ? core::ParseDuration(value.get<std::string>())
+                   : value.is_number_integer() && value.get<std::int64_t>() == 0
+                       ? std::optional<std::chrono::milliseconds>(0)
+                       : std::nullopt;
+    if (d && d->count() == 0) {
+      object.erase(key);
+    } else if (d) {
+      value = core::FormatDuration(*d);
     }
   };
   fix(out, "interval");
+  if (out.contains("limit") && (out["limit"].is_null() || out["limit"] == 0)) {
+    out.erase("limit");
+  }
   if (out.contains("rules") && out["rules"].is_array()) {
     for (auto& rule : out["rules"]) {
+      if (!rule.is_object()) {
+        continue;
+      }
       fix(rule, "for");
+      rule.erase("keep_firing_for");
       for (const char* key : {"labels", "annotations"}) {
         if (rule.contains(key) && (rule[key].is_null() || rule[key].empty())) {
           rule.erase(key);
@@ -141,6 +159,18 @@ json Comparable(const json& group) {
     }
   }
   return out;
+}
+
+// What a Loki whose ruler uses the `local` store answers to the API (pkg/ruler/rulestore/local):
+// listings of a tenant or namespace without files fail with 400, writes with 500.
+bool IsReadOnlyLocalStore(const core::Error& error) {
+  const std::string& body = error.upstream_body;
+  if (error.upstream_status == 400) {
+    return body.starts_with("unable to read rule dir ") || body.starts_with("error parsing ");
+  }
+  return error.upstream_status == 500 &&
+         (body.find("unsupported in rule local store") != std::string::npos ||
+          body.starts_with("unable to read rule dir "));
 }
 
 std::string Quoted(const std::string& s) {
@@ -251,6 +281,14 @@ core::Result<http::Response> LokiRuler::Send(const std::string& method,
     }
   }
   core::Error error = http::UpstreamError(request, result);
+  if (IsReadOnlyLocalStore(error)) {
+    error.message = what + ": the Loki at " + http::RedactUrl(options_.base_url) +
+                    " keeps its rules in a local rule store, which its API can read but never "
+                    "write; give runtime.loki a config_dir (obsforge then writes the rule files "
+                    "there) or configure that Loki's ruler with an object store (" +
+                    error.message + ")";
+    return error;
+  }
   error.message = what + ": " + error.message;
   return error;
 }

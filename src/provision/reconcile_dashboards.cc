@@ -1,6 +1,9 @@
 // Dashboards: read and written `max_parallel` at once (there may be hundreds), compared as the
 // normalised model plus the folder, with a fast path for the common case that nothing changed.
 #include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
 
 #include "provision/dashboard_peek.h"
 #include "provision/grafana_reconcilers.h"
@@ -15,6 +18,22 @@ bool DashboardOwned(const json& dashboard, const Owner& owner) {
   const auto it = dashboard.find("tags");
   return it != dashboard.end() && it->is_array() &&
          std::find(it->begin(), it->end(), owner.DashboardTag()) != it->end();
+}
+
+// Grafana's slug of a title: lower case, runs of anything but letters and digits made one "-".
+std::string Slug(const std::string& title) {
+  std::string out;
+  for (const char c : title) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && out.back() == '-') {
+    out.pop_back();
+  }
+  return out;
 }
 
 // meta.folderUid of a GET /api/dashboards/uid answer, "" when absent or odd (never throws: this
@@ -72,6 +91,16 @@ class Dashboards final : public Reconciler {
       return text.error();
     }
     if (!text->has_value()) {
+      auto same = SameTitle(d);
+      if (!same.ok()) {
+        return same.error();
+      }
+      if (!same->empty()) {
+        return Verdict{.found = Found::kForeign,
+                       .why = "dashboard " + Quoted(*same) +
+                              " in the same folder has the same title (Grafana up to 11.2 "
+                              "would save this one over it)"};
+      }
       return Verdict{.found = Found::kAbsent};
     }
     if (Unchanged(d, item, **text)) {
@@ -117,6 +146,35 @@ class Dashboards final : public Reconciler {
   }
 
  private:
+  // Up to 11.2 Grafana keeps titles unique per folder, and a save with `overwrite` (which
+  // obsforge sends) whose title another dashboard of the folder has takes that one over, uid and
+  // all: the new uid never exists and the other dashboard is lost. So a dashboard to create
+  // whose title is taken in its folder is a conflict. The uid holding it, or "" when free; each
+  // folder is searched once per apply.
+  core::Result<std::string> SameTitle(const DesiredObject& d) {
+    std::lock_guard lock(titles_mutex_);
+    auto it = titles_.find(d.folder_uid);
+    if (it == titles_.end()) {
+      // The root is "general" in search filters.
+      auto hits = session_.client().SearchDashboardsInFolder(
+          d.folder_uid.empty() ? std::string("general") : d.folder_uid);
+      if (!hits.ok()) {
+        return hits.error();
+      }
+      std::map<std::string, std::string> slugs;
+      for (const auto& hit : *hits) {
+        if (hit.is_object() && hit.value("folderUid", std::string()) == d.folder_uid) {
+          slugs.emplace(Slug(hit.value("title", std::string())), hit.value("uid", std::string()));
+        }
+      }
+      it = titles_.emplace(d.folder_uid, std::move(slugs)).first;
+    }
+    const auto title = d.body.find("title");
+    const auto taken = it->second.find(
+        Slug(title != d.body.end() && title->is_string() ? title->get<std::string>() : ""));
+    return taken == it->second.end() || taken->second == d.uid ? std::string() : taken->second;
+  }
+
   // The fast path: what we wrote last is still what we want (hash), and it is still the same
   // dashboard (id: a dashboard deleted and recreated starts again at version 1) that nobody
   // saved since (Grafana bumps the version on every save, moves included): nothing to compare.
@@ -137,6 +195,8 @@ class Dashboards final : public Reconciler {
   }
 
   std::string message_;  // the version message of every save
+  std::mutex titles_mutex_;
+  std::map<std::string, std::map<std::string, std::string>> titles_;  // folder -> slug -> uid
 };
 
 }  // namespace

@@ -170,9 +170,20 @@ json BuildEnv(const spec::EnvironmentSpec& spec, const json& stack, const Render
       {"grafana", url_of("grafana", "grafana")},
       {"otel_collector", url_of("otel_collector", "otel_collector_health")},
   };
+  // Tempo's receivers have ports of their own: an external Tempo names them, a local one
+  // listens on the allocated ports.
   const std::string tempo_host = Host(urls["tempo"].get<std::string>());
-  urls["otlp_http"] = "http://" + tempo_host + ":" + std::to_string(ports["otlp_http"].get<int>());
-  urls["otlp_grpc"] = "http://" + tempo_host + ":" + std::to_string(ports["otlp_grpc"].get<int>());
+  auto otlp_url = [&](const std::string& port_key, std::string given) {
+    while (given.ends_with('/')) {
+      given.pop_back();
+    }
+    return !given.empty()
+               ? given
+               : "http://" + tempo_host + ":" + std::to_string(ports[port_key].get<int>());
+  };
+  const auto* tempo_rt = runtime("tempo");
+  urls["otlp_http"] = otlp_url("otlp_http", tempo_rt != nullptr ? tempo_rt->otlp_http_url : "");
+  urls["otlp_grpc"] = otlp_url("otlp_grpc", tempo_rt != nullptr ? tempo_rt->otlp_grpc_url : "");
 
   const std::string base =
       (options.data_root / "stacks" / spec.stack / spec.env).lexically_normal().generic_string();
@@ -186,10 +197,7 @@ json BuildEnv(const spec::EnvironmentSpec& spec, const json& stack, const Render
     data_dirs[name] = base + "/" + name + "/data";
   }
 
-  std::string tenant = spec.stack;
-  if (const auto* rt = runtime("loki"); rt != nullptr && !rt->tenant.empty()) {
-    tenant = rt->tenant;
-  }
+  const std::string tenant = spec::LokiTenant(spec);
 
   json datasources = json::object();
   const std::pair<const char*, const char*> kinds[] = {{"prometheus", "Prometheus"},

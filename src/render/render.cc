@@ -502,14 +502,8 @@ class Renderer {
     return path;
   }
 
-  std::string LokiTenant() const {
-    const auto& loki = stack_["spec"]["components"]["loki"];
-    // With auth disabled Loki files every rule under the tenant "fake".
-    if (loki.contains("auth_enabled") && loki["auth_enabled"] == false) {
-      return "fake";
-    }
-    return env_["tenant"].get<std::string>();
-  }
+  // spec::LokiTenant(), as BuildEnv put it in the env.
+  std::string LokiTenant() const { return env_["tenant"].get<std::string>(); }
 
   Folder DefaultRuleFolder() const { return Folder{.uid = spec_.stack, .title = spec_.stack}; }
 
@@ -700,7 +694,7 @@ class Renderer {
         data["implementation"] = "prometheus";
         data["handleGrafanaManagedAlerts"] = false;
       } else if (std::string(type) == "loki" && components["loki"].value("auth_enabled", true)) {
-        // Same default as templates/loki and LokiTenant(): multi-tenant unless turned off.
+        // Same default as templates/loki and spec::LokiTenant(): multi-tenant unless turned off.
         data["httpHeaderName1"] = "X-Scope-OrgID";
         o["secureJsonData"] = {{"httpHeaderValue1", env_["tenant"]}};
       } else if (std::string(type) == "tempo" && env_["datasources"].contains("loki")) {

@@ -62,7 +62,9 @@ Runtime ParseRuntime(const json& runtime) {
     ComponentRuntime component{.url = StringOr(c, "url"),
                                .config_dir = StringOr(c, "config_dir"),
                                .tenant = StringOr(c, "tenant"),
-                               .user = StringOr(c, "user")};
+                               .user = StringOr(c, "user"),
+                               .otlp_http_url = StringOr(c, "otlp_http_url"),
+                               .otlp_grpc_url = StringOr(c, "otlp_grpc_url")};
     if (c.contains("token")) {
       component.token = AsSecretRef(c["token"]);
     }
@@ -163,6 +165,45 @@ EnvironmentSpec ForEnvironment(const StackSpec& stack, const std::string& env) {
     out.runtime = ParseRuntime(spec["environments"][env].value("runtime", json::object()));
   }
   return out;
+}
+
+std::map<std::string, std::string> DeclaredVersions(const EnvironmentSpec& env) {
+  std::map<std::string, std::string> out;
+  const json components = env.merged.value(json::json_pointer("/spec/components"), json::object());
+  if (!components.is_object()) {
+    return out;
+  }
+  for (const auto& name : ComponentNames()) {
+    const auto it = components.find(name);
+    if (it == components.end() || !it->is_object() || !it->value("enabled", false)) {
+      continue;
+    }
+    if (const auto v = it->find("version"); v != it->end() && v->is_string() && !v->empty()) {
+      out[name] = v->get<std::string>();
+    }
+  }
+  return out;
+}
+
+std::string LokiTenant(const EnvironmentSpec& env) {
+  const json* loki = nullptr;
+  if (const auto it = env.merged.find("spec"); it != env.merged.end() && it->is_object()) {
+    if (const auto c = it->find("components"); c != it->end() && c->is_object()) {
+      if (const auto l = c->find("loki"); l != c->end() && l->is_object()) {
+        loki = &*l;
+      }
+    }
+  }
+  if (loki != nullptr) {
+    if (const auto auth = loki->find("auth_enabled"); auth != loki->end() && *auth == false) {
+      return "fake";
+    }
+  }
+  if (const auto it = env.runtime.components.find("loki");
+      it != env.runtime.components.end() && !it->second.tenant.empty()) {
+    return it->second.tenant;
+  }
+  return env.stack;
 }
 
 }  // namespace obsforge::spec

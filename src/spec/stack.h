@@ -66,6 +66,10 @@ struct ComponentRuntime {
   std::optional<core::SecretRef> password;  ///< Grafana basic-auth password (user in `user`)
   std::string user;
   std::optional<int> port;  ///< local runtime: fixed port from the spec
+  /// Tempo only: where its OTLP receivers answer (external runtime); "" = none. Tempo serves
+  /// OTLP on the receivers' own ports, never on its API `url`.
+  std::string otlp_http_url;
+  std::string otlp_grpc_url;
 };
 
 /// `environments.<env>.runtime`.
@@ -104,6 +108,18 @@ std::filesystem::path StackRoot(const std::filesystem::path& spec_file,
 /// The spec for `env`, merged per docs/stack-spec.md (maps recursively, lists and scalars replace,
 /// null deletes). Throws core::InputError when `env` is not one of the stack's environments.
 EnvironmentSpec ForEnvironment(const StackSpec& stack, const std::string& env);
+
+/// The Loki tenant of an environment: the one rule behind everything obsforge sends to Loki
+/// (canary X-Scope-OrgID, the rule folder `loki/rules/<tenant>/`, the Grafana datasource
+/// header). With `components.loki.auth_enabled: false` it is "fake", the tenant Loki files
+/// everything under when multi-tenancy is off; otherwise `runtime.loki.tenant`, else the stack's
+/// name. Never throws (except std::bad_alloc).
+std::string LokiTenant(const EnvironmentSpec& env);
+
+/// The `version` each enabled component of `env` declares (`components.<c>.version`), by
+/// component name; components that declare none are left out (the templates' defaults are not
+/// a claim about what runs). Never throws (except std::bad_alloc).
+std::map<std::string, std::string> DeclaredVersions(const EnvironmentSpec& env);
 
 /// The merge rule itself: `overlay` over `base`.
 nlohmann::json MergeOver(const nlohmann::json& base, const nlohmann::json& overlay);

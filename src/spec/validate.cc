@@ -345,7 +345,9 @@ std::vector<Field> OverridableFields() {
                         {"timeout", Duration()},
                         {"failure_threshold", Int(1, std::numeric_limits<std::int64_t>::max())},
                         {"canaries", Bool()},
-                        {"notify", MapOf({{"flap_window", Duration()}})},
+                        {"notify", MapOf({{"flap_window", Duration()},
+                                          {"recovery_after",
+                                           Int(1, std::numeric_limits<std::int32_t>::max())}})},
                         {"slack", MapOf({{"webhook", SecretRef()}, {"channel", String()}})}})},
   };
 }
@@ -353,13 +355,16 @@ std::vector<Field> OverridableFields() {
 Check Runtime() {
   std::vector<Field> fields = {{"type", Enum({"local", "external"}), true}};
   for (const auto& component : ComponentNames()) {
-    fields.push_back({component, MapOf({{"url", HttpUrl()},
-                                        {"config_dir", AbsolutePath()},
-                                        {"tenant", String()},
-                                        {"token", SecretRef()},
-                                        {"user", String()},
-                                        {"password", SecretRef()},
-                                        {"port", Int(1, 65535)}})});
+    std::vector<Field> settings = {{"url", HttpUrl()},     {"config_dir", AbsolutePath()},
+                                   {"tenant", String()},   {"token", SecretRef()},
+                                   {"user", String()},     {"password", SecretRef()},
+                                   {"port", Int(1, 65535)}};
+    if (component == "tempo") {
+      // Tempo takes OTLP on its receivers' ports, not on its API url.
+      settings.push_back({"otlp_http_url", HttpUrl()});
+      settings.push_back({"otlp_grpc_url", HttpUrl()});
+    }
+    fields.push_back({component, MapOf(std::move(settings))});
   }
   return MapOf(std::move(fields));
 }

@@ -10,6 +10,11 @@ function(stack, env)
   local data = env.dirs.data.loki;
   local rulesDir = env.dirs.config.loki + '/rules';
   local retention = u.get(u.get(u.values(stack), 'retention', {}), 'logs');
+  // The local runtime runs one Loki on loopback: nothing is gained by the ingester waiting 15 s
+  // after its ring is healthy (min_ready_duration, for rolling restarts of many ingesters), or
+  // by the query frontend and queriers polling for the scheduler every 10 s and 3 s. Without
+  // these Loki reports ready after about 16 s; with them in about a second.
+  local dev = env.runtime == 'local';
 
   {
     'loki.yaml': u.compact({
@@ -67,6 +72,9 @@ function(stack, env)
         // Before 3.2 Loki defaults to the v1 API, which Alertmanager 0.27 removed.
         enable_alertmanager_v2: if u.enabled(stack, 'alertmanager') then true else null,
       }),
+      ingester: if dev then { lifecycler: { min_ready_duration: '0s' } } else null,
+      frontend: if dev then { scheduler_dns_lookup_period: '1s' } else null,
+      frontend_worker: if dev then { dns_lookup_duration: '1s' } else null,
       analytics: { reporting_enabled: false },
     }),
   }

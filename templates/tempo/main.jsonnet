@@ -27,6 +27,9 @@ function(stack, env)
   });
 
   local retention = u.get(u.get(u.values(stack), 'retention', {}), 'traces');
+  // The local runtime runs one Tempo on loopback: its ingester need not wait 15 s after its ring
+  // is healthy before it reports ready (min_ready_duration, meant for rolling restarts).
+  local dev = env.runtime == 'local';
 
   if std.length(unknown) > 0 then
     error ('spec.components.tempo.receivers: unknown receiver "' + unknown[0] + '"')
@@ -44,7 +47,7 @@ function(stack, env)
       // The single binary's querier reaches its own query frontend over gRPC;
       // the default address assumes port 9095, which Loki uses here.
       querier: { frontend_worker: { frontend_address: '127.0.0.1:' + std.toString(env.ports.tempo_grpc) } },
-      ingester: { lifecycler: { ring: { replication_factor: 1 } } },
+      ingester: { lifecycler: { ring: { replication_factor: 1 } } + (if dev then { min_ready_duration: '0s' } else {}) },
       compactor: {
         compaction: u.compact({
           // Tempo durations are Go durations (no `d`): 7d -> 168h.

@@ -1,4 +1,5 @@
-// fake-loki: stands in for `loki -config.file=<path>`; serves FakeLoki on server.http_listen_port.
+// fake-loki: stands in for `loki -config.file=<path>`; serves FakeLoki on server.http_listen_port
+// with the ruler store its config names. OBS_FAKE_LOKI_VERSION sets the version it reports.
 
 #include <iostream>
 
@@ -26,6 +27,19 @@ int main(int argc, char** argv) {
     options.port =
         static_cast<std::uint16_t>(YamlAt(config, {"server", "http_listen_port"}).as<int>(3100));
     options.auth_enabled = config["auth_enabled"].as<bool>(true);
+    // ruler.storage.type: local, or common.storage.filesystem.rules_directory (which selects
+    // the local store), makes the ruler API read-only, as in Loki.
+    const YAML::Node storage = YamlAt(config, {"ruler", "storage"});
+    const YAML::Node common_rules =
+        YamlAt(config, {"common", "storage", "filesystem", "rules_directory"});
+    if (storage && storage["type"].as<std::string>("") == "local") {
+      options.ruler_store = RulerStore::kLocal;
+      options.rules_directory = YamlAt(storage, {"local", "directory"}).as<std::string>("");
+    } else if (!storage && common_rules) {
+      options.ruler_store = RulerStore::kLocal;
+      options.rules_directory = common_rules.as<std::string>();
+    }
+    options.version = EnvOr("OBS_FAKE_LOKI_VERSION", options.version);
     options.startup = std::chrono::milliseconds(StartupMillis());
     FakeLoki loki(options);
     std::cerr << "level=info msg=\"fake loki listening\" port=" << loki.port() << std::endl;

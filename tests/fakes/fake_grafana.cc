@@ -1,6 +1,7 @@
 #include "fakes/fake_grafana.h"
 
 #include <cctype>
+#include <mutex>
 #include <stdexcept>
 
 #include <Poco/Base64Decoder.h>
@@ -146,9 +147,25 @@ std::optional<json> JsonBody(const FakeRequest& request) {
   return parsed;
 }
 
+namespace {
+
+std::mutex g_observer_mutex;
+FakeServer::Observer g_observer;  // ObserveEveryExchange
+
+}  // namespace
+
+void FakeGrafana::ObserveEveryExchange(FakeServer::Observer observer) {
+  std::lock_guard lock(g_observer_mutex);
+  g_observer = std::move(observer);
+}
+
 FakeGrafana::FakeGrafana(GrafanaOptions options)
     : state_(std::make_unique<GrafanaState>(std::move(options))),
       server_(std::make_unique<FakeServer>(state_->options.port)) {
+  {
+    std::lock_guard lock(g_observer_mutex);
+    server_->SetObserver(g_observer);
+  }
   GrafanaState& state = *state_;
   const auto health = [&state](FakeRequest&) {
     std::lock_guard lock(state.mutex);

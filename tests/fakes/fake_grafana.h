@@ -53,6 +53,10 @@ class FakeGrafana {
   /// The underlying server: write counters (Writes("POST /api/dashboards/db"), TotalWrites(),
   /// WriteCounts(), ResetCounters()).
   FakeServer& server() { return *server_; }
+  /// Makes every FakeGrafana constructed from now on (in this process) show each exchange to
+  /// `observer` (FakeServer::SetObserver): contract tests check them against Grafana's API
+  /// description. An empty function stops it for later ones.
+  static void ObserveEveryExchange(FakeServer::Observer observer);
   /// Shorthands for server().Writes/TotalWrites/ResetCounters.
   int Writes(const std::string& key) const { return server_->Writes(key); }
   int TotalWrites() const { return server_->TotalWrites(); }

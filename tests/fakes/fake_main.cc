@@ -160,4 +160,14 @@ int StartupMillis() {
   return value.empty() ? 0 : std::stoi(value);
 }
 
+int StopDelayMillis() {
+  const std::string value = Env("OBS_FAKE_STOP_DELAY_MS");
+  return value.empty() ? 0 : std::stoi(value);
+}
+
+std::string EnvOr(const std::string& name, const std::string& fallback) {
+  const std::string value = Env(name);
+  return value.empty() ? fallback : value;
+}
+
 }  // namespace obsforge::fakes

@@ -35,5 +35,10 @@ YAML::Node YamlAt(const YAML::Node& root, std::initializer_list<const char*> pat
 /// Milliseconds of simulated startup (/ready 503) for the fake executables, from the environment
 /// variable OBS_FAKE_STARTUP_MS (default 0).
 int StartupMillis();
+/// Milliseconds a fake executable waits after SIGTERM before it exits, from
+/// OBS_FAKE_STOP_DELAY_MS (default 0; Tempo 2.2–2.4 really wait 30 s).
+int StopDelayMillis();
+/// The environment variable `name`, or `fallback` when it is unset or empty.
+std::string EnvOr(const std::string& name, const std::string& fallback);
 
 }  // namespace obsforge::fakes

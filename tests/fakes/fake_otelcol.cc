@@ -13,8 +13,26 @@ struct FakeOtelcol::State {
   mutable std::mutex mutex;
   bool healthy = true;
   std::map<std::string, int> received;
-  std::string up_since =
-      Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT);
+  Poco::Timestamp started;
+
+  // The health_check extension's answer (internal/healthcheck/handler.go): both fields always
+  // there; while not ready the zero time and an empty uptime.
+  FakeResponse Health() const {
+    std::lock_guard lock(mutex);
+    if (!healthy) {
+      return FakeResponse::Json(503, nlohmann::json{{"status", "Server not available"},
+                                                    {"upSince", "0001-01-01T00:00:00Z"},
+                                                    {"uptime", ""}});
+    }
+    const auto uptime_ms = (Poco::Timestamp() - started) / 1000;
+    return FakeResponse::Json(
+        200,
+        nlohmann::json{{"status", "Server available"},
+                       {"upSince", Poco::DateTimeFormatter::format(
+                                       started, Poco::DateTimeFormat::ISO8601_FRAC_FORMAT)},
+                       {"uptime", std::to_string(uptime_ms / 1000) + "." +
+                                      std::to_string(1000 + uptime_ms % 1000).substr(1) + "s"}});
+  }
 };
 
 FakeOtelcol::FakeOtelcol(OtelcolOptions options)
@@ -23,22 +41,27 @@ FakeOtelcol::FakeOtelcol(OtelcolOptions options)
                                    : nullptr),
       health_(std::make_unique<FakeServer>(options.health_port)) {
   State& s = *state_;
-  health_->Route("GET", options.health_path, [&s](FakeRequest&) {
-    std::lock_guard lock(s.mutex);
-    if (!s.healthy) {
-      return FakeResponse::Json(
-          503, nlohmann::json{{"status", "Server not available"}, {"upSince", s.up_since}});
+  // An http.ServeMux with the one pattern `path`, any method: "/" matches every path.
+  const std::string path = options.health_path;
+  health_->SetNotFound([&s, path](FakeRequest& request) {
+    if (path == "/" || request.path == path) {
+      return s.Health();
     }
-    return FakeResponse::Json(
-        200,
-        nlohmann::json{{"status", "Server available"}, {"upSince", s.up_since}, {"uptime", "1s"}});
+    return FakeResponse::Text(404, "404 page not found\n");
   });
   if (otlp_) {
-    for (const char* path : {"/v1/traces", "/v1/logs", "/v1/metrics"}) {
-      otlp_->Route("POST", path, [&s, path = std::string(path)](FakeRequest&) {
+    for (const char* signal : {"/v1/traces", "/v1/logs", "/v1/metrics"}) {
+      otlp_->Route("POST", signal, [&s, signal = std::string(signal)](FakeRequest& request) {
+        const std::string type = request.Header("Content-Type");
+        if (type != "application/json" && type != "application/x-protobuf") {
+          return PlainText(
+              415,
+              "415 unsupported media type, supported: [application/json, application/x-protobuf]");
+        }
         std::lock_guard lock(s.mutex);
-        ++s.received[path];
-        return FakeResponse::Json(200, nlohmann::json::object());
+        ++s.received[signal];
+        return FakeResponse::Json(200,
+                                  nlohmann::json{{"partialSuccess", nlohmann::json::object()}});
       });
     }
     otlp_->Start();

@@ -16,13 +16,15 @@ struct OtelcolOptions {
   std::uint16_t health_port = 0;
   std::string health_path = "/";
   /// When set, an OTLP/HTTP receiver on this port (0 = any) accepts /v1/traces, /v1/logs and
-  /// /v1/metrics (answering 200 {}) and counts them.
+  /// /v1/metrics (answering 200 {"partialSuccess":{}}) and counts them.
   std::optional<std::uint16_t> otlp_http_port;
 };
 
-/// The parts of an OpenTelemetry Collector obsforge talks to: the health_check extension
-/// (200 {"status":"Server available",…}, or 503 {"status":"Server not available"} on demand) and
-/// an optional OTLP/HTTP receiver. Thread-safe; stops in its destructor.
+/// The parts of an OpenTelemetry Collector obsforge talks to (tests/fakes/otelcol.md lists each
+/// behaviour with its upstream source): the health_check extension (200 {"status":"Server
+/// available",…}, or 503 {"status":"Server not available",…} on demand; with the path "/" every
+/// path and method answers) and an optional OTLP/HTTP receiver. Thread-safe; stops in its
+/// destructor.
 class FakeOtelcol {
  public:
   /// Starts serving. Throws Poco::Exception when a port cannot be bound.

@@ -1,6 +1,7 @@
 #include "fakes/fake_server.h"
 
 #include <atomic>
+#include <cstdio>
 #include <sstream>
 #include <thread>
 
@@ -26,24 +27,6 @@ namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos) {
-      end = path.size();
-    }
-    out.emplace_back(path.substr(start, end - start));
-    start = end;
-  }
-  return out;
 }
 
 FakeRequest ReadRequest(Poco::Net::HTTPServerRequest& request) {
@@ -76,6 +59,24 @@ void Send(const FakeResponse& reply, Poco::Net::HTTPServerResponse& response) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    out.emplace_back(path.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
 
 std::string FakeRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -139,6 +140,31 @@ FakeResponse FakeResponse::Text(int status, std::string body) {
                       .body = std::move(body)};
 }
 
+FakeResponse PlainText(int status, std::string body) {
+  return FakeResponse{
+      .status = status, .headers = {{"Content-Type", "text/plain"}}, .body = std::move(body)};
+}
+
+bool VersionAtLeast(const std::string& version, int major, int minor) {
+  int have_major = 0;
+  int have_minor = 0;
+  const char* text = version.c_str();
+  if (*text == 'v') {
+    ++text;
+  }
+  if (std::sscanf(text, "%d.%d", &have_major, &have_minor) < 1) {  // NOLINT: fixed format
+    return true;
+  }
+  return have_major != major ? have_major > major : have_minor >= minor;
+}
+
+FakeResponse FakeResponse::GoError(int status, const std::string& message) {
+  return FakeResponse{.status = status,
+                      .headers = {{"Content-Type", "text/plain; charset=utf-8"},
+                                  {"X-Content-Type-Options", "nosniff"}},
+                      .body = message + "\n"};
+}
+
 class FakeServer::Impl {
  public:
   class RequestHandler final : public Poco::Net::HTTPRequestHandler {
@@ -169,6 +195,9 @@ class FakeServer::Impl {
       } catch (const std::exception& e) {
         // A handler bug must show up in the test as a 500 with its cause, not kill the server.
         reply = FakeResponse::Text(500, std::string("fake handler error: ") + e.what());
+      }
+      if (server_.observer_) {
+        server_.observer_(fake, reply);
       }
       Send(reply, response);
     }
@@ -221,6 +250,10 @@ void FakeServer::SetGuard(Guard guard) {
 
 void FakeServer::SetNotFound(Handler handler) {
   not_found_ = std::move(handler);
+}
+
+void FakeServer::SetObserver(Observer observer) {
+  observer_ = std::move(observer);
 }
 
 void FakeServer::Start() {

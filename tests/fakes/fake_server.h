@@ -55,7 +55,21 @@ struct FakeResponse {
   static FakeResponse Json(int status, const nlohmann::json& body);
   /// `status` with `body`, Content-Type text/plain; charset=utf-8.
   static FakeResponse Text(int status, std::string body);
+  /// What Go's http.Error(w, message, status) writes (Loki, Tempo): `message` and a newline,
+  /// text/plain; charset=utf-8 and X-Content-Type-Options: nosniff.
+  static FakeResponse GoError(int status, const std::string& message);
 };
+
+/// `status` with `body` and Content-Type "text/plain" (no charset), as the OpenTelemetry
+/// collector's OTLP/HTTP receiver writes its 405 and 415 answers.
+FakeResponse PlainText(int status, std::string body);
+
+/// The non-empty segments of a URL path ("/a//b/" -> {"a", "b"}).
+std::vector<std::string> SplitPath(std::string_view path);
+
+/// True when `version` ("2.9.9", "v3.1.0", "2.2") is `major.minor` or newer; a version that
+/// does not start with a number (a development build) counts as the newest.
+bool VersionAtLeast(const std::string& version, int major, int minor);
 
 /// The loopback HTTP server under every fake: a Poco::Net::HTTPServer on 127.0.0.1 (port 0 =
 /// any free port) with a small router of "{name}" path templates, the FaultPlan applied before
@@ -67,6 +81,9 @@ class FakeServer {
   using Handler = std::function<FakeResponse(FakeRequest&)>;
   /// Runs after routing, before the handler; a response returned here is sent instead.
   using Guard = std::function<std::optional<FakeResponse>(const FakeRequest&)>;
+  /// Sees each request the fake answered (routed or not) with its answer, on a server thread;
+  /// injected faults are not shown.
+  using Observer = std::function<void(const FakeRequest&, const FakeResponse&)>;
 
   /// Binds 127.0.0.1:`port` (0 = any free port). Throws Poco::Exception when the bind fails.
   explicit FakeServer(std::uint16_t port = 0);
@@ -82,6 +99,8 @@ class FakeServer {
   void SetGuard(Guard guard);
   /// Sets the answer for unrouted requests (default: 404 "404 page not found").
   void SetNotFound(Handler handler);
+  /// Sets the observer (contract tests).
+  void SetObserver(Observer observer);
   /// Starts serving. Call once.
   void Start();
   /// Stops serving; idempotent.
@@ -120,6 +139,7 @@ class FakeServer {
   std::vector<RouteEntry> routes_;
   Guard guard_;
   Handler not_found_;
+  Observer observer_;
   FaultPlan faults_;
   mutable std::mutex counters_mutex_;
   std::map<std::string, int> writes_;

@@ -93,7 +93,27 @@ struct FakeSlack::State {
     const bool has_text = body.contains("text") && body["text"].is_string() &&
                           !body["text"].get<std::string>().empty();
     const bool has_blocks = body.contains("blocks");
-    if (!has_text && !has_blocks) {
+    // Legacy attachments carry a message on their own (Slack shows their text, or their
+    // fallback in notifications): a payload of attachments only is accepted.
+    bool has_attachments = false;
+    if (body.contains("attachments")) {
+      if (!body["attachments"].is_array()) {
+        return FakeResponse::Text(400, "invalid_attachments");
+      }
+      for (const auto& attachment : body["attachments"]) {
+        if (!attachment.is_object()) {
+          return FakeResponse::Text(400, "invalid_attachments");
+        }
+        for (const char* key : {"text", "fallback", "pretext", "title"}) {
+          has_attachments =
+              has_attachments || (attachment.contains(key) && attachment[key].is_string() &&
+                                  !attachment[key].get<std::string>().empty());
+        }
+        has_attachments = has_attachments || attachment.contains("blocks") ||
+                          !attachment.value("fields", json::array()).empty();
+      }
+    }
+    if (!has_text && !has_blocks && !has_attachments) {
       return FakeResponse::Text(400, "no_text");
     }
     if (has_blocks) {

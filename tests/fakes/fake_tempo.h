@@ -17,19 +17,23 @@ namespace obsforge::fakes {
 struct TempoOptions {
   /// HTTP API port (0 = any free port).
   std::uint16_t port = 0;
-  /// true: OTLP HTTP (/v1/traces) is served on a second server at `otlp_port`; false: on the
-  /// API server.
-  bool separate_otlp = false;
+  /// true: an OTLP/HTTP receiver listens on its own port `otlp_port` (0 = any free port), as
+  /// `distributor.receivers.otlp.protocols.http` starts it; false: Tempo has no OTLP/HTTP
+  /// endpoint at all. The API port never takes OTLP.
+  bool otlp_http = true;
   std::uint16_t otlp_port = 0;
   /// /ready answers 503 for this long after the start.
   std::chrono::milliseconds startup{0};
-  std::string version = "2.6.0";
+  /// Gates what the version has: /api/status/buildinfo from 2.3, /api/v2/traces from 2.6.
+  std::string version = "2.2.4";
 };
 
-/// A Tempo 2 single binary on loopback, following docs/upstream-apis.md §5: /ready with a startup
-/// period, /api/echo, OTLP/HTTP JSON ingest (/v1/traces, gzip accepted), traces by id (v1
-/// {"batches"} and v2 {"trace":{"resourceSpans"}}; 404 when unknown), a minimal /api/search and
-/// buildinfo. Thread-safe; stops in its destructor.
+/// A Tempo 2 single binary on loopback that answers as Tempo does (tests/fakes/tempo.md lists
+/// each behaviour with its upstream source): /ready with a startup period, /api/echo,
+/// /status/version, /metrics (build info and the distributor's ingestion counters), traces by id
+/// in protobuf JSON (base64 ids), a minimal /api/search, buildinfo and the v2 trace API only from
+/// the versions that have them, and OTLP/HTTP JSON ingest (/v1/traces) only on the receiver's
+/// port. Thread-safe; stops in its destructor.
 class FakeTempo {
  public:
   /// Starts serving. Throws Poco::Exception when a port cannot be bound.
@@ -43,17 +47,21 @@ class FakeTempo {
   std::uint16_t port() const { return server_->port(); }
   /// "http://127.0.0.1:<port>" of the API.
   std::string url() const { return server_->url(); }
-  /// The port serving /v1/traces (the API port unless separate_otlp).
+  /// The OTLP/HTTP receiver's port; 0 without one.
   std::uint16_t otlp_port() const;
-  /// "http://127.0.0.1:<otlp_port>".
+  /// "http://127.0.0.1:<otlp_port>"; "" without a receiver.
   std::string otlp_url() const;
-  /// Faults of the API server (the OTLP server has its own: otlp_faults()).
+  /// Faults of the API server.
   FaultPlan& faults() { return server_->faults(); }
+  /// Faults of the OTLP receiver. Requires options.otlp_http.
   FaultPlan& otlp_faults();
   FakeServer& server() { return *server_; }
 
   /// Overrides readiness: true/false forces /ready, nullopt goes back to the startup period.
   void SetReady(std::optional<bool> ready);
+  /// true: the ingesters refuse every push (the receiver answers 500 and counts the spans as
+  /// refused and the appends as failed), as when no ingester is healthy.
+  void SetIngesterFailing(bool failing);
   /// Lower-case 32-hex trace ids received so far, sorted.
   std::vector<std::string> TraceIds() const;
   /// The number of spans stored for `trace_id` (any case, leading zeros optional).

@@ -16,9 +16,10 @@ std::string Route(const std::string& tail) {
   return std::string(kBase) + tail;
 }
 
-// The provenance a write stamps: "" with X-Disable-Provenance: true, else "api".
+// The provenance a write stamps: "" when X-Disable-Provenance is present (whatever its value:
+// Grafana looks only at whether the header is there), else "api".
 std::string Provided(const FakeRequest& request) {
-  return request.Header("X-Disable-Provenance") == "true" ? "" : "api";
+  return request.HasHeader("X-Disable-Provenance") ? "" : "api";
 }
 
 // Single objects: same to same, or from none to anything ("file" never changes).
@@ -35,7 +36,8 @@ FakeResponse Mismatch(const std::string& action,
                       const std::string& provided,
                       const std::string& stored) {
   return FakeResponse::Json(
-      409, json{{"messageId", "alerting.provenanceMismatch"},
+      409, json{{"statusCode", 409},
+                {"messageId", "alerting.provenanceMismatch"},
                 {"message", "cannot " + action + " with provided provenance '" + provided +
                                 "', needs '" + stored + "'"}});
 }
@@ -155,9 +157,14 @@ FakeResponse PutGroup(GrafanaState& state, FakeRequest& r, GrafanaOrg& org, int 
   if (!org.folders.contains(folder)) {
     return GrafanaError(400, "invalid rule group: folder does not exist");
   }
-  if (!body->contains("interval") || !(*body)["interval"].is_number_integer() ||
-      (*body)["interval"].get<int>() <= 0) {
-    return GrafanaError(400, "invalid rule group: interval must be a positive number of seconds");
+  if (!body->contains("interval") || !(*body)["interval"].is_number_integer()) {
+    return GrafanaError(400, "bad request data");
+  }
+  // The scheduler ticks every 10 s: an interval must be a positive multiple of it.
+  if (const int interval = (*body)["interval"].get<int>(); interval <= 0 || interval % 10 != 0) {
+    return GrafanaError(400, "invalid alert rule: interval (" + std::to_string(interval) +
+                                 "s) should be non-zero and divided exactly by scheduler "
+                                 "interval: 10");
   }
   const json rules = body->value("rules", json::array());
   if (!rules.is_array()) {
@@ -218,7 +225,12 @@ FakeResponse PutGroup(GrafanaState& state, FakeRequest& r, GrafanaOrg& org, int 
   } else {
     org.group_intervals[{folder, group}] = (*body)["interval"].get<int>();
   }
-  return FakeResponse::Json(200, GroupJson(org, folder, group));
+  // The answer is the request sent back with the folder and title of the path; the uids given
+  // to new rules are not in it (RoutePutAlertRuleGroup).
+  json echoed = *body;
+  echoed["folderUid"] = folder;
+  echoed["title"] = group;
+  return FakeResponse::Json(200, echoed);
 }
 
 json RedactedContactPoint(json cp) {
@@ -372,16 +384,18 @@ void AddContactPointRoutes(FakeServer& server, GrafanaState& state) {
                }));
   server.Route("DELETE", Route("/contact-points/{uid}"),
                Locked(state, [](FakeRequest& r, GrafanaOrg& org, int) {
+                 // 202 with a message, also for a point that is not there.
+                 const json deleted{{"message", "contactpoint deleted"}};
                  auto it = org.contact_points.find(r.Param("uid"));
                  if (it == org.contact_points.end()) {
-                   return FakeResponse{.status = 204};
+                   return FakeResponse::Json(202, deleted);
                  }
                  const std::string stored = it->second.value("provenance", "");
                  if (!CanChange(stored, Provided(r))) {
                    return Mismatch("delete", Provided(r), stored);
                  }
                  org.contact_points.erase(it);
-                 return FakeResponse{.status = 204};
+                 return FakeResponse::Json(202, deleted);
                }));
 }
 

@@ -13,7 +13,7 @@ using testing::Reply;
 
 constexpr char kRules[] = "/api/v1/provisioning/alert-rules";
 constexpr char kMismatch[] =
-    R"({"message":"cannot update with provided provenance '', needs 'api'","messageId":"alerting.provenanceMismatch"})";
+    R"({"message":"cannot update with provided provenance '', needs 'api'","messageId":"alerting.provenanceMismatch","statusCode":409})";
 
 class GrafanaAlertingTest : public ::testing::Test {
  protected:
@@ -53,6 +53,16 @@ class GrafanaAlertingTest : public ::testing::Test {
 
   FakeGrafana grafana_;
 };
+
+TEST_F(GrafanaAlertingTest, AnyXDisableProvenanceHeaderTurnsProvenanceOff) {
+  // Grafana looks only at whether the header is there, not at its value.
+  auto created = Call(grafana_.port(), "POST", kRules, Rule("r9", "Down").dump(),
+                      {{"Authorization", BasicAuth("admin", "admin")},
+                       {"Content-Type", "application/json"},
+                       {"X-Disable-Provenance", "false"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(grafana_.AlertRule("r9")->at("provenance"), "");
+}
 
 TEST_F(GrafanaAlertingTest, AlertRuleCrudStampsApiProvenance) {
   auto created = Api("POST", kRules, Rule("r1", "Down"));
@@ -135,6 +145,12 @@ TEST_F(GrafanaAlertingTest, RuleGroupPutReplacesTheWholeGroup) {
   EXPECT_EQ(grafana_.AlertRule("b")->at("provenance"), "");
   group["interval"] = 0;
   EXPECT_EQ(Api("PUT", path, group).status, 400);
+  group["interval"] = 15;  // the scheduler ticks every 10 s
+  auto off_tick = Api("PUT", path, group);
+  EXPECT_EQ(off_tick.status, 400);
+  EXPECT_EQ(off_tick.Json()["message"],
+            "invalid alert rule: interval (15s) should be non-zero and divided exactly by "
+            "scheduler interval: 10");
 }
 
 TEST_F(GrafanaAlertingTest, ContactPointsAndPolicies) {
@@ -164,7 +180,9 @@ TEST_F(GrafanaAlertingTest, ContactPointsAndPolicies) {
   EXPECT_EQ(Api("DELETE", "/api/v1/provisioning/policies").status, 202);
   EXPECT_FALSE(Api("GET", "/api/v1/provisioning/policies").Json().contains("routes"));
 
-  EXPECT_EQ(Api("DELETE", "/api/v1/provisioning/contact-points/" + uid).status, 204);
+  auto deleted = Api("DELETE", "/api/v1/provisioning/contact-points/" + uid);
+  EXPECT_EQ(deleted.status, 202);
+  EXPECT_EQ(deleted.Json()["message"], "contactpoint deleted");
   grafana_.SeedContactPoint(
       {{"uid", "fcp"}, {"name", "file"}, {"type", "email"}, {"settings", json::object()}}, "file");
   EXPECT_EQ(Api("DELETE", "/api/v1/provisioning/contact-points/fcp").status, 409);

@@ -49,10 +49,13 @@ void CollectSubtree(const GrafanaOrg& org, const std::string& uid, std::vector<s
   }
 }
 
+// Dashboards say "The dashboard has been changed by someone else"
+// (pkg/services/dashboards/errors.go), folders "the folder has been changed by someone else"
+// (pkg/api/apierrors/folder.go).
 FakeResponse VersionMismatch(const std::string& what) {
-  return FakeResponse::Json(412,
-                            json{{"status", "version-mismatch"},
-                                 {"message", "The " + what + " has been changed by someone else"}});
+  return FakeResponse::Json(412, json{{"status", "version-mismatch"},
+                                      {"message", (what == "folder" ? "the " : "The ") + what +
+                                                      " has been changed by someone else"}});
 }
 
 FakeResponse CreateFolder(GrafanaState& state, FakeRequest& request, GrafanaOrg& org) {
@@ -210,17 +213,29 @@ FakeResponse SaveDashboard(GrafanaState& state, std::optional<json>& body, Grafa
     }
   }
   const std::string slug = Slugify(title);
+  // Up to 11.2 a title (its slug) is unique in a folder: another dashboard with it is refused
+  // without `overwrite`, and with `overwrite` taken over: saved under ITS uid, id and version,
+  // the posted uid left unused (getExistingDashboardByTitleAndFolder). From 11.3 titles need
+  // not be unique.
+  const bool unique_titles = !VersionAtLeast(state.options.version, 11, 3);
   for (auto& [other_uid, other] : org.dashboards) {
-    if (other_uid == uid || other.folder_uid != folder_uid) {
+    if (!unique_titles || other_uid == uid || other.folder_uid != folder_uid) {
       continue;
     }
     if (other.slug.empty()) {
       other.slug = Slugify(other.model.value("title", ""));
     }
     if (other.slug == slug) {
-      return FakeResponse::Json(
-          412, json{{"status", "name-exists"},
-                    {"message", "A dashboard with the same name in the folder already exists"}});
+      if (!overwrite) {
+        return FakeResponse::Json(
+            412, json{{"status", "name-exists"},
+                      {"message", "A dashboard with the same name in the folder already exists"}});
+      }
+      if (other.provisioned) {
+        return GrafanaError(400, "Cannot save provisioned dashboard");
+      }
+      uid = other_uid;
+      break;
     }
   }
   if (uid.empty()) {

@@ -62,7 +62,7 @@ FakeResponse Create(GrafanaState& state, FakeRequest& request, GrafanaOrg& org, 
   }
   const std::string name = body->value("name", "");
   if (name.empty() || body->value("type", "").empty()) {
-    return GrafanaError(400, "Validation error, need to specify name and type");
+    return GrafanaError(400, "bad request data");  // binding:"Required" through web.Bind
   }
   std::string uid = body->value("uid", "");
   if (!uid.empty()) {
@@ -107,14 +107,17 @@ FakeResponse Update(FakeRequest& request, GrafanaOrg& org) {
   if (stored.value("readOnly", false)) {
     return GrafanaError(403, "Cannot update read-only data source");
   }
-  if (body->contains("version") && !(*body)["version"].is_null() &&
-      (*body)["version"] != stored["version"]) {
+  // The store updates WHERE version < sent + 1: only a stored version above the sent one
+  // conflicts, and a version of 0 (or none) skips the check.
+  if (body->contains("version") && (*body)["version"].is_number_integer() &&
+      (*body)["version"].get<int>() > 0 &&
+      stored.value("version", 0) > (*body)["version"].get<int>()) {
     return GrafanaError(
         409, "Datasource has already been updated by someone else. Please reload and try again");
   }
   const std::string name = body->value("name", "");
   if (name.empty() || body->value("type", "").empty()) {
-    return GrafanaError(400, "Validation error, need to specify name and type");
+    return GrafanaError(400, "bad request data");  // binding:"Required" through web.Bind
   }
   if (NameTaken(org, name, uid)) {
     return GrafanaError(409, "data source with the same name already exists");

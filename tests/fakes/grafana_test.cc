@@ -93,14 +93,18 @@ TEST_F(GrafanaTest, DatasourceLifecycleHidesSecrets) {
   json update = ds;
   update.erase("secureJsonData");
   update["url"] = "http://q:9090";
-  update["version"] = 7;
-  auto stale = Api("PUT", "/api/datasources/uid/prom", update);
-  EXPECT_EQ(stale.status, 409);
-  update.erase("version");
+  update["version"] = 7;  // newer than the stored 1: no conflict (only an older one is)
   auto updated = Api("PUT", "/api/datasources/uid/prom", update);
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(updated.Json()["message"], "Datasource updated");
   EXPECT_EQ(updated.Json()["datasource"]["version"], 2);
+  update["version"] = 1;  // the stored one is 2 now
+  auto stale = Api("PUT", "/api/datasources/uid/prom", update);
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_EQ(stale.Json()["message"],
+            "Datasource has already been updated by someone else. Please reload and try again");
+  update.erase("version");  // no version: no check
+  EXPECT_EQ(Api("PUT", "/api/datasources/uid/prom", update).status, 200);
   EXPECT_EQ(grafana_.Datasource("prom")->at("secureJsonData")["httpHeaderValue1"], "Bearer x");
 
   auto deleted = Api("DELETE", "/api/datasources/uid/prom");
@@ -281,6 +285,12 @@ TEST_F(GrafanaTest, DashboardRejections) {
   auto same_name = SaveDashboard({{"dashboard", Dash("other", "D")}});
   EXPECT_EQ(same_name.status, 412);
   EXPECT_EQ(same_name.Json()["status"], "name-exists");
+  // With overwrite (what obsforge sends) Grafana up to 11.2 takes the other dashboard over: the
+  // save lands on its uid and the posted uid is never used.
+  auto taken_over = SaveDashboard({{"dashboard", Dash("other", "D")}, {"overwrite", true}});
+  ASSERT_EQ(taken_over.status, 200) << taken_over.body;
+  EXPECT_EQ(taken_over.Json()["uid"], "d");
+  EXPECT_EQ(Api("GET", "/api/dashboards/uid/other").status, 404);
 
   grafana_.SeedDashboard({{"uid", "prov"}, {"title", "Prov"}}, "", true);
   auto provisioned = SaveDashboard({{"dashboard", Dash("prov", "Prov")}, {"overwrite", true}});
@@ -291,6 +301,20 @@ TEST_F(GrafanaTest, DashboardRejections) {
   EXPECT_EQ(del.Json()["message"], "provisioned dashboard cannot be deleted");
   EXPECT_EQ(Api("DELETE", "/api/dashboards/uid/d").status, 200);
   EXPECT_EQ(Api("DELETE", "/api/dashboards/uid/d").status, 404);
+}
+
+TEST(GrafanaVersionTest, FromGrafana113TitlesNeedNotBeUnique) {
+  FakeGrafana grafana(GrafanaOptions{.version = "11.3.0"});
+  const http::Headers headers{{"Authorization", BasicAuth("admin", "admin")},
+                              {"Content-Type", "application/json"}};
+  const auto save = [&](const std::string& uid) {
+    return Call(grafana.port(), "POST", "/api/dashboards/db",
+                json{{"dashboard", {{"id", nullptr}, {"uid", uid}, {"title", "Same"}}}}.dump(),
+                headers);
+  };
+  EXPECT_EQ(save("a").status, 200);
+  EXPECT_EQ(save("b").status, 200);
+  EXPECT_EQ(Call(grafana.port(), "GET", "/api/dashboards/uid/b", "", headers).status, 200);
 }
 
 TEST_F(GrafanaTest, SearchFilters) {

@@ -43,7 +43,18 @@ TEST_F(SlackTest, PayloadErrors) {
   auto no_text = Post(json::object());
   EXPECT_EQ(no_text.status, 400);
   EXPECT_EQ(no_text.body, "no_text");
+  EXPECT_EQ(Post({{"attachments", json::array()}}).body, "no_text");
+  EXPECT_EQ(Post({{"attachments", "x"}}).body, "invalid_attachments");
   EXPECT_TRUE(slack_.Messages().empty());
+}
+
+TEST_F(SlackTest, AttachmentsAloneAreAMessage) {
+  // Slack shows an attachment's text (its fallback in notifications): no top-level text needed.
+  const json attachment{{"color", "#d00000"}, {"fallback", "s/e is down"}, {"text", "loki down"}};
+  EXPECT_EQ(Post({{"attachments", json::array({attachment})}}).status, 200);
+  ASSERT_EQ(slack_.Messages().size(), 1U);
+  EXPECT_EQ(slack_.Messages()[0]["attachments"][0]["text"], "loki down");
+  EXPECT_EQ(Post({{"attachments", json::array({{{"color", "#d00000"}}})}}).body, "no_text");
 }
 
 TEST_F(SlackTest, BlockKitLimits) {

@@ -93,13 +93,66 @@ TEST(BuildComponentChecks, BuildsTheChecksOfEveryComponentGiven) {
     names.push_back(check.component + "/" + check.name + (check.critical ? "!" : ""));
     EXPECT_TRUE(check.definition.parser);
   }
-  EXPECT_THAT(names, ::testing::ElementsAre(
-                         "prometheus/healthy!", "prometheus/ready!", "prometheus/config_reload",
-                         "prometheus/targets", "prometheus/rules", "alertmanager/ready!",
-                         "alertmanager/cluster", "alertmanager/config_reload", "loki/ready!",
-                         "loki/canary_logs", "tempo/ready!", "tempo/canary_traces",
-                         "grafana/health!", "grafana/datasource:prom", "otelcol/health!"));
+  EXPECT_THAT(names,
+              ::testing::ElementsAre(
+                  "prometheus/healthy!", "prometheus/ready!", "prometheus/config_reload",
+                  "prometheus/targets", "prometheus/rules", "alertmanager/ready!",
+                  "alertmanager/cluster", "alertmanager/config_reload", "loki/ready!", "loki/rules",
+                  "loki/canary_logs", "tempo/ready!", "tempo/ingestion", "tempo/canary_traces",
+                  "grafana/health!", "grafana/datasource:prom", "otelcol/health!"));
   EXPECT_TRUE(BuildComponentChecks({}, {}, clock).empty());
+}
+
+TEST(BuildComponentChecks, AVersionCheckForEachDeclaredVersionThatCanBeAsked) {
+  Endpoints endpoints{.prometheus = "http://p:9090",
+                      .loki = "http://l:3100",
+                      .otelcol_health = "http://o:13133/",
+                      .versions = {{"prometheus", "2.42"},
+                                   {"loki", "3.0"},
+                                   {"otel_collector", "0.96"},  // its health check cannot tell
+                                   {"tempo", "2.2"}}};          // not in this environment
+  testing::FakeClock clock;
+  std::vector<std::string> urls;
+  for (const auto& check : BuildComponentChecks(endpoints, {}, clock)) {
+    if (check.name == "version") {
+      EXPECT_FALSE(check.critical);
+      urls.push_back(check.component + " " + check.definition.request.url);
+    }
+  }
+  EXPECT_THAT(urls, ::testing::ElementsAre("loki http://l:3100/loki/api/v1/status/buildinfo",
+                                           "prometheus http://p:9090/metrics"));
+}
+
+TEST(MetricSum, AddsEverySampleOfTheNameAndNothingElse) {
+  const std::string text =
+      "# TYPE tempo_receiver_refused_spans counter\n"
+      "tempo_receiver_refused_spans{receiver=\"otlp\",transport=\"grpc\"} 2\n"
+      "tempo_receiver_refused_spans{receiver=\"otlp\",transport=\"http\"} 3\n"
+      "tempo_receiver_refused_spans_total 100\n";
+  EXPECT_EQ(MetricSum(text, "tempo_receiver_refused_spans"), 5.0);
+  EXPECT_EQ(MetricSum(text, "absent"), std::nullopt);
+}
+
+TEST(MetricLabel, ReadsALabelOfTheFirstSample) {
+  const std::string text =
+      "prometheus_build_info{branch=\"HEAD\",goversion=\"go1.19\",version=\"2.42.0\"} 1\n";
+  EXPECT_EQ(MetricLabel(text, "prometheus_build_info", "version"), "2.42.0");
+  EXPECT_EQ(MetricLabel(text, "prometheus_build_info", "nope"), "");
+  EXPECT_EQ(MetricLabel("x{a=\"q\\\"x\"} 1\n", "x", "a"), "q\"x");
+}
+
+TEST(VersionMatches, TheDeclaredPartsMustAgree) {
+  EXPECT_TRUE(VersionMatches("2.9", "2.9.9"));
+  EXPECT_TRUE(VersionMatches("v2.42", "2.42.0"));
+  EXPECT_TRUE(VersionMatches("3.0", "3.0.0-rc.1"));
+  EXPECT_FALSE(VersionMatches("3.0", "2.9.9"));
+  EXPECT_FALSE(VersionMatches("2.9.4", "2.9.9"));
+  EXPECT_FALSE(VersionMatches("10.4", "10.40.1"));
+  // A development build tells nothing to compare.
+  EXPECT_TRUE(VersionMatches("3.0", ""));
+  EXPECT_TRUE(VersionMatches("3.0", "main-2a3b4c5"));
+  EXPECT_EQ(VersionSkewMessage("3.0", "2.9.9"),
+            "running 2.9.9, the spec declares 3.0 (the configuration is written for 3.0)");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "health/prober.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -112,7 +113,10 @@ TEST_F(ProberOverCurlTest, CanariesRoundTripThroughLokiAndTempo) {
   monitor.Start();
   monitor.Watch({.stack = "demo",
                  .env = "dev",
-                 .endpoints = {.loki = loki.url(), .loki_tenant = "demo", .tempo = tempo.url()},
+                 .endpoints = {.loki = loki.url(),
+                               .loki_tenant = "demo",
+                               .tempo = tempo.url(),
+                               .tempo_otlp = tempo.otlp_url()},
                  .options = {.interval = milliseconds(200), .canaries = true},
                  .failure_threshold = 1});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -132,9 +136,11 @@ TEST_F(ProberOverCurlTest, CanariesRoundTripThroughLokiAndTempo) {
   EXPECT_EQ(status->state, State::kOk) << ToJson(*status).dump();
   monitor.Stop();
   ASSERT_FALSE(loki.Entries("demo").empty());
-  EXPECT_EQ(loki.Entries("demo")[0].labels.at("job"), "obsforge-canary");
-  EXPECT_EQ(loki.Entries("demo")[0].line,
-            "obsforge canary " + loki.Entries("demo")[0].labels.at("canary"));
+  // One stream for every run: the run's id is in the line, not in a label.
+  EXPECT_EQ(loki.Entries("demo")[0].labels,
+            (std::map<std::string, std::string>{{"job", "obsforge-canary"}}));
+  EXPECT_THAT(loki.Entries("demo")[0].line,
+              ::testing::MatchesRegex("obsforge canary [0-9a-f]{16}"));
   EXPECT_FALSE(tempo.TraceIds().empty());
   EXPECT_THAT(monitor.MetricsText(),
               HasSubstr("obsforge_canary_latency_seconds_count{stack=\"demo\",env=\"dev\","
@@ -351,8 +357,10 @@ TEST_F(ProberTest, FollowUpsChainAndTheDurationCoversTheWholeChain) {
 }
 
 TEST_F(ProberTest, CanaryThatNeverReadsBackFailsAtItsDeadline) {
-  http_.script().On("POST", "http://tempo:3200/v1/traces",
-                    [](const http::Request&) { return testing::FakeHttpClient::Reply(200, "{}"); });
+  // Tempo takes OTLP on its receiver's port only.
+  http_.script().On("POST", "http://tempo:4318/v1/traces", [](const http::Request&) {
+    return testing::FakeHttpClient::Reply(200, R"({"partialSuccess":{}})");
+  });
   int reads = 0;
   http_.script().OnUnmatched([&](const http::Request& r) {
     EXPECT_EQ(r.url.rfind("http://tempo:3200/api/traces/", 0), 0U) << r.url;
@@ -360,15 +368,18 @@ TEST_F(ProberTest, CanaryThatNeverReadsBackFailsAtItsDeadline) {
     return testing::FakeHttpClient::Reply(404, "trace not found");
   });
   auto prober = MakeProber({.jitter = 0, .spread_first_run = false});
-  auto checks = BuildComponentChecks({.tempo = "http://tempo:3200"},
-                                     {.interval = milliseconds(5000),
-                                      .canaries = true,
-                                      .canary_deadline = milliseconds(300),
-                                      .canary_poll = milliseconds(50)},
-                                     clock_);
-  ASSERT_EQ(checks.size(), 2U);
-  checks[1].definition.id = "canary";
-  prober->Add(std::move(checks[1].definition));
+  auto checks =
+      BuildComponentChecks({.tempo = "http://tempo:3200", .tempo_otlp = "http://tempo:4318"},
+                           {.interval = milliseconds(5000),
+                            .canaries = true,
+                            .canary_deadline = milliseconds(300),
+                            .canary_poll = milliseconds(50)},
+                           clock_);
+  auto canary = std::find_if(checks.begin(), checks.end(),
+                             [](const ComponentCheck& c) { return c.name == "canary_traces"; });
+  ASSERT_NE(canary, checks.end());
+  canary->definition.id = "canary";
+  prober->Add(std::move(canary->definition));
   ASSERT_TRUE(StepUntil(*prober, [&] { return !results_.empty(); }));
   EXPECT_FALSE(results_[0].ok);
   EXPECT_EQ(results_[0].error, "canary trace not found in Tempo within 300 ms");

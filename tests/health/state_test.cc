@@ -60,6 +60,11 @@ TEST_F(TrackerTest, FailingOnlyAfterTheThresholdAndBackAfterOneSuccess) {
   EXPECT_EQ(back[0].message, "recovered");
   EXPECT_EQ(back[2].to, State::kOk);
   EXPECT_EQ(back[2].message, "all checks ok");
+  // An ok check shows no error: the one it had is in the history, not next to "ok".
+  const auto after = tracker_.Environment("demo", "dev");
+  EXPECT_EQ(after->components[1].checks[0].state, State::kOk);
+  EXPECT_EQ(after->components[1].checks[0].last_error, "");
+  EXPECT_FALSE(ToJson(*after)["components"][1]["checks"][0].contains("last_error"));
 }
 
 TEST_F(TrackerTest, NonCriticalFailureDegradesAndAllComponentsDownIsDown) {
@@ -74,6 +79,26 @@ TEST_F(TrackerTest, NonCriticalFailureDegradesAndAllComponentsDownIsDown) {
     Fail(am_, 10 + i, "y");
   }
   EXPECT_EQ(tracker_.Environment("demo", "dev")->state, State::kDown);
+}
+
+// Regression: a passing non-critical check used to make its component (and the environment) ok
+// while the critical one had no verdict yet, so a re-watch of a down environment announced a
+// recovery that the readiness check took back a run later.
+TEST_F(TrackerTest, AComponentIsNotOkBeforeItsCriticalChecksHaveAVerdict) {
+  Ok(am_, 1);
+  EXPECT_EQ(Ok(targets_, 1).size(), 1u);  // only the check: prometheus/ready is still unknown
+  auto status = tracker_.Environment("demo", "dev");
+  EXPECT_EQ(status->components[1].state, State::kUnknown);
+  EXPECT_TRUE(Fail(ready_, 2, "HTTP 503").empty());  // below the threshold: still no verdict
+  const auto up = Ok(ready_, 3);
+  ASSERT_EQ(up.size(), 2u);  // check and component; the environment was ok from alertmanager
+  EXPECT_EQ(up[1].to, State::kOk);
+  // A failing non-critical check is news even while the critical one is unknown.
+  HealthTracker tracker;
+  tracker.Register(ready_, true, false, 3, t0_);
+  tracker.Register(targets_, false, false, 1, t0_);
+  tracker.Record(targets_, false, "down", std::nullopt, std::chrono::microseconds(0), t0_);
+  EXPECT_EQ(tracker.Environment("demo", "dev")->components[0].state, State::kDegraded);
 }
 
 TEST_F(TrackerTest, MetricsTextAndJson) {

@@ -8,46 +8,53 @@ namespace {
 using std::chrono::seconds;
 using Pair = std::pair<std::string, std::string>;
 
-TEST(FlapDamper, AtMostOneMessagePerWindowAndTheLastStateWins) {
-  FlapDamper damper(seconds(60));
-  const FlapDamper::TimePoint t0{seconds(1000)};
-  EXPECT_TRUE(damper.Offer("demo/dev", "degraded", t0));
-  EXPECT_FALSE(damper.Offer("demo/dev", "ok", t0 + seconds(5)));
-  EXPECT_FALSE(damper.Offer("demo/dev", "down", t0 + seconds(10)));
-  EXPECT_TRUE(damper.Offer("demo/prod", "down", t0 + seconds(10)));  // keys are independent
+const FlapDamper::TimePoint t0{seconds(1000)};
+
+TEST(FlapDamper, AtMostOneFailureMessagePerWindowAndTheLastStateWins) {
+  FlapDamper damper({.flap_window = seconds(60)});
+  EXPECT_TRUE(damper.Offer("demo/dev", "degraded", false, t0));
+  EXPECT_FALSE(damper.Offer("demo/dev", "down", false, t0 + seconds(10)));
+  EXPECT_TRUE(damper.Offer("demo/prod", "down", false, t0 + seconds(10)));  // keys are independent
   EXPECT_TRUE(damper.Due(t0 + seconds(59)).empty());
   EXPECT_EQ(damper.Due(t0 + seconds(60)), (std::vector<Pair>{{"demo/dev", "down"}}));
   EXPECT_TRUE(damper.Due(t0 + seconds(200)).empty());
 }
 
-TEST(FlapDamper, AFlapBackWithinTheWindowSendsNothingMore) {
-  FlapDamper damper(seconds(60));
-  const FlapDamper::TimePoint t0{seconds(1000)};
-  EXPECT_TRUE(damper.Offer("k", "degraded", t0));
-  EXPECT_FALSE(damper.Offer("k", "ok", t0 + seconds(1)));
-  EXPECT_FALSE(damper.Offer("k", "degraded", t0 + seconds(2)));
-  EXPECT_TRUE(damper.Due(t0 + seconds(61)).empty());
-  EXPECT_TRUE(damper.Offer("k", "ok", t0 + seconds(61)));
+TEST(FlapDamper, ARecoveryWaitsItsOwnHoldNotTheFlapWindow) {
+  FlapDamper damper({.flap_window = seconds(300), .recovery_hold = seconds(15)});
+  EXPECT_TRUE(damper.Offer("k", "degraded", false, t0));
+  EXPECT_FALSE(damper.Offer("k", "ok", true, t0 + seconds(20)));
+  EXPECT_TRUE(damper.Due(t0 + seconds(34)).empty());
+  EXPECT_EQ(damper.Due(t0 + seconds(35)), (std::vector<Pair>{{"k", "ok"}}));
 }
 
-TEST(FlapDamper, AKeyWithItsOwnWindowIsDampedByIt) {
-  FlapDamper damper(seconds(300));
-  damper.SetWindow("fast", seconds(10));
-  damper.SetWindow("off", seconds(0));
-  const FlapDamper::TimePoint t0{seconds(1000)};
+TEST(FlapDamper, AFlapBackWithinTheHoldSendsNothingMore) {
+  FlapDamper damper({.flap_window = seconds(60), .recovery_hold = seconds(15)});
+  EXPECT_TRUE(damper.Offer("k", "degraded", false, t0));
+  EXPECT_FALSE(damper.Offer("k", "ok", true, t0 + seconds(1)));
+  EXPECT_FALSE(damper.Offer("k", "degraded", false, t0 + seconds(2)));
+  EXPECT_TRUE(damper.Due(t0 + seconds(100)).empty());
+  EXPECT_FALSE(damper.Offer("k", "ok", true, t0 + seconds(101)));
+  EXPECT_EQ(damper.Due(t0 + seconds(116)), (std::vector<Pair>{{"k", "ok"}}));
+}
+
+TEST(FlapDamper, AKeyWithItsOwnPolicyIsDampedByIt) {
+  FlapDamper damper({.flap_window = seconds(300)});
+  damper.SetPolicy("fast", {.flap_window = seconds(10)});
+  damper.SetPolicy("off", {.flap_window = seconds(0)});
   for (const std::string key : {"fast", "slow", "off"}) {
-    EXPECT_TRUE(damper.Offer(key, "degraded", t0)) << key;
-    EXPECT_EQ(damper.Offer(key, "ok", t0 + seconds(1)), key == "off") << key;
+    EXPECT_TRUE(damper.Offer(key, "degraded", false, t0)) << key;
+    EXPECT_EQ(damper.Offer(key, "down", false, t0 + seconds(1)), key == "off") << key;
   }
-  EXPECT_EQ(damper.Due(t0 + seconds(10)), (std::vector<Pair>{{"fast", "ok"}}));
-  EXPECT_EQ(damper.Due(t0 + seconds(300)), (std::vector<Pair>{{"slow", "ok"}}));
+  EXPECT_EQ(damper.Due(t0 + seconds(10)), (std::vector<Pair>{{"fast", "down"}}));
+  EXPECT_EQ(damper.Due(t0 + seconds(300)), (std::vector<Pair>{{"slow", "down"}}));
 }
 
-TEST(FlapDamper, ZeroWindowNeverHolds) {
-  FlapDamper damper(seconds(0));
-  const FlapDamper::TimePoint t0{seconds(1000)};
-  EXPECT_TRUE(damper.Offer("k", "degraded", t0));
-  EXPECT_TRUE(damper.Offer("k", "ok", t0));
+TEST(FlapDamper, ZeroWindowAndHoldNeverHold) {
+  FlapDamper damper({.flap_window = seconds(0)});
+  EXPECT_TRUE(damper.Offer("k", "degraded", false, t0));
+  EXPECT_TRUE(damper.Offer("k", "ok", true, t0));
+  EXPECT_FALSE(damper.Offer("k", "ok", true, t0));  // nothing new to say
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -5,6 +7,7 @@
 
 #include "core/diagnostic.h"
 #include "fakes/fake_loki.h"
+#include "fakes/test_client.h"
 #include "http/curl_http_client.h"
 #include "provision/fakes_fixture.h"
 #include "provision/loki_ruler.h"
@@ -111,6 +114,66 @@ TEST_F(LokiRulerTest, UpstreamRefusalNamesTheGroup) {
   EXPECT_THAT(report.error().message,
               ::testing::HasSubstr("namespace \"tokpulse\" for tenant \"acme\""));
   EXPECT_EQ(report.error().upstream_status, 400);
+}
+
+TEST_F(LokiRulerTest, GroupsThatLokiSpellsDifferentlySettleAfterOneWrite) {
+  // Loki leaves zero durations, zero limits, empty maps and keep_firing_for out of what it sends
+  // back, and spells 60s as 1m: none of that is a difference.
+  const std::string yaml = R"(groups:
+  - name: instant
+    interval: 60s
+    limit: 0
+    rules:
+      - alert: AnyError
+        expr: sum(count_over_time({app="x"} |= "error" [1m])) > 0
+        for: 0s
+        keep_firing_for: 5m
+        labels: {}
+        annotations: {summary: errors}
+)";
+  auto first = ruler_.Apply(LoadLokiGroups(Rules("acme", yaml)));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->writes, 1);
+  const auto stored = loki_.RuleGroups("acme")["tokpulse"]["instant"];
+  EXPECT_FALSE(stored["rules"][0]["for"]);  // as real Loki: omitted when zero
+  EXPECT_EQ(stored["interval"].as<std::string>(), "1m");
+
+  auto plan = ruler_.Plan(LoadLokiGroups(Rules("acme", yaml)));
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_TRUE(plan->empty()) << (plan->empty() ? "" : plan->front().diffs.front().ToString());
+  auto second = ruler_.Apply(LoadLokiGroups(Rules("acme", yaml)));
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->writes, 0);
+  EXPECT_EQ(loki_.TotalWrites(), 1);
+}
+
+TEST(LokiRulerLocalStoreTest, AReadOnlyLocalStoreIsExplained) {
+  fakes::testing::TempDir dir;
+  const std::string rules = (dir.path() / "rules").string();
+  fakes::FakeLoki loki({.ruler_store = fakes::RulerStore::kLocal, .rules_directory = rules});
+  http::CurlHttpClient curl;
+  InMemoryLedger ledger;
+  LokiRuler ruler({.base_url = loki.url(), .rule_namespace = "tokpulse"}, curl, ledger);
+
+  // No file for the namespace: reading it fails with 400 (Loki parses the file it is not given).
+  auto unread = ruler.Plan(LoadLokiGroups(Rules("acme", kTwoGroups)));
+  ASSERT_FALSE(unread.ok());
+  EXPECT_EQ(unread.error().upstream_status, 400);
+  EXPECT_THAT(unread.error().message,
+              ::testing::HasSubstr("keeps its rules in a local rule store, which its API can "
+                                   "read but never write; give runtime.loki a config_dir"));
+  EXPECT_THAT(unread.error().message,
+              ::testing::HasSubstr("400 error parsing " + rules + "/acme/tokpulse"));
+
+  // The files are there but differ: the write is refused with 500, explained the same way.
+  std::filesystem::create_directories(rules + "/acme");
+  std::ofstream(rules + "/acme/tokpulse") << "groups: []\n";
+  auto refused = ruler.Apply(LoadLokiGroups(Rules("acme", kTwoGroups)));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().upstream_status, 500);
+  EXPECT_THAT(refused.error().message, ::testing::HasSubstr("local rule store"));
+  EXPECT_THAT(refused.error().message,
+              ::testing::HasSubstr("SetRuleGroup unsupported in rule local store"));
 }
 
 }  // namespace

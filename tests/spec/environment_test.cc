@@ -172,5 +172,22 @@ TEST(StackRootTest, Cases) {
   EXPECT_EQ(StackRoot("repo/stacks/team/x.yaml", std::nullopt), "repo/stacks/team");
 }
 
+TEST(LokiTenantTest, TheStackByDefaultTheRuntimesTenantAndFakeWithoutAuth) {
+  const std::string head = "apiVersion: obsforge/v1\nkind: Stack\nmetadata: {name: shop}\nspec:\n";
+  const auto stack = Parse(head +
+                           "  components: {loki: {}}\n"
+                           "  environments:\n"
+                           "    dev: {runtime: {type: local}}\n"
+                           "    prod: {runtime: {type: external, loki: {url: 'http://l:3100', "
+                           "tenant: team-a}}}\n"
+                           "    single: {runtime: {type: local}, components: {loki: "
+                           "{auth_enabled: false}}}\n");
+  // Multi-tenant is Loki's default: the stack's name is the tenant unless the runtime names one.
+  EXPECT_EQ(LokiTenant(ForEnvironment(stack, "dev")), "shop");
+  EXPECT_EQ(LokiTenant(ForEnvironment(stack, "prod")), "team-a");
+  // auth_enabled: false files everything under Loki's own tenant, whatever the runtime says.
+  EXPECT_EQ(LokiTenant(ForEnvironment(stack, "single")), "fake");
+}
+
 }  // namespace
 }  // namespace obsforge::spec

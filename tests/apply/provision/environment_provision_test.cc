@@ -3,6 +3,7 @@
 // hand edits show as drift in the plan and are fixed by apply, unowned objects are reported,
 // teardown removes only what obsforge owns.
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -50,14 +51,18 @@ constexpr const char* kLokiRules = R"(groups:
         for: 5m
 )";
 
-std::string Spec(const std::string& grafana_url, const std::string& loki_url) {
+std::string Spec(const std::string& grafana_url,
+                 const std::string& loki_url,
+                 const std::string& loki = "{}",
+                 const std::string& prometheus_runtime = R"({url: "http://127.0.0.1:9"})") {
   return R"(apiVersion: obsforge/v1
 kind: Stack
 metadata: {name: prov}
 spec:
   components:
     prometheus: {}
-    loki: {}
+    loki: )" +
+         loki + R"(
     grafana: {}
   dashboards:
     - {path: dashboards/*.json, folder: {uid: prov, title: Prov}}
@@ -67,7 +72,8 @@ spec:
     prod:
       runtime:
         type: external
-        prometheus: {url: "http://127.0.0.1:9"}
+        prometheus: )" +
+         prometheus_runtime + R"(
         grafana: {url: ")" +
          grafana_url + R"(", user: admin, password: {secret: PROV_GRAFANA_PASSWORD}}
         loki: {url: ")" +
@@ -106,7 +112,8 @@ class EnvironmentProvisionTest : public ::testing::Test {
 
   spec::StackSpec Stack(const std::string& grafana_url = "") {
     content_ = spec::MakeMemorySource(files_);
-    return spec::ParseStack(Spec(grafana_url.empty() ? grafana_.url() : grafana_url, loki_.url()),
+    return spec::ParseStack(Spec(grafana_url.empty() ? grafana_.url() : grafana_url, loki_.url(),
+                                 loki_component_, prometheus_runtime_),
                             "prov.yaml", *content_);
   }
 
@@ -136,6 +143,8 @@ class EnvironmentProvisionTest : public ::testing::Test {
   int LokiWrites() const { return loki_.TotalWrites(); }
 
   fs::path dir_;
+  std::string loki_component_ = "{}";
+  std::string prometheus_runtime_ = R"({url: "http://127.0.0.1:9"})";
   std::map<std::string, std::string> files_;
   std::map<std::string, std::string> env_;
   std::unique_ptr<spec::ContentSource> content_;
@@ -280,6 +289,31 @@ TEST_F(EnvironmentProvisionTest, LokiRulerFailureNamesLokiAndTheGroup) {
   EXPECT_THAT(result.error->message, HasSubstr("ruler store unavailable"));
   // Grafana was provisioned before the ruler failed.
   EXPECT_TRUE(grafana_.Dashboard("prov-api").has_value());
+}
+
+TEST_F(EnvironmentProvisionTest, ARunningVersionOtherThanTheDeclaredOneIsANoteInThePlan) {
+  Controller();
+  loki_component_ = "{version: \"3.0\"}";  // the fake answers as Loki 2.9.9
+  const auto plan = PlanNow();
+  EXPECT_THAT(plan.objects.notes,
+              ::testing::Contains("loki: running 2.9.9, the spec declares 3.0 (the configuration "
+                                  "is written for 3.0)"));
+  loki_component_ = "{version: \"2.9\"}";
+  EXPECT_THAT(PlanNow().objects.notes, ::testing::Each(::testing::Not(HasSubstr("running"))));
+}
+
+// The runtime's notes (a file obsforge would overwrite but did not write) and the provisioning
+// plan's objects are both in one plan: planning the objects does not drop the runtime's notes.
+TEST_F(EnvironmentProvisionTest, ThePlanKeepsTheRuntimesNotesBesideTheObjects) {
+  Controller();
+  const fs::path etc = dir_ / "etc" / "prometheus";
+  fs::create_directories(etc);
+  std::ofstream(etc / "prometheus.yml") << "# written by hand\n";
+  prometheus_runtime_ = R"({url: "http://127.0.0.1:9", config_dir: ")" + etc.string() + R"("})";
+  const auto plan = PlanNow();
+  EXPECT_THAT(plan.objects.notes, ::testing::Contains(HasSubstr((etc / "prometheus.yml").string() +
+                                                                " was not written by obsforge")));
+  EXPECT_FALSE(plan.objects.grafana.empty());
 }
 
 TEST_F(EnvironmentProvisionTest, UnreachableGrafanaIsANoteInThePlan) {

@@ -66,5 +66,17 @@ TEST(ReadyUrlTest, PerComponent) {
   EXPECT_EQ(ReadyUrl("nginx", Ports()), "");
 }
 
+TEST(StopTimeoutTest, TempoOutlastsItsThirtySecondShutdownSleep) {
+  EXPECT_EQ(StopTimeout("tempo", std::chrono::seconds(10)), std::chrono::seconds(35));
+  EXPECT_EQ(StopTimeout("tempo", std::chrono::seconds(60)), std::chrono::seconds(60));
+  EXPECT_EQ(StopTimeout("loki", std::chrono::seconds(10)), std::chrono::seconds(10));
+}
+
+TEST(TempoReceiversTest, TheTemplatesDefaultUnlessTheSpecLists) {
+  EXPECT_THAT(TempoReceivers(nlohmann::json::object()), ElementsAre("otlp_grpc", "otlp_http"));
+  EXPECT_THAT(TempoReceivers({{"receivers", nlohmann::json::array({"zipkin"})}}),
+              ElementsAre("zipkin"));
+}
+
 }  // namespace
 }  // namespace obsforge::apply

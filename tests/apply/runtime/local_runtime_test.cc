@@ -104,6 +104,27 @@ TEST(LocalRuntimeTest, PortsStableAcrossInstances) {
   EXPECT_EQ((*fixed)->ports().at("alertmanager"), first.at("alertmanager"));
 }
 
+TEST(LocalRuntimeTest, TempoOtlpReceiversAreOnTheirAllocatedPorts) {
+  TempDir dir;
+  FakeHttpClient http;
+  core::SystemClock clock;
+  auto both = LocalRuntime::Open(DemoEnv({{"tempo", nlohmann::json::object()}}),
+                                 {.data_dir = dir.path() / "a"}, http, clock);
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  const auto& ports = (*both)->ports();
+  const auto urls = (*both)->Urls();
+  EXPECT_EQ(urls.at("tempo"), "http://127.0.0.1:" + std::to_string(ports.at("tempo")));
+  EXPECT_EQ(urls.at(kTempoOtlpHttp), "http://127.0.0.1:" + std::to_string(ports.at("otlp_http")));
+  EXPECT_EQ(urls.at(kTempoOtlpGrpc), "http://127.0.0.1:" + std::to_string(ports.at("otlp_grpc")));
+  // Only the gRPC receiver: Tempo has no OTLP/HTTP endpoint at all.
+  auto grpc_only = LocalRuntime::Open(
+      DemoEnv({{"tempo", {{"receivers", nlohmann::json::array({"otlp_grpc"})}}}}),
+      {.data_dir = dir.path() / "b"}, http, clock);
+  ASSERT_TRUE(grpc_only.ok());
+  EXPECT_FALSE((*grpc_only)->Urls().contains(kTempoOtlpHttp));
+  EXPECT_TRUE((*grpc_only)->Urls().contains(kTempoOtlpGrpc));
+}
+
 TEST(LocalRuntimeTest, MissingBinaryIsUnavailable) {
   TempDir dir;
   TempDir empty_path;

@@ -1,6 +1,8 @@
 #include "apply/supervisor.h"
 
 #include <csignal>
+#include <fstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -202,6 +204,49 @@ TEST(SupervisorTest, StopEscalatesToSigkill) {
   EXPECT_FALSE(ProcessAlive(pid));
   EXPECT_EQ(StateOf(supervisor, "stubborn").last_exit_signal, SIGKILL);
   EXPECT_EQ(StateOf(supervisor, "stubborn").phase, ProcessPhase::kStopped);
+}
+
+// A process that takes long to stop (Tempo 2.2–2.4 sleep 30 s on SIGTERM) is given its own
+// stop timeout. On a fake clock: after SIGTERM the clock jumps past the default 10 s, two no-op
+// commands make sure the supervisor's loop has looked at the deadlines since, and only then may
+// the process finish its shutdown.
+TEST(SupervisorTest, APerProcessStopTimeoutOutlastsTheDefault) {
+  TempDir dir;
+  obsforge::testing::FakeClock clock;
+  Supervisor supervisor(clock);  // default stop timeout: 10 s
+  ProcessSpec slow = Shell("slow", dir,
+                           "trap 'while [ ! -e release ]; do sleep 0.02; done; exit 0' TERM; "
+                           "touch armed; while true; do sleep 0.02; done");
+  slow.stop_timeout = 35s;
+  ASSERT_TRUE(supervisor.Start(slow).ok());
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.path() / "armed"); }, 5s));
+  std::thread stopper([&] { EXPECT_TRUE(supervisor.Stop("slow").ok()); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return StateOf(supervisor, "slow").phase == ProcessPhase::kStopping; }, 5s));
+  clock.Advance(11s);
+  EXPECT_EQ(supervisor.Stop("nope").error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(supervisor.Stop("nope").error().code, core::ErrorCode::kNotFound);
+  std::ofstream(dir.path() / "release").close();
+  stopper.join();
+  const auto state = StateOf(supervisor, "slow");
+  EXPECT_EQ(state.last_exit, "exited with status 0");  // not "killed by signal 9"
+  EXPECT_FALSE(state.last_exit_signal.has_value());
+}
+
+TEST(SupervisorTest, APerProcessStopTimeoutStillEndsInSigkill) {
+  TempDir dir;
+  obsforge::testing::FakeClock clock;
+  Supervisor supervisor(clock);
+  ProcessSpec stubborn = Shell("stubborn", dir, "trap '' TERM; touch armed; exec sleep 1000");
+  stubborn.stop_timeout = 35s;
+  ASSERT_TRUE(supervisor.Start(stubborn).ok());
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.path() / "armed"); }, 5s));
+  std::thread stopper([&] { EXPECT_TRUE(supervisor.Stop("stubborn").ok()); });
+  ASSERT_TRUE(WaitUntil(
+      [&] { return StateOf(supervisor, "stubborn").phase == ProcessPhase::kStopping; }, 5s));
+  clock.Advance(36s);
+  stopper.join();
+  EXPECT_EQ(StateOf(supervisor, "stubborn").last_exit_signal, SIGKILL);
 }
 
 TEST(SupervisorTest, DeadLeaderTakesItsGroupAlong) {

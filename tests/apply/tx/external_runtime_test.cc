@@ -156,6 +156,18 @@ TEST_F(ExternalRuntimeTest, ReportsItsComponentsAsExternalAndRunsNothing) {
   runtime_.StopAll();  // nothing to stop
 }
 
+TEST_F(ExternalRuntimeTest, TempoOtlpReceiversAreUrlsOfTheirOwn) {
+  auto env = Env();
+  env.runtime.components["tempo"].url = "http://tempo:3200";
+  env.runtime.components["tempo"].otlp_http_url = "http://tempo:4318";
+  env.runtime.components["tempo"].otlp_grpc_url = "http://tempo:4317";
+  runtime_.Update(env);
+  const auto urls = runtime_.Urls();
+  EXPECT_EQ(urls.at("tempo"), "http://tempo:3200");
+  EXPECT_EQ(urls.at(kTempoOtlpHttp), "http://tempo:4318");
+  EXPECT_EQ(urls.at(kTempoOtlpGrpc), "http://tempo:4317");
+}
+
 TEST_F(ExternalRuntimeTest, ProvisionsThroughTheRuntimesUrlsAndCredentials) {
   auto env = Env();
   env.runtime.components["grafana"].token = core::SecretRef{.name = "GTOKEN"};
