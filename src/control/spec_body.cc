@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/trust.h"
+#include "core/bytes.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "spec/document.h"
@@ -84,7 +85,7 @@ std::string FilesHash(const std::map<std::string, std::string>& files) {
     sha.Update(content);
   }
   const auto digest = sha.Finish();
-  return core::ToHex(std::string(digest.begin(), digest.end()));
+  return core::ToHex(core::CharsOf(digest));
 }
 
 SpecInput ParseSpecBody(const std::string& body,

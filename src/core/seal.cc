@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/bytes.h"
 #include "core/hash.h"
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -28,17 +29,6 @@ Cipher NewCipher() {
     throw std::bad_alloc();
   }
   return ctx;
-}
-
-// OpenSSL takes bytes as unsigned char; these are the only two places that view chars as such.
-const unsigned char* Bytes(std::string_view s) {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char may alias unsigned char
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-unsigned char* MutableBytes(std::string& s) {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): char may alias unsigned char
-  return reinterpret_cast<unsigned char*>(s.data());
 }
 
 int Length(std::string_view s) {
@@ -78,15 +68,15 @@ std::optional<SealKey> SealKey::Parse(std::string_view text) {
 
 std::string Seal(const SealKey& key, std::string_view plaintext, std::string_view context) {
   std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
-  auto* nonce = MutableBytes(out);
+  auto* nonce = BytesOf(out);
   Check(RAND_bytes(nonce, static_cast<int>(kNonceSize)), "random nonce");
   Cipher ctx = NewCipher();
   Check(EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce),
         "init");
   int n = 0;
-  Check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)), "context");
+  Check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, BytesOf(context), Length(context)), "context");
   auto* body = nonce + kNonceSize;
-  Check(EVP_EncryptUpdate(ctx.get(), body, &n, Bytes(plaintext), Length(plaintext)), "encrypt");
+  Check(EVP_EncryptUpdate(ctx.get(), body, &n, BytesOf(plaintext), Length(plaintext)), "encrypt");
   int tail = 0;
   Check(EVP_EncryptFinal_ex(ctx.get(), body + n, &tail), "final");
   Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
@@ -103,7 +93,7 @@ Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_v
   if (!raw || raw->size() < kNonceSize + kTagSize) {
     return MakeError(ErrorCode::kInvalidSpec, "not a sealed value");
   }
-  const auto* nonce = Bytes(*raw);
+  const auto* nonce = BytesOf(*raw);
   const std::size_t size = raw->size() - kNonceSize - kTagSize;
   std::string plain(size, '\0');
   // EVP_CTRL_GCM_SET_TAG takes a non-const pointer (it only reads it): give it a copy.
@@ -114,12 +104,12 @@ Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_v
   int tail = 0;
   const bool opened =
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), MutableBytes(plain), &n, nonce + kNonceSize,
+      EVP_DecryptUpdate(ctx.get(), nullptr, &n, BytesOf(context), Length(context)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), BytesOf(plain), &n, nonce + kNonceSize,
                         static_cast<int>(size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
                           tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), MutableBytes(plain) + n, &tail) == 1;
+      EVP_DecryptFinal_ex(ctx.get(), BytesOf(plain) + n, &tail) == 1;
   std::fill(raw->begin(), raw->end(), '\0');
   if (!opened) {
     std::fill(plain.begin(), plain.end(), '\0');

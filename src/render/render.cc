@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/bytes.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "render/check.h"
@@ -787,8 +788,7 @@ class Renderer {
     ordered_json manifest = ordered_json::object();
     manifest["stack"] = spec_.stack;
     manifest["environment"] = spec_.env;
-    manifest["inputs_sha256"] =
-        core::ToHex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    manifest["inputs_sha256"] = core::ToHex(core::CharsOf(digest));
     ordered_json files = ordered_json::object();
     for (const auto& [path, text] : bundle_.files()) {
       files[path] = core::Sha256Hex(text);

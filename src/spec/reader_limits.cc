@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/bytes.h"
 #include "core/diagnostic.h"
 
 namespace obsforge::spec::detail {
@@ -208,7 +209,7 @@ double FloatValue(std::string_view text) {
 namespace obsforge::spec {
 
 std::optional<std::size_t> FindInvalidUtf8(std::string_view text) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* bytes = core::BytesOf(text);
   const std::size_t size = text.size();
   std::size_t i = 0;
   while (i < size) {
