@@ -4,6 +4,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "core/bytes.h"
 #include <openssl/crypto.h>
@@ -20,7 +21,7 @@ namespace {
 // A digest that silently came out wrong would make different content look unchanged (hashes
 // decide what is written): every OpenSSL failure is an exception.
 [[noreturn]] void Fail(const char* what) {
-  const unsigned long code = ERR_get_error();
+  const auto code = ERR_get_error();
   std::string text = std::string("SHA-256: ") + what + " failed";
   if (code != 0) {
     std::array<char, 256> buf{};
@@ -69,7 +70,7 @@ std::array<std::uint8_t, 32> Sha256::Finish() {
 }
 
 std::string ToHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  static constexpr std::string_view kDigits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (const char c : bytes) {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
 #include "core/bytes.h"
 #include "core/hash.h"
@@ -93,7 +94,7 @@ Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_v
   if (!raw || raw->size() < kNonceSize + kTagSize) {
     return MakeError(ErrorCode::kInvalidSpec, "not a sealed value");
   }
-  const auto* nonce = BytesOf(*raw);
+  const auto* nonce = BytesOf(std::string_view(*raw));
   const std::size_t size = raw->size() - kNonceSize - kTagSize;
   std::string plain(size, '\0');
   // EVP_CTRL_GCM_SET_TAG takes a non-const pointer (it only reads it): give it a copy.

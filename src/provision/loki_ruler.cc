@@ -123,39 +123,46 @@ void ValidateGroup(const ordered_json& group,
 // 0`), a zero `limit` and empty label or annotation maps left out, as Loki leaves them out;
 // `keep_firing_for` dropped, since Loki's rule store has no field for it (comparing it would
 // rewrite the group on every apply).
+// The duration at `key` in Loki's spelling, or left out when it is zero.
+void ComparableDuration(json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) {
+    return;
+  }
+  auto& value = object[key];
+  const auto d = value.is_string() ? core::ParseDuration(value.get<std::string>())
+                 : value.is_number_integer() && value.get<std::int64_t>() == 0
+                     ? std::optional<std::chrono::milliseconds>(0)
+                     : std::nullopt;
+  if (d && d->count() == 0) {
+    object.erase(key);
+  } else if (d) {
+    value = core::FormatDuration(*d);
+  }
+}
+
+// A rule as Loki sends it back (see Comparable).
+void ComparableRule(json& rule) {
+  if (!rule.is_object()) {
+    return;
+  }
+  ComparableDuration(rule, "for");
+  rule.erase("keep_firing_for");
+  for (const char* key : {"labels", "annotations"}) {
+    if (rule.contains(key) && (rule[key].is_null() || rule[key].empty())) {
+      rule.erase(key);
+    }
+  }
+}
+
 json Comparable(const json& group) {
   json out = group;
-  auto fix = [](json& object, const char* key) {
-    if (!object.is_object() || !object.contains(key)) {
-      return;
-    }
-    auto& value = object[key];
-    const auto d = value.is_string() ? core::ParseDuration(value.get<std::string>())
-                   : value.is_number_integer() && value.get<std::int64_t>() == 0
-                       ? std::optional<std::chrono::milliseconds>(0)
-                       : std::nullopt;
-    if (d && d->count() == 0) {
-      object.erase(key);
-    } else if (d) {
-      value = core::FormatDuration(*d);
-    }
-  };
-  fix(out, "interval");
+  ComparableDuration(out, "interval");
   if (out.contains("limit") && (out["limit"].is_null() || out["limit"] == 0)) {
     out.erase("limit");
   }
   if (out.contains("rules") && out["rules"].is_array()) {
     for (auto& rule : out["rules"]) {
-      if (!rule.is_object()) {
-        continue;
-      }
-      fix(rule, "for");
-      rule.erase("keep_firing_for");
-      for (const char* key : {"labels", "annotations"}) {
-        if (rule.contains(key) && (rule[key].is_null() || rule[key].empty())) {
-          rule.erase(key);
-        }
-      }
+      ComparableRule(rule);
     }
   }
   return out;
@@ -337,11 +344,12 @@ core::Result<void> LokiRuler::ComputeTenant(const std::string& tenant,
     remote = std::move(*parsed);
   }
   std::set<std::string> wanted;
+  const std::string uid_prefix = tenant + "/" + ns + "/";
   const auto it = groups.find(tenant);
   if (it != groups.end()) {
     for (const auto& group : it->second) {
       wanted.insert(group.name);
-      const std::string uid = tenant + "/" + ns + "/" + group.name;
+      const std::string uid = uid_prefix + group.name;
       const json body(group.body);
       const std::string hash = CanonicalHash(body);
       const auto r = remote.find(group.name);
