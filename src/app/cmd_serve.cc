@@ -10,6 +10,7 @@
 #include "app/health_wiring.h"
 #include "app/version.h"
 #include "apply/environment_controller.h"
+#include "console/event_bus.h"
 #include "control/application.h"
 #include "control/controller_backend.h"
 #include "core/diagnostic.h"
@@ -231,11 +232,16 @@ int RunServe(const ServeOptions& options, Io io) {
   controller_options.stack_env = stack_env;
   apply::EnvironmentController controller(controller_options, http, clock, logger);
   control::ControllerBackend backend(controller);
+  // Live updates of the console: health transitions from here, operations from the server.
+  console::EventBus events({.max_clients = static_cast<std::size_t>(resolved.max_event_clients)});
+  console::EventFeed health_events(events);
   // Continuous health and Slack: every environment applied through the server is watched.
-  HealthWiring health({.defaults = {.stack_env = stack_env}}, **store, backend, http, clock, logger,
-                      [&controller](const spec::StackSpec& stack, const std::string& env) {
-                        return controller.Urls(stack, env);
-                      });
+  HealthWiring health(
+      {.defaults = {.stack_env = stack_env}}, **store, backend, http, clock, logger,
+      [&controller](const spec::StackSpec& stack, const std::string& env) {
+        return controller.Urls(stack, env);
+      },
+      &health_events);
   control::ApplicationOptions application_options = server::ApplicationOptionsFrom(resolved);
   if (settings.replicas > 1) {
     application_options.spec_rule = LocalRuntimeNeedsOneReplica(settings.replicas);
@@ -244,7 +250,9 @@ int RunServe(const ServeOptions& options, Io io) {
   control::Application application(std::move(application_options), **store, backend, clock, logger,
                                    &health.runtime());
   trust = application.trust();
-  server::Server server(resolved, application, logger);
+  server::ServerOptions server_options = resolved;
+  server_options.events = &events;
+  server::Server server(server_options, application, logger);
   g_serve_stop.store(false);
   std::signal(SIGINT, OnServeSignal);
   std::signal(SIGTERM, OnServeSignal);

@@ -33,7 +33,6 @@ class RevisionStore {
   /// none). Returns kInternal with the path and OS error text when the disk refuses.
   static core::Result<RevisionStore> Open(const std::filesystem::path& env_root,
                                           RevisionStoreOptions options = {});
-
   /// The store at `env_root` as it is, for a reader that does not hold the EnvLock (a plan, a
   /// status): nothing is recovered, created or deleted, so an apply writing a revision at the
   /// same time is left alone. Use only the reading methods (Current, LastGood, Hash, List,

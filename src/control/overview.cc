@@ -30,6 +30,7 @@ StatusEnvironment CollectEnvironment(EnvironmentBackend& backend,
     if (s.env == env) {
       out.state = s.state;
       out.message = s.message;
+      out.applied_revision = s.applied_revision;
     }
   }
   std::map<std::string, std::string> component_health;
@@ -80,6 +81,13 @@ core::Result<std::vector<StatusStack>> CollectStatus(store::Store& store,
     std::vector<std::string> envs;
     if (spec.ok()) {
       envs = spec->environments;
+      const auto labels = spec->document.value("metadata", nlohmann::json::object())
+                              .value("labels", nlohmann::json::object());
+      for (const auto& [key, value] : labels.items()) {
+        if (value.is_string()) {
+          stack.labels[key] = value.get<std::string>();
+        }
+      }
     }
     for (const auto& s : *states) {
       if (std::find(envs.begin(), envs.end(), s.env) == envs.end()) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct StatusEnvironment {
   std::string health_since;          ///< RFC 3339
   std::vector<std::string> failing;  ///< "component/check: last error"
   std::vector<StatusComponent> components;
-  std::string message;  ///< the last error of its operations
+  std::string message;                ///< the last error of its operations
+  std::int64_t applied_revision = 0;  ///< the spec revision live there; 0 when none
 };
 
 /// One recent operation.
@@ -44,6 +46,7 @@ struct StatusOperation {
 struct StatusStack {
   std::string name;
   std::int64_t revision = 0;
+  std::map<std::string, std::string> labels;  ///< the spec's metadata.labels
   std::vector<StatusEnvironment> environments;
   std::vector<StatusOperation> operations;  ///< newest first
 };
@@ -51,7 +54,7 @@ struct StatusStack {
 /// How many recent operations CollectStatus shows per stack.
 inline constexpr int kStatusOperations = 5;
 
-/// Every stored stack as the status page shows it: the environments of its spec and those with
+/// Every stored stack as the console's overview shows it: the environments of its spec and those with
 /// a stored state (state and last error from the store, components from `backend`, health from
 /// `monitor` when not null) and its last kStatusOperations operations. Store errors are returned.
 core::Result<std::vector<StatusStack>> CollectStatus(store::Store& store,

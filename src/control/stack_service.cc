@@ -647,6 +647,29 @@ core::Result<render::Bundle> StackService::Rendered(const std::string& name,
   return backend_.Render(input->stack, env, *input->content);
 }
 
+core::Result<store::SpecRevision> StackService::Revision(const std::string& name,
+                                                         std::int64_t number) {
+  return store_.GetRevision(name, number);
+}
+
+core::Result<render::Bundle> StackService::RenderedRevision(const std::string& name,
+                                                            const std::string& env,
+                                                            std::int64_t number) {
+  auto stack = store_.GetStack(name);
+  if (!stack.ok()) {
+    return stack.error();
+  }
+  auto rev = store_.GetRevision(name, number);
+  if (!rev.ok()) {
+    return rev.error();
+  }
+  auto input = LoadWithEnv(*stack, rev->spec_json, rev->spec_hash, env);
+  if (!input.ok()) {
+    return input.error();
+  }
+  return backend_.Render(input->stack, env, *input->content);
+}
+
 core::Result<RevisionList> StackService::Revisions(const std::string& name) {
   auto revisions = store_.ListRevisions(name, 0);
   if (!revisions.ok()) {

@@ -162,6 +162,14 @@ class StackService {
   core::Result<render::Bundle> Rendered(const std::string& name, const std::string& env);
   /// The spec revisions of a stack, newest first, with the environments running each.
   core::Result<RevisionList> Revisions(const std::string& name);
+  /// Revision `number` of `name` with its spec as stored (secrets as references only).
+  /// kNotFound when the stack or the revision does not exist.
+  core::Result<store::SpecRevision> Revision(const std::string& name, std::int64_t number);
+  /// The bundle revision `number` of `name` renders to for `env` (as Rendered() does for the
+  /// current spec). kNotFound for an unknown stack, revision or environment.
+  core::Result<render::Bundle> RenderedRevision(const std::string& name,
+                                                const std::string& env,
+                                                std::int64_t number);
   /// The operation with its steps.
   core::Result<store::Operation> Operation(const std::string& id);
 

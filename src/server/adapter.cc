@@ -65,6 +65,43 @@ std::string ReadBody(std::istream& in, std::size_t limit) {
   return body;
 }
 
+// Sends a streamed body chunk by chunk, flushing each; returns the bytes written. The stream
+// ends the connection: no keep-alive after it.
+std::size_t SendStream(const StreamBody& stream,
+                       HTTPServerResponse& response,
+                       Poco::Net::StreamSocket* socket) {
+  response.setChunkedTransferEncoding(true);
+  response.setKeepAlive(false);
+  response.set("Cache-Control", "no-store");
+  response.set("X-Accel-Buffering", "no");
+  std::ostream& os = response.send();
+  os.flush();
+  std::size_t sent = 0;
+  const StreamWrite write = [&](const std::string& piece) {
+    if (!os) {
+      return false;
+    }
+    os.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    os.flush();
+    if (!os) {
+      return false;
+    }
+    sent += piece.size();
+    return true;
+  };
+  // A client that closed its side makes the socket readable with nothing to read.
+  const StreamGone gone = [socket] {
+    try {
+      return socket != nullptr && socket->poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ) &&
+             socket->available() == 0;
+    } catch (const Poco::Exception&) {
+      return true;
+    }
+  };
+  stream(write, gone);
+  return sent;
+}
+
 // Reads and drops up to `limit` bytes of the body; true when it ended within them.
 bool Drain(std::istream& in, std::size_t limit) {
   try {
@@ -320,8 +357,9 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
   try {
     // Never throws on text that is not UTF-8 (a handler may echo what the client sent).
     const std::string body =
-        reply.raw ? *reply.raw
-                  : reply.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        reply.stream ? ""
+        : reply.raw  ? *reply.raw
+                     : reply.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (impl != nullptr) {
       impl->socket().setSendTimeout(Poco::Timespan(options_.write_timeout_ms * 1000LL));
     }
@@ -334,18 +372,22 @@ void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response
     if (out.close) {
       response.setKeepAlive(false);
     }
-    response.setContentLength64(static_cast<Poco::Int64>(body.size()));
-    // send() and a flush rather than sendBuffer(), which keeps the answer in a stream Poco writes
-    // only after the handler returns: Linger() below must come after the answer is on the wire.
-    std::ostream& stream = response.send();
-    if (req.method != "HEAD") {
-      stream.write(body.data(), static_cast<std::streamsize>(body.size()));
+    if (reply.stream) {
+      sent = SendStream(reply.stream, response, impl != nullptr ? &impl->socket() : nullptr);
+    } else {
+      response.setContentLength64(static_cast<Poco::Int64>(body.size()));
+      // send() and a flush rather than sendBuffer(), which keeps the answer in a stream Poco writes
+      // only after the handler returns: Linger() below must come after the answer is on the wire.
+      std::ostream& stream = response.send();
+      if (req.method != "HEAD") {
+        stream.write(body.data(), static_cast<std::streamsize>(body.size()));
+      }
+      stream.flush();
+      if (!stream) {
+        throw std::runtime_error("the connection failed while the answer was written");
+      }
+      sent = body.size();
     }
-    stream.flush();
-    if (!stream) {
-      throw std::runtime_error("the connection failed while the answer was written");
-    }
-    sent = body.size();
   } catch (const std::exception& e) {
     logger_.Warn("cannot send response", {{"request_id", req.request_id}, {"error", e.what()}});
   }

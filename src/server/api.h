@@ -54,18 +54,30 @@ struct ApiRequest {
   std::optional<std::string> Query(const std::string& name) const;
 };
 
-/// What a handler answers: a JSON document or raw bytes, with a status and extra headers.
+/// Writes one piece of a streamed body and flushes it; false once the client is gone.
+using StreamWrite = std::function<bool(const std::string&)>;
+/// True once the client closed its side of the connection; never blocks.
+using StreamGone = std::function<bool()>;
+/// A body written while the connection stays open (Server-Sent Events): called once after the
+/// headers are sent, on the connection's thread; returns when the stream ends.
+using StreamBody = std::function<void(const StreamWrite& write, const StreamGone& gone)>;
+
+/// What a handler answers: a JSON document, raw bytes or a stream, with a status and extra
+/// headers.
 struct Reply {
   int status = 200;
   nlohmann::json json;
   std::optional<std::string> raw;  ///< when set, sent as is with `content_type`
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  StreamBody stream;  ///< when set, the body: sent chunked with `content_type`, never cached
 
   /// A JSON reply.
   static Reply Json(int status, nlohmann::json body);
   /// A reply of raw bytes.
   static Reply Raw(int status, std::string content_type, std::string body);
+  /// A streamed reply (200).
+  static Reply Stream(std::string content_type, StreamBody body);
   /// Adds a header; returns *this for chaining.
   Reply& With(std::string name, std::string value);
 };

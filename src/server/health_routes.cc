@@ -9,7 +9,6 @@
 #include "core/diagnostic.h"
 #include "health/state.h"
 #include "server/json_views.h"
-#include "server/status_page.h"
 
 namespace obsforge::server {
 namespace {
@@ -71,7 +70,7 @@ std::optional<std::int64_t> ParseTimeMs(const std::string& text) {
   return ms;
 }
 
-void RegisterHealthRoutes(Router& router, control::Application& app, std::string version) {
+void RegisterHealthRoutes(Router& router, control::Application& app) {
   control::HealthRuntime& health = *app.health();
   router.Add({.method = "GET",
               .path = "/api/v1/stacks/{name}/environments/{env}/health",
@@ -138,26 +137,6 @@ void RegisterHealthRoutes(Router& router, control::Application& app, std::string
            list.push_back(ToJson(event));
          }
          return Reply::Json(200, {{"stack", name}, {"env", env}, {"events", std::move(list)}});
-       }});
-  router.Add(
-      {.method = "GET",
-       .path = "/",
-       .role = Role::kViewer,
-       .summary = "the status page (HTML): stacks, environments, components, health, last "
-                  "operations",
-       .responses = ViewerResponses({{200, "the page"}}),
-       .handler = [&app, version = std::move(version)](const ApiRequest& req) -> Result<Reply> {
-         auto stacks = app.Overview();
-         if (!stacks.ok()) {
-           return stacks.error();
-         }
-         std::erase_if(*stacks, [&req](const control::StatusStack& stack) {
-           return !req.scope.Allows(stack.name);
-         });
-         const StatusPage page{.version = version,
-                               .generated_at = core::FormatTime(app.clock().Now()),
-                               .stacks = std::move(*stacks)};
-         return Reply::Raw(200, "text/html; charset=utf-8", RenderStatusPage(page));
        }});
 }
 

@@ -61,6 +61,13 @@ Reply Reply::Raw(int status, std::string content_type, std::string body) {
   return reply;
 }
 
+Reply Reply::Stream(std::string content_type, StreamBody body) {
+  Reply reply;
+  reply.content_type = std::move(content_type);
+  reply.stream = std::move(body);
+  return reply;
+}
+
 Reply& Reply::With(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
   return *this;

@@ -15,6 +15,7 @@
 
 #include "server/adapter.h"
 #include "server/auth.h"
+#include "server/console_routes.h"
 #include "server/gitops_routes.h"
 #include "server/health_routes.h"
 #include "server/routes.h"
@@ -82,9 +83,19 @@ control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options)
 
 class Server::Impl {
  public:
-  explicit Impl(Metrics& metrics) : operation_metrics(metrics) {}
+  Impl(Metrics& metrics, const ServerOptions& options)
+      : operation_metrics(metrics),
+        own_events(options.events != nullptr
+                       ? nullptr
+                       : std::make_unique<console::EventBus>(console::EventBusOptions{
+                             .max_clients = static_cast<std::size_t>(options.max_event_clients)})),
+        events(options.events != nullptr ? *options.events : *own_events),
+        event_feed(events) {}
   TokenTable tokens;
   OperationMetrics operation_metrics;
+  std::unique_ptr<console::EventBus> own_events;
+  console::EventBus& events;
+  console::EventFeed event_feed;  // operations → events
   bool observing = false;
   std::unique_ptr<ApiAdapter> adapter;
   std::unique_ptr<Poco::ThreadPool> pool;
@@ -137,13 +148,14 @@ Server::Server(ServerOptions options, control::Application& app, core::Logger& l
       logger_(logger),
       metrics_(std::make_unique<Metrics>(options_.version)),
       router_(std::make_unique<Router>()),
-      impl_(std::make_unique<Impl>(*metrics_)) {
+      impl_(std::make_unique<Impl>(*metrics_, options_)) {
 }
 
 Server::~Server() {
   Stop();
   if (impl_->observing) {
     app_.operations().RemoveObserver(impl_->operation_metrics);
+    app_.operations().RemoveObserver(impl_->event_feed);
   }
 }
 
@@ -172,17 +184,23 @@ core::Result<int> Server::Start() {
     return count.ok() ? static_cast<double>(*count) : 0.0;
   });
   app_.operations().AddObserver(impl_->operation_metrics);
+  app_.operations().AddObserver(impl_->event_feed);
   impl_->observing = true;
   RegisterRoutes(*router_, RouteDeps{.app = app_,
                                      .metrics = *metrics_,
                                      .version = options_.version,
                                      .draining = [this] { return draining_.load(); }});
   RegisterGitOpsRoutes(*router_, app_.gitops());
+  RegisterConsoleRoutes(*router_, ConsoleDeps{.app = app_,
+                                              .events = impl_->events,
+                                              .version = options_.version,
+                                              .tokens = impl_->tokens,
+                                              .heartbeat = options_.event_heartbeat});
   if (control::StackSecrets* secrets = app_.secrets(); secrets != nullptr) {
     RegisterSecretRoutes(*router_, *secrets);
   }
   if (control::HealthRuntime* health = app_.health(); health != nullptr) {
-    RegisterHealthRoutes(*router_, app_, options_.version);
+    RegisterHealthRoutes(*router_, app_);
     metrics_->AddCollector([health] { return health->monitor().MetricsText(); });
   }
 
@@ -228,6 +246,7 @@ void Server::Stop() {
   }
   impl_->stopped = true;
   draining_ = true;
+  impl_->events.Close();  // event streams end, their connection threads come free
   if (impl_->http) {
     // Poco's acceptor notices a stop only when its 250 ms poll ends or a connection arrives;
     // knocking on our own port ends the wait at once.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "console/event_bus.h"
 #include "control/application.h"
 #include "control/retention.h"
 #include "control/trust.h"
@@ -43,6 +44,12 @@ struct ServerOptions {
   control::BrokenCommitHook gitops_broken_commit;
   /// How long health history, sent Slack messages and webhook delivery ids are kept.
   control::RetentionOptions retention;
+  /// The live updates of GET /api/v1/events; the server feeds it every operation and closes it
+  /// on Stop(). Null: the server keeps its own (with max_event_clients). Health transitions
+  /// reach it only from a health::TransitionSink the caller wires (console::EventFeed).
+  console::EventBus* events = nullptr;
+  int max_event_clients = 16;  ///< event streams open at once (each holds a connection thread)
+  std::chrono::milliseconds event_heartbeat{15000};  ///< comment line on an idle event stream
   /// What the specs the server receives may do (`external:`, `secrets:`); always enforced.
   control::TrustOptions trust;
 };
@@ -55,9 +62,9 @@ control::ApplicationOptions ApplicationOptionsFrom(const ServerOptions& options)
 /// The REST server, transport only: Poco HTTP server → Router → one adapter → thin handlers →
 /// the application (control::Application), whose typed results become the JSON of the API.
 /// It drives the application's lifecycle (started before listening, drained on stop) and
-/// counts its operations in /metrics. With a HealthRuntime in the application it also serves
-/// the health routes and the status page. Not copyable. Start() once, Stop() once (the
-/// destructor stops too).
+/// counts its operations in /metrics and publishes them as live events. It serves the web
+/// console (console_routes.h); with a HealthRuntime in the application also the health routes. Not
+/// copyable. Start() once, Stop() once (the destructor stops too).
 class Server {
  public:
   /// `app` and `logger` must outlive the server.

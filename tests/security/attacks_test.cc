@@ -427,8 +427,10 @@ TEST_F(Attacks, AScopedTokenSeesAndChangesOnlyItsStacks) {
   EXPECT_EQ(server_->Call("GET", "/api/v1/stacks/team-b-web/secrets", kTeamB).body,
             R"({"secrets":[],"stack":"team-b-web"})")
       << "the PUT of team-a's token wrote nothing";
-  EXPECT_THAT(server_->Call("GET", "/", kTeamA).body, Not(HasSubstr("team-b-web")));
-  EXPECT_THAT(server_->Call("GET", "/", kTeamB).body, HasSubstr("team-b-web"));
+  for (const std::string overview : {"/api/v1/overview", "/api/v1/overview?format=html"}) {
+    EXPECT_THAT(server_->Call("GET", overview, kTeamA).body, Not(HasSubstr("team-b-web")));
+    EXPECT_THAT(server_->Call("GET", overview, kTeamB).body, HasSubstr("team-b-web"));
+  }
   EXPECT_EQ(server_->Call("GET", stack, kTeamB).status, 200) << "its own team still sees it";
   EXPECT_EQ(ServeProcess::Json(server_->Call("GET", stack, kTeamB)).value("revision", 0), 1);
 }

@@ -575,28 +575,25 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
     registered.insert(route.method + " " + route.path);
   }
   EXPECT_EQ(documented, registered);
-  const std::set<std::string> expected = {"GET /healthz",
-                                          "GET /readyz",
-                                          "GET /metrics",
-                                          "GET /api/v1/openapi.json",
-                                          "POST /api/v1/stacks",
-                                          "GET /api/v1/stacks",
-                                          "GET /api/v1/stacks/{name}",
-                                          "PUT /api/v1/stacks/{name}",
-                                          "DELETE /api/v1/stacks/{name}",
-                                          "POST /api/v1/stacks/{name}/environments/{env}/plan",
-                                          "POST /api/v1/stacks/{name}/environments/{env}/apply",
-                                          "GET /api/v1/stacks/{name}/environments/{env}/rendered",
-                                          "GET /api/v1/stacks/{name}/revisions",
-                                          "POST /api/v1/stacks/{name}/environments/{env}/rollback",
-                                          "GET /api/v1/operations/{id}",
-                                          "POST /api/v1/render",
-                                          "POST /api/v1/import",
-                                          "POST /api/v1/gitops/webhook",
-                                          "GET /api/v1/gitops",
-                                          "PUT /api/v1/stacks/{name}/secrets/{key}",
-                                          "DELETE /api/v1/stacks/{name}/secrets/{key}",
-                                          "GET /api/v1/stacks/{name}/secrets"};
+  const std::set<std::string> expected = {
+      "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/v1/openapi.json",
+      "POST /api/v1/stacks", "GET /api/v1/stacks", "GET /api/v1/stacks/{name}",
+      "PUT /api/v1/stacks/{name}", "DELETE /api/v1/stacks/{name}",
+      "POST /api/v1/stacks/{name}/environments/{env}/plan",
+      "POST /api/v1/stacks/{name}/environments/{env}/apply",
+      "GET /api/v1/stacks/{name}/environments/{env}/rendered",
+      "GET /api/v1/stacks/{name}/revisions",
+      "POST /api/v1/stacks/{name}/environments/{env}/rollback", "GET /api/v1/operations/{id}",
+      "POST /api/v1/render", "POST /api/v1/import", "POST /api/v1/gitops/webhook",
+      "GET /api/v1/gitops", "PUT /api/v1/stacks/{name}/secrets/{key}",
+      "DELETE /api/v1/stacks/{name}/secrets/{key}", "GET /api/v1/stacks/{name}/secrets",
+      // The console: its pages, files and data.
+      "GET /", "GET /stacks/{name}", "GET /stacks/{name}/environments/{env}",
+      "GET /operations/{id}", "GET /stacks/{name}/revisions", "GET /gitops", "GET /console/{file}",
+      "GET /api/v1/overview", "GET /api/v1/events", "GET /api/v1/whoami",
+      "GET /api/v1/stacks/{name}/revisions/{number}",
+      "GET /api/v1/stacks/{name}/revisions/{number}/"
+      "environments/{env}/rendered"};
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);

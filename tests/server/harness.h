@@ -297,6 +297,8 @@ class ServerHarness {
   control::Application& app() { return *app_; }
   const ServerOptions& options() const { return options_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
+  /// "http://127.0.0.1:PORT".
+  const std::string& base() const { return base_; }
 
   FakeBackend backend;
 

@@ -9,13 +9,13 @@
 #include <gtest/gtest.h>
 
 #include "app/health_wiring.h"
+#include "console/pages.h"
 #include "control/application.h"
 #include "core/fs.h"
 #include "fakes/fake_slack.h"
 #include "gitops/sync.h"
 #include "server/harness.h"
 #include "server/health_routes.h"
-#include "server/status_page.h"
 #include "spec/stack.h"
 #include "support/real_upstreams.h"
 
@@ -322,12 +322,14 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
     EXPECT_EQ(std::system(cmd.c_str()), 0) << core::ReadFile(dir.path() / "promtool.out");
   }
 
-  // The status page shows the stack, its health and the failing check.
+  // The console's overview shows the stack, its health and the failing check; Prometheus is
+  // down, so its tile is red.
   const auto page = server.Call("GET", "/");
   EXPECT_EQ(page.status, 200);
   EXPECT_THAT(page.Header("content-type"), HasSubstr("text/html"));
-  EXPECT_THAT(page.body, HasSubstr("<h2>shop <small>revision 1</small></h2>"));
-  EXPECT_THAT(page.body, HasSubstr("<span class=\"s-warn\">degraded</span>"));
+  EXPECT_THAT(page.body, HasSubstr("<a class=\"tile t-s-bad\" href=\"/stacks/shop/environments/"
+                                   "dev\" data-stack=\"shop\" data-env=\"dev\""));
+  EXPECT_THAT(page.body, HasSubstr("<span class=\"badge s-warn\">degraded</span>"));
   EXPECT_THAT(page.body, HasSubstr("prometheus/ready: GET " + upstreams.PromUrl()));
 
   upstreams.StartPrometheus(*prometheus);
@@ -382,19 +384,21 @@ TEST(HealthE2eTest, TeardownStopsWatchingAndUnknownEnvironmentsAre404) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("must be an RFC 3339 time or Unix milliseconds, got \\\"x\\\""));
 
-  // The health routes and the status page are in the OpenAPI document, for viewers.
+  // The health routes and the console's overview are in the OpenAPI document.
   const auto doc = server.Get("/api/v1/openapi.json");
   for (const std::string path : {"/", "/api/v1/stacks/{name}/environments/{env}/health",
                                  "/api/v1/stacks/{name}/environments/{env}/health/history"}) {
     ASSERT_TRUE(doc["paths"].contains(path)) << path;
     EXPECT_EQ(doc["paths"][path].size(), 1u) << path;
-    EXPECT_TRUE(doc["paths"][path]["get"]["responses"].contains("403")) << path;
+    EXPECT_EQ(doc["paths"][path]["get"]["responses"].contains("403"), path != "/") << path;
     const RouteMatch match = server.server().router().Find(
         "GET", path == "/" ? "/"
                            : "/api/v1/stacks/a/environments/b/health" +
                                  std::string(path.ends_with("history") ? "/history" : ""));
     ASSERT_NE(match.route, nullptr) << path;
-    EXPECT_EQ(match.route->role, Role::kViewer) << path;
+    // The console's pages need no token (a browser navigating has none to send); their data
+    // does.
+    EXPECT_EQ(match.route->role, path == "/" ? Role::kNone : Role::kViewer) << path;
   }
   EXPECT_TRUE(
       doc["paths"]["/api/v1/stacks/{name}/environments/{env}/health/history"]["get"].dump().find(
@@ -585,40 +589,37 @@ TEST(HealthWatcherTest, WatchForReadsTheHealthSectionAndTheUrls) {
   EXPECT_FALSE(StoredSpec("x", "[1]").ok());
 }
 
-TEST(StatusPageTest, EscapesEverythingAndLinksOnlyHttpUrls) {
-  StatusPage page{
-      .version = "1<2",
-      .generated_at = "now",
-      .stacks = {
-          {.name = "<script>alert(1)</script>",
-           .revision = 3,
-           .environments = {{.name = "dev\"x",
-                             .state = "ready",
-                             .health = "down",
-                             .failing = {"prometheus/ready: a & b"},
-                             .components = {{.name = "prometheus",
-                                             .state = "running",
-                                             .url = "http://h:1/?a=1&b='2'",
-                                             .health = "down"},
-                                            {.name = "grafana", .url = "javascript:alert(1)"}}}},
-           .operations = {{.id = "op-1",
-                           .kind = "create",
-                           .env = "dev",
-                           .state = "failed",
-                           .error = "<b>"}}}}};
-  const std::string html = RenderStatusPage(page);
-  EXPECT_THAT(html, Not(HasSubstr("<script>")));
-  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
-  EXPECT_THAT(html, HasSubstr("dev&quot;x"));
-  EXPECT_THAT(html, HasSubstr("prometheus/ready: a &amp; b"));
-  EXPECT_THAT(html, HasSubstr("<a href=\"http://h:1/?a=1&amp;b=&#39;2&#39;\">"));
-  EXPECT_THAT(html, Not(HasSubstr("href=\"javascript")));
-  EXPECT_THAT(html, HasSubstr("<td>javascript:alert(1)</td>"));
-  EXPECT_THAT(html, HasSubstr("&lt;b&gt;"));
-  EXPECT_THAT(html, HasSubstr("<span class=\"s-bad\">down</span>"));
-  EXPECT_THAT(html, HasSubstr("version 1&lt;2"));
-  EXPECT_EQ(HtmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
-  EXPECT_THAT(RenderStatusPage({}), HasSubstr("<p>No stacks yet.</p>"));
+TEST(ConsolePageTest, EscapesEverythingItRenders) {
+  const std::vector<control::StatusStack> stacks = {
+      {.name = "<script>alert(1)</script>",
+       .revision = 3,
+       .labels = {{"team", "a&b"}},
+       .environments = {{.name = "dev\"x",
+                         .state = "ready",
+                         .health = "down",
+                         .failing = {"prometheus/ready: a & b"},
+                         .components = {{.name = "prometheus",
+                                         .state = "running",
+                                         .url = "http://h:1/?a=1&b='2'",
+                                         .health = "down"}}}},
+       .operations = {{.id = "op-1", .kind = "create<i>", .env = "dev\"x", .state = "failed"}}}};
+  const std::string tiles = console::RenderTiles(stacks);
+  EXPECT_THAT(tiles, Not(HasSubstr("<script>")));
+  EXPECT_THAT(tiles, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_THAT(tiles, HasSubstr("dev&quot;x"));
+  EXPECT_THAT(tiles, HasSubstr("prometheus/ready: a &amp; b"));
+  EXPECT_THAT(tiles, HasSubstr("data-labels=\"team=a&amp;b\""));
+  EXPECT_THAT(tiles, HasSubstr("create&lt;i&gt;"));
+  EXPECT_THAT(tiles, HasSubstr("<span class=\"badge s-bad\">down</span>"));
+  const std::string page = console::RenderPage({.title = "<t>",
+                                                .data = {{"stack", "\"><script>"}},
+                                                .version = "1<2",
+                                                .generated_at = "now",
+                                                .content = tiles});
+  EXPECT_THAT(page, HasSubstr("<title>&lt;t&gt; &middot; obsforge</title>"));
+  EXPECT_THAT(page, HasSubstr("data-stack=\"&quot;&gt;&lt;script&gt;\""));
+  EXPECT_THAT(page, HasSubstr("obsforge 1&lt;2"));
+  EXPECT_EQ(console::HtmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
 }
 
 }  // namespace

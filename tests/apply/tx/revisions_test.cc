@@ -126,6 +126,7 @@ TEST(RevisionStore, PeekReadsWithoutTouchingARevisionBeingWritten) {
   auto loaded = peek.Load(1);
   ASSERT_TRUE(loaded) << loaded.error().message;
   EXPECT_EQ(loaded->ContentHash(), Numbered(1).ContentHash());
+  EXPECT_FALSE(peek.Load(2).ok());  // incomplete: never used
   EXPECT_TRUE(fs::exists(dir.path() / "revisions/2/prometheus/prometheus.yml"));
 }
 
