@@ -73,6 +73,14 @@ std::optional<std::string> SampleValue(const std::string& exposition, const std:
   return value;
 }
 
+// The value of the reload metric in an answer to GET /metrics; nullopt without one.
+std::optional<std::string> ReloadSample(const core::Result<http::Response>& metrics) {
+  if (!metrics || metrics->status != 200) {
+    return std::nullopt;
+  }
+  return SampleValue(metrics->body, std::string(kReloadMetric));
+}
+
 // `config.original` of an /api/v2/status answer; empty when it has none.
 std::string OriginalConfig(const http::Response& status) {
   const auto json = nlohmann::json::parse(status.body, nullptr, false);
@@ -110,11 +118,8 @@ core::Result<void> AlertmanagerDriver::Verify(const render::Bundle& bundle) {
   const auto metrics_url = JoinUrl(options_.base_url, "/metrics");
   std::string waiting_for;
   while (true) {
-    auto metrics = Call(client_, "GET", metrics_url, options_.request_timeout);
-    std::optional<std::string> reload_ok;
-    if (metrics && metrics->status == 200) {
-      reload_ok = SampleValue(metrics->body, std::string(kReloadMetric));
-    }
+    const auto reload_ok =
+        ReloadSample(Call(client_, "GET", metrics_url, options_.request_timeout));
     if (reload_ok && *reload_ok == "0") {
       return core::MakeError(core::ErrorCode::kUpstream,
                              std::string("alertmanager reports ") + kReloadMetric + " 0");
