@@ -31,7 +31,7 @@ bool VerifyGitlabToken(std::string_view secret, std::string_view header) {
 
 bool InMemoryDeliveryLog::Seen(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (ids_.count(id) != 0) {
+  if (ids_.contains(id)) {
     return true;
   }
   ids_.insert(id);
