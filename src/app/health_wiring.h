@@ -44,6 +44,7 @@ class HealthWiring {
                health::TransitionSink* also = nullptr);
   HealthWiring(const HealthWiring&) = delete;
   HealthWiring& operator=(const HealthWiring&) = delete;
+  ~HealthWiring() = default;
 
   /// What the application is given.
   control::HealthRuntime& runtime() { return runtime_; }

@@ -28,6 +28,7 @@ fs::path Resolved(const fs::path& path) {
 
 std::vector<fs::path> HomeDirectories() {
   std::vector<fs::path> homes;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): resolved once, before any thread starts (see below)
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     homes.emplace_back(home);
   }

@@ -79,9 +79,10 @@ void AddFindings(const ToolRun& run,
   if (run.exit_code == 0) {
     return;
   }
+  const std::string shown = label.empty() ? file : label + ": " + file;
+  const std::string prefix = tool + ": ";
   for (const auto& line : FindingLines(StripDir(run.output, dir))) {
-    out->push_back(core::Diagnostic{.file = label.empty() ? file : label + ": " + file,
-                                    .message = tool + ": " + line});
+    out->push_back(core::Diagnostic{.file = shown, .message = prefix + line});
   }
 }
 
@@ -172,9 +173,10 @@ std::vector<core::Diagnostic> CheckWithUpstreamTools(const render::Bundle& bundl
                 "promtool check config", file, label, dir, &findings);
   }
   if (has_promtool) {
+    const std::string dir_prefix = dir + "/";
     for (const auto& [path, content] : bundle.files()) {
-      if (path.rfind("prometheus/rules/", 0) == 0) {
-        AddFindings(RunTool({"promtool", "check", "rules", dir + "/" + path}),
+      if (path.starts_with("prometheus/rules/")) {
+        AddFindings(RunTool({"promtool", "check", "rules", dir_prefix + path}),
                     "promtool check rules", path, label, dir, &findings);
       }
     }

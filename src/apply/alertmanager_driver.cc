@@ -50,13 +50,45 @@ std::optional<std::string> Difference(const YAML::Node& written,
     }
     return std::nullopt;
   }
+  const std::string prefix = path.empty() ? std::string() : path + ".";
   for (const auto& entry : written) {
     const auto key = entry.first.Scalar();
-    if (auto d = Difference(entry.second, loaded[key], path.empty() ? key : path + "." + key)) {
+    if (auto d = Difference(entry.second, loaded[key], prefix + key)) {
       return d;
     }
   }
   return std::nullopt;
+}
+
+// The value of the sample `name` (a metric without labels) in a text exposition.
+std::optional<std::string> SampleValue(const std::string& exposition, const std::string& name) {
+  std::optional<std::string> value;
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with(name + " ")) {
+      value = TrimRight(line.substr(name.size() + 1));
+    }
+  }
+  return value;
+}
+
+// The value of the reload metric in an answer to GET /metrics; nullopt without one.
+std::optional<std::string> ReloadSample(const core::Result<http::Response>& metrics) {
+  if (!metrics || metrics->status != 200) {
+    return std::nullopt;
+  }
+  return SampleValue(metrics->body, std::string(kReloadMetric));
+}
+
+// `config.original` of an /api/v2/status answer; empty when it has none.
+std::string OriginalConfig(const http::Response& status) {
+  const auto json = nlohmann::json::parse(status.body, nullptr, false);
+  if (status.status == 200 && json.is_object() && json.contains("config") &&
+      json["config"].is_object()) {
+    return json["config"].value("original", std::string());
+  }
+  return {};
 }
 
 }  // namespace
@@ -86,17 +118,8 @@ core::Result<void> AlertmanagerDriver::Verify(const render::Bundle& bundle) {
   const auto metrics_url = JoinUrl(options_.base_url, "/metrics");
   std::string waiting_for;
   while (true) {
-    auto metrics = Call(client_, "GET", metrics_url, options_.request_timeout);
-    std::optional<std::string> reload_ok;
-    if (metrics && metrics->status == 200) {
-      std::istringstream lines(metrics->body);
-      std::string line;
-      while (std::getline(lines, line)) {
-        if (line.rfind(std::string(kReloadMetric) + " ", 0) == 0) {
-          reload_ok = TrimRight(line.substr(std::string(kReloadMetric).size() + 1));
-        }
-      }
-    }
+    const auto reload_ok =
+        ReloadSample(Call(client_, "GET", metrics_url, options_.request_timeout));
     if (reload_ok && *reload_ok == "0") {
       return core::MakeError(core::ErrorCode::kUpstream,
                              std::string("alertmanager reports ") + kReloadMetric + " 0");
@@ -107,23 +130,19 @@ core::Result<void> AlertmanagerDriver::Verify(const render::Bundle& bundle) {
     } else if (!status) {
       waiting_for = status.error().message;
     } else {
-      const auto json = nlohmann::json::parse(status->body, nullptr, false);
-      std::string original;
-      if (status->status == 200 && json.is_object() && json.contains("config") &&
-          json["config"].is_object()) {
-        original = json["config"].value("original", std::string());
-      }
+      const std::string original = OriginalConfig(*status);
+      const auto diff = original.empty() || written == nullptr
+                            ? std::nullopt
+                            : ConfigDifference(*written, original);
       if (original.empty()) {
         waiting_for = "GET " + status_url + " returned HTTP " + std::to_string(status->status) +
                       " without config.original";
-      } else if (written == nullptr) {
-        return {};
-      } else if (auto diff = ConfigDifference(*written, original); diff) {
+      } else if (!diff) {
+        return {};  // the configuration written, or nothing to compare with
+      } else {
         waiting_for =
             "/api/v2/status does not show the configuration written (first difference at " +
             (diff->empty() ? std::string("the root") : *diff) + ")";
-      } else {
-        return {};
       }
     }
     if (clock_.Monotonic() + options_.poll_interval > deadline) {

@@ -15,7 +15,7 @@
 namespace obsforge::apply {
 namespace {
 
-void Report(const StepCallback& on_step, Step step) {
+void Report(const StepCallback& on_step, const Step& step) {
   if (on_step) {
     on_step(step);
   }

@@ -119,7 +119,7 @@ std::vector<std::string> ExternalComponentDriver::ForeignFiles(const render::Bun
       const auto rel = Relative(path);
       const auto target = config_dir_ / rel;
       const auto current = ReadIfFile(target);
-      if (!current || *current == content || written.count(rel) != 0) {
+      if (!current || *current == content || written.contains(rel)) {
         continue;
       }
       notes.push_back(component_ + ": " + target.string() +
@@ -150,13 +150,13 @@ core::Result<void> ExternalComponentDriver::SyncFiles(const render::Bundle& bund
       }
       const auto copy = ReplacedDir() / rel;
       std::error_code ec;
-      if (current && written.count(rel) == 0 && !fs::exists(copy, ec)) {
+      if (current && !written.contains(rel) && !fs::exists(copy, ec)) {
         core::WriteFileAtomic(copy, *current, 0600);  // before the first write over it
       }
       core::WriteFileAtomic(target, content);
     }
     for (const auto& [rel, sha] : written) {
-      if (now_written.count(rel) != 0) {
+      if (now_written.contains(rel)) {
         continue;
       }
       const auto target = config_dir_ / rel;
@@ -174,7 +174,7 @@ core::Result<void> ExternalComponentDriver::SyncFiles(const render::Bundle& bund
     }
     std::string listing;
     for (const auto& [rel, sha] : now_written) {
-      listing += sha + " " + rel + "\n";
+      listing.append(sha).append(" ").append(rel).append("\n");
     }
     core::WriteFileAtomic(state_file_, listing);
   } catch (const std::exception& e) {

@@ -64,7 +64,7 @@ struct Session {
       : retrying(ctx.http, ctx.clock, {.max_attempts = ctx.max_attempts}, ctx.logger),
         target_(target) {}
 
-  provision::ProvisionerOptions ProvisionerOptions(const ProvisionContext& ctx) const {
+  static provision::ProvisionerOptions ProvisionerOptions(const ProvisionContext& ctx) {
     return {.owner = ctx.owner, .revision = ctx.revision};
   }
 
@@ -85,6 +85,41 @@ std::string CountMessage(const ObjectPlan& plan, int writes) {
   }
   return std::to_string(n) + (n == 1 ? " object" : " objects") + " changed (" +
          std::to_string(writes) + (writes == 1 ? " write)" : " writes)");
+}
+
+// The Grafana part of PlanProvision; what keeps it from planning becomes a note.
+void PlanGrafana(const ProvisionTarget& target,
+                 const render::Bundle& bundle,
+                 const ProvisionContext& ctx,
+                 Session& session,
+                 ObjectPlan& plan) {
+  if (target.grafana_url.empty()) {
+    plan.notes.emplace_back("grafana: cannot plan objects: the runtime gives Grafana no url");
+    return;
+  }
+  auto options = GrafanaOptionsFor(target, ctx.env_lookup);
+  if (!options.ok()) {
+    plan.notes.push_back("grafana: cannot plan objects: " + options.error().message);
+    return;
+  }
+  try {
+    const auto desired = provision::LoadDesiredGrafana(bundle, ctx.owner);
+    provision::GrafanaClient client(std::move(options.value()), session.retrying);
+    provision::GrafanaProvisioner provisioner(Session::ProvisionerOptions(ctx), client, ctx.ledger,
+                                              ctx.env_lookup, ctx.logger);
+    auto planned = provisioner.Plan(desired);
+    if (!planned.ok()) {
+      plan.notes.push_back("grafana: cannot plan objects: " + planned.error().message);
+      return;
+    }
+    plan.grafana = std::move(planned->changes);
+    plan.conflicts = std::move(planned->conflicts);
+    for (auto& note : planned->notes) {
+      plan.notes.push_back("grafana: " + std::move(note));
+    }
+  } catch (const core::InputError& e) {
+    plan.notes.push_back(std::string("grafana: cannot plan objects: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -152,33 +187,7 @@ ObjectPlan PlanProvision(const ProvisionTarget& target,
   ObjectPlan plan;
   Session session(target, ctx);
   if (target.grafana) {
-    if (target.grafana_url.empty()) {
-      plan.notes.push_back("grafana: cannot plan objects: the runtime gives Grafana no url");
-    } else {
-      auto options = GrafanaOptionsFor(target, ctx.env_lookup);
-      if (!options.ok()) {
-        plan.notes.push_back("grafana: cannot plan objects: " + options.error().message);
-      } else {
-        try {
-          const auto desired = provision::LoadDesiredGrafana(bundle, ctx.owner);
-          provision::GrafanaClient client(std::move(options.value()), session.retrying);
-          provision::GrafanaProvisioner provisioner(session.ProvisionerOptions(ctx), client,
-                                                    ctx.ledger, ctx.env_lookup, ctx.logger);
-          auto planned = provisioner.Plan(desired);
-          if (!planned.ok()) {
-            plan.notes.push_back("grafana: cannot plan objects: " + planned.error().message);
-          } else {
-            plan.grafana = std::move(planned->changes);
-            plan.conflicts = std::move(planned->conflicts);
-            for (auto& note : planned->notes) {
-              plan.notes.push_back("grafana: " + std::move(note));
-            }
-          }
-        } catch (const core::InputError& e) {
-          plan.notes.push_back(std::string("grafana: cannot plan objects: ") + e.what());
-        }
-      }
-    }
+    PlanGrafana(target, bundle, ctx, session, plan);
   }
   if (!target.loki_url.empty()) {
     try {
@@ -221,7 +230,7 @@ ProvisionOutcome Provision(const ProvisionTarget& target,
       return fail(options.error());
     }
     provision::GrafanaClient client(std::move(options.value()), session.retrying);
-    provision::GrafanaProvisioner provisioner(session.ProvisionerOptions(ctx), client, ctx.ledger,
+    provision::GrafanaProvisioner provisioner(Session::ProvisionerOptions(ctx), client, ctx.ledger,
                                               ctx.env_lookup, ctx.logger);
     auto applied = provisioner.Apply(desired);
     out.writes += client.writes();

@@ -47,7 +47,7 @@ struct ProvisionTarget {
   /// Serialised form (references only, never a secret value).
   nlohmann::json ToJson() const;
   /// Inverse of ToJson. Throws nlohmann::json::exception on a malformed document.
-  static ProvisionTarget FromJson(const nlohmann::json& json);
+  static ProvisionTarget FromJson(const nlohmann::json& doc);
 };
 
 /// Where a runtime says Grafana and the Loki ruler answer (Runtime::Provisioning()).

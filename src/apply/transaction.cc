@@ -50,6 +50,62 @@ class StepReporter {
   core::Clock& clock_;
 };
 
+// Reloads `driver` with `bundle`, then verifies it; the error of the first step that fails.
+core::Result<void> Activate(StepReporter& steps,
+                            ComponentDriver& driver,
+                            const render::Bundle& bundle) {
+  const auto component = driver.Component();
+  auto step = steps.Run("reload", component, [&] { return driver.Activate(bundle); });
+  if (step) {
+    step = steps.Run("verify", component, [&] { return driver.Verify(bundle); });
+  }
+  return step;
+}
+
+// The components an apply activates: those the plan changes, or, when `current` was never
+// verified (a crash after the swap) and what the components run is unknown, every component of
+// either bundle.
+std::set<std::string> Affected(const Plan& plan,
+                               const render::Bundle& bundle,
+                               const std::optional<render::Bundle>& current_bundle,
+                               bool current_verified) {
+  if (current_verified) {
+    return plan.Components();
+  }
+  std::set<std::string> affected = ComponentsWithFiles(bundle);
+  if (current_bundle) {
+    const auto more = ComponentsWithFiles(*current_bundle);
+    affected.insert(more.begin(), more.end());
+  }
+  return affected;
+}
+
+// Makes `last_good` current again (or none, without one) and activates it on the `activated`
+// drivers.
+core::Result<void> RollBack(RevisionStore& store,
+                            std::optional<int> last_good,
+                            const std::vector<ComponentDriver*>& activated,
+                            StepReporter& steps) {
+  if (!last_good) {
+    return store.ClearCurrent();
+  }
+  if (auto swapped = store.SetCurrent(*last_good); !swapped) {
+    return swapped;
+  }
+  auto good = store.Load(*last_good);
+  if (!good) {
+    return good.error();
+  }
+  for (auto* driver : activated) {
+    if (auto step = Activate(steps, *driver, *good); !step) {
+      return core::MakeError(step.error().code, driver->Component() +
+                                                    " did not take the last good revision back: " +
+                                                    step.error().message);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 const char* StepStateName(StepState state) {
@@ -149,16 +205,8 @@ ApplyResult Applier::Apply(const std::string& stack,
     current_bundle = std::move(loaded).value();
   }
   result.plan = ComputePlan(bundle, current_bundle);
-  // When `current` was never verified (a crash after the swap) what the components run is
-  // unknown, so every component of either bundle is activated.
-  std::set<std::string> affected = result.plan.Components();
-  if (!current || current != last_good) {
-    affected = ComponentsWithFiles(bundle);
-    if (current_bundle) {
-      const auto more = ComponentsWithFiles(*current_bundle);
-      affected.insert(more.begin(), more.end());
-    }
-  }
+  const std::set<std::string> affected =
+      Affected(result.plan, bundle, current_bundle, current && current == last_good);
 
   // A complete but unverified `current` with the wanted content is reused rather than copied.
   int target = 0;
@@ -185,16 +233,12 @@ ApplyResult Applier::Apply(const std::string& stack,
   std::optional<core::Error> failure;
   for (auto* driver : drivers) {
     const auto component = driver->Component();
-    if (affected.count(component) == 0) {
+    if (!affected.contains(component)) {
       continue;
     }
     activated.push_back(driver);
     result.components.push_back(component);
-    auto step = steps.Run("reload", component, [&] { return driver->Activate(bundle); });
-    if (step) {
-      step = steps.Run("verify", component, [&] { return driver->Verify(bundle); });
-    }
-    if (!step) {
+    if (auto step = Activate(steps, *driver, bundle); !step) {
       failure = step.error();
       result.failed_component = component;
       break;
@@ -212,33 +256,7 @@ ApplyResult Applier::Apply(const std::string& stack,
   result.error = failure;
   result.outcome = Outcome::kRolledBack;
   auto rolled = steps.Run(
-      "rollback", "",
-      [&]() -> core::Result<void> {
-        if (!last_good) {
-          return store.ClearCurrent();
-        }
-        if (auto swapped = store.SetCurrent(*last_good); !swapped) {
-          return swapped;
-        }
-        auto good = store.Load(*last_good);
-        if (!good) {
-          return good.error();
-        }
-        for (auto* driver : activated) {
-          auto step =
-              steps.Run("reload", driver->Component(), [&] { return driver->Activate(*good); });
-          if (step) {
-            step = steps.Run("verify", driver->Component(), [&] { return driver->Verify(*good); });
-          }
-          if (!step) {
-            return core::MakeError(
-                step.error().code,
-                driver->Component() +
-                    " did not take the last good revision back: " + step.error().message);
-          }
-        }
-        return {};
-      },
+      "rollback", "", [&] { return RollBack(store, last_good, activated, steps); },
       last_good ? "back on revision " + std::to_string(*last_good) : "no revision to go back to");
   result.revision = store.Current();
   if (!rolled || !last_good) {

@@ -55,6 +55,27 @@ nlohmann::json ReportJson(const std::string& key, const gitops::SyncReport& repo
           {"diagnostics", diagnostics}};
 }
 
+// The file libgit2 reads the SSH key from: the file named, or, for a key held in a variable, a
+// 0600 file of its own in `dir`.
+core::Result<std::filesystem::path> SshKeyFile(const core::SecretRef& ref,
+                                               const std::filesystem::path& dir,
+                                               const core::EnvLookup& env) {
+  if (ref.kind == core::SecretRef::Kind::kFile) {
+    return std::filesystem::path(ref.name);
+  }
+  auto key = core::ResolveSecret(ref, env);
+  if (!key.ok()) {
+    return key.error();
+  }
+  auto file = dir / "ssh_key";
+  try {
+    core::WriteFileAtomic(file, key->Reveal(), 0600);
+  } catch (const std::exception& e) {
+    return core::MakeError(core::ErrorCode::kInternal, e.what());
+  }
+  return file;
+}
+
 }  // namespace
 
 GitOpsService::GitOpsService(GitOpsOptions options,
@@ -98,21 +119,11 @@ core::Result<void> GitOpsService::Start() {
     }
     git.token = *token;
     if (config.ssh_key) {
-      if (config.ssh_key->kind == core::SecretRef::Kind::kFile) {
-        git.ssh_key = config.ssh_key->name;
-      } else {
-        // libgit2 reads keys from files: a key held in a variable gets a 0600 file of its own.
-        auto key = resolve(config.ssh_key);
-        if (!key.ok()) {
-          return key.error();
-        }
-        git.ssh_key = git.cache_dir / "ssh_key";
-        try {
-          core::WriteFileAtomic(git.ssh_key, key->Reveal(), 0600);
-        } catch (const std::exception& e) {
-          return core::MakeError(core::ErrorCode::kInternal, e.what());
-        }
+      auto key_file = SshKeyFile(*config.ssh_key, git.cache_dir, options_.env);
+      if (!key_file.ok()) {
+        return key_file.error();
       }
+      git.ssh_key = *key_file;
     }
     auto passphrase = resolve(config.ssh_passphrase);
     if (!passphrase.ok()) {

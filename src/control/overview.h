@@ -54,8 +54,8 @@ struct StatusStack {
 /// How many recent operations CollectStatus shows per stack.
 inline constexpr int kStatusOperations = 5;
 
-/// Every stored stack as the console's overview shows it: the environments of its spec and those with
-/// a stored state (state and last error from the store, components from `backend`, health from
+/// Every stored stack as the console's overview shows it: the environments of its spec and those
+/// with a stored state (state and last error from the store, components from `backend`, health from
 /// `monitor` when not null) and its last kStatusOperations operations. Store errors are returned.
 core::Result<std::vector<StatusStack>> CollectStatus(store::Store& store,
                                                      EnvironmentBackend& backend,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/trust.h"
+#include "core/bytes.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "spec/document.h"
@@ -50,6 +51,31 @@ bool SafeRelative(const std::string& path) {
   return true;
 }
 
+// The `files` map of a wrapper into `out`; what is wrong with it goes to `errors`.
+void ReadFiles(const nlohmann::ordered_json& files,
+               const std::string& file,
+               std::map<std::string, std::string>& out,
+               std::vector<Diagnostic>& errors) {
+  if (!files.is_object()) {
+    errors.push_back(
+        {.file = file, .path = "files", .message = "must be a map of path to file content"});
+    return;
+  }
+  for (const auto& [path, content] : files.items()) {
+    if (!content.is_string()) {
+      errors.push_back({.file = file,
+                        .path = "files." + path,
+                        .message = "must be the file's content as a string"});
+    } else if (!SafeRelative(path)) {
+      errors.push_back({.file = file,
+                        .path = "files." + path,
+                        .message = "must be a relative path inside the stack root"});
+    } else {
+      out[path] = content.get<std::string>();
+    }
+  }
+}
+
 }  // namespace
 
 std::string FilesHash(const std::map<std::string, std::string>& files) {
@@ -59,7 +85,7 @@ std::string FilesHash(const std::map<std::string, std::string>& files) {
     sha.Update(content);
   }
   const auto digest = sha.Finish();
-  return core::ToHex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return core::ToHex(core::CharsOf(digest));
 }
 
 SpecInput ParseSpecBody(const std::string& body,
@@ -77,25 +103,7 @@ SpecInput ParseSpecBody(const std::string& body,
   if (auto wrapper = AsWrapper(body, file, limits)) {
     std::vector<Diagnostic> errors;
     if (wrapper->contains("files")) {
-      const auto& files = (*wrapper)["files"];
-      if (!files.is_object()) {
-        errors.push_back(
-            {.file = file, .path = "files", .message = "must be a map of path to file content"});
-      } else {
-        for (const auto& [path, content] : files.items()) {
-          if (!content.is_string()) {
-            errors.push_back({.file = file,
-                              .path = "files." + path,
-                              .message = "must be the file's content as a string"});
-          } else if (!SafeRelative(path)) {
-            errors.push_back({.file = file,
-                              .path = "files." + path,
-                              .message = "must be a relative path inside the stack root"});
-          } else {
-            input.files[path] = content.get<std::string>();
-          }
-        }
-      }
+      ReadFiles((*wrapper)["files"], file, input.files, errors);
     }
     const auto& spec = (*wrapper)["spec"];
     if (spec.is_string()) {

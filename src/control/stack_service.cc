@@ -72,6 +72,39 @@ std::string Describe(const std::vector<core::Diagnostic>& problems) {
   return out;
 }
 
+// The sync operations of the environments in `envs` that do not run `revision` yet: a commit
+// that did not touch a stack leaves its ready environments alone.
+std::vector<store::NewOperation> SyncsNeeded(store::Store& store,
+                                             const std::string& name,
+                                             std::int64_t revision,
+                                             const std::vector<std::string>& envs,
+                                             const std::string& actor) {
+  std::vector<store::NewOperation> ops;
+  for (const std::string& env : envs) {
+    auto current = store.GetEnvironment(name, env);
+    if (current.ok() && current->applied_revision == revision && current->state == "ready") {
+      continue;
+    }
+    ops.push_back({.kind = OperationKind::kSync,
+                   .stack = name,
+                   .env = env,
+                   .revision = revision,
+                   .actor = actor});
+  }
+  return ops;
+}
+
+// A delete cut short after the stack left the store leaves its files behind in `content_dir`.
+void RemoveContentOfUnstored(const std::filesystem::path& content_dir,
+                             const std::set<std::string>& stored) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(content_dir, ec)) {
+    if (entry.is_directory() && !stored.contains(entry.path().filename().string())) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 StackService::StackService(ServiceOptions options,
@@ -215,6 +248,7 @@ std::vector<store::NewOperation> StackService::ApplyAll(OperationKind kind,
                                                         const std::vector<std::string>& envs,
                                                         const std::string& actor) {
   std::vector<store::NewOperation> ops;
+  ops.reserve(envs.size());
   for (const std::string& env : envs) {
     ops.push_back({.kind = kind, .stack = name, .env = env, .actor = actor});
   }
@@ -329,19 +363,8 @@ core::Result<Submitted> StackService::SyncSpec(const SpecInput& input,
     }
   }
   if (!changed) {
-    std::vector<store::NewOperation> ops;
-    for (const std::string& env : apply_envs) {
-      auto current = store_.GetEnvironment(name, env);
-      if (current.ok() && current->applied_revision == existing->revision &&
-          current->state == "ready") {
-        continue;  // a commit that did not touch this stack leaves it alone
-      }
-      ops.push_back({.kind = OperationKind::kSync,
-                     .stack = name,
-                     .env = env,
-                     .revision = existing->revision,
-                     .actor = origin.actor});
-    }
+    const std::vector<store::NewOperation> ops =
+        SyncsNeeded(store_, name, existing->revision, apply_envs, origin.actor);
     Submitted submitted{.stack = name, .revision = existing->revision, .changed = false};
     if (ops.empty()) {
       return submitted;
@@ -741,13 +764,7 @@ core::Result<int> StackService::Recover() {
     for (const store::Stack& stack : *stacks) {
       stored.insert(stack.name);
     }
-    std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(options_.data_dir / "content", ec)) {
-      if (entry.is_directory() && !stored.contains(entry.path().filename().string())) {
-        std::filesystem::remove_all(entry.path(), ec);
-      }
-    }
+    RemoveContentOfUnstored(options_.data_dir / "content", stored);
   }
   return queued;
 }

@@ -1,5 +1,7 @@
 #include "core/clock.h"
 
+#include <array>
+#include <cstdio>
 #include <ctime>
 #include <string>
 #include <thread>
@@ -23,11 +25,11 @@ std::string FormatTime(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[32];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms.count() % 1000));
-  return std::string(buf, n) + frac;
+  std::array<char, 32> buf{};
+  const auto n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::array<char, 8> frac{};
+  std::snprintf(frac.data(), frac.size(), ".%03dZ", static_cast<int>(ms.count() % 1000));
+  return std::string(buf.data(), n) + frac.data();
 }
 
 }  // namespace obsforge::core

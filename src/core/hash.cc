@@ -4,7 +4,9 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
+#include "core/bytes.h"
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -19,7 +21,7 @@ namespace {
 // A digest that silently came out wrong would make different content look unchanged (hashes
 // decide what is written): every OpenSSL failure is an exception.
 [[noreturn]] void Fail(const char* what) {
-  const unsigned long code = ERR_get_error();
+  const auto code = ERR_get_error();
   std::string text = std::string("SHA-256: ") + what + " failed";
   if (code != 0) {
     std::array<char, 256> buf{};
@@ -68,7 +70,7 @@ std::array<std::uint8_t, 32> Sha256::Finish() {
 }
 
 std::string ToHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
+  static constexpr std::string_view kDigits = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
   for (const char c : bytes) {
@@ -114,9 +116,7 @@ std::string Base64Encode(std::string_view bytes) {
     throw std::length_error("base64 input over 1 GiB");
   }
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
+  const int n = EVP_EncodeBlock(BytesOf(out), BytesOf(bytes), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -126,14 +126,12 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     return std::nullopt;
   }
   std::string out(3 * text.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
+  const int n = EVP_DecodeBlock(BytesOf(out), BytesOf(text), static_cast<int>(text.size()));
   if (n < 0) {
     return std::nullopt;
   }
   // EVP_DecodeBlock counts padding as zero bytes: drop them.
-  std::size_t size = static_cast<std::size_t>(n);
+  auto size = static_cast<std::size_t>(n);
   for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) {
     --size;
   }
@@ -145,7 +143,7 @@ std::string Sha256Hex(std::string_view data) {
   Sha256 sha;
   sha.Update(data);
   const auto digest = sha.Finish();
-  return ToHex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return ToHex(CharsOf(digest));
 }
 
 std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view message) {
@@ -156,17 +154,15 @@ std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view m
     Sha256 sha;
     sha.Update(key);
     hashed_key = sha.Finish();
-    key = std::string_view(reinterpret_cast<const char*>(hashed_key.data()), hashed_key.size());
+    key = CharsOf(hashed_key);
   }
   std::array<std::uint8_t, 32> out{};
   unsigned int len = 0;
   // An empty key is legal HMAC; OpenSSL wants a non-null pointer for it.
   static constexpr unsigned char kEmpty = 0;
-  const auto* key_bytes =
-      key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
-           &len) == nullptr ||
+  const auto* key_bytes = key.empty() ? &kEmpty : BytesOf(key);
+  if (HMAC(EVP_sha256(), key_bytes, static_cast<int>(key.size()), BytesOf(message), message.size(),
+           out.data(), &len) == nullptr ||
       len != out.size()) {
     Fail("HMAC");
   }

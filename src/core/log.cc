@@ -1,6 +1,7 @@
 #include "core/log.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <streambuf>
@@ -50,9 +51,9 @@ std::string JsonEscape(std::string_view s) {
         break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
+          std::array<char, 8> buf{};
+          std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(c));
+          out += buf.data();
         } else {
           out += c;
         }
@@ -77,8 +78,8 @@ void Logger::Log(LogLevel level, std::string_view msg, const Fields& fields) {
   if (level < min_level_) {
     return;
   }
-  std::string line = "{\"ts\":\"" + FormatTime(std::chrono::system_clock::now()) +
-                     "\",\"level\":\"" + LevelName(level) + "\",\"msg\":\"" +
+  std::string line = R"({"ts":")" + FormatTime(std::chrono::system_clock::now()) +
+                     R"(","level":")" + LevelName(level) + R"(","msg":")" +
                      JsonEscape(Redact(std::string(msg))) + "\"";
   for (const auto& [key, value] : fields) {
     line += ",\"" + JsonEscape(key) + "\":\"" + JsonEscape(Redact(value)) + "\"";

@@ -1,10 +1,13 @@
 #include "core/seal.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 #include <stdexcept>
+#include <string_view>
 
+#include "core/bytes.h"
 #include "core/hash.h"
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -27,10 +30,6 @@ Cipher NewCipher() {
     throw std::bad_alloc();
   }
   return ctx;
-}
-
-const unsigned char* Bytes(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
 }
 
 int Length(std::string_view s) {
@@ -70,15 +69,15 @@ std::optional<SealKey> SealKey::Parse(std::string_view text) {
 
 std::string Seal(const SealKey& key, std::string_view plaintext, std::string_view context) {
   std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
-  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  auto* nonce = BytesOf(out);
   Check(RAND_bytes(nonce, static_cast<int>(kNonceSize)), "random nonce");
   Cipher ctx = NewCipher();
   Check(EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce),
         "init");
   int n = 0;
-  Check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)), "context");
+  Check(EVP_EncryptUpdate(ctx.get(), nullptr, &n, BytesOf(context), Length(context)), "context");
   auto* body = nonce + kNonceSize;
-  Check(EVP_EncryptUpdate(ctx.get(), body, &n, Bytes(plaintext), Length(plaintext)), "encrypt");
+  Check(EVP_EncryptUpdate(ctx.get(), body, &n, BytesOf(plaintext), Length(plaintext)), "encrypt");
   int tail = 0;
   Check(EVP_EncryptFinal_ex(ctx.get(), body + n, &tail), "final");
   Check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
@@ -95,22 +94,23 @@ Result<Secret> Unseal(const SealKey& key, std::string_view sealed, std::string_v
   if (!raw || raw->size() < kNonceSize + kTagSize) {
     return MakeError(ErrorCode::kInvalidSpec, "not a sealed value");
   }
-  const auto* nonce = Bytes(*raw);
+  const auto* nonce = BytesOf(std::string_view(*raw));
   const std::size_t size = raw->size() - kNonceSize - kTagSize;
   std::string plain(size, '\0');
+  // EVP_CTRL_GCM_SET_TAG takes a non-const pointer (it only reads it): give it a copy.
+  std::array<unsigned char, kTagSize> tag{};
+  std::copy_n(nonce + kNonceSize + size, kTagSize, tag.begin());
   Cipher ctx = NewCipher();
   int n = 0;
   int tail = 0;
   const bool opened =
       EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.bytes().data(), nonce) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &n, Bytes(context), Length(context)) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &n,
-                        nonce + kNonceSize, static_cast<int>(size)) == 1 &&
-      // EVP_CTRL_GCM_SET_TAG takes a non-const pointer but only reads it.
+      EVP_DecryptUpdate(ctx.get(), nullptr, &n, BytesOf(context), Length(context)) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), BytesOf(plain), &n, nonce + kNonceSize,
+                        static_cast<int>(size)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
-                          const_cast<unsigned char*>(nonce + kNonceSize + size)) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + n, &tail) ==
-          1;
+                          tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), BytesOf(plain) + n, &tail) == 1;
   std::fill(raw->begin(), raw->end(), '\0');
   if (!opened) {
     std::fill(plain.begin(), plain.end(), '\0');

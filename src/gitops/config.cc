@@ -39,9 +39,13 @@ std::vector<SourceConfig> ParseSources(const nlohmann::json& gitops, const std::
       continue;
     }
     SourceConfig source;
-    for (const auto& [key, value] : entry.items()) {
-      const std::string where = at + "." + key;
-      if (kKeys.count(key) == 0) {
+    const std::string prefix = at + ".";
+    for (const auto& item : entry.items()) {
+      // Named, not a structured binding: clang before 16 cannot capture bindings in lambdas.
+      const std::string& key = item.key();
+      const auto& value = item.value();
+      const std::string where = prefix + key;
+      if (!kKeys.contains(key)) {
         problem(where, "unknown field");
         continue;
       }

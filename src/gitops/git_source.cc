@@ -3,9 +3,11 @@
 #include "gitops/git_source.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstring>
 #include <random>
+#include <ranges>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -62,9 +64,9 @@ bool IsHexSha(const std::string& sha) {
 }
 
 std::string OidHex(const git_oid* oid) {
-  char buf[GIT_OID_HEXSZ + 1] = {};
-  git_oid_tostr(buf, sizeof buf, oid);
-  return buf;
+  std::array<char, GIT_OID_HEXSZ + 1> buf{};
+  git_oid_tostr(buf.data(), buf.size(), oid);
+  return buf.data();
 }
 
 struct CredentialState {
@@ -124,7 +126,8 @@ Result<void> WriteBlob(const fs::path& path, const void* data, size_t size, mode
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return MakeError(ErrorCode::kInternal,
-                     "cannot create " + path.string() + ": " + std::strerror(errno));
+                     "cannot create " + path.string() + ": " +
+                         std::error_code(errno, std::generic_category()).message());
   }
   const char* p = static_cast<const char*>(data);
   size_t left = size;
@@ -137,14 +140,16 @@ Result<void> WriteBlob(const fs::path& path, const void* data, size_t size, mode
       const int err = errno;
       ::close(fd);
       return MakeError(ErrorCode::kInternal,
-                       "cannot write " + path.string() + ": " + std::strerror(err));
+                       "cannot write " + path.string() + ": " +
+                           std::error_code(err, std::generic_category()).message());
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
   if (::fchmod(fd, mode) != 0 || ::close(fd) != 0) {
     return MakeError(ErrorCode::kInternal,
-                     "cannot finish " + path.string() + ": " + std::strerror(errno));
+                     "cannot finish " + path.string() + ": " +
+                         std::error_code(errno, std::generic_category()).message());
   }
   return {};
 }
@@ -231,6 +236,32 @@ std::string Marker(const std::string& sha) {
   return sha + ".complete";
 }
 
+// Removes what interrupted checkouts left and the least recently used complete checkouts beyond
+// `keep_checkouts`, counting `current` (which stays) as one of them.
+void PruneCheckouts(const fs::path& checkouts, const std::string& current, int keep_checkouts) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, std::string>> complete;
+  for (const auto& e : fs::directory_iterator(checkouts, ec)) {
+    const std::string name = e.path().filename().string();
+    if (IsHexSha(name) && name != current) {
+      const auto t = fs::last_write_time(checkouts / Marker(name), ec);
+      if (ec) {
+        RemoveTree(e.path());  // never completed
+        continue;
+      }
+      complete.emplace_back(t, name);
+    } else if (name.starts_with(".tmp-")) {
+      RemoveTree(e.path());  // left by an interrupted checkout
+    }
+  }
+  std::sort(complete.begin(), complete.end(), std::greater<>());
+  const auto keep = static_cast<size_t>(std::max(keep_checkouts - 1, 0));
+  for (size_t i = keep; i < complete.size(); ++i) {
+    fs::remove(checkouts / Marker(complete[i].second), ec);
+    RemoveTree(checkouts / complete[i].second);
+  }
+}
+
 }  // namespace
 
 std::string RedactUrl(const std::string& url) {
@@ -249,6 +280,9 @@ std::string RedactUrl(const std::string& url) {
 
 struct GitSource::Repo {
   git_repository* repo = nullptr;
+  Repo() = default;
+  Repo(const Repo&) = delete;
+  Repo& operator=(const Repo&) = delete;
   ~Repo() {
     if (repo != nullptr) {
       git_repository_free(repo);
@@ -327,8 +361,8 @@ Result<CommitInfo> GitSource::Fetch() {
   const std::string head_ref = "refs/heads/" + options_.branch;
   const std::string tracking_ref = "refs/remotes/origin/" + options_.branch;
   std::string refspec = "+" + head_ref + ":" + tracking_ref;
-  char* specs[] = {refspec.data()};
-  const git_strarray refspecs{specs, 1};
+  std::array<char*, 1> specs{refspec.data()};
+  const git_strarray refspecs{specs.data(), specs.size()};
 
   CredentialState creds{.options = &options_};
   git_fetch_options fetch_options;
@@ -392,28 +426,7 @@ Result<fs::path> GitSource::Checkout(const std::string& sha) {
                      "cannot create " + checkouts.string() + ": " + ec.message());
   }
 
-  auto prune = [&] {
-    std::vector<std::pair<fs::file_time_type, std::string>> complete;
-    for (const auto& e : fs::directory_iterator(checkouts, ec)) {
-      const std::string name = e.path().filename().string();
-      if (IsHexSha(name) && name != sha) {
-        const auto t = fs::last_write_time(checkouts / Marker(name), ec);
-        if (ec) {
-          RemoveTree(e.path());  // never completed
-          continue;
-        }
-        complete.emplace_back(t, name);
-      } else if (name.rfind(".tmp-", 0) == 0) {
-        RemoveTree(e.path());  // left by an interrupted checkout
-      }
-    }
-    std::sort(complete.begin(), complete.end(), std::greater<>());
-    const auto keep = static_cast<size_t>(std::max(options_.keep_checkouts - 1, 0));
-    for (size_t i = keep; i < complete.size(); ++i) {
-      fs::remove(checkouts / Marker(complete[i].second), ec);
-      RemoveTree(checkouts / complete[i].second);
-    }
-  };
+  auto prune = [&] { PruneCheckouts(checkouts, sha, options_.keep_checkouts); };
 
   if (fs::exists(marker) && fs::is_directory(dest)) {
     fs::last_write_time(marker, fs::file_time_type::clock::now(), ec);
@@ -448,15 +461,15 @@ Result<fs::path> GitSource::Checkout(const std::string& sha) {
     return GitError(ErrorCode::kInternal, "cannot check out " + sha);
   }
   // Children first, so a parent is still writable while its children change mode.
-  for (auto it = walk.dirs.rbegin(); it != walk.dirs.rend(); ++it) {
-    fs::permissions(*it, fs::perms(0555), ec);
+  for (const auto& dir : std::views::reverse(walk.dirs)) {
+    fs::permissions(dir, static_cast<fs::perms>(0555), ec);
   }
   // The files must be on disk before the marker says they are.
   if (const int fd = ::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
     ::syncfs(fd);
     ::close(fd);
   }
-  fs::permissions(tmp, fs::perms(0555), ec);
+  fs::permissions(tmp, static_cast<fs::perms>(0555), ec);
   fs::rename(tmp, dest, ec);
   if (ec) {
     RemoveTree(tmp);
@@ -466,7 +479,8 @@ Result<fs::path> GitSource::Checkout(const std::string& sha) {
   const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     return MakeError(ErrorCode::kInternal,
-                     "cannot write " + marker.string() + ": " + std::strerror(errno));
+                     "cannot write " + marker.string() + ": " +
+                         std::error_code(errno, std::generic_category()).message());
   }
   ::fsync(fd);
   ::close(fd);

@@ -101,6 +101,139 @@ std::string ExceptionMessage(const std::exception_ptr& error) {
   }
 }
 
+// The stacks defined by the .yaml files of `path` at the checkout, in file name order. What is
+// wrong with them (unreadable, invalid, a name defined twice) goes to `diagnostics`.
+std::vector<spec::StackSpec> ReadStacks(const fs::path& checkout,
+                                        const std::string& path,
+                                        const std::string& sha,
+                                        const spec::ContentSource& content,
+                                        std::vector<core::Diagnostic>& diagnostics) {
+  std::vector<spec::StackSpec> stacks;
+  const auto folder = NormalisePath(path);
+  std::error_code ec;
+  if (!folder) {
+    diagnostics.push_back({.message = "gitops path '" + path + "' leaves the repository"});
+    return stacks;
+  }
+  if (!fs::is_directory(checkout / *folder, ec)) {
+    // A missing folder is far more likely a mistake than "delete every stack".
+    diagnostics.push_back(
+        {.file = *folder,
+         .message = "folder '" + *folder + "' does not exist at commit " + sha.substr(0, 7)});
+    return stacks;
+  }
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(checkout / *folder, ec)) {
+    if (entry.path().extension() == ".yaml" && entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
+      files.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::string> defined_in;
+  for (const auto& name : files) {
+    const std::string rel = folder->empty() ? name : *folder + "/" + name;
+    try {
+      auto stack = spec::ParseStack(core::ReadFile(checkout / rel), rel, content);
+      if (const auto [it, fresh] = defined_in.emplace(stack.name, rel); !fresh) {
+        diagnostics.push_back(
+            {.file = rel,
+             .path = "metadata.name",
+             .message = "stack '" + stack.name + "' is also defined in " + it->second});
+        continue;
+      }
+      stacks.push_back(std::move(stack));
+    } catch (const core::InputError& e) {
+      diagnostics.insert(diagnostics.end(), e.diagnostics().begin(), e.diagnostics().end());
+    } catch (const std::exception& e) {
+      diagnostics.push_back({.file = rel, .message = e.what()});
+    }
+  }
+  return stacks;
+}
+
+// Renders every environment of every stack with `render_check` (when set); what fails goes to
+// `diagnostics`.
+void CheckRenders(const std::vector<spec::StackSpec>& stacks,
+                  const RenderCheck& render_check,
+                  const spec::ContentSource& content,
+                  std::vector<core::Diagnostic>& diagnostics) {
+  for (const auto& stack : stacks) {
+    for (const auto& env : stack.environments) {
+      try {
+        const auto env_spec = spec::ForEnvironment(stack, env);
+        if (render_check) {
+          render_check(env_spec, content);
+        }
+      } catch (const core::InputError& e) {
+        diagnostics.insert(diagnostics.end(), e.diagnostics().begin(), e.diagnostics().end());
+      } catch (const std::exception& e) {
+        diagnostics.push_back(
+            {.file = stack.file, .message = "environment " + env + ": " + e.what()});
+      }
+    }
+  }
+}
+
+// Applies one stack: the environments listed in `auto_apply` are applied, the others planned.
+void ApplyStack(SyncTarget& target,
+                const spec::StackSpec& stack,
+                const spec::ContentSource& content,
+                const CommitInfo& commit,
+                const std::vector<std::string>& auto_apply,
+                SyncReport& report) {
+  std::vector<std::string> apply_envs;
+  std::vector<std::string> plan_envs;
+  for (const auto& env : stack.environments) {
+    const bool automatic = std::find(auto_apply.begin(), auto_apply.end(), env) != auto_apply.end();
+    (automatic ? apply_envs : plan_envs).push_back(env);
+  }
+  try {
+    auto applied = target.ApplyStack(stack, content, commit, apply_envs, plan_envs);
+    if (applied) {
+      report.applied.push_back(stack.name);
+    } else {
+      report.failures.push_back(stack.name + ": " + applied.error().message);
+    }
+  } catch (...) {
+    report.failures.push_back(stack.name + ": " + ExceptionMessage(std::current_exception()));
+  }
+}
+
+// The managed stacks that the commit no longer defines: torn down with `prune`, else reported
+// as orphaned.
+void PruneStacks(SyncTarget& target,
+                 const SyncOptions& options,
+                 const std::set<std::string>& present,
+                 const CommitInfo& commit,
+                 SyncReport& report) {
+  std::vector<std::string> managed;
+  try {
+    managed = target.ManagedStacks(options.source_key);
+  } catch (...) {
+    report.failures.push_back("managed stacks: " + ExceptionMessage(std::current_exception()));
+  }
+  std::sort(managed.begin(), managed.end());
+  for (const auto& name : managed) {
+    if (present.contains(name)) {
+      continue;
+    }
+    if (!options.prune) {
+      report.orphaned.push_back(name);
+      continue;
+    }
+    try {
+      auto removed = target.TeardownStack(name, commit);
+      if (removed) {
+        report.torn_down.push_back(name);
+      } else {
+        report.failures.push_back(name + ": " + removed.error().message);
+      }
+    } catch (...) {
+      report.failures.push_back(name + ": " + ExceptionMessage(std::current_exception()));
+    }
+  }
+}
+
 }  // namespace
 
 Syncer::Syncer(SyncOptions options,
@@ -154,62 +287,9 @@ SyncReport Syncer::ApplyCommit(const CommitInfo& commit) {
   const auto content = spec::MakeDirectorySource(*checkout);
 
   // ---- validate everything before touching anything ----
-  std::vector<spec::StackSpec> stacks;
-  const auto folder = NormalisePath(options_.path);
-  if (!folder) {
-    report.diagnostics.push_back(
-        {.message = "gitops path '" + options_.path + "' leaves the repository"});
-  } else if (std::error_code ec; !fs::is_directory(*checkout / *folder, ec)) {
-    // A missing folder is far more likely a mistake than "delete every stack".
-    report.diagnostics.push_back({.file = *folder,
-                                  .message = "folder '" + *folder + "' does not exist at commit " +
-                                             commit.sha.substr(0, 7)});
-  } else {
-    std::vector<std::string> files;
-    for (const auto& entry : fs::directory_iterator(*checkout / *folder, ec)) {
-      if (entry.path().extension() == ".yaml" && entry.is_regular_file(ec) &&
-          !entry.is_symlink(ec)) {
-        files.push_back(entry.path().filename().string());
-      }
-    }
-    std::sort(files.begin(), files.end());
-    std::map<std::string, std::string> defined_in;
-    for (const auto& name : files) {
-      const std::string rel = folder->empty() ? name : *folder + "/" + name;
-      try {
-        auto stack = spec::ParseStack(core::ReadFile(*checkout / rel), rel, *content);
-        if (const auto [it, fresh] = defined_in.emplace(stack.name, rel); !fresh) {
-          report.diagnostics.push_back(
-              {.file = rel,
-               .path = "metadata.name",
-               .message = "stack '" + stack.name + "' is also defined in " + it->second});
-          continue;
-        }
-        stacks.push_back(std::move(stack));
-      } catch (const core::InputError& e) {
-        report.diagnostics.insert(report.diagnostics.end(), e.diagnostics().begin(),
-                                  e.diagnostics().end());
-      } catch (const std::exception& e) {
-        report.diagnostics.push_back({.file = rel, .message = e.what()});
-      }
-    }
-  }
-  for (const auto& stack : stacks) {
-    for (const auto& env : stack.environments) {
-      try {
-        const auto env_spec = spec::ForEnvironment(stack, env);
-        if (render_check_) {
-          render_check_(env_spec, *content);
-        }
-      } catch (const core::InputError& e) {
-        report.diagnostics.insert(report.diagnostics.end(), e.diagnostics().begin(),
-                                  e.diagnostics().end());
-      } catch (const std::exception& e) {
-        report.diagnostics.push_back(
-            {.file = stack.file, .message = "environment " + env + ": " + e.what()});
-      }
-    }
-  }
+  std::vector<spec::StackSpec> stacks =
+      ReadStacks(*checkout, options_.path, commit.sha, *content, report.diagnostics);
+  CheckRenders(stacks, render_check_, *content, report.diagnostics);
 
   SourceState next = *state;
   next.last_seen_sha = commit.sha;
@@ -225,50 +305,9 @@ SyncReport Syncer::ApplyCommit(const CommitInfo& commit) {
   std::set<std::string> present;
   for (const auto& stack : stacks) {
     present.insert(stack.name);
-    std::vector<std::string> apply_envs;
-    std::vector<std::string> plan_envs;
-    for (const auto& env : stack.environments) {
-      const bool automatic = std::find(options_.auto_apply.begin(), options_.auto_apply.end(),
-                                       env) != options_.auto_apply.end();
-      (automatic ? apply_envs : plan_envs).push_back(env);
-    }
-    try {
-      auto applied = target_.ApplyStack(stack, *content, commit, apply_envs, plan_envs);
-      if (applied) {
-        report.applied.push_back(stack.name);
-      } else {
-        report.failures.push_back(stack.name + ": " + applied.error().message);
-      }
-    } catch (...) {
-      report.failures.push_back(stack.name + ": " + ExceptionMessage(std::current_exception()));
-    }
+    ApplyStack(target_, stack, *content, commit, options_.auto_apply, report);
   }
-  std::vector<std::string> managed;
-  try {
-    managed = target_.ManagedStacks(options_.source_key);
-  } catch (...) {
-    report.failures.push_back("managed stacks: " + ExceptionMessage(std::current_exception()));
-  }
-  std::sort(managed.begin(), managed.end());
-  for (const auto& name : managed) {
-    if (present.count(name) != 0) {
-      continue;
-    }
-    if (!options_.prune) {
-      report.orphaned.push_back(name);
-      continue;
-    }
-    try {
-      auto removed = target_.TeardownStack(name, commit);
-      if (removed) {
-        report.torn_down.push_back(name);
-      } else {
-        report.failures.push_back(name + ": " + removed.error().message);
-      }
-    } catch (...) {
-      report.failures.push_back(name + ": " + ExceptionMessage(std::current_exception()));
-    }
-  }
+  PruneStacks(target_, options_, present, commit, report);
   if (report.failures.empty()) {
     next.last_good_sha = commit.sha;
   }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/bytes.h"
 #include "core/hash.h"
 
 namespace obsforge::gitops {
@@ -20,8 +21,7 @@ bool VerifyGithubSignature(std::string_view secret,
   std::transform(given.begin(), given.end(), given.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const auto mac = core::HmacSha256(secret, body);
-  const std::string expected =
-      core::ToHex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  const std::string expected = core::ToHex(core::CharsOf(mac));
   return core::ConstantTimeEquals(given, expected);
 }
 
@@ -31,7 +31,7 @@ bool VerifyGitlabToken(std::string_view secret, std::string_view header) {
 
 bool InMemoryDeliveryLog::Seen(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (ids_.count(id) != 0) {
+  if (ids_.contains(id)) {
     return true;
   }
   ids_.insert(id);

@@ -165,37 +165,38 @@ void HealthMonitor::OnResult(const CheckResult& result) {
     sink_->OnTransitions(transitions);
   }
   for (const auto& t : transitions) {
-    if (t.scope == Transition::Scope::kEnvironment) {
-      logger_.Info("environment health changed", {{"stack", t.stack},
-                                                  {"env", t.env},
-                                                  {"from", StateName(t.from)},
-                                                  {"to", StateName(t.to)},
-                                                  {"why", t.message}});
-      // "unknown" says nothing worth a message, and coming up healthy is not news unless the
-      // last message said otherwise (a re-watch after an apply that fixed it).
-      if (t.to == State::kUnknown) {
+    if (t.scope != Transition::Scope::kEnvironment) {
+      continue;
+    }
+    logger_.Info("environment health changed", {{"stack", t.stack},
+                                                {"env", t.env},
+                                                {"from", StateName(t.from)},
+                                                {"to", StateName(t.to)},
+                                                {"why", t.message}});
+    // "unknown" says nothing worth a message, and coming up healthy is not news unless the
+    // last message said otherwise (a re-watch after an apply that fixed it).
+    if (t.to == State::kUnknown) {
+      continue;
+    }
+    if (t.from == State::kUnknown && t.to == State::kOk) {
+      std::lock_guard lock(mu_);
+      const auto it = envs_.find({t.stack, t.env});
+      if (it == envs_.end()) {
         continue;
       }
-      if (t.from == State::kUnknown && t.to == State::kOk) {
-        std::lock_guard lock(mu_);
-        const auto it = envs_.find({t.stack, t.env});
-        if (it == envs_.end()) {
-          continue;
-        }
-        if (it->second.reported_state == "unknown" || it->second.reported_state == "ok") {
-          it->second.reported_state = StateName(t.to);
-          continue;
-        }
+      if (it->second.reported_state == "unknown" || it->second.reported_state == "ok") {
+        it->second.reported_state = StateName(t.to);
+        continue;
       }
-      bool send = false;
-      {
-        std::lock_guard lock(mu_);
-        send = damper_.Offer(t.stack + "/" + t.env, StateName(t.to), t.to == State::kOk,
-                             clock_.Monotonic());
-      }
-      if (send) {
-        Announce(t.stack, t.env, StateName(t.to));
-      }
+    }
+    bool send = false;
+    {
+      std::lock_guard lock(mu_);
+      send = damper_.Offer(t.stack + "/" + t.env, StateName(t.to), t.to == State::kOk,
+                           clock_.Monotonic());
+    }
+    if (send) {
+      Announce(t.stack, t.env, StateName(t.to));
     }
   }
   std::vector<std::pair<std::string, std::string>> due;

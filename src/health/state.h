@@ -25,6 +25,7 @@ struct CheckKey {
 
   /// "stack/env/component/check": the Prober id used for it.
   std::string Id() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags every defaulted operator<=>
   auto operator<=>(const CheckKey&) const = default;
 };
 

@@ -24,7 +24,7 @@ ordered_json Split(const ordered_json& t,
   ordered_json out = ordered_json::object();
   for (const auto& [key, ov] : o.items()) {
     const std::string p = at + "/" + provision::EscapePointerToken(key);
-    if (ex.lifted.count(p) != 0 || ex.owned.count(p) != 0) {
+    if (ex.lifted.contains(p) || ex.owned.contains(p)) {
       continue;
     }
     const bool t_map = t.contains(key) && t[key].is_object();
@@ -40,7 +40,7 @@ ordered_json Split(const ordered_json& t,
   }
   for (const auto& [key, tv] : t.items()) {
     const std::string p = at + "/" + provision::EscapePointerToken(key);
-    if (o.contains(key) || ex.owned_kept.count(p) != 0 || ex.lifted.count(p) != 0) {
+    if (o.contains(key) || ex.owned_kept.contains(p) || ex.lifted.contains(p)) {
       continue;
     }
     remove.push_back(p);
@@ -73,7 +73,7 @@ void UnsecretWalk(ordered_json& node,
         return;
       }
     }
-    if (const std::string name = Between(s, "${", "}"); names.count(name) != 0) {
+    if (const std::string name = Between(s, "${", "}"); names.contains(name)) {
       node = Ref(name);
     }
     return;
@@ -88,7 +88,7 @@ void UnsecretWalk(ordered_json& node,
     return;
   }
   ordered_json out = ordered_json::object();
-  for (auto& [key, value] : node.items()) {
+  for (const auto& [key, value] : node.items()) {  // `value` still refers to a mutable node
     if (key.ends_with("_file") && value.is_string()) {
       if (const auto f = files.find(value.get<std::string>()); f != files.end()) {
         out[key.substr(0, key.size() - 5)] = Ref(f->second);

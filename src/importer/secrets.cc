@@ -1,6 +1,8 @@
 #include "importer/secrets.h"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "core/hash.h"
 #include "importer/parts.h"
@@ -52,8 +54,9 @@ void Redact(ordered_json& node, const std::string& path, std::vector<std::string
       out.push_back(path);
     }
   } else if (node.is_object()) {
-    for (auto& [key, child] : node.items()) {
-      Redact(child, path.empty() ? key : path + "." + key, out);
+    const std::string prefix = path.empty() ? std::string() : path + ".";
+    for (const auto& [key, child] : node.items()) {  // `child` still refers to a mutable node
+      Redact(child, prefix + key, out);
     }
   } else if (node.is_array()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
@@ -75,10 +78,10 @@ bool IsSecretKey(const std::string& key, const std::vector<std::string>& parents
   if (k == "routing_key" && Contains(parents, "victorops_configs")) {
     return false;  // VictorOps' routing key selects a route; it is not a credential
   }
-  static const char* const kExact[] = {
-      "password",      "bearer_token", "credentials",   "client_secret", "token",         "key",
-      "slack_api_url", "webhook_url",  "authorization", "apikey",        "integrationkey"};
-  for (const char* exact : kExact) {
+  static constexpr auto kExact = std::to_array<std::string_view>(
+      {"password", "bearer_token", "credentials", "client_secret", "token", "key", "slack_api_url",
+       "webhook_url", "authorization", "apikey", "integrationkey"});
+  for (const std::string_view exact : kExact) {
     if (k == exact) {
       return true;
     }
@@ -87,7 +90,7 @@ bool IsSecretKey(const std::string& key, const std::vector<std::string>& parents
          k.find("password") != std::string::npos || k.find("secret") != std::string::npos;
 }
 
-SecretLifter::SecretLifter(std::string stack) : stack_(Word(stack)) {
+SecretLifter::SecretLifter(const std::string& stack) : stack_(Word(stack)) {
 }
 
 std::string SecretLifter::UniqueName(const std::vector<std::string>& words) {
@@ -138,57 +141,76 @@ void SecretLifter::Walk(ordered_json& node,
                         const std::string& path,
                         bool grafana) {
   if (node.is_object()) {
-    for (auto& [key, child] : node.items()) {
-      const std::string child_path = path.empty() ? key : path + "." + key;
-      const std::string child_pointer = pointer + "/" + provision::EscapePointerToken(key);
-      if (child.is_string()) {
-        const std::string& text = child.get_ref<const std::string&>();
-        const bool secret_key = IsSecretKey(key, keys);
-        const bool secret =
-            !text.empty() && !IsPlaceholder(text) &&
-            (secret_key || spec::LooksLikeCredential(text) || (grafana && IsMask(text)));
-        if (secret) {
-          words.push_back(KeyWord(key));
-          child = Lift(text, words, from_ + child_path, grafana ? "" : child_pointer);
-          words.pop_back();
-        }
-        continue;
-      }
-      keys.push_back(key);
-      words.push_back(KeyWord(key));
-      Walk(child, keys, words, child_pointer, child_path, grafana);
-      words.pop_back();
-      keys.pop_back();
-    }
+    WalkObject(node, keys, words, pointer, path, grafana);
   } else if (node.is_array()) {
-    for (std::size_t i = 0; i < node.size(); ++i) {
-      auto& item = node[i];
-      // Items are named after their own name when they have one (receivers, jobs).
-      std::string word;
-      for (const char* name_key : {"name", "job_name"}) {
-        if (item.is_object() && item.contains(name_key) && item[name_key].is_string()) {
-          word = item[name_key].get<std::string>();
-          break;
-        }
+    WalkArray(node, keys, words, pointer, path, grafana);
+  }
+}
+
+void SecretLifter::WalkObject(ordered_json& node,
+                              std::vector<std::string>& keys,
+                              std::vector<std::string>& words,
+                              const std::string& pointer,
+                              const std::string& path,
+                              bool grafana) {
+  const std::string path_prefix = path.empty() ? std::string() : path + ".";
+  for (const auto& [key, child] : node.items()) {  // `child` still refers to a mutable node
+    const std::string child_path = path_prefix + key;
+    const std::string child_pointer = pointer + "/" + provision::EscapePointerToken(key);
+    if (child.is_string()) {
+      const auto& text = child.get_ref<const std::string&>();
+      const bool secret_key = IsSecretKey(key, keys);
+      const bool secret =
+          !text.empty() && !IsPlaceholder(text) &&
+          (secret_key || spec::LooksLikeCredential(text) || (grafana && IsMask(text)));
+      if (secret) {
+        words.push_back(KeyWord(key));
+        child = Lift(text, words, from_ + child_path, grafana ? "" : child_pointer);
+        words.pop_back();
       }
-      if (word.empty() && node.size() > 1) {
-        word = std::to_string(i);
-      }
-      const std::string child_path = path + "[" + std::to_string(i) + "]";
-      const std::string child_pointer = pointer + "/" + std::to_string(i);
-      if (item.is_string()) {
-        const std::string& text = item.get_ref<const std::string&>();
-        if (!IsPlaceholder(text) && spec::LooksLikeCredential(text)) {
-          words.push_back(word);
-          item = Lift(text, words, from_ + child_path, grafana ? "" : child_pointer);
-          words.pop_back();
-        }
-        continue;
-      }
-      words.push_back(word);
-      Walk(item, keys, words, child_pointer, child_path, grafana);
-      words.pop_back();
+      continue;
     }
+    keys.push_back(key);
+    words.push_back(KeyWord(key));
+    Walk(child, keys, words, child_pointer, child_path, grafana);
+    words.pop_back();
+    keys.pop_back();
+  }
+}
+
+void SecretLifter::WalkArray(ordered_json& node,
+                             std::vector<std::string>& keys,
+                             std::vector<std::string>& words,
+                             const std::string& pointer,
+                             const std::string& path,
+                             bool grafana) {
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    auto& item = node[i];
+    // Items are named after their own name when they have one (receivers, jobs).
+    std::string word;
+    for (const char* name_key : {"name", "job_name"}) {
+      if (item.is_object() && item.contains(name_key) && item[name_key].is_string()) {
+        word = item[name_key].get<std::string>();
+        break;
+      }
+    }
+    if (word.empty() && node.size() > 1) {
+      word = std::to_string(i);
+    }
+    const std::string child_path = path + "[" + std::to_string(i) + "]";
+    const std::string child_pointer = pointer + "/" + std::to_string(i);
+    if (item.is_string()) {
+      const auto& text = item.get_ref<const std::string&>();
+      if (!IsPlaceholder(text) && spec::LooksLikeCredential(text)) {
+        words.push_back(word);
+        item = Lift(text, words, from_ + child_path, grafana ? "" : child_pointer);
+        words.pop_back();
+      }
+      continue;
+    }
+    words.push_back(word);
+    Walk(item, keys, words, child_pointer, child_path, grafana);
+    words.pop_back();
   }
 }
 

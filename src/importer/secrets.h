@@ -22,7 +22,7 @@ bool IsSecretKey(const std::string& key, const std::vector<std::string>& parents
 /// gets one name.
 class SecretLifter {
  public:
-  explicit SecretLifter(std::string stack);
+  explicit SecretLifter(const std::string& stack);
 
   /// Walks the main file of `component`, read from `origin`: every string under a secret key
   /// (IsSecretKey) and every string that evidently is a credential (a Slack webhook, a token, a
@@ -60,6 +60,18 @@ class SecretLifter {
             const std::string& pointer,
             const std::string& path,
             bool grafana);
+  void WalkObject(nlohmann::ordered_json& node,
+                  std::vector<std::string>& keys,
+                  std::vector<std::string>& words,
+                  const std::string& pointer,
+                  const std::string& path,
+                  bool grafana);
+  void WalkArray(nlohmann::ordered_json& node,
+                 std::vector<std::string>& keys,
+                 std::vector<std::string>& words,
+                 const std::string& pointer,
+                 const std::string& path,
+                 bool grafana);
   nlohmann::ordered_json Lift(const std::string& value,
                               const std::vector<std::string>& words,
                               const std::string& from,

@@ -16,7 +16,7 @@ class PeekHandler final : public nlohmann::json_sax<json> {
   explicit PeekHandler(DashboardPeek& out) : out_(out) {}
 
   bool null() override { return true; }
-  bool boolean(bool) override { return true; }
+  bool boolean(bool /*value*/) override { return true; }
   bool number_integer(number_integer_t v) override {
     SetNumber(v);
     return true;
@@ -25,15 +25,15 @@ class PeekHandler final : public nlohmann::json_sax<json> {
     SetNumber(static_cast<std::int64_t>(v));
     return true;
   }
-  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool number_float(number_float_t /*value*/, const string_t& /*text*/) override { return true; }
   bool string(string_t& v) override {
     if (At("meta", "folderUid")) {
       out_.folder_uid = v;
     }
     return true;
   }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override {
+  bool binary(binary_t& /*value*/) override { return true; }
+  bool start_object(std::size_t /*size*/) override {
     if (path_.empty()) {
       top_is_object_ = true;
     }
@@ -48,7 +48,7 @@ class PeekHandler final : public nlohmann::json_sax<json> {
     path_.pop_back();
     return true;
   }
-  bool start_array(std::size_t) override {
+  bool start_array(std::size_t /*size*/) override {
     path_.emplace_back();
     return true;
   }
@@ -56,7 +56,9 @@ class PeekHandler final : public nlohmann::json_sax<json> {
     path_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t /*position*/,
+                   const std::string& /*token*/,
+                   const nlohmann::detail::exception& /*error*/) override {
     return false;
   }
 

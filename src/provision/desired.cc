@@ -1,6 +1,7 @@
 #include "provision/desired.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -276,12 +277,12 @@ DesiredGrafana LoadDesiredGrafana(const render::Bundle& bundle, const Owner& own
     desired.policy = Policy(*it, owner);
   }
   if (const auto it = objects.find("adopt"); it != objects.end() && it->is_object()) {
-    const std::pair<const char*, std::vector<DesiredObject>*> kinds[] = {
-        {"datasources", &desired.datasources},
-        {"folders", &desired.folders},
-        {"dashboards", &desired.dashboards},
-        {"rule_groups", &desired.rule_groups},
-        {"contact_points", &desired.contact_points}};
+    const std::array<std::pair<const char*, std::vector<DesiredObject>*>, 5> kinds{
+        {{"datasources", &desired.datasources},
+         {"folders", &desired.folders},
+         {"dashboards", &desired.dashboards},
+         {"rule_groups", &desired.rule_groups},
+         {"contact_points", &desired.contact_points}}};
     for (const auto& [key, objects_of_kind] : kinds) {
       const json& uids = ArrayMember(*it, key);
       for (auto& object : *objects_of_kind) {

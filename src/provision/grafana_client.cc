@@ -1,6 +1,7 @@
 #include "provision/grafana_client.h"
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/hash.h"

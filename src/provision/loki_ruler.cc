@@ -50,9 +50,10 @@ void CheckStringMap(const ordered_json& rule,
     findings.Add(path + "." + key, "must be a map of strings");
     return;
   }
+  const std::string prefix = path + "." + key + ".";
   for (const auto& [name, value] : it->items()) {
     if (!value.is_string()) {
-      findings.Add(path + "." + key + "." + name, "must be a string");
+      findings.Add(prefix + name, "must be a string");
     }
   }
 }
@@ -122,39 +123,46 @@ void ValidateGroup(const ordered_json& group,
 // 0`), a zero `limit` and empty label or annotation maps left out, as Loki leaves them out;
 // `keep_firing_for` dropped, since Loki's rule store has no field for it (comparing it would
 // rewrite the group on every apply).
+// The duration at `key` in Loki's spelling, or left out when it is zero.
+void ComparableDuration(json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) {
+    return;
+  }
+  auto& value = object[key];
+  const auto d = value.is_string() ? core::ParseDuration(value.get<std::string>())
+                 : value.is_number_integer() && value.get<std::int64_t>() == 0
+                     ? std::optional<std::chrono::milliseconds>(0)
+                     : std::nullopt;
+  if (d && d->count() == 0) {
+    object.erase(key);
+  } else if (d) {
+    value = core::FormatDuration(*d);
+  }
+}
+
+// A rule as Loki sends it back (see Comparable).
+void ComparableRule(json& rule) {
+  if (!rule.is_object()) {
+    return;
+  }
+  ComparableDuration(rule, "for");
+  rule.erase("keep_firing_for");
+  for (const char* key : {"labels", "annotations"}) {
+    if (rule.contains(key) && (rule[key].is_null() || rule[key].empty())) {
+      rule.erase(key);
+    }
+  }
+}
+
 json Comparable(const json& group) {
   json out = group;
-  auto fix = [](json& object, const char* key) {
-    if (!object.is_object() || !object.contains(key)) {
-      return;
-    }
-    auto& value = object[key];
-    const auto d = value.is_string() ? core::ParseDuration(value.get<std::string>())
-                   : value.is_number_integer() && value.get<std::int64_t>() == 0
-                       ? std::optional<std::chrono::milliseconds>(0)
-                       : std::nullopt;
-    if (d && d->count() == 0) {
-      object.erase(key);
-    } else if (d) {
-      value = core::FormatDuration(*d);
-    }
-  };
-  fix(out, "interval");
+  ComparableDuration(out, "interval");
   if (out.contains("limit") && (out["limit"].is_null() || out["limit"] == 0)) {
     out.erase("limit");
   }
   if (out.contains("rules") && out["rules"].is_array()) {
     for (auto& rule : out["rules"]) {
-      if (!rule.is_object()) {
-        continue;
-      }
-      fix(rule, "for");
-      rule.erase("keep_firing_for");
-      for (const char* key : {"labels", "annotations"}) {
-        if (rule.contains(key) && (rule[key].is_null() || rule[key].empty())) {
-          rule.erase(key);
-        }
-      }
+      ComparableRule(rule);
     }
   }
   return out;
@@ -174,6 +182,29 @@ bool IsReadOnlyLocalStore(const core::Error& error) {
 
 std::string Quoted(const std::string& s) {
   return "\"" + s + "\"";
+}
+
+// The groups of namespace `ns` in the YAML Loki answers to a GET of that namespace, by name.
+core::Result<std::map<std::string, json>> RemoteGroups(const std::string& body,
+                                                       const std::string& ns,
+                                                       const std::string& what) {
+  ordered_json doc;
+  try {
+    doc = render::ParseYaml(body, "Loki ruler response");
+  } catch (const core::InputError& e) {
+    return core::MakeError(core::ErrorCode::kUpstream,
+                           what + ": the response is not YAML: " + e.what());
+  }
+  std::map<std::string, json> remote;
+  if (!doc.is_object() || !doc.contains(ns) || !doc[ns].is_array()) {
+    return remote;
+  }
+  for (const auto& g : doc[ns]) {
+    if (g.is_object() && g.contains("name") && g["name"].is_string()) {
+      remote[g["name"].get<std::string>()] = json(g);
+    }
+  }
+  return remote;
 }
 
 }  // namespace
@@ -270,7 +301,6 @@ core::Result<http::Response> LokiRuler::Send(const std::string& method,
 }
 
 core::Result<void> LokiRuler::Compute(const LokiGroups& groups, Computed& out) {
-  const std::string& ns = options_.rule_namespace;
   auto records = ledger_.List(ObjectKind::kLokiGroup);
   if (!records.ok()) {
     return records.error();
@@ -285,65 +315,69 @@ core::Result<void> LokiRuler::Compute(const LokiGroups& groups, Computed& out) {
     tenants.insert(r.uid.substr(0, r.uid.find('/')));
   }
   for (const auto& tenant : tenants) {
-    const std::string what =
-        "Loki rules of namespace " + Quoted(ns) + " for tenant " + Quoted(tenant);
-    auto response = Send("GET", "/loki/api/v1/rules/" + http::EncodePathSegment(ns), tenant, "",
-                         what, {200, 404});
-    if (!response.ok()) {
-      return response.error();
+    if (auto r = ComputeTenant(tenant, groups, ledger, out); !r.ok()) {
+      return r.error();
     }
-    std::map<std::string, json> remote;
-    if (response->status == 200) {
-      ordered_json doc;
-      try {
-        doc = render::ParseYaml(response->body, "Loki ruler response");
-      } catch (const core::InputError& e) {
-        return core::MakeError(core::ErrorCode::kUpstream,
-                               what + ": the response is not YAML: " + e.what());
+  }
+  return {};
+}
+
+// What the groups of one tenant need: creates, updates, deletes (with prune) and ledger records.
+core::Result<void> LokiRuler::ComputeTenant(const std::string& tenant,
+                                            const LokiGroups& groups,
+                                            std::map<std::string, std::string>& ledger,
+                                            Computed& out) {
+  const std::string& ns = options_.rule_namespace;
+  const std::string what =
+      "Loki rules of namespace " + Quoted(ns) + " for tenant " + Quoted(tenant);
+  auto response = Send("GET", "/loki/api/v1/rules/" + http::EncodePathSegment(ns), tenant, "", what,
+                       {200, 404});
+  if (!response.ok()) {
+    return response.error();
+  }
+  std::map<std::string, json> remote;
+  if (response->status == 200) {
+    auto parsed = RemoteGroups(response->body, ns, what);
+    if (!parsed.ok()) {
+      return parsed.error();
+    }
+    remote = std::move(*parsed);
+  }
+  std::set<std::string> wanted;
+  const std::string uid_prefix = tenant + "/" + ns + "/";
+  const auto it = groups.find(tenant);
+  if (it != groups.end()) {
+    for (const auto& group : it->second) {
+      wanted.insert(group.name);
+      const std::string uid = uid_prefix + group.name;
+      const json body(group.body);
+      const std::string hash = CanonicalHash(body);
+      const auto r = remote.find(group.name);
+      if (r == remote.end()) {
+        out.writes.push_back(
+            {.change = {.tenant = tenant, .group = group.name, .action = ChangeAction::kCreate},
+             .group = &group,
+             .hash = hash});
+        continue;
       }
-      if (doc.is_object() && doc.contains(ns) && doc[ns].is_array()) {
-        for (const auto& g : doc[ns]) {
-          if (g.is_object() && g.contains("name") && g["name"].is_string()) {
-            remote[g["name"].get<std::string>()] = json(g);
-          }
-        }
+      auto diffs = DiffDesiredFields(Comparable(r->second), Comparable(body));
+      if (!diffs.empty()) {
+        out.writes.push_back({.change = {.tenant = tenant,
+                                         .group = group.name,
+                                         .action = ChangeAction::kUpdate,
+                                         .diffs = std::move(diffs)},
+                              .group = &group,
+                              .hash = hash});
+      } else if (ledger[uid] != hash) {
+        out.record_only.emplace_back(uid, hash);
       }
     }
-    std::set<std::string> wanted;
-    const auto it = groups.find(tenant);
-    if (it != groups.end()) {
-      for (const auto& group : it->second) {
-        wanted.insert(group.name);
-        const std::string uid = tenant + "/" + ns + "/" + group.name;
-        const json body(group.body);
-        const std::string hash = CanonicalHash(body);
-        const auto r = remote.find(group.name);
-        if (r == remote.end()) {
-          out.writes.push_back(
-              {.change = {.tenant = tenant, .group = group.name, .action = ChangeAction::kCreate},
-               .group = &group,
-               .hash = hash});
-          continue;
-        }
-        auto diffs = DiffDesiredFields(Comparable(r->second), Comparable(body));
-        if (!diffs.empty()) {
-          out.writes.push_back({.change = {.tenant = tenant,
-                                           .group = group.name,
-                                           .action = ChangeAction::kUpdate,
-                                           .diffs = std::move(diffs)},
-                                .group = &group,
-                                .hash = hash});
-        } else if (ledger[uid] != hash) {
-          out.record_only.emplace_back(uid, hash);
-        }
-      }
-    }
-    if (options_.prune) {
-      for (const auto& [name, body] : remote) {
-        if (wanted.count(name) == 0) {
-          out.writes.push_back(
-              {.change = {.tenant = tenant, .group = name, .action = ChangeAction::kDelete}});
-        }
+  }
+  if (options_.prune) {
+    for (const auto& [name, body] : remote) {
+      if (!wanted.contains(name)) {
+        out.writes.push_back(
+            {.change = {.tenant = tenant, .group = name, .action = ChangeAction::kDelete}});
       }
     }
   }

@@ -83,6 +83,10 @@ class LokiRuler {
  private:
   struct Computed;
   core::Result<void> Compute(const LokiGroups& groups, Computed& out);
+  core::Result<void> ComputeTenant(const std::string& tenant,
+                                   const LokiGroups& groups,
+                                   std::map<std::string, std::string>& ledger,
+                                   Computed& out);
   core::Result<http::Response> Send(const std::string& method,
                                     const std::string& path,
                                     const std::string& tenant,

@@ -1,5 +1,6 @@
 #include "provision/normalize.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -83,11 +84,11 @@ json StripServerFields(json object) {
   if (!object.is_object()) {
     return object;
   }
-  static const char* const kServerFields[] = {
-      "id",          "version", "iteration",    "created",          "updated",    "slug",
-      "orgId",       "orgID",   "readOnly",     "secureJsonFields", "provenance", "hasAcl",
-      "canSave",     "canEdit", "canAdmin",     "canDelete",        "createdBy",  "updatedBy",
-      "typeLogoUrl", "parents", "accessControl"};
+  static constexpr auto kServerFields = std::to_array<const char*>(
+      {"id",          "version", "iteration",    "created",          "updated",    "slug",
+       "orgId",       "orgID",   "readOnly",     "secureJsonFields", "provenance", "hasAcl",
+       "canSave",     "canEdit", "canAdmin",     "canDelete",        "createdBy",  "updatedBy",
+       "typeLogoUrl", "parents", "accessControl"});
   for (const char* field : kServerFields) {
     object.erase(field);
   }

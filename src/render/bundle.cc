@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "core/bytes.h"
 #include "core/hash.h"
 
 namespace obsforge::render {
@@ -53,7 +54,7 @@ std::string Bundle::ContentHash() const {
     sha.Update(content);
   }
   const auto d = sha.Finish();
-  return core::ToHex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  return core::ToHex(core::CharsOf(d));
 }
 
 }  // namespace obsforge::render

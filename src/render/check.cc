@@ -1,5 +1,6 @@
 #include "render/check.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -28,12 +29,9 @@ bool IsStringMap(const ordered_json& v) {
   if (!v.is_object()) {
     return false;
   }
-  for (const auto& [k, x] : v.items()) {
-    if (!x.is_string() && !x.is_number() && !x.is_boolean()) {
-      return false;
-    }
-  }
-  return true;
+  return std::all_of(v.begin(), v.end(), [](const ordered_json& x) {
+    return x.is_string() || x.is_number() || x.is_boolean();
+  });
 }
 
 void CheckDurationField(std::vector<Diagnostic>& out,

@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/bytes.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
 #include "render/check.h"
@@ -177,7 +178,7 @@ class Renderer {
     return files;
   }
 
-  std::optional<Folder> FolderOf(const json& entry) const {
+  static std::optional<Folder> FolderOf(const json& entry) {
     const auto it = entry.find("folder");
     if (it == entry.end() || !it->is_object()) {
       return std::nullopt;
@@ -403,8 +404,8 @@ class Renderer {
   std::string TemplateFile(const std::string& component) const {
     const std::string rel = component + "/main.jsonnet";
     if (!stack_templates_.empty()) {
-      const std::string own = stack_templates_ + "/" + rel;
-      if (reads_.count(kStackPrefix + own) != 0) {
+      std::string own = stack_templates_ + "/" + rel;
+      if (reads_.contains(kStackPrefix + own)) {
         return own;
       }
     }
@@ -718,8 +719,8 @@ class Renderer {
     while (order.size() < folders_.size()) {
       const std::size_t before = order.size();
       for (const auto& [uid, f] : folders_) {
-        if (placed.count(uid) == 0 && (f.parent_uid.empty() || folders_.count(f.parent_uid) == 0 ||
-                                       placed.count(f.parent_uid) != 0)) {
+        if (!placed.contains(uid) && (f.parent_uid.empty() || !folders_.contains(f.parent_uid) ||
+                                      placed.contains(f.parent_uid))) {
           order.push_back(&f);
           placed.insert(uid);
         }
@@ -787,8 +788,7 @@ class Renderer {
     ordered_json manifest = ordered_json::object();
     manifest["stack"] = spec_.stack;
     manifest["environment"] = spec_.env;
-    manifest["inputs_sha256"] =
-        core::ToHex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+    manifest["inputs_sha256"] = core::ToHex(core::CharsOf(digest));
     ordered_json files = ordered_json::object();
     for (const auto& [path, text] : bundle_.files()) {
       files[path] = core::Sha256Hex(text);

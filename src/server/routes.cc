@@ -123,7 +123,9 @@ std::string Location(const std::string& name) {
   return "/api/v1/stacks/" + name;
 }
 
-Reply BundleReply(const ApiRequest& req, const render::Bundle& bundle, nlohmann::json extra) {
+Reply BundleReply(const ApiRequest& req,
+                  const render::Bundle& bundle,
+                  const nlohmann::json& extra) {
   if (req.Header("accept").find("application/x-tar") != std::string::npos) {
     return Reply::Raw(200, "application/x-tar", WriteUstar(bundle.files()));
   }

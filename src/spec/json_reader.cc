@@ -210,63 +210,76 @@ class Scanner {
         ++pos_;
         continue;
       }
-      if (pos_ + 1 >= text_.size()) {
+      const auto decoded = ReadEscape();
+      if (!decoded) {
         return false;
       }
-      const char escape = text_[pos_ + 1];
-      pos_ += 2;
-      std::string decoded;
-      switch (escape) {
-        case '"':
-        case '\\':
-        case '/':
-          decoded = escape;
-          break;
-        case 'b':
-          decoded = '\b';
-          break;
-        case 'f':
-          decoded = '\f';
-          break;
-        case 'n':
-          decoded = '\n';
-          break;
-        case 'r':
-          decoded = '\r';
-          break;
-        case 't':
-          decoded = '\t';
-          break;
-        case 'u': {
-          auto cp = ReadHex4();
-          if (!cp) {
-            return false;
-          }
-          if (*cp >= 0xD800 && *cp <= 0xDBFF) {
-            if (pos_ + 1 >= text_.size() || text_[pos_] != '\\' || text_[pos_ + 1] != 'u') {
-              return false;
-            }
-            pos_ += 2;
-            const auto low = ReadHex4();
-            if (!low || *low < 0xDC00 || *low > 0xDFFF) {
-              return false;
-            }
-            cp = 0x10000 + ((*cp - 0xD800) << 10U) + (*low - 0xDC00);
-          } else if (*cp >= 0xDC00 && *cp <= 0xDFFF) {
-            return false;
-          }
-          AppendUtf8(decoded, *cp);
-          break;
-        }
-        default:
-          return false;
-      }
       if (out != nullptr) {
-        *out += decoded;
+        *out += *decoded;
       }
-      *length += decoded.size();
+      *length += decoded->size();
     }
     return false;
+  }
+
+  // Decodes the escape sequence at pos_ (a backslash); nullopt when it is not valid JSON.
+  std::optional<std::string> ReadEscape() {
+    if (pos_ + 1 >= text_.size()) {
+      return std::nullopt;
+    }
+    const char escape = text_[pos_ + 1];
+    pos_ += 2;
+    switch (escape) {
+      case '"':
+      case '\\':
+      case '/':
+        return std::string(1, escape);
+      case 'b':
+        return "\b";
+      case 'f':
+        return "\f";
+      case 'n':
+        return "\n";
+      case 'r':
+        return "\r";
+      case 't':
+        return "\t";
+      case 'u': {
+        const auto cp = ReadCodePoint();
+        if (!cp) {
+          return std::nullopt;
+        }
+        std::string decoded;
+        AppendUtf8(decoded, *cp);
+        return decoded;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // The code point of a \u escape whose "\u" is behind pos_, joining a surrogate pair; nullopt
+  // for bad hex digits or a lone surrogate.
+  std::optional<std::uint32_t> ReadCodePoint() {
+    auto cp = ReadHex4();
+    if (!cp) {
+      return std::nullopt;
+    }
+    if (*cp >= 0xDC00 && *cp <= 0xDFFF) {
+      return std::nullopt;
+    }
+    if (*cp < 0xD800 || *cp > 0xDBFF) {
+      return cp;
+    }
+    if (pos_ + 1 >= text_.size() || text_[pos_] != '\\' || text_[pos_ + 1] != 'u') {
+      return std::nullopt;
+    }
+    pos_ += 2;
+    const auto low = ReadHex4();
+    if (!low || *low < 0xDC00 || *low > 0xDFFF) {
+      return std::nullopt;
+    }
+    return 0x10000 + ((*cp - 0xD800) << 10U) + (*low - 0xDC00);
   }
 
   std::optional<std::uint32_t> ReadHex4() {

@@ -218,7 +218,8 @@ Check MapOf(std::vector<Field> fields, std::vector<Check> post, std::string noun
       const auto field = std::find_if(fields.begin(), fields.end(),
                                       [&key = key](const Field& f) { return f.name == key; });
       if (field == fields.end()) {
-        std::string message = "unknown " + noun + " \"" + key + "\"";
+        std::string message = "unknown " + noun;
+        message.append(" \"").append(key).append("\"");
         if (auto hint = Suggest(key, names)) {
           message += "; did you mean \"" + *hint + "\"?";
         }

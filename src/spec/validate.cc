@@ -88,8 +88,9 @@ Check UniqueIn(std::string list, std::string key, std::string what) {
       }
       const auto name = items[i][key].get<std::string>();
       if (!seen.insert(name).second) {
-        ctx.Report(ChildPath(IndexPath(ChildPath(path, list), i), key),
-                   "duplicate " + what + " \"" + name + "\"");
+        std::string message = "duplicate " + what;
+        message.append(" \"").append(name).append("\"");
+        ctx.Report(ChildPath(IndexPath(ChildPath(path, list), i), key), message);
       }
     }
   };
@@ -144,9 +145,9 @@ Check PagerDutyKey() {
     const bool routing = pd.contains("routing_key");
     const bool service = pd.contains("service_key");
     if (routing && service) {
-      ctx.Report(path, "set only one of \"routing_key\" and \"service_key\"");
+      ctx.Report(path, R"(set only one of "routing_key" and "service_key")");
     } else if (!routing && !service) {
-      ctx.Report(path, "missing required key \"routing_key\" (or \"service_key\")");
+      ctx.Report(path, R"(missing required key "routing_key" (or "service_key"))");
     }
   };
 }
@@ -215,7 +216,7 @@ Check JsonPointer() {
       }
     } catch (const json::exception&) {
       ctx.Report(path, "\"" + v.get<std::string>() +
-                           "\" is not a JSON pointer (\"/key/0/key\", with ~1 for \"/\")");
+                           R"(" is not a JSON pointer ("/key/0/key", with ~1 for "/"))");
     }
   };
 }

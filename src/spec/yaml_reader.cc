@@ -30,14 +30,24 @@ bool IsIdentifier(std::string_view key) {
   if (key.empty()) {
     return false;
   }
-  for (const char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) {
-      return false;
-    }
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+// An integer too large for 64 bits: a (lossy) double, or infinity, which the reader refuses.
+json BeyondInt64(std::string_view text, std::string_view digits, int base) {
+  if (base == 10) {
+    return json(detail::FloatValue(text));
   }
-  return true;
+  double value = 0;
+  for (const char c : digits) {
+    const int digit =
+        detail::IsDigit(c) ? c - '0' : (std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+    value = value * base + digit;
+  }
+  return json(value);
 }
 
 std::optional<json> ParseInteger(std::string_view text) {
@@ -65,17 +75,7 @@ std::optional<json> ParseInteger(std::string_view text) {
   const auto [end, ec] =
       std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
   if (ec != std::errc() || end != digits.data() + digits.size()) {
-    // Too large for 64 bits: a (lossy) double, or infinity, which the reader refuses.
-    if (base == 10) {
-      return json(detail::FloatValue(text));
-    }
-    double value = 0;
-    for (const char c : digits) {
-      const int digit =
-          detail::IsDigit(c) ? c - '0' : (std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-      value = value * base + digit;
-    }
-    return json(value);
+    return BeyondInt64(text, digits, base);
   }
   if (!negative) {
     if (magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -459,31 +459,14 @@ class FlowCounter {
       quote_ = c;
       Token();
     } else if (at_start && (c == '&' || c == '!' || c == '*')) {
-      // An anchor, a tag or an alias, up to the next blank; what follows is a token of its own.
-      Token();
-      while (!EndsBefore(end)) {
-        ++pos_;
-      }
-      token_start_ = true;
+      SkipProperty(end);
     } else if ((at_start || depth_ > 0) && (c == '[' || c == '{')) {
-      if (depth_ == 0) {
-        tokens_ = 0;
-        flow_start_ = pos_;
-      }
-      if (++depth_ > counter_.limits().max_depth) {
-        counter_.Open(depth_, PositionOfOffset(text_, pos_), "");
-      }
-      Token();
-      token_start_ = true;
+      OpenFlow();
     } else if (depth_ > 0 && (c == ']' || c == '}')) {
       Token();
       --depth_;
-    } else if (depth_ > 0 && c == ',') {
+    } else if (StartsNode(c, end)) {
       Token();
-      token_start_ = true;
-    } else if ((c == '-' || c == '?' || c == ':') &&
-               (EndsBefore(end) || (depth_ > 0 && c == ':'))) {
-      Token();  // "- ", "? ", ": " (and ':' next to a key in a flow) start a node
       token_start_ = true;
     } else if (at_start && depth_ == 0 && (c == '|' || c == '>') && BlockHeaderEnds(end)) {
       block_indent_ = indent;
@@ -493,6 +476,35 @@ class FlowCounter {
       Token();  // a plain scalar
     }
     ++pos_;
+  }
+
+  // An anchor, a tag or an alias, up to the next blank; what follows is a token of its own.
+  void SkipProperty(std::size_t end) {
+    Token();
+    while (!EndsBefore(end)) {
+      ++pos_;
+    }
+    token_start_ = true;
+  }
+
+  void OpenFlow() {
+    if (depth_ == 0) {
+      tokens_ = 0;
+      flow_start_ = pos_;
+    }
+    if (++depth_ > counter_.limits().max_depth) {
+      counter_.Open(depth_, PositionOfOffset(text_, pos_), "");
+    }
+    Token();
+    token_start_ = true;
+  }
+
+  // "- ", "? ", ": " (and ':' next to a key in a flow) start a node, as ',' does in a flow.
+  bool StartsNode(char c, std::size_t end) const {
+    if (depth_ > 0 && (c == ',' || c == ':')) {
+      return true;
+    }
+    return (c == '-' || c == '?' || c == ':') && EndsBefore(end);
   }
 
   void Quoted(std::size_t end) {

@@ -4,17 +4,33 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace obsforge::store {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
+// The range of the second byte of a sequence that starts with `lead` (RFC 3629's table).
+std::pair<unsigned char, unsigned char> SecondByteRange(unsigned char lead) {
+  switch (lead) {
+    case 0xE0:
+      return {0xA0, 0xBF};  // no overlong forms
+    case 0xED:
+      return {0x80, 0x9F};  // no UTF-16 surrogates
+    case 0xF0:
+      return {0x90, 0xBF};  // no overlong forms
+    case 0xF4:
+      return {0x80, 0x8F};  // nothing above U+10FFFF
+    default:
+      return {0x80, 0xBF};
+  }
+}
+
 // Length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF), or 0 when it is not one. NUL counts as invalid here.
 std::size_t Utf8SequenceLength(std::string_view s) {
   const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
   const unsigned char c = b(0);
   if (c == 0) {
     return 0;
@@ -22,28 +38,27 @@ std::size_t Utf8SequenceLength(std::string_view s) {
   if (c < 0x80) {
     return 1;
   }
+  std::size_t n = 0;
   if (c >= 0xC2 && c <= 0xDF) {
-    return cont(1) ? 2 : 0;
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
   }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) {
+  if (n == 0 || s.size() < n) {
+    return 0;
+  }
+  const auto [low, high] = SecondByteRange(c);
+  if (b(1) < low || b(1) > high) {
+    return 0;
+  }
+  for (std::size_t i = 2; i < n; ++i) {
+    if ((b(i) & 0xC0) != 0x80) {
       return 0;
     }
-    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) {
-      return 0;  // overlong, or a UTF-16 surrogate
-    }
-    return 3;
   }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) {
-      return 0;
-    }
-    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) {
-      return 0;  // overlong, or above U+10FFFF
-    }
-    return 4;
-  }
-  return 0;
+  return n;
 }
 
 std::string Trimmed(const char* text) {

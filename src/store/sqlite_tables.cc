@@ -1,5 +1,6 @@
 // Whole-table reads and writes of SqliteStore (TableStore), for copying and checking stores.
 #include <charconv>
+#include <ranges>
 #include <string>
 #include <vector>
 
@@ -126,8 +127,8 @@ Result<void> SqliteStore::ReadTables(const std::function<Result<void>(TableReade
 Result<void> SqliteStore::ReplaceTables(const std::function<Result<void>(TableWriter&)>& fill) {
   Result<void> replaced = db_->Write<void>("replace every table", [&](Session& s) {
     const std::vector<Table>& tables = StoredTables();
-    for (auto t = tables.rbegin(); t != tables.rend(); ++t) {  // children first
-      SqliteDb::Exec(s, "DELETE FROM " + t->name);
+    for (const Table& t : std::views::reverse(tables)) {  // children first
+      SqliteDb::Exec(s, "DELETE FROM " + t.name);
     }
     // The copy's ids and SetLastIdentity set the sequences again, as the source had them.
     SqliteDb::Exec(s, "DELETE FROM sqlite_sequence");

@@ -19,13 +19,13 @@ constexpr std::array kObjectKinds{"datasource",    "folder", "dashboard", "rule_
 template <class E, std::size_t N>
 const char* NameIn(const std::array<const char*, N>& names, E v) {
   const auto i = static_cast<std::size_t>(v);
-  return i < N ? names[i] : "unknown";
+  return i < N ? names.at(i) : "unknown";
 }
 
 template <class E, std::size_t N>
 std::optional<E> ParseIn(const std::array<const char*, N>& names, std::string_view s) {
   for (std::size_t i = 0; i < N; ++i) {
-    if (s == names[i]) {
+    if (s == names.at(i)) {
       return static_cast<E>(i);
     }
   }
