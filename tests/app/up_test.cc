@@ -130,9 +130,9 @@ TEST(UpTest, FrozenPrometheusIsAnnouncedOnTheTerminalAndOnSlackAndSoIsItsRecover
 
 // Loki (multi-tenant, its default) and Tempo run by the local runtime with both canaries: the
 // real Loki and Tempo when they are on PATH, otherwise the project's fakes (tests/fakes/loki.md
-// and tempo.md say what they reproduce of the real servers), put on PATH as `loki` and `tempo`. The
-// stack comes up ok with both canaries passing, a frozen Loki is announced on the terminal and on
-// Slack, and so is its recovery after the thaw.
+// and tests/fakes/tempo.md say what they reproduce of the real servers), put on PATH as `loki` and
+// `tempo`. The stack comes up ok with both canaries passing, a frozen Loki is announced on the
+// terminal and on Slack, and so is its recovery after the thaw.
 TEST(UpTest, LokiAndTempoWithCanariesComeUpOkAndAFrozenLokiIsAnnouncedAndItsRecovery) {
   const fs::path dir = fs::temp_directory_path() / ("obs-up-lt-" + std::to_string(::getpid()));
   fs::remove_all(dir);
