@@ -1,6 +1,7 @@
 // `obsforge up` as a user runs it: the real binary brings the demo stack up with Debian's
 // Prometheus and Alertmanager, watches it with the health monitor of `serve`, prints its state
 // changes on stderr and posts them to Slack (faked on loopback).
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,6 @@
 #include "fakes/fake_slack.h"
 #include "support/obsforge_process.h"
 #include "support/real_upstreams.h"
-#include <signal.h>
 #include <unistd.h>
 
 namespace obsforge::app {
