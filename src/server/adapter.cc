@@ -162,7 +162,8 @@ std::string Join(const std::vector<std::string>& items) {
 // differently from a proxy in front of it (Transfer-Encoding other than plain "chunked", or
 // together with Content-Length; a negative Content-Length) is refused and the connection closed.
 std::optional<Outgoing> CheckFraming(const HTTPServerRequest& request) {
-  const std::string& encoding = request.get("Transfer-Encoding", "");
+  // A copy: get() returns a reference to its default argument when the header is absent.
+  const std::string encoding = request.get("Transfer-Encoding", "");
   if (!encoding.empty() &&
       (Poco::icompare(encoding, "chunked") != 0 || request.hasContentLength())) {
     return FailAndClose(400, "bad_request",
