@@ -38,6 +38,9 @@ std::array<std::uint8_t, 32> HmacSha256(std::string_view key, std::string_view m
 /// Lower-case hex of `bytes`.
 std::string ToHex(std::string_view bytes);
 
+/// The value of hex digit `c` (either case), or -1 when it is not one.
+int HexDigit(char c);
+
 /// The bytes `hex` spells (either case); nullopt when it has an odd length or a non-hex digit.
 std::optional<std::string> FromHex(std::string_view hex);
 

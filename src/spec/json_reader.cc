@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "core/diagnostic.h"
+#include "core/hash.h"
 #include "spec/document.h"
 #include "spec/reader_limits.h"
 
@@ -15,19 +16,6 @@ using detail::LimitCounter;
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 void AppendUtf8(std::string& out, std::uint32_t cp) {
@@ -288,7 +276,7 @@ class Scanner {
     }
     std::uint32_t value = 0;
     for (int i = 0; i < 4; ++i) {
-      const int digit = HexDigit(text_[pos_ + static_cast<std::size_t>(i)]);
+      const int digit = core::HexDigit(text_[pos_ + static_cast<std::size_t>(i)]);
       if (digit < 0) {
         return std::nullopt;
       }
