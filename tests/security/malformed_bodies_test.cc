@@ -240,7 +240,8 @@ TEST(MalformedBodies, EveryRouteRefusesEveryMalformedBodyAndTheServerLives) {
                               "apiVersion: obsforge/v1\nkind: Stack\nmetadata: {name: shop}\n"
                               "spec:\n  environments: {dev: {runtime: {type: local}}}\n");
   ASSERT_EQ(created.status, 202) << created.body;
-  for (const auto& op : ServerHarness::Json(created)["operations"]) {
+  const auto created_json = ServerHarness::Json(created);
+  for (const auto& op : created_json["operations"]) {
     h.WaitOperation(op["id"]);
   }
   const auto routes = RoutesWithBodies(h.server().router());
