@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/trust.h"
+#include "control/hidden_content.h"
 #include "core/bytes.h"
 #include "core/diagnostic.h"
 #include "core/hash.h"
