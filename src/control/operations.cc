@@ -138,7 +138,16 @@ void OperationRunner::Wake() {
 
 core::Result<std::vector<store::Operation>> OperationRunner::FailAbandoned(
     const std::string& error) {
-  return store_.FailAbandonedOperations(options_.owner, error);
+  bool started = false;
+  {
+    std::lock_guard lock(mu_);
+    started = started_;
+  }
+  // A configured replica name is the same after a restart: until this run claims anything, the
+  // claims under it were left by the run before.
+  return store_.FailAbandonedOperations(
+      options_.owner, started ? store::OwnClaims::kLive : store::OwnClaims::kLeftByEarlierRun,
+      error);
 }
 
 void OperationRunner::WorkerLoop() {

@@ -122,7 +122,8 @@ class OperationRunner {
   void Wake();
 
   /// Fails, with `error`, the running operations whose process is gone (see
-  /// store::OperationStore::FailAbandonedOperations) and returns them.
+  /// store::OperationStore::FailAbandonedOperations) and returns them. Before Start, the claims
+  /// under this runner's owner are an earlier run's and fail too; after, they are running here.
   core::Result<std::vector<store::Operation>> FailAbandoned(const std::string& error);
 
   /// Stops claiming and waits until the operations running here have finished or `deadline`

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.h"
+
 namespace obsforge::spec {
 
 /// A place in the user's text, 1-based.
@@ -96,9 +98,9 @@ nlohmann::ordered_json ParseOrderedJson(std::string_view text,
                                         const std::string& file,
                                         const DocumentLimits& limits = {});
 
-/// Offset of the first byte of `text` that is not part of well-formed UTF-8 (overlong forms,
-/// surrogates and code points above U+10FFFF are not), or std::nullopt when all of it is.
-std::optional<std::size_t> FindInvalidUtf8(std::string_view text);
+/// Offset of the first byte of `text` that is not part of well-formed UTF-8, or std::nullopt
+/// when all of it is (core::FindInvalidUtf8, which the readers use).
+using core::FindInvalidUtf8;
 
 /// 1-based line and column of byte `offset` in `text`. Linear in `offset`: for many lookups in
 /// one text use LineIndex.

@@ -7,6 +7,7 @@
 
 #include "core/bytes.h"
 #include "core/diagnostic.h"
+#include "core/utf8.h"
 
 namespace obsforge::spec::detail {
 
@@ -207,71 +208,6 @@ double FloatValue(std::string_view text) {
 }  // namespace obsforge::spec::detail
 
 namespace obsforge::spec {
-
-namespace {
-
-// What a UTF-8 lead byte says: how many continuation bytes follow, and the range of the first
-// one (which rules out overlong forms, UTF-16 surrogates and code points above U+10FFFF; RFC
-// 3629 table). nullopt for a byte that cannot lead a sequence.
-struct Utf8Lead {
-  std::size_t extra = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-};
-
-std::optional<Utf8Lead> LeadOf(unsigned char c) {
-  if (c >= 0xC2 && c <= 0xDF) {
-    return Utf8Lead{.extra = 1};
-  }
-  if (c == 0xE0) {
-    return Utf8Lead{.extra = 2, .low = 0xA0};
-  }
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    return Utf8Lead{.extra = 2};
-  }
-  if (c == 0xED) {
-    return Utf8Lead{.extra = 2, .high = 0x9F};
-  }
-  if (c == 0xF0) {
-    return Utf8Lead{.extra = 3, .low = 0x90};
-  }
-  if (c >= 0xF1 && c <= 0xF3) {
-    return Utf8Lead{.extra = 3};
-  }
-  if (c == 0xF4) {
-    return Utf8Lead{.extra = 3, .high = 0x8F};
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::optional<std::size_t> FindInvalidUtf8(std::string_view text) {
-  const auto* bytes = core::BytesOf(text);
-  const std::size_t size = text.size();
-  std::size_t i = 0;
-  while (i < size) {
-    const unsigned char c = bytes[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    const auto lead = LeadOf(c);
-    if (!lead || i + lead->extra >= size) {  // not a lead byte, or truncated at the end
-      return i;
-    }
-    if (bytes[i + 1] < lead->low || bytes[i + 1] > lead->high) {
-      return i;
-    }
-    for (std::size_t k = 2; k <= lead->extra; ++k) {
-      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xBF) {
-        return i;
-      }
-    }
-    i += lead->extra + 1;
-  }
-  return std::nullopt;
-}
 
 Position PositionOfOffset(std::string_view text, std::size_t offset) {
   Position pos{1, 1};

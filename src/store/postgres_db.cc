@@ -6,60 +6,12 @@
 #include <string>
 #include <utility>
 
+#include "core/utf8.h"
+
 namespace obsforge::store {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The range of the second byte of a sequence that starts with `lead` (RFC 3629's table).
-std::pair<unsigned char, unsigned char> SecondByteRange(unsigned char lead) {
-  switch (lead) {
-    case 0xE0:
-      return {0xA0, 0xBF};  // no overlong forms
-    case 0xED:
-      return {0x80, 0x9F};  // no UTF-16 surrogates
-    case 0xF0:
-      return {0x90, 0xBF};  // no overlong forms
-    case 0xF4:
-      return {0x80, 0x8F};  // nothing above U+10FFFF
-    default:
-      return {0x80, 0xBF};
-  }
-}
-
-// Length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF), or 0 when it is not one. NUL counts as invalid here.
-std::size_t Utf8SequenceLength(std::string_view s) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  if (c == 0) {
-    return 0;
-  }
-  if (c < 0x80) {
-    return 1;
-  }
-  std::size_t n = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-  }
-  if (n == 0 || s.size() < n) {
-    return 0;
-  }
-  const auto [low, high] = SecondByteRange(c);
-  if (b(1) < low || b(1) > high) {
-    return 0;
-  }
-  for (std::size_t i = 2; i < n; ++i) {
-    if ((b(i) & 0xC0) != 0x80) {
-      return 0;
-    }
-  }
-  return n;
-}
 
 std::string Trimmed(const char* text) {
   std::string s = text != nullptr ? text : "";
@@ -92,7 +44,8 @@ std::string StorableText(std::string_view text) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
-    const std::size_t n = Utf8SequenceLength(text.substr(i));
+    // PostgreSQL's text refuses NUL as well as what is not UTF-8.
+    const std::size_t n = text[i] == '\0' ? 0 : core::Utf8SequenceLength(text.substr(i));
     if (n == 0) {
       if (out.empty()) {
         out.reserve(text.size() + 2);

@@ -274,18 +274,21 @@ Result<int> PostgresStore::RenewLeases(const std::string& owner, std::chrono::mi
   });
 }
 
-Result<std::vector<Operation>> PostgresStore::FailAbandonedOperations(const std::string& /*owner*/,
+Result<std::vector<Operation>> PostgresStore::FailAbandonedOperations(const std::string& owner,
+                                                                      OwnClaims own,
                                                                       const std::string& error) {
   const TimeMs now = Now();
   return pool_->Write<std::vector<Operation>>(
       "fail abandoned operations", [&](PgConnection& c) -> Result<std::vector<Operation>> {
-        // Several replicas may look at once: SKIP LOCKED hands each expired claim to one.
+        // Several replicas may look at once: SKIP LOCKED hands each expired claim to one. A
+        // replica's own claims are running in it, whatever their lease says (its renewal can
+        // fall behind on a starved machine): only the others may take them for abandoned.
         const PgResult r = c.Exec(
             "UPDATE operations SET state = 'failed', finished_at = $1, error = $2 WHERE seq IN "
-            "(SELECT seq FROM operations WHERE state = 'running' AND lease_until < $1 FOR UPDATE "
-            "SKIP LOCKED) RETURNING " +
+            "(SELECT seq FROM operations WHERE state = 'running' AND ((lease_until < $1 AND owner "
+            "<> $3) OR (owner = $3 AND $4)) FOR UPDATE SKIP LOCKED) RETURNING " +
                 Columns("operations"),
-            now, error);
+            now, error, owner, own == OwnClaims::kLeftByEarlierRun ? "true" : "false");
         if (r.rows() > 0) {
           NotifyChange(c);
         }

@@ -263,20 +263,23 @@ Result<int> SqliteStore::RenewLeases(const std::string& owner, std::chrono::mill
 }
 
 Result<std::vector<Operation>> SqliteStore::FailAbandonedOperations(const std::string& owner,
+                                                                    OwnClaims own,
                                                                     const std::string& error) {
   const TimeMs now = Now();
   return db_->Write<std::vector<Operation>>(
       "fail abandoned operations", [&](Session& s) -> Result<std::vector<Operation>> {
         // Only this process opens the database: a running operation of another owner was left
-        // by an earlier run, whatever its lease says.
-        const std::string where = " WHERE state = 'running' AND (lease_until < ? OR owner <> ?)";
+        // by an earlier run, whatever its lease says; its own are running here, whatever their
+        // lease says (a renewal can fall behind on a starved machine).
+        const std::string where = " WHERE state = 'running' AND (owner <> ? OR ? = 1)";
+        const int earlier = own == OwnClaims::kLeftByEarlierRun ? 1 : 0;
         auto rs = SqliteDb::Query(
             s, "SELECT " + Columns("operations") + " FROM operations" + where + " ORDER BY seq",
-            now, owner);
+            owner, earlier);
         std::vector<Operation> ops = OperationsFrom(rs);
         SqliteDb::Exec(s,
                        "UPDATE operations SET state = 'failed', finished_at = ?, error = ?" + where,
-                       now, error, now, owner);
+                       now, error, owner, earlier);
         for (Operation& op : ops) {
           op.state = OperationState::kFailed;
           op.finished_at = now;

@@ -104,6 +104,7 @@ class SqliteStore final : public Store {
       const std::string& owner, std::chrono::milliseconds lease) override;
   core::Result<int> RenewLeases(const std::string& owner, std::chrono::milliseconds lease) override;
   core::Result<std::vector<Operation>> FailAbandonedOperations(const std::string& owner,
+                                                               OwnClaims own,
                                                                const std::string& error) override;
 
   // HealthStore

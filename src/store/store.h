@@ -94,6 +94,12 @@ class EnvironmentStore {
                                                const std::string& env) = 0;
 };
 
+/// Whose running claims FailAbandonedOperations may take for abandoned besides other owners'.
+enum class OwnClaims : std::uint8_t {
+  kLive,              ///< the caller's own claims are running in it: never
+  kLeftByEarlierRun,  ///< the caller starts under the name of an earlier run: those too
+};
+
 /// Operations and their steps.
 class OperationStore {
  public:
@@ -158,10 +164,12 @@ class OperationStore {
                                         std::chrono::milliseconds lease) = 0;
   /// Fails, with `error` (finished_at stamped), every running operation whose owner is gone,
   /// and returns them: each to exactly one caller. Gone means its lease ran out; on a store
-  /// only one process opens (SQLite) also any owner but `owner` (an earlier run of the
-  /// process).
+  /// only one process opens (SQLite), any owner but `owner` (an earlier run of the process).
+  /// The caller's own claims (owner == `owner`) are gone only when `own` says they were left
+  /// by an earlier run under the same name (at start, before this run claims anything);
+  /// otherwise the caller is running them, whatever their lease says.
   virtual core::Result<std::vector<Operation>> FailAbandonedOperations(
-      const std::string& owner, const std::string& error) = 0;
+      const std::string& owner, OwnClaims own, const std::string& error) = 0;
 };
 
 /// History of health-check state changes.

@@ -92,12 +92,19 @@ TEST_P(ClaimTest, AnAbandonedClaimIsFailedOnceWhenItsLeaseRunsOutUnlessRenewed) 
   EXPECT_EQ(*others, 0);
 
   clock_.Advance(milliseconds(900));  // still within the renewed lease
-  auto live = store_->FailAbandonedOperations("r1", "lost");
+  auto live = store_->FailAbandonedOperations("r1", OwnClaims::kLive, "lost");
   ASSERT_TRUE(live.ok()) << live.error().message;
   EXPECT_TRUE(live->empty());
 
   clock_.Advance(milliseconds(200));
-  auto failed = store_->FailAbandonedOperations("r1", "its replica stopped renewing its lease");
+  // Its own process never takes its claims for abandoned, whatever the lease says: it is running
+  // them (a renewal late under load must not fail the operation under the running apply).
+  auto own = store_->FailAbandonedOperations("r1", OwnClaims::kLive, "lost");
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  EXPECT_TRUE(own->empty());
+  EXPECT_EQ(store_->GetOperation(op->id)->state, OperationState::kRunning);
+  auto failed = store_->FailAbandonedOperations("r2", OwnClaims::kLive,
+                                                "its replica stopped renewing its lease");
   ASSERT_TRUE(failed.ok()) << failed.error().message;
   ASSERT_EQ(failed->size(), 1U);
   EXPECT_EQ(failed->front().id, op->id);
@@ -106,7 +113,7 @@ TEST_P(ClaimTest, AnAbandonedClaimIsFailedOnceWhenItsLeaseRunsOutUnlessRenewed) 
   EXPECT_EQ(stored->state, OperationState::kFailed);
   EXPECT_EQ(stored->error, "its replica stopped renewing its lease");
   EXPECT_EQ(stored->finished_at, NowMs());
-  auto again = store_->FailAbandonedOperations("r1", "lost");
+  auto again = store_->FailAbandonedOperations("r2", OwnClaims::kLive, "lost");
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());
   // The owner's late outcome is refused: the operation already ended.
@@ -117,11 +124,30 @@ TEST_P(ClaimTest, ALiveClaimOfAnotherOwnerIsAbandonedOnlyWhereOneProcessOpensThe
   auto op = store_->CreateOperation({.kind = OperationKind::kPlan, .stack = "s", .env = "dev"});
   ASSERT_TRUE(op.ok());
   ASSERT_EQ(Claimed(*store_, "earlier-run"), "dev");
-  auto failed = store_->FailAbandonedOperations("this-run", "interrupted by restart");
+  auto failed =
+      store_->FailAbandonedOperations("this-run", OwnClaims::kLive, "interrupted by restart");
   ASSERT_TRUE(failed.ok()) << failed.error().message;
   // SQLite: only one process opens it, so another owner is an earlier run. PostgreSQL: another
   // owner is another replica, alive while its lease runs.
   EXPECT_EQ(failed->size(), GetParam() == Backing::kPostgres ? 0U : 1U);
+}
+
+// A replica restarted under the same configured name (OBSFORGE_REPLICA_ID) finds its earlier
+// run's claims under its own name, with a live lease: at start, before it claims anything, they
+// are abandoned on every backing; while it runs they are its own.
+TEST_P(ClaimTest, AtStartTheClaimsOfAnEarlierRunUnderTheSameNameAreAbandoned) {
+  auto op = store_->CreateOperation({.kind = OperationKind::kPlan, .stack = "s", .env = "dev"});
+  ASSERT_TRUE(op.ok());
+  ASSERT_EQ(Claimed(*store_, "replica-a"), "dev");
+  auto live = store_->FailAbandonedOperations("replica-a", OwnClaims::kLive, "lost");
+  ASSERT_TRUE(live.ok()) << live.error().message;
+  EXPECT_TRUE(live->empty());
+  auto failed = store_->FailAbandonedOperations("replica-a", OwnClaims::kLeftByEarlierRun,
+                                                "interrupted by restart");
+  ASSERT_TRUE(failed.ok()) << failed.error().message;
+  ASSERT_EQ(failed->size(), 1U);
+  EXPECT_EQ(failed->front().id, op->id);
+  EXPECT_EQ(store_->GetOperation(op->id)->error, "interrupted by restart");
 }
 
 // An in-memory store has one connection, so nothing in it runs concurrently.

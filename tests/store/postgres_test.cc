@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.h"
+#include "store/postgres_db.h"
 #include "store/postgres_store.h"
 #include "store_fixture.h"
 #include "support/postgres_server.h"
@@ -98,6 +99,20 @@ class PostgresStoreTest : public PostgresSchemaTest {
     return holder;
   }
 };
+
+// ---- text ----
+
+// PostgreSQL's text takes neither NUL nor what is not UTF-8; both become U+FFFD, byte by byte,
+// and valid text is kept as it is.
+TEST(PostgresTextTest, NulAndInvalidBytesBecomeReplacementCharacters) {
+  EXPECT_EQ(StorableText("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(StorableText(std::string("a\0b", 3)),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(StorableText("x\xC3"), "x\xEF\xBF\xBD");
+  // A surrogate: the lead byte and each continuation byte are replaced one by one.
+  EXPECT_EQ(StorableText("\xED\xA0\x80!"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD!");
+}
 
 // ---- migrations ----
 
