@@ -13,6 +13,8 @@
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
+#include "core/diagnostic.h"
+#include "server/config.h"
 #include "server/harness.h"
 #include "support/fake_clock.h"
 
@@ -139,6 +141,44 @@ TEST(RefusalResponse, HeadGetsNoBody) {
   const std::string head = RefusalResponse(verdict, "r", true);
   EXPECT_EQ(head, full.substr(0, full.find("\r\n\r\n") + 4));
   EXPECT_NE(full.find("its connection queue is full (3 waiting)"), std::string::npos) << full;
+}
+
+TEST(AdmissionConfig, LimitsComeFromTheFileAndTheEnvironment) {
+  const ServerOptions defaults;
+  EXPECT_EQ(defaults.max_queue_wait, seconds(5));
+  EXPECT_EQ(defaults.keep_alive_timeout, seconds(2));
+  EXPECT_EQ(defaults.max_keep_alive_requests, 100);
+  ServerConfig config = ParseServerConfig(
+      "max_queue_wait: 3s\nkeep_alive_timeout: 500ms\nmax_keep_alive_requests: 7\n", "o.yaml");
+  EXPECT_EQ(config.server.max_queue_wait, seconds(3));
+  EXPECT_EQ(config.server.keep_alive_timeout, milliseconds(500));
+  EXPECT_EQ(config.server.max_keep_alive_requests, 7);
+  ApplyEnvironment(config.server, [](const std::string& name) -> std::optional<std::string> {
+    return name == "OBSFORGE_MAX_QUEUE_WAIT" ? std::optional<std::string>("1500ms") : std::nullopt;
+  });
+  EXPECT_EQ(config.server.max_queue_wait, milliseconds(1500));
+}
+
+TEST(AdmissionConfig, BadLimitsAreNamedWithTheirLine) {
+  try {
+    (void)ParseServerConfig(
+        "max_queue_wait: soon\nkeep_alive_timeout: 2\nmax_keep_alive_requests: 0\n", "o.yaml");
+    FAIL() << "accepted";
+  } catch (const core::InputError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 3U);
+    EXPECT_EQ(e.diagnostics()[0].path, "max_queue_wait");
+    EXPECT_EQ(e.diagnostics()[0].line, 1);
+    EXPECT_EQ(e.diagnostics()[1].path, "keep_alive_timeout");
+    EXPECT_EQ(e.diagnostics()[2].path, "max_keep_alive_requests");
+    EXPECT_EQ(e.diagnostics()[2].line, 3);
+  }
+  EXPECT_THROW(ApplyEnvironment(*std::make_unique<ServerOptions>(),
+                                [](const std::string& name) -> std::optional<std::string> {
+                                  return name == "OBSFORGE_MAX_QUEUE_WAIT"
+                                             ? std::optional<std::string>("later")
+                                             : std::nullopt;
+                                }),
+               core::InputError);
 }
 
 // A raw HTTP/1.1 client on one connection, to see exactly what the server does with it.
