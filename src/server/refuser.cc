@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <exception>
 #include <string>
 
@@ -14,7 +15,24 @@ namespace {
 
 constexpr std::size_t kMaxHead = 16U << 10U;
 constexpr std::size_t kMaxDrain = 1U << 20U;
-const Poco::Timespan kIoTimeout(1, 0);
+// How long reading the request head may take in all, and reading what follows the answer: a
+// client sending a byte at a time must not hold the one refusing thread.
+constexpr std::chrono::milliseconds kReadBudget{1000};
+
+// Receives into `buffer` before `deadline`; 0 at the deadline, at the end of the stream or on
+// a reset.
+int ReceiveBefore(Poco::Net::StreamSocket& socket,
+                  char* buffer,
+                  int size,
+                  std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) {
+    return 0;
+  }
+  socket.setReceiveTimeout(Poco::Timespan(left.count()));
+  return socket.receiveBytes(buffer, size);
+}
 
 // The value of the X-Request-ID header in a request head, or "".
 std::string ClientRequestId(const std::string& head) {
@@ -44,12 +62,12 @@ std::string ClientRequestId(const std::string& head) {
 // Reads the request head, answers, closes. Never throws.
 void Answer(Poco::Net::StreamSocket& socket, const Verdict& verdict) {
   try {
-    socket.setReceiveTimeout(kIoTimeout);
-    socket.setSendTimeout(kIoTimeout);
+    socket.setSendTimeout(Poco::Timespan(1, 0));
     std::string head;
     char buffer[4096];
+    auto deadline = std::chrono::steady_clock::now() + kReadBudget;
     while (head.size() < kMaxHead && head.find("\r\n\r\n") == std::string::npos) {
-      const int n = socket.receiveBytes(buffer, sizeof(buffer));
+      const int n = ReceiveBefore(socket, buffer, sizeof(buffer), deadline);
       if (n <= 0) {
         break;
       }
@@ -67,8 +85,9 @@ void Answer(Poco::Net::StreamSocket& socket, const Verdict& verdict) {
     // Closing with unread data would reset the connection, and the client might lose the answer:
     // the rest of the request (a body) is read and dropped until the client closes.
     socket.shutdownSend();
+    deadline = std::chrono::steady_clock::now() + kReadBudget;
     for (std::size_t drained = 0; drained < kMaxDrain;) {
-      const int n = socket.receiveBytes(buffer, sizeof(buffer));
+      const int n = ReceiveBefore(socket, buffer, sizeof(buffer), deadline);
       if (n <= 0) {
         break;
       }

@@ -14,9 +14,10 @@
 namespace obsforge::server {
 
 /// Answers the connections Admission refused, on a thread of its own, so that a refusal never
-/// waits for a connection thread: reads the request head (at most 16 KiB, for at most 1 s),
-/// writes RefusalResponse (503 with Retry-After), closes its sending side and reads what the
-/// client still sends for a moment, so that the client reads the answer instead of a reset.
+/// waits for a connection thread: reads the request head (at most 16 KiB, for at most 1 s in
+/// all), writes RefusalResponse (503 with Retry-After), closes its sending side and reads what
+/// the client still sends (at most 1 MiB, for at most 1 s), so that the client reads the answer
+/// instead of a reset.
 /// At most `backlog` connections wait for their answer. Thread-safe.
 class Refuser {
  public:

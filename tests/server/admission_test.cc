@@ -356,5 +356,32 @@ TEST(AdmissionServer, AConnectionBeyondTheQueueGets503WithRetryAfterNeverAReset)
       << metrics;
 }
 
+// A refused client that never sends its request does not hold the refusals up: the one after
+// it gets its 503 once the silent one's read budget is spent.
+TEST(AdmissionServer, ASilentRefusedClientDoesNotHoldTheNextRefusal) {
+  server::testing::ServerHarness h(false, [](ServerOptions& o) {
+    o.max_threads = 1;
+    o.max_queued = 1;
+    o.keep_alive_timeout = std::chrono::minutes(10);
+    o.max_queue_wait = std::chrono::minutes(10);
+  });
+  RawConnection holder(h.base());
+  holder.Send("/healthz");
+  ASSERT_TRUE(holder.Read().first.starts_with("HTTP/1.1 200"));
+  RawConnection waiting(h.base());
+  waiting.Send("/healthz");
+  AwaitQueued(h.server(), 1);
+
+  RawConnection silent(h.base());  // connects, never sends
+  RawConnection next(h.base());
+  next.Send("/healthz");
+  EXPECT_TRUE(next.Read().first.starts_with("HTTP/1.1 503")) << "after the silent one";
+  EXPECT_TRUE(next.ClosedInOrder());
+  const std::string metrics = h.server().metrics().Render();
+  EXPECT_NE(metrics.find("obsforge_http_rejected_total{reason=\"queue_full\"} 2\n"),
+            std::string::npos)
+      << metrics;
+}
+
 }  // namespace
 }  // namespace obsforge::server
