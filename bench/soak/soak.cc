@@ -205,8 +205,11 @@ struct Recorder {
   std::vector<std::string> failures;  // the first answers that were 5xx or none
 };
 
+// The status under which an overload answer (503 with Retry-After) is recorded.
+constexpr int kOverloaded = -503;
+
 // Calls `request`, recording its latency and status under `route`; the response (status 0 when
-// none came).
+// none came). An overload answer makes this client wait its Retry-After, as a client should.
 http::Response Timed(http::HttpClient& client,
                      const http::Request& request,
                      const std::string& route,
@@ -215,7 +218,14 @@ http::Response Timed(http::HttpClient& client,
   auto r = client.Send(request);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   rec.latencies[route].push_back(ms);
-  const int status = r.ok() ? r->status : 0;
+  int status = r.ok() ? r->status : 0;
+  if (status == 503 && !r->Header("Retry-After").empty()) {
+    status = kOverloaded;
+    ++rec.statuses[route][status];
+    std::this_thread::sleep_for(std::chrono::seconds(std::clamp(
+        std::atoi(r->Header("Retry-After").c_str()), 1, 60)));  // the server asked for it
+    return *r;
+  }
   if ((status == 0 || status >= 500) && rec.failures.size() < 5) {
     rec.failures.push_back(route + ": " +
                            (r.ok() ? std::to_string(status) + " " + r->body : r.error().message));
@@ -430,7 +440,9 @@ core::Result<SoakReport> RunSoak(const SoakOptions& o) {
         report.routes[route].statuses[status] += n;
         report.requests += n;
         report.server_errors += status >= 500 ? n : 0;
-        const bool expected = (status >= 200 && status < 300) || status == 409 || status == 412;
+        report.overloaded += status == kOverloaded ? n : 0;
+        const bool expected = (status >= 200 && status < 300) || status == 409 || status == 412 ||
+                              status == kOverloaded;
         report.unexpected += expected ? 0 : n;
       }
     }
@@ -458,7 +470,11 @@ std::string ReportMarkdown(const SoakReport& r) {
         << s.max_ms << " | ";
     const char* sep = "";
     for (const auto& [status, n] : s.statuses) {
-      out << sep << (status == 0 ? std::string("none") : std::to_string(status)) << ": " << n;
+      out << sep
+          << (status == 0             ? std::string("none")
+              : status == kOverloaded ? std::string("503 Retry-After")
+                                      : std::to_string(status))
+          << ": " << n;
       sep = ", ";
     }
     out << " |\n";
@@ -466,8 +482,9 @@ std::string ReportMarkdown(const SoakReport& r) {
   out << "\n"
       << r.requests << " requests in " << r.seconds << " s ("
       << static_cast<double>(r.requests) / std::max(r.seconds, 1.0)
-      << "/s); 5xx: " << r.server_errors
-      << "; unexpected (non-2xx other than 409/412, or no answer): " << r.unexpected << "\n\n"
+      << "/s); 5xx: " << r.server_errors << "; overloaded (503 with Retry-After): " << r.overloaded
+      << "; unexpected (non-2xx other than 409/412/overload, or no answer): " << r.unexpected
+      << "\n\n"
       << r.operations << " operations accepted, " << r.lost << " lost; final states:";
   for (const auto& [state, n] : r.operation_states) {
     out << " " << state << " " << n;

@@ -50,10 +50,14 @@ struct ProcessSample {
 struct SoakReport {
   std::map<std::string, RouteStats> routes;  ///< "GET stack", "PUT", ...
   std::size_t requests = 0;
-  std::size_t server_errors = 0;  ///< 5xx
-  std::size_t unexpected = 0;     ///< non-2xx other than 409/412, and no answer at all
-  std::size_t operations = 0;     ///< accepted (202) operations
-  std::size_t lost = 0;           ///< of those, not in a final state once the server settled
+  std::size_t server_errors = 0;  ///< 5xx, except the overload answers counted in `overloaded`
+  std::size_t unexpected = 0;     ///< non-2xx other than 409/412/overload, and no answer at all
+  /// 503 with Retry-After (the server's admission control: overloaded, retry later). Answered
+  /// and expected under overload, so neither a server error nor unexpected; the client waits
+  /// Retry-After seconds before its next request.
+  std::size_t overloaded = 0;
+  std::size_t operations = 0;  ///< accepted (202) operations
+  std::size_t lost = 0;        ///< of those, not in a final state once the server settled
   std::map<std::string, std::size_t> operation_states;
   std::vector<ProcessSample> samples;          ///< at the start, every 10 s and at the end
   double seconds = 0;                          ///< of client load

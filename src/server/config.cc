@@ -295,14 +295,16 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
       } else {
         config.replicas = *n;
       }
-    } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers") {
+    } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers" ||
+               key == "max_keep_alive_requests") {
       auto n = ParsePositiveInt(s);
       if (!n) {
         errors.push_back(at(value, key, "must be a positive integer"));
       } else {
-        (key == "max_threads"  ? o.max_threads
-         : key == "max_queued" ? o.max_queued
-                               : o.operation_workers) = *n;
+        (key == "max_threads"         ? o.max_threads
+         : key == "max_queued"        ? o.max_queued
+         : key == "operation_workers" ? o.operation_workers
+                                      : o.max_keep_alive_requests) = *n;
       }
     } else if (key == "body_limit") {
       auto n = ParseByteSize(s);
@@ -311,14 +313,17 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
       } else {
         o.body_limit = *n;
       }
-    } else if (key == "read_timeout" || key == "write_timeout" || key == "drain_timeout") {
+    } else if (key == "read_timeout" || key == "write_timeout" || key == "drain_timeout" ||
+               key == "keep_alive_timeout" || key == "max_queue_wait") {
       auto d = core::ParseDuration(s);
       if (!d) {
         errors.push_back(at(value, key, "must be a duration such as 30s"));
       } else {
-        (key == "read_timeout"    ? o.read_timeout
-         : key == "write_timeout" ? o.write_timeout
-                                  : o.drain_timeout) = *d;
+        (key == "read_timeout"         ? o.read_timeout
+         : key == "write_timeout"      ? o.write_timeout
+         : key == "drain_timeout"      ? o.drain_timeout
+         : key == "keep_alive_timeout" ? o.keep_alive_timeout
+                                       : o.max_queue_wait) = *d;
       }
     } else {
       errors.push_back(at(item.first, key, "unknown setting"));
@@ -368,6 +373,11 @@ void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
   if (auto v = env("OBSFORGE_MAX_QUEUED")) {
     auto n = ParsePositiveInt(*v);
     n ? void(options.max_queued = *n) : bad("OBSFORGE_MAX_QUEUED", "must be a positive integer");
+  }
+  if (auto v = env("OBSFORGE_MAX_QUEUE_WAIT")) {
+    auto d = core::ParseDuration(*v);
+    d ? void(options.max_queue_wait = *d)
+      : bad("OBSFORGE_MAX_QUEUE_WAIT", "must be a duration such as 5s");
   }
   if (auto v = env("OBSFORGE_BODY_LIMIT")) {
     auto n = ParseByteSize(*v);

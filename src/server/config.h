@@ -27,8 +27,9 @@ std::string StoreProblem(std::string_view store);
 
 /// Parses obsforge.yaml: listen, data_dir, content_dir, store, replicas, tokens_file, gitops,
 /// external (config_roots), secrets (key_file, previous_key_files, shared), and the server's
-/// limits: max_threads, max_queued, body_limit (bytes, or "16MiB"/"512KiB"), read_timeout,
-/// write_timeout, drain_timeout ("30s", "500ms", "2m"), operation_workers. Relative paths resolve
+/// limits: max_threads, max_queued, max_keep_alive_requests, body_limit (bytes, or
+/// "16MiB"/"512KiB"), read_timeout, write_timeout, keep_alive_timeout, max_queue_wait,
+/// drain_timeout ("30s", "500ms", "2m"), operation_workers. Relative paths resolve
 /// against the config file's folder. Unknown keys are errors. Throws core::InputError
 /// (kInvalidSpec) listing every problem with file:line:col.
 ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::path& file);
@@ -37,7 +38,8 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
 ServerConfig LoadServerConfig(const std::filesystem::path& file);
 
 /// Overrides `options` from OBSFORGE_LISTEN, OBSFORGE_DATA_DIR, OBSFORGE_CONTENT_DIR,
-/// OBSFORGE_TOKENS_FILE, OBSFORGE_MAX_THREADS, OBSFORGE_MAX_QUEUED, OBSFORGE_BODY_LIMIT,
+/// OBSFORGE_TOKENS_FILE, OBSFORGE_MAX_THREADS, OBSFORGE_MAX_QUEUED, OBSFORGE_MAX_QUEUE_WAIT,
+/// OBSFORGE_BODY_LIMIT,
 /// OBSFORGE_DRAIN_TIMEOUT, OBSFORGE_SECRETS_KEY (the secrets key itself, over secrets.key_file).
 /// Throws core::InputError naming the variable for a bad value.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);

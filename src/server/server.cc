@@ -4,21 +4,25 @@
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnectionFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/String.h>
 #include <Poco/ThreadPool.h>
 
 #include "core/exposition.h"
 #include "server/adapter.h"
+#include "server/admission.h"
 #include "server/auth.h"
 #include "server/console_routes.h"
 #include "server/gitops_routes.h"
 #include "server/health_routes.h"
+#include "server/refuser.h"
 #include "server/routes.h"
 #include "server/secret_routes.h"
 
@@ -27,26 +31,78 @@ namespace {
 
 class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit Handler(ApiAdapter& adapter) : adapter_(adapter) {}
+  Handler(ApiAdapter& adapter, Admission& admission) : adapter_(adapter), admission_(admission) {}
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
+    // A connection holds its thread for as long as it is kept alive: while others wait for a
+    // thread, the answer closes it and the client's next request queues behind them.
+    if (!admission_.KeepAlive()) {
+      response.setKeepAlive(false);
+    }
     adapter_.Handle(request, response);
   }
 
  private:
   ApiAdapter& adapter_;
+  Admission& admission_;
 };
 
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit Factory(ApiAdapter& adapter) : adapter_(adapter) {}
+  Factory(ApiAdapter& adapter, Admission& admission) : adapter_(adapter), admission_(admission) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(
       const Poco::Net::HTTPServerRequest& /*request*/) override {
-    return new Handler(adapter_);
+    return new Handler(adapter_, admission_);
+  }
+  // What Poco's HTTPServer::stopAll(true) tells the connections: end now.
+  void StopConnections() {
+    const bool abort = true;
+    serverStopped(this, abort);
   }
 
  private:
   ApiAdapter& adapter_;
+  Admission& admission_;
+};
+
+// HTTP connections, telling the admission control when a connection thread takes one from the
+// queue (Poco creates the connection in the thread that dequeued it).
+class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers,
+                    Admission& admission)
+      : http_(std::move(params), std::move(handlers)), admission_(admission) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    admission_.OnDequeue();
+    return http_.createConnection(socket);
+  }
+
+ private:
+  Poco::Net::HTTPServerConnectionFactory http_;
+  Admission& admission_;
+};
+
+// Runs in the accepting thread before a connection is queued: a refused one goes to the
+// Refuser for its 503 (or is closed when even the refusals are behind).
+class AdmissionFilter final : public Poco::Net::TCPServerConnectionFilter {
+ public:
+  AdmissionFilter(Admission& admission, Refuser& refuser)
+      : admission_(admission), refuser_(refuser) {}
+  bool accept(const Poco::Net::StreamSocket& socket) override {
+    const Verdict verdict = admission_.OnAccept();
+    if (verdict.admitted()) {
+      return true;
+    }
+    if (!refuser_.Offer(socket, verdict)) {
+      admission_.CountUnanswered();
+    }
+    return false;
+  }
+
+ private:
+  Admission& admission_;
+  Refuser& refuser_;
 };
 
 // Operations in /metrics: obsforge_operations_total, and obsforge_apply_duration_seconds for
@@ -91,16 +147,23 @@ class Server::Impl {
                        : std::make_unique<console::EventBus>(console::EventBusOptions{
                              .max_clients = static_cast<std::size_t>(options.max_event_clients)})),
         events(options.events != nullptr ? *options.events : *own_events),
-        event_feed(events) {}
+        event_feed(events),
+        admission(AdmissionOptions{.max_queued = static_cast<std::size_t>(options.max_queued),
+                                   .max_queue_wait = options.max_queue_wait},
+                  clock) {}
   TokenTable tokens;
   OperationMetrics operation_metrics;
   std::unique_ptr<console::EventBus> own_events;
   console::EventBus& events;
   console::EventFeed event_feed;  // operations → events
   bool observing = false;
+  core::SystemClock clock;
+  Admission admission;
+  Refuser refuser;
   std::unique_ptr<ApiAdapter> adapter;
+  Poco::SharedPtr<Factory> handlers;
   std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::HTTPServer> http;
+  std::unique_ptr<Poco::Net::TCPServer> http;
   bool stopped = false;
 };
 
@@ -210,6 +273,7 @@ core::Result<int> Server::Start() {
     out.Sample("obsforge_leader_changes_total", {}, leadership.Changes());
     return out.Take();
   });
+  metrics_->AddCollector([&admission = impl_->admission] { return admission.MetricsText(); });
   if (control::HealthRuntime* health = app_.health(); health != nullptr) {
     RegisterHealthRoutes(*router_, app_);
     metrics_->AddCollector([health] { return health->monitor().MetricsText(); });
@@ -226,17 +290,22 @@ core::Result<int> Server::Start() {
   try {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)),
                                    128);
-    auto* params = new Poco::Net::HTTPServerParams;  // ref-counted; owned by the server
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options_.max_threads);
-    params->setMaxQueued(options_.max_queued);
+    // The admission control refuses beyond max_queued itself (with a 503); Poco's own limit,
+    // which closes connections unanswered, is never reached.
+    params->setMaxQueued(options_.max_queued + 1);
     params->setTimeout(Poco::Timespan(options_.read_timeout.count() * 1000LL));
     params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);
+    params->setMaxKeepAliveRequests(options_.max_keep_alive_requests);
     params->setKeepAliveTimeout(Poco::Timespan(options_.keep_alive_timeout.count() * 1000LL));
     params->setServerName("obsforge");
     impl_->pool = std::make_unique<Poco::ThreadPool>("obsforge-http", 2, options_.max_threads + 1);
-    impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl_->adapter),
-                                                          *impl_->pool, socket, params);
+    impl_->handlers = new Factory(*impl_->adapter, impl_->admission);
+    impl_->http = std::make_unique<Poco::Net::TCPServer>(
+        new ConnectionFactory(params, impl_->handlers, impl_->admission), *impl_->pool, socket,
+        params);
+    impl_->http->setConnectionFilter(new AdmissionFilter(impl_->admission, impl_->refuser));
     impl_->http->start();
     port_ = socket.address().port();
   } catch (const Poco::Exception& e) {
@@ -279,9 +348,11 @@ void Server::Stop() {
     stopped = true;
     knocker.join();
   }
+  impl_->refuser.Stop();
   app_.Stop(std::chrono::steady_clock::now() + options_.drain_timeout);
   if (impl_->http) {
-    impl_->http->stopAll(true);
+    impl_->http->stop();
+    impl_->handlers->StopConnections();
     impl_->pool->joinAll();
     impl_->http.reset();
   }

@@ -26,13 +26,18 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one
   std::filesystem::path data_dir = "./var";
   std::filesystem::path content_dir = ".";
-  std::filesystem::path tokens_file;    ///< empty: no tokens (loopback only, unauthenticated)
-  int max_threads = 64;                 ///< connections served at once (keep-alive holds one)
-  int max_queued = 256;                 ///< accepted connections waiting for a thread
+  std::filesystem::path tokens_file;  ///< empty: no tokens (loopback only, unauthenticated)
+  int max_threads = 64;               ///< connections served at once (keep-alive holds one)
+  int max_queued = 256;               ///< accepted connections waiting for a thread
+  /// A new connection gets 503 + Retry-After while the oldest waiting one has waited this long
+  /// (AdmissionOptions::max_queue_wait).
+  std::chrono::milliseconds max_queue_wait{5000};
+  int max_keep_alive_requests = 100;    ///< requests on one connection before it is closed
   std::size_t body_limit = 16U << 20U;  ///< larger request bodies get 413
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
-  std::chrono::milliseconds keep_alive_timeout{10000};
+  std::chrono::milliseconds keep_alive_timeout{
+      2000};                                       ///< an idle kept-alive connection holds a thread
   std::chrono::milliseconds drain_timeout{30000};  ///< Stop() waits this long for operations
   int operation_workers = 4;                       ///< operations running at once
   std::string version = "dev";                     ///< shown in /metrics and OpenAPI

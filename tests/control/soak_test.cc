@@ -1,7 +1,8 @@
 // The short form of bench/soak: `obsforge serve` with 20 stacks (external runtimes on loopback
 // fakes) under 40 concurrent clients for 20 seconds. Only correctness is asserted — no 5xx, no
 // unexpected status, no request unanswered, every accepted operation ends — never timing (the
-// numbers are measured by bench/soak, see bench/README.md).
+// numbers are measured by bench/soak, see bench/README.md). A 503 with Retry-After (admission
+// control: overloaded, retry later) is an answer, counted apart in `overloaded` and printed.
 #include "soak/soak.h"
 
 #include <filesystem>
