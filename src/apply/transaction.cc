@@ -164,6 +164,18 @@ core::Result<Plan> Applier::PlanFor(const std::string& stack,
   return ComputePlan(bundle, applied);
 }
 
+core::Result<void> Applier::ForgetLastGood(const std::string& stack, const std::string& env) {
+  auto lock = EnvLock::Acquire(stack, env, EnvRoot(stack, env));
+  if (!lock) {
+    return lock.error();
+  }
+  auto store = RevisionStore::Open(EnvRoot(stack, env), options_);
+  if (!store) {
+    return store.error();
+  }
+  return store->ClearLastGood();
+}
+
 ApplyResult Applier::Apply(const std::string& stack,
                            const std::string& env,
                            const render::Bundle& bundle,
