@@ -28,6 +28,7 @@ HealthRuntime::~HealthRuntime() {
 
 void HealthRuntime::Start() {
   monitor_.Start();
+  probing_ = true;
 }
 
 void HealthRuntime::WatchStored() {
@@ -65,6 +66,7 @@ void HealthRuntime::ReportBrokenCommit(const std::string& source_key,
 
 void HealthRuntime::Stop() {
   // Probing first: a transition must not enqueue into a stopped notifier's outbox unseen.
+  probing_ = false;
   monitor_.Stop();
   notifier_.Stop();
 }
@@ -91,6 +93,11 @@ core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Current(
     const std::string& stack, const std::string& env) {
   if (auto known = CheckEnvironment(stack, env); !known.ok()) {
     return known.error();
+  }
+  if (!probing_) {
+    // A replica that does not lead registers what it applies with its monitor but never probes
+    // it: its "unknown" would hide what the leader found.
+    return std::optional<health::EnvironmentStatus>();
   }
   return monitor_.Status(stack, env);
 }

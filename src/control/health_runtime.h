@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,7 +60,8 @@ class HealthRuntime {
   /// Stops probing and the Slack senders; undelivered messages stay in the outbox. Idempotent.
   void Stop();
 
-  /// The current health of `env` of `stack`; nullopt when it is not watched. kNotFound when
+  /// The current health of `env` of `stack`; nullopt when it is not watched, or this process
+  /// does not probe (not started, or stopped: not the leader). kNotFound when
   /// the stack does not exist or its spec has no such environment; store errors as returned.
   core::Result<std::optional<health::EnvironmentStatus>> Current(const std::string& stack,
                                                                  const std::string& env);
@@ -81,6 +83,7 @@ class HealthRuntime {
   // kNotFound unless `stack` is stored and its spec has `env`.
   core::Result<void> CheckEnvironment(const std::string& stack, const std::string& env);
 
+  std::atomic<bool> probing_{false};  // between Start() and Stop()
   store::Store& store_;
   health::HealthMonitor& monitor_;
   notify::Notifier& notifier_;
