@@ -13,7 +13,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -105,14 +107,14 @@ class Bench {
     return response.ok() ? *response : obsforge::http::Response{};
   }
 
-  // Waits until operation `id` ended (asked of replica `r`).
-  void WaitOperation(const Replica& r, const std::string& id) {
+  // Waits until operation `id` ended (asked of replica `r`); the operation.
+  nlohmann::json WaitOperation(const Replica& r, const std::string& id) {
     while (true) {
       const auto got = Call(r, "GET", "/api/v1/operations/" + id);
       const auto body = nlohmann::json::parse(got.body, nullptr, false);
       const std::string state = body.is_object() ? body.value("state", "") : "";
       if (got.status == 200 && state != "queued" && state != "running") {
-        return;
+        return body;
       }
       std::this_thread::sleep_for(milliseconds(5));
     }
@@ -145,14 +147,24 @@ class Bench {
       const auto body = nlohmann::json::parse(created.body, nullptr, false);
       WaitOperation(r, body["operations"][0]["id"].get<std::string>());
     });
-    // Operations: applies submitted by 8 clients and waited for, end to end.
+    // Operations: applies submitted by 8 clients and waited for, end to end. Each apply's
+    // outcome ("applied": the replica activated the bundle in full, "unchanged": its own last
+    // good revision was the same bundle) and end-to-end time are kept apart, so that the cost
+    // of replicas that never applied a stack shows.
+    std::mutex mu;
+    std::map<std::string, std::vector<double>> by_outcome;
     const double ops = Clients(applies_, [&](const Replica& r, int i) {
+      const auto sent = Clock::now();
       const auto applied = Call(
           r, "POST", "/api/v1/stacks/s" + std::to_string(i % stacks_) + "/environments/prod/apply",
           "{}", "application/json");
       const auto body = nlohmann::json::parse(applied.body, nullptr, false);
       if (body.is_object() && body.contains("operation")) {
-        WaitOperation(r, body["operation"]["id"].get<std::string>());
+        const auto op = WaitOperation(r, body["operation"]["id"].get<std::string>());
+        const auto result = op.value("result", nlohmann::json::object());
+        const std::lock_guard lock(mu);
+        by_outcome[result.is_object() ? result.value("outcome", "?") : "?"].push_back(
+            Seconds(Clock::now() - sent));
       }
     });
     // API: GET stack for 3 s-worth of requests.
@@ -164,6 +176,11 @@ class Bench {
         "%d replica(s): %d applies in %.2f s = %.1f ops/s; %d GET stack in %.2f s = %.0f "
         "req/s\n",
         n, applies_, ops, applies_ / ops, gets, api, gets / api);
+    for (auto& [outcome, times] : by_outcome) {
+      std::sort(times.begin(), times.end());
+      std::printf("  %s: %zu applies, median %.1f ms end to end\n", outcome.c_str(), times.size(),
+                  times[times.size() / 2] * 1000);
+    }
   }
 
   int Leader() {

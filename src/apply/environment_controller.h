@@ -112,6 +112,11 @@ class EnvironmentController {
                               const std::string& env,
                               const StepCallback& on_step = {});
 
+  /// Applier::ForgetLastGood of (stack, env).
+  core::Result<void> ForgetLastGood(const std::string& stack, const std::string& env) {
+    return applier_.ForgetLastGood(stack, env);
+  }
+
   /// The bundle `current` points at, if anything was applied.
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env);
 

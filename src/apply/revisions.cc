@@ -255,6 +255,16 @@ core::Result<void> RevisionStore::ClearCurrent() {
   return {};
 }
 
+core::Result<void> RevisionStore::ClearLastGood() {
+  try {
+    fs::remove(root_ / kLastGood);
+    core::SyncDirectory(root_);
+  } catch (const std::exception& e) {
+    return IoError("cannot remove " + (root_ / kLastGood).string(), e);
+  }
+  return {};
+}
+
 core::Result<void> RevisionStore::MarkLastGood(int n) {
   if (!Hash(n)) {
     return core::MakeError(core::ErrorCode::kNotFound,

@@ -70,6 +70,9 @@ class RevisionStore {
   core::Result<void> ClearCurrent();
   /// Records complete revision `n` as last good (atomically), then prunes old revisions.
   core::Result<void> MarkLastGood(int n);
+  /// Removes the last good record (revisions stay): what is live is not known to be any of
+  /// them. kInternal on failure.
+  core::Result<void> ClearLastGood();
   /// Deletes complete revisions beyond the newest `keep`, never `current` or `last_good`.
   core::Result<void> Prune();
 

@@ -142,26 +142,48 @@ std::filesystem::path Applier::EnvRoot(const std::string& stack, const std::stri
   return data_dir_ / "stacks" / stack / env;
 }
 
-core::Result<Plan> Applier::PlanFor(const std::string& stack,
-                                    const std::string& env,
-                                    const render::Bundle& bundle) {
-  auto lock = EnvLock::Acquire(stack, env, EnvRoot(stack, env));
+namespace {
+
+// Calls `use` with the revisions of (stack, env) opened (crash recovery done) under its lock.
+template <class Use>
+auto WithRevisions(const std::filesystem::path& root,
+                   const std::string& stack,
+                   const std::string& env,
+                   const RevisionStoreOptions& options,
+                   Use use) -> decltype(use(std::declval<RevisionStore&>())) {
+  auto lock = EnvLock::Acquire(stack, env, root);
   if (!lock) {
     return lock.error();
   }
-  auto store = RevisionStore::Open(EnvRoot(stack, env), options_);
+  auto store = RevisionStore::Open(root, options);
   if (!store) {
     return store.error();
   }
-  std::optional<render::Bundle> applied;
-  if (const auto current = store->Current()) {
-    auto loaded = store->Load(*current);
-    if (!loaded) {
-      return loaded.error();
-    }
-    applied = std::move(loaded).value();
-  }
-  return ComputePlan(bundle, applied);
+  return use(*store);
+}
+
+}  // namespace
+
+core::Result<Plan> Applier::PlanFor(const std::string& stack,
+                                    const std::string& env,
+                                    const render::Bundle& bundle) {
+  return WithRevisions(EnvRoot(stack, env), stack, env, options_,
+                       [&](RevisionStore& store) -> core::Result<Plan> {
+                         std::optional<render::Bundle> applied;
+                         if (const auto current = store.Current()) {
+                           auto loaded = store.Load(*current);
+                           if (!loaded) {
+                             return loaded.error();
+                           }
+                           applied = std::move(loaded).value();
+                         }
+                         return ComputePlan(bundle, applied);
+                       });
+}
+
+core::Result<void> Applier::ForgetLastGood(const std::string& stack, const std::string& env) {
+  return WithRevisions(EnvRoot(stack, env), stack, env, options_,
+                       [](RevisionStore& store) { return store.ClearLastGood(); });
 }
 
 ApplyResult Applier::Apply(const std::string& stack,

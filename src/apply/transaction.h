@@ -81,6 +81,12 @@ class Applier {
                     const std::vector<ComponentDriver*>& drivers,
                     const StepCallback& on_step = {});
 
+  /// Forgets which revision was last good (under the lock): the next Apply then skips nothing
+  /// as unchanged and activates every component with files, and a failure has no revision to
+  /// go back to. For when the environment was changed by someone else since (another replica
+  /// sharing the store). kInternal on I/O failure.
+  core::Result<void> ForgetLastGood(const std::string& stack, const std::string& env);
+
   /// What Apply would change (against the revision `current` points at). Changes nothing but
   /// crash recovery of the revision directory. kInternal on I/O failure.
   core::Result<Plan> PlanFor(const std::string& stack,

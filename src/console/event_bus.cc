@@ -11,8 +11,11 @@ EventBus::EventBus(EventBusOptions options) : options_(options) {
 }
 
 EventBus::Subscription::~Subscription() {
-  std::lock_guard lock(bus_.mu_);
-  std::erase(bus_.subs_, this);
+  {
+    std::lock_guard lock(bus_.mu_);
+    std::erase(bus_.subs_, this);
+  }
+  bus_.cv_.notify_all();  // WaitClients
 }
 
 EventBus::Batch EventBus::Subscription::Wait(std::chrono::milliseconds timeout) {
@@ -76,6 +79,11 @@ void EventBus::Close() {
 std::size_t EventBus::clients() const {
   std::lock_guard lock(mu_);
   return subs_.size();
+}
+
+bool EventBus::WaitClients(std::size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return subs_.size() <= count; });
 }
 
 std::uint64_t EventBus::last_id() const {

@@ -75,6 +75,9 @@ class EventBus {
   void Close();
   /// Subscriptions now.
   std::size_t clients() const;
+  /// Blocks until at most `count` subscriptions are left (one ends when its stream's client is
+  /// gone) or `timeout` passes; whether they are.
+  bool WaitClients(std::size_t count, std::chrono::milliseconds timeout);
   /// The id the last published event got (0 before any).
   std::uint64_t last_id() const;
 

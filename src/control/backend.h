@@ -77,6 +77,15 @@ class EnvironmentBackend {
                                       const std::string& env,
                                       const apply::StepCallback& on_step) = 0;
 
+  /// Forgets which bundle this process last applied to `env` and verified, because another
+  /// process sharing the store applied a different one since: the next apply activates in full
+  /// instead of skipping what looks unchanged. Default: nothing is kept, nothing to forget.
+  virtual core::Result<void> ForgetApplied(const std::string& stack, const std::string& env) {
+    (void)stack;
+    (void)env;
+    return {};
+  }
+
   /// The bundle applied now, or nullopt when nothing was applied.
   virtual std::optional<render::Bundle> Applied(const std::string& stack,
                                                 const std::string& env) = 0;

@@ -40,6 +40,9 @@ class ControllerBackend final : public EnvironmentBackend {
                               const apply::StepCallback& on_step) override {
     return controller_.Teardown(stack, env, on_step);
   }
+  core::Result<void> ForgetApplied(const std::string& stack, const std::string& env) override {
+    return controller_.ForgetLastGood(stack, env);
+  }
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env) override {
     return controller_.Applied(stack, env);
   }

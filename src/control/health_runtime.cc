@@ -1,6 +1,8 @@
 #include "control/health_runtime.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "control/gitops_target.h"
 
@@ -26,6 +28,7 @@ HealthRuntime::~HealthRuntime() {
 
 void HealthRuntime::Start() {
   monitor_.Start();
+  probing_ = true;
 }
 
 void HealthRuntime::WatchStored() {
@@ -63,6 +66,7 @@ void HealthRuntime::ReportBrokenCommit(const std::string& source_key,
 
 void HealthRuntime::Stop() {
   // Probing first: a transition must not enqueue into a stopped notifier's outbox unseen.
+  probing_ = false;
   monitor_.Stop();
   notifier_.Stop();
 }
@@ -90,7 +94,74 @@ core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Current(
   if (auto known = CheckEnvironment(stack, env); !known.ok()) {
     return known.error();
   }
+  if (!probing_) {
+    // A replica that does not lead registers what it applies with its monitor but never probes
+    // it: its "unknown" would hide what the leader found.
+    return std::optional<health::EnvironmentStatus>();
+  }
   return monitor_.Status(stack, env);
+}
+
+core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Recorded(
+    const std::string& stack, const std::string& env) {
+  if (auto known = CheckEnvironment(stack, env); !known.ok()) {
+    return known.error();
+  }
+  auto events = store_.ListHealthEvents(
+      {.stack = stack, .env = env, .limit = kRecordedScan});  // newest first
+  if (!events.ok()) {
+    return events.error();
+  }
+  if (events->empty()) {
+    return std::optional<health::EnvironmentStatus>();
+  }
+  const auto state_of = [](const std::string& name) {
+    for (const health::State s : {health::State::kOk, health::State::kFailing,
+                                  health::State::kDegraded, health::State::kDown}) {
+      if (name == health::StateName(s)) {
+        return s;
+      }
+    }
+    return health::State::kUnknown;
+  };
+  const auto at = [](store::TimeMs ms) { return health::TimePoint(std::chrono::milliseconds(ms)); };
+  health::EnvironmentStatus status{.stack = stack, .env = env};
+  bool env_seen = false;
+  std::map<std::string, health::ComponentStatus> components;
+  std::set<std::pair<std::string, std::string>> checks_seen;
+  for (const store::HealthEvent& e : *events) {  // the newest change of each wins
+    if (e.component.empty()) {
+      if (!env_seen) {
+        env_seen = true;
+        status.state = state_of(e.to_state);
+        status.since = at(e.at);
+      }
+      continue;
+    }
+    auto [it, added] = components.try_emplace(e.component);
+    health::ComponentStatus& component = it->second;
+    if (added) {
+      component.name = e.component;
+    }
+    if (e.check.empty()) {
+      if (component.since == health::TimePoint{}) {
+        component.state = state_of(e.to_state);
+        component.since = at(e.at);
+      }
+    } else if (checks_seen.insert({e.component, e.check}).second) {
+      health::CheckStatus check{.name = e.check, .state = state_of(e.to_state), .since = at(e.at)};
+      if (check.state != health::State::kOk && check.state != health::State::kUnknown) {
+        check.last_error = e.message;
+      }
+      component.checks.push_back(std::move(check));
+    }
+  }
+  for (auto& [name, component] : components) {
+    std::sort(component.checks.begin(), component.checks.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    status.components.push_back(std::move(component));
+  }
+  return std::optional<health::EnvironmentStatus>(std::move(status));
 }
 
 core::Result<std::vector<store::HealthEvent>> HealthRuntime::History(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,10 +60,21 @@ class HealthRuntime {
   /// Stops probing and the Slack senders; undelivered messages stay in the outbox. Idempotent.
   void Stop();
 
-  /// The current health of `env` of `stack`; nullopt when it is not watched. kNotFound when
+  /// The current health of `env` of `stack`; nullopt when it is not watched, or this process
+  /// does not probe (not started, or stopped: not the leader). kNotFound when
   /// the stack does not exist or its spec has no such environment; store errors as returned.
   core::Result<std::optional<health::EnvironmentStatus>> Current(const std::string& stack,
                                                                  const std::string& env);
+  /// The health of `env` as the store last recorded it, for a process that does not probe it
+  /// (a replica that does not lead, or an environment not watched here): for the environment,
+  /// each component and each check, the state its newest recorded change (among the newest
+  /// kRecordedScan) entered, and since when; unknown where none is recorded. The leader records
+  /// every change, so this is its live state up to the time of its last change. nullopt when
+  /// nothing was recorded. Errors as Current().
+  core::Result<std::optional<health::EnvironmentStatus>> Recorded(const std::string& stack,
+                                                                  const std::string& env);
+  /// How many of the newest recorded changes Recorded() reads.
+  static constexpr int kRecordedScan = 1000;
   /// The stored state changes `query` selects (its stack and env must exist, as for
   /// Current()), newest first.
   core::Result<std::vector<store::HealthEvent>> History(const store::HealthEventQuery& query);
@@ -71,6 +83,7 @@ class HealthRuntime {
   // kNotFound unless `stack` is stored and its spec has `env`.
   core::Result<void> CheckEnvironment(const std::string& stack, const std::string& env);
 
+  std::atomic<bool> probing_{false};  // between Start() and Stop()
   store::Store& store_;
   health::HealthMonitor& monitor_;
   notify::Notifier& notifier_;

@@ -40,6 +40,9 @@ class MonitoredBackend final : public EnvironmentBackend {
   core::Result<void> Teardown(const std::string& stack,
                               const std::string& env,
                               const apply::StepCallback& on_step) override;
+  core::Result<void> ForgetApplied(const std::string& stack, const std::string& env) override {
+    return inner_.ForgetApplied(stack, env);
+  }
   std::optional<render::Bundle> Applied(const std::string& stack, const std::string& env) override {
     return inner_.Applied(stack, env);
   }

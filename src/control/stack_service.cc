@@ -188,6 +188,27 @@ core::Result<SpecInput> StackService::LoadRevision(const std::string& name, std:
   return Load(name, rev->spec_json, rev->spec_hash);
 }
 
+void StackService::DistrustIfAppliedElsewhere(const std::string& name, const std::string& env) {
+  // The store records the hash of the bundle the last apply left live, whichever replica ran
+  // it; this replica's revisions on disk record what it applied itself. When they differ,
+  // another replica applied since, and the local "last good" no longer says what is live: an
+  // apply compared against it could skip changed components as unchanged (or roll back to it).
+  auto live = store_.GetEnvironment(name, env);
+  if (!live.ok() || live->bundle_hash.empty()) {
+    return;
+  }
+  auto mine = backend_.Applied(name, env);
+  if (!mine || mine->ContentHash() == live->bundle_hash) {
+    return;
+  }
+  logger_.Info("environment applied by another replica since; applying in full",
+               {{"stack", name}, {"env", env}, {"live_bundle", live->bundle_hash.substr(0, 12)}});
+  if (auto forgot = backend_.ForgetApplied(name, env); !forgot.ok()) {
+    logger_.Warn("cannot forget the last applied revision",
+                 {{"stack", name}, {"env", env}, {"error", forgot.error().message}});
+  }
+}
+
 OperationWork StackService::ApplyWork(const std::string& name,
                                       const std::string& env,
                                       std::int64_t revision) {
@@ -205,6 +226,7 @@ OperationWork StackService::ApplyWork(const std::string& name,
       }
       return {.state = OperationState::kFailed, .error = input.error().message};
     }
+    DistrustIfAppliedElsewhere(name, env);
     const apply::ApplyResult result =
         backend_.Apply(input->stack, env, *input->content, ctx.Callback());
     const std::string error = result.error ? result.error->message : "";

@@ -266,6 +266,9 @@ class StackService {
                                       const std::string& spec_hash,
                                       const std::string& env);
   std::filesystem::path ContentDir(const std::string& name, const std::string& hash) const;
+  // Makes the next apply of (name, env) a full one when the store says another replica applied
+  // a different bundle since this one did.
+  void DistrustIfAppliedElsewhere(const std::string& name, const std::string& env);
   // Every environment-state write goes through here: it invalidates the cached views.
   core::Result<store::EnvironmentState> UpsertEnvironment(const store::EnvironmentState& state);
 

@@ -157,6 +157,7 @@ class Notifier::Sender {
 
       if (response.ok() && response->status >= 200 && response->status < 300) {
         Mark([&] { return owner_.outbox_.MarkDelivered(message.id); });
+        owner_.logger_.Info("slack message delivered", {{"channel", key_}, {"message", id}});
         continue;
       }
       if (response.ok() && response->status == 429) {

@@ -75,10 +75,11 @@ void RegisterHealthRoutes(Router& router, control::Application& app) {
   router.Add({.method = "GET",
               .path = "/api/v1/stacks/{name}/environments/{env}/health",
               .role = Role::kViewer,
-              .summary = "current health: per component, per check, since when, last error",
+              .summary = "current health: per component, per check, since when, last error "
+                         "(on a replica that does not probe it: as the store last recorded it)",
               .responses = ViewerResponses(
                   {{200, "the health of the environment"}, {404, "no such stack or environment"}}),
-              .handler = [&health](const ApiRequest& req) -> Result<Reply> {
+              .handler = [&health, &app](const ApiRequest& req) -> Result<Reply> {
                 const std::string name = req.Param("name");
                 const std::string env = req.Param("env");
                 auto status = health.Current(name, env);
@@ -89,6 +90,14 @@ void RegisterHealthRoutes(Router& router, control::Application& app) {
                 if (*status) {
                   body = health::ToJson(**status);
                   body["watched"] = true;
+                } else if (auto recorded = health.Recorded(name, env); !recorded.ok()) {
+                  return recorded.error();
+                } else if (*recorded) {
+                  // Probed by the leader, which records every change in the store.
+                  body = health::ToJson(**recorded);
+                  body["watched"] = false;
+                  body["recorded"] = true;
+                  body["leader"] = app.leadership().Leader();
                 } else {
                   body = {{"stack", name},
                           {"env", env},

@@ -6,20 +6,24 @@
 //  - another replica leads within the takeover bound (OBSFORGE_LEADER_TAKEOVER), as /readyz says;
 //  - the new leader probes the stacks' health (a check of its own health answer has run);
 //  - the killed replica is started again and joins as a follower.
+// A GitOps source (a local bare repository) is watched throughout: a commit pushed after the
+// second kill is synced and applied by the new leader.
 // At the end, once every operation has ended:
 //  - no operation is queued or running, and each was finished by at most one replica (one
 //    "operation finished" line over every replica's log): no operation ran twice;
 //  - every environment is ready on the newest revision applied to it;
-//  - every Slack message queued was delivered (none pending or dropped) and reached the fake.
-// Every wait is on an event (a log line, an answer of /readyz or of the health API, a store
-// row); only a failing test waits for kBound.
+//  - every Slack message queued was delivered (none pending or dropped) and reached the fake;
+//  - a follower answers live health from the store: the state the leader recorded, who leads.
+// Every wait is on an event (a log line of a replica: "leadership acquired", "environment health
+// changed", "gitops sync", "operation finished", "slack message delivered"), after which the
+// store or the API is read once; only a failing test waits for kBound.
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -27,6 +31,7 @@
 
 #include "fakes/fake_loki.h"
 #include "fakes/fake_slack.h"
+#include "gitops/test_repo.h"
 #include "http/curl_http_client.h"
 #include "store/postgres_store.h"
 #include "support/fake_clock.h"
@@ -37,6 +42,7 @@ namespace obsforge::control {
 namespace {
 
 namespace fs = std::filesystem;
+using obsforge::testing::Lines;
 using obsforge::testing::Obsforge;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -67,6 +73,10 @@ class Failover : public ::testing::Test {
     char templ[] = "/tmp/obsforge-failover-XXXXXX";
     ASSERT_NE(::mkdtemp(templ), nullptr);
     dir_ = templ;
+    repo_ = std::make_unique<gitops::testing::TestRepo>(dir_ / "remote.git");
+    // Every replica watches the source; only the leader polls it.
+    std::ofstream(dir_ / "obsforge.yaml") << "gitops:\n  - {repo: '" << repo_->Url()
+                                          << "', path: stacks, poll: 200ms, auto_apply: [prod]}\n";
     for (int i = 0; i < 3; ++i) {
       Start(i, "r" + std::to_string(i));
     }
@@ -82,9 +92,9 @@ class Failover : public ::testing::Test {
     Replica& r = replicas_[slot];
     r.id = id;
     r.process = std::make_unique<Obsforge>(
-        std::vector<std::string>{"serve", "--store", url_, "--replicas", "3", "--listen",
-                                 "127.0.0.1:0", "--data-dir", (dir_ / ("var-" + id)).string(),
-                                 "--content-dir", dir_.string()},
+        std::vector<std::string>{"serve", "--config", (dir_ / "obsforge.yaml").string(), "--store",
+                                 url_, "--replicas", "3", "--listen", "127.0.0.1:0", "--data-dir",
+                                 (dir_ / ("var-" + id)).string(), "--content-dir", dir_.string()},
         std::vector<std::string>{
             "OBSFORGE_REPLICA_ID=" + id,
             "OBSFORGE_LEADER_TAKEOVER=" + std::to_string(kTakeover.count()) + "ms",
@@ -119,6 +129,15 @@ class Failover : public ::testing::Test {
            loki_.url() + "\"}}}\n";
   }
 
+  // The stack the GitOps source holds (no Slack: its messages are the API stacks').
+  std::string GitSpec(int tier) const {
+    return "apiVersion: obsforge/v1\nkind: Stack\nmetadata: {name: g}\nspec:\n  values: {tier: " +
+           std::to_string(tier) +
+           "}\n  components:\n    loki: {enabled: true}\n  environments:\n"
+           "    prod: {runtime: {type: external, loki: {url: \"" +
+           loki_.url() + "\"}}}\n";
+  }
+
   // Creates stack `name` through `r` (its webhook secret first).
   void Create(const Replica& r, const std::string& name) {
     ASSERT_EQ(Call(r, "PUT", "/api/v1/stacks/" + name + "/secrets/SLACK_WEBHOOK_URL",
@@ -142,22 +161,33 @@ class Failover : public ::testing::Test {
     ASSERT_EQ(applied.status, 202) << applied.body;
   }
 
-  // The slot of the replica /readyz names as leading, once one does; -1 after kBound.
-  int WaitLeader(int except = -1) {
-    const auto deadline = Clock::now() + kBound;
-    while (Clock::now() < deadline) {
-      for (int i = 0; i < 3; ++i) {
-        if (i == except || !replicas_[i].process) {
-          continue;
-        }
-        const auto ready = Call(replicas_[i], "GET", "/readyz");
-        const auto body = nlohmann::json::parse(ready.body, nullptr, false);
-        if (ready.status == 200 && body.value("leading", false)) {
-          EXPECT_EQ(body.value("leader", ""), replicas_[i].id);
-          return i;
-        }
+  // Every running replica's stderr, from where it is now (or from its first line).
+  std::vector<std::pair<Lines*, std::size_t>> LogsFromNow(bool from_start = false) {
+    std::vector<std::pair<Lines*, std::size_t>> sources;
+    for (Replica& r : replicas_) {
+      if (r.process) {
+        sources.emplace_back(&r.process->err(), from_start ? 0 : r.process->err().size());
       }
-      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return sources;
+  }
+
+  // The slot of the replica that logged "leadership acquired" in `logs` (as LogsFromNow() gave
+  // them); /readyz of that replica must then say it leads. -1 when none did within kBound.
+  int WaitLeader(const std::vector<std::pair<Lines*, std::size_t>>& logs) {
+    const auto seen = obsforge::testing::WaitForAny(logs, {"\"leadership acquired\""}, kBound);
+    if (!seen) {
+      return -1;
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (replicas_[i].process && &replicas_[i].process->err() == logs[seen->source].first) {
+        const auto ready =
+            nlohmann::json::parse(Call(replicas_[i], "GET", "/readyz").body, nullptr, false);
+        EXPECT_TRUE(ready.value("leading", false)) << ready.dump();
+        EXPECT_EQ(ready.value("leader", ""), replicas_[i].id);
+        leader_from_ = static_cast<std::size_t>(seen->line);
+        return i;
+      }
     }
     return -1;
   }
@@ -172,39 +202,67 @@ class Failover : public ::testing::Test {
     r.process.reset();
   }
 
-  // Waits until `leader` has probed a check of `stack` itself.
-  void ExpectProbedBy(const Replica& leader, const std::string& stack) {
-    const auto deadline = Clock::now() + kBound;
-    while (Clock::now() < deadline) {
-      const auto health =
-          Call(leader, "GET", "/api/v1/stacks/" + stack + "/environments/prod/health");
-      const auto body = nlohmann::json::parse(health.body, nullptr, false);
-      for (const auto& c : body.value("components", nlohmann::json::array())) {
-        for (const auto& check : c.value("checks", nlohmann::json::array())) {
-          if (check.contains("last_run")) {
-            return;
-          }
-        }
-      }
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    ADD_FAILURE() << leader.id << " never probed " << stack;
+  // Waits until `leader` (leading since its line leader_from_) has probed `stack`: only a probe
+  // moves an environment out of "unknown", and the leader logs it.
+  void ExpectProbedBy(int leader, const std::string& stack) {
+    EXPECT_GE(replicas_[leader].process->err().WaitForAll(
+                  {"\"environment health changed\"", "\"stack\":\"" + stack + "\"",
+                   "\"from\":\"unknown\""},
+                  leader_from_, kBound),
+              0)
+        << replicas_[leader].id << " never probed " << stack;
   }
 
-  // Kills the leader, checks the takeover, starts the killed one again as `new_id`.
-  void KillLeader(int leader, const std::string& new_id) {
+  // Kills the leader, checks the takeover, starts the killed one again as `new_id`; the new
+  // leader's slot.
+  int KillLeader(int leader, const std::string& new_id) {
     const auto killed = Clock::now();
     Kill(leader);
-    const int next = WaitLeader(leader);
+    const int next = WaitLeader(LogsFromNow());  // every survivor was a follower until now
     const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - killed);
-    ASSERT_GE(next, 0) << "no new leader";
+    EXPECT_GE(next, 0) << "no new leader";
+    if (next < 0) {
+      return next;
+    }
     EXPECT_LE(took, kTakeover) << replicas_[next].id << " took over after " << took.count()
                                << " ms";
     takeovers_ += (takeovers_.empty() ? "" : ", ") + std::to_string(took.count()) + " ms";
     if (!stacks_.empty()) {
-      ExpectProbedBy(replicas_[next], stacks_.front());
+      ExpectProbedBy(next, stacks_.front());
     }
     Start(leader, new_id);
+    return next;
+  }
+
+  // Waits until no operation is queued or running: the store is read again after each line of
+  // any replica about an operation's end ("operation finished", "abandoned operation failed").
+  void Settle(store::Store& db) {
+    while (true) {
+      const auto logs = LogsFromNow();  // before the read: no end is missed
+      auto unfinished = db.ListUnfinishedOperations();
+      ASSERT_TRUE(unfinished.ok());
+      if (unfinished->empty()) {
+        return;
+      }
+      ASSERT_TRUE(obsforge::testing::WaitForAny(logs, {"operation "}, kBound))
+          << unfinished->size() << " operations unfinished, first " << unfinished->front().id;
+    }
+  }
+
+  // Waits until the Slack outbox is empty: read again after each "slack message delivered" of
+  // `leader` (only the leader sends).
+  void DrainOutbox(store::Store& db, int leader) {
+    Lines& log = replicas_[leader].process->err();
+    while (true) {
+      const std::size_t from = log.size();
+      auto pending = db.ListPendingOutbox(0);
+      ASSERT_TRUE(pending.ok());
+      if (pending->empty()) {
+        return;
+      }
+      ASSERT_GE(log.WaitFor("\"slack message delivered\"", from, kBound), 0)
+          << pending->size() << " Slack messages pending";
+    }
   }
 
   obsforge::testing::PostgresServer* pg_ = nullptr;
@@ -215,8 +273,10 @@ class Failover : public ::testing::Test {
   http::CurlHttpClient client_;
   std::vector<Replica> replicas_;
   std::vector<std::string> stacks_;
-  std::string logs_;       // of the killed replicas
-  std::string takeovers_;  // how long each took
+  std::unique_ptr<gitops::testing::TestRepo> repo_;
+  std::string logs_;             // of the killed replicas
+  std::string takeovers_;        // how long each took
+  std::size_t leader_from_ = 0;  // the line where the last leader found said it leads
   obsforge::testing::FakeClock clock_;
 };
 
@@ -224,14 +284,17 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
   if (pg_ == nullptr) {
     return;
   }
-  int leader = WaitLeader();
+  int leader = WaitLeader(LogsFromNow(/*from_start=*/true));
   ASSERT_GE(leader, 0);
+  const std::string first_sha = repo_->Commit({{"stacks/g.yaml", GitSpec(1)}}, "g, tier 1");
+  ASSERT_GE(replicas_[leader].process->err().WaitForAll({"\"gitops sync\"", first_sha},
+                                                        leader_from_, kBound),
+            0);
   // Point 1: right after requests were accepted through every replica.
   for (int i = 0; i < 3; ++i) {
     Create(replicas_[i], "s" + std::to_string(i));
   }
-  KillLeader(leader, "r3");
-  leader = WaitLeader();
+  leader = KillLeader(leader, "r3");
   ASSERT_GE(leader, 0);
 
   // Point 2: right after the leader finished an operation it claimed.
@@ -242,36 +305,40 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
   }
   Create(replicas_[leader], "s3");
   ASSERT_GE(replicas_[leader].process->err().WaitFor("operation finished", from, kBound), 0);
-  KillLeader(leader, "r4");
-  leader = WaitLeader();
+  leader = KillLeader(leader, "r4");
   ASSERT_GE(leader, 0);
+  // GitOps goes on: a commit pushed after the kill is synced by the new leader.
+  const std::string second_sha = repo_->Commit({{"stacks/g.yaml", GitSpec(2)}}, "g, tier 2");
+  ASSERT_GE(replicas_[leader].process->err().WaitForAll({"\"gitops sync\"", second_sha},
+                                                        leader_from_, kBound),
+            0)
+      << replicas_[leader].id << " did not sync " << second_sha;
 
   // Point 3: idle, once every operation has ended.
   auto opened = store::PostgresStore::Open({.url = url_, .max_connections = 2}, clock_);
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   store::PostgresStore& db = **opened;
-  const auto settle = [&] {
-    const auto deadline = Clock::now() + kBound;
-    while (Clock::now() < deadline) {
-      auto unfinished = db.ListUnfinishedOperations();
-      ASSERT_TRUE(unfinished.ok());
-      if (unfinished->empty()) {
-        return;
-      }
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    FAIL() << "operations still unfinished";
-  };
-  settle();
-  KillLeader(leader, "r5");
+  Settle(db);
+  leader = KillLeader(leader, "r5");
+  ASSERT_GE(leader, 0);
   for (int i = 0; i < 3; ++i) {
     Update(replicas_[i], "s" + std::to_string(i), 3);
   }
-  settle();
+  Settle(db);
+
+  // The GitOps stack runs the commit pushed after the kill.
+  auto g = db.GetStack("g");
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  auto g_revision = db.GetRevision("g", g->revision);
+  ASSERT_TRUE(g_revision.ok());
+  EXPECT_EQ(g_revision->commit_sha, second_sha);
+  auto g_env = db.GetEnvironment("g", "prod");
+  ASSERT_TRUE(g_env.ok());
+  EXPECT_EQ(g_env->state, "ready") << g_env->message;
+  EXPECT_EQ(g_env->applied_revision, g->revision);
 
   // Each operation ended once, by at most one replica.
   for (const Replica& r : replicas_) {
-    (void)r.process->err().size();
     logs_ += r.process->err().All();
   }
   std::map<std::string, int> finished;
@@ -288,7 +355,8 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
   for (const store::Operation& op : *ops) {
     EXPECT_TRUE(store::IsTerminal(op.state)) << op.id;
     EXPECT_LE(finished[op.id], 1) << op.id << " finished by more than one replica";
-    if (op.state != store::OperationState::kSuperseded &&
+    // A GitOps sync is recorded as ended by the leader that synced; no worker runs it.
+    if (op.kind != store::OperationKind::kSync && op.state != store::OperationState::kSuperseded &&
         op.error.find("interrupted") == std::string::npos) {
       EXPECT_EQ(finished[op.id], 1) << op.id << " " << store::Name(op.state) << " " << op.error;
     }
@@ -303,10 +371,7 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
     EXPECT_EQ(env->applied_revision, stack->revision) << name;
   }
   // No Slack message lost: the outbox empties, and each message reached the fake.
-  const auto deadline = Clock::now() + kBound;
-  while (Clock::now() < deadline && !db.ListPendingOutbox(0)->empty()) {
-    std::this_thread::sleep_for(milliseconds(50));
-  }
+  DrainOutbox(db, leader);
   EXPECT_TRUE(db.ListPendingOutbox(0)->empty());
   std::int64_t delivered = 0;
   for (std::int64_t id = 1;; ++id) {
@@ -323,10 +388,95 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
   for (const store::Operation& op : *ops) {
     interrupted += op.error.find("interrupted") != std::string::npos ? 1 : 0;
   }
+  // A follower answers live health from the store: the state of the newest change the leader
+  // recorded (read again while changes keep coming: a re-watch after an apply records two).
+  const int follower = (leader + 1) % 3;
+  bool compared = false;
+  for (int tries = 0; tries < 10 && !compared; ++tries) {
+    auto before = db.ListHealthEvents({.stack = "s0", .env = "prod", .limit = 1});
+    const auto health = nlohmann::json::parse(
+        Call(replicas_[follower], "GET", "/api/v1/stacks/s0/environments/prod/health").body,
+        nullptr, false);
+    auto after = db.ListHealthEvents({.stack = "s0", .env = "prod", .limit = 1});
+    ASSERT_TRUE(before.ok() && after.ok());
+    ASSERT_FALSE(after->empty()) << "no health recorded";
+    if (before->empty() || before->front().id != after->front().id) {
+      continue;  // a change was recorded meanwhile
+    }
+    EXPECT_EQ(health.value("watched", true), false) << health.dump();
+    EXPECT_EQ(health.value("recorded", false), true) << health.dump();
+    EXPECT_EQ(health.value("leader", ""), replicas_[leader].id) << health.dump();
+    auto envs = db.ListHealthEvents({.stack = "s0", .env = "prod", .limit = 1000});
+    ASSERT_TRUE(envs.ok());
+    std::string env_state = "unknown";
+    for (const store::HealthEvent& e : *envs) {
+      if (e.component.empty()) {
+        env_state = e.to_state;
+        break;
+      }
+    }
+    EXPECT_EQ(health.value("state", ""), env_state) << health.dump();
+    ASSERT_FALSE(health["components"].empty()) << health.dump();
+    EXPECT_EQ(health["components"][0].value("name", ""), "loki");
+    EXPECT_FALSE(health["components"][0]["checks"].empty()) << health.dump();
+    compared = true;
+  }
+  EXPECT_TRUE(compared) << "the health of s0 kept changing";
+
   std::cerr << "[failover] " << ops->size() << " operations (" << interrupted
             << " interrupted and re-applied), " << delivered
             << " Slack messages, takeovers: " << takeovers_ << "\n";
   EXPECT_GE(static_cast<std::int64_t>(slack_.Messages().size()), delivered);
+}
+
+// Each replica keeps the revisions it applied in its own data_dir. r0 applies revision 1, r1
+// then applies revision 2, and a rollback to revision 1 through r0 must not be taken as
+// "unchanged" because r0's own last good revision is revision 1's bundle: the store says r1's
+// is live, so r0 applies in full. (Only one replica runs at each step, so the test knows which
+// one applies.)
+TEST_F(Failover, AReplicaWhoseRevisionsAreBehindTheStoreAppliesInFull) {
+  if (pg_ == nullptr) {
+    return;
+  }
+  const auto finished = [&](int slot, std::size_t from) {
+    return replicas_[slot].process->err().WaitForAll(
+        {"\"operation finished\"", "\"stack\":\"s\"", "\"state\":\"succeeded\""}, from, kBound);
+  };
+  replicas_[1].process.reset();  // stopped (SIGTERM): r0 runs alone
+  replicas_[2].process.reset();
+  Create(replicas_[0], "s");
+  ASSERT_GE(finished(0, 0), 0);
+
+  Start(1, "r1");  // r1 alone applies revision 2
+  replicas_[0].process.reset();
+  Update(replicas_[1], "s", 2);
+  ASSERT_GE(finished(1, 0), 0);
+
+  Start(0, "r0");  // r0 again, its data_dir as it left it
+  replicas_[1].process.reset();
+  const auto rolled = Call(replicas_[0], "POST", "/api/v1/stacks/s/environments/prod/rollback",
+                           R"({"revision": 1})", "application/json");
+  ASSERT_EQ(rolled.status, 202) << rolled.body;
+  const std::string id = nlohmann::json::parse(rolled.body)
+                             .value("operation", nlohmann::json::object())
+                             .value("id", "");
+  ASSERT_GE(replicas_[0].process->err().WaitForAll(
+                {"\"operation finished\"", "\"op\":\"" + id + "\""}, 0, kBound),
+            0);
+  EXPECT_GE(replicas_[0].process->err().Find(
+                {"environment applied by another replica since", "\"stack\":\"s\""}, 0),
+            0)
+      << replicas_[0].process->err().All();
+  auto opened = store::PostgresStore::Open({.url = url_, .max_connections = 1}, clock_);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto op = (*opened)->GetOperation(id);
+  ASSERT_TRUE(op.ok());
+  EXPECT_EQ(op->state, store::OperationState::kSucceeded) << op->error;
+  const auto result = nlohmann::json::parse(op->result_json, nullptr, false);
+  EXPECT_EQ(result.value("outcome", ""), "applied") << op->result_json;
+  auto env = (*opened)->GetEnvironment("s", "prod");
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->applied_revision, 1);
 }
 
 }  // namespace

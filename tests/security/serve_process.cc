@@ -3,11 +3,12 @@
 #include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "docs/docs_util.h"
+#include "support/obsforge_process.h"
+#include "support/paths.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -80,18 +81,19 @@ void ServeProcess::Start(std::map<std::string, std::string> env) {
                              nullptr};
 
   int out[2];
-  ASSERT_EQ(::pipe(out), 0);
+  int err[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  const std::string log = (dir_ / "serve.log").string();
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   const int spawned =
       ::posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
+  ::close(err[1]);
+  log_ = std::make_unique<obsforge::testing::Lines>(err[0]);
   ASSERT_EQ(spawned, 0) << "cannot run " << binary;
 
   // The first line names the address: "obsforge: http://127.0.0.1:PORT  (API ...)".
@@ -112,6 +114,7 @@ ServeProcess::~ServeProcess() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
   }
+  log_.reset();  // end of file: the server is gone
 }
 
 http::Response ServeProcess::Call(const std::string& method,
@@ -142,17 +145,11 @@ nlohmann::json ServeProcess::Json(const http::Response& response) {
 }
 
 nlohmann::json ServeProcess::WaitOperation(const std::string& id, const std::string& token) {
-  nlohmann::json op;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    op = Json(Call("GET", "/api/v1/operations/" + id, token));
-    const std::string state = op.value("state", "");
-    if (state == "succeeded" || state == "failed" || state == "rolled_back") {
-      return op;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ADD_FAILURE() << "operation " << id << " did not finish: " << op.dump();
+  // The server logs "operation finished" once the operation's end is in the store.
+  const int at = log_->WaitForAll({"\"operation finished\"", "\"op\":\"" + id + "\""}, 0,
+                                  std::chrono::seconds(60));
+  nlohmann::json op = Json(Call("GET", "/api/v1/operations/" + id, token));
+  EXPECT_GE(at, 0) << "operation " << id << " did not finish: " << op.dump();
   return op;
 }
 
@@ -165,7 +162,7 @@ bool ServeProcess::Alive() {
 }
 
 std::string ServeProcess::Logs() const {
-  return Read(dir_ / "serve.log");
+  return log_ ? log_->All() : "";
 }
 
 std::vector<std::string> ServeProcess::Responses() const {

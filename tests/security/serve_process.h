@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -11,10 +12,14 @@
 #include "http/curl_http_client.h"
 #include <sys/types.h>
 
+namespace obsforge::testing {
+class Lines;
+}  // namespace obsforge::testing
+
 namespace obsforge::security_test {
 
 /// A running `obsforge serve --config <dir>/obsforge.yaml` (the binary of this build) with extra
-/// environment variables, its stderr (the JSON log) kept in <dir>/serve.log. Every response it
+/// environment variables, its stderr (the JSON log) read line by line. Every response it
 /// gives through Call() is kept for the leak scans. Stops it with SIGTERM on destruction.
 class ServeProcess {
  public:
@@ -33,7 +38,8 @@ class ServeProcess {
                       const std::string& content_type = "application/yaml");
   /// The body as JSON (discarded when not JSON).
   static nlohmann::json Json(const http::Response& response);
-  /// Polls operation `id` (as `token`) until it is terminal; returns it.
+  /// Waits until the server logs that operation `id` finished, then returns it (read as
+  /// `token`).
   nlohmann::json WaitOperation(const std::string& id, const std::string& token);
   /// True when the process still runs and GET /healthz answers 200.
   bool Alive();
@@ -48,6 +54,7 @@ class ServeProcess {
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   std::string base_;
+  std::unique_ptr<obsforge::testing::Lines> log_;
   http::CurlHttpClient client_{http::CurlOptions{}};
   mutable std::mutex mu_;
   std::vector<std::string> responses_;

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +25,25 @@ namespace obsforge::testing {
 
 using std::chrono::milliseconds;
 
+// Woken by every Lines of this test process at each line and at end of file, so that one thread
+// can wait on the output of several processes at once (WaitForAny).
+struct AnyLine {
+  static AnyLine& Get() {
+    static AnyLine any;
+    return any;
+  }
+  void Bump() {
+    {
+      std::lock_guard lock(mu);
+      ++seq;
+    }
+    cv.notify_all();
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t seq = 0;
+};
+
 // Every line a file descriptor delivers, collected by a thread until end of file.
 class Lines {
  public:
@@ -37,18 +58,27 @@ class Lines {
   // The first line at or after index `from` containing `text`; its index, or -1 when none came
   // before `limit` (or end of file).
   int WaitFor(const std::string& text, std::size_t from, milliseconds limit) {
+    return WaitForAll({text}, from, limit);
+  }
+  // The same for the first line containing every one of `texts`.
+  int WaitForAll(const std::vector<std::string>& texts, std::size_t from, milliseconds limit) {
     std::unique_lock lock(mu_);
     int found = -1;
     cv_.wait_for(lock, limit, [&] {
-      for (std::size_t i = from; i < lines_.size(); ++i) {
-        if (lines_[i].find(text) != std::string::npos) {
-          found = static_cast<int>(i);
-          return true;
-        }
-      }
-      return closed_;
+      found = FindLocked(texts, from);
+      return found >= 0 || closed_;
     });
     return found;
+  }
+  // WaitFor without waiting: the index of the first such line now, or -1.
+  int Find(const std::vector<std::string>& texts, std::size_t from) {
+    std::lock_guard lock(mu_);
+    return FindLocked(texts, from);
+  }
+  // Line `i` ("" when there is none yet).
+  std::string At(std::size_t i) {
+    std::lock_guard lock(mu_);
+    return i < lines_.size() ? lines_[i] : "";
   }
   std::string All() {
     std::lock_guard lock(mu_);
@@ -64,6 +94,19 @@ class Lines {
   }
 
  private:
+  int FindLocked(const std::vector<std::string>& texts, std::size_t from) const {
+    for (std::size_t i = from; i < lines_.size(); ++i) {
+      bool all = true;
+      for (const auto& text : texts) {
+        all = all && lines_[i].find(text) != std::string::npos;
+      }
+      if (all) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+
   void Read() {
     std::string partial;
     char buf[4096];
@@ -75,15 +118,21 @@ class Lines {
       partial.append(buf, static_cast<std::size_t>(n));
       std::size_t nl = 0;
       while ((nl = partial.find('\n')) != std::string::npos) {
-        std::lock_guard lock(mu_);
-        lines_.push_back(partial.substr(0, nl));
-        partial.erase(0, nl + 1);
-        cv_.notify_all();
+        {
+          std::lock_guard lock(mu_);
+          lines_.push_back(partial.substr(0, nl));
+          partial.erase(0, nl + 1);
+          cv_.notify_all();
+        }
+        AnyLine::Get().Bump();
       }
     }
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    cv_.notify_all();
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      cv_.notify_all();
+    }
+    AnyLine::Get().Bump();
   }
 
   int fd_;
@@ -93,6 +142,35 @@ class Lines {
   bool closed_ = false;
   std::thread reader_;
 };
+
+// Where WaitForAny found a line: which source, and the line's index in it.
+struct Seen {
+  std::size_t source = 0;
+  int line = -1;
+};
+
+// The first line containing every one of `texts` in any of `sources` (each read from its own
+// index on); nullopt when none came before `limit`. Wakes on every line of every source.
+inline std::optional<Seen> WaitForAny(const std::vector<std::pair<Lines*, std::size_t>>& sources,
+                                      const std::vector<std::string>& texts,
+                                      milliseconds limit) {
+  AnyLine& any = AnyLine::Get();
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::unique_lock lock(any.mu);
+  while (true) {
+    const std::uint64_t seen = any.seq;
+    lock.unlock();  // Find locks each source, whose reader bumps `any` after unlocking it
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (const int at = sources[i].first->Find(texts, sources[i].second); at >= 0) {
+        return Seen{.source = i, .line = at};
+      }
+    }
+    lock.lock();
+    if (!any.cv.wait_until(lock, deadline, [&] { return any.seq != seen; })) {
+      return std::nullopt;
+    }
+  }
+}
 
 // `obsforge ARGS...` with `extra_env` added, stdout and stderr read line by line.
 class Obsforge {
