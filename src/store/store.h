@@ -332,6 +332,7 @@ class Store : public StackStore,
   /// changed meanwhile). An empty `on_change` unsubscribes: once this returns, no call to the
   /// earlier one runs. A store that one process opens (SQLite) reports nothing: that process
   /// knows its own changes.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): an override keeps it (PostgresStore)
   virtual void Subscribe(std::function<void(const StoreChange&)> on_change) { (void)on_change; }
 };
 
