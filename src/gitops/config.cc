@@ -1,5 +1,6 @@
 #include "gitops/config.h"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -101,28 +102,26 @@ void ParseField(const std::string& key,
                 const std::string& where,
                 Problems& problems,
                 SourceConfig& source) {
-  if (key == "repo") {
-    StringField(value, where, problems, source.repo);
-  } else if (key == "branch") {
-    StringField(value, where, problems, source.branch);
-  } else if (key == "path") {
-    StringField(value, where, problems, source.path);
-  } else if (key == "token_user") {
-    StringField(value, where, problems, source.token_user);
+  static const std::map<std::string, std::string SourceConfig::*> kStrings = {
+      {"repo", &SourceConfig::repo},
+      {"branch", &SourceConfig::branch},
+      {"path", &SourceConfig::path},
+      {"token_user", &SourceConfig::token_user}};
+  static const std::map<std::string, std::optional<core::SecretRef> SourceConfig::*> kSecrets = {
+      {"token", &SourceConfig::token},
+      {"ssh_key", &SourceConfig::ssh_key},
+      {"ssh_passphrase", &SourceConfig::ssh_passphrase},
+      {"webhook_secret", &SourceConfig::webhook_secret}};
+  if (const auto field = kStrings.find(key); field != kStrings.end()) {
+    StringField(value, where, problems, source.*(field->second));
+  } else if (const auto secret = kSecrets.find(key); secret != kSecrets.end()) {
+    SecretField(value, where, problems, source.*(secret->second));
   } else if (key == "poll") {
     PollField(value, where, problems, source);
   } else if (key == "prune") {
     PruneField(value, where, problems, source);
   } else if (key == "auto_apply") {
     AutoApplyField(value, where, problems, source);
-  } else if (key == "token") {
-    SecretField(value, where, problems, source.token);
-  } else if (key == "ssh_key") {
-    SecretField(value, where, problems, source.ssh_key);
-  } else if (key == "ssh_passphrase") {
-    SecretField(value, where, problems, source.ssh_passphrase);
-  } else if (key == "webhook_secret") {
-    SecretField(value, where, problems, source.webhook_secret);
   } else {
     problems.Add(where, "unknown field");
   }
