@@ -704,7 +704,7 @@ class GrafanaImport {
       // Made in the UI: written without provenance, they stay editable there.
       part_.component["disable_provenance"] = true;
     } else if (provenances_.size() > 1) {
-      part_.review.push_back(
+      part_.review.emplace_back(
           "alert rules and contact points were made both in the UI and through the API: "
           "obsforge writes them all with provenance \"api\", which locks them in the UI");
     }
@@ -713,7 +713,7 @@ class GrafanaImport {
   void LeftAlone() {
     if (snap_.policies.is_object() && snap_.policies.contains("routes") &&
         snap_.policies["routes"].is_array() && !snap_.policies["routes"].empty()) {
-      part_.review.push_back(
+      part_.review.emplace_back(
           "the notification policy tree is left as it is in Grafana (obsforge manages only a "
           "route of its own, and this stack adds none)");
     }
