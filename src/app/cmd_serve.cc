@@ -95,6 +95,33 @@ control::SpecRule LocalRuntimeNeedsOneReplica(int replicas) {
   };
 }
 
+// Polls a bootstrap operation until it ends (or the server stops) and prints how it ended;
+// true when it succeeded.
+bool AwaitOperation(const std::string& base,
+                    const std::string& id,
+                    const std::filesystem::path& spec,
+                    http::HttpClient& http,
+                    Io io) {
+  const std::string url = base + "/api/v1/operations/" + id;
+  std::string state = "queued";
+  nlohmann::json last;
+  while (!g_serve_stop.load() && (state == "queued" || state == "running")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto got = http.Send({.url = url});
+    if (!got.ok() || got->status != 200) {
+      break;
+    }
+    last = nlohmann::json::parse(got->body, nullptr, false);
+    state = last.value("state", "failed");
+  }
+  io.err << "bootstrap " << spec.string() << " [" << last.value("env", "") << "]: " << state;
+  if (last.contains("error") && !last["error"].is_null()) {
+    io.err << ": " << last["error"].dump();
+  }
+  io.err << '\n';
+  return state == "succeeded";
+}
+
 // Creates each bootstrap stack through the server's own API (the same path as a user's POST) and
 // waits for its operations; an existing stack is left as it is (the server re-applies it).
 bool Bootstrap(const std::vector<std::filesystem::path>& specs,
@@ -131,23 +158,7 @@ bool Bootstrap(const std::vector<std::filesystem::path>& specs,
     const auto reply = nlohmann::json::parse(created->body, nullptr, false);
     for (const auto& op : reply.value("operations", nlohmann::json::array())) {
       const auto id = op.is_object() ? op.value("id", "") : op.get<std::string>();
-      std::string state = "queued";
-      nlohmann::json last;
-      while (!g_serve_stop.load() && (state == "queued" || state == "running")) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        auto got = http.Send({.url = base + "/api/v1/operations/" + id});
-        if (!got.ok() || got->status != 200) {
-          break;
-        }
-        last = nlohmann::json::parse(got->body, nullptr, false);
-        state = last.value("state", "failed");
-      }
-      io.err << "bootstrap " << spec.string() << " [" << last.value("env", "") << "]: " << state;
-      if (last.contains("error") && !last["error"].is_null()) {
-        io.err << ": " << last["error"].dump();
-      }
-      io.err << '\n';
-      ok = ok && state == "succeeded";
+      ok = AwaitOperation(base, id, spec, http, io) && ok;
     }
   }
   return ok;
@@ -162,9 +173,10 @@ void PrintUrls(const std::string& base, http::HttpClient& http, Io io) {
   }
   const auto stacks = nlohmann::json::parse(list->body, nullptr, false);
   const auto& items = stacks.is_object() ? stacks.value("stacks", nlohmann::json::array()) : stacks;
+  const std::string stacks_url = base + "/api/v1/stacks/";
   for (const auto& item : items) {
     const auto name = item.value("name", "");
-    auto one = http.Send({.url = base + "/api/v1/stacks/" + name});
+    auto one = http.Send({.url = stacks_url + name});
     if (!one.ok() || one->status != 200) {
       continue;
     }
@@ -179,6 +191,23 @@ void PrintUrls(const std::string& base, http::HttpClient& http, Io io) {
     }
   }
   io.out << std::flush;
+}
+
+// A duration of at least 100ms from the environment variable `name` into `target` (left as it
+// is when unset); false, with a message, when it is not one.
+bool LeaseFromEnv(const core::EnvLookup& env,
+                  const char* name,
+                  std::chrono::milliseconds& target,
+                  Io io) {
+  if (auto text = env(name)) {
+    auto parsed = core::ParseDuration(*text);
+    if (!parsed || parsed->count() < 100) {
+      io.err << name << ": \"" << *text << "\" is not a duration of at least 100ms (e.g. 10s)\n";
+      return false;
+    }
+    target = *parsed;
+  }
+  return true;
 }
 
 }  // namespace
@@ -210,16 +239,9 @@ int RunServe(const ServeOptions& options, Io io) {
   std::string replica_id = env("OBSFORGE_REPLICA_ID").value_or(control::DefaultReplicaId());
   std::chrono::milliseconds operation_lease{10000};
   std::chrono::milliseconds takeover{10000};
-  for (auto [name, target] : {std::pair{"OBSFORGE_OPERATION_LEASE", &operation_lease},
-                              std::pair{"OBSFORGE_LEADER_TAKEOVER", &takeover}}) {
-    if (auto text = env(name)) {
-      auto parsed = core::ParseDuration(*text);
-      if (!parsed || parsed->count() < 100) {
-        io.err << name << ": \"" << *text << "\" is not a duration of at least 100ms (e.g. 10s)\n";
-        return kExitFailed;
-      }
-      *target = *parsed;
-    }
+  if (!LeaseFromEnv(env, "OBSFORGE_OPERATION_LEASE", operation_lease, io) ||
+      !LeaseFromEnv(env, "OBSFORGE_LEADER_TAKEOVER", takeover, io)) {
+    return kExitFailed;
   }
   core::Logger logger(io.err);
   core::SystemClock clock;

@@ -77,8 +77,8 @@ std::vector<std::string> StatusBlock(const std::string& stack,
                  const health::ComponentStatus* component) {
     std::ostringstream out;
     out << "  " << std::left << std::setw(15) << name << std::setw(13) << runtime << std::setw(9)
-        << (component ? health::StateName(component->state) : "-");
-    if (component) {
+        << (component != nullptr ? health::StateName(component->state) : "-");
+    if (component != nullptr) {
       for (const auto& check : component->checks) {
         out << ' ' << check.name << Mark(check.state);
       }

@@ -64,6 +64,7 @@ class EventBus {
   };
 
   explicit EventBus(EventBusOptions options = {});
+  ~EventBus() = default;
   EventBus(const EventBus&) = delete;
   EventBus& operator=(const EventBus&) = delete;
 

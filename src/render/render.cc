@@ -420,6 +420,58 @@ class Renderer {
     }
   }
 
+  // The text of one file a template returned: a string as it is, an object or a list in the
+  // format its name asks for.
+  static std::string FileText(const ordered_json& value,
+                              const std::string& name,
+                              const std::string& source) {
+    if (value.is_string()) {
+      return value.get<std::string>();
+    }
+    if (!value.is_structured()) {
+      Fail(source, name, "content must be a string, an object or a list");
+    }
+    if (EndsWith(name, ".yml") || EndsWith(name, ".yaml")) {
+      return EmitYaml(value);
+    }
+    if (EndsWith(name, ".json")) {
+      return EmitJson(value);
+    }
+    if (EndsWith(name, ".ini")) {
+      try {
+        return EmitIni(value);
+      } catch (const std::invalid_argument& e) {
+        Fail(source, name, e.what());
+      }
+    }
+    Fail(source, name, "an object or list needs a .yml, .yaml, .json or .ini file name");
+  }
+
+  // The spec's passthrough of one component: keys merged into and removed from its main file.
+  struct Passthrough {
+    json merge;
+    json remove;
+    bool any() const { return merge.is_object() || remove.is_array(); }
+  };
+
+  void EmitComponentFile(const std::string& c,
+                         const std::string& source,
+                         const std::string& name,
+                         const ordered_json& original,
+                         const Passthrough& passthrough) {
+    const std::string path = OutputFolder(c) + "/" + name;
+    ordered_json main_file;
+    if (name == MainFile(c) && original.is_structured() &&
+        (passthrough.any() || HasSecretReferences(original))) {
+      main_file = passthrough.any()
+                      ? MergePassthrough(original, passthrough.merge, passthrough.remove)
+                      : original;
+      ResolveSecretReferences(main_file, c, path);
+    }
+    const ordered_json& value = main_file.is_null() ? original : main_file;
+    Add(path, FileText(value, name, source), source);
+  }
+
   void EmitComponents(const ordered_json& components) {
     for (const auto& c : spec::ComponentNames()) {
       if (!Enabled(c)) {
@@ -431,42 +483,14 @@ class Renderer {
         Fail(source, "", "the template must return an object of file name -> content");
       }
       const json& component = stack_["spec"]["components"][c];
-      const json passthrough = component.value("passthrough", json());
-      const json passthrough_remove = component.value("passthrough_remove", json());
-      const bool has_passthrough = passthrough.is_object() || passthrough_remove.is_array();
-      if (has_passthrough && !files.contains(MainFile(c))) {
+      const Passthrough passthrough{.merge = component.value("passthrough", json()),
+                                    .remove = component.value("passthrough_remove", json())};
+      if (passthrough.any() && !files.contains(MainFile(c))) {
         Fail(source, "",
              "spec.components." + c + ".passthrough needs the template to write " + MainFile(c));
       }
       for (const auto& [name, original] : files.items()) {
-        const std::string path = OutputFolder(c) + "/" + name;
-        ordered_json main_file;
-        if (name == MainFile(c) && original.is_structured() &&
-            (has_passthrough || HasSecretReferences(original))) {
-          main_file = has_passthrough ? MergePassthrough(original, passthrough, passthrough_remove)
-                                      : original;
-          ResolveSecretReferences(main_file, c, path);
-        }
-        const ordered_json& value = main_file.is_null() ? original : main_file;
-        std::string text;
-        if (value.is_string()) {
-          text = value.get<std::string>();
-        } else if (value.is_structured() && (EndsWith(name, ".yml") || EndsWith(name, ".yaml"))) {
-          text = EmitYaml(value);
-        } else if (value.is_structured() && EndsWith(name, ".json")) {
-          text = EmitJson(value);
-        } else if (value.is_structured() && EndsWith(name, ".ini")) {
-          try {
-            text = EmitIni(value);
-          } catch (const std::invalid_argument& e) {
-            Fail(source, name, e.what());
-          }
-        } else if (value.is_structured()) {
-          Fail(source, name, "an object or list needs a .yml, .yaml, .json or .ini file name");
-        } else {
-          Fail(source, name, "content must be a string, an object or a list");
-        }
-        Add(path, std::move(text), source);
+        EmitComponentFile(c, source, name, original, passthrough);
       }
     }
   }

@@ -1,7 +1,9 @@
 #include "server/adapter.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <random>
@@ -52,15 +54,17 @@ constexpr std::size_t kDrainLimit = 1U << 20U;
 // After closing the sending side, how much more of a body is read and dropped (for at most
 // kLingerTimeoutSeconds) so the client reads the answer instead of a connection reset.
 constexpr std::size_t kLingerLimit = 4U << 20U;
-constexpr long kLingerTimeoutSeconds = 1;
+constexpr std::int64_t kLingerTimeoutSeconds = 1;
+// Bodies are read in pieces of this size.
+using Chunk = std::array<char, 8192>;
 
 // Reads at most limit + 1 bytes: one more than allowed tells that the body is too large.
 std::string ReadBody(std::istream& in, std::size_t limit) {
   std::string body;
-  char buffer[8192];
+  Chunk buffer{};
   while (body.size() <= limit && in) {
-    in.read(buffer, sizeof(buffer));
-    body.append(buffer, static_cast<std::size_t>(in.gcount()));
+    in.read(buffer.data(), buffer.size());
+    body.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
   }
   return body;
 }
@@ -105,10 +109,10 @@ std::size_t SendStream(const StreamBody& stream,
 // Reads and drops up to `limit` bytes of the body; true when it ended within them.
 bool Drain(std::istream& in, std::size_t limit) {
   try {
-    char buffer[8192];
+    Chunk buffer{};
     std::size_t total = 0;
     while (in && total <= limit) {
-      in.read(buffer, sizeof(buffer));
+      in.read(buffer.data(), buffer.size());
       total += static_cast<std::size_t>(in.gcount());
     }
     return in.eof() && total <= limit;
@@ -124,10 +128,10 @@ void Linger(Poco::Net::StreamSocket& socket) {
   try {
     socket.shutdownSend();
     socket.setReceiveTimeout(Poco::Timespan(kLingerTimeoutSeconds, 0));
-    char buffer[8192];
+    Chunk buffer{};
     std::size_t total = 0;
     while (total < kLingerLimit) {
-      const int n = socket.receiveBytes(buffer, sizeof(buffer));
+      const int n = socket.receiveBytes(buffer.data(), static_cast<int>(buffer.size()));
       if (n <= 0) {
         break;
       }
@@ -186,6 +190,216 @@ std::optional<Outgoing> CheckUtf8(const ApiRequest& req) {
   return std::nullopt;
 }
 
+// One exchange as its steps see it.
+struct Exchange {
+  HTTPServerRequest& request;
+  ApiRequest req;
+  std::string method;                     // as it may appear in messages and logs
+  std::string route_label = "unmatched";  // the metrics label
+  bool body_pending = false;              // a body is on the wire and not read yet
+};
+
+// The request target: path and query decoded; 400 when the URI or what it decodes to is not
+// UTF-8 or the URI is malformed.
+std::optional<Outgoing> ReadTarget(const HTTPServerRequest& request, ApiRequest& req) {
+  if (spec::FindInvalidUtf8(request.getURI())) {
+    return Fail(400, "bad_request", "the request URI is not valid UTF-8");
+  }
+  try {
+    const Poco::URI uri(request.getURI());
+    req.path = uri.getPath();
+    for (const auto& [key, value] : uri.getQueryParameters()) {
+      req.query[key] = value;
+    }
+  } catch (const std::exception&) {
+    return Fail(400, "bad_request", "malformed request URI");
+  }
+  if (auto invalid = CheckUtf8(req)) {
+    req.path.clear();  // not logged either
+    return invalid;
+  }
+  return std::nullopt;
+}
+
+// No route matched: 405 for a method the path or the API does not serve, else 404.
+Outgoing NoRoute(const Router& router,
+                 const RouteMatch& match,
+                 const ApiRequest& req,
+                 const std::string& method) {
+  if (match.path_known || !router.Serves(req.method)) {
+    Outgoing out = Fail(405, "method_not_allowed", method + " is not allowed on " + req.path);
+    if (!match.allowed.empty()) {
+      out.reply.With("Allow", Join(match.allowed));
+    }
+    return out;
+  }
+  return Fail(404, "not_found", "no route for " + method + " " + req.path);
+}
+
+// The token's actor and scope into `req`; 401/403 when it may not use the route, and 404 for a
+// stack outside its scope (answered as one that does not exist).
+std::optional<Outgoing> Authorize(const TokenTable& tokens,
+                                  const HTTPServerRequest& request,
+                                  const Route& route,
+                                  ApiRequest& req) {
+  const AuthResult auth = tokens.Authorize(request.get("Authorization", ""), route.role);
+  if (auth.status != 200) {
+    Outgoing out =
+        Fail(auth.status, auth.status == 401 ? "unauthorized" : "forbidden", auth.message);
+    if (auth.status == 401) {
+      out.reply.With("WWW-Authenticate", "Bearer");
+    }
+    return out;
+  }
+  req.actor = auth.actor;
+  req.scope = auth.scope;
+  if (const auto name = req.params.find("name"); name != req.params.end() &&
+                                                 route.path.starts_with("/api/v1/stacks/") &&
+                                                 !req.scope.Allows(name->second)) {
+    // The body left unread is drained or the connection closed, as on every early error.
+    const core::Error hidden = StackNotFound(name->second);
+    return Outgoing{.reply = Reply::Json(ErrorToStatus(hidden.code), ErrorBody(hidden))};
+  }
+  return std::nullopt;
+}
+
+// The request's headers with lower-case names, all but Authorization.
+void CopyHeaders(const HTTPServerRequest& request, ApiRequest& req) {
+  for (const auto& [name, value] : request) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower != "authorization") {
+      req.headers[lower] = value;
+    }
+  }
+}
+
+// Reads the body the route takes into `req`: 413 beyond `limit`, 415 for a content type the
+// route does not take, 408/400 when it cannot be read.
+std::optional<Outgoing> ReadRequestBody(HTTPServerRequest& request,
+                                        const Route& route,
+                                        std::size_t limit,
+                                        ApiRequest& req) {
+  const std::string too_large = "request body exceeds " + std::to_string(limit) + " bytes";
+  if (request.hasContentLength() &&
+      static_cast<std::uint64_t>(request.getContentLength64()) > limit) {
+    return FailAndClose(413, "payload_too_large", too_large);
+  }
+  req.media_type = MediaType(request.getContentType());
+  const bool json = req.media_type == "application/json";
+  if ((route.body == BodyKind::kSpec && !json && !IsYaml(req.media_type)) ||
+      (route.body == BodyKind::kJson && !json)) {
+    return Fail(415, "unsupported_media_type",
+                "content type \"" + req.media_type + "\" is not supported here; use " +
+                    (route.body == BodyKind::kJson ? "application/json"
+                                                   : "application/yaml or application/json"));
+  }
+  try {
+    req.body = ReadBody(request.stream(), limit);
+  } catch (const Poco::TimeoutException&) {
+    return FailAndClose(408, "request_timeout", "the request body did not arrive in time");
+  } catch (const Poco::Exception& e) {
+    return FailAndClose(400, "bad_request", "cannot read the request body: " + e.message());
+  }
+  if (req.body.size() > limit) {
+    return FailAndClose(413, "payload_too_large", too_large);
+  }
+  return std::nullopt;
+}
+
+// Calls the route's handler; its error becomes the envelope.
+Outgoing Dispatch(const Route& route, ApiRequest& req) {
+  if (route.body == BodyKind::kJson) {
+    // The spec reader's JSON: limits, UTF-8 and finite numbers, errors with line and column.
+    req.json = spec::ParseJsonDocument(req.body, "body").document;
+  }
+  core::Result<Reply> result = route.handler(req);
+  if (!result.ok()) {
+    return {.reply = Reply::Json(ErrorToStatus(result.error().code), ErrorBody(result.error()))};
+  }
+  return {.reply = std::move(result).value()};
+}
+
+// The answer to one request, in order: framing, target, route, auth, headers, body, handler.
+// May throw (the caller maps exceptions to the envelope).
+Outgoing Serve(Exchange& ex, const Router& router, const TokenTable& tokens, std::size_t limit) {
+  HTTPServerRequest& request = ex.request;
+  ApiRequest& req = ex.req;
+  if (auto framing = CheckFraming(request)) {
+    ex.body_pending = true;
+    return *framing;
+  }
+  const bool has_body = request.hasContentLength() ? request.getContentLength64() > 0
+                                                   : request.getChunkedTransferEncoding();
+  ex.body_pending = has_body;
+  if (auto bad = ReadTarget(request, req)) {
+    return *bad;
+  }
+  RouteMatch match = router.Find(req.method, req.path);
+  if (match.route == nullptr) {
+    return NoRoute(router, match, req, ex.method);
+  }
+  const Route& route = *match.route;
+  ex.route_label = route.path;
+  req.route = route.path;
+  req.params = std::move(match.params);
+  if (auto denied = Authorize(tokens, request, route, req)) {
+    return *denied;
+  }
+  CopyHeaders(request, req);
+  if (has_body) {
+    if (auto failed = ReadRequestBody(request, route, limit, req)) {
+      return *failed;
+    }
+    ex.body_pending = false;
+  } else if (route.body != BodyKind::kNone) {
+    return Fail(400, "invalid_spec", "request body required");
+  }
+  return Dispatch(route, req);
+}
+
+// Writes the answer; returns the body bytes written. Throws when the connection fails.
+std::size_t Respond(Outgoing& out,
+                    const ApiRequest& req,
+                    Poco::Net::HTTPServerRequestImpl* impl,
+                    int write_timeout_ms,
+                    HTTPServerResponse& response) {
+  Reply& reply = out.reply;
+  // Never throws on text that is not UTF-8 (a handler may echo what the client sent).
+  const std::string body =
+      reply.stream ? ""
+      : reply.raw  ? *reply.raw
+                   : reply.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (impl != nullptr) {
+    impl->socket().setSendTimeout(Poco::Timespan(write_timeout_ms * 1000LL));
+  }
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+  response.setContentType(reply.content_type);
+  response.set("X-Request-ID", req.request_id);
+  for (const auto& [name, value] : reply.headers) {
+    response.set(name, value);
+  }
+  if (out.close) {
+    response.setKeepAlive(false);
+  }
+  if (reply.stream) {
+    return SendStream(reply.stream, response, impl != nullptr ? &impl->socket() : nullptr);
+  }
+  response.setContentLength64(static_cast<Poco::Int64>(body.size()));
+  // send() and a flush rather than sendBuffer(), which keeps the answer in a stream Poco writes
+  // only after the handler returns: Linger() must come after the answer is on the wire.
+  std::ostream& stream = response.send();
+  if (req.method != "HEAD") {
+    stream.write(body.data(), static_cast<std::streamsize>(body.size()));
+  }
+  stream.flush();
+  if (!stream) {
+    throw std::runtime_error("the connection failed while the answer was written");
+  }
+  return body.size();
+}
+
 }  // namespace
 
 std::string RequestId(const std::string& client_value) {
@@ -198,9 +412,9 @@ std::string RequestId(const std::string& client_value) {
     return client_value;
   }
   thread_local std::mt19937_64 random{std::random_device{}()};
-  char id[17];
-  std::snprintf(id, sizeof(id), "%016llx", static_cast<unsigned long long>(random()));
-  return id;
+  std::array<char, 17> id{};
+  std::snprintf(id.data(), id.size(), "%016llx", static_cast<unsigned long long>(random()));
+  return id.data();
 }
 
 std::string MediaType(const std::string& content_type) {
@@ -223,189 +437,45 @@ ApiAdapter::ApiAdapter(const Router& router,
 
 void ApiAdapter::Handle(HTTPServerRequest& request, HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
-  ApiRequest req;
-  req.method = request.getMethod();
-  req.request_id = RequestId(request.get("X-Request-ID", ""));
-  const std::string method = PrintableMethod(req.method);
-  std::string route_label = "unmatched";
-  bool body_pending = false;  // a body is on the wire and not read yet
-
-  auto serve = [&]() -> Outgoing {
-    if (auto framing = CheckFraming(request)) {
-      body_pending = true;
-      return *framing;
-    }
-    const bool has_body = request.hasContentLength() ? request.getContentLength64() > 0
-                                                     : request.getChunkedTransferEncoding();
-    body_pending = has_body;
-    if (spec::FindInvalidUtf8(request.getURI())) {
-      return Fail(400, "bad_request", "the request URI is not valid UTF-8");
-    }
-    try {
-      const Poco::URI uri(request.getURI());
-      req.path = uri.getPath();
-      for (const auto& [key, value] : uri.getQueryParameters()) {
-        req.query[key] = value;
-      }
-    } catch (const std::exception&) {
-      return Fail(400, "bad_request", "malformed request URI");
-    }
-    if (auto invalid = CheckUtf8(req)) {
-      req.path.clear();  // not logged either
-      return *invalid;
-    }
-    RouteMatch match = router_.Find(req.method, req.path);
-    if (match.route == nullptr) {
-      if (match.path_known || !router_.Serves(req.method)) {
-        Outgoing out = Fail(405, "method_not_allowed", method + " is not allowed on " + req.path);
-        if (!match.allowed.empty()) {
-          out.reply.With("Allow", Join(match.allowed));
-        }
-        return out;
-      }
-      return Fail(404, "not_found", "no route for " + method + " " + req.path);
-    }
-    const Route& route = *match.route;
-    route_label = route.path;
-    req.route = route.path;
-    req.params = std::move(match.params);
-
-    const AuthResult auth = tokens_.Authorize(request.get("Authorization", ""), route.role);
-    if (auth.status != 200) {
-      Outgoing out =
-          Fail(auth.status, auth.status == 401 ? "unauthorized" : "forbidden", auth.message);
-      if (auth.status == 401) {
-        out.reply.With("WWW-Authenticate", "Bearer");
-      }
-      return out;
-    }
-    req.actor = auth.actor;
-    req.scope = auth.scope;
-    // A stack outside the token's scope is answered as one that does not exist.
-    if (const auto name = req.params.find("name"); name != req.params.end() &&
-                                                   route.path.starts_with("/api/v1/stacks/") &&
-                                                   !req.scope.Allows(name->second)) {
-      // The body left unread is drained or the connection closed, as on every early error.
-      const core::Error hidden = StackNotFound(name->second);
-      return {.reply = Reply::Json(ErrorToStatus(hidden.code), ErrorBody(hidden))};
-    }
-    for (const auto& [name, value] : request) {
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower != "authorization") {
-        req.headers[lower] = value;
-      }
-    }
-
-    if (has_body) {
-      const std::string too_large =
-          "request body exceeds " + std::to_string(options_.body_limit) + " bytes";
-      if (request.hasContentLength() &&
-          static_cast<std::uint64_t>(request.getContentLength64()) > options_.body_limit) {
-        return FailAndClose(413, "payload_too_large", too_large);
-      }
-      req.media_type = MediaType(request.getContentType());
-      const bool json = req.media_type == "application/json";
-      if ((route.body == BodyKind::kSpec && !json && !IsYaml(req.media_type)) ||
-          (route.body == BodyKind::kJson && !json)) {
-        return Fail(415, "unsupported_media_type",
-                    "content type \"" + req.media_type + "\" is not supported here; use " +
-                        (route.body == BodyKind::kJson ? "application/json"
-                                                       : "application/yaml or application/json"));
-      }
-      try {
-        req.body = ReadBody(request.stream(), options_.body_limit);
-      } catch (const Poco::TimeoutException&) {
-        return FailAndClose(408, "request_timeout", "the request body did not arrive in time");
-      } catch (const Poco::Exception& e) {
-        return FailAndClose(400, "bad_request", "cannot read the request body: " + e.message());
-      }
-      if (req.body.size() > options_.body_limit) {
-        return FailAndClose(413, "payload_too_large", too_large);
-      }
-      body_pending = false;
-    } else if (route.body != BodyKind::kNone) {
-      return Fail(400, "invalid_spec", "request body required");
-    }
-    if (route.body == BodyKind::kJson) {
-      // The spec reader's JSON: limits, UTF-8 and finite numbers, errors with line and column.
-      req.json = spec::ParseJsonDocument(req.body, "body").document;
-    }
-    core::Result<Reply> result = route.handler(req);
-    if (!result.ok()) {
-      return {.reply = Reply::Json(ErrorToStatus(result.error().code), ErrorBody(result.error()))};
-    }
-    return {.reply = std::move(result).value()};
-  };
+  Exchange ex{.request = request};
+  ex.req.method = request.getMethod();
+  ex.req.request_id = RequestId(request.get("X-Request-ID", ""));
+  ex.method = PrintableMethod(ex.req.method);
 
   Outgoing out;
   try {
-    out = serve();
+    out = Serve(ex, router_, tokens_, options_.body_limit);
   } catch (const core::InputError& e) {
     out = {.reply = Reply::Json(InputErrorStatus(e), ErrorBody(e))};
   } catch (const std::exception& e) {
-    logger_.Error("handler failed", {{"request_id", req.request_id}, {"error", e.what()}});
-    out = Fail(500, "internal", "internal error (request id " + req.request_id + ")");
+    logger_.Error("handler failed", {{"request_id", ex.req.request_id}, {"error", e.what()}});
+    out = Fail(500, "internal", "internal error (request id " + ex.req.request_id + ")");
   }
-  if (body_pending && !out.close) {
+  if (ex.body_pending && !out.close) {
     out.close = !Drain(request.stream(), kDrainLimit);
   }
 
-  Reply& reply = out.reply;
   std::size_t sent = 0;
   auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
   try {
-    // Never throws on text that is not UTF-8 (a handler may echo what the client sent).
-    const std::string body =
-        reply.stream ? ""
-        : reply.raw  ? *reply.raw
-                     : reply.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (impl != nullptr) {
-      impl->socket().setSendTimeout(Poco::Timespan(options_.write_timeout_ms * 1000LL));
-    }
-    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-    response.setContentType(reply.content_type);
-    response.set("X-Request-ID", req.request_id);
-    for (const auto& [name, value] : reply.headers) {
-      response.set(name, value);
-    }
-    if (out.close) {
-      response.setKeepAlive(false);
-    }
-    if (reply.stream) {
-      sent = SendStream(reply.stream, response, impl != nullptr ? &impl->socket() : nullptr);
-    } else {
-      response.setContentLength64(static_cast<Poco::Int64>(body.size()));
-      // send() and a flush rather than sendBuffer(), which keeps the answer in a stream Poco writes
-      // only after the handler returns: Linger() below must come after the answer is on the wire.
-      std::ostream& stream = response.send();
-      if (req.method != "HEAD") {
-        stream.write(body.data(), static_cast<std::streamsize>(body.size()));
-      }
-      stream.flush();
-      if (!stream) {
-        throw std::runtime_error("the connection failed while the answer was written");
-      }
-      sent = body.size();
-    }
+    sent = Respond(out, ex.req, impl, options_.write_timeout_ms, response);
   } catch (const std::exception& e) {
-    logger_.Warn("cannot send response", {{"request_id", req.request_id}, {"error", e.what()}});
+    logger_.Warn("cannot send response", {{"request_id", ex.req.request_id}, {"error", e.what()}});
   }
-  if (out.close && body_pending && impl != nullptr) {
+  if (out.close && ex.body_pending && impl != nullptr) {
     Linger(impl->socket());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  metrics_.ObserveRequest(req.method, route_label, reply.status, seconds);
+  metrics_.ObserveRequest(ex.req.method, ex.route_label, out.reply.status, seconds);
   // Never the Authorization header, the query string or the body: they may hold secrets.
-  logger_.Info("request", {{"request_id", req.request_id},
-                           {"method", method},
-                           {"path", req.path},
-                           {"route", route_label},
-                           {"status", std::to_string(reply.status)},
+  logger_.Info("request", {{"request_id", ex.req.request_id},
+                           {"method", ex.method},
+                           {"path", ex.req.path},
+                           {"route", ex.route_label},
+                           {"status", std::to_string(out.reply.status)},
                            {"duration_ms", std::to_string(seconds * 1000)},
-                           {"actor", req.actor},
+                           {"actor", ex.req.actor},
                            {"bytes", std::to_string(sent)}});
 }
 

@@ -338,8 +338,8 @@ class Store : public StackStore,
   /// throw) for the changes any process sharing the database commits, its own included. After a
   /// lost connection it reports kOperations and kEnvironment with stack "" (anything may have
   /// changed meanwhile). An empty `on_change` unsubscribes: once this returns, no call to the
-  /// earlier one runs. A store that one process opens (SQLite) reports nothing: that process
-  /// knows its own changes.
+  /// earlier one runs. A store only one process opens (SQLite) reports nothing: it knows them.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): an override keeps it (PostgresStore)
   virtual void Subscribe(std::function<void(const StoreChange&)> on_change) { (void)on_change; }
 };
 
