@@ -74,7 +74,7 @@ core::Result<RevisionStore> RevisionStore::Open(const fs::path& env_root,
 }
 
 RevisionStore RevisionStore::Peek(const fs::path& env_root, RevisionStoreOptions options) {
-  return RevisionStore(env_root, options);
+  return {env_root, options};
 }
 
 fs::path RevisionStore::RevisionDir(int n) const {
@@ -293,7 +293,7 @@ core::Result<void> RevisionStore::Prune() {
   }
   try {
     for (const int n : all) {
-      if (keep.count(n) != 0) {
+      if (keep.contains(n)) {
         continue;
       }
       // Renamed away first so that a crash mid-delete never leaves a half-deleted revision that

@@ -162,6 +162,31 @@ auto WithRevisions(const std::filesystem::path& root,
   return use(*store);
 }
 
+// The revision to activate. A complete but unverified `current` with the wanted content is
+// reused rather than copied; otherwise `bundle` is written as a new revision and made current.
+core::Result<int> TargetRevision(RevisionStore& store,
+                                 const render::Bundle& bundle,
+                                 std::optional<int> current,
+                                 const std::string& desired_hash,
+                                 StepReporter& steps) {
+  if (current && store.Hash(*current) == desired_hash) {
+    return *current;
+  }
+  int target = 0;
+  auto written = steps.Run("write", "", [&]() -> core::Result<void> {
+    auto n = store.Write(bundle);
+    if (!n) {
+      return n.error();
+    }
+    target = *n;
+    return store.SetCurrent(target);
+  });
+  if (!written) {
+    return written.error();
+  }
+  return target;
+}
+
 }  // namespace
 
 core::Result<Plan> Applier::PlanFor(const std::string& stack,
@@ -230,24 +255,12 @@ ApplyResult Applier::Apply(const std::string& stack,
   const std::set<std::string> affected =
       Affected(result.plan, bundle, current_bundle, current && current == last_good);
 
-  // A complete but unverified `current` with the wanted content is reused rather than copied.
-  int target = 0;
-  if (current && store.Hash(*current) == desired_hash) {
-    target = *current;
-  } else {
-    auto written = steps.Run("write", "", [&]() -> core::Result<void> {
-      auto n = store.Write(bundle);
-      if (!n) {
-        return n.error();
-      }
-      target = *n;
-      return store.SetCurrent(target);
-    });
-    if (!written) {
-      result.revision = store.Current();
-      return fail(written.error());
-    }
+  auto written = TargetRevision(store, bundle, current, desired_hash, steps);
+  if (!written) {
+    result.revision = store.Current();
+    return fail(written.error());
   }
+  const int target = *written;
   result.attempted = target;
   result.revision = target;
 

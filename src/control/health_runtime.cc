@@ -102,6 +102,51 @@ core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Current(
   return monitor_.Status(stack, env);
 }
 
+namespace {
+
+health::State StateNamed(const std::string& name) {
+  for (const health::State s : {health::State::kOk, health::State::kFailing,
+                                health::State::kDegraded, health::State::kDown}) {
+    if (name == health::StateName(s)) {
+      return s;
+    }
+  }
+  return health::State::kUnknown;
+}
+
+health::TimePoint At(store::TimeMs ms) {
+  return health::TimePoint(std::chrono::milliseconds(ms));
+}
+
+// Folds one recorded change of a component or of one of its checks into `components`, newest
+// first: only the first change seen of each component and each check counts.
+void AddComponentEvent(const store::HealthEvent& e,
+                       std::map<std::string, health::ComponentStatus>& components,
+                       std::set<std::pair<std::string, std::string>>& checks_seen) {
+  auto [it, added] = components.try_emplace(e.component);
+  health::ComponentStatus& component = it->second;
+  if (added) {
+    component.name = e.component;
+  }
+  if (e.check.empty()) {
+    if (component.since == health::TimePoint{}) {
+      component.state = StateNamed(e.to_state);
+      component.since = At(e.at);
+    }
+    return;
+  }
+  if (!checks_seen.insert({e.component, e.check}).second) {
+    return;
+  }
+  health::CheckStatus check{.name = e.check, .state = StateNamed(e.to_state), .since = At(e.at)};
+  if (check.state != health::State::kOk && check.state != health::State::kUnknown) {
+    check.last_error = e.message;
+  }
+  component.checks.push_back(std::move(check));
+}
+
+}  // namespace
+
 core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Recorded(
     const std::string& stack, const std::string& env) {
   if (auto known = CheckEnvironment(stack, env); !known.ok()) {
@@ -115,45 +160,17 @@ core::Result<std::optional<health::EnvironmentStatus>> HealthRuntime::Recorded(
   if (events->empty()) {
     return std::optional<health::EnvironmentStatus>();
   }
-  const auto state_of = [](const std::string& name) {
-    for (const health::State s : {health::State::kOk, health::State::kFailing,
-                                  health::State::kDegraded, health::State::kDown}) {
-      if (name == health::StateName(s)) {
-        return s;
-      }
-    }
-    return health::State::kUnknown;
-  };
-  const auto at = [](store::TimeMs ms) { return health::TimePoint(std::chrono::milliseconds(ms)); };
   health::EnvironmentStatus status{.stack = stack, .env = env};
   bool env_seen = false;
   std::map<std::string, health::ComponentStatus> components;
   std::set<std::pair<std::string, std::string>> checks_seen;
   for (const store::HealthEvent& e : *events) {  // the newest change of each wins
-    if (e.component.empty()) {
-      if (!env_seen) {
-        env_seen = true;
-        status.state = state_of(e.to_state);
-        status.since = at(e.at);
-      }
-      continue;
-    }
-    auto [it, added] = components.try_emplace(e.component);
-    health::ComponentStatus& component = it->second;
-    if (added) {
-      component.name = e.component;
-    }
-    if (e.check.empty()) {
-      if (component.since == health::TimePoint{}) {
-        component.state = state_of(e.to_state);
-        component.since = at(e.at);
-      }
-    } else if (checks_seen.insert({e.component, e.check}).second) {
-      health::CheckStatus check{.name = e.check, .state = state_of(e.to_state), .since = at(e.at)};
-      if (check.state != health::State::kOk && check.state != health::State::kUnknown) {
-        check.last_error = e.message;
-      }
-      component.checks.push_back(std::move(check));
+    if (!e.component.empty()) {
+      AddComponentEvent(e, components, checks_seen);
+    } else if (!env_seen) {
+      env_seen = true;
+      status.state = StateNamed(e.to_state);
+      status.since = At(e.at);
     }
   }
   for (auto& [name, component] : components) {

@@ -35,7 +35,7 @@ namespace {
 
 class HidingSource final : public spec::ContentSource {
  public:
-  HidingSource(std::unique_ptr<spec::ContentSource> inner, std::vector<fs::path> hidden)
+  HidingSource(std::unique_ptr<spec::ContentSource> inner, const std::vector<fs::path>& hidden)
       : inner_(std::move(inner)), root_(inner_->Directory()) {
     for (const auto& dir : hidden) {
       hidden_.push_back(ResolvedPath(dir));
@@ -75,8 +75,8 @@ class HidingSource final : public spec::ContentSource {
 }  // namespace
 
 std::unique_ptr<spec::ContentSource> HideDirectories(std::unique_ptr<spec::ContentSource> inner,
-                                                     std::vector<fs::path> hidden) {
-  return std::make_unique<HidingSource>(std::move(inner), std::move(hidden));
+                                                     const std::vector<fs::path>& hidden) {
+  return std::make_unique<HidingSource>(std::move(inner), hidden);
 }
 
 }  // namespace obsforge::control

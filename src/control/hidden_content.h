@@ -13,8 +13,8 @@ namespace obsforge::control {
 /// `inner` (a directory source) without what lies under any of `hidden`, symlinks followed:
 /// those files read as missing, are never globbed and count as escaping the root. So templates
 /// and specs never read obsforge's data directory, wherever the content directory is.
-std::unique_ptr<spec::ContentSource> HideDirectories(std::unique_ptr<spec::ContentSource> inner,
-                                                     std::vector<std::filesystem::path> hidden);
+std::unique_ptr<spec::ContentSource> HideDirectories(
+    std::unique_ptr<spec::ContentSource> inner, const std::vector<std::filesystem::path>& hidden);
 
 /// `path` made absolute, with symlinks of its existing part and `.`/`..` resolved.
 std::filesystem::path ResolvedPath(const std::filesystem::path& path);

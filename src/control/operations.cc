@@ -65,9 +65,9 @@ std::string DefaultReplicaId() {
     host[0] = '\0';
   }
   std::random_device random;
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "%06x", random() & 0xffffffU);
-  return std::string(host.data()) + "-" + std::to_string(::getpid()) + "-" + suffix;
+  std::array<char, 16> suffix{};
+  std::snprintf(suffix.data(), suffix.size(), "%06x", random() & 0xffffffU);
+  return std::string(host.data()) + "-" + std::to_string(::getpid()) + "-" + suffix.data();
 }
 
 OperationRunner::OperationRunner(store::OperationStore& store,

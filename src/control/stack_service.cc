@@ -794,7 +794,7 @@ core::Result<int> StackService::Recover() {
 core::Result<int> StackService::Reconcile(const std::vector<store::Operation>& interrupted_ops,
                                           const std::string& reason,
                                           bool at_start) {
-  std::set<std::pair<std::string, std::string>> interrupted;
+  EnvKeys interrupted;
   for (const store::Operation& op : interrupted_ops) {
     CloseInterrupted(op, reason);
     interrupted.emplace(op.stack, op.env);
@@ -805,7 +805,7 @@ core::Result<int> StackService::Reconcile(const std::vector<store::Operation>& i
   if (!unfinished.ok()) {
     return unfinished.error();
   }
-  std::set<std::pair<std::string, std::string>> busy;
+  EnvKeys busy;
   for (const store::Operation& op : *unfinished) {
     busy.emplace(op.stack, op.env);
   }
@@ -815,42 +815,7 @@ core::Result<int> StackService::Reconcile(const std::vector<store::Operation>& i
   }
   int queued = 0;
   for (const store::Stack& stack : *stacks) {
-    if (busy.contains({stack.name, ""})) {
-      continue;  // a delete is on its way
-    }
-    auto envs = store_.ListEnvironments(stack.name);
-    auto head = Load(stack.name, stack.spec_json, stack.spec_hash);
-    if (!envs.ok()) {
-      continue;
-    }
-    std::vector<store::NewOperation> ops;
-    for (const store::EnvironmentState& e : *envs) {
-      if (busy.contains({stack.name, e.env})) {
-        continue;
-      }
-      if (head.ok() && !HasEnv(head->stack, e.env)) {
-        if (at_start) {
-          ops.push_back({.kind = OperationKind::kTeardown,
-                         .stack = stack.name,
-                         .env = e.env,
-                         .revision = stack.revision,
-                         .actor = "obsforge"});
-        }
-        continue;
-      }
-      const std::int64_t target = e.last_good_revision > 0 ? e.last_good_revision : stack.revision;
-      const bool touched = interrupted.contains({stack.name, e.env}) ||
-                           interrupted.contains({stack.name, ""}) ||
-                           (at_start && e.state == "pending");
-      if (!touched && !(at_start && RunsHere(stack.name, e.env, target))) {
-        continue;
-      }
-      ops.push_back({.kind = OperationKind::kApply,
-                     .stack = stack.name,
-                     .env = e.env,
-                     .revision = target,
-                     .actor = "obsforge"});
-    }
+    const auto ops = RecoveryOperations(stack, busy, interrupted, at_start);
     if (ops.empty()) {
       continue;
     }
@@ -863,6 +828,49 @@ core::Result<int> StackService::Reconcile(const std::vector<store::Operation>& i
     queued += static_cast<int>(created->size());
   }
   return queued;
+}
+
+std::vector<store::NewOperation> StackService::RecoveryOperations(const store::Stack& stack,
+                                                                  const EnvKeys& busy,
+                                                                  const EnvKeys& interrupted,
+                                                                  bool at_start) {
+  std::vector<store::NewOperation> ops;
+  if (busy.contains({stack.name, ""})) {
+    return ops;  // a delete is on its way
+  }
+  auto envs = store_.ListEnvironments(stack.name);
+  if (!envs.ok()) {
+    return ops;
+  }
+  auto head = Load(stack.name, stack.spec_json, stack.spec_hash);
+  for (const store::EnvironmentState& e : *envs) {
+    if (busy.contains({stack.name, e.env})) {
+      continue;
+    }
+    if (head.ok() && !HasEnv(head->stack, e.env)) {
+      if (at_start) {
+        ops.push_back({.kind = OperationKind::kTeardown,
+                       .stack = stack.name,
+                       .env = e.env,
+                       .revision = stack.revision,
+                       .actor = "obsforge"});
+      }
+      continue;
+    }
+    const std::int64_t target = e.last_good_revision > 0 ? e.last_good_revision : stack.revision;
+    const bool touched = interrupted.contains({stack.name, e.env}) ||
+                         interrupted.contains({stack.name, ""}) ||
+                         (at_start && e.state == "pending");
+    if (!touched && !(at_start && RunsHere(stack.name, e.env, target))) {
+      continue;
+    }
+    ops.push_back({.kind = OperationKind::kApply,
+                   .stack = stack.name,
+                   .env = e.env,
+                   .revision = target,
+                   .actor = "obsforge"});
+  }
+  return ops;
 }
 
 std::optional<ApplySummary> StackService::ApplySummaryOf(const store::Operation& op) {

@@ -8,7 +8,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apply/plan.h"
@@ -257,6 +259,16 @@ class StackService {
   core::Result<int> Reconcile(const std::vector<store::Operation>& interrupted,
                               const std::string& reason,
                               bool at_start = false);
+  // (stack, environment) pairs; "" for the environment of a stack-wide operation.
+  using EnvKeys = std::set<std::pair<std::string, std::string>>;
+  // The operations Reconcile queues for the environments of `stack`: none for those `busy`
+  // with an operation; an apply of the last good revision (or the head) for those
+  // `interrupted`, or at start pending or running here; at start, a teardown for those the
+  // head no longer has.
+  std::vector<store::NewOperation> RecoveryOperations(const store::Stack& stack,
+                                                      const EnvKeys& busy,
+                                                      const EnvKeys& interrupted,
+                                                      bool at_start);
   // Whether revision `revision` of `name` runs `env`'s components in this process's host
   // (the local runtime): a restart stopped them, so they must be applied again.
   bool RunsHere(const std::string& name, const std::string& env, std::int64_t revision);

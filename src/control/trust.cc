@@ -1,6 +1,7 @@
 #include "control/trust.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -20,11 +21,18 @@ void WalkSecrets(const nlohmann::json& value, const std::string& path, const Vis
   }
   if (value.is_object()) {
     for (const auto& [key, child] : value.items()) {
-      WalkSecrets(child, path.empty() ? key : path + "." + key, visit);
+      std::string child_path = path;
+      if (!child_path.empty()) {
+        child_path += '.';
+      }
+      child_path += key;
+      WalkSecrets(child, child_path, visit);
     }
   } else if (value.is_array()) {
     for (std::size_t i = 0; i < value.size(); ++i) {
-      WalkSecrets(value[i], path + "[" + std::to_string(i) + "]", visit);
+      std::string child_path = path;
+      child_path.append("[").append(std::to_string(i)).append("]");
+      WalkSecrets(value[i], child_path, visit);
     }
   }
 }
@@ -41,10 +49,34 @@ std::optional<std::string> ReadShared(const fs::path& file) {
   }
 }
 
+// What is wrong with an external runtime's `config_dir` (absolute: the spec's validation says
+// so), or nullopt: it must not overlap the data directory and must lie under an allowed root.
+std::optional<std::string> ConfigDirProblem(const std::string& config_dir,
+                                            const fs::path& data_dir,
+                                            const std::vector<fs::path>& roots,
+                                            const std::string& allowed) {
+  const fs::path dir(config_dir);
+  const fs::path resolved = ResolvedPath(dir);
+  if (IsWithin(resolved, data_dir) || IsWithin(data_dir, resolved)) {
+    return config_dir + " overlaps obsforge's data directory";
+  }
+  const bool inside = std::any_of(roots.begin(), roots.end(), [&](const fs::path& root) {
+    return IsWithin(resolved, ResolvedPath(root));
+  });
+  if (inside) {
+    return std::nullopt;
+  }
+  std::string message = config_dir;
+  if (resolved != dir.lexically_normal()) {
+    message.append(" (").append(resolved.string()).append(")");
+  }
+  return message.append(" is not under an allowed config root; allowed roots: ").append(allowed);
+}
+
 }  // namespace
 
 TrustPolicy::TrustPolicy(TrustOptions options,
-                         fs::path data_dir,
+                         const fs::path& data_dir,
                          StackSecrets* secrets,
                          core::EnvLookup env)
     : options_(std::move(options)),
@@ -86,7 +118,7 @@ std::vector<core::Diagnostic> TrustPolicy::SecretProblems(const spec::StackSpec&
              "stack or one the operator shares with it (secrets.shared)");
       return;
     }
-    if (own.count(ref.name) != 0 || SharedWith(stack.name, ref.name) != nullptr) {
+    if (own.contains(ref.name) || SharedWith(stack.name, ref.name) != nullptr) {
       return;
     }
     report(ref.ToString() + " is neither a secret of stack " + stack.name +
@@ -116,7 +148,7 @@ core::EnvLookup TrustPolicy::SecretsOf(const std::string& stack) const {
 std::vector<core::Diagnostic> TrustPolicy::ConfigDirProblems(const spec::StackSpec& stack) const {
   std::string allowed;
   for (const auto& root : options_.config_roots) {
-    allowed += (allowed.empty() ? "" : ", ") + root.string();
+    allowed.append(allowed.empty() ? "" : ", ").append(root.string());
   }
   if (allowed.empty()) {
     allowed = "none (the operator lists them in external.config_roots of the server config)";
@@ -134,25 +166,12 @@ std::vector<core::Diagnostic> TrustPolicy::ConfigDirProblems(const spec::StackSp
       if (runtime.config_dir.empty()) {
         continue;
       }
-      const std::string field =
-          "spec.environments." + env + ".runtime." + component + ".config_dir";
-      auto report = [&](std::string message) {
-        problems.push_back({.file = stack.file, .path = field, .message = std::move(message)});
-      };
-      const fs::path dir(runtime.config_dir);  // absolute: the spec's validation says so
-      const fs::path resolved = ResolvedPath(dir);
-      if (IsWithin(resolved, data_dir_) || IsWithin(data_dir_, resolved)) {
-        report(runtime.config_dir + " overlaps obsforge's data directory");
-        continue;
-      }
-      bool inside = false;
-      for (const auto& root : options_.config_roots) {
-        inside = inside || IsWithin(resolved, ResolvedPath(root));
-      }
-      if (!inside) {
-        report(runtime.config_dir +
-               (resolved != dir.lexically_normal() ? " (" + resolved.string() + ")" : "") +
-               " is not under an allowed config root; allowed roots: " + allowed);
+      if (auto message =
+              ConfigDirProblem(runtime.config_dir, data_dir_, options_.config_roots, allowed)) {
+        std::string field = "spec.environments.";
+        field.append(env).append(".runtime.").append(component).append(".config_dir");
+        problems.push_back(
+            {.file = stack.file, .path = std::move(field), .message = std::move(*message)});
       }
     }
   }

@@ -54,7 +54,7 @@ class TrustPolicy {
   /// stack has secrets of its own) must outlive the policy; `env` is where shared variables
   /// are read (empty: the process environment).
   TrustPolicy(TrustOptions options,
-              std::filesystem::path data_dir,
+              const std::filesystem::path& data_dir,
               StackSecrets* secrets,
               core::EnvLookup env = {});
 

@@ -122,6 +122,19 @@ class Notifier::Sender {
     return std::min(delay, owner_.options_.backoff_max);
   }
 
+  // The wait a 429 answer asks for in seconds (Retry-After), or `fallback`.
+  static milliseconds RetryAfter(const http::Response& response, milliseconds fallback) {
+    const std::string header = response.Header("Retry-After");
+    try {
+      if (!header.empty()) {
+        return std::chrono::seconds(std::max(0, std::stoi(header)));
+      }
+    } catch (const std::exception&) {
+      // an HTTP-date or junk: the default wait
+    }
+    return fallback;
+  }
+
   void Run() {
     const NotifierOptions& options = owner_.options_;
     Steady::time_point last_send{};
@@ -161,15 +174,7 @@ class Notifier::Sender {
         continue;
       }
       if (response.ok() && response->status == 429) {
-        milliseconds wait = options.default_retry_after;
-        const std::string header = response->Header("Retry-After");
-        try {
-          if (!header.empty()) {
-            wait = std::chrono::seconds(std::max(0, std::stoi(header)));
-          }
-        } catch (const std::exception&) {
-          // an HTTP-date or junk: the default wait
-        }
+        const milliseconds wait = RetryAfter(*response, options.default_retry_after);
         const std::string error =
             "HTTP 429: rate limited, retry after " + std::to_string(wait.count()) + " ms";
         // Wait out Retry-After before any further send of this webhook, not only this message.

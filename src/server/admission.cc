@@ -1,6 +1,8 @@
 #include "server/admission.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/error.h"
@@ -15,7 +17,7 @@ constexpr int kMaxRetryAfterSeconds = 60;
 // Whole seconds, rounded up, within [1, kMaxRetryAfterSeconds].
 int RetryAfter(std::chrono::milliseconds wait) {
   const auto seconds = (wait.count() + 999) / 1000;
-  return static_cast<int>(std::clamp<long long>(seconds, 1, kMaxRetryAfterSeconds));
+  return static_cast<int>(std::clamp<std::int64_t>(seconds, 1, kMaxRetryAfterSeconds));
 }
 
 }  // namespace
@@ -122,14 +124,14 @@ std::string Admission::MetricsText() const {
 }
 
 std::string RefusalResponse(const Verdict& verdict, const std::string& request_id, bool head) {
-  char wait[32];
-  std::snprintf(wait, sizeof(wait), "%.1f",
+  std::array<char, 32> wait{};
+  std::snprintf(wait.data(), wait.size(), "%.1f",
                 std::chrono::duration<double>(verdict.oldest_wait).count());
   const std::string why =
       verdict.refusal == Refusal::kQueueFull
           ? "its connection queue is full (" + std::to_string(verdict.queued) + " waiting)"
           : std::to_string(verdict.queued) + " connections wait for a thread, the oldest for " +
-                wait + " s";
+                wait.data() + " s";
   const std::string body =
       ErrorBody(core::MakeError(core::ErrorCode::kUnavailable,
                                 "the server is overloaded: " + why + "; retry after " +

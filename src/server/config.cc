@@ -1,7 +1,10 @@
 #include "server/config.h"
 
 #include <charconv>
+#include <chrono>
+#include <map>
 #include <set>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -48,7 +51,7 @@ void ParseExternal(const YAML::Node& value,
     return;
   }
   for (const auto& item : value) {
-    const std::string key = item.first.as<std::string>();
+    const auto key = item.first.as<std::string>();
     const std::string path = "external." + key;
     if (key != "config_roots") {
       errors.push_back(at(item.first, path, "unknown setting"));
@@ -69,6 +72,55 @@ void ParseExternal(const YAML::Node& value,
   }
 }
 
+// `stacks: [PATTERN, ...]` of a shared secret at `where`; nullopt when it is not a list.
+template <class At>
+std::optional<std::vector<std::string>> ParseStackPatterns(const YAML::Node& value,
+                                                           const std::string& where,
+                                                           const At& at,
+                                                           std::vector<Diagnostic>& errors) {
+  if (!value.IsSequence()) {
+    errors.push_back(at(value, where, "must be a list of stack names or globs"));
+    return std::nullopt;
+  }
+  std::vector<std::string> stacks;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const YAML::Node pattern = value[i];
+    const std::string text = pattern.IsScalar() ? pattern.Scalar() : "";
+    if (auto problem = control::ScopePatternProblem(text); !problem.empty()) {
+      errors.push_back(at(pattern, where + "[" + std::to_string(i) + "]", problem));
+    }
+    stacks.push_back(text);
+  }
+  return stacks;
+}
+
+// The checks of a whole `secrets.shared` entry at `path`, once its fields are read.
+template <class At>
+void CheckShared(const YAML::Node& entry,
+                 const std::string& path,
+                 const At& at,
+                 control::SharedSecret& shared,
+                 std::optional<std::vector<std::string>> stacks,
+                 std::vector<Diagnostic>& errors) {
+  if (shared.env.empty() == shared.file.empty()) {
+    errors.push_back(at(entry, path, "needs exactly one of env (a variable) and file"));
+  }
+  if (shared.name.empty()) {
+    shared.name = shared.env;
+  }
+  if (shared.name.empty()) {
+    errors.push_back(at(entry, path + ".name", "required with file: the NAME of {secret: NAME}"));
+  } else if (auto problem = control::SecretKeyProblem(shared.name); !problem.empty()) {
+    errors.push_back(at(entry, path + ".name", problem));
+  }
+  if (!stacks) {
+    errors.push_back(
+        at(entry, path + ".stacks", "required: the stacks it is shared with (\"*\" for all)"));
+  } else {
+    shared.stacks = control::StackScope(std::move(*stacks));
+  }
+}
+
 // One entry of `secrets.shared`: {env: VAR | file: PATH, name: NAME, stacks: [...]}.
 template <class At, class Resolve>
 std::optional<control::SharedSecret> ParseShared(const YAML::Node& entry,
@@ -84,21 +136,12 @@ std::optional<control::SharedSecret> ParseShared(const YAML::Node& entry,
   control::SharedSecret shared;
   std::optional<std::vector<std::string>> stacks;
   for (const auto& item : entry) {
-    const std::string key = item.first.as<std::string>();
-    const std::string where = path + "." + key;
+    const auto key = item.first.as<std::string>();
+    std::string where = path;
+    where.append(".").append(key);
     if (key == "stacks") {
-      if (!item.second.IsSequence()) {
-        errors.push_back(at(item.second, where, "must be a list of stack names or globs"));
-        continue;
-      }
-      stacks.emplace();
-      for (std::size_t i = 0; i < item.second.size(); ++i) {
-        const YAML::Node pattern = item.second[i];
-        const std::string text = pattern.IsScalar() ? pattern.Scalar() : "";
-        if (auto problem = control::ScopePatternProblem(text); !problem.empty()) {
-          errors.push_back(at(pattern, where + "[" + std::to_string(i) + "]", problem));
-        }
-        stacks->push_back(text);
+      if (auto patterns = ParseStackPatterns(item.second, where, at, errors)) {
+        stacks = std::move(patterns);
       }
       continue;
     }
@@ -117,27 +160,38 @@ std::optional<control::SharedSecret> ParseShared(const YAML::Node& entry,
       errors.push_back(at(item.first, where, "unknown setting"));
     }
   }
-  if (shared.env.empty() == shared.file.empty()) {
-    errors.push_back(at(entry, path, "needs exactly one of env (a variable) and file"));
-  }
-  if (shared.name.empty()) {
-    shared.name = shared.env;
-  }
-  if (shared.name.empty()) {
-    errors.push_back(at(entry, path + ".name", "required with file: the NAME of {secret: NAME}"));
-  } else if (auto problem = control::SecretKeyProblem(shared.name); !problem.empty()) {
-    errors.push_back(at(entry, path + ".name", problem));
-  }
-  if (!stacks) {
-    errors.push_back(
-        at(entry, path + ".stacks", "required: the stacks it is shared with (\"*\" for all)"));
-  } else {
-    shared.stacks = control::StackScope(std::move(*stacks));
-  }
+  CheckShared(entry, path, at, shared, std::move(stacks), errors);
   if (errors.size() != before) {
     return std::nullopt;
   }
   return shared;
+}
+
+// `secrets.previous_key_files` or `secrets.shared` (`key`), a list, at `path`.
+template <class At, class Resolve>
+void ParseSecretList(const std::string& key,
+                     const YAML::Node& node,
+                     const std::string& path,
+                     const At& at,
+                     const Resolve& resolve,
+                     control::TrustOptions& trust,
+                     std::vector<Diagnostic>& errors) {
+  if (!node.IsSequence()) {
+    errors.push_back(at(node, path, "must be a list"));
+    return;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string where = path + "[" + std::to_string(i) + "]";
+    if (key == "shared") {
+      if (auto shared = ParseShared(node[i], where, at, resolve, errors)) {
+        trust.shared.push_back(std::move(*shared));
+      }
+    } else if (!node[i].IsScalar() || node[i].Scalar().empty()) {
+      errors.push_back(at(node[i], where, "must be a file"));
+    } else {
+      trust.keys.previous_key_files.push_back(resolve(node[i].Scalar()));
+    }
+  }
 }
 
 // `secrets: {key_file, previous_key_files, shared}`.
@@ -152,7 +206,7 @@ void ParseSecrets(const YAML::Node& value,
     return;
   }
   for (const auto& item : value) {
-    const std::string key = item.first.as<std::string>();
+    const auto key = item.first.as<std::string>();
     const std::string path = "secrets." + key;
     const YAML::Node& node = item.second;
     if (key == "key_file") {
@@ -162,26 +216,109 @@ void ParseSecrets(const YAML::Node& value,
         trust.keys.key_file = resolve(node.Scalar());
       }
     } else if (key == "previous_key_files" || key == "shared") {
-      if (!node.IsSequence()) {
-        errors.push_back(at(node, path, "must be a list"));
-        continue;
-      }
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        const std::string where = path + "[" + std::to_string(i) + "]";
-        if (key == "shared") {
-          if (auto shared = ParseShared(node[i], where, at, resolve, errors)) {
-            trust.shared.push_back(std::move(*shared));
-          }
-        } else if (!node[i].IsScalar() || node[i].Scalar().empty()) {
-          errors.push_back(at(node[i], where, "must be a file"));
-        } else {
-          trust.keys.previous_key_files.push_back(resolve(node[i].Scalar()));
-        }
-      }
+      ParseSecretList(key, node, path, at, resolve, trust, errors);
     } else {
       errors.push_back(at(item.first, path, "unknown setting"));
     }
   }
+}
+
+// The settings of ServerOptions that obsforge.yaml gives as counts, durations and paths.
+const std::map<std::string_view, int ServerOptions::*>& CountSettings() {
+  static const std::map<std::string_view, int ServerOptions::*> kSettings = {
+      {"max_threads", &ServerOptions::max_threads},
+      {"max_queued", &ServerOptions::max_queued},
+      {"operation_workers", &ServerOptions::operation_workers},
+      {"max_keep_alive_requests", &ServerOptions::max_keep_alive_requests}};
+  return kSettings;
+}
+
+const std::map<std::string_view, std::chrono::milliseconds ServerOptions::*>& DurationSettings() {
+  static const std::map<std::string_view, std::chrono::milliseconds ServerOptions::*> kSettings = {
+      {"read_timeout", &ServerOptions::read_timeout},
+      {"write_timeout", &ServerOptions::write_timeout},
+      {"drain_timeout", &ServerOptions::drain_timeout},
+      {"keep_alive_timeout", &ServerOptions::keep_alive_timeout},
+      {"max_queue_wait", &ServerOptions::max_queue_wait}};
+  return kSettings;
+}
+
+const std::map<std::string_view, std::filesystem::path ServerOptions::*>& PathSettings() {
+  static const std::map<std::string_view, std::filesystem::path ServerOptions::*> kSettings = {
+      {"data_dir", &ServerOptions::data_dir},
+      {"content_dir", &ServerOptions::content_dir},
+      {"tokens_file", &ServerOptions::tokens_file}};
+  return kSettings;
+}
+
+// `store: URL`. A SQLite path, like every path of the file, is relative to the file's folder.
+template <class Resolve>
+std::string ParseStoreSetting(const std::string& s, ServerConfig& config, const Resolve& resolve) {
+  auto location = store::ParseStoreUrl(s, config.server.data_dir);
+  config.store = s;
+  if (!location.ok()) {
+    return location.error().message;
+  }
+  const bool prefixed = s.rfind("sqlite:", 0) == 0;
+  if (location->kind == store::StoreLocation::Kind::kSqlite && s != "sqlite" && !s.empty()) {
+    config.store = "sqlite:" + resolve(prefixed ? s.substr(7) : s).string();
+  }
+  return "";
+}
+
+// The scalar setting `key` set to `s` in `config`: "" when it is good, what is wrong with it
+// otherwise, nullopt when there is no such setting.
+template <class Resolve>
+std::optional<std::string> ParseScalarSetting(const std::string& key,
+                                              const std::string& s,
+                                              ServerConfig& config,
+                                              const Resolve& resolve) {
+  ServerOptions& o = config.server;
+  if (const auto it = CountSettings().find(key); it != CountSettings().end()) {
+    const auto n = ParsePositiveInt(s);
+    if (!n) {
+      return "must be a positive integer";
+    }
+    o.*(it->second) = *n;
+    return "";
+  }
+  if (const auto it = DurationSettings().find(key); it != DurationSettings().end()) {
+    const auto d = core::ParseDuration(s);
+    if (!d) {
+      return "must be a duration such as 30s";
+    }
+    o.*(it->second) = *d;
+    return "";
+  }
+  if (const auto it = PathSettings().find(key); it != PathSettings().end()) {
+    o.*(it->second) = resolve(s);
+    return "";
+  }
+  if (key == "listen") {
+    o.listen = s;
+    auto parsed = ParseListen(s);
+    return parsed.ok() ? "" : parsed.error().message;
+  }
+  if (key == "store") {
+    return ParseStoreSetting(s, config, resolve);
+  }
+  if (key == "replicas") {
+    const auto n = ParsePositiveInt(s);
+    if (!n) {
+      return "must be a positive integer";
+    }
+    config.replicas = *n;
+    return "";
+  }
+  if (key == "body_limit") {
+    const auto n = ParseByteSize(s);
+    if (!n || *n == 0) {
+      return "must be a size such as 16MiB";
+    }
+    o.body_limit = *n;
+    return "";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -246,7 +383,7 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
   std::vector<Diagnostic> errors;
   ServerOptions& o = config.server;
   for (const auto& item : root) {
-    const std::string key = item.first.as<std::string>();
+    const auto key = item.first.as<std::string>();
     const YAML::Node& value = item.second;
     if (key == "gitops") {
       config.gitops_json = render::ParseYaml(YAML::Dump(value), name).dump();
@@ -264,69 +401,11 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
       errors.push_back(at(value, key, "must be a scalar"));
       continue;
     }
-    const std::string s = value.Scalar();
-    if (key == "listen") {
-      if (auto parsed = ParseListen(s); !parsed.ok()) {
-        errors.push_back(at(value, key, parsed.error().message));
-      }
-      o.listen = s;
-    } else if (key == "data_dir") {
-      o.data_dir = resolve(s);
-    } else if (key == "content_dir") {
-      o.content_dir = resolve(s);
-    } else if (key == "tokens_file") {
-      o.tokens_file = resolve(s);
-    } else if (key == "store") {
-      auto location = store::ParseStoreUrl(s, o.data_dir);
-      if (!location.ok()) {
-        errors.push_back(at(value, key, location.error().message));
-      }
-      config.store = s;
-      // A SQLite path, like every path here, is relative to this file's folder.
-      const bool prefixed = s.rfind("sqlite:", 0) == 0;
-      if (location.ok() && location->kind == store::StoreLocation::Kind::kSqlite && s != "sqlite" &&
-          !s.empty()) {
-        config.store = "sqlite:" + resolve(prefixed ? s.substr(7) : s).string();
-      }
-    } else if (key == "replicas") {
-      auto n = ParsePositiveInt(s);
-      if (!n) {
-        errors.push_back(at(value, key, "must be a positive integer"));
-      } else {
-        config.replicas = *n;
-      }
-    } else if (key == "max_threads" || key == "max_queued" || key == "operation_workers" ||
-               key == "max_keep_alive_requests") {
-      auto n = ParsePositiveInt(s);
-      if (!n) {
-        errors.push_back(at(value, key, "must be a positive integer"));
-      } else {
-        (key == "max_threads"         ? o.max_threads
-         : key == "max_queued"        ? o.max_queued
-         : key == "operation_workers" ? o.operation_workers
-                                      : o.max_keep_alive_requests) = *n;
-      }
-    } else if (key == "body_limit") {
-      auto n = ParseByteSize(s);
-      if (!n || *n == 0) {
-        errors.push_back(at(value, key, "must be a size such as 16MiB"));
-      } else {
-        o.body_limit = *n;
-      }
-    } else if (key == "read_timeout" || key == "write_timeout" || key == "drain_timeout" ||
-               key == "keep_alive_timeout" || key == "max_queue_wait") {
-      auto d = core::ParseDuration(s);
-      if (!d) {
-        errors.push_back(at(value, key, "must be a duration such as 30s"));
-      } else {
-        (key == "read_timeout"         ? o.read_timeout
-         : key == "write_timeout"      ? o.write_timeout
-         : key == "drain_timeout"      ? o.drain_timeout
-         : key == "keep_alive_timeout" ? o.keep_alive_timeout
-                                       : o.max_queue_wait) = *d;
-      }
-    } else {
+    const auto problem = ParseScalarSetting(key, value.Scalar(), config, resolve);
+    if (!problem) {
       errors.push_back(at(item.first, key, "unknown setting"));
+    } else if (!problem->empty()) {
+      errors.push_back(at(value, key, *problem));
     }
   }
   if (!errors.empty()) {

@@ -1,6 +1,7 @@
 #include "server/refuser.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <exception>
@@ -64,14 +65,14 @@ void Answer(Poco::Net::StreamSocket& socket, const Verdict& verdict) {
   try {
     socket.setSendTimeout(Poco::Timespan(1, 0));
     std::string head;
-    char buffer[4096];
+    std::array<char, 4096> buffer{};
     auto deadline = std::chrono::steady_clock::now() + kReadBudget;
     while (head.size() < kMaxHead && head.find("\r\n\r\n") == std::string::npos) {
-      const int n = ReceiveBefore(socket, buffer, sizeof(buffer), deadline);
+      const int n = ReceiveBefore(socket, buffer.data(), static_cast<int>(buffer.size()), deadline);
       if (n <= 0) {
         break;
       }
-      head.append(buffer, static_cast<std::size_t>(n));
+      head.append(buffer.data(), static_cast<std::size_t>(n));
     }
     const std::string answer =
         RefusalResponse(verdict, RequestId(ClientRequestId(head)), head.starts_with("HEAD "));
@@ -87,7 +88,7 @@ void Answer(Poco::Net::StreamSocket& socket, const Verdict& verdict) {
     socket.shutdownSend();
     deadline = std::chrono::steady_clock::now() + kReadBudget;
     for (std::size_t drained = 0; drained < kMaxDrain;) {
-      const int n = ReceiveBefore(socket, buffer, sizeof(buffer), deadline);
+      const int n = ReceiveBefore(socket, buffer.data(), static_cast<int>(buffer.size()), deadline);
       if (n <= 0) {
         break;
       }
