@@ -267,8 +267,9 @@ OperationEnd AwaitOperation(http::HttpClient& client,
                             const std::string& id,
                             Clock::time_point deadline) {
   OperationEnd end;
+  const std::string url = base + "/api/v1/operations/" + id;
   while (Clock::now() < deadline) {
-    auto r = client.Send({.url = base + "/api/v1/operations/" + id});
+    auto r = client.Send({.url = url});
     if (!r.ok() || r->status != 200) {
       return end;
     }
