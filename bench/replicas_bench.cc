@@ -113,7 +113,7 @@ class Bench {
   }
 
   // Waits until operation `id` ended (asked of replica `r`); the operation.
-  nlohmann::json WaitOperation(const Replica& r, const std::string& id) {
+  static nlohmann::json WaitOperation(const Replica& r, const std::string& id) {
     while (true) {
       const auto got = Call(r, "GET", "/api/v1/operations/" + id);
       auto body = nlohmann::json::parse(got.body, nullptr, false);
