@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,14 +53,18 @@ class Bench {
  public:
   Bench(obsforge::testing::PostgresServer& pg, int stacks, int applies)
       : pg_(pg), stacks_(stacks), applies_(applies) {
-    char templ[] = "/tmp/obsforge-replicas-bench-XXXXXX";
-    dir_ = ::mkdtemp(templ);
+    std::string templ = "/tmp/obsforge-replicas-bench-XXXXXX";
+    dir_ = ::mkdtemp(templ.data());
   }
   ~Bench() {
     replicas_.clear();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+  Bench(const Bench&) = delete;
+  Bench& operator=(const Bench&) = delete;
+  Bench(Bench&&) = delete;
+  Bench& operator=(Bench&&) = delete;
 
   void Fresh(int n) {
     replicas_.clear();
@@ -69,6 +74,7 @@ class Bench {
     }
   }
 
+  // Starts replica `id`; throws std::runtime_error (its stderr) when it does not serve.
   Replica Start(const std::string& id) {
     Replica r;
     r.process = std::make_unique<Obsforge>(
@@ -77,8 +83,7 @@ class Bench {
                                  dir_},
         std::vector<std::string>{"OBSFORGE_REPLICA_ID=" + id});
     if (r.process->out().WaitFor("serving;", 0, std::chrono::seconds(60)) < 0) {
-      std::cerr << r.process->err().All();
-      std::exit(1);
+      throw std::runtime_error(r.process->err().All());
     }
     const std::string all = r.process->out().All();
     const auto at = all.find("http://");
@@ -93,11 +98,11 @@ class Bench {
            loki_.url() + "\"}}}\n";
   }
 
-  obsforge::http::Response Call(const Replica& r,
-                                const std::string& method,
-                                const std::string& path,
-                                const std::string& body = "",
-                                const std::string& type = "application/yaml") {
+  static obsforge::http::Response Call(const Replica& r,
+                                       const std::string& method,
+                                       const std::string& path,
+                                       const std::string& body = "",
+                                       const std::string& type = "application/yaml") {
     obsforge::http::Request request{
         .method = method, .url = r.base + path, .body = body, .timeout = std::chrono::seconds(60)};
     if (!body.empty()) {
@@ -108,10 +113,10 @@ class Bench {
   }
 
   // Waits until operation `id` ended (asked of replica `r`); the operation.
-  nlohmann::json WaitOperation(const Replica& r, const std::string& id) {
+  static nlohmann::json WaitOperation(const Replica& r, const std::string& id) {
     while (true) {
       const auto got = Call(r, "GET", "/api/v1/operations/" + id);
-      const auto body = nlohmann::json::parse(got.body, nullptr, false);
+      auto body = nlohmann::json::parse(got.body, nullptr, false);
       const std::string state = body.is_object() ? body.value("state", "") : "";
       if (got.status == 200 && state != "queued" && state != "running") {
         return body;
@@ -126,6 +131,7 @@ class Bench {
   double Clients(int count, F each) {
     std::atomic<int> next{0};
     std::vector<std::thread> clients;
+    clients.reserve(8);
     const auto started = Clock::now();
     for (int c = 0; c < 8; ++c) {
       clients.emplace_back([&] {
@@ -203,6 +209,8 @@ class Bench {
     WaitOperation(replicas_[0], body["operations"][0]["id"].get<std::string>());
     std::vector<double> probe;
     std::vector<double> lead;
+    probe.reserve(static_cast<std::size_t>(rounds));
+    lead.reserve(static_cast<std::size_t>(rounds));
     for (int round = 0; round < rounds; ++round) {
       const int leader = Leader();
       // Probes reach the fake: the leader watches the stack.
@@ -276,9 +284,14 @@ int main(int argc, char** argv) {
     std::cerr << "cannot start PostgreSQL: " << error << '\n';
     return 1;
   }
-  Bench bench(*pg, stacks, applies);
-  bench.Throughput(1);
-  bench.Throughput(3);
-  bench.Failover(10);
+  try {
+    Bench bench(*pg, stacks, applies);
+    bench.Throughput(1);
+    bench.Throughput(3);
+    bench.Failover(10);
+  } catch (const std::runtime_error& e) {
+    std::cerr << e.what();  // a replica that did not start: its stderr
+    return 1;
+  }
   return 0;
 }

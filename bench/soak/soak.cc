@@ -1,9 +1,11 @@
 #include "soak/soak.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -18,7 +20,6 @@
 #include "fakes/fake_tempo.h"
 #include "http/curl_http_client.h"
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,43 +97,22 @@ class Server {
   pid_t pid() const { return child_.pid; }
 
  private:
+  using Chunk = std::array<char, 65536>;
+
   void Pump() {
     std::string partial;
-    char buf[65536];
-    while (true) {
-      pollfd p{.fd = child_.output_fd, .events = POLLIN, .revents = 0};
-      if (::poll(&p, 1, -1) < 0) {
-        continue;
-      }
-      const ssize_t n = ::read(child_.output_fd, buf, sizeof buf);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        break;
-      }
+    Chunk buf{};
+    for (ssize_t n = 0; (n = ReadChunk(buf)) != 0;) {
       if (n < 0) {
         continue;
       }
+      const std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
       std::lock_guard lock(mu_);
       if (base_.empty()) {
-        partial.append(buf, static_cast<std::size_t>(n));
-        if (const auto at = partial.find("obsforge: http://"); at != std::string::npos) {
-          const auto end = partial.find_first_of(" \n", at + 10);
-          if (end != std::string::npos) {
-            base_ = partial.substr(at + 10, end - at - 10);
-            cv_.notify_all();
-          }
-        }
+        FindBase(chunk, partial);
       }
-      for (std::size_t at = 0, nl = 0;
-           (nl = std::string_view(buf, static_cast<std::size_t>(n)).find('\n', at)) !=
-           std::string_view::npos;
-           at = nl + 1) {
-        const std::string_view line(buf + at, nl - at);
-        if (errors_.size() < 20 && (line.find("\"level\":\"error\"") != std::string_view::npos ||
-                                    line.find("\"status\":\"5") != std::string_view::npos)) {
-          errors_.emplace_back(line);
-        }
-      }
-      tail_.append(buf, static_cast<std::size_t>(n));
+      CollectErrors(chunk);
+      tail_.append(chunk);
       if (tail_.size() > 8192) {
         tail_.erase(0, tail_.size() - 4096);
       }
@@ -140,6 +120,43 @@ class Server {
     std::lock_guard lock(mu_);
     ended_ = true;
     cv_.notify_all();
+  }
+
+  // One read of the server's output: the bytes read, 0 at its end, -1 when to try again.
+  ssize_t ReadChunk(Chunk& buf) const {
+    pollfd p{.fd = child_.output_fd, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, -1) < 0) {
+      return -1;
+    }
+    const ssize_t n = ::read(child_.output_fd, buf.data(), buf.size());
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      return 0;
+    }
+    return n < 0 ? -1 : n;
+  }
+
+  // The base URL from the server's first line, once all of it came (mu_ held).
+  void FindBase(std::string_view chunk, std::string& partial) {
+    partial.append(chunk);
+    if (const auto at = partial.find("obsforge: http://"); at != std::string::npos) {
+      const auto end = partial.find_first_of(" \n", at + 10);
+      if (end != std::string::npos) {
+        base_ = partial.substr(at + 10, end - at - 10);
+        cv_.notify_all();
+      }
+    }
+  }
+
+  // Keeps the first error lines of `chunk` (mu_ held).
+  void CollectErrors(std::string_view chunk) {
+    for (std::size_t at = 0, nl = 0; (nl = chunk.find('\n', at)) != std::string_view::npos;
+         at = nl + 1) {
+      const std::string_view line = chunk.substr(at, nl - at);
+      if (errors_.size() < 20 && (line.find(R"("level":"error")") != std::string_view::npos ||
+                                  line.find(R"("status":"5)") != std::string_view::npos)) {
+        errors_.emplace_back(line);
+      }
+    }
   }
 
   apply::SpawnedProcess child_;
@@ -164,14 +181,9 @@ std::string Spec(const std::string& name,
                  const std::string& tempo) {
   std::string envs;
   for (const char* env : {"dev", "prod"}) {
-    envs += std::string("    ") + env + ":\n" +
-            "      runtime:\n"
-            "        type: external\n"
-            "        loki: {url: \"" +
-            loki +
-            "\"}\n"
-            "        tempo: {url: \"" +
-            tempo + "\"}\n";
+    envs.append("    ").append(env).append(":\n");
+    envs.append("      runtime:\n        type: external\n        loki: {url: \"").append(loki);
+    envs.append("\"}\n        tempo: {url: \"").append(tempo).append("\"}\n");
   }
   return "apiVersion: obsforge/v1\n"
          "kind: Stack\n"
@@ -243,43 +255,60 @@ double Percentile(std::vector<double>& v, double q) {
   return v[k];
 }
 
+// How an operation ended: its final state ("lost" when none was seen by the deadline or the
+// operation could not be read) and, when it failed, a line saying so with its error.
+struct OperationEnd {
+  std::string state = "lost";
+  std::string failure;
+};
+
+OperationEnd AwaitOperation(http::HttpClient& client,
+                            const std::string& base,
+                            const std::string& id,
+                            Clock::time_point deadline) {
+  OperationEnd end;
+  const std::string url = base + "/api/v1/operations/" + id;
+  while (Clock::now() < deadline) {
+    auto r = client.Send({.url = url});
+    if (!r.ok() || r->status != 200) {
+      return end;
+    }
+    const auto j = nlohmann::json::parse(r->body, nullptr, false);
+    const std::string s = j.is_object() ? j.value("state", "") : "";
+    if (s != "queued" && s != "running") {
+      end.state = s;
+      if (s == "failed" && j["error"].is_string()) {
+        end.failure = id + " (" + j.value("kind", "") + " " + j.value("stack", "") + "/" +
+                      j.value("env", "") + "): " + j["error"].get<std::string>();
+      }
+      return end;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return end;
+}
+
 // Waits for every operation in `ids` to be final; fills the report's operation counts.
 void AwaitOperations(const std::string& base,
                      const std::vector<std::string>& ids,
                      SoakReport& out) {
+  constexpr int kPollers = 16;
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   const auto deadline = Clock::now() + std::chrono::minutes(5);
   std::vector<std::thread> pollers;
-  for (int t = 0; t < 16; ++t) {
+  pollers.reserve(kPollers);
+  for (int t = 0; t < kPollers; ++t) {
     pollers.emplace_back([&] {
       http::CurlHttpClient client;
       for (std::size_t i = next++; i < ids.size(); i = next++) {
-        std::string state = "lost";
-        while (Clock::now() < deadline) {
-          auto r = client.Send({.url = base + "/api/v1/operations/" + ids[i]});
-          if (!r.ok() || r->status != 200) {
-            break;
-          }
-          const auto j = nlohmann::json::parse(r->body, nullptr, false);
-          const std::string s = j.is_object() ? j.value("state", "") : "";
-          if (s != "queued" && s != "running") {
-            state = s;
-            if (s == "failed" && j["error"].is_string()) {
-              std::lock_guard lock(mu);
-              if (out.failures.size() < 10) {
-                out.failures.push_back(ids[i] + " (" + j.value("kind", "") + " " +
-                                       j.value("stack", "") + "/" + j.value("env", "") +
-                                       "): " + j["error"].get<std::string>());
-              }
-            }
-            break;
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        const OperationEnd end = AwaitOperation(client, base, ids[i], deadline);
         std::lock_guard lock(mu);
-        ++out.operation_states[state];
-        out.lost += state == "lost" ? 1 : 0;
+        if (!end.failure.empty() && out.failures.size() < 10) {
+          out.failures.push_back(end.failure);
+        }
+        ++out.operation_states[end.state];
+        out.lost += end.state == "lost" ? 1 : 0;
       }
     });
   }
@@ -287,6 +316,170 @@ void AwaitOperations(const std::string& base,
     t.join();
   }
   out.operations = ids.size();
+}
+
+// What the stacks and the clients need: the server's URL and the fakes' URLs.
+struct Target {
+  std::string base;
+  std::string loki;
+  std::string tempo;
+};
+
+// Creates the stacks, eight at a time, and waits until each is applied; an error message, empty
+// when every stack was created and applied.
+std::string CreateStacks(const SoakOptions& o, const Target& target) {
+  constexpr int kCreators = 8;
+  std::atomic<int> next{0};
+  std::atomic<int> failed{0};
+  std::vector<std::string> ids;
+  std::mutex mu;
+  std::vector<std::thread> creators;
+  creators.reserve(kCreators);
+  for (int t = 0; t < kCreators; ++t) {
+    creators.emplace_back([&] {
+      http::CurlHttpClient client;
+      for (int i = next++; i < o.stacks; i = next++) {
+        auto r = client.Send({.method = "POST",
+                              .url = target.base + "/api/v1/stacks",
+                              .headers = {{"Content-Type", "application/yaml"}},
+                              .body = Spec(StackName(i), 0, target.loki, target.tempo)});
+        if (!r.ok() || r->status != 202) {
+          ++failed;
+          continue;
+        }
+        std::lock_guard lock(mu);
+        CollectOperations(r->body, ids);
+      }
+    });
+  }
+  for (auto& t : creators) {
+    t.join();
+  }
+  if (failed > 0) {
+    return std::to_string(failed.load()) + " stacks could not be created";
+  }
+  SoakReport created;
+  AwaitOperations(target.base, ids, created);
+  if (created.operation_states["succeeded"] != ids.size()) {
+    return "creating the stacks: " + nlohmann::json(created.operation_states).dump();
+  }
+  return "";
+}
+
+// One request of the mix, to a stack and environment picked at random.
+// `etags` holds the revision this client last saw of each stack.
+void Request(const SoakOptions& o,
+             const Target& target,
+             std::mt19937& rng,
+             http::HttpClient& client,
+             std::map<std::string, std::string>& etags,
+             Recorder& rec) {
+  const std::string name = StackName(static_cast<int>(rng() % static_cast<unsigned>(o.stacks)));
+  const std::string env = rng() % 2 == 0 ? "dev" : "prod";
+  const std::string stack = target.base + "/api/v1/stacks/" + name;
+  const unsigned pick = rng() % 100;
+  if (pick < 35) {
+    auto r = Timed(client, {.url = stack}, "GET stack", rec);
+    if (r.status == 200) {
+      etags[name] = r.Header("ETag");
+    }
+  } else if (pick < 50) {
+    Timed(client, {.url = stack + "/environments/" + env + "/health"}, "GET health", rec);
+  } else if (pick < 65) {
+    Timed(client, {.url = stack + "/revisions"}, "GET revisions", rec);
+  } else if (pick < 80) {
+    Timed(client, {.method = "POST", .url = stack + "/environments/" + env + "/plan"}, "plan", rec);
+  } else if (pick < 90) {
+    // If-Match with what this client saw last: another client's update in between is a 412, as
+    // it should be.
+    http::Request put{
+        .method = "PUT",
+        .url = stack,
+        .headers = {{"Content-Type", "application/yaml"}},
+        .body = Spec(name, static_cast<int>(rng() % 1000), target.loki, target.tempo)};
+    if (auto it = etags.find(name); it != etags.end() && !it->second.empty()) {
+      put.headers.emplace_back("If-Match", it->second);
+    }
+    auto r = Timed(client, put, "PUT", rec);
+    if (r.status == 202) {
+      CollectOperations(r.body, rec.operations);
+    }
+  } else {
+    auto r = Timed(client, {.method = "POST", .url = stack + "/environments/" + env + "/apply"},
+                   "apply", rec);
+    if (r.status == 202) {
+      CollectOperations(r.body, rec.operations);
+    }
+  }
+}
+
+// Runs `o.clients` clients from `start` for `o.duration`, each recording into its recorder.
+std::vector<Recorder> RunClients(const SoakOptions& o,
+                                 const Target& target,
+                                 Clock::time_point start) {
+  std::vector<Recorder> recorders(static_cast<std::size_t>(o.clients));
+  std::vector<std::thread> clients;
+  clients.reserve(recorders.size());
+  for (int c = 0; c < o.clients; ++c) {
+    clients.emplace_back([&, c] {
+      Recorder& rec = recorders[static_cast<std::size_t>(c)];
+      std::mt19937 rng(o.seed * 7919U + static_cast<unsigned>(c));
+      http::CurlHttpClient client;
+      std::map<std::string, std::string> etags;
+      while (Clock::now() - start < o.duration) {
+        Request(o, target, rng, client, etags, rec);
+      }
+    });
+  }
+  for (auto& t : clients) {
+    t.join();
+  }
+  return recorders;
+}
+
+// Adds one client's counts to the report (and its operations to `ids`, its latencies to
+// `latencies`).
+void Tally(const Recorder& rec,
+           SoakReport& report,
+           std::vector<std::string>& ids,
+           std::map<std::string, std::vector<double>>& latencies) {
+  ids.insert(ids.end(), rec.operations.begin(), rec.operations.end());
+  for (const std::string& f : rec.failures) {
+    if (report.failures.size() < 10) {
+      report.failures.push_back(f);
+    }
+  }
+  for (const auto& [route, v] : rec.latencies) {
+    latencies[route].insert(latencies[route].end(), v.begin(), v.end());
+  }
+  for (const auto& [route, statuses] : rec.statuses) {
+    for (const auto& [status, n] : statuses) {
+      report.routes[route].statuses[status] += n;
+      report.requests += n;
+      report.server_errors += status >= 500 ? n : 0;
+      report.overloaded += status == kOverloaded ? n : 0;
+      const bool expected = (status >= 200 && status < 300) || status == 409 || status == 412 ||
+                            status == kOverloaded;
+      report.unexpected += expected ? 0 : n;
+    }
+  }
+}
+
+// The clients' counts and latencies in the report; the operations they started.
+std::vector<std::string> Summarize(const std::vector<Recorder>& recorders, SoakReport& report) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::vector<double>> latencies;
+  for (const Recorder& rec : recorders) {
+    Tally(rec, report, ids, latencies);
+  }
+  for (auto& [route, v] : latencies) {
+    RouteStats& s = report.routes[route];
+    s.requests = v.size();
+    s.max_ms = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+    s.p99_ms = Percentile(v, 0.99);
+    s.p50_ms = Percentile(v, 0.50);
+  }
+  return ids;
 }
 
 }  // namespace
@@ -304,54 +497,18 @@ core::Result<SoakReport> RunSoak(const SoakOptions& o) {
   if (!server.error().empty()) {
     return core::MakeError(core::ErrorCode::kUnavailable, server.error());
   }
-  const std::string base = server.base();
-  say("server " + base + " pid " + std::to_string(server.pid()));
+  const Target target{.base = server.base(), .loki = loki.url(), .tempo = tempo.url()};
+  say("server " + target.base + " pid " + std::to_string(server.pid()));
 
-  // The stacks, eight at a time, each created and applied before the load starts.
-  {
-    std::atomic<int> next{0};
-    std::atomic<int> failed{0};
-    std::vector<std::string> ids;
-    std::mutex mu;
-    std::vector<std::thread> creators;
-    for (int t = 0; t < 8; ++t) {
-      creators.emplace_back([&] {
-        http::CurlHttpClient client;
-        for (int i = next++; i < o.stacks; i = next++) {
-          auto r = client.Send({.method = "POST",
-                                .url = base + "/api/v1/stacks",
-                                .headers = {{"Content-Type", "application/yaml"}},
-                                .body = Spec(StackName(i), 0, loki.url(), tempo.url())});
-          if (!r.ok() || r->status != 202) {
-            ++failed;
-            continue;
-          }
-          std::lock_guard lock(mu);
-          CollectOperations(r->body, ids);
-        }
-      });
-    }
-    for (auto& t : creators) {
-      t.join();
-    }
-    if (failed > 0) {
-      return core::MakeError(core::ErrorCode::kInternal,
-                             std::to_string(failed.load()) + " stacks could not be created");
-    }
-    SoakReport created;
-    AwaitOperations(base, ids, created);
-    if (created.operation_states["succeeded"] != ids.size()) {
-      return core::MakeError(
-          core::ErrorCode::kInternal,
-          "creating the stacks: " + nlohmann::json(created.operation_states).dump());
-    }
-    say(std::to_string(o.stacks) + " stacks created and applied");
+  // The stacks, each created and applied before the load starts.
+  if (std::string error = CreateStacks(o, target); !error.empty()) {
+    return core::MakeError(core::ErrorCode::kInternal, error);
   }
+  say(std::to_string(o.stacks) + " stacks created and applied");
 
   SoakReport report;
   report.samples.push_back(Sample(server.pid(), 0));
   std::atomic<bool> stop{false};
-  std::vector<Recorder> recorders(static_cast<std::size_t>(o.clients));
   const auto start = Clock::now();
   std::thread sampler([&] {
     for (int second = 1; !stop.load(); ++second) {
@@ -363,98 +520,15 @@ core::Result<SoakReport> RunSoak(const SoakOptions& o) {
       }
     }
   });
-  std::vector<std::thread> clients;
-  for (int c = 0; c < o.clients; ++c) {
-    clients.emplace_back([&, c] {
-      Recorder& rec = recorders[static_cast<std::size_t>(c)];
-      std::mt19937 rng(o.seed * 7919U + static_cast<unsigned>(c));
-      http::CurlHttpClient client;
-      std::map<std::string, std::string> etags;  // the revision this client last saw
-      while (Clock::now() - start < o.duration) {
-        const std::string name =
-            StackName(static_cast<int>(rng() % static_cast<unsigned>(o.stacks)));
-        const std::string env = rng() % 2 == 0 ? "dev" : "prod";
-        const std::string stack = base + "/api/v1/stacks/" + name;
-        const unsigned pick = rng() % 100;
-        if (pick < 35) {
-          auto r = Timed(client, {.url = stack}, "GET stack", rec);
-          if (r.status == 200) {
-            etags[name] = r.Header("ETag");
-          }
-        } else if (pick < 50) {
-          Timed(client, {.url = stack + "/environments/" + env + "/health"}, "GET health", rec);
-        } else if (pick < 65) {
-          Timed(client, {.url = stack + "/revisions"}, "GET revisions", rec);
-        } else if (pick < 80) {
-          Timed(client, {.method = "POST", .url = stack + "/environments/" + env + "/plan"}, "plan",
-                rec);
-        } else if (pick < 90) {
-          // If-Match with what this client saw last: another client's update in between is a
-          // 412, as it should be.
-          http::Request put{
-              .method = "PUT",
-              .url = stack,
-              .headers = {{"Content-Type", "application/yaml"}},
-              .body = Spec(name, static_cast<int>(rng() % 1000), loki.url(), tempo.url())};
-          if (auto it = etags.find(name); it != etags.end() && !it->second.empty()) {
-            put.headers.emplace_back("If-Match", it->second);
-          }
-          auto r = Timed(client, put, "PUT", rec);
-          if (r.status == 202) {
-            CollectOperations(r.body, rec.operations);
-          }
-        } else {
-          auto r =
-              Timed(client, {.method = "POST", .url = stack + "/environments/" + env + "/apply"},
-                    "apply", rec);
-          if (r.status == 202) {
-            CollectOperations(r.body, rec.operations);
-          }
-        }
-      }
-    });
-  }
-  for (auto& t : clients) {
-    t.join();
-  }
+  const std::vector<Recorder> recorders = RunClients(o, target, start);
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   stop = true;
   sampler.join();
   report.samples.push_back(Sample(server.pid(), static_cast<int>(report.seconds)));
   say("load ended after " + std::to_string(report.seconds) + " s; waiting for the operations");
 
-  std::vector<std::string> ids;
-  std::map<std::string, std::vector<double>> latencies;
-  for (Recorder& rec : recorders) {
-    ids.insert(ids.end(), rec.operations.begin(), rec.operations.end());
-    for (const std::string& f : rec.failures) {
-      if (report.failures.size() < 10) {
-        report.failures.push_back(f);
-      }
-    }
-    for (auto& [route, v] : rec.latencies) {
-      latencies[route].insert(latencies[route].end(), v.begin(), v.end());
-    }
-    for (const auto& [route, statuses] : rec.statuses) {
-      for (const auto& [status, n] : statuses) {
-        report.routes[route].statuses[status] += n;
-        report.requests += n;
-        report.server_errors += status >= 500 ? n : 0;
-        report.overloaded += status == kOverloaded ? n : 0;
-        const bool expected = (status >= 200 && status < 300) || status == 409 || status == 412 ||
-                              status == kOverloaded;
-        report.unexpected += expected ? 0 : n;
-      }
-    }
-  }
-  for (auto& [route, v] : latencies) {
-    RouteStats& s = report.routes[route];
-    s.requests = v.size();
-    s.max_ms = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
-    s.p99_ms = Percentile(v, 0.99);
-    s.p50_ms = Percentile(v, 0.50);
-  }
-  AwaitOperations(base, ids, report);
+  const std::vector<std::string> ids = Summarize(recorders, report);
+  AwaitOperations(target.base, ids, report);
   report.server_log_errors = server.errors();
   report.samples.push_back(Sample(server.pid(), static_cast<int>(report.seconds) + 1));
   return report;

@@ -41,7 +41,7 @@ struct RouteStats {
 /// A sample of the server process.
 struct ProcessSample {
   int second = 0;  ///< since the clients started
-  long rss_kb = 0;
+  std::int64_t rss_kb = 0;
   int threads = 0;
   int fds = 0;
 };

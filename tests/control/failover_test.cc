@@ -70,8 +70,8 @@ class Failover : public ::testing::Test {
     auto url = pg_->NewSchemaUrl("failover");
     ASSERT_TRUE(url.has_value());
     url_ = *url;
-    char templ[] = "/tmp/obsforge-failover-XXXXXX";
-    ASSERT_NE(::mkdtemp(templ), nullptr);
+    std::string templ = "/tmp/obsforge-failover-XXXXXX";
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
     dir_ = templ;
     repo_ = std::make_unique<gitops::testing::TestRepo>(dir_ / "remote.git");
     // Every replica watches the source; only the leader polls it.
@@ -440,7 +440,7 @@ TEST_F(Failover, AReplicaWhoseRevisionsAreBehindTheStoreAppliesInFull) {
   }
   const auto finished = [&](int slot, std::size_t from) {
     return replicas_[slot].process->err().WaitForAll(
-        {"\"operation finished\"", "\"stack\":\"s\"", "\"state\":\"succeeded\""}, from, kBound);
+        {"\"operation finished\"", R"("stack":"s")", R"("state":"succeeded")"}, from, kBound);
   };
   replicas_[1].process.reset();  // stopped (SIGTERM): r0 runs alone
   replicas_[2].process.reset();

@@ -6,6 +6,7 @@
 #include "soak/soak.h"
 
 #include <filesystem>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -15,8 +16,8 @@ namespace obsforge::soak {
 namespace {
 
 TEST(Soak, TwentySecondsOfMixedClientsLoseNothingAndNeverFail) {
-  char dir[] = "/tmp/obsforge-soak-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string dir = "/tmp/obsforge-soak-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
   auto report = RunSoak({.obsforge = std::string(OBS_BINARY_DIR) + "/src/app/obsforge",
                          .work_dir = dir,
                          .stacks = 20,

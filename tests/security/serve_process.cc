@@ -1,6 +1,8 @@
 #include "security/serve_process.h"
 
+#include <array>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -10,7 +12,6 @@
 #include "support/obsforge_process.h"
 #include "support/paths.h"
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,15 +61,18 @@ void ServeProcess::Start(std::map<std::string, std::string> env) {
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
     const std::string name = entry.substr(0, entry.find('='));
-    if (env.count(name) == 0 && !name.starts_with("OBSFORGE_")) {
+    if (!env.contains(name) && !name.starts_with("OBSFORGE_")) {
       env[name] = entry.substr(entry.find('=') + 1);
     }
   }
   std::vector<std::string> strings;
+  strings.reserve(env.size());
   for (const auto& [name, value] : env) {
-    strings.push_back(name + "=" + value);
+    strings.push_back(name);
+    strings.back().append("=").append(value);
   }
   std::vector<char*> envp;
+  envp.reserve(strings.size() + 1);
   for (auto& s : strings) {
     envp.push_back(s.data());
   }
@@ -80,10 +84,10 @@ void ServeProcess::Start(std::map<std::string, std::string> env) {
   std::vector<char*> argv = {binary.data(), serve.data(), config_flag.data(), config.data(),
                              nullptr};
 
-  int out[2];
-  int err[2];
-  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  std::array<int, 2> out{};
+  std::array<int, 2> err{};
+  ASSERT_EQ(::pipe2(out.data(), O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(err.data(), O_CLOEXEC), 0);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
@@ -146,7 +150,7 @@ nlohmann::json ServeProcess::Json(const http::Response& response) {
 
 nlohmann::json ServeProcess::WaitOperation(const std::string& id, const std::string& token) {
   // The server logs "operation finished" once the operation's end is in the store.
-  const int at = log_->WaitForAll({"\"operation finished\"", "\"op\":\"" + id + "\""}, 0,
+  const int at = log_->WaitForAll({"\"operation finished\"", R"("op":")" + id + "\""}, 0,
                                   std::chrono::seconds(60));
   nlohmann::json op = Json(Call("GET", "/api/v1/operations/" + id, token));
   EXPECT_GE(at, 0) << "operation " << id << " did not finish: " << op.dump();

@@ -4,6 +4,7 @@
 #include "server/admission.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <string>
 #include <thread>
@@ -225,12 +226,12 @@ class RawConnection {
 
  private:
   void Fill() {
-    char chunk[4096];
-    const int n = socket_.receiveBytes(chunk, sizeof(chunk));
+    std::array<char, 4096> chunk{};
+    const int n = socket_.receiveBytes(chunk.data(), static_cast<int>(chunk.size()));
     if (n <= 0) {
       throw std::runtime_error("connection closed before a complete answer: " + buffer_);
     }
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    buffer_.append(chunk.data(), static_cast<std::size_t>(n));
   }
 
   Poco::Net::StreamSocket socket_;
@@ -296,6 +297,7 @@ TEST(AdmissionServer, ManyKeptAliveClientsShareOneThread) {
   constexpr int kRequests = 5;
   std::vector<int> answered(kClients, 0);
   std::vector<std::thread> clients;
+  clients.reserve(kClients);
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       auto connection = std::make_unique<RawConnection>(h.base());

@@ -1,5 +1,6 @@
 // The web console's server side: page shells and their headers, the overview rendered on the
 // server, the routes the script reads, and the live event stream (GET /api/v1/events).
+#include <array>
 #include <fstream>
 #include <regex>
 
@@ -24,12 +25,12 @@ using ::testing::Not;
 // Upper bound for something to arrive on an event stream; only a failing test waits this long.
 constexpr int kStreamLimitMs = 20000;
 
-const char* const kPages[] = {"/",
-                              "/stacks/shop",
-                              "/stacks/shop/environments/dev",
-                              "/operations/op-1",
-                              "/stacks/shop/revisions",
-                              "/gitops"};
+const std::array<const char*, 6> kPages = {"/",
+                                           "/stacks/shop",
+                                           "/stacks/shop/environments/dev",
+                                           "/operations/op-1",
+                                           "/stacks/shop/revisions",
+                                           "/gitops"};
 
 // The class of the tile whose attributes start at `pos` in `html`.
 std::string TileClass(const std::string& html, std::size_t pos) {
@@ -62,14 +63,14 @@ class EventStream {
   std::string content_type() const { return response_.getContentType(); }
   // Reads until `text` has arrived (true) or the stream ends or stalls past the limit (false).
   bool ReadUntil(const std::string& text) {
-    char buffer[1024];
+    std::array<char, 1024> buffer{};
     while (seen_.find(text) == std::string::npos) {
       try {
-        in_->read(buffer, 1);
+        in_->read(buffer.data(), 1);
         if (in_->gcount() <= 0) {
           return false;
         }
-        seen_.append(buffer, static_cast<std::size_t>(in_->gcount()));
+        seen_.append(buffer.data(), static_cast<std::size_t>(in_->gcount()));
       } catch (const std::exception&) {
         return false;
       }
@@ -142,7 +143,7 @@ TEST(ConsoleTest, AssetsAreEmbeddedWithAnETagAndAnswer304WhenUnchanged) {
   for (const std::string name : {"console.js", "console.css"}) {
     const auto first = h.Call("GET", "/console/" + name, "");
     ASSERT_EQ(first.status, 200) << name;
-    EXPECT_GT(first.body.size(), 1000u) << name;
+    EXPECT_GT(first.body.size(), 1000U) << name;
     const std::string etag = first.Header("etag");
     ASSERT_FALSE(etag.empty());
     EXPECT_EQ(first.body, std::string(console::FindAsset(name)->body));
@@ -168,9 +169,9 @@ TEST(ConsoleTest, WithoutTokensTheOverviewIsRenderedOnTheServerWorstFirstAndEsca
   ASSERT_EQ(page.status, 200);
   EXPECT_THAT(page.body, HasSubstr("data-tokens=\"none\""));
   // aaa/dev's apply was rolled back: it comes first, before aaa/staging, which is fine.
-  const auto aaa_dev = page.body.find("data-stack=\"aaa\" data-env=\"dev\"");
-  const auto aaa_staging = page.body.find("data-stack=\"aaa\" data-env=\"staging\"");
-  const auto shop_dev = page.body.find("data-stack=\"shop\" data-env=\"dev\"");
+  const auto aaa_dev = page.body.find(R"(data-stack="aaa" data-env="dev")");
+  const auto aaa_staging = page.body.find(R"(data-stack="aaa" data-env="staging")");
+  const auto shop_dev = page.body.find(R"(data-stack="shop" data-env="dev")");
   ASSERT_NE(aaa_dev, std::string::npos) << page.body;
   ASSERT_NE(aaa_staging, std::string::npos);
   ASSERT_NE(shop_dev, std::string::npos);
@@ -189,9 +190,9 @@ TEST(ConsoleTest, OverviewDataNeedsAViewerAndComesAsJsonOrTiles) {
   Create(h);
   EXPECT_EQ(h.Call("GET", "/api/v1/overview", "").status, 401);
   const auto json = ServerHarness::Json(h.Call("GET", "/api/v1/overview", kViewerToken));
-  ASSERT_EQ(json["stacks"].size(), 1u) << json.dump();
+  ASSERT_EQ(json["stacks"].size(), 1U) << json.dump();
   EXPECT_EQ(json["stacks"][0]["name"], "shop");
-  EXPECT_EQ(json["stacks"][0]["environments"].size(), 2u);
+  EXPECT_EQ(json["stacks"][0]["environments"].size(), 2U);
   EXPECT_EQ(json["stacks"][0]["environments"][0]["state"], "ready");
   EXPECT_EQ(json["stacks"][0]["environments"][0]["applied_revision"], 1);
   const auto tiles = h.Call("GET", "/api/v1/overview?format=html", kViewerToken);
@@ -334,10 +335,10 @@ TEST(EventBusTest, ASlowSubscriberLosesItsQueueAndIsToldToResync) {
   ASSERT_NE(slow, nullptr);
   ASSERT_NE(fast, nullptr);
   EXPECT_EQ(bus.Subscribe(), nullptr);  // max_clients
-  EXPECT_EQ(bus.clients(), 2u);
+  EXPECT_EQ(bus.clients(), 2U);
   for (int i = 0; i < 3; ++i) {
     bus.Publish("operation", {{"n", i}});
-    EXPECT_EQ(fast->Wait(std::chrono::milliseconds(0)).events.size(), 1u);
+    EXPECT_EQ(fast->Wait(std::chrono::milliseconds(0)).events.size(), 1U);
   }
   bus.Publish("operation", {{"n", 3}});  // the fourth: over slow's limit
   const auto batch = slow->Wait(std::chrono::milliseconds(0));
@@ -346,12 +347,12 @@ TEST(EventBusTest, ASlowSubscriberLosesItsQueueAndIsToldToResync) {
   bus.Publish("health", {{"n", 4}});
   const auto after = slow->Wait(std::chrono::milliseconds(0));
   EXPECT_FALSE(after.overflowed);
-  ASSERT_EQ(after.events.size(), 1u);
+  ASSERT_EQ(after.events.size(), 1U);
   EXPECT_EQ(after.events[0].type, "health");
   EXPECT_EQ(after.events[0].data, "{\"n\":4}");
-  EXPECT_EQ(after.events[0].id, 5u);
+  EXPECT_EQ(after.events[0].id, 5U);
   slow.reset();
-  EXPECT_EQ(bus.clients(), 1u);
+  EXPECT_EQ(bus.clients(), 1U);
   bus.Close();
   EXPECT_TRUE(fast->Wait(std::chrono::hours(1)).closed);  // does not wait once closed
   EXPECT_EQ(bus.Subscribe(), nullptr);
@@ -375,7 +376,7 @@ TEST(EventBusTest, HealthTransitionsOfEnvironmentsAndComponentsAreFed) {
   component.message = "prometheus/ready: timeout";
   feed.OnTransitions({check, component});
   const auto batch = sub->Wait(std::chrono::milliseconds(0));
-  ASSERT_EQ(batch.events.size(), 1u);  // checks are summed up by their component
+  ASSERT_EQ(batch.events.size(), 1U);  // checks are summed up by their component
   const auto data = nlohmann::json::parse(batch.events[0].data);
   EXPECT_EQ(batch.events[0].type, "health");
   EXPECT_EQ(data["component"], "prometheus");

@@ -174,8 +174,10 @@ TEST_P(ConcurrentClaimTest, ClaimersTakeEachOperationOnceAndNeverTwoOfOneEnviron
   std::map<std::string, int> claims;
   std::map<std::string, std::vector<std::string>> order;  // per environment, claim order
   std::vector<std::string> violations;
+  constexpr int kClaimers = 6;
   std::vector<std::thread> claimers;
-  for (int t = 0; t < 6; ++t) {
+  claimers.reserve(kClaimers);
+  for (int t = 0; t < kClaimers; ++t) {
     claimers.emplace_back([&, t] {
       const std::string owner = "r" + std::to_string(t);
       for (int idle = 0; idle < 200;) {

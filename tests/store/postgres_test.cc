@@ -57,6 +57,7 @@ class PostgresStoreTest : public PostgresSchemaTest {
   /// would have).
   std::vector<std::unique_ptr<PostgresStore>> OpenStores() {
     std::vector<std::unique_ptr<PostgresStore>> stores;
+    stores.reserve(kStores);
     for (int i = 0; i < kStores; ++i) {
       stores.push_back(OpenOrFail({.max_connections = 2}));
     }
@@ -125,6 +126,7 @@ TEST_F(PostgresStoreTest, ConcurrentOpenersWaitOnTheLockAndMigrateOnce) {
                         std::to_string(PostgresStore::kMigrationLockClass) + ", " + key + ")"),
             "");
   std::vector<std::future<core::Result<std::unique_ptr<PostgresStore>>>> opening;
+  opening.reserve(kStores);
   for (int i = 0; i < kStores; ++i) {
     opening.push_back(std::async(std::launch::async, [&] { return Open({.max_connections = 1}); }));
   }
@@ -193,6 +195,7 @@ TEST_F(PostgresStoreTest, ConcurrentUpdatesOfOneStackNumberRevisionsWithoutGaps)
   ASSERT_TRUE(stores[0]->CreateStack("shared", {.spec_json = "{}"}));
   constexpr int kUpdates = 20;
   std::vector<std::future<std::string>> writers;
+  writers.reserve(kStores);
   for (int s = 0; s < kStores; ++s) {
     writers.push_back(std::async(std::launch::async, [&, s]() -> std::string {
       for (int i = 0; i < kUpdates; ++i) {
@@ -231,6 +234,7 @@ TEST_F(PostgresStoreTest, ConcurrentIfMatchUpdatesLoseNothingSilently) {
   ASSERT_TRUE(stores[0]->CreateStack("shared", {.spec_json = "{}"}));
   constexpr int kWins = 10;
   std::vector<std::future<std::string>> writers;
+  writers.reserve(kStores);
   std::vector<int> refused(kStores, 0);
   for (int s = 0; s < kStores; ++s) {
     writers.push_back(std::async(std::launch::async, [&, s]() -> std::string {
@@ -271,6 +275,7 @@ TEST_F(PostgresStoreTest, ConcurrentStepsAndStateChangesOfOneOperationStayConsis
   ASSERT_TRUE(stores[0]->UpdateOperationState(op->id, {.state = OperationState::kRunning}));
   constexpr int kSteps = 15;
   std::vector<std::future<std::vector<int>>> appenders;
+  appenders.reserve(kStores);
   for (int s = 0; s < kStores; ++s) {
     appenders.push_back(std::async(std::launch::async, [&, s] {
       std::vector<int> indexes;
@@ -296,6 +301,7 @@ TEST_F(PostgresStoreTest, ConcurrentStepsAndStateChangesOfOneOperationStayConsis
   EXPECT_EQ(stores[1]->GetOperation(op->id)->steps.size(), all.size());
 
   std::vector<std::future<core::Result<Operation>>> finishers;
+  finishers.reserve(kStores);
   for (int s = 0; s < kStores; ++s) {
     finishers.push_back(std::async(std::launch::async, [&, s] {
       return stores[s]->UpdateOperationState(
@@ -327,6 +333,7 @@ TEST_F(PostgresStoreTest, ConcurrentSendersMarkEachMessageOnce) {
   }
   const TimeMs now = ToTimeMs(clock_.Now());
   std::vector<std::future<std::vector<std::int64_t>>> senders;
+  senders.reserve(kStores);
   for (int s = 0; s < kStores; ++s) {
     senders.push_back(std::async(std::launch::async, [&, s] {
       std::vector<std::int64_t> delivered;

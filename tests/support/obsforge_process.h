@@ -2,8 +2,10 @@
 
 // The obsforge binary run as a user runs it, its output read line by line.
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,7 +17,6 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,13 +110,13 @@ class Lines {
 
   void Read() {
     std::string partial;
-    char buf[4096];
+    std::array<char, 4096> buf{};
     while (true) {
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      const ssize_t n = ::read(fd_, buf.data(), buf.size());
       if (n <= 0) {
         break;
       }
-      partial.append(buf, static_cast<std::size_t>(n));
+      partial.append(buf.data(), static_cast<std::size_t>(n));
       std::size_t nl = 0;
       while ((nl = partial.find('\n')) != std::string::npos) {
         {
@@ -176,10 +177,10 @@ inline std::optional<Seen> WaitForAny(const std::vector<std::pair<Lines*, std::s
 class Obsforge {
  public:
   Obsforge(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
-    int out[2];
-    int err[2];
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+    std::array<int, 2> out{};
+    std::array<int, 2> err{};
+    EXPECT_EQ(::pipe2(out.data(), O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(err.data(), O_CLOEXEC), 0);
     std::vector<std::string> argv_storage{std::string(OBS_BINARY_DIR) + "/src/app/obsforge"};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<std::string> env_storage = extra_env;
@@ -188,6 +189,8 @@ class Obsforge {
     }
     std::vector<char*> argv;
     std::vector<char*> envp;
+    argv.reserve(argv_storage.size() + 1);
+    envp.reserve(env_storage.size() + 1);
     for (auto& a : argv_storage) {
       argv.push_back(a.data());
     }
