@@ -24,9 +24,7 @@ std::string ServerName(const PQconninfoOption* info) {
     const std::string value = o->val != nullptr ? o->val : "";
     if (key == "user") {
       user = value;
-    } else if (key == "host" && !value.empty()) {
-      host = value;
-    } else if (key == "hostaddr" && host.empty()) {
+    } else if ((key == "host" && !value.empty()) || (key == "hostaddr" && host.empty())) {
       host = value;
     } else if (key == "port") {
       port = value;
@@ -117,6 +115,9 @@ Result<void> Migrate(PgPool& pool, const std::vector<Migration>& migrations, Tim
            PostgresStore::kMigrationLockClass);
     // Released however this ends: the connection goes back to the pool and must not keep it.
     struct Unlock {
+      explicit Unlock(PgConnection& connection) : c(connection) {}
+      Unlock(const Unlock&) = delete;
+      Unlock& operator=(const Unlock&) = delete;
       PgConnection& c;
       ~Unlock() {
         try {
@@ -191,6 +192,7 @@ Result<std::vector<int>> PostgresStore::AppliedMigrations() {
   return pool_->Read<std::vector<int>>("list migrations", false, [](PgConnection& c) {
     const PgResult r = c.Exec("SELECT version FROM schema_migrations ORDER BY version");
     std::vector<int> versions;
+    versions.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       versions.push_back(static_cast<int>(r.Int(i, "version")));
     }

@@ -37,7 +37,7 @@ void InsertRevision(
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions options,
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options,
                                                        core::Clock& clock) {
   std::unique_ptr<SqliteDb> db;
   try {

@@ -51,7 +51,7 @@ class SqliteStore final : public Store {
   /// file cannot be opened or a migration fails (that migration is rolled back, earlier ones
   /// stay); kPrecondition when the database was migrated by a newer obsforge (its highest
   /// version is unknown here). Never throws.
-  static core::Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options,
+  static core::Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options,
                                                          core::Clock& clock);
 
   ~SqliteStore() override;
