@@ -161,11 +161,14 @@ class Failover : public ::testing::Test {
     ASSERT_EQ(applied.status, 202) << applied.body;
   }
 
-  // Every running replica's stderr, from where it is now (or from its first line).
-  std::vector<std::pair<Lines*, std::size_t>> LogsFromNow(bool from_start = false) {
+  // Every running replica's stderr but slot `except`'s, from where it is now (or from its
+  // first line).
+  std::vector<std::pair<Lines*, std::size_t>> LogsFromNow(bool from_start = false,
+                                                          int except = -1) {
     std::vector<std::pair<Lines*, std::size_t>> sources;
-    for (Replica& r : replicas_) {
-      if (r.process) {
+    for (int i = 0; i < static_cast<int>(replicas_.size()); ++i) {
+      Replica& r = replicas_[i];
+      if (r.process && i != except) {
         sources.emplace_back(&r.process->err(), from_start ? 0 : r.process->err().size());
       }
     }
@@ -216,9 +219,12 @@ class Failover : public ::testing::Test {
   // Kills the leader, checks the takeover, starts the killed one again as `new_id`; the new
   // leader's slot.
   int KillLeader(int leader, const std::string& new_id) {
+    // The survivors' logs from before the kill: one of them may take over before Kill returns
+    // (it waits for the killed one's pipe to close), and its line must not be missed.
+    const auto survivors = LogsFromNow(/*from_start=*/false, /*except=*/leader);
     const auto killed = Clock::now();
     Kill(leader);
-    const int next = WaitLeader(LogsFromNow());  // every survivor was a follower until now
+    const int next = WaitLeader(survivors);  // every survivor was a follower until now
     const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - killed);
     EXPECT_GE(next, 0) << "no new leader";
     if (next < 0) {
