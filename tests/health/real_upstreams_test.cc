@@ -202,10 +202,13 @@ TEST_F(RealUpstreamsTest, DownTargetAndRuleEvaluationErrorShowWithTheirErrors) {
                  .endpoints = {.prometheus = PromUrl(), .alertmanager = AmUrl()},
                  .options = {.interval = milliseconds(200)},
                  .failure_threshold = 1});
+  // Prometheus lists each job's targets once that job's discovery has synced: a first answer can
+  // hold the dead target alone ("1 of 1 targets down"). Wait until it lists both.
   ASSERT_TRUE(WaitFor(monitor, [](const auto& s) {
     const auto* targets = Find(s, "prometheus", "targets");
     const auto* rules = Find(s, "prometheus", "rules");
-    return targets->state == State::kFailing && rules->state == State::kFailing;
+    return targets->state == State::kFailing && rules->state == State::kFailing &&
+           targets->last_error.rfind("1 of 2 targets down", 0) == 0;
   })) << ToJson(*monitor.Status("demo", "dev")).dump(2);
   const auto status = *monitor.Status("demo", "dev");
   EXPECT_EQ(Find(status, "prometheus", "targets")->last_error,
