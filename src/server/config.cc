@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <map>
@@ -266,14 +267,15 @@ std::string ParseStoreSetting(const std::string& s, ServerConfig& config, const 
   return "";
 }
 
-// The scalar setting `key` set to `s` in `config`: "" when it is good, what is wrong with it
-// otherwise, nullopt when there is no such setting.
+// The setting `key` of ServerOptions set to `s` in `o`: "" when it is good, what is wrong with
+// it otherwise, nullopt when ServerOptions has no such setting. obsforge.yaml and the OBSFORGE_*
+// variables both read through it, so a value means the same, and is refused in the same words,
+// whichever of the two gives it.
 template <class Resolve>
-std::optional<std::string> ParseScalarSetting(const std::string& key,
+std::optional<std::string> ParseOptionSetting(const std::string& key,
                                               const std::string& s,
-                                              ServerConfig& config,
+                                              ServerOptions& o,
                                               const Resolve& resolve) {
-  ServerOptions& o = config.server;
   if (const auto it = CountSettings().find(key); it != CountSettings().end()) {
     const auto n = ParsePositiveInt(s);
     if (!n) {
@@ -299,6 +301,42 @@ std::optional<std::string> ParseScalarSetting(const std::string& key,
     auto parsed = ParseListen(s);
     return parsed.ok() ? "" : parsed.error().message;
   }
+  if (key == "body_limit") {
+    const auto n = ParseByteSize(s);
+    if (!n || *n == 0) {
+      return "must be a size such as 16MiB";
+    }
+    o.body_limit = *n;
+    return "";
+  }
+  return std::nullopt;
+}
+
+// The keys ParseOptionSetting knows, each read from the variable OBSFORGE_<KEY> too.
+std::vector<std::string> OptionSettingKeys() {
+  std::vector<std::string> keys = {"listen", "body_limit"};
+  for (const auto& [key, member] : CountSettings()) {
+    keys.emplace_back(key);
+  }
+  for (const auto& [key, member] : DurationSettings()) {
+    keys.emplace_back(key);
+  }
+  for (const auto& [key, member] : PathSettings()) {
+    keys.emplace_back(key);
+  }
+  return keys;
+}
+
+// The scalar setting `key` set to `s` in `config`: as ParseOptionSetting, and the settings of
+// the whole configuration (the store, the replicas) besides.
+template <class Resolve>
+std::optional<std::string> ParseScalarSetting(const std::string& key,
+                                              const std::string& s,
+                                              ServerConfig& config,
+                                              const Resolve& resolve) {
+  if (auto problem = ParseOptionSetting(key, s, config.server, resolve)) {
+    return problem;
+  }
   if (key == "store") {
     return ParseStoreSetting(s, config, resolve);
   }
@@ -308,14 +346,6 @@ std::optional<std::string> ParseScalarSetting(const std::string& key,
       return "must be a positive integer";
     }
     config.replicas = *n;
-    return "";
-  }
-  if (key == "body_limit") {
-    const auto n = ParseByteSize(s);
-    if (!n || *n == 0) {
-      return "must be a size such as 16MiB";
-    }
-    o.body_limit = *n;
     return "";
   }
   return std::nullopt;
@@ -427,49 +457,21 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file) {
 
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
   std::vector<Diagnostic> errors;
-  auto bad = [&](const std::string& var, const std::string& msg) {
-    errors.push_back(Diagnostic{.file = var, .message = msg});
-  };
-  if (auto v = env("OBSFORGE_LISTEN")) {
-    if (auto parsed = ParseListen(*v); !parsed.ok()) {
-      bad("OBSFORGE_LISTEN", parsed.error().message);
+  const auto as_given = [](const std::string& p) { return std::filesystem::path(p); };
+  for (const auto& key : OptionSettingKeys()) {
+    std::string var = "OBSFORGE_";
+    for (const char c : key) {
+      var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
-    options.listen = *v;
-  }
-  if (auto v = env("OBSFORGE_DATA_DIR")) {
-    options.data_dir = *v;
-  }
-  if (auto v = env("OBSFORGE_CONTENT_DIR")) {
-    options.content_dir = *v;
-  }
-  if (auto v = env("OBSFORGE_TOKENS_FILE")) {
-    options.tokens_file = *v;
-  }
-  if (auto v = env("OBSFORGE_MAX_THREADS")) {
-    auto n = ParsePositiveInt(*v);
-    n ? void(options.max_threads = *n) : bad("OBSFORGE_MAX_THREADS", "must be a positive integer");
-  }
-  if (auto v = env("OBSFORGE_MAX_QUEUED")) {
-    auto n = ParsePositiveInt(*v);
-    n ? void(options.max_queued = *n) : bad("OBSFORGE_MAX_QUEUED", "must be a positive integer");
-  }
-  if (auto v = env("OBSFORGE_MAX_QUEUE_WAIT")) {
-    auto d = core::ParseDuration(*v);
-    d ? void(options.max_queue_wait = *d)
-      : bad("OBSFORGE_MAX_QUEUE_WAIT", "must be a duration such as 5s");
-  }
-  if (auto v = env("OBSFORGE_BODY_LIMIT")) {
-    auto n = ParseByteSize(*v);
-    n&&* n > 0 ? void(options.body_limit = *n)
-               : bad("OBSFORGE_BODY_LIMIT", "must be a size such as 16MiB");
+    if (auto v = env(var)) {
+      if (auto problem = ParseOptionSetting(key, *v, options, as_given);
+          problem && !problem->empty()) {
+        errors.push_back(Diagnostic{.file = var, .message = *problem});
+      }
+    }
   }
   if (auto v = env("OBSFORGE_SECRETS_KEY")) {
     options.trust.keys.key = core::Secret(*v);
-  }
-  if (auto v = env("OBSFORGE_DRAIN_TIMEOUT")) {
-    auto d = core::ParseDuration(*v);
-    d ? void(options.drain_timeout = *d)
-      : bad("OBSFORGE_DRAIN_TIMEOUT", "must be a duration such as 30s");
   }
   if (!errors.empty()) {
     throw InputError(InputError::Kind::kInvalidSpec, std::move(errors));

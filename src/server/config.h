@@ -37,11 +37,12 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
 /// Reads and parses `file`. Throws core::InputError when unreadable or invalid.
 ServerConfig LoadServerConfig(const std::filesystem::path& file);
 
-/// Overrides `options` from OBSFORGE_LISTEN, OBSFORGE_DATA_DIR, OBSFORGE_CONTENT_DIR,
-/// OBSFORGE_TOKENS_FILE, OBSFORGE_MAX_THREADS, OBSFORGE_MAX_QUEUED, OBSFORGE_MAX_QUEUE_WAIT,
-/// OBSFORGE_BODY_LIMIT,
-/// OBSFORGE_DRAIN_TIMEOUT, OBSFORGE_SECRETS_KEY (the secrets key itself, over secrets.key_file).
-/// Throws core::InputError naming the variable for a bad value.
+/// Overrides `options` from the variable OBSFORGE_<KEY> of each scalar setting of ServerOptions
+/// (OBSFORGE_LISTEN, OBSFORGE_DATA_DIR, OBSFORGE_MAX_QUEUE_WAIT, ...: every key of obsforge.yaml
+/// but `store`, `replicas`, `gitops`, `external` and `secrets`), read with the same grammar as
+/// the file, and from OBSFORGE_SECRETS_KEY (the secrets key itself, over secrets.key_file).
+/// Paths are taken as given. Throws core::InputError naming the variable for a bad value, in the
+/// words the file's error would use.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
 
 /// "1048576", "512KiB", "16MiB", "1GiB" → bytes; nullopt when malformed.

@@ -1,3 +1,4 @@
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -259,6 +260,82 @@ TEST(Config, TimeoutsTakePrometheusDurations) {
     EXPECT_THROW((void)ParseServerConfig(std::string("drain_timeout: ") + bad + "\n", "o.yaml"),
                  core::InputError)
         << bad;
+  }
+}
+
+// Each scalar setting of ServerOptions has its OBSFORGE_<KEY> variable, read with the file's
+// grammar: the same value from either, and the same words for a bad one.
+TEST(Config, EveryServerSettingHasItsVariableWithTheFilesGrammar) {
+  struct Case {
+    std::string key;
+    std::string good;
+    std::string bad;
+  };
+  const std::vector<Case> cases = {{"listen", "127.0.0.1:7001", "nowhere"},
+                                   {"data_dir", "/srv/var", ""},
+                                   {"content_dir", "/srv/content", ""},
+                                   {"tokens_file", "/srv/tokens.yaml", ""},
+                                   {"max_threads", "9", "0"},
+                                   {"max_queued", "17", "-1"},
+                                   {"operation_workers", "3", "three"},
+                                   {"max_keep_alive_requests", "5", "1.5"},
+                                   {"read_timeout", "1m30s", "90"},
+                                   {"write_timeout", "250ms", "1m1h"},
+                                   {"drain_timeout", "2m15s", "-5s"},
+                                   {"keep_alive_timeout", "3s", "soon"},
+                                   {"max_queue_wait", "1500ms", "later"},
+                                   {"body_limit", "512KiB", "16MB"}};
+  const auto settings = [](const ServerOptions& o) {
+    return nlohmann::json{{"listen", o.listen},
+                          {"data_dir", o.data_dir.string()},
+                          {"content_dir", o.content_dir.string()},
+                          {"tokens_file", o.tokens_file.string()},
+                          {"max_threads", o.max_threads},
+                          {"max_queued", o.max_queued},
+                          {"operation_workers", o.operation_workers},
+                          {"max_keep_alive_requests", o.max_keep_alive_requests},
+                          {"read_timeout", o.read_timeout.count()},
+                          {"write_timeout", o.write_timeout.count()},
+                          {"drain_timeout", o.drain_timeout.count()},
+                          {"keep_alive_timeout", o.keep_alive_timeout.count()},
+                          {"max_queue_wait", o.max_queue_wait.count()},
+                          {"body_limit", o.body_limit}};
+  };
+  for (const auto& c : cases) {
+    std::string var = "OBSFORGE_";
+    for (const char ch : c.key) {
+      var += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    }
+    const auto env = [&](const std::string& value) {
+      return [var, value](const std::string& name) -> std::optional<std::string> {
+        return name == var ? std::optional<std::string>(value) : std::nullopt;
+      };
+    };
+    const ServerOptions from_file =
+        ParseServerConfig(c.key + ": " + c.good + "\n", "/o.yaml").server;
+    ServerOptions from_env;
+    ApplyEnvironment(from_env, env(c.good));
+    EXPECT_NE(settings(from_env), settings(ServerOptions{})) << var;
+    EXPECT_EQ(settings(from_env), settings(from_file)) << var;
+    if (c.bad.empty()) {
+      continue;
+    }
+    std::string file_error;
+    try {
+      (void)ParseServerConfig(c.key + ": '" + c.bad + "'\n", "o.yaml");
+    } catch (const core::InputError& e) {
+      file_error = e.diagnostics().at(0).message;
+    }
+    std::string env_error;
+    try {
+      ServerOptions options;
+      ApplyEnvironment(options, env(c.bad));
+    } catch (const core::InputError& e) {
+      EXPECT_EQ(e.diagnostics().at(0).file, var);
+      env_error = e.diagnostics().at(0).message;
+    }
+    EXPECT_FALSE(file_error.empty()) << c.key;
+    EXPECT_EQ(env_error, file_error) << var;
   }
 }
 
