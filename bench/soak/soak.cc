@@ -424,7 +424,7 @@ std::vector<Recorder> RunClients(const SoakOptions& o,
     clients.emplace_back([&, c] {
       Recorder& rec = recorders[static_cast<std::size_t>(c)];
       std::mt19937 rng(o.seed * 7919U + static_cast<unsigned>(c));
-      http::CurlHttpClient client;
+      http::CurlHttpClient client({.timeout = o.request_timeout});
       std::map<std::string, std::string> etags;
       while (Clock::now() - start < o.duration) {
         Request(o, target, rng, client, etags, rec);

@@ -26,6 +26,8 @@ struct SoakOptions {
   int clients = 200;
   std::chrono::seconds duration{300};
   unsigned seed = 1;
+  /// How long a client waits for an answer before it counts the request as unanswered.
+  std::chrono::milliseconds request_timeout{15000};
   std::ostream* progress = nullptr;  ///< one line per phase and every 10 s, when set
 };
 
