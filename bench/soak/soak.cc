@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -220,12 +221,15 @@ struct Recorder {
 // The status under which an overload answer (503 with Retry-After) is recorded.
 constexpr int kOverloaded = -503;
 
-// Calls `request`, recording its latency and status under `route`; the response (status 0 when
-// none came). An overload answer makes this client wait its Retry-After, as a client should.
-http::Response Timed(http::HttpClient& client,
-                     const http::Request& request,
+// Calls `request`, waiting up to `o.request_timeout` for its answer, recording its latency and
+// status under `route`; the response (status 0 when none came). An overload answer makes this
+// client wait its Retry-After, as a client should.
+http::Response Timed(const SoakOptions& o,
+                     http::HttpClient& client,
+                     http::Request request,
                      const std::string& route,
                      Recorder& rec) {
+  request.timeout = o.request_timeout;
   const auto start = Clock::now();
   auto r = client.Send(request);
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -379,16 +383,17 @@ void Request(const SoakOptions& o,
   const std::string stack = target.base + "/api/v1/stacks/" + name;
   const unsigned pick = rng() % 100;
   if (pick < 35) {
-    auto r = Timed(client, {.url = stack}, "GET stack", rec);
+    auto r = Timed(o, client, {.url = stack}, "GET stack", rec);
     if (r.status == 200) {
       etags[name] = r.Header("ETag");
     }
   } else if (pick < 50) {
-    Timed(client, {.url = stack + "/environments/" + env + "/health"}, "GET health", rec);
+    Timed(o, client, {.url = stack + "/environments/" + env + "/health"}, "GET health", rec);
   } else if (pick < 65) {
-    Timed(client, {.url = stack + "/revisions"}, "GET revisions", rec);
+    Timed(o, client, {.url = stack + "/revisions"}, "GET revisions", rec);
   } else if (pick < 80) {
-    Timed(client, {.method = "POST", .url = stack + "/environments/" + env + "/plan"}, "plan", rec);
+    Timed(o, client, {.method = "POST", .url = stack + "/environments/" + env + "/plan"}, "plan",
+          rec);
   } else if (pick < 90) {
     // If-Match with what this client saw last: another client's update in between is a 412, as
     // it should be.
@@ -400,12 +405,12 @@ void Request(const SoakOptions& o,
     if (auto it = etags.find(name); it != etags.end() && !it->second.empty()) {
       put.headers.emplace_back("If-Match", it->second);
     }
-    auto r = Timed(client, put, "PUT", rec);
+    auto r = Timed(o, client, std::move(put), "PUT", rec);
     if (r.status == 202) {
       CollectOperations(r.body, rec.operations);
     }
   } else {
-    auto r = Timed(client, {.method = "POST", .url = stack + "/environments/" + env + "/apply"},
+    auto r = Timed(o, client, {.method = "POST", .url = stack + "/environments/" + env + "/apply"},
                    "apply", rec);
     if (r.status == 202) {
       CollectOperations(r.body, rec.operations);
@@ -424,7 +429,7 @@ std::vector<Recorder> RunClients(const SoakOptions& o,
     clients.emplace_back([&, c] {
       Recorder& rec = recorders[static_cast<std::size_t>(c)];
       std::mt19937 rng(o.seed * 7919U + static_cast<unsigned>(c));
-      http::CurlHttpClient client({.timeout = o.request_timeout});
+      http::CurlHttpClient client;
       std::map<std::string, std::string> etags;
       while (Clock::now() - start < o.duration) {
         Request(o, target, rng, client, etags, rec);
