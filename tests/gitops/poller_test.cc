@@ -80,42 +80,59 @@ TEST(PollerTest, TriggerNowSyncsAtOnce) {
   ASSERT_TRUE(Eventually([&] { return syncs == 2; }));
 }
 
+// A sync that blocks until Release(), counting the syncs started and finished.
+class BlockingSync {
+ public:
+  void operator()() {
+    std::unique_lock lock(mu_);
+    ++started_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return release_; });
+    ++finished_;
+  }
+  // Waits until `n` syncs started.
+  bool WaitStarted(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 3s, [&] { return started_ >= n; });
+  }
+  // Lets every sync, running or to come, finish.
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      release_ = true;
+    }
+    cv_.notify_all();
+  }
+  int started() {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
+  int finished() const { return finished_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool release_ = false;
+  int started_ = 0;
+  std::atomic<int> finished_{0};
+};
+
 TEST(PollerTest, TriggersDuringASyncCoalesceIntoOneMore) {
   testing::FakeClock clock;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  int started = 0;
-  std::atomic<int> finished{0};
-  Poller poller(
-      [&] {
-        std::unique_lock lock(mu);
-        ++started;
-        cv.notify_all();
-        cv.wait(lock, [&] { return release; });
-        ++finished;
-      },
-      clock, {.interval = 60s, .recheck = 2ms});
+  BlockingSync sync;
+  Poller poller([&] { sync(); }, clock, {.interval = 60s, .recheck = 2ms});
   poller.Start();
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 3s, [&] { return started == 1; }));
-  }
+  ASSERT_TRUE(sync.WaitStarted(1));
   for (int i = 0; i < 5; ++i) {
     poller.TriggerNow();
   }
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
-  ASSERT_TRUE(Eventually([&] { return finished == 2; }));
+  sync.Release();
+  ASSERT_TRUE(Eventually([&] { return sync.finished() == 2; }));
   // A third sync, had the triggers not coalesced, would be asked for already: WaitIdle waits for
   // it.
   ASSERT_TRUE(poller.WaitIdle(3s));
-  EXPECT_EQ(finished, 2);
-  std::lock_guard lock(mu);
-  EXPECT_EQ(started, 2);
+  EXPECT_EQ(sync.finished(), 2);
+  EXPECT_EQ(sync.started(), 2);
 }
 
 TEST(PollerTest, StopsPromptlyWithALongRealInterval) {
@@ -135,34 +152,15 @@ TEST(PollerTest, StopsPromptlyWithALongRealInterval) {
 
 TEST(PollerTest, WaitIdleWaitsForARunningAndAnAskedForSync) {
   testing::FakeClock clock;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  int started = 0;
-  std::atomic<int> finished{0};
-  Poller poller(
-      [&] {
-        std::unique_lock lock(mu);
-        ++started;
-        cv.notify_all();
-        cv.wait(lock, [&] { return release; });
-        ++finished;
-      },
-      clock, {.interval = 60s, .recheck = 2ms});
+  BlockingSync sync;
+  Poller poller([&] { sync(); }, clock, {.interval = 60s, .recheck = 2ms});
   poller.Start();
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 3s, [&] { return started == 1; }));
-  }
+  ASSERT_TRUE(sync.WaitStarted(1));
   EXPECT_FALSE(poller.WaitIdle(0ms));  // the first sync runs
   poller.TriggerNow();
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  sync.Release();
   ASSERT_TRUE(poller.WaitIdle(3s));
-  EXPECT_EQ(finished, 2);  // the triggered one ran too
+  EXPECT_EQ(sync.finished(), 2);  // the triggered one ran too
   EXPECT_TRUE(poller.WaitIdle(0ms));
 }
 

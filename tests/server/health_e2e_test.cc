@@ -82,6 +82,10 @@ class HealthServer {
     Open();
   }
   ~HealthServer() { Close(); }
+  HealthServer(const HealthServer&) = delete;
+  HealthServer& operator=(const HealthServer&) = delete;
+  HealthServer(HealthServer&&) = delete;
+  HealthServer& operator=(HealthServer&&) = delete;
 
   void Open() {
     auto store = store::SqliteStore::Open({.path = (dir_ / "obsforge.db").string()}, clock_);
@@ -177,7 +181,7 @@ class HealthServer {
 
 class RealUpstreams {
  public:
-  explicit RealUpstreams(const fs::path& dir) : dir_(dir) {}
+  explicit RealUpstreams(fs::path dir) : dir_(std::move(dir)) {}
 
   void StartPrometheus(const fs::path& binary, const std::string& scrape_configs = "") {
     if (prom_port_ == 0) {
@@ -419,7 +423,7 @@ TEST(HealthE2eTest, TeardownStopsWatchingAndUnknownEnvironmentsAre404) {
   for (const std::string path : {"/", "/api/v1/stacks/{name}/environments/{env}/health",
                                  "/api/v1/stacks/{name}/environments/{env}/health/history"}) {
     ASSERT_TRUE(doc["paths"].contains(path)) << path;
-    EXPECT_EQ(doc["paths"][path].size(), 1u) << path;
+    EXPECT_EQ(doc["paths"][path].size(), 1U) << path;
     EXPECT_EQ(doc["paths"][path]["get"]["responses"].contains("403"), path != "/") << path;
     const RouteMatch match = server.server().router().Find(
         "GET", path == "/" ? "/"
@@ -509,7 +513,7 @@ TEST(HealthE2eTest, ExternalEnvironmentsAreWatchedAgainAfterARestart) {
   server->Open();
   // No operation re-applies an external environment; the stored state brings the watch back.
   EXPECT_TRUE(server->runtime().monitor().Status("ext", "dev").has_value());
-  EXPECT_EQ(server->backend.calls().size(), 1u);
+  EXPECT_EQ(server->backend.calls().size(), 1U);
 }
 
 // The outbox is the store's: a restart delivers what was left, once, in order, and nothing that
@@ -536,7 +540,7 @@ TEST(HealthOutboxTest, RestartDeliversEachUndeliveredMessageOnce) {
   }
   auto store = store::SqliteStore::Open({.path = (dir.path() / "db").string()}, clock);
   ASSERT_TRUE(store.ok());
-  ASSERT_EQ((*store)->ListPendingOutbox(0)->size(), 4u);
+  ASSERT_EQ((*store)->ListPendingOutbox(0)->size(), 4U);
   StoreOutbox outbox(**store);
   notify::Notifier notifier(options, outbox, client, clock, core::NullLogger());
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
