@@ -258,4 +258,24 @@ std::vector<GitOpsSourceStatus> GitOpsService::Status() {
   return out;
 }
 
+bool GitOpsService::WaitIdle(std::chrono::milliseconds timeout) {
+  std::vector<gitops::Poller*> pollers;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& source : sources_) {
+      pollers.push_back(source->poller.get());
+    }
+  }
+  // Not under mu_: a sync ends by taking it to store its report.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (gitops::Poller* poller : pollers) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (!poller->WaitIdle(std::max(left, std::chrono::milliseconds(0)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace obsforge::control

@@ -90,6 +90,9 @@ class GitOpsService {
   gitops::WebhookResponse HandleWebhook(const gitops::WebhookRequest& request) const;
   /// Every configured source, in configuration order.
   std::vector<GitOpsSourceStatus> Status();
+  /// Blocks until no source's sync is running or asked for (a webhook's trigger not yet served;
+  /// see gitops::Poller::WaitIdle), or `timeout` passed; true when idle.
+  bool WaitIdle(std::chrono::milliseconds timeout);
 
  private:
   struct Source;

@@ -36,9 +36,15 @@ void Poller::Stop() {
     stop_ = true;
   }
   cv_.notify_one();
+  idle_cv_.notify_all();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
     thread_.join();
   }
+}
+
+bool Poller::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_cv_.wait_for(lock, timeout, [this] { return !running_ && (stop_ || !pending_); });
 }
 
 void Poller::Run() {
@@ -55,12 +61,15 @@ void Poller::Run() {
     }
     // Clearing before the sync is what makes a trigger during the sync cause one more.
     pending_ = false;
+    running_ = true;
     lock.unlock();
     try {
       sync_();
     } catch (...) {  // NOLINT(bugprone-empty-catch): the contract says sync must not throw
     }
     lock.lock();
+    running_ = false;
+    idle_cv_.notify_all();
     due = clock_.Monotonic() + options_.interval;
   }
 }

@@ -36,6 +36,10 @@ class Poller {
   void TriggerNow();
   /// Stops promptly: waits only for a sync already running. Idempotent.
   void Stop();
+  /// Blocks until no sync is running or asked for (TriggerNow() or Start() not yet served), or
+  /// `timeout` passed; true when idle. Syncs due later by the interval do not count. After
+  /// Stop() it returns true at once: nothing asked for will run.
+  bool WaitIdle(std::chrono::milliseconds timeout);
 
  private:
   void Run();
@@ -45,8 +49,10 @@ class Poller {
   PollerOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;  // WaitIdle's: cv_ wakes only the thread
   bool stop_ = false;
   bool pending_ = false;
+  bool running_ = false;
   std::thread thread_;
 };
 

@@ -28,18 +28,42 @@ bool Eventually(Pred pred, std::chrono::milliseconds limit = 3s) {
   return pred();
 }
 
+// A FakeClock that counts how often the poller read its monotonic time. The poller decides
+// whether to sync right after a read, and reads again after a sync, so once it has read the clock
+// three more times every decision it took on the time it saw has shown.
+class CountingClock final : public core::Clock {
+ public:
+  std::chrono::system_clock::time_point Now() override { return clock_.Now(); }
+  std::chrono::steady_clock::time_point Monotonic() override {
+    const auto now = clock_.Monotonic();
+    ++reads_;
+    return now;
+  }
+  void SleepFor(std::chrono::milliseconds d) override { clock_.SleepFor(d); }
+  void Advance(std::chrono::milliseconds d) { clock_.Advance(d); }
+  // Waits until the poller has read the clock three more times than when called.
+  bool WaitLooked() {
+    const int seen = reads_;
+    return Eventually([&] { return reads_ >= seen + 3; });
+  }
+
+ private:
+  testing::FakeClock clock_;
+  std::atomic<int> reads_{0};
+};
+
 TEST(PollerTest, SyncsAtStartThenEveryIntervalOfTheInjectedClock) {
-  testing::FakeClock clock;
+  CountingClock clock;
   std::atomic<int> syncs{0};
   Poller poller([&] { ++syncs; }, clock, {.interval = 60s, .recheck = 2ms});
   poller.Start();
   ASSERT_TRUE(Eventually([&] { return syncs == 1; }));
   clock.Advance(59s);
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 1);
   clock.Advance(1s);
   ASSERT_TRUE(Eventually([&] { return syncs == 2; }));
-  std::this_thread::sleep_for(30ms);
+  ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 2);
   clock.Advance(60s);
   ASSERT_TRUE(Eventually([&] { return syncs == 3; }));
@@ -56,40 +80,59 @@ TEST(PollerTest, TriggerNowSyncsAtOnce) {
   ASSERT_TRUE(Eventually([&] { return syncs == 2; }));
 }
 
+// A sync that blocks until Release(), counting the syncs started and finished.
+class BlockingSync {
+ public:
+  void operator()() {
+    std::unique_lock lock(mu_);
+    ++started_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return release_; });
+    ++finished_;
+  }
+  // Waits until `n` syncs started.
+  bool WaitStarted(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 3s, [&] { return started_ >= n; });
+  }
+  // Lets every sync, running or to come, finish.
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      release_ = true;
+    }
+    cv_.notify_all();
+  }
+  int started() {
+    std::lock_guard lock(mu_);
+    return started_;
+  }
+  int finished() const { return finished_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool release_ = false;
+  int started_ = 0;
+  std::atomic<int> finished_{0};
+};
+
 TEST(PollerTest, TriggersDuringASyncCoalesceIntoOneMore) {
   testing::FakeClock clock;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  int started = 0;
-  std::atomic<int> finished{0};
-  Poller poller(
-      [&] {
-        std::unique_lock lock(mu);
-        ++started;
-        cv.notify_all();
-        cv.wait(lock, [&] { return release; });
-        ++finished;
-      },
-      clock, {.interval = 60s, .recheck = 2ms});
+  BlockingSync sync;
+  Poller poller([&] { sync(); }, clock, {.interval = 60s, .recheck = 2ms});
   poller.Start();
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 3s, [&] { return started == 1; }));
-  }
+  ASSERT_TRUE(sync.WaitStarted(1));
   for (int i = 0; i < 5; ++i) {
     poller.TriggerNow();
   }
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
-  ASSERT_TRUE(Eventually([&] { return finished == 2; }));
-  std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(finished, 2);
-  std::lock_guard lock(mu);
-  EXPECT_EQ(started, 2);
+  sync.Release();
+  ASSERT_TRUE(Eventually([&] { return sync.finished() == 2; }));
+  // A third sync, had the triggers not coalesced, would be asked for already: WaitIdle waits for
+  // it.
+  ASSERT_TRUE(poller.WaitIdle(3s));
+  EXPECT_EQ(sync.finished(), 2);
+  EXPECT_EQ(sync.started(), 2);
 }
 
 TEST(PollerTest, StopsPromptlyWithALongRealInterval) {
@@ -102,8 +145,23 @@ TEST(PollerTest, StopsPromptlyWithALongRealInterval) {
   poller.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
   poller.TriggerNow();  // after Stop: nothing runs
-  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(poller.WaitIdle(0ms));
+  poller.Stop();  // joins whatever could have run
   EXPECT_EQ(syncs, 1);
+}
+
+TEST(PollerTest, WaitIdleWaitsForARunningAndAnAskedForSync) {
+  testing::FakeClock clock;
+  BlockingSync sync;
+  Poller poller([&] { sync(); }, clock, {.interval = 60s, .recheck = 2ms});
+  poller.Start();
+  ASSERT_TRUE(sync.WaitStarted(1));
+  EXPECT_FALSE(poller.WaitIdle(0ms));  // the first sync runs
+  poller.TriggerNow();
+  sync.Release();
+  ASSERT_TRUE(poller.WaitIdle(3s));
+  EXPECT_EQ(sync.finished(), 2);  // the triggered one ran too
+  EXPECT_TRUE(poller.WaitIdle(0ms));
 }
 
 TEST(PollerTest, RealIntervalIsHonoured) {

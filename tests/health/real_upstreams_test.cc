@@ -1,6 +1,7 @@
 // Health against real Prometheus 2.42 and Alertmanager 0.25, with Slack faked on loopback.
 #include "support/real_upstreams.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "health/monitor.h"
 #include "http/curl_http_client.h"
 #include "notify/notifier.h"
+#include "support/monitor_wait.h"
 
 namespace obsforge::health {
 namespace {
@@ -21,6 +23,7 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 
 const std::string kKey = "{secret: SLACK_HEALTH_WEBHOOK}";
+constexpr milliseconds kDamping{500};
 
 void Write(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -91,6 +94,28 @@ class RealUpstreamsTest : public ::testing::Test {
     return false;
   }
 
+  // Whether every check of `component` is in `state`.
+  static bool AllChecks(const EnvironmentStatus& status,
+                        const std::string& component,
+                        State state) {
+    return std::any_of(status.components.begin(), status.components.end(),
+                       [&](const ComponentStatus& c) {
+                         return c.name == component &&
+                                std::all_of(c.checks.begin(), c.checks.end(),
+                                            [&](const CheckStatus& k) { return k.state == state; });
+                       });
+  }
+
+  // Whether every message of `outbox` is delivered or dropped (then each delivered one reached
+  // Slack: the sender marks a message after Slack answered).
+  static bool Delivered(const notify::InMemoryOutbox& outbox) {
+    return testing::PollUntil([&] {
+      const auto all = outbox.All();
+      return std::all_of(all.begin(), all.end(),
+                         [](const auto& e) { return e.delivered || e.dropped; });
+    });
+  }
+
   static const CheckStatus* Find(const EnvironmentStatus& status,
                                  const std::string& component,
                                  const std::string& check) {
@@ -127,9 +152,8 @@ TEST_F(RealUpstreamsTest, KillingPrometheusSendsExactlyOneMessageAndOneOnRecover
   notify::Notifier notifier({.min_interval = milliseconds(50), .poll = milliseconds(20)}, outbox,
                             *client_, clock_, logger);
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
-  HealthMonitor monitor(
-      {.prober = {.spread_first_run = false}, .damping_window = milliseconds(500)}, clock_,
-      &notifier, nullptr, logger);
+  HealthMonitor monitor({.prober = {.spread_first_run = false}, .damping_window = kDamping}, clock_,
+                        &notifier, nullptr, logger);
   monitor.Start();
   monitor.Watch({.stack = "demo",
                  .env = "dev",
@@ -143,6 +167,7 @@ TEST_F(RealUpstreamsTest, KillingPrometheusSendsExactlyOneMessageAndOneOnRecover
 
   prometheus_->Stop();
   ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(10000)));
+  const auto down_at = clock_.Now();  // after the monitor took the message as sent
   const auto status = monitor.Status("demo", "dev");
   EXPECT_EQ(status->state, State::kDegraded);
   EXPECT_EQ(status->components[1].name, "prometheus");
@@ -158,15 +183,29 @@ TEST_F(RealUpstreamsTest, KillingPrometheusSendsExactlyOneMessageAndOneOnRecover
   EXPECT_THAT(down["text"].get<std::string>(), HasSubstr(": GET " + PromUrl() + "/"));
   EXPECT_THAT(down["text"].get<std::string>(),
               HasSubstr("Failed to connect to 127.0.0.1 port " + std::to_string(prom_port_)));
-  std::this_thread::sleep_for(milliseconds(1500));
-  EXPECT_EQ(slack.Messages().size(), 1u);
+  // Still one message once nothing more can change: every Prometheus check failing, every check
+  // run and handled after the damping window of the message (a held message goes out then),
+  // and everything enqueued delivered.
+  ASSERT_TRUE(WaitFor(monitor, [](const auto& s) {
+    return AllChecks(s, "prometheus", State::kFailing);
+  })) << ToJson(*monitor.Status("demo", "dev")).dump(2);
+  ASSERT_TRUE(testing::WaitRunsHandledAfter(monitor, "demo", "dev",
+                                            std::max(clock_.Now(), down_at + kDamping)));
+  ASSERT_TRUE(Delivered(outbox));
+  EXPECT_EQ(slack.Messages().size(), 1U);
 
   StartPrometheus(*prometheus, "");
   ASSERT_TRUE(slack.WaitForMessages(2, milliseconds(10000)));
+  const auto recovered_at = clock_.Now();
   EXPECT_EQ(slack.Messages()[1]["blocks"][0]["text"]["text"], "demo/dev recovered");
   EXPECT_EQ(slack.Messages()[1]["text"], "demo/dev recovered (was degraded)");
-  std::this_thread::sleep_for(milliseconds(1500));
-  EXPECT_EQ(slack.Messages().size(), 2u);
+  ASSERT_TRUE(WaitFor(monitor, [](const auto& s) {
+    return AllChecks(s, "prometheus", State::kOk) && AllChecks(s, "alertmanager", State::kOk);
+  })) << ToJson(*monitor.Status("demo", "dev")).dump(2);
+  ASSERT_TRUE(testing::WaitRunsHandledAfter(monitor, "demo", "dev",
+                                            std::max(clock_.Now(), recovered_at + kDamping)));
+  ASSERT_TRUE(Delivered(outbox));
+  EXPECT_EQ(slack.Messages().size(), 2U);
   EXPECT_EQ(monitor.Status("demo", "dev")->state, State::kOk);
   monitor.Stop();
 }

@@ -1,6 +1,8 @@
 #include "support/fake_http_client.h"
 
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -9,7 +11,7 @@
 namespace obsforge::testing {
 namespace {
 
-constexpr char kHealth[] = "http://grafana:3000/api/health";
+const std::string kHealth = "http://grafana:3000/api/health";
 
 TEST(FakeHttpClient, UnscriptedRequestIsAnInternalErrorAndIsRecorded) {
   FakeHttpClient fake;
@@ -86,17 +88,27 @@ TEST(FakeHttpClient, IsThreadSafeAndHandlersMayBlockConcurrently) {
   FakeHttpClient fake;
   std::atomic<int> inside{0};
   std::atomic<int> peak{0};
+  std::atomic<bool> gave_up{false};
   fake.On("GET", "http://h/x", [&](const http::Request&) {
     const int now = ++inside;
     int seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Stay until a second handler is in at once: only possible when the lock is not held while a
+    // handler runs. The bound only ends a failing test (then nobody waits any more).
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (peak < 2 && !gave_up) {
+      if (std::chrono::steady_clock::now() >= end) {
+        gave_up = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     --inside;
     return FakeHttpClient::Reply(200);
   });
 
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
       for (int j = 0; j < 5; ++j) {

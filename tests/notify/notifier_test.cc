@@ -1,5 +1,7 @@
 #include "notify/notifier.h"
 
+#include <algorithm>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -32,18 +34,27 @@ class NotifierTest : public ::testing::Test {
     global_.reset();
   }
 
-  // Waits until every message of the outbox is finished.
-  bool WaitFinished(const InMemoryOutbox& outbox, milliseconds timeout) {
+  // Polls until `pred` holds; false on timeout.
+  static bool WaitUntil(const std::function<bool()>& pred, milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      const auto all = outbox.All();
-      if (std::all_of(all.begin(), all.end(),
-                      [](const auto& e) { return e.delivered || e.dropped; })) {
+      if (pred()) {
         return true;
       }
       std::this_thread::sleep_for(milliseconds(10));
     }
-    return false;
+    return pred();
+  }
+
+  // Waits until every message of the outbox is finished.
+  static bool WaitFinished(const InMemoryOutbox& outbox, milliseconds timeout) {
+    return WaitUntil(
+        [&] {
+          const auto all = outbox.All();
+          return std::all_of(all.begin(), all.end(),
+                             [](const auto& e) { return e.delivered || e.dropped; });
+        },
+        timeout);
   }
 
   static json Payload(int n) { return json{{"text", "message " + std::to_string(n)}}; }
@@ -70,9 +81,10 @@ TEST_F(NotifierTest, RateLimitStormDeliversEveryMessageOnceInOrder) {
   }
   ASSERT_TRUE(slack.WaitForMessages(5, std::chrono::seconds(15)));
   ASSERT_TRUE(WaitFinished(outbox, std::chrono::seconds(5)));
-  std::this_thread::sleep_for(milliseconds(100));  // a duplicate would arrive by now
+  // Stop joins the sender: every send it made has been answered, so a duplicate is counted.
+  notifier.Stop();
   const auto messages = slack.Messages();
-  ASSERT_EQ(messages.size(), 5u);
+  ASSERT_EQ(messages.size(), 5U);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(messages[static_cast<std::size_t>(i)]["text"], "message " + std::to_string(i));
   }
@@ -93,16 +105,18 @@ TEST_F(NotifierTest, RestartDeliversWhatWasLeftExactlyOnce) {
     for (int i = 1; i < 4; ++i) {
       ASSERT_TRUE(first.Post(kKey, Payload(i)).ok());
     }
-    std::this_thread::sleep_for(milliseconds(100));
+    // Stopped once Slack has refused a send of message 1.
+    ASSERT_TRUE(WaitUntil([&] { return outbox.All()[1].attempts >= 1; }, std::chrono::seconds(5)));
   }
-  EXPECT_EQ(slack.Messages().size(), 1u);
+  // The first Notifier's sender is joined: nothing more from it can arrive.
+  EXPECT_EQ(slack.Messages().size(), 1U);
   slack.faults().Clear();
   Notifier second(fast_, outbox, *client_, clock_, logger_);
   second.AddWebhook(kKey, core::Secret(slack.WebhookUrl(kSecretPart)));
   ASSERT_TRUE(WaitFinished(outbox, std::chrono::seconds(10)));
-  std::this_thread::sleep_for(milliseconds(100));
+  second.Stop();  // joins the sender: a duplicate would be counted now
   const auto messages = slack.Messages();
-  ASSERT_EQ(messages.size(), 4u);
+  ASSERT_EQ(messages.size(), 4U);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(messages[static_cast<std::size_t>(i)]["text"], "message " + std::to_string(i));
   }
@@ -172,7 +186,7 @@ TEST(NotifierRate, AtMostOneSendPerIntervalPerWebhook) {
     }
   }
   std::lock_guard lock(mu);
-  ASSERT_EQ(sends.size(), 4u);
+  ASSERT_EQ(sends.size(), 4U);
   for (std::size_t i = 1; i < sends.size(); ++i) {
     EXPECT_GE(sends[i] - sends[i - 1], milliseconds(200));
   }

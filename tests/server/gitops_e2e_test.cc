@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/bytes.h"
 #include "core/hash.h"
 #include "gitops/test_repo.h"
 #include "server/harness.h"
@@ -19,7 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using gitops::testing::TestRepo;
-using testing::FakeBackend;
 using testing::kAdminToken;
 using testing::kViewerToken;
 using testing::ServerHarness;
@@ -32,8 +32,7 @@ constexpr const char* kSecret = "hook-secret-0123";
 
 std::string Signature(const std::string& body, const std::string& secret = kSecret) {
   const auto mac = core::HmacSha256(secret, body);
-  return "sha256=" +
-         core::ToHex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return "sha256=" + core::ToHex(core::CharsOf(mac));
 }
 
 // True once `done` holds, polling for at most `limit`. The limit only bounds a failing test: a
@@ -188,12 +187,16 @@ TEST_F(GitOpsServerTest, WebhookAppliesAtOnceAndARepeatedDeliveryDoesNothing) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
   const int applies = ApplyCalls();
 
+  // A newer commit waits in the repository: a sync (only a webhook starts one) would apply it.
+  const std::string third = remote_.Commit({{"stacks/shop.yaml", ShopSpec("{tier: 3}")}}, "third");
   reply = Webhook(Push(second), Signature(Push(second)), "d-2");
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(ServerHarness::Json(reply)["outcome"], "duplicate");
-  std::this_thread::sleep_for(300ms);
+  // A sync the delivery asked for would be pending or running now: wait until none is.
+  ASSERT_TRUE(server().app().gitops().WaitIdle(60s));
   EXPECT_EQ(ApplyCalls(), applies);
   EXPECT_EQ(Revisions()["revisions"].size(), 2U);
+  EXPECT_NE(NewestSha(), third);
 }
 
 TEST_F(GitOpsServerTest, WrongSignatureIs401AndStartsNothing) {
@@ -208,7 +211,8 @@ TEST_F(GitOpsServerTest, WrongSignatureIs401AndStartsNothing) {
   const auto unsigned_reply =
       server().Call("POST", "/api/v1/gitops/webhook", "", Push(second), "application/json");
   EXPECT_EQ(unsigned_reply.status, 401);
-  std::this_thread::sleep_for(400ms);
+  // A sync either request asked for would be pending or running now: wait until none is.
+  ASSERT_TRUE(server().app().gitops().WaitIdle(60s));
   EXPECT_NE(NewestSha(), second);
   EXPECT_EQ(Revisions()["revisions"].size(), 1U);
   // The delivery was not recorded: the same id with the right signature still triggers.

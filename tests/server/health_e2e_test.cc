@@ -1,6 +1,7 @@
 // Health and Slack wired into the server: the health parts of `serve` (app::HealthWiring) around
 // the harness's FakeBackend, real Prometheus and Alertmanager from PATH, Slack faked on loopback,
 // the SQLite store for history and the outbox.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "server/harness.h"
 #include "server/health_routes.h"
 #include "spec/stack.h"
+#include "support/monitor_wait.h"
 #include "support/real_upstreams.h"
 
 namespace obsforge::server {
@@ -80,6 +82,10 @@ class HealthServer {
     Open();
   }
   ~HealthServer() { Close(); }
+  HealthServer(const HealthServer&) = delete;
+  HealthServer& operator=(const HealthServer&) = delete;
+  HealthServer(HealthServer&&) = delete;
+  HealthServer& operator=(HealthServer&&) = delete;
 
   void Open() {
     auto store = store::SqliteStore::Open({.path = (dir_ / "obsforge.db").string()}, clock_);
@@ -175,7 +181,7 @@ class HealthServer {
 
 class RealUpstreams {
  public:
-  explicit RealUpstreams(const fs::path& dir) : dir_(dir) {}
+  explicit RealUpstreams(fs::path dir) : dir_(std::move(dir)) {}
 
   void StartPrometheus(const fs::path& binary, const std::string& scrape_configs = "") {
     if (prom_port_ == 0) {
@@ -230,6 +236,19 @@ std::vector<std::string> Texts(const fakes::FakeSlack& slack) {
   return out;
 }
 
+// Whether every check of `component` in the health document `health` is in `state`.
+bool AllChecksAre(const nlohmann::json& health,
+                  const std::string& component,
+                  const std::string& state) {
+  for (const auto& c : health["components"]) {
+    if (c["name"] == component) {
+      return std::all_of(c["checks"].begin(), c["checks"].end(),
+                         [&](const nlohmann::json& k) { return k["state"] == state; });
+    }
+  }
+  return false;
+}
+
 const nlohmann::json* FindCheck(const nlohmann::json& health,
                                 const std::string& component,
                                 const std::string& check) {
@@ -277,9 +296,18 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   EXPECT_THAT(why, HasSubstr("shop/dev is degraded (was ok): prometheus/"));
   EXPECT_THAT(why, HasSubstr("Failed to connect to 127.0.0.1 port " +
                              std::to_string(upstreams.prom_port())));
-  // Threshold crossed by the other prometheus checks later: still one message.
-  std::this_thread::sleep_for(milliseconds(1500));
-  EXPECT_EQ(slack.Messages().size(), 2u) << ::testing::PrintToString(Texts(slack));
+  // Threshold crossed by the other prometheus checks later: still one message, once every
+  // prometheus check is failing, the runs that made them so are handled and what they enqueued
+  // is delivered.
+  auto& monitor = server.runtime().monitor();
+  ASSERT_TRUE(WaitUntil([&] {
+    return AllChecksAre(server.Get("/api/v1/stacks/shop/environments/dev/health"), "prometheus",
+                        "failing");
+  })) << server.Get("/api/v1/stacks/shop/environments/dev/health").dump(2);
+  ASSERT_TRUE(
+      support::WaitRunsHandledAfter(monitor, "shop", "dev", std::chrono::system_clock::now()));
+  ASSERT_TRUE(WaitUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
+  EXPECT_EQ(slack.Messages().size(), 2U) << ::testing::PrintToString(Texts(slack));
 
   // Health API: the component is down, each failing check with its last error.
   const auto degraded = server.Get("/api/v1/stacks/shop/environments/dev/health");
@@ -335,8 +363,14 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   upstreams.StartPrometheus(*prometheus);
   ASSERT_TRUE(slack.WaitForMessages(3, milliseconds(10000)));
   EXPECT_EQ(slack.Messages()[2]["text"], "shop/dev recovered (was degraded)");
-  std::this_thread::sleep_for(milliseconds(1000));
-  EXPECT_EQ(slack.Messages().size(), 3u) << ::testing::PrintToString(Texts(slack));
+  ASSERT_TRUE(WaitUntil([&] {
+    const auto h = server.Get("/api/v1/stacks/shop/environments/dev/health");
+    return AllChecksAre(h, "prometheus", "ok") && AllChecksAre(h, "alertmanager", "ok");
+  })) << server.Get("/api/v1/stacks/shop/environments/dev/health").dump(2);
+  ASSERT_TRUE(
+      support::WaitRunsHandledAfter(monitor, "shop", "dev", std::chrono::system_clock::now()));
+  ASSERT_TRUE(WaitUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
+  EXPECT_EQ(slack.Messages().size(), 3U) << ::testing::PrintToString(Texts(slack));
   EXPECT_EQ(server.HealthState(), "ok");
   server.Close();
   // The webhook URL (the credential) is never logged.
@@ -389,7 +423,7 @@ TEST(HealthE2eTest, TeardownStopsWatchingAndUnknownEnvironmentsAre404) {
   for (const std::string path : {"/", "/api/v1/stacks/{name}/environments/{env}/health",
                                  "/api/v1/stacks/{name}/environments/{env}/health/history"}) {
     ASSERT_TRUE(doc["paths"].contains(path)) << path;
-    EXPECT_EQ(doc["paths"][path].size(), 1u) << path;
+    EXPECT_EQ(doc["paths"][path].size(), 1U) << path;
     EXPECT_EQ(doc["paths"][path]["get"]["responses"].contains("403"), path != "/") << path;
     const RouteMatch match = server.server().router().Find(
         "GET", path == "/" ? "/"
@@ -454,9 +488,10 @@ TEST(HealthE2eTest, BrokenGitOpsCommitIsAnnouncedOnTheManagedStacksWebhook) {
                                 .path = "spec.bogus",
                                 .message = "unknown key"});
   server.runtime().ReportBrokenCommit("file:///repo#main:stacks", report, "op-7");
-  ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
-  std::this_thread::sleep_for(milliseconds(300));
-  ASSERT_EQ(slack.Messages().size(), 1u);
+  // ReportBrokenCommit enqueued every message before it returned: once none is pending, all
+  // reached Slack.
+  ASSERT_TRUE(WaitUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
+  ASSERT_EQ(slack.Messages().size(), 1U);
   const auto message = slack.Messages()[0];
   EXPECT_EQ(message["channel"], "#obs-health");
   EXPECT_THAT(message["text"].get<std::string>(),
@@ -478,7 +513,7 @@ TEST(HealthE2eTest, ExternalEnvironmentsAreWatchedAgainAfterARestart) {
   server->Open();
   // No operation re-applies an external environment; the stored state brings the watch back.
   EXPECT_TRUE(server->runtime().monitor().Status("ext", "dev").has_value());
-  EXPECT_EQ(server->backend.calls().size(), 1u);
+  EXPECT_EQ(server->backend.calls().size(), 1U);
 }
 
 // The outbox is the store's: a restart delivers what was left, once, in order, and nothing that
@@ -505,14 +540,14 @@ TEST(HealthOutboxTest, RestartDeliversEachUndeliveredMessageOnce) {
   }
   auto store = store::SqliteStore::Open({.path = (dir.path() / "db").string()}, clock);
   ASSERT_TRUE(store.ok());
-  ASSERT_EQ((*store)->ListPendingOutbox(0)->size(), 4u);
+  ASSERT_EQ((*store)->ListPendingOutbox(0)->size(), 4U);
   StoreOutbox outbox(**store);
   notify::Notifier notifier(options, outbox, client, clock, core::NullLogger());
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
   ASSERT_TRUE(slack.WaitForMessages(5, milliseconds(5000)));
-  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(WaitUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
+  notifier.Stop();  // joins the sender: a duplicate would be counted now
   EXPECT_EQ(Texts(slack), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
-  EXPECT_TRUE(WaitUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
 }
 
 TEST(HealthOutboxTest, RateLimitStormDeliversEverythingInOrderOnce) {
@@ -533,10 +568,10 @@ TEST(HealthOutboxTest, RateLimitStormDeliversEverythingInOrderOnce) {
   }
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
   ASSERT_TRUE(slack.WaitForMessages(6, milliseconds(8000)));
-  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_TRUE(WaitUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
+  notifier.Stop();  // joins the sender: a duplicate would be counted now
   EXPECT_EQ(Texts(slack), expected);
   EXPECT_EQ(slack.Attempts(), 9);
-  EXPECT_TRUE((*store)->ListPendingOutbox(0)->empty());
 }
 
 TEST(HealthRoutesTest, ParseTimeMsAcceptsRfc3339AndMilliseconds) {

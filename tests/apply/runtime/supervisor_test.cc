@@ -1,5 +1,6 @@
 #include "apply/supervisor.h"
 
+#include <array>
 #include <csignal>
 #include <fstream>
 #include <thread>
@@ -127,8 +128,12 @@ TEST(SupervisorTest, BackoffDoublesOnTheInjectedClock) {
   auto restarts_are = [&](int n) {
     return WaitUntil([&] { return StateOf(supervisor, "crash").restarts == n; }, 5s);
   };
+  // Two no-op commands: the supervisor's loop checks the deadlines after each command it
+  // handles, so once the second is answered it has looked at the clock since the last Advance
+  // (and a restart it decided on shows in the state).
   auto still = [&](int n) {
-    std::this_thread::sleep_for(150ms);
+    EXPECT_EQ(supervisor.Stop("nope").error().code, core::ErrorCode::kNotFound);
+    EXPECT_EQ(supervisor.Stop("nope").error().code, core::ErrorCode::kNotFound);
     auto s = StateOf(supervisor, "crash");
     return s.restarts == n && s.phase == ProcessPhase::kRestarting;
   };
@@ -193,9 +198,11 @@ TEST(SupervisorTest, StopEscalatesToSigkill) {
   core::SystemClock clock;
   Supervisor supervisor(clock);
   // An ignored SIGTERM survives exec, so `sleep` ignores it too.
-  ASSERT_TRUE(supervisor.Start(Shell("stubborn", dir, "trap '' TERM; exec sleep 1000")).ok());
+  ASSERT_TRUE(
+      supervisor.Start(Shell("stubborn", dir, "trap '' TERM; touch armed; exec sleep 1000")).ok());
   const pid_t pid = StateOf(supervisor, "stubborn").pid;
-  std::this_thread::sleep_for(100ms);  // let the shell install the trap
+  // The shell has installed the trap once it touched `armed`.
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(dir.path() / "armed"); }, 5s));
   const auto begin = std::chrono::steady_clock::now();
   ASSERT_TRUE(supervisor.Stop("stubborn", 300ms).ok());
   const auto took = std::chrono::steady_clock::now() - begin;
@@ -346,8 +353,8 @@ TEST(SupervisorTest, LogIsBoundedByRotation) {
 }
 
 TEST(SupervisorTest, NoOrphanWhenSupervisingProcessIsKilled) {
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
+  std::array<int, 2> fds{};
+  ASSERT_EQ(::pipe(fds.data()), 0);
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {

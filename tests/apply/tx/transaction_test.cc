@@ -229,18 +229,24 @@ TEST_F(ApplierTest, OutcomeNames) {
   EXPECT_STREQ(OutcomeName(Outcome::kFailed), "failed");
 }
 
-/// Sleeps in Activate and tracks how many activations overlap.
-class SlowDriver final : public ComponentDriver {
+/// Tracks how many activations overlap: each stays in Activate until two were in at once (then
+/// every later one passes through), or `hold` passed.
+class MeetingDriver final : public ComponentDriver {
  public:
-  SlowDriver(std::atomic<int>& active, std::atomic<int>& max_active)
-      : active_(active), max_active_(max_active) {}
+  MeetingDriver(std::atomic<int>& active,
+                std::atomic<int>& max_active,
+                std::chrono::milliseconds hold)
+      : active_(active), max_active_(max_active), hold_(hold) {}
   std::string Component() const override { return "prometheus"; }
   core::Result<void> Activate(const render::Bundle& /*bundle*/) override {
     const int now = ++active_;
     int seen = max_active_.load();
     while (now > seen && !max_active_.compare_exchange_weak(seen, now)) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    const auto end = std::chrono::steady_clock::now() + hold_;
+    while (max_active_ < 2 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     --active_;
     return {};
   }
@@ -249,9 +255,11 @@ class SlowDriver final : public ComponentDriver {
  private:
   std::atomic<int>& active_;
   std::atomic<int>& max_active_;
+  std::chrono::milliseconds hold_;
 };
 
-int MaxOverlap(const std::vector<std::pair<std::string, std::string>>& envs) {
+int MaxOverlap(const std::vector<std::pair<std::string, std::string>>& envs,
+               std::chrono::milliseconds hold) {
   TempDir dir;
   core::SystemClock clock;
   Applier applier(dir.path(), clock);
@@ -260,7 +268,7 @@ int MaxOverlap(const std::vector<std::pair<std::string, std::string>>& envs) {
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < envs.size(); ++i) {
     threads.emplace_back([&, i] {
-      SlowDriver driver(active, max_active);
+      MeetingDriver driver(active, max_active, hold);
       const auto result =
           applier.Apply(envs[i].first, envs[i].second,
                         MakeBundle({{"prometheus/p.yml", std::to_string(i)}}), {&driver});
@@ -274,11 +282,19 @@ int MaxOverlap(const std::vector<std::pair<std::string, std::string>>& envs) {
 }
 
 TEST(ApplierConcurrency, SameEnvironmentIsSerialized) {
-  EXPECT_EQ(MaxOverlap({{"s", "dev"}, {"s", "dev"}, {"s", "dev"}, {"s", "dev"}}), 1);
+  // Each activation waits 60 ms for another to join it: only a broken lock lets one in, so a
+  // correct lock never fails here, however slow the machine (a broken one may go unseen then).
+  EXPECT_EQ(MaxOverlap({{"s", "dev"}, {"s", "dev"}, {"s", "dev"}, {"s", "dev"}},
+                       std::chrono::milliseconds(60)),
+            1);
 }
 
 TEST(ApplierConcurrency, DifferentEnvironmentsRunInParallel) {
-  EXPECT_GE(MaxOverlap({{"s", "dev"}, {"s", "prod"}, {"t", "dev"}, {"t", "prod"}}), 2);
+  // The first activation waits until a second is in at once: ends as soon as they meet, whatever
+  // the load; the bound only ends a test of serialized environments.
+  EXPECT_GE(MaxOverlap({{"s", "dev"}, {"s", "prod"}, {"t", "dev"}, {"t", "prod"}},
+                       std::chrono::seconds(10)),
+            2);
 }
 
 TEST(EnvLock, LeftoverLockFileDoesNotBlockAndFlockExcludesOtherProcesses) {
