@@ -436,7 +436,9 @@ TEST(ServerApi, FailedApplyIsRolledBackOperation) {
 TEST(ServerApi, RestartKeepsStateFailsInterruptedAndReappliesLocalEnvironments) {
   ServerHarness h;
   CreateShop(h);
-  // An operation left running by a crash.
+  // An operation left running by a crash. Written with the server stopped: a running server's
+  // worker could claim it, while queued, and run it to success first.
+  h.StopServing();
   auto stuck = h.store().CreateOperation(
       {.kind = store::OperationKind::kApply, .stack = "shop", .env = "dev", .revision = 1});
   ASSERT_TRUE(stuck.ok());

@@ -219,6 +219,12 @@ class ServerHarness {
     ASSERT_TRUE(port.ok()) << port.error().message;
     base_ = "http://127.0.0.1:" + std::to_string(*port);
   }
+  /// Stops the server and the application (their operation workers) and keeps the store open:
+  /// what a test then writes into the store is seen by no worker before the next Open().
+  void StopServing() {
+    server_.reset();
+    app_.reset();
+  }
   /// Stops the server and closes the store.
   void Close() {
     server_.reset();
