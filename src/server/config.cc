@@ -327,6 +327,15 @@ std::vector<std::string> OptionSettingKeys() {
   return keys;
 }
 
+// OBSFORGE_<KEY>: the variable of the setting `key`.
+std::string VariableOf(std::string_view key) {
+  std::string var = "OBSFORGE_";
+  for (const char c : key) {
+    var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return var;
+}
+
 // The scalar setting `key` set to `s` in `config`: as ParseOptionSetting, and the settings of
 // the whole configuration (the store, the replicas) besides.
 template <class Resolve>
@@ -455,14 +464,20 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file) {
   return ParseServerConfig(text, file);
 }
 
+std::vector<std::string> EnvironmentVariables() {
+  std::vector<std::string> vars;
+  for (const auto& key : OptionSettingKeys()) {
+    vars.push_back(VariableOf(key));
+  }
+  vars.emplace_back("OBSFORGE_SECRETS_KEY");
+  return vars;
+}
+
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env) {
   std::vector<Diagnostic> errors;
   const auto as_given = [](const std::string& p) { return std::filesystem::path(p); };
   for (const auto& key : OptionSettingKeys()) {
-    std::string var = "OBSFORGE_";
-    for (const char c : key) {
-      var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
+    const std::string var = VariableOf(key);
     if (auto v = env(var)) {
       if (auto problem = ParseOptionSetting(key, *v, options, as_given);
           problem && !problem->empty()) {

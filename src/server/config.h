@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/secret.h"
 #include "server/server.h"
@@ -44,6 +45,9 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file);
 /// Paths are taken as given. Throws core::InputError naming the variable for a bad value, in the
 /// words the file's error would use.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
+
+/// The variables ApplyEnvironment reads (OBSFORGE_LISTEN, ..., OBSFORGE_SECRETS_KEY).
+std::vector<std::string> EnvironmentVariables();
 
 /// "1048576", "512KiB", "16MiB", "1GiB" → bytes; nullopt when malformed.
 std::optional<std::size_t> ParseByteSize(std::string_view text);

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -97,7 +98,10 @@ TEST(CliHelp, EveryFlagHasItsVariableAndIsDocumentedWithIt) {
   for (const auto& command : Subcommands()) {
     commands.push_back(command);
     for (const auto& sub : Subcommands(command)) {
-      commands.push_back(command + " " + sub);
+      std::string nested = command;
+      nested += " ";
+      nested += sub;
+      commands.push_back(std::move(nested));
     }
   }
   for (const auto& command : commands) {
@@ -151,7 +155,14 @@ TEST(CliHelp, EveryVariableTheSourceReadsIsDocumented) {
       }
     }
   }
+  // The variables of obsforge.yaml's settings are named from their keys, not spelled out.
+  for (const auto& var : server::EnvironmentVariables()) {
+    if (seen.insert(var).second) {
+      EXPECT_THAT(docs, HasSubstr("`" + var + "`")) << var << " (server::EnvironmentVariables)";
+    }
+  }
   EXPECT_TRUE(seen.contains("OBSFORGE_LISTEN"));
+  EXPECT_TRUE(seen.contains("OBSFORGE_OPERATION_WORKERS"));
 }
 
 TEST(CliHelp, FlagVariablesWorkForSwitches) {

@@ -3,6 +3,8 @@
 // are not UTF-8 in the URL. Every answer is a complete response with the right status line.
 #include <regex>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -94,9 +96,9 @@ TEST(HttpLayer, ABodyBeyondTheLimitIsRefusedAndTheConnectionClosed) {
     connection.Send(
         "POST /api/v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n" +
         Bearer(kEditorToken) + "Transfer-Encoding: chunked\r\n\r\n1388\r\n" + chunk + "\r\n");
-    char size[16];
-    std::snprintf(size, sizeof(size), "%zx", kSmuggled.size());
-    connection.SendIgnoringReset(size + std::string("\r\n") + kSmuggled + "\r\n0\r\n\r\n");
+    std::ostringstream size;
+    size << std::hex << kSmuggled.size();
+    connection.SendIgnoringReset(size.str() + "\r\n" + kSmuggled + "\r\n0\r\n\r\n");
     const auto response = connection.Read();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 413);
@@ -114,9 +116,13 @@ TEST(HttpLayer, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
         std::string("Transfer-Encoding: xchunked\r\n"), std::string("Content-Length: -5\r\n")}) {
     SCOPED_TRACE(framing);
     RawConnection connection(port);
-    connection.Send(
-        "POST /api/v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n" +
-        Bearer(kEditorToken) + framing + "\r\n0\r\n\r\n" + kSmuggled);
+    std::string request =
+        "POST /api/v1/render HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\n";
+    request += Bearer(kEditorToken);
+    request += framing;
+    request += "\r\n0\r\n\r\n";
+    request += kSmuggled;
+    connection.Send(request);
     const auto response = connection.Read();
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 400) << response->body;

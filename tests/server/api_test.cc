@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,7 +23,7 @@ using ::testing::Not;
 nlohmann::json CreateShop(ServerHarness& h) {
   const http::Response r = h.Call("POST", "/api/v1/stacks", kEditorToken, ShopSpec());
   EXPECT_EQ(r.status, 202) << r.body;
-  const nlohmann::json body = ServerHarness::Json(r);
+  nlohmann::json body = ServerHarness::Json(r);
   for (const auto& op : body["operations"]) {
     EXPECT_EQ(h.WaitOperation(op["id"])["state"], "succeeded");
   }
@@ -288,7 +290,7 @@ TEST(ServerApi, BadInputTableLeavesStoreUnchanged) {
        {},
        404,
        "not_found",
-       "stack \"shop\" has no environment \"prod\""},
+       R"(stack "shop" has no environment "prod")"},
       {"unknown operation", "GET", "/api/v1/operations/op-nope", "", "", {}, 404, "not_found", ""},
       {"existing stack",
        "POST",
@@ -564,7 +566,10 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
     for (const auto& [method, op] : methods.items()) {
       std::string upper = method;
       std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-      documented.insert(upper + " " + path);
+      std::string route = upper;
+      route += " ";
+      route += path;
+      documented.insert(route);
       EXPECT_FALSE(op["summary"].get<std::string>().empty());
       EXPECT_FALSE(op["responses"].empty());
       // Every documented operation is served by the router.
@@ -594,8 +599,7 @@ TEST(ServerApi, OpenApiDocumentsExactlyTheRegisteredRoutes) {
       "GET /operations/{id}", "GET /stacks/{name}/revisions", "GET /gitops", "GET /console/{file}",
       "GET /api/v1/overview", "GET /api/v1/events", "GET /api/v1/whoami",
       "GET /api/v1/stacks/{name}/revisions/{number}",
-      "GET /api/v1/stacks/{name}/revisions/{number}/"
-      "environments/{env}/rendered"};
+      "GET /api/v1/stacks/{name}/revisions/{number}/environments/{env}/rendered"};
   EXPECT_EQ(registered, expected);
   Router router;
   EXPECT_THROW(router.Add({.method = "GET", .path = "/x", .handler = {}}), std::logic_error);
@@ -678,12 +682,13 @@ TEST(ServerApi, ImportDoesNotQuoteWhatTheGrafanaUrlAnswered) {
 TEST(ServerApi, ImportBadInputIsNeverA500) {
   ServerHarness h([] { return true; }(), [](ServerOptions& o) { o.body_limit = 1U << 20U; });
   const std::string digits(200000, '7');
-  const struct {
+  struct Case {
     std::string body;
     std::string content_type;
     int status;
     std::string message;
-  } cases[] = {
+  };
+  const std::vector<Case> cases = {
       {"{\"name\": ", "application/json", 400, "invalid JSON"},
       {"name: shop\n", "application/yaml", 415, "application/json"},
       {"[]", "application/json", 400, "must be a JSON object"},
