@@ -145,6 +145,12 @@ TEST(HttpLayer, InventedMethodsGet405AndOneMetricsLabel) {
     EXPECT_EQ(ServerHarness::Json(http::Response{.body = response->body})["error"]["code"],
               "method_not_allowed");
   }
+  // A request is counted once its answer is sent, by the thread serving the connection: one
+  // more answer on the same connection means the 30th is counted.
+  connection.Send(RawRequest("GET", "/healthz", ""));
+  const auto after = connection.Read();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status_line, "HTTP/1.1 200 OK");
   // Bytes that no method has: Poco drops such a request line with the connection, before any
   // handler; the server goes on serving.
   RawConnection odd(port);
