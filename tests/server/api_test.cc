@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <set>
 #include <string>
@@ -539,6 +540,10 @@ TEST(ServerApi, NoTokensMeansLoopbackOnly) {
 TEST(ServerApi, MetricsPassPromtool) {
   ServerHarness h;
   CreateShop(h);
+  // An operation is counted after its end is stored (what CreateShop waits for): wait until the
+  // workers are idle, which is after they counted.
+  ASSERT_TRUE(
+      h.app().operations().WaitIdle(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   (void)h.Call("GET", "/api/v1/stacks/nope", kViewerToken);
   const http::Response r = h.Call("GET", "/metrics", "");
   ASSERT_EQ(r.status, 200);
