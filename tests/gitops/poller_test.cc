@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 
 // Waits (real time, bounded) until `pred` holds.
 template <class Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds limit = 3s) {
+bool Eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < end) {
     if (pred()) {
@@ -57,12 +57,16 @@ TEST(PollerTest, SyncsAtStartThenEveryIntervalOfTheInjectedClock) {
   std::atomic<int> syncs{0};
   Poller poller([&] { ++syncs; }, clock, {.interval = 60s, .recheck = 2ms});
   poller.Start();
+  // After each sync the poller reads the clock for the next one's time; WaitIdle returns after
+  // that (the same lock), so the clock moves only once the next sync's time is set.
   ASSERT_TRUE(Eventually([&] { return syncs == 1; }));
+  ASSERT_TRUE(poller.WaitIdle(10s));
   clock.Advance(59s);
   ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 1);
   clock.Advance(1s);
   ASSERT_TRUE(Eventually([&] { return syncs == 2; }));
+  ASSERT_TRUE(poller.WaitIdle(10s));
   ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 2);
   clock.Advance(60s);
@@ -130,7 +134,7 @@ TEST(PollerTest, TriggersDuringASyncCoalesceIntoOneMore) {
   ASSERT_TRUE(Eventually([&] { return sync.finished() == 2; }));
   // A third sync, had the triggers not coalesced, would be asked for already: WaitIdle waits for
   // it.
-  ASSERT_TRUE(poller.WaitIdle(3s));
+  ASSERT_TRUE(poller.WaitIdle(10s));
   EXPECT_EQ(sync.finished(), 2);
   EXPECT_EQ(sync.started(), 2);
 }
@@ -159,7 +163,7 @@ TEST(PollerTest, WaitIdleWaitsForARunningAndAnAskedForSync) {
   EXPECT_FALSE(poller.WaitIdle(0ms));  // the first sync runs
   poller.TriggerNow();
   sync.Release();
-  ASSERT_TRUE(poller.WaitIdle(3s));
+  ASSERT_TRUE(poller.WaitIdle(10s));
   EXPECT_EQ(sync.finished(), 2);  // the triggered one ran too
   EXPECT_TRUE(poller.WaitIdle(0ms));
 }
