@@ -9,24 +9,12 @@
 
 #include "core/clock.h"
 #include "support/fake_clock.h"
+#include "support/poll_until.h"
 
 namespace obsforge::gitops {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Waits (real time, bounded) until `pred` holds.
-template <class Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
 
 // A FakeClock that counts how often the poller read its monotonic time. The poller decides
 // whether to sync right after a read, and reads again after a sync, so once it has read the clock
@@ -44,7 +32,7 @@ class CountingClock final : public core::Clock {
   // Waits until the poller has read the clock three more times than when called.
   bool WaitLooked() {
     const int seen = reads_;
-    return Eventually([&] { return reads_ >= seen + 3; });
+    return obsforge::testing::PollUntil([&] { return reads_ >= seen + 3; });
   }
 
  private:
@@ -59,18 +47,18 @@ TEST(PollerTest, SyncsAtStartThenEveryIntervalOfTheInjectedClock) {
   poller.Start();
   // After each sync the poller reads the clock for the next one's time; WaitIdle returns after
   // that (the same lock), so the clock moves only once the next sync's time is set.
-  ASSERT_TRUE(Eventually([&] { return syncs == 1; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 1; }));
   ASSERT_TRUE(poller.WaitIdle(10s));
   clock.Advance(59s);
   ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 1);
   clock.Advance(1s);
-  ASSERT_TRUE(Eventually([&] { return syncs == 2; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 2; }));
   ASSERT_TRUE(poller.WaitIdle(10s));
   ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 2);
   clock.Advance(60s);
-  ASSERT_TRUE(Eventually([&] { return syncs == 3; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 3; }));
   poller.Stop();
 }
 
@@ -79,9 +67,9 @@ TEST(PollerTest, TriggerNowSyncsAtOnce) {
   std::atomic<int> syncs{0};
   Poller poller([&] { ++syncs; }, clock, {.interval = 60s, .recheck = 2ms});
   poller.Start();
-  ASSERT_TRUE(Eventually([&] { return syncs == 1; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 1; }));
   poller.TriggerNow();
-  ASSERT_TRUE(Eventually([&] { return syncs == 2; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 2; }));
 }
 
 // A sync that blocks until Release(), counting the syncs started and finished.
@@ -131,7 +119,7 @@ TEST(PollerTest, TriggersDuringASyncCoalesceIntoOneMore) {
     poller.TriggerNow();
   }
   sync.Release();
-  ASSERT_TRUE(Eventually([&] { return sync.finished() == 2; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return sync.finished() == 2; }));
   // A third sync, had the triggers not coalesced, would be asked for already: WaitIdle waits for
   // it.
   ASSERT_TRUE(poller.WaitIdle(10s));
@@ -144,7 +132,7 @@ TEST(PollerTest, StopsPromptlyWithALongRealInterval) {
   std::atomic<int> syncs{0};
   Poller poller([&] { ++syncs; }, clock, {.interval = 1h, .recheck = 1h});
   poller.Start();
-  ASSERT_TRUE(Eventually([&] { return syncs == 1; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 1; }));
   const auto start = std::chrono::steady_clock::now();
   poller.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
@@ -174,7 +162,7 @@ TEST(PollerTest, RealIntervalIsHonoured) {
   Poller poller([&] { ++syncs; }, clock, {.interval = 100ms, .recheck = 1s});
   const auto start = std::chrono::steady_clock::now();
   poller.Start();
-  ASSERT_TRUE(Eventually([&] { return syncs == 3; }));
+  ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 3; }));
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 200ms);
   EXPECT_LT(took, 2s);

@@ -11,6 +11,7 @@
 #include "fakes/fake_slack.h"
 #include "http/curl_http_client.h"
 #include "support/fake_http_client.h"
+#include "support/poll_until.h"
 
 namespace obsforge::notify {
 namespace {
@@ -34,21 +35,9 @@ class NotifierTest : public ::testing::Test {
     global_.reset();
   }
 
-  // Polls until `pred` holds; false on timeout.
-  static bool WaitUntil(const std::function<bool()>& pred, milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (pred()) {
-        return true;
-      }
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    return pred();
-  }
-
   // Waits until every message of the outbox is finished.
   static bool WaitFinished(const InMemoryOutbox& outbox, milliseconds timeout) {
-    return WaitUntil(
+    return obsforge::testing::PollUntil(
         [&] {
           const auto all = outbox.All();
           return std::all_of(all.begin(), all.end(),
@@ -106,7 +95,8 @@ TEST_F(NotifierTest, RestartDeliversWhatWasLeftExactlyOnce) {
       ASSERT_TRUE(first.Post(kKey, Payload(i)).ok());
     }
     // Stopped once Slack has refused a send of message 1.
-    ASSERT_TRUE(WaitUntil([&] { return outbox.All()[1].attempts >= 1; }, std::chrono::seconds(5)));
+    ASSERT_TRUE(obsforge::testing::PollUntil([&] { return outbox.All()[1].attempts >= 1; },
+                                             std::chrono::seconds(5)));
   }
   // The first Notifier's sender is joined: nothing more from it can arrive.
   EXPECT_EQ(slack.Messages().size(), 1U);

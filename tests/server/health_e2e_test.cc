@@ -51,17 +51,6 @@ std::string HealthSpec(const std::string& name = "shop", const std::string& runt
          runtime + "}}\n";
 }
 
-bool WaitUntil(const std::function<bool()>& pred, milliseconds timeout = milliseconds(15000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return pred();
-}
-
 // A server whose application runs the FakeBackend with the health parts of `serve`; component
 // URLs come from `urls` (the test's real Prometheus and Alertmanager).
 class HealthServer {
@@ -146,7 +135,7 @@ class HealthServer {
     ASSERT_FALSE(reply["operations"].empty()) << created.body;
     for (const auto& op : reply["operations"]) {
       const std::string id = op.is_object() ? op.value("id", "") : op.get<std::string>();
-      ASSERT_TRUE(WaitUntil([&] {
+      ASSERT_TRUE(support::PollUntil([&] {
         const std::string state = Get("/api/v1/operations/" + id).value("state", "");
         return state == "succeeded" || state == "failed" || state == "rolled_back";
       }));
@@ -279,7 +268,7 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
               HasSubstr("shop/dev: apply succeeded"));
   EXPECT_EQ(slack.Messages()[0]["channel"], "#obs-health");
   // Every check has run once (checks not yet run leave the environment's state alone).
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(support::PollUntil([&] {
     const auto h = server.Get("/api/v1/stacks/shop/environments/dev/health");
     const auto* ready = FindCheck(h, "prometheus", "ready");
     return h["state"] == "ok" && ready != nullptr && (*ready)["state"] == "ok";
@@ -300,13 +289,13 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   // prometheus check is failing, the runs that made them so are handled and what they enqueued
   // is delivered.
   auto& monitor = server.runtime().monitor();
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(support::PollUntil([&] {
     return AllChecksAre(server.Get("/api/v1/stacks/shop/environments/dev/health"), "prometheus",
                         "failing");
   })) << server.Get("/api/v1/stacks/shop/environments/dev/health").dump(2);
   ASSERT_TRUE(
       support::WaitRunsHandledAfter(monitor, "shop", "dev", std::chrono::system_clock::now()));
-  ASSERT_TRUE(WaitUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
+  ASSERT_TRUE(support::PollUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
   EXPECT_EQ(slack.Messages().size(), 2U) << ::testing::PrintToString(Texts(slack));
 
   // Health API: the component is down, each failing check with its last error.
@@ -363,13 +352,13 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   upstreams.StartPrometheus(*prometheus);
   ASSERT_TRUE(slack.WaitForMessages(3, milliseconds(10000)));
   EXPECT_EQ(slack.Messages()[2]["text"], "shop/dev recovered (was degraded)");
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(support::PollUntil([&] {
     const auto h = server.Get("/api/v1/stacks/shop/environments/dev/health");
     return AllChecksAre(h, "prometheus", "ok") && AllChecksAre(h, "alertmanager", "ok");
   })) << server.Get("/api/v1/stacks/shop/environments/dev/health").dump(2);
   ASSERT_TRUE(
       support::WaitRunsHandledAfter(monitor, "shop", "dev", std::chrono::system_clock::now()));
-  ASSERT_TRUE(WaitUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
+  ASSERT_TRUE(support::PollUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
   EXPECT_EQ(slack.Messages().size(), 3U) << ::testing::PrintToString(Texts(slack));
   EXPECT_EQ(server.HealthState(), "ok");
   server.Close();
@@ -391,7 +380,7 @@ TEST(HealthE2eTest, DownScrapeTargetShowsInHealthWithItsError) {
   HealthServer server(dir.path(), "http://127.0.0.1:9/unused", upstreams.Urls());
   server.Create(HealthSpec());
   nlohmann::json health;
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(support::PollUntil([&] {
     health = server.Get("/api/v1/stacks/shop/environments/dev/health");
     const auto* targets = FindCheck(health, "prometheus", "targets");
     return targets != nullptr && (*targets)["state"] == "failing";
@@ -440,7 +429,8 @@ TEST(HealthE2eTest, TeardownStopsWatchingAndUnknownEnvironmentsAre404) {
 
   const auto deleted = server.Call("DELETE", "/api/v1/stacks/shop");
   ASSERT_EQ(deleted.status, 202) << deleted.body;
-  ASSERT_TRUE(WaitUntil([&] { return !server.runtime().monitor().Status("shop", "dev"); }));
+  ASSERT_TRUE(
+      support::PollUntil([&] { return !server.runtime().monitor().Status("shop", "dev"); }));
 }
 
 TEST(HealthE2eTest, RolledBackApplyIsAnnouncedWithItsReason) {
@@ -490,7 +480,7 @@ TEST(HealthE2eTest, BrokenGitOpsCommitIsAnnouncedOnTheManagedStacksWebhook) {
   server.runtime().ReportBrokenCommit("file:///repo#main:stacks", report, "op-7");
   // ReportBrokenCommit enqueued every message before it returned: once none is pending, all
   // reached Slack.
-  ASSERT_TRUE(WaitUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
+  ASSERT_TRUE(support::PollUntil([&] { return server.store().ListPendingOutbox(0)->empty(); }));
   ASSERT_EQ(slack.Messages().size(), 1U);
   const auto message = slack.Messages()[0];
   EXPECT_EQ(message["channel"], "#obs-health");
@@ -545,7 +535,7 @@ TEST(HealthOutboxTest, RestartDeliversEachUndeliveredMessageOnce) {
   notify::Notifier notifier(options, outbox, client, clock, core::NullLogger());
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
   ASSERT_TRUE(slack.WaitForMessages(5, milliseconds(5000)));
-  ASSERT_TRUE(WaitUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
+  ASSERT_TRUE(support::PollUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
   notifier.Stop();  // joins the sender: a duplicate would be counted now
   EXPECT_EQ(Texts(slack), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
 }
@@ -568,7 +558,7 @@ TEST(HealthOutboxTest, RateLimitStormDeliversEverythingInOrderOnce) {
   }
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
   ASSERT_TRUE(slack.WaitForMessages(6, milliseconds(8000)));
-  ASSERT_TRUE(WaitUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
+  ASSERT_TRUE(support::PollUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
   notifier.Stop();  // joins the sender: a duplicate would be counted now
   EXPECT_EQ(Texts(slack), expected);
   EXPECT_EQ(slack.Attempts(), 9);

@@ -19,6 +19,7 @@
 #include "http/curl_http_client.h"
 #include "notify/notifier.h"
 #include "support/fake_clock.h"
+#include "support/poll_until.h"
 #include "support/run_check.h"
 #include <unistd.h>
 
@@ -29,18 +30,6 @@ using obsforge::testing::FakeClock;
 using obsforge::testing::FindCheck;
 using obsforge::testing::RunCheckOnce;
 using ::testing::HasSubstr;
-
-// Polls `pred` until it holds or `timeout` passes (waits on an outcome, never on time alone).
-bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
 
 spec::StackSpec Stack(const std::string& components, const std::string& environments = "") {
   auto stack = StoredSpec("shop", R"({"apiVersion":"obsforge/v1","kind":"Stack",
@@ -298,7 +287,7 @@ spec:
     }
     return true;
   };
-  ASSERT_TRUE(WaitUntil(all_ok, std::chrono::seconds(30)))
+  ASSERT_TRUE(obsforge::testing::PollUntil(all_ok, std::chrono::seconds(30)))
       << health::ToJson(*monitor.Status("fid", "dev")).dump(2);
 
   // Freeze Loki: its checks time out; the environment turns down or degraded, on Slack.

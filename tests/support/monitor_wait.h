@@ -3,26 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
-#include <thread>
 
 #include "health/monitor.h"
+#include "support/poll_until.h"
 
 namespace obsforge::testing {
-
-/// Polls `pred` every 10 ms until it holds or `timeout` passed; its last answer.
-inline bool PollUntil(const std::function<bool()>& pred,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
-}
 
 /// Waits until every check of (stack, env) has a run recorded after `after`, and the monitor has
 /// handled those runs: the monitor's loop thread handles one finished run at a time and counts
