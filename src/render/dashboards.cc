@@ -1,6 +1,8 @@
 #include "render/dashboards.h"
 
+#include <algorithm>
 #include <optional>
+#include <string>
 
 #include "core/hash.h"
 
@@ -50,6 +52,19 @@ std::optional<std::string> VariableName(const std::string& s) {
   return name;
 }
 
+// The string member `key` of `object`; "" when absent or not a string. (nlohmann's value()
+// throws when the member has another type, and a dashboard file may hold anything there.)
+std::string StringMember(const ordered_json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Whether an annotation is Grafana's built-in one (`"builtIn": 1`).
+bool IsBuiltIn(const ordered_json& annotation) {
+  const auto it = annotation.find("builtIn");
+  return it != annotation.end() && it->is_number() && *it == 1;
+}
+
 class Rewriter {
  public:
   Rewriter(const std::map<std::string, DatasourceRef>& datasources, const std::string& default_type)
@@ -58,13 +73,14 @@ class Rewriter {
     default_ = it == datasources.end() ? nullptr : &it->second;
   }
 
-  void Collect(const ordered_json& dashboard) {
+  // The datasource inputs of an export (`__inputs`), by name and by label.
+  void CollectInputs(const ordered_json& dashboard) {
     if (const auto in = dashboard.find("__inputs"); in != dashboard.end() && in->is_array()) {
       for (const auto& input : *in) {
-        if (!input.is_object() || input.value("type", "") != "datasource") {
+        if (!input.is_object() || StringMember(input, "type") != "datasource") {
           continue;
         }
-        const std::string plugin = input.value("pluginId", "");
+        const std::string plugin = StringMember(input, "pluginId");
         if (input.contains("name") && input["name"].is_string()) {
           inputs_[input["name"].get<std::string>()] = plugin;
         }
@@ -73,11 +89,15 @@ class Rewriter {
         }
       }
     }
+  }
+
+  // The datasource variables of the dashboard (`templating.list[]` of type datasource).
+  void CollectVariables(const ordered_json& dashboard) {
     const auto templating = dashboard.find("templating");
     if (templating != dashboard.end() && templating->is_object() && templating->contains("list") &&
         (*templating)["list"].is_array()) {
       for (const auto& var : (*templating)["list"]) {
-        if (var.is_object() && var.value("type", "") == "datasource" && var.contains("name") &&
+        if (var.is_object() && StringMember(var, "type") == "datasource" && var.contains("name") &&
             var["name"].is_string()) {
           const auto& q = var.find("query");
           variables_[var["name"].get<std::string>()] =
@@ -87,6 +107,14 @@ class Rewriter {
     }
   }
 
+  void Collect(const ordered_json& dashboard) {
+    CollectInputs(dashboard);
+    CollectVariables(dashboard);
+  }
+
+  // A walk over every place a dashboard holds datasource references (panels, legacy rows,
+  // variables, annotations), one branch per place.
+  // NOLINTNEXTLINE(readability-function-cognitive-complexity)
   void Dashboard(ordered_json& d) {
     if (auto it = d.find("panels"); it != d.end() && it->is_array()) {
       for (auto& p : *it) {
@@ -118,7 +146,7 @@ class Rewriter {
           auto ds = a.find("datasource");
           if (ds != a.end() && !ds->is_null()) {
             Replace(*ds);
-          } else if (ds != a.end() && a.value("builtIn", 0) != 1 && default_ != nullptr) {
+          } else if (ds != a.end() && !IsBuiltIn(a) && default_ != nullptr) {
             *ds = Ref(*default_);
           }
         }
@@ -139,7 +167,9 @@ class Rewriter {
     return it == datasources_.end() ? nullptr : &it->second;
   }
 
-  // The replacement for a non-null reference, or nullopt to leave it.
+  // The replacement for a non-null reference, or nullopt to leave it. One branch per shape of
+  // reference Grafana has written over its versions.
+  // NOLINTNEXTLINE(readability-function-cognitive-complexity)
   std::optional<ordered_json> Resolve(const ordered_json& ref) const {
     if (ref.is_string()) {
       const auto& s = ref.get_ref<const std::string&>();
@@ -219,9 +249,11 @@ class Rewriter {
 
   static bool IsMixed(const ordered_json& ref) {
     return (ref.is_string() && ref.get<std::string>() == "-- Mixed --") ||
-           (ref.is_object() && ref.value("uid", "") == "-- Mixed --");
+           (ref.is_object() && StringMember(ref, "uid") == "-- Mixed --");
   }
 
+  // One branch per place a panel holds a datasource (its own, its targets', nested panels).
+  // NOLINTNEXTLINE(readability-function-cognitive-complexity)
   void Panel(ordered_json& p) {
     if (!p.is_object()) {
       return;
@@ -292,7 +324,7 @@ class Rewriter {
     if (!var.is_object()) {
       return;
     }
-    const std::string type = var.value("type", "");
+    const std::string type = StringMember(var, "type");
     if (type == "datasource") {
       const auto q = var.find("query");
       const auto* ds = q != var.end() && q->is_string() ? ByType(q->get<std::string>()) : nullptr;
@@ -326,14 +358,10 @@ bool IsValidUid(const std::string& uid) {
   if (uid.empty() || uid.size() > 40) {
     return false;
   }
-  for (const char c : uid) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
+  return std::all_of(uid.begin(), uid.end(), [](const char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
 }
 
 std::string MakeUid(const std::string& text) {

@@ -85,7 +85,10 @@ void ExpectResolved(const ordered_json& node,
         }
         EXPECT_EQ(resolved, Datasources().at(type).uid) << where << ": " << value.dump();
       } else {
-        ExpectResolved(value, dashboard, where + "/" + key, count);
+        std::string at = where;
+        at += "/";
+        at += key;
+        ExpectResolved(value, dashboard, at, count);
       }
     }
   } else if (node.is_array()) {
@@ -211,6 +214,28 @@ TEST(RewriteDashboard, KeepsAValidUidAndSetsDatasourceVariables) {
   EXPECT_EQ(out["panels"][5]["datasource"],
             ordered_json::parse(R"({"type":"loki","uid":"${loki_datasource}"})"));
   EXPECT_EQ(out["panels"][5]["type"], "logs");
+}
+
+// Found by dashboard_fuzzer: `"type": {...}` in an __inputs entry made nlohmann's value() throw
+// a type_error (a 500 from the server, an abort in the fuzzer). Members of an unexpected type are
+// now read as absent: the dashboard is rewritten and those parts left as they were.
+TEST(RewriteDashboard, MembersOfAnyTypeAreReadAsAbsentNeverThrown) {
+  const auto in = ordered_json::parse(R"({
+    "__inputs": [{"name": "DS_PROM", "label": "Prometheus", "type": {"x": ""}, "pluginId": 7},
+                 {"name": "DS_LOKI", "type": "datasource", "pluginId": ["loki"]}],
+    "uid": "odd-types",
+    "templating": {"list": [{"name": "ds", "type": 3, "query": "prometheus"},
+                            {"name": "job", "type": "query", "datasource": "${DS_PROM}"}]},
+    "annotations": {"list": [{"builtIn": "1", "datasource": null},
+                             {"builtIn": 1, "datasource": null}]},
+    "panels": [{"type": "timeseries", "datasource": {"uid": 12, "type": "prometheus"},
+                "targets": [{"refId": "A"}]}]})");
+  ordered_json out;
+  ASSERT_NO_THROW(out = RewriteDashboard(in, Datasources(), "prometheus", "dashboards/odd.json"));
+  EXPECT_EQ(out["uid"], "odd-types");
+  // The built-in annotation keeps its null; the other one gets the default datasource.
+  EXPECT_TRUE(out["annotations"]["list"][1]["datasource"].is_null());
+  EXPECT_EQ(out["annotations"]["list"][0]["datasource"]["uid"], Datasources().at("prometheus").uid);
 }
 
 TEST(RewriteDashboard, DatasourceVariablesOfTheCorpusExport) {
