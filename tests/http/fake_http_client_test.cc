@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/meeting.h"
+
 namespace obsforge::testing {
 namespace {
 
@@ -88,21 +90,15 @@ TEST(FakeHttpClient, IsThreadSafeAndHandlersMayBlockConcurrently) {
   FakeHttpClient fake;
   std::atomic<int> inside{0};
   std::atomic<int> peak{0};
-  std::atomic<bool> gave_up{false};
+  obsforge::testing::Meeting meeting(2);
   fake.On("GET", "http://h/x", [&](const http::Request&) {
     const int now = ++inside;
     int seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
     }
     // Stay until a second handler is in at once: only possible when the lock is not held while a
-    // handler runs. The bound only ends a failing test (then nobody waits any more).
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (peak < 2 && !gave_up) {
-      if (std::chrono::steady_clock::now() >= end) {
-        gave_up = true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    // handler runs. The bound only ends a failing test.
+    (void)meeting.Arrive(std::chrono::seconds(10));
     --inside;
     return FakeHttpClient::Reply(200);
   });

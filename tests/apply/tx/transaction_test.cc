@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/fs.h"
 #include "support/fake_clock.h"
+#include "support/meeting.h"
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -235,18 +236,16 @@ class MeetingDriver final : public ComponentDriver {
  public:
   MeetingDriver(std::atomic<int>& active,
                 std::atomic<int>& max_active,
+                obsforge::testing::Meeting& meeting,
                 std::chrono::milliseconds hold)
-      : active_(active), max_active_(max_active), hold_(hold) {}
+      : active_(active), max_active_(max_active), meeting_(meeting), hold_(hold) {}
   std::string Component() const override { return "prometheus"; }
   core::Result<void> Activate(const render::Bundle& /*bundle*/) override {
     const int now = ++active_;
     int seen = max_active_.load();
     while (now > seen && !max_active_.compare_exchange_weak(seen, now)) {
     }
-    const auto end = std::chrono::steady_clock::now() + hold_;
-    while (max_active_ < 2 && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    (void)meeting_.Arrive(hold_);
     --active_;
     return {};
   }
@@ -255,6 +254,7 @@ class MeetingDriver final : public ComponentDriver {
  private:
   std::atomic<int>& active_;
   std::atomic<int>& max_active_;
+  obsforge::testing::Meeting& meeting_;
   std::chrono::milliseconds hold_;
 };
 
@@ -265,10 +265,11 @@ int MaxOverlap(const std::vector<std::pair<std::string, std::string>>& envs,
   Applier applier(dir.path(), clock);
   std::atomic<int> active{0};
   std::atomic<int> max_active{0};
+  obsforge::testing::Meeting meeting(2);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < envs.size(); ++i) {
     threads.emplace_back([&, i] {
-      MeetingDriver driver(active, max_active, hold);
+      MeetingDriver driver(active, max_active, meeting, hold);
       const auto result =
           applier.Apply(envs[i].first, envs[i].second,
                         MakeBundle({{"prometheus/p.yml", std::to_string(i)}}), {&driver});
