@@ -65,6 +65,26 @@ bool IsBuiltIn(const ordered_json& annotation) {
   return it != annotation.end() && it->is_number() && *it == 1;
 }
 
+// The member `key` of `object` when `object` is an object holding it, else nullptr.
+ordered_json* Member(ordered_json& object, const char* key) {
+  if (!object.is_object()) {
+    return nullptr;
+  }
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+// Calls `fn` on each element of the array member `key` of `object`, when there is one.
+template <typename Fn>
+void ForEach(ordered_json* object, const char* key, Fn fn) {
+  ordered_json* list = object == nullptr ? nullptr : Member(*object, key);
+  if (list != nullptr && list->is_array()) {
+    for (auto& element : *list) {
+      fn(element);
+    }
+  }
+}
+
 class Rewriter {
  public:
   Rewriter(const std::map<std::string, DatasourceRef>& datasources, const std::string& default_type)
@@ -112,46 +132,15 @@ class Rewriter {
     CollectVariables(dashboard);
   }
 
-  // A walk over every place a dashboard holds datasource references (panels, legacy rows,
-  // variables, annotations), one branch per place.
-  // NOLINTNEXTLINE(readability-function-cognitive-complexity)
+  // A walk over every place a dashboard holds datasource references: panels, legacy rows,
+  // variables and annotations.
   void Dashboard(ordered_json& d) {
-    if (auto it = d.find("panels"); it != d.end() && it->is_array()) {
-      for (auto& p : *it) {
-        Panel(p);
-      }
-    }
-    if (auto it = d.find("rows"); it != d.end() && it->is_array()) {
-      for (auto& row : *it) {
-        if (row.is_object() && row.contains("panels") && row["panels"].is_array()) {
-          for (auto& p : row["panels"]) {
-            Panel(p);
-          }
-        }
-      }
-    }
-    if (auto it = d.find("templating"); it != d.end() && it->is_object()) {
-      if (auto list = it->find("list"); list != it->end() && list->is_array()) {
-        for (auto& var : *list) {
-          Variable(var);
-        }
-      }
-    }
-    if (auto it = d.find("annotations"); it != d.end() && it->is_object()) {
-      if (auto list = it->find("list"); list != it->end() && list->is_array()) {
-        for (auto& a : *list) {
-          if (!a.is_object()) {
-            continue;
-          }
-          auto ds = a.find("datasource");
-          if (ds != a.end() && !ds->is_null()) {
-            Replace(*ds);
-          } else if (ds != a.end() && !IsBuiltIn(a) && default_ != nullptr) {
-            *ds = Ref(*default_);
-          }
-        }
-      }
-    }
+    ForEach(&d, "panels", [this](ordered_json& p) { Panel(p); });
+    ForEach(&d, "rows", [this](ordered_json& row) {
+      ForEach(&row, "panels", [this](ordered_json& p) { Panel(p); });
+    });
+    ForEach(Member(d, "templating"), "list", [this](ordered_json& var) { Variable(var); });
+    ForEach(Member(d, "annotations"), "list", [this](ordered_json& a) { Annotation(a); });
   }
 
  private:
@@ -167,40 +156,41 @@ class Rewriter {
     return it == datasources_.end() ? nullptr : &it->second;
   }
 
-  // The replacement for a non-null reference, or nullopt to leave it. One branch per shape of
-  // reference Grafana has written over its versions.
-  // NOLINTNEXTLINE(readability-function-cognitive-complexity)
+  // The replacement for a non-null reference, or nullopt to leave it: Grafana has written a
+  // reference as a name and as a {type, uid} object over its versions.
   std::optional<ordered_json> Resolve(const ordered_json& ref) const {
     if (ref.is_string()) {
-      const auto& s = ref.get_ref<const std::string&>();
-      if (IsBuiltin(s)) {
-        return std::nullopt;
-      }
-      if (auto var = VariableName(s)) {
-        return FromVariable(*var, "");
-      }
-      for (const auto& [type, ds] : datasources_) {
-        if (EqualsIgnoreCase(s, ds.name) || s == ds.uid || EqualsIgnoreCase(s, ds.type)) {
-          return Ref(ds);
-        }
-      }
-      for (const auto& [label, plugin] : labels_) {
-        if (EqualsIgnoreCase(s, label)) {
-          if (const auto* ds = ByType(plugin)) {
-            return Ref(*ds);
-          }
-        }
-      }
-      // A name from the exporting Grafana ("Prometheus-prod"): the stack's default datasource.
-      return default_ == nullptr ? std::nullopt : std::optional<ordered_json>(Ref(*default_));
+      return ResolveName(ref.get_ref<const std::string&>());
     }
-    if (!ref.is_object()) {
+    return ref.is_object() ? ResolveObject(ref) : std::nullopt;
+  }
+
+  // A reference by name ("Prometheus", "${DS_PROM}", a datasource uid or type).
+  std::optional<ordered_json> ResolveName(const std::string& s) const {
+    if (IsBuiltin(s)) {
       return std::nullopt;
     }
-    const auto t = ref.find("type");
-    const auto u = ref.find("uid");
-    const std::string type = t != ref.end() && t->is_string() ? t->get<std::string>() : "";
-    const std::string uid = u != ref.end() && u->is_string() ? u->get<std::string>() : "";
+    if (auto var = VariableName(s)) {
+      return FromVariable(*var, "");
+    }
+    for (const auto& [type, ds] : datasources_) {
+      if (EqualsIgnoreCase(s, ds.name) || s == ds.uid || EqualsIgnoreCase(s, ds.type)) {
+        return Ref(ds);
+      }
+    }
+    for (const auto& [label, plugin] : labels_) {
+      if (const auto* ds = ByType(plugin); ds != nullptr && EqualsIgnoreCase(s, label)) {
+        return Ref(*ds);
+      }
+    }
+    // A name from the exporting Grafana ("Prometheus-prod"): the stack's default datasource.
+    return DefaultRef();
+  }
+
+  // A {type, uid} reference.
+  std::optional<ordered_json> ResolveObject(const ordered_json& ref) const {
+    const std::string type = StringMember(ref, "type");
+    const std::string uid = StringMember(ref, "uid");
     if (type == "datasource" || type == "grafana" || type == "__expr__" || IsBuiltin(uid) ||
         uid == "__expr__") {
       return std::nullopt;
@@ -214,11 +204,13 @@ class Rewriter {
       }
     }
     if (!type.empty()) {
-      if (const auto* ds = ByType(type)) {
-        return Ref(*ds);
-      }
-      return std::nullopt;
+      const auto* ds = ByType(type);
+      return ds == nullptr ? std::nullopt : std::optional<ordered_json>(Ref(*ds));
     }
+    return DefaultRef();
+  }
+
+  std::optional<ordered_json> DefaultRef() const {
     return default_ == nullptr ? std::nullopt : std::optional<ordered_json>(Ref(*default_));
   }
 
@@ -252,71 +244,83 @@ class Rewriter {
            (ref.is_object() && StringMember(ref, "uid") == "-- Mixed --");
   }
 
-  // One branch per place a panel holds a datasource (its own, its targets', nested panels).
-  // NOLINTNEXTLINE(readability-function-cognitive-complexity)
+  // A panel holds a datasource of its own, one per target, and nested panels (a row's).
   void Panel(ordered_json& p) {
     if (!p.is_object()) {
       return;
     }
-    auto targets = p.find("targets");
-    const bool has_targets = targets != p.end() && targets->is_array() && !targets->empty();
-    auto ds = p.find("datasource");
-    if (ds != p.end() && !ds->is_null()) {
+    if (auto ds = p.find("datasource"); ds != p.end() && !ds->is_null()) {
       Replace(*ds);
     }
-    if (has_targets) {
-      std::optional<ordered_json> common;
-      bool differ = false;
-      for (auto& t : *targets) {
-        if (!t.is_object()) {
-          continue;
-        }
-        auto tds = t.find("datasource");
-        if (tds != t.end() && !tds->is_null()) {
-          Replace(*tds);
-          if (!common) {
-            common = *tds;
-          } else if (*common != *tds) {
-            differ = true;
-          }
-        }
+    if (auto targets = p.find("targets");
+        targets != p.end() && targets->is_array() && !targets->empty()) {
+      const auto chosen = ResolveTargets(*targets);
+      if (auto ds = p.find("datasource"); (ds == p.end() || ds->is_null()) && !chosen.is_null()) {
+        p["datasource"] = chosen;
       }
-      ds = p.find("datasource");
-      if (ds == p.end() || ds->is_null()) {
-        ordered_json chosen;
-        if (differ) {
-          chosen = ordered_json::object();
-          chosen["type"] = "datasource";
-          chosen["uid"] = "-- Mixed --";
-        } else if (common) {
-          chosen = *common;
-        } else if (default_ != nullptr) {
-          chosen = Ref(*default_);
-        }
-        if (!chosen.is_null()) {
-          p["datasource"] = std::move(chosen);
-        }
+      FillTargets(p.contains("datasource") ? p["datasource"] : ordered_json(), p["targets"]);
+    }
+    ForEach(&p, "panels", [this](ordered_json& child) { Panel(child); });
+  }
+
+  // Rewrites each target's own reference, and gives the datasource their panel should have when
+  // it names none: theirs when they agree, Grafana's mixed one when they differ, else the default
+  // (null when there is none).
+  ordered_json ResolveTargets(ordered_json& targets) const {
+    std::optional<ordered_json> common;
+    bool differ = false;
+    for (auto& t : targets) {
+      auto tds = t.is_object() ? t.find("datasource") : t.end();
+      if (tds == t.end() || tds->is_null()) {
+        continue;
       }
-      const auto& panel_ds = p.contains("datasource") ? p["datasource"] : ordered_json();
-      const bool mixed = IsMixed(panel_ds);
-      for (auto& t : p["targets"]) {
-        if (!t.is_object()) {
-          continue;
-        }
-        auto tds = t.find("datasource");
-        if (tds == t.end() || tds->is_null()) {
-          if (!mixed && !panel_ds.is_null()) {
-            t["datasource"] = panel_ds;
-          } else if (default_ != nullptr) {
-            t["datasource"] = Ref(*default_);
-          }
-        }
+      Replace(*tds);
+      if (!common) {
+        common = *tds;
+      } else if (*common != *tds) {
+        differ = true;
       }
     }
-    if (auto nested = p.find("panels"); nested != p.end() && nested->is_array()) {
-      for (auto& child : *nested) {
-        Panel(child);
+    if (differ) {
+      ordered_json mixed = ordered_json::object();
+      mixed["type"] = "datasource";
+      mixed["uid"] = "-- Mixed --";
+      return mixed;
+    }
+    if (common) {
+      return *common;
+    }
+    return default_ == nullptr ? ordered_json() : Ref(*default_);
+  }
+
+  // Gives each target without a reference its panel's, or the default under a mixed panel.
+  void FillTargets(const ordered_json& panel_ds, ordered_json& targets) const {
+    const bool mixed = IsMixed(panel_ds);
+    for (auto& t : targets) {
+      if (!t.is_object()) {
+        continue;
       }
+      if (auto tds = t.find("datasource"); tds != t.end() && !tds->is_null()) {
+        continue;
+      }
+      if (!mixed && !panel_ds.is_null()) {
+        t["datasource"] = panel_ds;
+      } else if (default_ != nullptr) {
+        t["datasource"] = Ref(*default_);
+      }
+    }
+  }
+
+  // An annotation's reference; one with none gets the default unless it is Grafana's built-in.
+  void Annotation(ordered_json& a) const {
+    if (!a.is_object()) {
+      return;
+    }
+    auto ds = a.find("datasource");
+    if (ds != a.end() && !ds->is_null()) {
+      Replace(*ds);
+    } else if (ds != a.end() && !IsBuiltIn(a) && default_ != nullptr) {
+      *ds = Ref(*default_);
     }
   }
 
