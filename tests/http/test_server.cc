@@ -2,7 +2,6 @@
 
 #include <iterator>
 #include <sstream>
-#include <thread>
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -96,16 +95,12 @@ void EchoRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerRes
          {"X-Seen-Encoding", request.get("Accept-Encoding", "<none>")}});
 }
 
-void Concurrency::Meet(std::chrono::milliseconds linger) {
+void Concurrency::Meet() {
   const int now = ++current_;
   int seen = peak_.load();
   while (now > seen && !peak_.compare_exchange_weak(seen, now)) {
   }
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (current_ < 2 && std::chrono::steady_clock::now() < end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  std::this_thread::sleep_for(linger);
+  (void)meeting_.Arrive(std::chrono::seconds(60));
   --current_;
 }
 

@@ -14,6 +14,7 @@
 #include <Poco/ThreadPool.h>
 
 #include "http/http_client.h"
+#include "support/meeting.h"
 
 namespace obsforge::http::testing {
 
@@ -56,16 +57,17 @@ std::string ReadBody(Poco::Net::HTTPServerRequest& request);
 /// Counts the requests handlers serve at once, for tests of concurrency bounds. Thread-safe.
 class Concurrency {
  public:
-  /// Counts a request in; stays until a second one is in too (or 1 s passed: only requests sent
-  /// together can meet, so the peak reaches a bound however slowly the sender starts them),
-  /// then `linger` more; counts it out.
-  void Meet(std::chrono::milliseconds linger = std::chrono::milliseconds(0));
+  /// Counts a request in; the first stays until a second one is in too (every later one passes
+  /// through), so the peak reaches 2 whatever the load; counts it out. Woken by the arrival, never
+  /// by time: the 60 s limit only ends a failing test.
+  void Meet();
   /// The most requests that were in at once.
   int peak() const { return peak_.load(); }
 
  private:
   std::atomic<int> current_{0};
   std::atomic<int> peak_{0};
+  obsforge::testing::Meeting meeting_{2};
 };
 
 /// A handler that answers 201 "<METHOD> <URI> <body>" (text/plain, X-Reply: yes) and echoes
