@@ -265,7 +265,11 @@ int RunServe(const ServeOptions& options, Io io) {
     }
     leadership = std::move(*created);
   }
-  http::CurlHttpClient http;
+  // What the server reaches for its stacks is held to the operator's outbound ranges; its calls
+  // to itself (bootstrap, the URLs it prints) are not.
+  const auto outbound = std::make_shared<const http::AddressFilter>(resolved.trust.outbound);
+  http::CurlHttpClient http({.filter = outbound});
+  http::CurlHttpClient self;
   apply::ControllerOptions controller_options;
   controller_options.data_dir = resolved.data_dir;
   // Ownership of provisioned objects lives in the store (shared by replicas, kept with the stack).
@@ -290,7 +294,8 @@ int RunServe(const ServeOptions& options, Io io) {
   console::EventFeed health_events(events);
   // Continuous health and Slack: every environment applied through the server is watched.
   HealthWiring health(
-      {.defaults = {.stack_env = stack_env},
+      {.monitor = {.outbound = outbound},
+       .defaults = {.stack_env = stack_env},
        .may_send = [&leadership] { return !leadership || leadership->IsLeader(); }},
       **store, backend, http, clock, logger,
       [&controller](const spec::StackSpec& stack, const std::string& env) {
@@ -338,10 +343,10 @@ int RunServe(const ServeOptions& options, Io io) {
   const std::string base = "http://" +
                            (host.ok() && host->first != "0.0.0.0" ? host->first : "127.0.0.1") +
                            ":" + std::to_string(*port);
-  if (!options.bootstrap.empty() && !Bootstrap(options.bootstrap, base, http, io)) {
+  if (!options.bootstrap.empty() && !Bootstrap(options.bootstrap, base, self, io)) {
     io.err << "bootstrap failed; the server keeps running (see the operations above)\n";
   }
-  PrintUrls(base, http, io);
+  PrintUrls(base, self, io);
   io.out << "serving; SIGTERM or Ctrl-C stops it" << std::endl;
   while (!g_serve_stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

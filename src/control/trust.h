@@ -10,6 +10,7 @@
 #include "control/stack_secrets.h"
 #include "core/diagnostic.h"
 #include "core/secret.h"
+#include "http/address_filter.h"
 #include "spec/stack.h"
 
 namespace obsforge::control {
@@ -23,9 +24,9 @@ struct SharedSecret {
   StackScope stacks;           ///< the stacks it is shared with
 };
 
-/// What the operator lets specs received by the server do (server config `external:` and
-/// `secrets:`, docs/configuration.md). The CLI has none of these limits: it runs with its user's
-/// own authority.
+/// What the operator lets specs received by the server do (server config `external:`,
+/// `secrets:` and `outbound:`, docs/configuration.md). The CLI has none of these limits: it runs
+/// with its user's own authority.
 struct TrustOptions {
   /// Directories an external runtime's `config_dir` must lie under (`external.config_roots`).
   /// Empty: no spec received by the server may name a config_dir.
@@ -34,6 +35,10 @@ struct TrustOptions {
   SecretKeyOptions keys;
   /// Server variables and files shared with stacks (`secrets.shared`).
   std::vector<SharedSecret> shared;
+  /// The addresses the server may connect to for what specs name: Grafana, Loki, Prometheus,
+  /// Alertmanager, Slack, health checks, imports (`outbound: {allow, deny}`). By default every
+  /// address but the link-local ones of cloud metadata services.
+  http::AddressFilter outbound;
 };
 
 /// The rules a spec sent to the server (API or gitops) must follow before anything of it runs,

@@ -35,7 +35,7 @@ notify::EnvironmentReport ReportOf(const EnvironmentStatus& status,
   return report;
 }
 
-HealthMonitor::HealthMonitor(MonitorOptions options,
+HealthMonitor::HealthMonitor(const MonitorOptions& options,
                              core::Clock& clock,
                              http::MultiHttpClient& http,
                              notify::Notifier* notifier,
@@ -44,7 +44,7 @@ HealthMonitor::HealthMonitor(MonitorOptions options,
     : HealthMonitor(options, clock, &http, nullptr, notifier, sink, logger) {
 }
 
-HealthMonitor::HealthMonitor(MonitorOptions options,
+HealthMonitor::HealthMonitor(const MonitorOptions& options,
                              core::Clock& clock,
                              notify::Notifier* notifier,
                              TransitionSink* sink,
@@ -52,13 +52,14 @@ HealthMonitor::HealthMonitor(MonitorOptions options,
     : HealthMonitor(options,
                     clock,
                     nullptr,
-                    std::make_unique<http::CurlMultiHttpClient>(),
+                    std::make_unique<http::CurlMultiHttpClient>(
+                        http::CurlMultiOptions{.filter = options.outbound}),
                     notifier,
                     sink,
                     logger) {
 }
 
-HealthMonitor::HealthMonitor(MonitorOptions options,
+HealthMonitor::HealthMonitor(const MonitorOptions& options,
                              core::Clock& clock,
                              http::MultiHttpClient* http,
                              std::unique_ptr<http::MultiHttpClient> owned_http,

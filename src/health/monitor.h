@@ -13,6 +13,7 @@
 #include "health/checks.h"
 #include "health/prober.h"
 #include "health/state.h"
+#include "http/address_filter.h"
 #include "http/multi_http_client.h"
 #include "notify/damper.h"
 #include "notify/notifier.h"
@@ -63,6 +64,9 @@ struct MonitorOptions {
   /// Default of EnvironmentWatch::recovery_after: announce a recovery at the first ok run, so it
   /// reaches Slack within one or two check intervals of the fix.
   int recovery_after = 1;
+  /// The addresses the monitor's own client (the constructor without a MultiHttpClient) may
+  /// probe; null: any.
+  std::shared_ptr<const http::AddressFilter> outbound;
 };
 
 /// Continuous health of every watched environment: builds its checks, runs them on one Prober,
@@ -75,7 +79,7 @@ class HealthMonitor {
  public:
   /// Probes through `http`, which the monitor's loop thread polls (nobody else may).
   /// `notifier` and `sink` may be null. All references must outlive the monitor.
-  HealthMonitor(MonitorOptions options,
+  HealthMonitor(const MonitorOptions& options,
                 core::Clock& clock,
                 http::MultiHttpClient& http,
                 notify::Notifier* notifier,
@@ -83,7 +87,7 @@ class HealthMonitor {
                 core::Logger& logger);
   /// The same over its own http::CurlMultiHttpClient (default options). Requires a live
   /// http::CurlGlobal; throws std::runtime_error when curl cannot create its multi handle.
-  HealthMonitor(MonitorOptions options,
+  HealthMonitor(const MonitorOptions& options,
                 core::Clock& clock,
                 notify::Notifier* notifier,
                 TransitionSink* sink,
@@ -119,7 +123,7 @@ class HealthMonitor {
 
  private:
   // Probes through `http`, or through `owned_http` when `http` is null.
-  HealthMonitor(MonitorOptions options,
+  HealthMonitor(const MonitorOptions& options,
                 core::Clock& clock,
                 http::MultiHttpClient* http,
                 std::unique_ptr<http::MultiHttpClient> owned_http,

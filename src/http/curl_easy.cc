@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "http/url.h"
+#include <sys/socket.h>
 
 namespace obsforge::http::detail {
 namespace {
@@ -93,6 +94,18 @@ void SetMethod(CURL* curl, const Request& request) {
   }
 }
 
+// Opens the socket of a connection, unless the exchange's filter refuses its address (curl
+// calls this after DNS, for each address it tries, so a name is held to where it resolved).
+curl_socket_t OpenSocket(void* data, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  auto& exchange = *static_cast<Exchange*>(data);
+  if (exchange.filter != nullptr && !exchange.filter->Allows(&address->addr)) {
+    exchange.refused = AddressText(&address->addr);
+    return CURL_SOCKET_BAD;
+  }
+  // Close-on-exec: the server starts component processes, which must not inherit connections.
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 }  // namespace
 
 std::string Prefix(const Request& request) {
@@ -134,6 +147,7 @@ void Configure(CURL* curl, const Request& request, const EasyConfig& config, Exc
   const auto connect_timeout =
       request.connect_timeout.count() > 0 ? request.connect_timeout : config.connect_timeout;
   exchange.max_body_bytes = config.max_body_bytes;
+  exchange.filter = config.filter;
   exchange.headers = BuildHeaders(request);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, exchange.error.data());
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -152,6 +166,10 @@ void Configure(CURL* curl, const Request& request, const EasyConfig& config, Exc
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);
+  if (config.filter != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &exchange);
+  }
   SetMethod(curl, request);
 }
 
@@ -169,6 +187,11 @@ core::Result<Response> Finish(CURL* easy,
     return core::MakeError(core::ErrorCode::kUpstream, Prefix(request) + "response larger than " +
                                                            std::to_string(exchange.max_body_bytes) +
                                                            " bytes");
+  }
+  if (!exchange.refused.empty()) {
+    return core::MakeError(core::ErrorCode::kInvalidSpec,
+                           Prefix(request) + "the server may not connect to " + exchange.refused +
+                               " (obsforge.yaml outbound: allow/deny)");
   }
   const std::string text =
       exchange.error[0] != '\0' ? exchange.error.data() : curl_easy_strerror(code);

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "core/error.h"
+#include "http/address_filter.h"
 #include "http/http_client.h"
 
 namespace obsforge::http::detail {
@@ -32,6 +33,8 @@ struct EasyConfig {
   std::string user_agent;                           ///< unless the request sets one
   bool accept_encoding = true;  ///< advertise (and decode) every encoding curl supports
   std::size_t max_body_bytes = std::numeric_limits<std::size_t>::max();
+  /// The addresses connections may be opened to; null: any.
+  const AddressFilter* filter = nullptr;
 };
 
 /// One exchange on an easy handle: what curl writes while the transfer runs. Must stay at the
@@ -41,6 +44,8 @@ struct Exchange {
   Slist headers;  ///< the request header list curl reads
   std::size_t max_body_bytes = std::numeric_limits<std::size_t>::max();
   bool too_big = false;
+  const AddressFilter* filter = nullptr;
+  std::string refused;  ///< the address the filter refused, when it refused one
   std::array<char, CURL_ERROR_SIZE> error{};
 };
 
@@ -56,14 +61,16 @@ std::optional<core::Error> CheckHeaders(const Request& request);
 /// previous value (obsolete folding), "Name: value" is appended trimmed, anything else ignored.
 void AddHeaderLine(Headers& headers, std::string_view line);
 
-/// Configures `easy` (fresh or curl_easy_reset) for `request`, writing into `exchange`:
+/// Configures `curl` (fresh or curl_easy_reset) for `request`, writing into `exchange`:
 /// URL (http and https only), method and body, headers (no "Expect: 100-continue", no
-/// Content-Type unless the request sets one), timeouts, user agent, no redirects, no signals.
-void Configure(CURL* easy, const Request& request, const EasyConfig& config, Exchange& exchange);
+/// Content-Type unless the request sets one), timeouts, user agent, no redirects, no signals,
+/// and the address filter, checked on every address a connection is opened to.
+void Configure(CURL* curl, const Request& request, const EasyConfig& config, Exchange& exchange);
 
 /// The answer of a finished transfer: the response (status read from `easy`) when `code` is
 /// CURLE_OK; otherwise the error, "<prefix>response larger than N bytes" (kUpstream) when the
-/// body limit was hit, else curl's text with ErrorCodeFor(code).
+/// body limit was hit, "<prefix>the server may not connect to ADDRESS ..." (kInvalidSpec) when
+/// the address filter refused the address, else curl's text with ErrorCodeFor(code).
 core::Result<Response> Finish(CURL* easy,
                               CURLcode code,
                               const Request& request,

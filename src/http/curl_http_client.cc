@@ -134,7 +134,8 @@ class CurlHttpClient::Impl {
     detail::Configure(curl, request,
                       detail::EasyConfig{.connect_timeout = connect_timeout,
                                          .timeout = timeout,
-                                         .user_agent = options_.user_agent},
+                                         .user_agent = options_.user_agent,
+                                         .filter = options_.filter.get()},
                       exchange);
     const CURLcode code = curl_easy_perform(curl);
     return detail::Finish(curl, code, request, exchange);

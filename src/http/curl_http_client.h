@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "http/address_filter.h"
 #include "http/http_client.h"
 
 namespace obsforge::http {
@@ -33,6 +34,9 @@ struct CurlOptions {
   int max_per_host = 8;
   /// Sent as User-Agent unless the request sets its own.
   std::string user_agent = DefaultUserAgent();
+  /// The addresses connections may be opened to (checked after DNS, on each address tried);
+  /// null: any. A refused address fails the request with kInvalidSpec naming it.
+  std::shared_ptr<const AddressFilter> filter;
 
   /// "obsforge/<project version>".
   static std::string DefaultUserAgent();
@@ -52,7 +56,8 @@ struct CurlOptions {
 /// Errors (no response arrived), with message "<METHOD> <RedactUrl(url)>: <curl's text>":
 ///   kTimeout      the connect or total timeout passed, or no per-host slot freed in time;
 ///   kUnavailable  connection refused or reset, DNS failure, TLS failure, truncated response;
-///   kInternal     malformed URL or unsupported scheme (a bug or bad configuration upstream).
+///   kInternal     malformed URL or unsupported scheme (a bug or bad configuration upstream);
+///   kInvalidSpec  the options' address filter refused every address the host resolved to.
 /// Never throws (except std::bad_alloc).
 class CurlHttpClient final : public HttpClient {
  public:

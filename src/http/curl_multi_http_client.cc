@@ -1,6 +1,7 @@
 #include "http/curl_multi_http_client.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -20,7 +21,9 @@ class CurlMultiHttpClient::Impl {
                 .timeout = options.timeout,
                 .user_agent = std::move(options.user_agent),
                 .accept_encoding = false,
-                .max_body_bytes = options.max_body_bytes},
+                .max_body_bytes = options.max_body_bytes,
+                .filter = options.filter.get()},
+        filter_(std::move(options.filter)),
         multi_(curl_multi_init()) {
     if (multi_ == nullptr) {
       throw std::runtime_error("curl_multi_init failed");
@@ -82,10 +85,10 @@ class CurlMultiHttpClient::Impl {
 
   void Poll(std::chrono::milliseconds max_wait) {
     if (max_wait.count() > 0 && failed_.empty()) {
-      curl_multi_poll(
-          multi_, nullptr, 0,
-          static_cast<int>(std::min<long long>(max_wait.count(), std::numeric_limits<int>::max())),
-          nullptr);
+      curl_multi_poll(multi_, nullptr, 0,
+                      static_cast<int>(std::min<std::int64_t>(max_wait.count(),
+                                                              std::numeric_limits<int>::max())),
+                      nullptr);
     }
     int running = 0;
     curl_multi_perform(multi_, &running);
@@ -98,6 +101,7 @@ class CurlMultiHttpClient::Impl {
         continue;
       }
       CURL* easy = msg->easy_handle;
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): curl's CURLMsg is a union
       const CURLcode code = msg->data.result;
       auto node = transfers_.extract(easy);
       curl_multi_remove_handle(multi_, easy);
@@ -129,6 +133,7 @@ class CurlMultiHttpClient::Impl {
   }
 
   detail::EasyConfig config_;
+  std::shared_ptr<const AddressFilter> filter_;  // config_.filter points into it
   CURLM* multi_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<std::pair<std::unique_ptr<Transfer>, core::Result<Response>>> failed_;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "http/address_filter.h"
 #include "http/multi_http_client.h"
 
 namespace obsforge::http {
@@ -25,6 +26,9 @@ struct CurlMultiOptions {
   std::size_t max_body_bytes = 8U << 20U;
   /// Sent as User-Agent unless the request sets its own.
   std::string user_agent = "obsforge-health";
+  /// The addresses connections may be opened to (checked after DNS, on each address tried);
+  /// null: any. A refused address fails the request with kInvalidSpec naming it.
+  std::shared_ptr<const AddressFilter> filter;
 };
 
 /// MultiHttpClient over libcurl's multi interface: every request in flight shares one multi
@@ -34,8 +38,8 @@ struct CurlMultiOptions {
 /// small bodies; decompressing them costs more than it saves on loopback). Response headers
 /// are those of the final response, as CurlHttpClient reports them.
 ///
-/// Errors as CurlHttpClient's (kTimeout, kUnavailable, kInternal), plus kUpstream for a body
-/// over max_body_bytes; a header that could inject another header fails at once (kInternal,
+/// Errors as CurlHttpClient's (kTimeout, kUnavailable, kInternal, kInvalidSpec), plus kUpstream for
+/// a body over max_body_bytes; a header that could inject another header fails at once (kInternal,
 /// delivered by the next Poll()). Requires a live CurlGlobal. The constructor throws
 /// std::runtime_error when curl cannot create its multi handle; otherwise never throws except
 /// std::bad_alloc.

@@ -12,6 +12,7 @@
 #include "core/diagnostic.h"
 #include "core/duration.h"
 #include "core/fs.h"
+#include "http/address_filter.h"
 #include "render/yaml_json.h"
 #include "store/location.h"
 
@@ -70,6 +71,48 @@ void ParseExternal(const YAML::Node& value,
       }
       trust.config_roots.push_back(resolve(dir.Scalar()));
     }
+  }
+}
+
+// `outbound: {allow: [RANGE, ...], deny: [RANGE, ...]}`; `deny` absent keeps the default.
+template <class At>
+void ParseOutbound(const YAML::Node& value,
+                   const At& at,
+                   control::TrustOptions& trust,
+                   std::vector<Diagnostic>& errors) {
+  if (!value.IsMap()) {
+    errors.push_back(at(value, "outbound", "must be a map {allow: [RANGE, ...], deny: [...]}"));
+    return;
+  }
+  std::vector<std::string> allow;
+  std::vector<std::string> deny = http::AddressFilter::DefaultDeny();
+  for (const auto& item : value) {
+    const auto key = item.first.as<std::string>();
+    const std::string path = "outbound." + key;
+    if (key != "allow" && key != "deny") {
+      errors.push_back(at(item.first, path, "unknown setting"));
+      continue;
+    }
+    if (!item.second.IsSequence()) {
+      errors.push_back(at(item.second, path, "must be a list of IP addresses or ranges"));
+      continue;
+    }
+    std::vector<std::string>& list = key == "allow" ? allow : deny;
+    list.clear();
+    for (std::size_t i = 0; i < item.second.size(); ++i) {
+      const YAML::Node range = item.second[i];
+      const std::string where = path + "[" + std::to_string(i) + "]";
+      if (!range.IsScalar()) {
+        errors.push_back(at(range, where, "must be an IP address or range, such as 10.0.0.0/8"));
+      } else if (auto parsed = http::IpRange::Parse(range.Scalar()); !parsed.ok()) {
+        errors.push_back(at(range, where, parsed.error().message));
+      } else {
+        list.push_back(range.Scalar());
+      }
+    }
+  }
+  if (auto filter = http::AddressFilter::Parse(allow, deny); filter.ok()) {
+    trust.outbound = std::move(*filter);
   }
 }
 
@@ -434,6 +477,10 @@ ServerConfig ParseServerConfig(std::string_view text, const std::filesystem::pat
     }
     if (key == "secrets") {
       ParseSecrets(value, at, resolve, o.trust, errors);
+      continue;
+    }
+    if (key == "outbound") {
+      ParseOutbound(value, at, o.trust, errors);
       continue;
     }
     if (!value.IsScalar()) {

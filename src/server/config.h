@@ -27,7 +27,8 @@ struct ServerConfig {
 std::string StoreProblem(std::string_view store);
 
 /// Parses obsforge.yaml: listen, data_dir, content_dir, store, replicas, tokens_file, gitops,
-/// external (config_roots), secrets (key_file, previous_key_files, shared), and the server's
+/// external (config_roots), secrets (key_file, previous_key_files, shared), outbound (allow,
+/// deny: IP ranges the server may connect to), and the server's
 /// limits: max_threads, max_queued, max_keep_alive_requests, body_limit (bytes, or
 /// "16MiB"/"512KiB"), read_timeout, write_timeout, keep_alive_timeout, max_queue_wait,
 /// drain_timeout ("30s", "500ms", "2m"), operation_workers. Relative paths resolve
@@ -40,10 +41,10 @@ ServerConfig LoadServerConfig(const std::filesystem::path& file);
 
 /// Overrides `options` from the variable OBSFORGE_<KEY> of each scalar setting of ServerOptions
 /// (OBSFORGE_LISTEN, OBSFORGE_DATA_DIR, OBSFORGE_MAX_QUEUE_WAIT, ...: every key of obsforge.yaml
-/// but `store`, `replicas`, `gitops`, `external` and `secrets`), read with the same grammar as
-/// the file, and from OBSFORGE_SECRETS_KEY (the secrets key itself, over secrets.key_file).
-/// Paths are taken as given. Throws core::InputError naming the variable for a bad value, in the
-/// words the file's error would use.
+/// but `store`, `replicas`, `gitops`, `external`, `secrets` and `outbound`), read with the same
+/// grammar as the file, and from OBSFORGE_SECRETS_KEY (the secrets key itself, over
+/// secrets.key_file). Paths are taken as given. Throws core::InputError naming the variable for a
+/// bad value, in the words the file's error would use.
 void ApplyEnvironment(ServerOptions& options, const core::EnvLookup& env);
 
 /// The variables ApplyEnvironment reads (OBSFORGE_LISTEN, ..., OBSFORGE_SECRETS_KEY).

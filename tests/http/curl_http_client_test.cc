@@ -354,5 +354,46 @@ TEST(CurlHttpClient, RejectsHeaderInjection) {
   EXPECT_EQ(result.error().message, "GET http://127.0.0.1:1/: header 'X-A' contains a line break");
 }
 
+std::shared_ptr<const AddressFilter> Only(const std::vector<std::string>& allow,
+                                          const std::vector<std::string>& deny = {}) {
+  auto filter = AddressFilter::Parse(allow, deny);
+  EXPECT_TRUE(filter.ok()) << filter.error().message;
+  return std::make_shared<const AddressFilter>(filter.ok() ? std::move(*filter) : AddressFilter());
+}
+
+TEST(CurlHttpClient, AnAddressTheFilterRefusesIsNeverConnectedTo) {
+  TestServer server([](auto& /*request*/, auto& response) { Reply(response, 200, "ok"); });
+  CurlHttpClient refusing({.filter = Only({"10.0.0.0/8"})});
+  const auto refused = refusing.Send({.url = server.Url("/secret")});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kInvalidSpec);  // not retried: not transient
+  EXPECT_THAT(refused.error().message, HasSubstr("may not connect to 127.0.0.1"));
+  EXPECT_THAT(refused.error().message, HasSubstr("outbound"));
+  EXPECT_EQ(server.TotalConnections(), 0);
+
+  CurlHttpClient allowing({.filter = Only({"127.0.0.0/8"})});
+  const auto allowed = allowing.Send({.url = server.Url("/secret")});
+  ASSERT_TRUE(allowed.ok()) << allowed.error().message;
+  EXPECT_EQ(allowed->body, "ok");
+}
+
+TEST(CurlHttpClient, AHostNameIsHeldToTheAddressesItResolvesTo) {
+  TestServer server([](auto& /*request*/, auto& response) { Reply(response, 200, "ok"); });
+  CurlHttpClient client({.filter = Only({}, {"127.0.0.0/8", "::1"})});
+  const std::string url = "http://localhost:" + std::to_string(server.port()) + "/";
+  const auto refused = client.Send({.url = url});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kInvalidSpec);
+  EXPECT_EQ(server.TotalConnections(), 0);
+}
+
+TEST(CurlHttpClient, TheDefaultFilterRefusesTheCloudMetadataAddress) {
+  CurlHttpClient client({.filter = std::make_shared<const AddressFilter>()});
+  const auto refused = client.Send({.url = "http://169.254.169.254/latest/meta-data/"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kInvalidSpec);
+  EXPECT_THAT(refused.error().message, HasSubstr("may not connect to 169.254.169.254"));
+}
+
 }  // namespace
 }  // namespace obsforge::http

@@ -24,7 +24,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-using testing::ReadBody;
 using testing::Reply;
 using ::testing::StartsWith;
 using testing::TestServer;
@@ -155,7 +154,7 @@ TEST(CurlMultiHttpClient, DestroyedWithRequestsInFlightCallsNoCompletion) {
   bool called = false;
   {
     CurlMultiHttpClient client;
-    client.Start({.url = server.Url("/x")}, [&](core::Result<Response>) { called = true; });
+    client.Start({.url = server.Url("/x")}, [&](const core::Result<Response>&) { called = true; });
   }
   EXPECT_FALSE(called);
 }
@@ -170,6 +169,23 @@ TEST(AddHeaderLine, KeepsTheFinalResponsesHeadersTrimmedAndUnfolded) {
   }
   EXPECT_THAT(headers, ElementsAre(Pair("Content-Type", "text/plain"), Pair("X-Long", "a b c"),
                                    Pair("X-Empty", "")));
+}
+
+TEST(CurlMultiHttpClient, AnAddressTheFilterRefusesIsNeverConnectedTo) {
+  TestServer server([](auto& /*request*/, auto& response) { Reply(response, 200, "ok"); });
+  auto filter = AddressFilter::Parse({"10.0.0.0/8"}, {});
+  ASSERT_TRUE(filter.ok());
+  CurlMultiHttpClient client({.filter = std::make_shared<const AddressFilter>(*filter)});
+  std::optional<core::Result<Response>> answer;
+  client.Start({.url = server.Url("/")},
+               [&answer](core::Result<Response> r) { answer = std::move(r); });
+  Drain(client);
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_FALSE(answer->ok());
+  EXPECT_EQ(answer->error().code, core::ErrorCode::kInvalidSpec);
+  EXPECT_NE(answer->error().message.find("may not connect to 127.0.0.1"), std::string::npos)
+      << answer->error().message;
+  EXPECT_EQ(server.TotalConnections(), 0);
 }
 
 }  // namespace

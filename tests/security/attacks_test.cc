@@ -56,7 +56,7 @@ class Recorder {
             [this](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
               std::string seen = request.getMethod() + " " + request.getURI() + "\n";
               for (const auto& [name, value] : request) {
-                seen += name + ": " + value + "\n";
+                seen.append(name).append(": ").append(value).append("\n");
               }
               seen += http::testing::ReadBody(request);
               {
@@ -110,8 +110,8 @@ class Attacks : public ::testing::Test {
     Write(dir_ / "secrets.key", std::string(64, '7') + "\n");
     auto token = [](const char* name, const char* token, const char* role, const char* stacks) {
       return std::string("- {name: ") + name + ", role: " + role +
-             ", token_sha256: " + core::Sha256Hex(token) + (*stacks ? ", stacks: " : "") + stacks +
-             "}\n";
+             ", token_sha256: " + core::Sha256Hex(token) + (*stacks != '\0' ? ", stacks: " : "") +
+             stacks + "}\n";
     };
     Write(dir_ / "tokens.yaml", token("admin", kAdmin, "admin", "") +
                                     token("team-a", kTeamA, "editor", "[team-a-*]") +
@@ -298,6 +298,26 @@ TEST_F(Attacks, ExfiltratingTheServersVariablesAndFilesIsRefused) {
                               Spec("team-a-ok", grafana("{secret: AWS_SECRET_ACCESS_KEY}"))),
                 kGrafanaToken, "is neither a secret of stack team-a-ok");
   EXPECT_EQ(server_->Call("GET", "/api/v1/stacks/team-b-thief", kAdmin).status, 404);
+  EXPECT_THAT(attacker_.Seen(), IsEmpty());
+}
+
+// A spec's URLs lead only where the operator allows (`outbound:`): an address outside
+// `outbound.allow` is never connected to; the operation fails naming it, and the server behind
+// it receives nothing. (The default deny list is tested on the HTTP client: the cloud metadata
+// address cannot be served here.)
+TEST_F(Attacks, URLsLeadOnlyToAddressesTheOperatorAllows) {
+  server_.reset();
+  Write(dir_ / "obsforge.yaml",
+        "listen: 127.0.0.1:0\n"
+        "data_dir: var\n"
+        "tokens_file: tokens.yaml\n"
+        "outbound:\n  allow: [10.0.0.0/8]\n");
+  server_ = std::make_unique<ServeProcess>(dir_, std::map<std::string, std::string>{});
+  const auto op = Create(
+      kTeamA, Spec("team-a-probe", "{type: external, grafana: {url: '" + attacker_.Url() + "'}}",
+                   "    grafana: {enabled: true}\n"));
+  EXPECT_EQ(op.value("state", ""), "failed") << op.dump();
+  EXPECT_THAT(op.dump(), HasSubstr("may not connect to 127.0.0.1")) << op.dump();
   EXPECT_THAT(attacker_.Seen(), IsEmpty());
 }
 

@@ -42,6 +42,42 @@ TEST(TrustConfig, BadExternalSectionsAreListedWithPositions) {
   }
 }
 
+TEST(TrustConfig, OutboundRangesLimitWhereTheServerConnects) {
+  const auto defaults = ParseServerConfig("listen: 127.0.0.1:1\n", "o.yaml").server.trust;
+  EXPECT_TRUE(defaults.outbound.Allows("10.1.2.3"));
+  EXPECT_FALSE(defaults.outbound.Allows("169.254.169.254")) << "cloud metadata, by default";
+
+  const auto listed = ParseServerConfig("outbound:\n  allow: [10.0.0.0/8, 127.0.0.1]\n", "o.yaml")
+                          .server.trust;
+  EXPECT_TRUE(listed.outbound.Allows("10.1.2.3"));
+  EXPECT_TRUE(listed.outbound.Allows("127.0.0.1"));
+  EXPECT_FALSE(listed.outbound.Allows("192.168.1.1"));
+  EXPECT_FALSE(listed.outbound.Allows("169.254.169.254")) << "the default deny list stays";
+
+  const auto opened =
+      ParseServerConfig("outbound:\n  deny: []\n", "o.yaml").server.trust.outbound;
+  EXPECT_TRUE(opened.Allows("169.254.169.254")) << "an explicit deny list replaces the default";
+}
+
+TEST(TrustConfig, BadOutboundSectionsAreListedWithPositions) {
+  try {
+    (void)ParseServerConfig(
+        "outbound:\n  allow: [10.0.0.0/8, intranet, {a: b}]\n  deny: 10.0.0.0/8\n  ports: [80]\n",
+        "o.yaml");
+    FAIL() << "accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_THAT(
+        Lines(e),
+        ElementsAre("o.yaml:2:23: outbound.allow[1]: \"intranet\": not an IP address or range "
+                    "(such as 10.0.0.0/8 or fd00::/8)",
+                    "o.yaml:2:33: outbound.allow[2]: must be an IP address or range, such as "
+                    "10.0.0.0/8",
+                    "o.yaml:3:9: outbound.deny: must be a list of IP addresses or ranges",
+                    "o.yaml:4:3: outbound.ports: unknown setting"));
+  }
+  EXPECT_THROW((void)ParseServerConfig("outbound: [10.0.0.0/8]\n", "o.yaml"), core::InputError);
+}
+
 TEST(TrustConfig, SecretsSectionKeysAndSharedEntries) {
   const ServerConfig config = ParseServerConfig(
       "secrets:\n"
