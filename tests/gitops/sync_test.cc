@@ -1,7 +1,8 @@
 #include "gitops/sync.h"
 
+#include <chrono>
+#include <mutex>
 #include <set>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "core/diagnostic.h"
 #include "gitops/poller.h"
 #include "gitops/test_repo.h"
+#include "support/poll_until.h"
 
 namespace obsforge::gitops {
 namespace {
@@ -329,19 +331,18 @@ TEST_F(SyncTest, PollerAppliesNewCommitsWithinTheInterval) {
         }
       },
       clock, {.interval = 200ms, .recheck = 200ms});
+  // When the poller was seen to have applied `sha`.
   auto applied = [&](const std::string& sha) {
-    const auto end = std::chrono::steady_clock::now() + 3s;
-    while (std::chrono::steady_clock::now() < end) {
-      {
-        std::lock_guard lock(mu);
-        if (!heads.empty() && heads.back() == sha) {
-          return std::chrono::steady_clock::now();
-        }
-      }
-      std::this_thread::sleep_for(2ms);
-    }
-    ADD_FAILURE() << sha << " never applied";
-    return end;
+    std::chrono::steady_clock::time_point seen;
+    EXPECT_TRUE(obsforge::testing::PollUntil(
+        [&] {
+          std::lock_guard lock(mu);
+          seen = std::chrono::steady_clock::now();
+          return !heads.empty() && heads.back() == sha;
+        },
+        60s, 2ms))
+        << sha << " never applied";
+    return seen;
   };
   poller.Start();
   const std::string two =

@@ -19,6 +19,7 @@
 #include "http/curl_multi_http_client.h"
 #include "support/fake_clock.h"
 #include "support/fake_multi_http_client.h"
+#include "support/poll_until.h"
 
 namespace obsforge::health {
 namespace {
@@ -119,19 +120,16 @@ TEST_F(ProberOverCurlTest, CanariesRoundTripThroughLokiAndTempo) {
                                .tempo_otlp = tempo.otlp_url()},
                  .options = {.interval = milliseconds(200), .canaries = true},
                  .failure_threshold = 1});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::optional<EnvironmentStatus> status;
-  while (std::chrono::steady_clock::now() < deadline) {
+  // Until every check is ok; the assertions below say what is not.
+  obsforge::testing::PollUntil([&] {
     status = monitor.Status("demo", "dev");
-    if (status && status->state == State::kOk &&
-        std::all_of(status->components.begin(), status->components.end(), [](const auto& c) {
-          return std::all_of(c.checks.begin(), c.checks.end(),
-                             [](const auto& k) { return k.state == State::kOk; });
-        })) {
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+    return status && status->state == State::kOk &&
+           std::all_of(status->components.begin(), status->components.end(), [](const auto& c) {
+             return std::all_of(c.checks.begin(), c.checks.end(),
+                                [](const auto& k) { return k.state == State::kOk; });
+           });
+  });
   ASSERT_TRUE(status);
   EXPECT_EQ(status->state, State::kOk) << ToJson(*status).dump();
   monitor.Stop();
