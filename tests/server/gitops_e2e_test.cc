@@ -178,6 +178,10 @@ TEST_F(GitOpsServerTest, WebhookAppliesAtOnceAndARepeatedDeliveryDoesNothing) {
   EXPECT_EQ(ServerHarness::Json(reply)["outcome"], "triggered");
   // The poll interval is an hour: besides the start-up sync, only webhooks start syncs.
   ASSERT_TRUE(PollUntil([&] { return DevLive(second); }, kSync)) << Revisions().dump();
+  // d-2 may have come in just after a sync started (for d-1) that still fetched and applied
+  // `second`: the one more sync d-2 then asked for (a trigger during a sync causes one more) must
+  // be over before `third` exists.
+  ASSERT_TRUE(server().app().gitops().WaitIdle(60s));
   const int applies = ApplyCalls();
 
   // A newer commit waits in the repository: a sync (only a webhook starts one) would apply it.
