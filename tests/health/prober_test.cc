@@ -26,7 +26,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 
 // Collects results; Wait() blocks until `pred` holds.
 class Results {
@@ -102,8 +101,8 @@ TEST_F(ProberOverCurlTest, RunsManyChecksConcurrentlyOnItsOwnThread) {
     }
   }
   const auto stats = prober.Stats();
-  EXPECT_EQ(stats.checks, 100u);
-  EXPECT_GE(stats.runs_finished, 200u);
+  EXPECT_EQ(stats.checks, 100U);
+  EXPECT_GE(stats.runs_finished, 200U);
 }
 
 TEST_F(ProberOverCurlTest, CanariesRoundTripThroughLokiAndTempo) {
@@ -154,7 +153,7 @@ class ProberTest : public ::testing::Test {
         options, [this](const CheckResult& r) { results_.push_back(r); }, clock_, http_);
   }
   // Turns the loop until `done` holds (false after `max_steps` turns).
-  bool StepUntil(Prober& prober, const std::function<bool()>& done, int max_steps = 10000) {
+  static bool StepUntil(Prober& prober, const std::function<bool()>& done, int max_steps = 10000) {
     for (int i = 0; i < max_steps && !done(); ++i) {
       prober.Step(milliseconds(1000));
     }

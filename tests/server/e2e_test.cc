@@ -2,6 +2,7 @@
 // alertmanager started as local components.
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 
 #include <gmock/gmock.h>
@@ -12,7 +13,6 @@
 #include "core/fs.h"
 #include "server/harness.h"
 #include "support/poll_until.h"
-#include <signal.h>
 
 namespace obsforge::server::testing {
 namespace {

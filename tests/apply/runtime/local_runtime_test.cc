@@ -53,15 +53,6 @@ std::string PrometheusPathOrSkip() {
   return found ? found->parent_path().string() : std::string();
 }
 
-#define REQUIRE_PROMETHEUS(dir)                   \
-  const std::string dir = PrometheusPathOrSkip(); \
-  if (dir.empty()) {                              \
-    if (std::getenv("CI") != nullptr) {           \
-      FAIL() << "prometheus is not on PATH";      \
-    }                                             \
-    GTEST_SKIP() << "prometheus is not on PATH";  \
-  }
-
 TEST(LocalRuntimeTest, EnabledComponentsInOrder) {
   TempDir dir;
   FakeHttpClient http;
@@ -223,7 +214,13 @@ TEST_F(FakeLokiTest, StoppedComponentFailsAtOnce) {
 }
 
 TEST(LocalRuntimePrometheusTest, StartReadyKillRestartStop) {
-  REQUIRE_PROMETHEUS(prometheus_dir);
+  const std::string prometheus_dir = PrometheusPathOrSkip();
+  if (prometheus_dir.empty()) {
+    if (std::getenv("CI") != nullptr) {
+      FAIL() << "prometheus is not on PATH";
+    }
+    GTEST_SKIP() << "prometheus is not on PATH";
+  }
   TempDir dir;
   http::CurlHttpClient http;
   core::SystemClock clock;
