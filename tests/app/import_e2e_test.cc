@@ -5,6 +5,7 @@
 // apply takes everything over (both servers reload the rendered files and keep their rules and
 // receivers); after it the plan is empty and the second apply writes nothing, to the files or to
 // Grafana.
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "http/curl_http_client.h"
 #include "importer/hand_built_grafana.h"
 #include "render/yaml_json.h"
+#include "support/poll_until.h"
 #include "support/real_upstreams.h"
 
 namespace obsforge::app {
@@ -144,10 +146,12 @@ TEST_F(ImportE2E, HandBuiltStackIsAdoptedAndASecondApplyChangesNothing) {
   const importer::testing::HandBuiltGrafana built(grafana);
   // Prometheus answers ready before its rule manager lists the groups it loaded.
   std::set<std::string> groups_before;
-  for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-       groups_before.empty() && std::chrono::steady_clock::now() < deadline;) {
-    groups_before = RuleGroups(prometheus);
-  }
+  obsforge::testing::PollUntil(
+      [&] {
+        groups_before = RuleGroups(prometheus);
+        return !groups_before.empty();
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(50));
   const std::set<std::string> receivers_before = Receivers(alertmanager);
   ASSERT_FALSE(groups_before.empty());
   const json grafana_before = grafana.State();

@@ -4,11 +4,11 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "fakes/test_client.h"
+#include "support/poll_until.h"
 #include "support/real_upstreams.h"
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -28,23 +28,8 @@ class Child {
  public:
   Child(const std::filesystem::path& binary,
         const std::vector<std::string>& args,
-        const std::filesystem::path& log) {
-    std::vector<std::string> storage{binary.filename().string()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : storage) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);  // NOLINT
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-  }
+        const std::filesystem::path& log)
+      : pid_(Spawn(binary, args, log)) {}
   ~Child() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -54,41 +39,61 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
-  /// Sends `signal` and returns the exit code (-1 when killed by a signal or still running after 5
-  /// s).
+  /// Sends `signal` and returns the exit code (-1 when killed by a signal or still running after a
+  /// minute).
   int StopWith(int signal) {
     ::kill(pid_, signal);
     return Wait();
   }
-  /// Waits up to 5 s for the exit code.
+  /// Waits up to a minute for the exit code (-1 when killed by a signal or still running).
   int Wait() {
-    for (int i = 0; i < 500; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    int status = 0;
+    if (!obsforge::testing::PollUntil([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; },
+                                      std::chrono::seconds(60))) {
+      return -1;
     }
-    return -1;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
  private:
+  // Forks and runs `binary` with `args`, its output to `log`; the child's pid.
+  static pid_t Spawn(const std::filesystem::path& binary,
+                     const std::vector<std::string>& args,
+                     const std::filesystem::path& log) {
+    std::vector<std::string> storage{binary.filename().string()};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    argv.reserve(storage.size() + 1);
+    for (auto& arg : storage) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);  // NOLINT
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execv(binary.c_str(), argv.data());
+      ::_exit(127);
+    }
+    return pid;
+  }
+
   pid_t pid_ = -1;
 };
 
-// Polls until `path` answers 200.
+// Polls until `path` answers 200 (false after a minute: the process may be slow to start).
 bool WaitFor200(std::uint16_t port, const std::string& path) {
-  for (int i = 0; i < 200; ++i) {
-    try {
-      if (Call(port, "GET", path).status == 200) {
-        return true;
-      }
-    } catch (const Poco::Exception&) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return false;
+  return obsforge::testing::PollUntil(
+      [&] {
+        try {
+          return Call(port, "GET", path).status == 200;
+        } catch (const Poco::Exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(25));
 }
 
 void Write(const std::filesystem::path& path, const std::string& text) {

@@ -28,7 +28,7 @@ TEST_F(SlackTest, AcceptsAndRecordsMessagesInOrder) {
     EXPECT_EQ(reply.status, 200);
     EXPECT_EQ(reply.body, "ok");
   }
-  ASSERT_TRUE(slack_.WaitForMessages(3, std::chrono::milliseconds(100)));
+  ASSERT_TRUE(slack_.WaitForMessages(3, std::chrono::seconds(30)));
   const auto messages = slack_.Messages();
   ASSERT_EQ(messages.size(), 3U);
   EXPECT_EQ(messages[2]["text"], "msg 2");

@@ -48,13 +48,13 @@ TEST(PollerTest, SyncsAtStartThenEveryIntervalOfTheInjectedClock) {
   // After each sync the poller reads the clock for the next one's time; WaitIdle returns after
   // that (the same lock), so the clock moves only once the next sync's time is set.
   ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 1; }));
-  ASSERT_TRUE(poller.WaitIdle(10s));
+  ASSERT_TRUE(poller.WaitIdle(30s));
   clock.Advance(59s);
   ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 1);
   clock.Advance(1s);
   ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 2; }));
-  ASSERT_TRUE(poller.WaitIdle(10s));
+  ASSERT_TRUE(poller.WaitIdle(30s));
   ASSERT_TRUE(clock.WaitLooked());
   EXPECT_EQ(syncs, 2);
   clock.Advance(60s);
@@ -122,7 +122,7 @@ TEST(PollerTest, TriggersDuringASyncCoalesceIntoOneMore) {
   ASSERT_TRUE(obsforge::testing::PollUntil([&] { return sync.finished() == 2; }));
   // A third sync, had the triggers not coalesced, would be asked for already: WaitIdle waits for
   // it.
-  ASSERT_TRUE(poller.WaitIdle(10s));
+  ASSERT_TRUE(poller.WaitIdle(30s));
   EXPECT_EQ(sync.finished(), 2);
   EXPECT_EQ(sync.started(), 2);
 }
@@ -151,7 +151,7 @@ TEST(PollerTest, WaitIdleWaitsForARunningAndAnAskedForSync) {
   EXPECT_FALSE(poller.WaitIdle(0ms));  // the first sync runs
   poller.TriggerNow();
   sync.Release();
-  ASSERT_TRUE(poller.WaitIdle(10s));
+  ASSERT_TRUE(poller.WaitIdle(30s));
   EXPECT_EQ(sync.finished(), 2);  // the triggered one ran too
   EXPECT_TRUE(poller.WaitIdle(0ms));
 }

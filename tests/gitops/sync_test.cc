@@ -1,7 +1,8 @@
 #include "gitops/sync.h"
 
+#include <chrono>
+#include <mutex>
 #include <set>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "core/diagnostic.h"
 #include "gitops/poller.h"
 #include "gitops/test_repo.h"
+#include "support/poll_until.h"
 
 namespace obsforge::gitops {
 namespace {
@@ -110,7 +112,7 @@ TEST_F(SyncTest, NewCommitAppliesAutoEnvironmentsAndPlansTheRest) {
   EXPECT_EQ(report.outcome, Outcome::kApplied) << report.Summary();
   EXPECT_EQ(report.Summary(), sha.substr(0, 7) + " applied: 1 stack");
   EXPECT_THAT(report.applied, ElementsAre("web"));
-  ASSERT_EQ(target_.applies.size(), 1u);
+  ASSERT_EQ(target_.applies.size(), 1U);
   const auto& call = target_.applies[0];
   EXPECT_EQ(call.stack, "web");
   EXPECT_EQ(call.commit.sha, sha);
@@ -127,10 +129,10 @@ TEST_F(SyncTest, NewCommitAppliesAutoEnvironmentsAndPlansTheRest) {
   // Same head again: nothing to do.
   const auto again = syncer.Sync();
   EXPECT_EQ(again.outcome, Outcome::kUnchanged);
-  EXPECT_EQ(target_.applies.size(), 1u);
+  EXPECT_EQ(target_.applies.size(), 1U);
   // Forced: applied again.
   EXPECT_EQ(syncer.Sync(/*force=*/true).outcome, Outcome::kApplied);
-  EXPECT_EQ(target_.applies.size(), 2u);
+  EXPECT_EQ(target_.applies.size(), 2U);
 }
 
 TEST_F(SyncTest, OnlyYamlFilesDirectlyUnderPathAreStacks) {
@@ -181,7 +183,7 @@ TEST_F(SyncTest, BrokenCommitAppliesNothingAndKeepsTheLastGood) {
       "fix b");
   const auto next = syncer.Sync();
   EXPECT_EQ(next.outcome, Outcome::kApplied) << next.Summary();
-  ASSERT_EQ(target_.applies.size(), 2u);
+  ASSERT_EQ(target_.applies.size(), 2U);
   EXPECT_EQ(target_.applies[0].commit.sha, fixed);
   EXPECT_EQ(State(), (SourceState{.last_seen_sha = fixed, .last_good_sha = fixed}));
 }
@@ -205,7 +207,7 @@ TEST_F(SyncTest, RenderFailureInAnyEnvironmentIsBroken) {
       });
   const auto report = syncer.Sync();
   EXPECT_EQ(report.outcome, Outcome::kBroken);
-  ASSERT_EQ(report.diagnostics.size(), 1u);
+  ASSERT_EQ(report.diagnostics.size(), 1U);
   EXPECT_EQ(report.diagnostics[0].ToString(),
             "templates/prometheus/main.jsonnet:3:7: field does not exist: foo");
   EXPECT_THAT(checked, ElementsAre("a/dev", "a/staging", "a/prod", "b/dev", "b/staging", "b/prod"));
@@ -221,14 +223,14 @@ TEST_F(SyncTest, DuplicateStackNamesAndMissingFolderAreBroken) {
   auto syncer = MakeSyncer();
   auto report = syncer.Sync();
   EXPECT_EQ(report.outcome, Outcome::kBroken);
-  ASSERT_EQ(report.diagnostics.size(), 1u);
+  ASSERT_EQ(report.diagnostics.size(), 1U);
   EXPECT_EQ(report.diagnostics[0].ToString(),
             "stacks/b.yaml: metadata.name: stack 'same' is also defined in stacks/a.yaml");
 
   const std::string moved = remote_.Commit({{"other/a.yaml", Stack("a")}}, "moved away");
   report = syncer.Sync();
   EXPECT_EQ(report.outcome, Outcome::kBroken);
-  ASSERT_EQ(report.diagnostics.size(), 1u);
+  ASSERT_EQ(report.diagnostics.size(), 1U);
   EXPECT_EQ(report.diagnostics[0].ToString(),
             "stacks: folder 'stacks' does not exist at commit " + moved.substr(0, 7));
   EXPECT_THAT(target_.applies, IsEmpty());
@@ -246,14 +248,14 @@ TEST_F(SyncTest, ForcePushRewindingTheBranchAppliesTheNewHead) {
       remote_.CommitOn(a, {{"stacks/web.yaml", Stack("web")}, {"alerts/rules.yaml", "# c\n"}}, "c");
   const auto report = syncer.Sync();
   EXPECT_EQ(report.outcome, Outcome::kApplied) << report.Summary();
-  ASSERT_EQ(target_.applies.size(), 3u);
+  ASSERT_EQ(target_.applies.size(), 3U);
   EXPECT_EQ(target_.applies[2].commit.sha, c);
   EXPECT_EQ(target_.applies[2].rules, "# c\n");
   // A pure rewind to a: a is the head again and is applied (not considered already seen).
   remote_.ResetBranch(a);
   const auto rewound = syncer.Sync();
   EXPECT_EQ(rewound.outcome, Outcome::kApplied);
-  ASSERT_EQ(target_.applies.size(), 4u);
+  ASSERT_EQ(target_.applies.size(), 4U);
   EXPECT_EQ(target_.applies[3].commit.sha, a);
   EXPECT_EQ(target_.applies[3].rules, "# a\n");
   EXPECT_EQ(State(), (SourceState{.last_seen_sha = a, .last_good_sha = a}));
@@ -329,19 +331,18 @@ TEST_F(SyncTest, PollerAppliesNewCommitsWithinTheInterval) {
         }
       },
       clock, {.interval = 200ms, .recheck = 200ms});
+  // When the poller was seen to have applied `sha`.
   auto applied = [&](const std::string& sha) {
-    const auto end = std::chrono::steady_clock::now() + 3s;
-    while (std::chrono::steady_clock::now() < end) {
-      {
-        std::lock_guard lock(mu);
-        if (!heads.empty() && heads.back() == sha) {
-          return std::chrono::steady_clock::now();
-        }
-      }
-      std::this_thread::sleep_for(2ms);
-    }
-    ADD_FAILURE() << sha << " never applied";
-    return end;
+    std::chrono::steady_clock::time_point seen;
+    EXPECT_TRUE(obsforge::testing::PollUntil(
+        [&] {
+          std::lock_guard lock(mu);
+          seen = std::chrono::steady_clock::now();
+          return !heads.empty() && heads.back() == sha;
+        },
+        60s, 2ms))
+        << sha << " never applied";
+    return seen;
   };
   poller.Start();
   const std::string two =

@@ -19,13 +19,13 @@
 #include "http/curl_multi_http_client.h"
 #include "support/fake_clock.h"
 #include "support/fake_multi_http_client.h"
+#include "support/poll_until.h"
 
 namespace obsforge::health {
 namespace {
 
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 
 // Collects results; Wait() blocks until `pred` holds.
 class Results {
@@ -101,8 +101,8 @@ TEST_F(ProberOverCurlTest, RunsManyChecksConcurrentlyOnItsOwnThread) {
     }
   }
   const auto stats = prober.Stats();
-  EXPECT_EQ(stats.checks, 100u);
-  EXPECT_GE(stats.runs_finished, 200u);
+  EXPECT_EQ(stats.checks, 100U);
+  EXPECT_GE(stats.runs_finished, 200U);
 }
 
 TEST_F(ProberOverCurlTest, CanariesRoundTripThroughLokiAndTempo) {
@@ -119,19 +119,16 @@ TEST_F(ProberOverCurlTest, CanariesRoundTripThroughLokiAndTempo) {
                                .tempo_otlp = tempo.otlp_url()},
                  .options = {.interval = milliseconds(200), .canaries = true},
                  .failure_threshold = 1});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::optional<EnvironmentStatus> status;
-  while (std::chrono::steady_clock::now() < deadline) {
+  // Until every check is ok; the assertions below say what is not.
+  obsforge::testing::PollUntil([&] {
     status = monitor.Status("demo", "dev");
-    if (status && status->state == State::kOk &&
-        std::all_of(status->components.begin(), status->components.end(), [](const auto& c) {
-          return std::all_of(c.checks.begin(), c.checks.end(),
-                             [](const auto& k) { return k.state == State::kOk; });
-        })) {
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+    return status && status->state == State::kOk &&
+           std::all_of(status->components.begin(), status->components.end(), [](const auto& c) {
+             return std::all_of(c.checks.begin(), c.checks.end(),
+                                [](const auto& k) { return k.state == State::kOk; });
+           });
+  });
   ASSERT_TRUE(status);
   EXPECT_EQ(status->state, State::kOk) << ToJson(*status).dump();
   monitor.Stop();
@@ -156,7 +153,7 @@ class ProberTest : public ::testing::Test {
         options, [this](const CheckResult& r) { results_.push_back(r); }, clock_, http_);
   }
   // Turns the loop until `done` holds (false after `max_steps` turns).
-  bool StepUntil(Prober& prober, const std::function<bool()>& done, int max_steps = 10000) {
+  static bool StepUntil(Prober& prober, const std::function<bool()>& done, int max_steps = 10000) {
     for (int i = 0; i < max_steps && !done(); ++i) {
       prober.Step(milliseconds(1000));
     }

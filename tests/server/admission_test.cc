@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/harness.h"
 #include "support/fake_clock.h"
+#include "support/poll_until.h"
 
 namespace obsforge::server {
 namespace {
@@ -247,12 +248,12 @@ bool Has(std::string head, std::string header) {
   return head.find("\r\n" + header + "\r\n") != std::string::npos;
 }
 
-// Waits until the server's /metrics (read in process) shows `queued` waiting connections.
-void AwaitQueued(Server& server, int queued) {
+// Waits until the server's /metrics (read in process) shows `queued` waiting connections; false
+// when it did not within 30 s.
+bool AwaitQueued(Server& server, int queued) {
   const std::string line = "obsforge_http_queued_connections " + std::to_string(queued) + "\n";
-  while (server.metrics().Render().find(line) == std::string::npos) {
-    std::this_thread::yield();
-  }
+  return obsforge::testing::PollUntil(
+      [&] { return server.metrics().Render().find(line) != std::string::npos; });
 }
 
 // One connection thread, a client keeping its connection alive and asking again: the
@@ -272,7 +273,7 @@ TEST(AdmissionServer, AKeptAliveConnectionGivesItsThreadUpToAWaitingOne) {
 
   RawConnection second(h.base());
   second.Send("/healthz");
-  AwaitQueued(h.server(), 1);
+  ASSERT_TRUE(AwaitQueued(h.server(), 1));
 
   first.Send("/healthz");
   auto [head2, body2] = first.Read();
@@ -332,7 +333,7 @@ TEST(AdmissionServer, AConnectionBeyondTheQueueGets503WithRetryAfterNeverAReset)
 
   RawConnection waiting(h.base());
   waiting.Send("/healthz");
-  AwaitQueued(h.server(), 1);
+  ASSERT_TRUE(AwaitQueued(h.server(), 1));
 
   RawConnection refused(h.base());
   refused.Send("/api/v1/stacks", "X-Request-ID: overflow-1\r\n");
@@ -372,7 +373,7 @@ TEST(AdmissionServer, ASilentRefusedClientDoesNotHoldTheNextRefusal) {
   ASSERT_TRUE(holder.Read().first.starts_with("HTTP/1.1 200"));
   RawConnection waiting(h.base());
   waiting.Send("/healthz");
-  AwaitQueued(h.server(), 1);
+  ASSERT_TRUE(AwaitQueued(h.server(), 1));
 
   RawConnection silent(h.base());  // connects, never sends
   RawConnection next(h.base());

@@ -1,6 +1,8 @@
 // End to end: the server over the real EnvironmentController, with Debian's prometheus and
 // alertmanager started as local components.
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 
 #include <gmock/gmock.h>
@@ -10,7 +12,7 @@
 #include "control/controller_backend.h"
 #include "core/fs.h"
 #include "server/harness.h"
-#include <signal.h>
+#include "support/poll_until.h"
 
 namespace obsforge::server::testing {
 namespace {
@@ -67,16 +69,16 @@ class EndToEnd : public ::testing::Test {
   }
   nlohmann::json Wait(const std::string& id) {
     nlohmann::json op;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    while (std::chrono::steady_clock::now() < deadline) {
-      op = nlohmann::json::parse(Call("GET", "/api/v1/operations/" + id).body);
-      const std::string state = op["state"];
-      if (state != "queued" && state != "running") {
-        return op;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const bool finished = obsforge::testing::PollUntil(
+        [&] {
+          op = nlohmann::json::parse(Call("GET", "/api/v1/operations/" + id).body);
+          const std::string state = op["state"];
+          return state != "queued" && state != "running";
+        },
+        std::chrono::seconds(90), std::chrono::milliseconds(50));
+    if (!finished) {
+      ADD_FAILURE() << "operation did not finish: " << op.dump();
     }
-    ADD_FAILURE() << "operation did not finish: " << op.dump();
     return op;
   }
   nlohmann::json Component(const std::string& name) {

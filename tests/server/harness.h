@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +11,6 @@
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -25,6 +25,7 @@
 #include "http/curl_http_client.h"
 #include "server/server.h"
 #include "store/sqlite_store.h"
+#include "support/poll_until.h"
 #include "support/temp_dir.h"
 #include <unistd.h>
 
@@ -254,19 +255,20 @@ class ServerHarness {
     return nlohmann::json::parse(r.body, nullptr, false);
   }
 
-  /// Polls the operation until it is terminal (or 10 s pass); returns it.
+  /// Polls the operation until it is terminal (a failure after a minute); returns it.
   nlohmann::json WaitOperation(const std::string& id) {
     nlohmann::json op;
-    for (int i = 0; i < 1000; ++i) {
-      op = Json(Call("GET", "/api/v1/operations/" + id, kViewerToken));
-      const std::string state = op.value("state", "");
-      if (state == "succeeded" || state == "failed" || state == "rolled_back" ||
-          state == "superseded") {
-        return op;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const bool finished = obsforge::testing::PollUntil(
+        [&] {
+          op = Json(Call("GET", "/api/v1/operations/" + id, kViewerToken));
+          const std::string state = op.value("state", "");
+          return state == "succeeded" || state == "failed" || state == "rolled_back" ||
+                 state == "superseded";
+        },
+        std::chrono::seconds(60));
+    if (!finished) {
+      ADD_FAILURE() << "operation " << id << " did not finish: " << op.dump();
     }
-    ADD_FAILURE() << "operation " << id << " did not finish: " << op.dump();
     return op;
   }
 

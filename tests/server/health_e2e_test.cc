@@ -263,7 +263,7 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
 
   server.Create(HealthSpec());
   // The apply outcome is announced, on the channel of the spec.
-  ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
+  ASSERT_TRUE(slack.WaitForMessages(1, std::chrono::seconds(60)));
   EXPECT_THAT(slack.Messages()[0]["text"].get<std::string>(),
               HasSubstr("shop/dev: apply succeeded"));
   EXPECT_EQ(slack.Messages()[0]["channel"], "#obs-health");
@@ -279,7 +279,7 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   EXPECT_EQ((*FindCheck(healthy, "prometheus", "ready"))["state"], "ok");
 
   upstreams.StopPrometheus();
-  ASSERT_TRUE(slack.WaitForMessages(2, milliseconds(10000)));
+  ASSERT_TRUE(slack.WaitForMessages(2, std::chrono::seconds(60)));
   EXPECT_EQ(server.HealthState(), "degraded");
   const std::string why = slack.Messages()[1]["text"];
   EXPECT_THAT(why, HasSubstr("shop/dev is degraded (was ok): prometheus/"));
@@ -350,7 +350,7 @@ TEST(HealthE2eTest, KillingPrometheusDegradesTheEnvironmentWithOneMessageAndOneO
   EXPECT_THAT(page.body, HasSubstr("prometheus/ready: GET " + upstreams.PromUrl()));
 
   upstreams.StartPrometheus(*prometheus);
-  ASSERT_TRUE(slack.WaitForMessages(3, milliseconds(10000)));
+  ASSERT_TRUE(slack.WaitForMessages(3, std::chrono::seconds(60)));
   EXPECT_EQ(slack.Messages()[2]["text"], "shop/dev recovered (was degraded)");
   ASSERT_TRUE(support::PollUntil([&] {
     const auto h = server.Get("/api/v1/stacks/shop/environments/dev/health");
@@ -439,7 +439,7 @@ TEST(HealthE2eTest, RolledBackApplyIsAnnouncedWithItsReason) {
   HealthServer server(dir.path(), slack.WebhookUrl(), {{"prometheus", "http://127.0.0.1:9"}});
   server.backend.fail_env = "dev";
   server.Create(HealthSpec());
-  ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
+  ASSERT_TRUE(slack.WaitForMessages(1, std::chrono::seconds(60)));
   const auto message = slack.Messages()[0];
   EXPECT_EQ(message["text"],
             ":leftwards_arrow_with_hook: shop/dev: apply rolled back: prometheus: reload refused");
@@ -521,7 +521,7 @@ TEST(HealthOutboxTest, RestartDeliversEachUndeliveredMessageOnce) {
     notify::Notifier notifier(options, outbox, client, clock, core::NullLogger());
     notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
     ASSERT_TRUE(notifier.Post(kKey, {{"text", "m0"}}).ok());
-    ASSERT_TRUE(slack.WaitForMessages(1, milliseconds(5000)));
+    ASSERT_TRUE(slack.WaitForMessages(1, std::chrono::seconds(30)));
     notifier.Stop();
     // Enqueued but never sent before the "crash".
     for (int i = 1; i <= 4; ++i) {
@@ -534,7 +534,7 @@ TEST(HealthOutboxTest, RestartDeliversEachUndeliveredMessageOnce) {
   StoreOutbox outbox(**store);
   notify::Notifier notifier(options, outbox, client, clock, core::NullLogger());
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
-  ASSERT_TRUE(slack.WaitForMessages(5, milliseconds(5000)));
+  ASSERT_TRUE(slack.WaitForMessages(5, std::chrono::seconds(30)));
   ASSERT_TRUE(support::PollUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
   notifier.Stop();  // joins the sender: a duplicate would be counted now
   EXPECT_EQ(Texts(slack), (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
@@ -557,7 +557,7 @@ TEST(HealthOutboxTest, RateLimitStormDeliversEverythingInOrderOnce) {
     ASSERT_TRUE(notifier.Post(kKey, {{"text", expected.back()}}).ok());
   }
   notifier.AddWebhook(kKey, core::Secret(slack.WebhookUrl()));
-  ASSERT_TRUE(slack.WaitForMessages(6, milliseconds(8000)));
+  ASSERT_TRUE(slack.WaitForMessages(6, std::chrono::seconds(30)));
   ASSERT_TRUE(support::PollUntil([&] { return (*store)->ListPendingOutbox(0)->empty(); }));
   notifier.Stop();  // joins the sender: a duplicate would be counted now
   EXPECT_EQ(Texts(slack), expected);

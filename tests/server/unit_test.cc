@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,6 +21,7 @@
 #include "server/tar.h"
 #include "store/sqlite_store.h"
 #include "support/fake_clock.h"
+#include "support/poll_until.h"
 
 namespace obsforge::server::testing {
 namespace {
@@ -157,11 +157,9 @@ TEST(Retention, PrunesOnlyWhatOutlivedItsRetention) {
   // The background loop runs a pass at once and stops promptly.
   clock.Advance(31 * day);
   retention.Start();
-  for (int i = 0; i < 250 && !db.ListHealthEvents({.stack = "s"})->empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  EXPECT_TRUE(obsforge::testing::PollUntil(
+      [&] { return db.ListHealthEvents({.stack = "s"})->empty(); }, std::chrono::seconds(30)));
   retention.Stop();
-  EXPECT_TRUE(db.ListHealthEvents({.stack = "s"})->empty());
   EXPECT_THAT(log.str(), HasSubstr("retention: pruned the store"));
 }
 

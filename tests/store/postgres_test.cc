@@ -8,7 +8,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -18,6 +17,7 @@
 #include "store/postgres_db.h"
 #include "store/postgres_store.h"
 #include "store_fixture.h"
+#include "support/poll_until.h"
 #include "support/postgres_server.h"
 
 namespace obsforge::store::testing {
@@ -68,14 +68,8 @@ class PostgresStoreTest : public PostgresSchemaTest {
   /// views is the only way to see another session reach a lock; the deadline only bounds a
   /// failure.
   bool WaitUntil(const std::string& sql) const {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (server_->Value(sql) == "t") {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
+    return obsforge::testing::PollUntil([&] { return server_->Value(sql) == "t"; },
+                                        std::chrono::minutes(1));
   }
 
   /// The pid of a session of `application_name` waiting for a lock, other than `not_pid`;

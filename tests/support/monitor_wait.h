@@ -18,7 +18,7 @@ inline bool WaitRunsHandledAfter(const health::HealthMonitor& monitor,
                                  const std::string& stack,
                                  const std::string& env,
                                  std::chrono::system_clock::time_point after,
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   const bool ran = PollUntil(
       [&] {
         const auto status = monitor.Status(stack, env);

@@ -32,6 +32,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/poll_until.h"
 #include <fcntl.h>
 #include <grp.h>
 #include <libpq-fe.h>
@@ -149,7 +150,8 @@ class PostgresServer {
   void Stop() {
     if (pid_ > 0) {
       ::kill(pid_, SIGINT);
-      if (!WaitExit(pid_, std::chrono::seconds(30))) {
+      if (!PollUntil([&] { return ::waitpid(pid_, nullptr, WNOHANG) == pid_; },
+                     std::chrono::seconds(30))) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
       }
@@ -350,17 +352,6 @@ class PostgresServer {
     int status = 0;
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
-  static bool WaitExit(pid_t pid, std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid, nullptr, WNOHANG) == pid) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
   }
 
   static std::string ReadLog(const std::string& path) {

@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/fs.h"
 #include "http/http_client.h"
+#include "support/poll_until.h"
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -88,16 +88,11 @@ class UpstreamProcess {
       return;
     }
     ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!PollUntil([&] { return ::waitpid(pid_, nullptr, WNOHANG) == pid_; },
+                   std::chrono::seconds(30))) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
     }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
   pid_t pid() const { return pid_; }
@@ -106,21 +101,19 @@ class UpstreamProcess {
   pid_t pid_ = -1;
 };
 
-/// Polls `GET url` until it answers 200 or `timeout` passes. True when it did.
+/// Polls `GET url` until it answers 200 or `timeout` passes. True when it did. The default
+/// bound is for a process that was just started.
 inline bool WaitUntilReady(http::HttpClient& client,
                            const std::string& url,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    http::Request request{.url = url};
-    request.timeout = std::chrono::milliseconds(1000);
-    auto response = client.Send(request);
-    if (response && response->status == 200) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+                           std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  return PollUntil(
+      [&] {
+        http::Request request{.url = url};
+        request.timeout = std::chrono::milliseconds(1000);
+        auto response = client.Send(request);
+        return response && response->status == 200;
+      },
+      timeout, std::chrono::milliseconds(50));
 }
 
 /// Skips the test when `binary` is not on PATH, or fails it when the environment variable CI is

@@ -11,17 +11,18 @@
 #include "http/curl_http_client.h"
 #include "support/fake_clock.h"
 #include "support/fake_http_client.h"
+#include "support/poll_until.h"
 
 namespace obsforge::apply {
 namespace {
 
 using namespace std::chrono_literals;
 using obsforge::testing::FakeHttpClient;
+using obsforge::testing::PollUntil;
 using testing::CommandLine;
 using testing::LiveChildren;
 using testing::ProcessAlive;
 using testing::TempDir;
-using testing::WaitUntil;
 using testing::WriteFile;
 
 // libcurl's global state must exist before any thread; a test environment sets it up first.
@@ -51,15 +52,6 @@ std::string PrometheusPathOrSkip() {
   auto found = FindBinary({"prometheus"}, ProcessPath());
   return found ? found->parent_path().string() : std::string();
 }
-
-#define REQUIRE_PROMETHEUS(dir)                   \
-  const std::string dir = PrometheusPathOrSkip(); \
-  if (dir.empty()) {                              \
-    if (std::getenv("CI") != nullptr) {           \
-      FAIL() << "prometheus is not on PATH";      \
-    }                                             \
-    GTEST_SKIP() << "prometheus is not on PATH";  \
-  }
 
 TEST(LocalRuntimeTest, EnabledComponentsInOrder) {
   TempDir dir;
@@ -178,13 +170,13 @@ TEST_F(FakeLokiTest, RestartDriverRestartsAndWaitsReady) {
   const std::string expected =
       "/loki -config.file=" + (runtime_->Layout("loki").config_dir / "loki.yaml").string();
   std::string cmdline;
-  EXPECT_TRUE(WaitUntil(
+  EXPECT_TRUE(PollUntil(
       [&] {
         cmdline = CommandLine(first);
         return cmdline.find("sleep 1000") != std::string::npos ||
                cmdline.find(expected) != std::string::npos;
       },
-      3s))
+      60s))
       << cmdline;
   auto driver = MakeRestartDriver(*runtime_, "loki");
   ASSERT_NE(driver, nullptr);
@@ -222,7 +214,13 @@ TEST_F(FakeLokiTest, StoppedComponentFailsAtOnce) {
 }
 
 TEST(LocalRuntimePrometheusTest, StartReadyKillRestartStop) {
-  REQUIRE_PROMETHEUS(prometheus_dir);
+  const std::string prometheus_dir = PrometheusPathOrSkip();
+  if (prometheus_dir.empty()) {
+    if (std::getenv("CI") != nullptr) {
+      FAIL() << "prometheus is not on PATH";
+    }
+    GTEST_SKIP() << "prometheus is not on PATH";
+  }
   TempDir dir;
   http::CurlHttpClient http;
   core::SystemClock clock;
@@ -245,12 +243,12 @@ TEST(LocalRuntimePrometheusTest, StartReadyKillRestartStop) {
   EXPECT_TRUE(std::filesystem::exists(runtime.Layout("prometheus").log_file));
 
   ASSERT_EQ(::kill(first, SIGKILL), 0);
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(PollUntil(
       [&] {
         auto s = runtime.State("prometheus");
         return s->phase == ProcessPhase::kRunning && s->pid != first;
       },
-      10s));
+      60s));
   ready = runtime.WaitReady("prometheus", 30s);
   ASSERT_TRUE(ready.ok()) << ready.error().message;
   EXPECT_EQ(runtime.State("prometheus")->restarts, 1);

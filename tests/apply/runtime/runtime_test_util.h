@@ -1,13 +1,10 @@
 #pragma once
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "support/temp_dir.h"
@@ -86,19 +83,6 @@ inline std::string CommandLine(pid_t pid) {
     }
   }
   return s;
-}
-
-/// Polls `pred` in real time every 10 ms until it holds or `timeout` passes; returns its last
-/// value.
-inline bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return pred();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
 }
 
 }  // namespace obsforge::apply::testing
