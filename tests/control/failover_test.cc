@@ -386,7 +386,7 @@ TEST_F(Failover, AKilledLeaderIsReplacedInTimeAndNoOperationRunsTwiceOrIsLost) {
   // A replica killed between recording an operation's end and logging it never logs it: such
   // an operation, claimed by a killed replica, may have no line (and still at most one).
   const auto unlogged_by_the_killed = [&](const store::Operation& op) {
-    return killed_.count(op.owner) > 0 && !HasLine(logs_, {"\"operation finished\"", op.id});
+    return killed_.contains(op.owner) && !HasLine(logs_, {"\"operation finished\"", op.id});
   };
   for (const store::Operation& op : *ops) {
     if (EndedByAWorker(op) && !unlogged_by_the_killed(op) &&
