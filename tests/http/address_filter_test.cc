@@ -69,31 +69,41 @@ TEST(AddressFilter, PrefixesThatEndInsideAByteCompareOnlyTheirBits) {
   EXPECT_FALSE(filter.Allows("172.15.255.255"));
 }
 
+// A socket address of `family` holding `text`, as a connection would be opened to.
+sockaddr_storage SocketAddress(int family, const char* text) {
+  sockaddr_storage storage{};
+  storage.ss_family = static_cast<sa_family_t>(family);
+  void* address = nullptr;
+  if (family == AF_INET) {
+    address = &reinterpret_cast<sockaddr_in*>(&storage)->sin_addr;  // NOLINT: the sockets API
+  } else {
+    address = &reinterpret_cast<sockaddr_in6*>(&storage)->sin6_addr;  // NOLINT: the sockets API
+  }
+  EXPECT_EQ(::inet_pton(family, text, address), 1) << text;
+  return storage;
+}
+
+const sockaddr* Raw(const sockaddr_storage& storage) {
+  return reinterpret_cast<const sockaddr*>(&storage);  // NOLINT: the sockets API
+}
+
 TEST(AddressFilter, ChecksSocketAddressesOfBothFamilies) {
   const AddressFilter filter = Filter({}, {"10.0.0.0/8", "fd00::/8"});
-  sockaddr_in v4{};
-  v4.sin_family = AF_INET;
-  ASSERT_EQ(::inet_pton(AF_INET, "10.2.3.4", &v4.sin_addr), 1);
-  sockaddr_in6 v6{};
-  v6.sin6_family = AF_INET6;
-  ASSERT_EQ(::inet_pton(AF_INET6, "fd00::5", &v6.sin6_addr), 1);
-  sockaddr_in6 mapped{};
-  mapped.sin6_family = AF_INET6;
-  ASSERT_EQ(::inet_pton(AF_INET6, "::ffff:10.2.3.4", &mapped.sin6_addr), 1);
-  sockaddr_in other{};
-  other.sin_family = AF_INET;
-  ASSERT_EQ(::inet_pton(AF_INET, "11.2.3.4", &other.sin_addr), 1);
-  sockaddr unix_socket{};
-  unix_socket.sa_family = AF_UNIX;
+  const auto v4 = SocketAddress(AF_INET, "10.2.3.4");
+  const auto v6 = SocketAddress(AF_INET6, "fd00::5");
+  const auto mapped = SocketAddress(AF_INET6, "::ffff:10.2.3.4");
+  const auto other = SocketAddress(AF_INET, "11.2.3.4");
+  sockaddr_storage unix_socket{};
+  unix_socket.ss_family = AF_UNIX;
 
-  EXPECT_FALSE(filter.Allows(reinterpret_cast<const sockaddr*>(&v4)));      // NOLINT
-  EXPECT_FALSE(filter.Allows(reinterpret_cast<const sockaddr*>(&v6)));      // NOLINT
-  EXPECT_FALSE(filter.Allows(reinterpret_cast<const sockaddr*>(&mapped)));  // NOLINT
-  EXPECT_TRUE(filter.Allows(reinterpret_cast<const sockaddr*>(&other)));    // NOLINT
-  EXPECT_FALSE(filter.Allows(&unix_socket));
+  EXPECT_FALSE(filter.Allows(Raw(v4)));
+  EXPECT_FALSE(filter.Allows(Raw(v6)));
+  EXPECT_FALSE(filter.Allows(Raw(mapped)));
+  EXPECT_TRUE(filter.Allows(Raw(other)));
+  EXPECT_FALSE(filter.Allows(Raw(unix_socket)));
   EXPECT_FALSE(filter.Allows(static_cast<const sockaddr*>(nullptr)));
-  EXPECT_EQ(AddressText(reinterpret_cast<const sockaddr*>(&v4)), "10.2.3.4");  // NOLINT
-  EXPECT_EQ(AddressText(reinterpret_cast<const sockaddr*>(&v6)), "fd00::5");   // NOLINT
+  EXPECT_EQ(AddressText(Raw(v4)), "10.2.3.4");
+  EXPECT_EQ(AddressText(Raw(v6)), "fd00::5");
 }
 
 TEST(AddressFilter, ParseNamesTheFirstBadEntryOfEitherList) {
