@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
@@ -41,6 +42,40 @@ std::optional<int> ParsePositiveInt(const std::string& text) {
   return static_cast<int>(*n);
 }
 
+// A section that maps each of `keys` to a list (`external:`, `outbound:`): calls
+// `item(key, element, where)` for each element of each list, `where` its path
+// ("outbound.allow[1]"); every other shape is an error naming it.
+template <class At, class Item>
+void ParseListSection(const YAML::Node& value,
+                      const std::string& section,
+                      const std::vector<std::string>& keys,
+                      const std::string& lists,
+                      const At& at,
+                      std::vector<Diagnostic>& errors,
+                      const Item& item) {
+  if (!value.IsMap()) {
+    std::string shape;
+    for (const std::string& key : keys) {
+      shape += (shape.empty() ? "" : ", ") + key + ": [...]";
+    }
+    errors.push_back(at(value, section, "must be a map {" + shape + "}"));
+    return;
+  }
+  for (const auto& entry : value) {
+    const auto key = entry.first.as<std::string>();
+    const std::string path = std::string(section).append(".").append(key);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      errors.push_back(at(entry.first, path, "unknown setting"));
+    } else if (!entry.second.IsSequence()) {
+      errors.push_back(at(entry.second, path, "must be a list of " + lists));
+    } else {
+      for (std::size_t i = 0; i < entry.second.size(); ++i) {
+        item(key, entry.second[i], path + "[" + std::to_string(i) + "]");
+      }
+    }
+  }
+}
+
 // `external: {config_roots: [DIR, ...]}`.
 template <class At, class Resolve>
 void ParseExternal(const YAML::Node& value,
@@ -48,30 +83,15 @@ void ParseExternal(const YAML::Node& value,
                    const Resolve& resolve,
                    control::TrustOptions& trust,
                    std::vector<Diagnostic>& errors) {
-  if (!value.IsMap()) {
-    errors.push_back(at(value, "external", "must be a map {config_roots: [DIR, ...]}"));
-    return;
-  }
-  for (const auto& item : value) {
-    const auto key = item.first.as<std::string>();
-    const std::string path = "external." + key;
-    if (key != "config_roots") {
-      errors.push_back(at(item.first, path, "unknown setting"));
-      continue;
-    }
-    if (!item.second.IsSequence()) {
-      errors.push_back(at(item.second, path, "must be a list of directories"));
-      continue;
-    }
-    for (std::size_t i = 0; i < item.second.size(); ++i) {
-      const YAML::Node dir = item.second[i];
-      if (!dir.IsScalar() || dir.Scalar().empty()) {
-        errors.push_back(at(dir, path + "[" + std::to_string(i) + "]", "must be a directory"));
-        continue;
-      }
-      trust.config_roots.push_back(resolve(dir.Scalar()));
-    }
-  }
+  ParseListSection(
+      value, "external", {"config_roots"}, "directories", at, errors,
+      [&](const std::string& /*key*/, const YAML::Node& dir, const std::string& where) {
+        if (!dir.IsScalar() || dir.Scalar().empty()) {
+          errors.push_back(at(dir, where, "must be a directory"));
+        } else {
+          trust.config_roots.push_back(resolve(dir.Scalar()));
+        }
+      });
 }
 
 // `outbound: {allow: [RANGE, ...], deny: [RANGE, ...]}`; `deny` absent keeps the default.
@@ -80,37 +100,23 @@ void ParseOutbound(const YAML::Node& value,
                    const At& at,
                    control::TrustOptions& trust,
                    std::vector<Diagnostic>& errors) {
-  if (!value.IsMap()) {
-    errors.push_back(at(value, "outbound", "must be a map {allow: [RANGE, ...], deny: [...]}"));
-    return;
-  }
   std::vector<std::string> allow;
-  std::vector<std::string> deny = http::AddressFilter::DefaultDeny();
-  for (const auto& item : value) {
-    const auto key = item.first.as<std::string>();
-    const std::string path = "outbound." + key;
-    if (key != "allow" && key != "deny") {
-      errors.push_back(at(item.first, path, "unknown setting"));
-      continue;
-    }
-    if (!item.second.IsSequence()) {
-      errors.push_back(at(item.second, path, "must be a list of IP addresses or ranges"));
-      continue;
-    }
-    std::vector<std::string>& list = key == "allow" ? allow : deny;
-    list.clear();
-    for (std::size_t i = 0; i < item.second.size(); ++i) {
-      const YAML::Node range = item.second[i];
-      const std::string where = path + "[" + std::to_string(i) + "]";
-      if (!range.IsScalar()) {
-        errors.push_back(at(range, where, "must be an IP address or range, such as 10.0.0.0/8"));
-      } else if (auto parsed = http::IpRange::Parse(range.Scalar()); !parsed.ok()) {
-        errors.push_back(at(range, where, parsed.error().message));
-      } else {
-        list.push_back(range.Scalar());
-      }
-    }
-  }
+  // A deny list given, even empty, replaces the default.
+  const bool deny_given = value.IsMap() && value["deny"].IsDefined() && value["deny"].IsSequence();
+  std::vector<std::string> deny =
+      deny_given ? std::vector<std::string>() : http::AddressFilter::DefaultDeny();
+  ParseListSection(
+      value, "outbound", {"allow", "deny"}, "IP addresses or ranges", at, errors,
+      [&](const std::string& key, const YAML::Node& range, const std::string& where) {
+        std::vector<std::string>& list = key == "allow" ? allow : deny;
+        if (!range.IsScalar()) {
+          errors.push_back(at(range, where, "must be an IP address or range, such as 10.0.0.0/8"));
+        } else if (auto parsed = http::IpRange::Parse(range.Scalar()); !parsed.ok()) {
+          errors.push_back(at(range, where, parsed.error().message));
+        } else {
+          list.push_back(range.Scalar());
+        }
+      });
   if (auto filter = http::AddressFilter::Parse(allow, deny); filter.ok()) {
     trust.outbound = std::move(*filter);
   }

@@ -29,7 +29,7 @@ class Child {
   Child(const std::filesystem::path& binary,
         const std::vector<std::string>& args,
         const std::filesystem::path& log)
-      : pid_(Spawn(binary, args, log)) {}
+      : pid_(obsforge::testing::SpawnLogged(binary, args, log)) {}
   ~Child() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -57,29 +57,6 @@ class Child {
   }
 
  private:
-  // Forks and runs `binary` with `args`, its output to `log`; the child's pid.
-  static pid_t Spawn(const std::filesystem::path& binary,
-                     const std::vector<std::string>& args,
-                     const std::filesystem::path& log) {
-    std::vector<std::string> storage{binary.filename().string()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    argv.reserve(storage.size() + 1);
-    for (auto& arg : storage) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);  // NOLINT
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-
   pid_t pid_ = -1;
 };
 

@@ -56,29 +56,38 @@ inline int FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
+/// Forks and runs `binary` with `args` (argv[0] is the binary's path), its stdout and stderr
+/// to `log_file`; the child's pid.
+inline pid_t SpawnLogged(const std::filesystem::path& binary,
+                         const std::vector<std::string>& args,
+                         const std::filesystem::path& log_file) {
+  std::vector<std::string> storage{binary.string()};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  argv.reserve(storage.size() + 1);
+  for (auto& arg : storage) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);  // NOLINT
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 /// A real upstream process (Prometheus, Alertmanager) for tests: started with `args`, output to
 /// `<dir>/log`, killed (SIGTERM, then SIGKILL) and reaped on destruction.
 class UpstreamProcess {
  public:
   UpstreamProcess(const std::filesystem::path& binary,
                   const std::vector<std::string>& args,
-                  const std::filesystem::path& log_file) {
-    std::vector<std::string> argv_storage{binary.string()};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);  // NOLINT
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-  }
+                  const std::filesystem::path& log_file)
+      : pid_(SpawnLogged(binary, args, log_file)) {}
   ~UpstreamProcess() { Stop(); }
   UpstreamProcess(const UpstreamProcess&) = delete;
   UpstreamProcess& operator=(const UpstreamProcess&) = delete;
