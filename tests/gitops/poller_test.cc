@@ -135,8 +135,8 @@ TEST(PollerTest, StopsPromptlyWithALongRealInterval) {
   ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 1; }));
   const auto start = std::chrono::steady_clock::now();
   poller.Stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
-  poller.TriggerNow();  // after Stop: nothing runs
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);  // not the hour of the interval
+  poller.TriggerNow();                                       // after Stop: nothing runs
   EXPECT_TRUE(poller.WaitIdle(0ms));
   poller.Stop();  // joins whatever could have run
   EXPECT_EQ(syncs, 1);
@@ -159,13 +159,12 @@ TEST(PollerTest, WaitIdleWaitsForARunningAndAnAskedForSync) {
 TEST(PollerTest, RealIntervalIsHonoured) {
   core::SystemClock clock;
   std::atomic<int> syncs{0};
-  Poller poller([&] { ++syncs; }, clock, {.interval = 100ms, .recheck = 1s});
+  // Nothing but the interval can bring three syncs within the wait: the recheck is an hour.
+  Poller poller([&] { ++syncs; }, clock, {.interval = 100ms, .recheck = 1h});
   const auto start = std::chrono::steady_clock::now();
   poller.Start();
   ASSERT_TRUE(obsforge::testing::PollUntil([&] { return syncs == 3; }));
-  const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_GE(took, 200ms);
-  EXPECT_LT(took, 2s);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
 }
 
 }  // namespace

@@ -213,7 +213,7 @@ TEST(SupervisorTest, StopEscalatesToSigkill) {
   ASSERT_TRUE(supervisor.Stop("stubborn", 300ms).ok());
   const auto took = std::chrono::steady_clock::now() - begin;
   EXPECT_GE(took, 300ms);
-  EXPECT_LT(took, 5s);
+  EXPECT_LT(took, 60s);  // not the 1000 s of `sleep`: SIGKILL ended it
   EXPECT_FALSE(ProcessAlive(pid));
   EXPECT_EQ(StateOf(supervisor, "stubborn").last_exit_signal, SIGKILL);
   EXPECT_EQ(StateOf(supervisor, "stubborn").phase, ProcessPhase::kStopped);
