@@ -16,7 +16,6 @@
 namespace obsforge::apply {
 namespace {
 
-namespace fs = std::filesystem;
 using testing::TempDir;
 
 /// Counts POSTs on the way to a real client.
@@ -131,13 +130,10 @@ TEST(RealUpstreams, ApplyChangeNoOpAndRollbackAgainstPrometheusAndAlertmanager) 
   EXPECT_EQ(LoadedAlerts(prom_url), std::vector<std::string>{"demo/First"});
 
   // 2. A changed rule is visible after the apply returns.
-  const auto started = std::chrono::steady_clock::now();
   auto second = apply(Bundle(RuleFile({"First", "Second"})));
-  const auto took = std::chrono::steady_clock::now() - started;
   ASSERT_EQ(second.outcome, Outcome::kApplied) << (second.error ? second.error->message : "");
   EXPECT_EQ(second.components, std::vector<std::string>{"prometheus"});
   EXPECT_EQ(LoadedAlerts(prom_url), (std::vector<std::string>{"demo/First", "demo/Second"}));
-  EXPECT_LT(took, std::chrono::seconds(2));
 
   // 3. Unchanged: nothing written, nothing reloaded.
   struct stat before {};
