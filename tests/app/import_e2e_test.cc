@@ -151,7 +151,7 @@ TEST_F(ImportE2E, HandBuiltStackIsAdoptedAndASecondApplyChangesNothing) {
         groups_before = RuleGroups(prometheus);
         return !groups_before.empty();
       },
-      std::chrono::seconds(60), std::chrono::milliseconds(50));
+      std::chrono::seconds(60));
   const std::set<std::string> receivers_before = Receivers(alertmanager);
   ASSERT_FALSE(groups_before.empty());
   const json grafana_before = grafana.State();

@@ -70,7 +70,7 @@ bool WaitFor200(std::uint16_t port, const std::string& path) {
           return false;
         }
       },
-      std::chrono::seconds(60), std::chrono::milliseconds(25));
+      std::chrono::seconds(60));
 }
 
 void Write(const std::filesystem::path& path, const std::string& text) {

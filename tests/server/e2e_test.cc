@@ -75,7 +75,7 @@ class EndToEnd : public ::testing::Test {
           const std::string state = op["state"];
           return state != "queued" && state != "running";
         },
-        std::chrono::seconds(90), std::chrono::milliseconds(50));
+        std::chrono::seconds(90));
     if (!finished) {
       ADD_FAILURE() << "operation did not finish: " << op.dump();
     }

@@ -47,15 +47,14 @@ TEST(TrustConfig, OutboundRangesLimitWhereTheServerConnects) {
   EXPECT_TRUE(defaults.outbound.Allows("10.1.2.3"));
   EXPECT_FALSE(defaults.outbound.Allows("169.254.169.254")) << "cloud metadata, by default";
 
-  const auto listed = ParseServerConfig("outbound:\n  allow: [10.0.0.0/8, 127.0.0.1]\n", "o.yaml")
-                          .server.trust;
+  const auto listed =
+      ParseServerConfig("outbound:\n  allow: [10.0.0.0/8, 127.0.0.1]\n", "o.yaml").server.trust;
   EXPECT_TRUE(listed.outbound.Allows("10.1.2.3"));
   EXPECT_TRUE(listed.outbound.Allows("127.0.0.1"));
   EXPECT_FALSE(listed.outbound.Allows("192.168.1.1"));
   EXPECT_FALSE(listed.outbound.Allows("169.254.169.254")) << "the default deny list stays";
 
-  const auto opened =
-      ParseServerConfig("outbound:\n  deny: []\n", "o.yaml").server.trust.outbound;
+  const auto opened = ParseServerConfig("outbound:\n  deny: []\n", "o.yaml").server.trust.outbound;
   EXPECT_TRUE(opened.Allows("169.254.169.254")) << "an explicit deny list replaces the default";
 }
 

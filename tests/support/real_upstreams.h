@@ -122,7 +122,7 @@ inline bool WaitUntilReady(http::HttpClient& client,
         auto response = client.Send(request);
         return response && response->status == 200;
       },
-      timeout, std::chrono::milliseconds(50));
+      timeout);
 }
 
 /// Skips the test when `binary` is not on PATH, or fails it when the environment variable CI is
