@@ -98,12 +98,9 @@ bool IpRange::Contains(const Bytes& address) const {
   return (bytes.at(at) & mask) == (address.at(at) & mask);
 }
 
-std::vector<std::string> AddressFilter::DefaultDeny() {
-  return {"169.254.0.0/16", "fe80::/10", "fd00:ec2::254"};
-}
-
 AddressFilter::AddressFilter() {
-  for (const std::string& text : DefaultDeny()) {
+  // Link-local: where clouds serve instance metadata and credentials.
+  for (const char* text : {"169.254.0.0/16", "fe80::/10", "fd00:ec2::254"}) {
     deny_.push_back(IpRange::Parse(text).value());
   }
 }

@@ -41,8 +41,6 @@ class AddressFilter {
   AddressFilter();
   AddressFilter(std::vector<IpRange> allow, std::vector<IpRange> deny);
 
-  /// The default deny list, as text.
-  static std::vector<std::string> DefaultDeny();
   /// Parses both lists; an error naming the first entry that is not an address or range.
   static core::Result<AddressFilter> Parse(const std::vector<std::string>& allow,
                                            const std::vector<std::string>& deny);

@@ -100,26 +100,24 @@ void ParseOutbound(const YAML::Node& value,
                    const At& at,
                    control::TrustOptions& trust,
                    std::vector<Diagnostic>& errors) {
-  std::vector<std::string> allow;
+  std::vector<http::IpRange> allow;
   // A deny list given, even empty, replaces the default.
   const bool deny_given = value.IsMap() && value["deny"].IsDefined() && value["deny"].IsSequence();
-  std::vector<std::string> deny =
-      deny_given ? std::vector<std::string>() : http::AddressFilter::DefaultDeny();
+  std::vector<http::IpRange> deny =
+      deny_given ? std::vector<http::IpRange>() : http::AddressFilter().deny();
   ParseListSection(
       value, "outbound", {"allow", "deny"}, "IP addresses or ranges", at, errors,
       [&](const std::string& key, const YAML::Node& range, const std::string& where) {
-        std::vector<std::string>& list = key == "allow" ? allow : deny;
+        std::vector<http::IpRange>& list = key == "allow" ? allow : deny;
         if (!range.IsScalar()) {
           errors.push_back(at(range, where, "must be an IP address or range, such as 10.0.0.0/8"));
         } else if (auto parsed = http::IpRange::Parse(range.Scalar()); !parsed.ok()) {
           errors.push_back(at(range, where, parsed.error().message));
         } else {
-          list.push_back(range.Scalar());
+          list.push_back(std::move(*parsed));
         }
       });
-  if (auto filter = http::AddressFilter::Parse(allow, deny); filter.ok()) {
-    trust.outbound = std::move(*filter);
-  }
+  trust.outbound = http::AddressFilter(std::move(allow), std::move(deny));
 }
 
 // `stacks: [PATTERN, ...]` of a shared secret at `where`; nullopt when it is not a list.

@@ -7,7 +7,6 @@
 #include <Poco/Net/HTTPServerConnectionFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
@@ -16,6 +15,7 @@
 #include <Poco/ThreadPool.h>
 
 #include "core/exposition.h"
+#include "http/address_filter.h"
 #include "server/adapter.h"
 #include "server/admission.h"
 #include "server/auth.h"
@@ -195,15 +195,11 @@ bool IsLoopback(const std::string& host) {
   if (Poco::icompare(host, "localhost") == 0) {
     return true;
   }
-  // The parsed address, never a prefix of the text: "127.0.0.1.evil" is a host name.
-  Poco::Net::IPAddress address;
-  if (!Poco::Net::IPAddress::tryParse(host, address)) {
-    return false;
-  }
-  if (address.family() == Poco::Net::AddressFamily::IPv6 && address.isIPv4Mapped()) {
-    return address.toString().starts_with("::ffff:127.");
-  }
-  return address.isLoopback();
+  // The parsed address, never a prefix of the text: "127.0.0.1.evil" is a host name. The
+  // ranges hold IPv4 as mapped IPv6, so ::ffff:127.0.0.1 is loopback too.
+  static const http::AddressFilter kLoopback(
+      {http::IpRange::Parse("127.0.0.0/8").value(), http::IpRange::Parse("::1").value()}, {});
+  return kLoopback.Allows(host);
 }
 
 Server::Server(ServerOptions options, control::Application& app, core::Logger& logger)
